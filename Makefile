@@ -1,0 +1,60 @@
+# piranha-rs — build, test and install entry points.
+# `make test` is the one command CI runs (.ci/run); it installs the Debian
+# packages it needs when they are missing (root on a Debian machine).
+
+CARGO      ?= cargo
+PREFIX     ?= /usr
+DESTDIR    ?=
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+RELEASE    := target/release
+BINARIES   := lvs pulse
+FUZZ_SECONDS ?= 60
+
+.PHONY: all build test test-unit test-lab deps validate fmt clippy doc bench fuzz install demo lab clean
+
+all:
+	$(CARGO) build --release --workspace --bins
+
+build:
+	$(CARGO) build --workspace --all-targets
+
+# Debian packages the tests need; installed only when missing.
+deps:
+	@./tests/install-deps
+
+test: deps
+	$(CARGO) test --workspace --no-fail-fast
+	@if [ -x tests/kernel-lab/run ] && [ -f tests/lab-tests ]; then ./tests/lab-tests; fi
+
+validate: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+	$(MAKE) test
+
+bench:
+	$(CARGO) run --release -p lvs-config --example parse_bench
+
+# A short bounded run of every fuzz target (cargo-fuzz, stable toolchain via RUSTC_BOOTSTRAP).
+fuzz:
+	@./fuzz/run-all $(FUZZ_SECONDS)
+
+lab:
+	./tests/kernel-lab/run --shell
+
+demo: all
+	@./tests/demo
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	for b in $(BINARIES); do install -m 0755 $(RELEASE)/$$b $(DESTDIR)$(SBINDIR)/$$b; done
+	ln -sf lvs $(DESTDIR)$(SBINDIR)/lvsd
+	install -m 0644 docs/lvs.cf.5 $(DESTDIR)$(MANDIR)/man5/lvs.cf.5
+	for m in docs/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || true; done
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/samples
+	install -m 0644 etc/*.cf $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/samples/
+
+clean:
+	$(CARGO) clean

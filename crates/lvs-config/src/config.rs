@@ -1,0 +1,715 @@
+//! The typed configuration: what an lvs.cf file says, every value with the
+//! span it came from, and accessors that apply Piranha's defaults.
+//!
+//! A field is `None` when the file does not set the keyword; the accessor of
+//! the same name returns the effective value (the Piranha default when
+//! unset). Equality ignores spans, so a configuration compares equal to the
+//! one parsed back from its canonical text.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use crate::diag::Span;
+
+/// A value and where it was written (no span for values built in code).
+#[derive(Clone, Debug, Default)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where the value's token(s) are in the source, if it came from one.
+    pub span: Option<Span>,
+}
+
+impl<T> Spanned<T> {
+    /// A value with no source position.
+    pub fn new(value: T) -> Self {
+        Spanned { value, span: None }
+    }
+
+    /// A value read at `span`.
+    pub fn at(value: T, span: Span) -> Self {
+        Spanned {
+            value,
+            span: Some(span),
+        }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+impl<T: Eq> Eq for Spanned<T> {}
+
+/// An optional keyword value.
+pub type Opt<T> = Option<Spanned<T>>;
+
+fn get<T: Clone>(o: &Opt<T>, default: T) -> T {
+    o.as_ref().map(|s| s.value.clone()).unwrap_or(default)
+}
+
+/// A host field: the text as written (address or host name) and the IPv4
+/// address it resolved to when parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Host {
+    /// As written in the file.
+    pub name: String,
+    /// The address.
+    pub addr: Ipv4Addr,
+}
+
+impl Host {
+    /// A host given by address.
+    pub fn from_addr(addr: Ipv4Addr) -> Self {
+        Host {
+            name: addr.to_string(),
+            addr,
+        }
+    }
+}
+
+/// `IP DEV`, e.g. `192.168.1.100 eth0:1` (virtual `address`, `nat_router`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IpDev {
+    /// The address.
+    pub ip: Host,
+    /// The device, usually an alias label such as `eth0:1`.
+    pub dev: String,
+}
+
+impl IpDev {
+    /// The device with any `:alias` suffix removed (`eth0:1` → `eth0`).
+    pub fn base_device(&self) -> &str {
+        self.dev.split(':').next().unwrap_or(&self.dev)
+    }
+}
+
+/// The quote a string value was written with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Quote {
+    /// `"..."`
+    Double,
+    /// `'...'`: Piranha passes the quotes on to nanny.
+    Single,
+}
+
+impl Quote {
+    /// The quote character.
+    pub fn char(self) -> char {
+        match self {
+            Quote::Double => '"',
+            Quote::Single => '\'',
+        }
+    }
+}
+
+/// A string value that keeps how it was quoted (`send`, `expect`,
+/// `send_program`, `start_cmd`, `stop_cmd`). Backslash escapes are kept as
+/// written; nanny translates them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QString {
+    /// The text between the quotes (or the bare token).
+    pub text: String,
+    /// The quote used, if any.
+    pub quote: Option<Quote>,
+}
+
+impl QString {
+    /// A double-quoted string.
+    pub fn quoted(text: impl Into<String>) -> Self {
+        QString {
+            text: text.into(),
+            quote: Some(Quote::Double),
+        }
+    }
+
+    /// The value as Piranha's lvsd handed it on: its `strip_quotes()` removes
+    /// double quotes only, so a single-quoted value keeps its quotes.
+    pub fn as_passed_to_nanny(&self) -> String {
+        match self.quote {
+            Some(Quote::Single) => format!("'{}'", self.text),
+            _ => self.text.clone(),
+        }
+    }
+}
+
+/// `service =`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ServiceType {
+    /// Linux Virtual Server (the default).
+    #[default]
+    Lvs,
+    /// Failover services (legacy).
+    Fos,
+}
+
+/// `network =`: the forwarding method of every real server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Network {
+    /// Masquerading (`-m`), the default.
+    #[default]
+    Nat,
+    /// Direct routing / gatewaying (`-g`).
+    Direct,
+    /// IP-IP tunnelling (`-i`).
+    Tunnel,
+}
+
+impl Network {
+    /// The ipvsadm / nanny `-M` letter: `m`, `g` or `i`.
+    pub fn method_letter(self) -> char {
+        match self {
+            Network::Nat => 'm',
+            Network::Direct => 'g',
+            Network::Tunnel => 'i',
+        }
+    }
+}
+
+/// `protocol =`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Protocol {
+    /// TCP (the default).
+    #[default]
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+/// `scheduler =`: Piranha's eight, plus the kernel's later schedulers
+/// (an extension: Piranha rejected them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[allow(missing_docs)]
+pub enum Scheduler {
+    Rr,
+    Wrr,
+    Lc,
+    #[default]
+    Wlc,
+    Lblc,
+    Lblcr,
+    Dh,
+    Sh,
+    Sed,
+    Nq,
+    Fo,
+    Ovf,
+    Mh,
+    Twos,
+}
+
+impl Scheduler {
+    /// Every scheduler, Piranha's first.
+    pub const ALL: [Scheduler; 14] = [
+        Scheduler::Rr,
+        Scheduler::Wrr,
+        Scheduler::Lc,
+        Scheduler::Wlc,
+        Scheduler::Lblc,
+        Scheduler::Lblcr,
+        Scheduler::Dh,
+        Scheduler::Sh,
+        Scheduler::Sed,
+        Scheduler::Nq,
+        Scheduler::Fo,
+        Scheduler::Ovf,
+        Scheduler::Mh,
+        Scheduler::Twos,
+    ];
+
+    /// The ipvsadm name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheduler::Rr => "rr",
+            Scheduler::Wrr => "wrr",
+            Scheduler::Lc => "lc",
+            Scheduler::Wlc => "wlc",
+            Scheduler::Lblc => "lblc",
+            Scheduler::Lblcr => "lblcr",
+            Scheduler::Dh => "dh",
+            Scheduler::Sh => "sh",
+            Scheduler::Sed => "sed",
+            Scheduler::Nq => "nq",
+            Scheduler::Fo => "fo",
+            Scheduler::Ovf => "ovf",
+            Scheduler::Mh => "mh",
+            Scheduler::Twos => "twos",
+        }
+    }
+
+    /// Parse an ipvsadm scheduler name.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|x| x.as_str() == s)
+    }
+
+    /// True for the schedulers Piranha 0.8.6 knew.
+    pub fn is_piranha(self) -> bool {
+        matches!(
+            self,
+            Scheduler::Rr
+                | Scheduler::Wrr
+                | Scheduler::Lc
+                | Scheduler::Wlc
+                | Scheduler::Lblc
+                | Scheduler::Lblcr
+                | Scheduler::Dh
+                | Scheduler::Sh
+        )
+    }
+}
+
+impl fmt::Display for Scheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `load_monitor =`
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum LoadMonitor {
+    /// No load monitoring (the default when unset).
+    #[default]
+    None,
+    /// `uptime` through `rsh_command`.
+    Uptime,
+    /// `rup`.
+    Rup,
+    /// `ruptime`.
+    Ruptime,
+    /// Any other command.
+    Command(String),
+}
+
+impl LoadMonitor {
+    /// Parse the keyword value.
+    pub fn from_token(s: &str) -> Self {
+        match s {
+            "none" => LoadMonitor::None,
+            "uptime" => LoadMonitor::Uptime,
+            "rup" => LoadMonitor::Rup,
+            "ruptime" => LoadMonitor::Ruptime,
+            other => LoadMonitor::Command(other.to_string()),
+        }
+    }
+
+    /// The keyword value as written.
+    pub fn as_str(&self) -> &str {
+        match self {
+            LoadMonitor::None => "none",
+            LoadMonitor::Uptime => "uptime",
+            LoadMonitor::Rup => "rup",
+            LoadMonitor::Ruptime => "ruptime",
+            LoadMonitor::Command(c) => c,
+        }
+    }
+}
+
+/// `reservation_conflict_action =` (fos shared SCSI).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConflictAction {
+    /// `nothing`
+    Nothing,
+    /// `preempt`
+    Preempt,
+}
+
+/// A duration given in seconds in the file (integer, or a decimal fraction
+/// as our extension), held in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Seconds(pub u64);
+
+impl Seconds {
+    /// Whole seconds.
+    pub const fn secs(s: u64) -> Self {
+        Seconds(s * 1000)
+    }
+
+    /// As a std duration.
+    pub fn as_duration(self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.0)
+    }
+}
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 % 1000 == 0 {
+            write!(f, "{}", self.0 / 1000)
+        } else {
+            let s = format!("{}.{:03}", self.0 / 1000, self.0 % 1000);
+            f.write_str(s.trim_end_matches('0'))
+        }
+    }
+}
+
+/// The whole file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct Config {
+    pub serial_no: Opt<i64>,
+    pub primary: Opt<Host>,
+    pub primary_private: Opt<Host>,
+    pub primary_shared: Opt<String>,
+    pub service: Opt<ServiceType>,
+    pub rsh_command: Opt<String>,
+    pub backup_active: Opt<bool>,
+    pub backup: Opt<Host>,
+    pub backup_private: Opt<Host>,
+    pub backup_shared: Opt<String>,
+    pub heartbeat: Opt<bool>,
+    pub heartbeat_port: Opt<u16>,
+    pub keepalive: Opt<Seconds>,
+    pub deadtime: Opt<Seconds>,
+    pub network: Opt<Network>,
+    pub nat_router: Opt<IpDev>,
+    pub nat_nmask: Opt<Ipv4Addr>,
+    pub reservation_conflict_action: Opt<ConflictAction>,
+    pub debug_level: Opt<String>,
+    pub active_cmd: Opt<String>,
+    pub inactive_cmd: Opt<String>,
+    pub monitor_links: Opt<i64>,
+    pub syncdaemon: Opt<bool>,
+    pub syncd_iface: Opt<String>,
+    pub syncd_id: Opt<i64>,
+    pub tcp_timeout: Opt<u32>,
+    pub tcpfin_timeout: Opt<u32>,
+    pub udp_timeout: Opt<u32>,
+    pub hard_shutdown: Opt<bool>,
+    pub ipvsadm: Opt<String>,
+    pub sync: Opt<bool>,
+    /// `failover NAME { }` blocks, in file order.
+    pub failover_services: Vec<FailoverService>,
+    /// `virtual NAME { }` blocks, in file order.
+    pub virtual_servers: Vec<VirtualServer>,
+}
+
+/// Default path of ipvsadm (Piranha's `IPVSADM`).
+pub const DEFAULT_IPVSADM: &str = "/sbin/ipvsadm";
+/// Default path of the client monitor.
+pub const DEFAULT_NANNY: &str = "/usr/sbin/nanny";
+/// Default configuration file.
+pub const DEFAULT_CONFIG_FILE: &str = "/etc/sysconfig/ha/lvs.cf";
+
+impl Config {
+    /// `serial_no` (default 0).
+    pub fn serial_no(&self) -> i64 {
+        get(&self.serial_no, 0)
+    }
+    /// `service` (default lvs).
+    pub fn service(&self) -> ServiceType {
+        get(&self.service, ServiceType::Lvs)
+    }
+    /// `primary` address (default 0.0.0.0: unset).
+    pub fn primary(&self) -> Ipv4Addr {
+        self.primary
+            .as_ref()
+            .map(|h| h.value.addr)
+            .unwrap_or(Ipv4Addr::UNSPECIFIED)
+    }
+    /// `backup` address (default 0.0.0.0: unset).
+    pub fn backup(&self) -> Ipv4Addr {
+        self.backup
+            .as_ref()
+            .map(|h| h.value.addr)
+            .unwrap_or(Ipv4Addr::UNSPECIFIED)
+    }
+    /// `primary_private`; when the file has no `primary_private`, Piranha
+    /// uses `primary`.
+    pub fn primary_private(&self) -> Ipv4Addr {
+        match &self.primary_private {
+            Some(h) => h.value.addr,
+            None => self.primary(),
+        }
+    }
+    /// `backup_private`; when the file has no `primary_private`, Piranha
+    /// uses `backup` (whatever `backup_private` says).
+    pub fn backup_private(&self) -> Ipv4Addr {
+        match (&self.primary_private, &self.backup_private) {
+            (None, _) => self.backup(),
+            (Some(_), Some(h)) => h.value.addr,
+            (Some(_), None) => Ipv4Addr::UNSPECIFIED,
+        }
+    }
+    /// `backup_active` (default 0).
+    pub fn backup_active(&self) -> bool {
+        get(&self.backup_active, false)
+    }
+    /// `heartbeat` (default 0; Piranha never consulted it).
+    pub fn heartbeat(&self) -> bool {
+        get(&self.heartbeat, false)
+    }
+    /// `heartbeat_port` (default 539).
+    pub fn heartbeat_port(&self) -> u16 {
+        get(&self.heartbeat_port, 539)
+    }
+    /// `keepalive` (default 2 s).
+    pub fn keepalive(&self) -> Seconds {
+        get(&self.keepalive, Seconds::secs(2))
+    }
+    /// `deadtime` (default 5 s).
+    pub fn deadtime(&self) -> Seconds {
+        get(&self.deadtime, Seconds::secs(5))
+    }
+    /// `network` (default nat).
+    pub fn network(&self) -> Network {
+        get(&self.network, Network::Nat)
+    }
+    /// `nat_nmask` (default 0.0.0.0: unset).
+    pub fn nat_nmask(&self) -> Ipv4Addr {
+        get(&self.nat_nmask, Ipv4Addr::UNSPECIFIED)
+    }
+    /// `debug_level` (default NONE).
+    pub fn debug_level(&self) -> String {
+        get(&self.debug_level, "NONE".to_string())
+    }
+    /// `rsh_command` (default rsh).
+    pub fn rsh_command(&self) -> String {
+        get(&self.rsh_command, "rsh".to_string())
+    }
+    /// `ipvsadm` path (default /sbin/ipvsadm).
+    pub fn ipvsadm(&self) -> String {
+        get(&self.ipvsadm, DEFAULT_IPVSADM.to_string())
+    }
+    /// `sync` (default 0, unused).
+    pub fn sync(&self) -> bool {
+        get(&self.sync, false)
+    }
+    /// `monitor_links` (default 0).
+    pub fn monitor_links(&self) -> i64 {
+        get(&self.monitor_links, 0)
+    }
+    /// `syncdaemon` (default 0).
+    pub fn syncdaemon(&self) -> bool {
+        get(&self.syncdaemon, false)
+    }
+    /// `syncd_iface` (default eth0).
+    pub fn syncd_iface(&self) -> String {
+        get(&self.syncd_iface, "eth0".to_string())
+    }
+    /// `syncd_id`, masked to 0..255 as Piranha did (default 0).
+    pub fn syncd_id(&self) -> u8 {
+        (get(&self.syncd_id, 0) & 0xff) as u8
+    }
+    /// `tcp_timeout` (default 0: leave the kernel's).
+    pub fn tcp_timeout(&self) -> u32 {
+        get(&self.tcp_timeout, 0)
+    }
+    /// `tcpfin_timeout` (default 0).
+    pub fn tcpfin_timeout(&self) -> u32 {
+        get(&self.tcpfin_timeout, 0)
+    }
+    /// `udp_timeout` (default 0).
+    pub fn udp_timeout(&self) -> u32 {
+        get(&self.udp_timeout, 0)
+    }
+    /// `hard_shutdown` (default 1).
+    pub fn hard_shutdown(&self) -> bool {
+        get(&self.hard_shutdown, true)
+    }
+
+    /// The virtual server called `name`.
+    pub fn virtual_server(&self, name: &str) -> Option<&VirtualServer> {
+        self.virtual_servers.iter().find(|v| v.name.value == name)
+    }
+
+    /// Active virtual servers, in file order.
+    pub fn active_virtual_servers(&self) -> impl Iterator<Item = &VirtualServer> {
+        self.virtual_servers.iter().filter(|v| v.active())
+    }
+}
+
+/// A `virtual NAME { }` block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct VirtualServer {
+    /// The block name.
+    pub name: Spanned<String>,
+    pub active: Opt<bool>,
+    pub address: Opt<IpDev>,
+    pub sorry_server: Opt<Ipv4Addr>,
+    pub vip_nmask: Opt<Ipv4Addr>,
+    pub fwmark: Opt<u32>,
+    pub port: Opt<u16>,
+    pub persistent: Opt<u32>,
+    pub pmask: Opt<Ipv4Addr>,
+    pub send: Opt<QString>,
+    pub expect: Opt<QString>,
+    pub use_regex: Opt<bool>,
+    pub send_program: Opt<QString>,
+    pub load_monitor: Opt<LoadMonitor>,
+    pub scheduler: Opt<Scheduler>,
+    pub protocol: Opt<Protocol>,
+    pub timeout: Opt<u32>,
+    pub reentry: Opt<u32>,
+    pub quiesce_server: Opt<bool>,
+    pub client_monitor: Opt<String>,
+    pub start_cmd: Opt<QString>,
+    pub stop_cmd: Opt<QString>,
+    pub master: Opt<Host>,
+    pub dirs: Opt<Vec<String>>,
+    /// `server NAME { }` blocks, in file order.
+    pub servers: Vec<RealServer>,
+}
+
+impl VirtualServer {
+    /// A virtual server with every keyword unset.
+    pub fn named(name: impl Into<String>) -> Self {
+        VirtualServer {
+            name: Spanned::new(name.into()),
+            ..Default::default()
+        }
+    }
+    /// `active` (default 0: the block is ignored).
+    pub fn active(&self) -> bool {
+        get(&self.active, false)
+    }
+    /// The VIP (0.0.0.0 when unset).
+    pub fn vip(&self) -> Ipv4Addr {
+        self.address
+            .as_ref()
+            .map(|a| a.value.ip.addr)
+            .unwrap_or(Ipv4Addr::UNSPECIFIED)
+    }
+    /// `vip_nmask` (0.0.0.0 = unset).
+    pub fn vip_nmask(&self) -> Ipv4Addr {
+        get(&self.vip_nmask, Ipv4Addr::UNSPECIFIED)
+    }
+    /// `fwmark` (0 = not a firewall-mark service).
+    pub fn fwmark(&self) -> u32 {
+        get(&self.fwmark, 0)
+    }
+    /// `port` (default 80).
+    pub fn port(&self) -> u16 {
+        get(&self.port, 80)
+    }
+    /// `persistent` seconds (0 = off).
+    pub fn persistent(&self) -> u32 {
+        get(&self.persistent, 0)
+    }
+    /// `pmask` (0.0.0.0 = unset).
+    pub fn pmask(&self) -> Ipv4Addr {
+        get(&self.pmask, Ipv4Addr::UNSPECIFIED)
+    }
+    /// `use_regex` (default 0).
+    pub fn use_regex(&self) -> bool {
+        get(&self.use_regex, false)
+    }
+    /// `load_monitor` (default none).
+    pub fn load_monitor(&self) -> LoadMonitor {
+        get(&self.load_monitor, LoadMonitor::None)
+    }
+    /// `scheduler` (default wlc).
+    pub fn scheduler(&self) -> Scheduler {
+        get(&self.scheduler, Scheduler::Wlc)
+    }
+    /// `protocol` (default tcp).
+    pub fn protocol(&self) -> Protocol {
+        get(&self.protocol, Protocol::Tcp)
+    }
+    /// `timeout` seconds (default 10).
+    pub fn timeout(&self) -> u32 {
+        get(&self.timeout, 10)
+    }
+    /// `reentry` seconds (default 180).
+    pub fn reentry(&self) -> u32 {
+        get(&self.reentry, 180)
+    }
+    /// `quiesce_server` (default 0).
+    pub fn quiesce_server(&self) -> bool {
+        get(&self.quiesce_server, false)
+    }
+    /// `client_monitor` (default /usr/sbin/nanny).
+    pub fn client_monitor(&self) -> String {
+        get(&self.client_monitor, DEFAULT_NANNY.to_string())
+    }
+    /// `sorry_server` (0.0.0.0 = none).
+    pub fn sorry_server(&self) -> Ipv4Addr {
+        get(&self.sorry_server, Ipv4Addr::UNSPECIFIED)
+    }
+    /// The real server called `name`.
+    pub fn server(&self, name: &str) -> Option<&RealServer> {
+        self.servers.iter().find(|s| s.name.value == name)
+    }
+}
+
+/// A `server NAME { }` block inside a virtual server.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct RealServer {
+    /// The block name.
+    pub name: Spanned<String>,
+    pub address: Opt<Host>,
+    pub active: Opt<bool>,
+    /// `port`; when unset the parser fills in the virtual server's port as
+    /// parsed *so far* (Piranha's meaning), so this is `None` only for
+    /// configurations built in code.
+    pub port: Opt<u16>,
+    pub weight: Opt<u32>,
+}
+
+impl RealServer {
+    /// A real server with every keyword unset.
+    pub fn named(name: impl Into<String>) -> Self {
+        RealServer {
+            name: Spanned::new(name.into()),
+            ..Default::default()
+        }
+    }
+    /// Address (0.0.0.0 when unset).
+    pub fn addr(&self) -> Ipv4Addr {
+        self.address
+            .as_ref()
+            .map(|h| h.value.addr)
+            .unwrap_or(Ipv4Addr::UNSPECIFIED)
+    }
+    /// `active` (default 0).
+    pub fn active(&self) -> bool {
+        get(&self.active, false)
+    }
+    /// `weight` (default 1).
+    pub fn weight(&self) -> u32 {
+        get(&self.weight, 1)
+    }
+    /// The checked and forwarded port: `port`, else the virtual server's.
+    pub fn port_in(&self, vs: &VirtualServer) -> u16 {
+        self.port.as_ref().map(|p| p.value).unwrap_or(vs.port())
+    }
+}
+
+/// A `failover NAME { }` block (the legacy fos mode).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct FailoverService {
+    /// The block name.
+    pub name: Spanned<String>,
+    pub active: Opt<bool>,
+    pub address: Opt<IpDev>,
+    pub vip_nmask: Opt<Ipv4Addr>,
+    pub port: Opt<u16>,
+    pub send: Opt<QString>,
+    pub expect: Opt<QString>,
+    pub send_program: Opt<QString>,
+    pub timeout: Opt<u32>,
+    pub reentry: Opt<u32>,
+    pub start_cmd: Opt<QString>,
+    pub stop_cmd: Opt<QString>,
+}
+
+impl FailoverService {
+    /// `active` (default 0).
+    pub fn active(&self) -> bool {
+        get(&self.active, false)
+    }
+    /// `port` (default 80).
+    pub fn port(&self) -> u16 {
+        get(&self.port, 80)
+    }
+    /// `timeout` (default 10).
+    pub fn timeout(&self) -> u32 {
+        get(&self.timeout, 10)
+    }
+    /// `reentry` (default 180).
+    pub fn reentry(&self) -> u32 {
+        get(&self.reentry, 180)
+    }
+}

@@ -1,0 +1,184 @@
+//! Semantic checks Piranha never made. Errors for what would break the
+//! director; warnings for what is merely suspicious.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use crate::config::*;
+use crate::diag::{Severity, Span};
+
+/// Receives one finding: severity, span, keyword, detail, hint.
+pub(crate) type Sink<'a> = dyn FnMut(Severity, Option<Span>, Option<&str>, String, Option<String>) + 'a;
+
+pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
+    use Severity::{Error, Warning};
+    if cfg.backup_active() && cfg.backup().is_unspecified() {
+        out(
+            Warning,
+            cfg.backup_active.as_ref().and_then(|s| s.span),
+            Some("backup_active"),
+            "`backup_active = 1` but no `backup` address; pulse runs without a partner".into(),
+            Some("set `backup`, or `backup_active = 0`".into()),
+        );
+    }
+    if let (Some(k), Some(d)) = (&cfg.keepalive, &cfg.deadtime) {
+        if d.value <= k.value {
+            out(
+                Warning,
+                d.span,
+                Some("deadtime"),
+                format!(
+                    "deadtime {} s is not longer than keepalive {} s; one late heartbeat causes a failover",
+                    d.value, k.value
+                ),
+                Some("make deadtime at least twice keepalive".into()),
+            );
+        }
+    }
+    let mut names: HashMap<&str, Option<Span>> = HashMap::new();
+    let mut vip_dev: HashMap<Ipv4Addr, (&str, &str)> = HashMap::new();
+    let mut keys: HashMap<(Ipv4Addr, Protocol, u16), &str> = HashMap::new();
+    let mut marks: HashMap<u32, &str> = HashMap::new();
+    for vs in &cfg.virtual_servers {
+        let name = vs.name.value.as_str();
+        if let Some(prev) = names.insert(name, vs.name.span) {
+            out(
+                Warning,
+                vs.name.span,
+                Some("virtual"),
+                format!(
+                    "a second virtual server named `{name}`{}",
+                    prev.map(|s| format!(" (the first is at line {})", s.line))
+                        .unwrap_or_default()
+                ),
+                Some("the web tool and reloads find blocks by name; rename one".into()),
+            );
+        }
+        if vs.persistent() == 0 && vs.pmask.is_some() {
+            out(
+                Warning,
+                vs.pmask.as_ref().and_then(|s| s.span),
+                Some("pmask"),
+                format!("virtual server `{name}` has `pmask` but no `persistent`; the mask has no effect"),
+                None,
+            );
+        }
+        if vs.send_program.is_some() && vs.send.is_some() {
+            out(
+                Warning,
+                vs.send.as_ref().and_then(|s| s.span),
+                Some("send"),
+                format!("virtual server `{name}` has both `send_program` and `send`; `send` is ignored"),
+                None,
+            );
+        }
+        let mut seen_rs: HashMap<(Ipv4Addr, u16), &str> = HashMap::new();
+        let mut seen_names: HashMap<&str, ()> = HashMap::new();
+        for rs in &vs.servers {
+            let rname = rs.name.value.as_str();
+            if seen_names.insert(rname, ()).is_some() {
+                out(
+                    Warning,
+                    rs.name.span,
+                    Some("server"),
+                    format!("virtual server `{name}` has two servers named `{rname}`"),
+                    None,
+                );
+            }
+            if rs.address.is_some() {
+                let key = (rs.addr(), rs.port_in(vs));
+                if let Some(other) = seen_rs.insert(key, rname) {
+                    out(
+                        Warning,
+                        rs.address.as_ref().and_then(|a| a.span),
+                        Some("address"),
+                        format!(
+                            "servers `{other}` and `{rname}` of `{name}` are the same real server {}:{}",
+                            key.0, key.1
+                        ),
+                        Some("IPVS holds one entry per real server; the second nanny fights the first".into()),
+                    );
+                }
+            }
+        }
+        if !vs.active() {
+            continue;
+        }
+        let span = vs.name.span;
+        match &vs.address {
+            None => out(
+                Error,
+                span,
+                Some("address"),
+                format!("active virtual server `{name}` has no `address`"),
+                Some("add `address = VIP DEVICE`, e.g. `address = 192.168.1.100 eth0:1`".into()),
+            ),
+            Some(a) if a.value.ip.addr.is_unspecified() => out(
+                Error,
+                a.span,
+                Some("address"),
+                format!("active virtual server `{name}` has the address 0.0.0.0"),
+                Some("set the virtual IP, or `active = 0`".into()),
+            ),
+            Some(a) => {
+                let dev = a.value.dev.as_str();
+                if let Some((other, odev)) = vip_dev.insert(a.value.ip.addr, (name, dev)) {
+                    if odev != dev {
+                        out(
+                            Warning,
+                            a.span,
+                            Some("address"),
+                            format!(
+                                "VIP {} is on {dev} here but on {odev} in `{other}`",
+                                a.value.ip.addr
+                            ),
+                            Some("one address belongs on one device".into()),
+                        );
+                    }
+                }
+                if vs.fwmark() == 0 {
+                    let key = (a.value.ip.addr, vs.protocol(), vs.port());
+                    if let Some(other) = keys.insert(key, name) {
+                        out(
+                            Error,
+                            a.span,
+                            Some("address"),
+                            format!(
+                                "active virtual servers `{other}` and `{name}` are both {} {}:{}",
+                                match key.1 { Protocol::Tcp => "tcp", Protocol::Udp => "udp" },
+                                key.0,
+                                key.2
+                            ),
+                            Some("IPVS has one service per address, protocol and port; deactivate or change one".into()),
+                        );
+                    }
+                }
+            }
+        }
+        if vs.fwmark() != 0 {
+            if let Some(other) = marks.insert(vs.fwmark(), name) {
+                out(
+                    Error,
+                    vs.fwmark.as_ref().and_then(|f| f.span),
+                    Some("fwmark"),
+                    format!("active virtual servers `{other}` and `{name}` both use fwmark {}", vs.fwmark()),
+                    None,
+                );
+            }
+        }
+        for rs in vs.servers.iter().filter(|r| r.active()) {
+            if rs.addr().is_unspecified() {
+                out(
+                    Error,
+                    rs.address.as_ref().and_then(|a| a.span).or(rs.name.span),
+                    Some("address"),
+                    format!(
+                        "active server `{}` of active virtual server `{name}` has no address",
+                        rs.name.value
+                    ),
+                    Some("set `address`, or `active = 0`".into()),
+                );
+            }
+        }
+    }
+}

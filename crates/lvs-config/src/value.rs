@@ -1,0 +1,271 @@
+//! Scalar value parsers with Piranha's meaning: C `strtol(.., 0)` integers
+//! (hex `0x..`, octal leading `0`), `inet_aton` addresses, dotted masks,
+//! service names for ports.
+
+use std::net::Ipv4Addr;
+use std::sync::Mutex;
+
+/// How an integer was written, so a trap (octal) can be warned about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Radix {
+    /// Plain decimal.
+    Decimal,
+    /// `0x..`
+    Hex,
+    /// Leading `0`: C reads it as octal, so `010` is 8.
+    Octal,
+}
+
+/// Why an integer did not parse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntError {
+    /// Not a number at all, or trailing garbage.
+    NotANumber,
+    /// A leading `0` with an 8 or 9 in it (`08`): C reads octal and stops.
+    BadOctal,
+    /// Does not fit a C `int`.
+    OutOfRange,
+}
+
+/// Parse an integer as C `strtol(tok, &end, 0)` with `*end == 0` does,
+/// refusing values that do not fit a 32-bit `int` (Piranha silently wrapped).
+pub fn parse_c_int(tok: &str) -> Result<(i64, Radix), IntError> {
+    let (neg, body) = match tok.as_bytes().first() {
+        Some(b'-') => (true, &tok[1..]),
+        Some(b'+') => (false, &tok[1..]),
+        _ => (false, tok),
+    };
+    let (radix, digits, r) =
+        if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, h, Radix::Hex)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..], Radix::Octal)
+        } else {
+            (10, body, Radix::Decimal)
+        };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(IntError::NotANumber);
+    }
+    let mut v: i64 = 0;
+    for b in digits.bytes() {
+        let d = match (b as char).to_digit(radix) {
+            Some(d) => d as i64,
+            None if radix == 8 && b.is_ascii_digit() => return Err(IntError::BadOctal),
+            None => return Err(IntError::NotANumber),
+        };
+        v = v
+            .checked_mul(radix as i64)
+            .and_then(|v| v.checked_add(d))
+            .ok_or(IntError::OutOfRange)?;
+        if v > u32::MAX as i64 {
+            return Err(IntError::OutOfRange);
+        }
+    }
+    let v = if neg { -v } else { v };
+    if v < i32::MIN as i64 || v > u32::MAX as i64 {
+        return Err(IntError::OutOfRange);
+    }
+    Ok((v, r))
+}
+
+/// Parse a number of seconds: a C integer, or (our extension) a decimal
+/// fraction such as `0.2`. Returns milliseconds.
+pub fn parse_seconds(tok: &str) -> Result<(u64, Radix), IntError> {
+    if let Some((whole, frac)) = tok.split_once('.') {
+        if whole.is_empty() && frac.is_empty() {
+            return Err(IntError::NotANumber);
+        }
+        if !whole.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || frac.len() > 3
+        {
+            return Err(IntError::NotANumber);
+        }
+        let w: u64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| IntError::OutOfRange)?
+        };
+        let mut f: u64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| IntError::NotANumber)?
+        };
+        for _ in frac.len()..3 {
+            f *= 10;
+        }
+        let ms = w
+            .checked_mul(1000)
+            .and_then(|m| m.checked_add(f))
+            .ok_or(IntError::OutOfRange)?;
+        return Ok((ms, Radix::Decimal));
+    }
+    let (v, r) = parse_c_int(tok)?;
+    if v < 0 {
+        return Err(IntError::OutOfRange);
+    }
+    Ok((v as u64 * 1000, r))
+}
+
+/// How an IPv4 address was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddrForm {
+    /// Four decimal octets: the only form we write.
+    Dotted,
+    /// Fewer than four parts, hex or octal parts: accepted by `inet_aton`.
+    Shorthand,
+}
+
+/// Parse an IPv4 address as glibc `inet_aton` does: 1 to 4 parts, each in C
+/// integer syntax, the last part filling the remaining bytes.
+pub fn inet_aton(tok: &str) -> Option<(Ipv4Addr, AddrForm)> {
+    if tok.is_empty() || tok.ends_with('.') {
+        return None;
+    }
+    let parts: Vec<&str> = tok.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut vals = Vec::with_capacity(4);
+    let mut plain = parts.len() == 4;
+    for p in &parts {
+        if p.is_empty() || p.starts_with(['-', '+']) {
+            return None;
+        }
+        let (v, radix) = parse_c_int(p).ok()?;
+        if v < 0 {
+            return None;
+        }
+        if radix != Radix::Decimal {
+            plain = false;
+        }
+        vals.push(v as u64);
+    }
+    let n = vals.len();
+    let mut addr: u64 = 0;
+    for (i, v) in vals.iter().enumerate() {
+        if i + 1 < n {
+            if *v > 255 {
+                return None;
+            }
+            addr |= v << (8 * (3 - i));
+        } else {
+            let bits = 8 * (4 - i);
+            if bits < 64 && *v >= (1u64 << bits) {
+                return None;
+            }
+            addr |= v;
+        }
+    }
+    let form = if plain {
+        AddrForm::Dotted
+    } else {
+        AddrForm::Shorthand
+    };
+    Some((Ipv4Addr::from(addr as u32), form))
+}
+
+/// True if `m` is a contiguous netmask (ones then zeros).
+pub fn is_contiguous_mask(m: Ipv4Addr) -> bool {
+    let v = u32::from(m);
+    v.leading_ones() + v.trailing_zeros() == 32
+}
+
+/// Parse a boolean as Piranha did: a C integer that is 0 or 1.
+pub fn parse_bool(tok: &str) -> Option<bool> {
+    match parse_c_int(tok) {
+        Ok((0, _)) => Some(false),
+        Ok((1, _)) => Some(true),
+        _ => None,
+    }
+}
+
+static SERVICES_LOCK: Mutex<()> = Mutex::new(());
+
+/// Look a service name up in the services database (`/etc/services`),
+/// protocol tcp, as Piranha's `getservbyname(name, "tcp")`.
+pub fn service_port(name: &str) -> Option<u16> {
+    if name.is_empty() || name.len() > 64 || name.bytes().any(|b| b == 0) {
+        return None;
+    }
+    let cname = std::ffi::CString::new(name).ok()?;
+    let proto = c"tcp";
+    let _guard = SERVICES_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: both pointers are valid NUL-terminated strings for the call;
+    // getservbyname returns a pointer to static storage that we read before
+    // releasing the lock, which serialises every caller in this crate.
+    unsafe {
+        let ent = libc::getservbyname(cname.as_ptr(), proto.as_ptr());
+        if ent.is_null() {
+            None
+        } else {
+            Some(u16::from_be((*ent).s_port as u16))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_integers() {
+        assert_eq!(parse_c_int("42"), Ok((42, Radix::Decimal)));
+        assert_eq!(parse_c_int("010"), Ok((8, Radix::Octal)));
+        assert_eq!(parse_c_int("0x1F"), Ok((31, Radix::Hex)));
+        assert_eq!(parse_c_int("0"), Ok((0, Radix::Decimal)));
+        assert_eq!(parse_c_int("-1"), Ok((-1, Radix::Decimal)));
+        assert_eq!(parse_c_int("08"), Err(IntError::BadOctal));
+        assert_eq!(parse_c_int("0x"), Err(IntError::NotANumber));
+        assert_eq!(parse_c_int("12a"), Err(IntError::NotANumber));
+        assert_eq!(parse_c_int(""), Err(IntError::NotANumber));
+        assert_eq!(parse_c_int("-"), Err(IntError::NotANumber));
+        assert_eq!(parse_c_int("4294967297"), Err(IntError::OutOfRange));
+        assert_eq!(parse_c_int("99999999999999999999999"), Err(IntError::OutOfRange));
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_seconds("2"), Ok((2000, Radix::Decimal)));
+        assert_eq!(parse_seconds("0.2"), Ok((200, Radix::Decimal)));
+        assert_eq!(parse_seconds(".5"), Ok((500, Radix::Decimal)));
+        assert_eq!(parse_seconds("1.25"), Ok((1250, Radix::Decimal)));
+        assert!(parse_seconds("1.2345").is_err());
+        assert!(parse_seconds("a.b").is_err());
+        assert!(parse_seconds("-1").is_err());
+    }
+
+    #[test]
+    fn aton() {
+        let a = |s: &str| inet_aton(s).map(|(a, f)| (a.to_string(), f));
+        assert_eq!(a("192.168.1.10"), Some(("192.168.1.10".into(), AddrForm::Dotted)));
+        assert_eq!(a("10.200"), Some(("10.0.0.200".into(), AddrForm::Shorthand)));
+        assert_eq!(a("0xC0A80A02"), Some(("192.168.10.2".into(), AddrForm::Shorthand)));
+        assert_eq!(a("010.0.0.1"), Some(("8.0.0.1".into(), AddrForm::Shorthand)));
+        assert_eq!(a("1.2.3.256"), None);
+        assert_eq!(a("1.2.3.4.5"), None);
+        assert_eq!(a("1..3.4"), None);
+        assert_eq!(a("1.2.3."), None);
+        assert_eq!(a("eth0"), None);
+        assert_eq!(a("127.1"), Some(("127.0.0.1".into(), AddrForm::Shorthand)));
+    }
+
+    #[test]
+    fn booleans_and_masks() {
+        assert_eq!(parse_bool("1"), Some(true));
+        assert_eq!(parse_bool("0x0"), Some(false));
+        assert_eq!(parse_bool("2"), None);
+        assert_eq!(parse_bool("yes"), None);
+        assert!(is_contiguous_mask("255.255.255.0".parse().unwrap()));
+        assert!(is_contiguous_mask("0.0.0.0".parse().unwrap()));
+        assert!(!is_contiguous_mask("255.0.255.0".parse().unwrap()));
+    }
+
+    #[test]
+    fn services() {
+        if std::path::Path::new("/etc/services").exists() {
+            assert_eq!(service_port("http"), Some(80));
+        }
+        assert_eq!(service_port("no-such-service-xyz"), None);
+    }
+}
