@@ -1,0 +1,17 @@
+//! Daemon plumbing shared by the piranha-rs daemons (pulse, lvs, nanny).
+//!
+//! Each module is small and does one thing the way Piranha's daemons did it:
+//!
+//! * [`logger`]: a [`log::Log`] that writes to syslog (facility daemon, ident
+//!   with the pid) and, in the foreground, also `ident: message` lines on stdout.
+//! * [`daemon`]: detach from the terminal (double fork, `setsid`, stdio on
+//!   `/dev/null`), and mark inherited descriptors close-on-exec.
+//! * [`signals`]: catch signals into flags plus a self-pipe, so one loop
+//!   outside the handler can wait for "a signal or a deadline".
+//! * [`spawn`]: run a helper program with default signal dispositions, stdin
+//!   closed, bounded captured output and a deadline; describe wait statuses.
+
+pub mod daemon;
+pub mod logger;
+pub mod signals;
+pub mod spawn;
