@@ -64,7 +64,8 @@ impl SignalWaiter {
         self.read.as_raw_fd()
     }
 
-    fn drain(&self) {
+    /// Empty the self-pipe (the flags stay as they are).
+    pub fn drain(&self) {
         let mut buf = [0u8; 64];
         while let Ok(n) = (&self.read).read(&mut buf) {
             if n == 0 {

@@ -1,0 +1,211 @@
+//! `nanny`: the per-real-server health monitor (Piranha nanny 0.8.6
+//! compatible).  Parses the flags, starts logging, hands over to the
+//! `nanny` library and maps the result to an exit status (see nanny(8)).
+
+use std::process::ExitCode;
+
+use clap::{ArgAction, Parser};
+use nanny::config::{Options, DEFAULT_IPVSADM};
+use piranha_runtime::logger::{self, Sinks};
+
+/// Exit status for bad arguments or a failure to start.
+const EXIT_USAGE: u8 = 1;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "nanny",
+    about = "Monitor one real server of an LVS virtual service and keep its IPVS entry true",
+    disable_version_flag = true,
+    disable_help_flag = true,
+    args_override_self = true
+)]
+struct Args {
+    /// Seconds between connection attempts (also the I/O timeout).
+    #[arg(short = 't', long = "interval", default_value_t = 10, allow_negative_numbers = true)]
+    interval: i64,
+    /// I/O timeout of one check in seconds (default: the interval).
+    #[arg(long = "io-timeout", allow_negative_numbers = true)]
+    io_timeout: Option<i64>,
+    /// Path to ipvsadm.
+    #[arg(short = 'I', long = "ipvsadm", default_value = DEFAULT_IPVSADM)]
+    ipvsadm: String,
+    /// Command to get the remote load average (rup, ruptime, rsh, ssh, none, or a program).
+    #[arg(short = 'U', long = "loadcmd", default_value = "none")]
+    loadcmd: String,
+    /// ipvsadm routing method: m (NAT), g (direct routing) or i (tunnel).
+    #[arg(short = 'M', long = "method", default_value = "-m", allow_hyphen_values = true)]
+    method: String,
+    /// Don't run as a daemon; log to stdout as well as syslog.
+    #[arg(short = 'n', long = "nodaemon")]
+    nodaemon: bool,
+    /// Don't fork, but do disassociate.
+    #[arg(short = 'c', long = "nofork")]
+    nofork: bool,
+    /// Port of the virtual service.
+    #[arg(short = 'p', long = "port", default_value_t = 80, allow_negative_numbers = true)]
+    port: i64,
+    /// Port to check on the real server (default: --port).
+    #[arg(short = 'r', long = "rport", allow_negative_numbers = true)]
+    rport: Option<i64>,
+    /// Seconds of successful checks before a failed server is readmitted.
+    #[arg(short = 'a', long = "reentrytime", default_value_t = 0, allow_negative_numbers = true)]
+    reentry: i64,
+    /// Maximum scale of the weight under the load monitor.
+    #[arg(short = 'S', long = "scale", default_value_t = 10, allow_negative_numbers = true)]
+    scale: i64,
+    /// IP address of the real server.
+    #[arg(short = 'h', long = "server")]
+    server: Option<String>,
+    /// External program that tests the service (%h, %p are replaced).
+    #[arg(short = 'e', long = "send_program", allow_hyphen_values = true)]
+    send_program: Option<String>,
+    /// String to send to the port.
+    #[arg(short = 's', long = "send_string", allow_hyphen_values = true)]
+    send: Option<String>,
+    /// Response expected from the port (or from the send program).
+    #[arg(short = 'x', long = "expect_string", allow_hyphen_values = true)]
+    expect: Option<String>,
+    /// Interpret the expect string as a POSIX extended regular expression.
+    #[arg(long = "regex")]
+    regex: bool,
+    /// Suppress '\' translation in send/expect strings.
+    #[arg(short = 'T', long = "suppress")]
+    suppress: bool,
+    /// Quiesce the server (weight 0) instead of removing it.
+    #[arg(short = 'q', long = "quiesce_server")]
+    quiesce: bool,
+    /// Use UDP instead of TCP.
+    #[arg(short = 'u', long = "udp")]
+    udp: bool,
+    /// Log debugging information.
+    #[arg(short = 'v', long = "verbose")]
+    verbose: bool,
+    /// IP of the virtual service.
+    #[arg(short = 'V', long = "virtaddress")]
+    vip: Option<String>,
+    /// Firewall mark of the virtual service.
+    #[arg(short = 'f', long = "fwmark", default_value_t = 0, allow_negative_numbers = true)]
+    fwmark: i64,
+    /// Weight of the real server.
+    #[arg(short = 'w', long = "weight", default_value_t = 1, allow_negative_numbers = true)]
+    weight: i64,
+    /// Don't actually run ipvsadm (log it).
+    #[arg(long = "test-start")]
+    test_start: bool,
+    /// Same as --test-start.
+    #[arg(long = "norun")]
+    norun: bool,
+    /// Display the program version.
+    #[arg(long = "version")]
+    version: bool,
+    /// Failover service (legacy).
+    #[arg(long = "fos")]
+    fos: bool,
+    /// LVS service.
+    #[arg(long = "lvs")]
+    lvs: bool,
+    /// Show this help.
+    #[arg(short = '?', long = "help", action = ArgAction::Help)]
+    help: Option<bool>,
+    /// Show a short usage message.
+    #[arg(long = "usage")]
+    usage: bool,
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("{}", bad_argument(&e));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    if args.version {
+        println!("Program Version:\t{}", env!("CARGO_PKG_VERSION"));
+        println!("A component of:\t\tpiranha-rs-{}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    if args.usage {
+        println!("Usage: nanny [-t|--interval N] [-I|--ipvsadm PATH] [-U|--loadcmd CMD] [-M|--method m|g|i] [-n|--nodaemon] [-c|--nofork] [-p|--port N] [-r|--rport N] [-a|--reentrytime N] [-S|--scale N] [-h|--server IP] [-e|--send_program CMD] [-s|--send_string S] [-x|--expect_string S] [--regex] [-T|--suppress] [-q|--quiesce_server] [-u|--udp] [-v|--verbose] [-V|--virtaddress IP] [-f|--fwmark N] [-w|--weight N] [--io-timeout N] [--test-start] [--norun] [--version] [--fos|--lvs] [-?|--help] [--usage]");
+        return ExitCode::SUCCESS;
+    }
+    let opts = Options {
+        interval: args.interval,
+        io_timeout: args.io_timeout,
+        ipvsadm: args.ipvsadm,
+        loadcmd: args.loadcmd,
+        method: args.method,
+        nodaemon: args.nodaemon,
+        nofork: args.nofork,
+        port: args.port,
+        rport: args.rport,
+        reentry: args.reentry,
+        scale: args.scale,
+        server: args.server,
+        send_program: args.send_program,
+        send: args.send,
+        expect: args.expect,
+        regex: args.regex,
+        suppress: args.suppress,
+        quiesce: args.quiesce,
+        udp: args.udp,
+        verbose: args.verbose,
+        vip: args.vip,
+        fwmark: args.fwmark,
+        weight: args.weight,
+        norun: args.norun || args.test_start,
+        fos: args.fos,
+        lvs: args.lvs,
+    };
+    let config = match opts.validate() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    logger::init(
+        "nanny",
+        Sinks {
+            syslog: true,
+            stdout: config.nodaemon,
+        },
+        config.verbose,
+    );
+    match nanny::start(&config) {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(e) => {
+            log::error!("{e}: {}", cause(&e));
+            eprintln!("nanny: {e}: {}", cause(&e));
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// popt's wording: `nanny: bad argument ARG: REASON`, or `nanny: unexpected
+/// arguments` for a stray operand.
+fn bad_argument(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let reason = match e.kind() {
+        ErrorKind::UnknownArgument if !arg.starts_with('-') => return "nanny: unexpected arguments".into(),
+        ErrorKind::UnknownArgument => "unknown option",
+        ErrorKind::InvalidValue if e.get(ContextKind::InvalidValue).is_some() => "missing argument",
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue => "invalid numeric value",
+        ErrorKind::ArgumentConflict => "option given twice",
+        _ => "bad option",
+    };
+    let arg = arg.split_whitespace().next().unwrap_or("").to_string();
+    format!("nanny: bad argument {arg}: {reason}")
+}
+
+fn cause(e: &dyn std::error::Error) -> String {
+    e.source().map(|s| s.to_string()).unwrap_or_default()
+}

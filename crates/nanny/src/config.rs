@@ -1,0 +1,540 @@
+//! Command-line options as nanny 0.8.6 takes them, and their validation.
+//!
+//! [`Options`] holds the flags as given (the binary fills it from clap);
+//! [`Options::validate`] applies Piranha's defaults and checks, in Piranha's
+//! order, with Piranha's messages, and returns a [`Config`].  Two checks are
+//! ours: a zero or negative interval is rejected (Piranha divided by it, B5),
+//! and numbers outside the range ipvsadm accepts are rejected up front.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use crate::ipvsadm::{Forward, Service};
+use crate::translate::translate;
+
+/// The default path of ipvsadm, as compiled into Piranha.
+pub const DEFAULT_IPVSADM: &str = "/sbin/ipvsadm";
+/// Send string of the port-80 default check.
+pub const HTTP_SEND: &str = "GET / HTTP/1.0\r\n\r\n";
+/// Expect string of the port-80 default check.
+pub const HTTP_EXPECT: &str = "HTTP";
+
+/// The flags as given on the command line (defaults as in nanny 0.8.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// `-t/--interval`: seconds between checks, also the I/O timeout.
+    pub interval: i64,
+    /// `--io-timeout` (ours): I/O timeout of one check; default `interval`.
+    pub io_timeout: Option<i64>,
+    /// `-I/--ipvsadm`.
+    pub ipvsadm: String,
+    /// `-U/--loadcmd`.
+    pub loadcmd: String,
+    /// `-M/--method`.
+    pub method: String,
+    /// `-n/--nodaemon`.
+    pub nodaemon: bool,
+    /// `-c/--nofork`.
+    pub nofork: bool,
+    /// `-p/--port`: port of the virtual service.
+    pub port: i64,
+    /// `-r/--rport`: port checked on the real server (default: `port`).
+    pub rport: Option<i64>,
+    /// `-a/--reentrytime`.
+    pub reentry: i64,
+    /// `-S/--scale`.
+    pub scale: i64,
+    /// `-h/--server`.
+    pub server: Option<String>,
+    /// `-e/--send_program`.
+    pub send_program: Option<String>,
+    /// `-s/--send_string`.
+    pub send: Option<String>,
+    /// `-x/--expect_string`.
+    pub expect: Option<String>,
+    /// `--regex`.
+    pub regex: bool,
+    /// `-T/--suppress`.
+    pub suppress: bool,
+    /// `-q/--quiesce_server`.
+    pub quiesce: bool,
+    /// `-u/--udp`.
+    pub udp: bool,
+    /// `-v/--verbose`.
+    pub verbose: bool,
+    /// `-V/--virtaddress`.
+    pub vip: Option<String>,
+    /// `-f/--fwmark`.
+    pub fwmark: i64,
+    /// `-w/--weight`.
+    pub weight: i64,
+    /// `--test-start` or `--norun`.
+    pub norun: bool,
+    /// `--fos`.
+    pub fos: bool,
+    /// `--lvs`.
+    pub lvs: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            interval: 10,
+            io_timeout: None,
+            ipvsadm: DEFAULT_IPVSADM.to_string(),
+            loadcmd: "none".to_string(),
+            method: "-m".to_string(),
+            nodaemon: false,
+            nofork: false,
+            port: 80,
+            rport: None,
+            reentry: 0,
+            scale: 10,
+            server: None,
+            send_program: None,
+            send: None,
+            expect: None,
+            regex: false,
+            suppress: false,
+            quiesce: false,
+            udp: false,
+            verbose: false,
+            vip: None,
+            fwmark: 0,
+            weight: 1,
+            norun: false,
+            fos: false,
+            lvs: false,
+        }
+    }
+}
+
+/// Which kind of monitor runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceType {
+    /// `--lvs`: add/remove a real server in IPVS.
+    Lvs,
+    /// `--fos`: legacy failover-services mode: exit when the service dies.
+    Fos,
+}
+
+/// The expect side of a check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expect {
+    /// The expect text after backslash translation.
+    pub text: Vec<u8>,
+    /// Interpret `text` as a POSIX extended regular expression.
+    pub regex: bool,
+}
+
+/// What one check does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// Connect (TCP or UDP), optionally send, optionally expect.
+    Socket {
+        /// Bytes to send after connecting.
+        send: Option<Vec<u8>>,
+        /// What the reply must start with (or match).
+        expect: Option<Expect>,
+    },
+    /// Run a program; `%h` and `%p` tokens are replaced.
+    Program {
+        /// The command line, split on spaces, no shell.
+        command: String,
+        /// What its whole output must be (or match).
+        expect: Option<Expect>,
+    },
+}
+
+/// How the load monitor asks for the load average.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadMonitor {
+    /// `none`: the weight only follows slow start.
+    None,
+    /// Any other command, run as `CMD RIP` (`CMD RIP uptime` for rsh/ssh).
+    Command(String),
+}
+
+/// A validated nanny configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `--lvs` or `--fos`.
+    pub service_type: ServiceType,
+    /// The real server.
+    pub rip: Ipv4Addr,
+    /// The real server as typed (used in the start line).
+    pub server_arg: String,
+    /// The virtual address as typed (`-V`), if any.
+    pub vip: Option<String>,
+    /// Virtual service port.
+    pub port: u16,
+    /// Real server port (checked, and used in ipvsadm's `-r`).
+    pub rport: u16,
+    /// The virtual service in ipvsadm's terms.
+    pub service: Service,
+    /// Forwarding method.
+    pub forward: Forward,
+    /// Configured weight.
+    pub weight: i32,
+    /// Check period.
+    pub interval: Duration,
+    /// I/O timeout of one check.
+    pub io_timeout: Duration,
+    /// Successful checks needed to re-add a server (`reentry / interval`).
+    pub count_thresh: u64,
+    /// Load monitor weight ceiling factor.
+    pub scale: i32,
+    /// Load monitor.
+    pub load: LoadMonitor,
+    /// The check.
+    pub probe: Probe,
+    /// Use UDP for the socket check.
+    pub udp: bool,
+    /// Set weight 0 instead of removing.
+    pub quiesce: bool,
+    /// Log debugging lines.
+    pub verbose: bool,
+    /// Don't run ipvsadm, only log it.
+    pub norun: bool,
+    /// Path of ipvsadm.
+    pub ipvsadm: String,
+    /// `-n`: stay in the foreground, log to stdout too.
+    pub nodaemon: bool,
+    /// `-c`: don't fork when daemonizing.
+    pub nofork: bool,
+    /// Lines to log at startup, before the start line (Piranha's notes).
+    pub notes: Vec<String>,
+}
+
+/// Why the options were refused.  The texts are what nanny prints on
+/// stderr (Piranha's, where Piranha had a check).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// `-h` missing.
+    #[error("nanny: No address supplied. Use '--help' for help.")]
+    NoAddress,
+    /// `-h` not an IPv4 address in inet_aton's forms.
+    #[error("nanny: bad IP address -- {0}")]
+    BadAddress(String),
+    /// Neither `--fos` nor `--lvs`.
+    #[error("nanny: unknown service type")]
+    UnknownServiceType,
+    /// `-t` of zero or less (Piranha divided by zero).
+    #[error("nanny: bad interval -- {0} (must be at least 1 second)")]
+    BadInterval(i64),
+    /// `--io-timeout` of zero or less.
+    #[error("nanny: bad I/O timeout -- {0} (must be at least 1 second)")]
+    BadIoTimeout(i64),
+    /// A number outside what ipvsadm or the kernel accept.
+    #[error("nanny: bad value for {flag} -- {value} (expected {expected})")]
+    OutOfRange {
+        /// The flag, e.g. `--weight`.
+        flag: &'static str,
+        /// The value given.
+        value: i64,
+        /// The accepted range, in words.
+        expected: &'static str,
+    },
+    /// LVS mode with neither `-V` nor `-f`: ipvsadm would get `(null):80`.
+    #[error("nanny: No virtual address supplied (-V or -f). Use '--help' for help.")]
+    NoVirtualAddress,
+}
+
+fn range(flag: &'static str, value: i64, lo: i64, hi: i64, expected: &'static str) -> Result<i64, ConfigError> {
+    if value < lo || value > hi {
+        Err(ConfigError::OutOfRange {
+            flag,
+            value,
+            expected,
+        })
+    } else {
+        Ok(value)
+    }
+}
+
+extern "C" {
+    // POSIX/glibc; not bound by the libc crate.
+    #[link_name = "inet_aton"]
+    fn c_inet_aton(cp: *const libc::c_char, inp: *mut libc::in_addr) -> libc::c_int;
+}
+
+/// Parse an IPv4 address the way inet_aton(3) does (so `10.1` and
+/// `0x0a000001` are accepted as Piranha accepted them).
+pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
+    let c = std::ffi::CString::new(s).ok()?;
+    let mut addr = libc::in_addr { s_addr: 0 };
+    // SAFETY: `c` is NUL-terminated and `addr` is a valid out-pointer.
+    let ok = unsafe { c_inet_aton(c.as_ptr(), &mut addr) };
+    (ok != 0).then(|| Ipv4Addr::from(u32::from_be(addr.s_addr)))
+}
+
+/// Piranha's `-M` rule: an optional leading `-`, then `i` or `g`; anything
+/// else means masquerading.
+pub fn forward_from_method(method: &str) -> Forward {
+    let m = method.strip_prefix('-').unwrap_or(method);
+    match m.as_bytes().first() {
+        Some(b'i') => Forward::Tunnel,
+        Some(b'g') => Forward::Gate,
+        _ => Forward::Masq,
+    }
+}
+
+impl Options {
+    /// Apply defaults and checks; see the module docs.
+    pub fn validate(&self) -> Result<Config, ConfigError> {
+        let server = self.server.clone().ok_or(ConfigError::NoAddress)?;
+        let rip = inet_aton(&server).ok_or_else(|| ConfigError::BadAddress(server.clone()))?;
+        let service_type = if self.fos {
+            ServiceType::Fos
+        } else if self.lvs {
+            ServiceType::Lvs
+        } else {
+            return Err(ConfigError::UnknownServiceType);
+        };
+        if self.interval < 1 {
+            return Err(ConfigError::BadInterval(self.interval));
+        }
+        let interval = range("--interval", self.interval, 1, u32::MAX as i64, "1 to 4294967295")? as u64;
+        let io_timeout = match self.io_timeout {
+            Some(t) if t < 1 => return Err(ConfigError::BadIoTimeout(t)),
+            Some(t) => range("--io-timeout", t, 1, u32::MAX as i64, "1 to 4294967295")? as u64,
+            None => interval,
+        };
+        let port = range("--port", self.port, 0, 65535, "0 to 65535")? as u16;
+        let rport = match self.rport {
+            Some(r) => range("--rport", r, 0, 65535, "0 to 65535")? as u16,
+            None => port,
+        };
+        let weight = range("--weight", self.weight, 0, 65535, "0 to 65535")? as i32;
+        let fwmark = range("--fwmark", self.fwmark, 0, u32::MAX as i64, "0 to 4294967295")? as u32;
+        let scale = range("--scale", self.scale, 0, 65535, "0 to 65535")? as i32;
+        let mut reentry = range("--reentrytime", self.reentry, 0, u32::MAX as i64, "0 to 4294967295")? as u64;
+        if reentry == 0 {
+            reentry = match service_type {
+                ServiceType::Lvs => 180,
+                ServiceType::Fos => interval,
+            };
+        }
+        let service = if fwmark != 0 {
+            Service::Fwmark(fwmark)
+        } else {
+            let vip = match (&self.vip, service_type) {
+                (Some(v), _) => v.clone(),
+                (None, ServiceType::Lvs) => return Err(ConfigError::NoVirtualAddress),
+                (None, ServiceType::Fos) => String::new(),
+            };
+            if self.udp {
+                Service::Udp(vip, port)
+            } else {
+                Service::Tcp(vip, port)
+            }
+        };
+
+        let mut notes = Vec::new();
+        let mut send = self.send.clone();
+        let mut expect = self.expect.clone();
+        if let (Some(prog), Some(s)) = (&self.send_program, &send) {
+            notes.push(format!(
+                "External program use requested: ({prog}), IGNORING send string option ({s})"
+            ));
+            send = None;
+        }
+        if port == 80 && send.is_none() && expect.is_none() && self.send_program.is_none() {
+            notes.push("nanny: no monitor configured, assuming web service on port 80".to_string());
+            send = Some(HTTP_SEND.to_string());
+            expect = Some(HTTP_EXPECT.to_string());
+        }
+        let conv = |s: &str| -> Vec<u8> {
+            if self.suppress {
+                s.as_bytes().to_vec()
+            } else {
+                translate(s.as_bytes())
+            }
+        };
+        let expect = expect.map(|e| Expect {
+            text: conv(&e),
+            regex: self.regex,
+        });
+        let probe = match &self.send_program {
+            Some(command) => Probe::Program {
+                command: command.clone(),
+                expect,
+            },
+            None => Probe::Socket {
+                send: send.map(|s| conv(&s)),
+                expect,
+            },
+        };
+        let load = if self.loadcmd == "none" {
+            LoadMonitor::None
+        } else {
+            LoadMonitor::Command(self.loadcmd.clone())
+        };
+        Ok(Config {
+            service_type,
+            rip,
+            server_arg: server,
+            vip: self.vip.clone(),
+            port,
+            rport,
+            service,
+            forward: forward_from_method(&self.method),
+            weight,
+            interval: Duration::from_secs(interval),
+            io_timeout: Duration::from_secs(io_timeout),
+            count_thresh: reentry / interval,
+            scale,
+            load,
+            probe,
+            udp: self.udp,
+            quiesce: self.quiesce,
+            verbose: self.verbose,
+            norun: self.norun,
+            ipvsadm: self.ipvsadm.clone(),
+            nodaemon: self.nodaemon,
+            nofork: self.nofork,
+            notes,
+        })
+    }
+}
+
+impl Config {
+    /// The line logged when monitoring starts.
+    pub fn start_line(&self) -> String {
+        let vip = self.vip.as_deref().unwrap_or("(null)");
+        match self.service_type {
+            ServiceType::Lvs => format!(
+                "starting LVS client monitor for {vip}:{} -> {}:{}",
+                self.port, self.server_arg, self.rport
+            ),
+            ServiceType::Fos => format!("Failover service monitor for {vip}:{} started", self.port),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lvs() -> Options {
+        Options {
+            server: Some("10.0.0.2".into()),
+            vip: Some("192.168.1.10".into()),
+            lvs: true,
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn piranha_errors_in_piranha_order() {
+        let o = Options::default();
+        assert_eq!(o.validate().unwrap_err(), ConfigError::NoAddress);
+        assert_eq!(
+            ConfigError::NoAddress.to_string(),
+            "nanny: No address supplied. Use '--help' for help."
+        );
+        let o = Options {
+            server: Some("10.0.0.300".into()),
+            ..Options::default()
+        };
+        assert_eq!(
+            o.validate().unwrap_err().to_string(),
+            "nanny: bad IP address -- 10.0.0.300"
+        );
+        let o = Options {
+            server: Some("10.0.0.3".into()),
+            ..Options::default()
+        };
+        assert_eq!(o.validate().unwrap_err().to_string(), "nanny: unknown service type");
+    }
+
+    #[test]
+    fn interval_zero_is_rejected_not_divided_by() {
+        let o = Options { interval: 0, ..lvs() };
+        assert_eq!(o.validate().unwrap_err(), ConfigError::BadInterval(0));
+        let o = Options { io_timeout: Some(0), ..lvs() };
+        assert_eq!(o.validate().unwrap_err(), ConfigError::BadIoTimeout(0));
+    }
+
+    #[test]
+    fn defaults_match_piranha() {
+        let c = lvs().validate().unwrap();
+        assert_eq!(c.rport, 80);
+        assert_eq!(c.count_thresh, 18, "reentry 180 / interval 10");
+        assert_eq!(c.forward, Forward::Masq);
+        assert_eq!(c.io_timeout, Duration::from_secs(10));
+        assert_eq!(
+            c.probe,
+            Probe::Socket {
+                send: Some(HTTP_SEND.as_bytes().to_vec()),
+                expect: Some(Expect {
+                    text: b"HTTP".to_vec(),
+                    regex: false
+                })
+            }
+        );
+        assert_eq!(c.notes, vec!["nanny: no monitor configured, assuming web service on port 80"]);
+        assert_eq!(c.start_line(), "starting LVS client monitor for 192.168.1.10:80 -> 10.0.0.2:80");
+        let f = Options { fos: true, interval: 7, ..lvs() }.validate().unwrap();
+        assert_eq!(f.count_thresh, 1, "fos reentry defaults to the interval");
+    }
+
+    #[test]
+    fn http_default_only_for_virtual_port_80_and_nothing_configured() {
+        let c = Options { port: 443, ..lvs() }.validate().unwrap();
+        assert_eq!(c.probe, Probe::Socket { send: None, expect: None });
+        let c = Options { rport: Some(8080), ..lvs() }.validate().unwrap();
+        assert!(matches!(c.probe, Probe::Socket { send: Some(_), .. }), "VS port decides");
+        let c = Options { expect: Some("OK".into()), ..lvs() }.validate().unwrap();
+        assert!(matches!(c.probe, Probe::Socket { send: None, .. }));
+    }
+
+    #[test]
+    fn send_program_overrides_send_string() {
+        let c = Options {
+            send_program: Some("/bin/check %h".into()),
+            send: Some("x".into()),
+            ..lvs()
+        }
+        .validate()
+        .unwrap();
+        assert!(matches!(c.probe, Probe::Program { .. }));
+        assert_eq!(
+            c.notes,
+            vec!["External program use requested: (/bin/check %h), IGNORING send string option (x)"]
+        );
+    }
+
+    #[test]
+    fn method_rule() {
+        for (m, f) in [("-g", Forward::Gate), ("g", Forward::Gate), ("-i", Forward::Tunnel), ("ipip", Forward::Tunnel), ("-m", Forward::Masq), ("x", Forward::Masq), ("", Forward::Masq)] {
+            assert_eq!(forward_from_method(m), f, "{m}");
+        }
+    }
+
+    #[test]
+    fn inet_aton_forms() {
+        assert_eq!(inet_aton("10.1"), Some(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!(inet_aton("0x0a000002"), Some(Ipv4Addr::new(10, 0, 0, 2)));
+        assert_eq!(inet_aton("host.example"), None);
+    }
+
+    #[test]
+    fn fwmark_service_and_missing_vip() {
+        let c = Options { fwmark: 7, vip: None, udp: true, ..lvs() }.validate().unwrap();
+        assert_eq!(c.service, Service::Fwmark(7));
+        assert_eq!(Options { vip: None, ..lvs() }.validate().unwrap_err(), ConfigError::NoVirtualAddress);
+        assert!(matches!(
+            Options { weight: -1, ..lvs() }.validate().unwrap_err(),
+            ConfigError::OutOfRange { flag: "--weight", .. }
+        ));
+    }
+
+    #[test]
+    fn translation_unless_suppressed() {
+        let c = Options { send: Some("a\\r\\n".into()), ..lvs() }.validate().unwrap();
+        assert!(matches!(c.probe, Probe::Socket { send: Some(ref s), .. } if s == b"a\r\n"));
+        let c = Options { send: Some("a\\r\\n".into()), suppress: true, ..lvs() }.validate().unwrap();
+        assert!(matches!(c.probe, Probe::Socket { send: Some(ref s), .. } if s == b"a\\r\\n"));
+    }
+}

@@ -1,0 +1,237 @@
+//! The ipvsadm command lines nanny runs, and the table they act on.
+//!
+//! The argv is exactly Piranha's (ipvs_exec.c): `IPVSADM -a|-e <vs> -r
+//! RIP:RPORT -g|-m|-i -w W` and `IPVSADM -d <vs> -r RIP:RPORT`, where `<vs>`
+//! is `-f MARK` when a firewall mark is set, else `-u VIP:PORT` with `-u`
+//! (UDP), else `-t VIP:PORT`.  [`Table`] is the seam between the state
+//! machine and the world: [`IpvsadmTable`] runs the real program (or only
+//! logs it with `--norun`), tests use a recording fake.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use piranha_runtime::spawn::{run, Completion, RunOptions};
+
+/// A virtual service as ipvsadm names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Service {
+    /// `-t VIP:PORT`.
+    Tcp(String, u16),
+    /// `-u VIP:PORT`.
+    Udp(String, u16),
+    /// `-f MARK`.
+    Fwmark(u32),
+}
+
+/// Forwarding method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forward {
+    /// `-g`: direct routing.
+    Gate,
+    /// `-m`: NAT.
+    Masq,
+    /// `-i`: IP-in-IP tunnel.
+    Tunnel,
+}
+
+impl Forward {
+    /// ipvsadm's flag.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Forward::Gate => "-g",
+            Forward::Masq => "-m",
+            Forward::Tunnel => "-i",
+        }
+    }
+}
+
+/// One change to the real server's entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `-a ... -w W`.
+    Add(i32),
+    /// `-e ... -w W`.
+    Edit(i32),
+    /// `-d`.
+    Delete,
+}
+
+/// Everything needed to name this nanny's real server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dest {
+    /// Path of ipvsadm.
+    pub ipvsadm: String,
+    /// The virtual service.
+    pub service: Service,
+    /// The real server.
+    pub rip: Ipv4Addr,
+    /// Its port.
+    pub rport: u16,
+    /// How packets reach it.
+    pub forward: Forward,
+}
+
+impl Dest {
+    /// The argv for `op`.
+    pub fn argv(&self, op: Op) -> Vec<String> {
+        let mut v = vec![self.ipvsadm.clone()];
+        v.push(
+            match op {
+                Op::Add(_) => "-a",
+                Op::Edit(_) => "-e",
+                Op::Delete => "-d",
+            }
+            .to_string(),
+        );
+        match &self.service {
+            Service::Fwmark(m) => {
+                v.push("-f".into());
+                v.push(m.to_string());
+            }
+            Service::Tcp(vip, port) => {
+                v.push("-t".into());
+                v.push(format!("{vip}:{port}"));
+            }
+            Service::Udp(vip, port) => {
+                v.push("-u".into());
+                v.push(format!("{vip}:{port}"));
+            }
+        }
+        v.push("-r".into());
+        v.push(format!("{}:{}", self.rip, self.rport));
+        if let Op::Add(w) | Op::Edit(w) = op {
+            v.push(self.forward.flag().into());
+            v.push("-w".into());
+            v.push(w.to_string());
+        }
+        v
+    }
+}
+
+/// Something that applies [`Op`]s to the real server's entry.
+pub trait Table {
+    /// Apply `op`; true when it worked.  Failures are logged here.
+    fn apply(&mut self, op: Op) -> bool;
+}
+
+/// How long one ipvsadm run may take before it is killed (Piranha waited
+/// for ever).
+pub const IPVSADM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs the real ipvsadm.
+#[derive(Debug, Clone)]
+pub struct IpvsadmTable {
+    /// Who we are in the table.
+    pub dest: Dest,
+    /// Only log the command (`--norun`, `--test-start`).
+    pub norun: bool,
+    /// Log every command (`-v`).
+    pub verbose: bool,
+}
+
+/// Quote an argv for the log the way Piranha's logArgv did: ` "a" "b"`.
+pub fn quote_argv(argv: &[String]) -> String {
+    argv.iter().map(|a| format!(" \"{a}\"")).collect()
+}
+
+impl Table for IpvsadmTable {
+    fn apply(&mut self, op: Op) -> bool {
+        let argv = self.dest.argv(op);
+        if self.norun || self.verbose {
+            log::info!("running command{}", quote_argv(&argv));
+        }
+        if self.norun {
+            return true;
+        }
+        let opts = RunOptions {
+            capture: false,
+            max_output: 0,
+            inherit_stderr: true,
+            timeout: IPVSADM_TIMEOUT,
+            search_path: false,
+        };
+        match run(&argv, &opts, None) {
+            Ok(out) if out.completion == Completion::Exited(0) => true,
+            Ok(out) => {
+                log::info!("{} command failed!", self.dest.ipvsadm);
+                if out.completion != Completion::Exited(1) {
+                    log::info!("{}{} {}", self.dest.ipvsadm, quote_argv(&argv[1..]), out.completion);
+                }
+                false
+            }
+            Err(e) => {
+                log::info!("{} command failed!", self.dest.ipvsadm);
+                log::info!("{e}: {}", e.source_text());
+                false
+            }
+        }
+    }
+}
+
+trait SourceText {
+    fn source_text(&self) -> String;
+}
+
+impl<E: std::error::Error> SourceText for E {
+    fn source_text(&self) -> String {
+        self.source().map(|s| s.to_string()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dest(service: Service) -> Dest {
+        Dest {
+            ipvsadm: "/sbin/ipvsadm".into(),
+            service,
+            rip: Ipv4Addr::new(10, 0, 0, 2),
+            rport: 8080,
+            forward: Forward::Gate,
+        }
+    }
+
+    #[test]
+    fn argv_is_piranhas() {
+        let d = dest(Service::Tcp("192.168.1.10".into(), 80));
+        assert_eq!(
+            d.argv(Op::Add(3)).join(" "),
+            "/sbin/ipvsadm -a -t 192.168.1.10:80 -r 10.0.0.2:8080 -g -w 3"
+        );
+        assert_eq!(
+            d.argv(Op::Edit(0)).join(" "),
+            "/sbin/ipvsadm -e -t 192.168.1.10:80 -r 10.0.0.2:8080 -g -w 0"
+        );
+        assert_eq!(
+            d.argv(Op::Delete).join(" "),
+            "/sbin/ipvsadm -d -t 192.168.1.10:80 -r 10.0.0.2:8080"
+        );
+        let u = dest(Service::Udp("192.168.1.10".into(), 53));
+        assert_eq!(u.argv(Op::Delete).join(" "), "/sbin/ipvsadm -d -u 192.168.1.10:53 -r 10.0.0.2:8080");
+        let f = dest(Service::Fwmark(80));
+        assert_eq!(
+            f.argv(Op::Add(1)).join(" "),
+            "/sbin/ipvsadm -a -f 80 -r 10.0.0.2:8080 -g -w 1"
+        );
+    }
+
+    #[test]
+    fn failing_ipvsadm_reports_false() {
+        let mut t = IpvsadmTable {
+            dest: Dest {
+                ipvsadm: "/bin/false".into(),
+                ..dest(Service::Fwmark(1))
+            },
+            norun: false,
+            verbose: false,
+        };
+        assert!(!t.apply(Op::Delete));
+        t.dest.ipvsadm = "/bin/true".into();
+        assert!(t.apply(Op::Delete));
+        t.dest.ipvsadm = "/nonexistent".into();
+        assert!(!t.apply(Op::Delete));
+        t.norun = true;
+        assert!(t.apply(Op::Delete), "norun only logs");
+    }
+}

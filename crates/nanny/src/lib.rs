@@ -1,0 +1,136 @@
+//! nanny: watch one real server of one virtual service and keep its entry
+//! in the kernel's IPVS table true, by running ipvsadm, as Piranha's nanny
+//! 0.8.6 did, without its failure modes (see `docs/nanny.8` and
+//! `docs/COMPATIBILITY.md`).
+//!
+//! * [`config`]: the flags, Piranha's defaults and argument errors.
+//! * [`translate`], [`expect`]: send/expect strings.
+//! * [`check`]: one TCP/UDP or send-program check.
+//! * [`load`]: load-average parsing and weight formulas.
+//! * [`ipvsadm`]: the exact ipvsadm argv and the [`ipvsadm::Table`] seam.
+//! * [`machine`]: the pure state machine.
+//! * [`run`]: the loop, with time and signals behind [`run::Env`].
+//!
+//! [`start`] puts them together for the binary.
+
+pub mod check;
+pub mod config;
+pub mod expect;
+pub mod ipvsadm;
+pub mod load;
+pub mod machine;
+pub mod run;
+pub mod translate;
+
+use std::net::SocketAddrV4;
+
+use piranha_runtime::daemon::{cloexec_inherited_fds, daemonize, DaemonError, Role};
+use piranha_runtime::signals::{SignalError, SignalWaiter};
+
+use crate::check::{program_argv, Checker, ProgramCheck, SocketCheck};
+use crate::config::{Config, Expect, LoadMonitor, Probe};
+use crate::expect::Matcher;
+use crate::ipvsadm::{Dest, IpvsadmTable};
+use crate::machine::{LoadSource, Machine, NoLoad, Params};
+use crate::run::{run_loop, CommandLoad, RealEnv, SIGNALS};
+
+pub use crate::run::{EXIT_FAILURE, EXIT_OK};
+
+/// Why nanny could not start monitoring.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Detaching failed.
+    #[error("failed to become a daemon")]
+    Daemon(#[from] DaemonError),
+    /// Signal handlers could not be installed.
+    #[error("failed to set up signal handling")]
+    Signals(#[from] SignalError),
+}
+
+fn matcher(e: &Expect) -> Result<Matcher, String> {
+    if e.regex {
+        let m = Matcher::regex(&e.text);
+        if let Err(err) = &m {
+            log::info!("Error '{err}' processing expected regular expression");
+        }
+        m
+    } else {
+        Ok(Matcher::prefix(&e.text))
+    }
+}
+
+/// Build the checker for `config`.
+pub fn checker(config: &Config) -> Box<dyn Checker> {
+    match &config.probe {
+        Probe::Socket { send, expect } => Box::new(SocketCheck {
+            addr: SocketAddrV4::new(config.rip, config.rport),
+            udp: config.udp,
+            send: send.clone(),
+            expect: expect.as_ref().map(matcher),
+            timeout: config.io_timeout,
+        }),
+        Probe::Program { command, expect } => Box::new(ProgramCheck {
+            argv: program_argv(command, config.rip, config.rport),
+            expect: expect.as_ref().map(matcher),
+            name: format!("{}:{}", config.rip, config.rport),
+            timeout: config.io_timeout,
+        }),
+    }
+}
+
+/// Build the state machine for `config`.
+pub fn machine(config: &Config) -> Machine {
+    Machine::new(Params {
+        service_type: config.service_type,
+        name: format!("{}:{}", config.rip, config.rport),
+        weight: config.weight,
+        interval_secs: config.interval.as_secs().max(1),
+        count_thresh: config.count_thresh,
+        scale: config.scale,
+        quiesce: config.quiesce,
+        load_monitor: config.load != LoadMonitor::None,
+    })
+}
+
+/// Daemonize unless `-n`, then monitor until told to stop.  Returns the exit
+/// status (0 in the parent of a daemon).  Call it with one thread only.
+pub fn start(config: &Config) -> Result<i32, StartError> {
+    if !config.nodaemon && daemonize(config.nofork)? == Role::Parent {
+        return Ok(EXIT_OK);
+    }
+    cloexec_inherited_fds();
+    let waiter = SignalWaiter::new(&SIGNALS)?;
+    for note in &config.notes {
+        log::info!("{note}");
+    }
+    log::info!("{}", config.start_line());
+    let mut checker = checker(config);
+    let mut table = IpvsadmTable {
+        dest: Dest {
+            ipvsadm: config.ipvsadm.clone(),
+            service: config.service.clone(),
+            rip: config.rip,
+            rport: config.rport,
+            forward: config.forward,
+        },
+        norun: config.norun,
+        verbose: config.verbose,
+    };
+    let mut load: Box<dyn LoadSource> = match &config.load {
+        LoadMonitor::None => Box::new(NoLoad),
+        LoadMonitor::Command(cmd) => Box::new(CommandLoad {
+            argv: crate::load::load_argv(cmd, config.rip).unwrap_or_default(),
+            timeout: config.interval,
+        }),
+    };
+    let mut m = machine(config);
+    let mut env = RealEnv::new(waiter);
+    Ok(run_loop(
+        &mut m,
+        &mut env,
+        checker.as_mut(),
+        &mut table,
+        load.as_mut(),
+        config.interval,
+    ))
+}

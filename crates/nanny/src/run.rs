@@ -1,0 +1,409 @@
+//! The run loop: check, step the machine, wait for the next tick or a
+//! signal.  Time and signals come through [`Env`], so tests drive the loop
+//! with a fake clock; [`RealEnv`] uses the monotonic clock and caught signals.
+//!
+//! Checks start on a fixed grid, `start + k·interval`: a check's own duration
+//! does not stretch the period (B5).  A check that overruns its slot is
+//! followed at once by the next one.  While a signal has forced the server
+//! up or down no checks run; the loop only retries a failed ipvsadm each
+//! interval.  SIGTERM/SIGINT abandon a running check (killing its helper),
+//! remove the server if it is in the table, and end the loop with 0 (1 if
+//! that removal failed).
+
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use piranha_runtime::signals::SignalWaiter;
+use piranha_runtime::spawn::{run, Interrupt, RunOptions};
+
+use crate::check::{Checker, Outcome};
+use crate::ipvsadm::Table;
+use crate::load::parse_loadavg;
+use crate::machine::{Forced, LoadSource, Machine, Step};
+
+/// A signal, as the loop sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sig {
+    /// SIGTERM or SIGINT (the number).
+    Stop(i32),
+    /// SIGUSR1.
+    ForceDown,
+    /// SIGUSR2.
+    ForceUp,
+    /// SIGHUP.
+    Resume,
+}
+
+/// Time and signals.
+pub trait Env {
+    /// Time since some fixed start.
+    fn now(&self) -> Duration;
+    /// Wait until `deadline` (same origin as [`Env::now`]) or a signal;
+    /// return the pending signals, empty at the deadline.  Pending signals
+    /// are returned at once even when the deadline has passed.
+    fn wait_until(&mut self, deadline: Duration) -> Vec<Sig>;
+    /// Run one check, letting a stop signal interrupt it.
+    fn run_check(&mut self, checker: &mut dyn Checker) -> Outcome;
+}
+
+/// Exit status after a stop signal when the final removal worked.
+pub const EXIT_OK: i32 = 0;
+/// Exit status for a failure (final removal failed, bad arguments, ...).
+pub const EXIT_FAILURE: i32 = 1;
+
+/// Run until a stop signal (or, in failover-services mode, an exit step).
+pub fn run_loop<E: Env>(
+    machine: &mut Machine,
+    env: &mut E,
+    checker: &mut dyn Checker,
+    table: &mut dyn Table,
+    load: &mut dyn LoadSource,
+    interval: Duration,
+) -> i32 {
+    let mut next = env.now();
+    loop {
+        loop {
+            let sigs = env.wait_until(next);
+            if sigs.is_empty() {
+                break;
+            }
+            for s in sigs {
+                match s {
+                    Sig::Stop(n) => {
+                        log::info!("Terminating due to signal {n}");
+                        return if machine.shutdown(table) {
+                            EXIT_OK
+                        } else {
+                            EXIT_FAILURE
+                        };
+                    }
+                    Sig::ForceDown => machine.force_down(table),
+                    Sig::ForceUp => machine.force_up(table),
+                    Sig::Resume => {
+                        machine.resume();
+                        next = env.now();
+                    }
+                }
+            }
+        }
+        let started = next;
+        if machine.forced() == Forced::Normal {
+            match env.run_check(checker) {
+                Outcome::Interrupted => continue,
+                o => {
+                    if let Step::Exit(code) = machine.after_check(o == Outcome::Up, table, load) {
+                        return code;
+                    }
+                }
+            }
+        } else {
+            machine.retry(table);
+        }
+        next = started + interval;
+        let now = env.now();
+        if next < now {
+            // Overran: skip the missed slots, start again now.
+            let missed = (now - next).as_nanos() / interval.as_nanos().max(1);
+            next += interval * (missed as u32);
+            if next < now {
+                next = now;
+            }
+        }
+    }
+}
+
+/// The real world: monotonic clock and caught signals.
+pub struct RealEnv {
+    start: Instant,
+    waiter: SignalWaiter,
+}
+
+/// The signals nanny handles.
+pub const SIGNALS: [i32; 5] = [
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGHUP,
+];
+
+impl RealEnv {
+    /// Use `waiter` (registered for [`SIGNALS`]).
+    pub fn new(waiter: SignalWaiter) -> Self {
+        RealEnv {
+            start: Instant::now(),
+            waiter,
+        }
+    }
+
+    fn map(sigs: Vec<i32>) -> Vec<Sig> {
+        let mut out: Vec<Sig> = sigs
+            .into_iter()
+            .filter_map(|s| match s {
+                libc::SIGTERM | libc::SIGINT => Some(Sig::Stop(s)),
+                libc::SIGUSR1 => Some(Sig::ForceDown),
+                libc::SIGUSR2 => Some(Sig::ForceUp),
+                libc::SIGHUP => Some(Sig::Resume),
+                _ => None,
+            })
+            .collect();
+        // A stop wins over anything that came with it.
+        if let Some(stop) = out.iter().find(|s| matches!(s, Sig::Stop(_))).copied() {
+            out = vec![stop];
+        }
+        out
+    }
+}
+
+impl Env for RealEnv {
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn wait_until(&mut self, deadline: Duration) -> Vec<Sig> {
+        let pending = Self::map(self.waiter.take());
+        if !pending.is_empty() {
+            return pending;
+        }
+        loop {
+            let got = self.waiter.wait(Some(self.start + deadline));
+            if got.is_empty() {
+                return Vec::new();
+            }
+            let m = Self::map(got);
+            if !m.is_empty() {
+                return m;
+            }
+        }
+    }
+
+    fn run_check(&mut self, checker: &mut dyn Checker) -> Outcome {
+        let w = &self.waiter;
+        let abort = || {
+            w.drain();
+            w.is_pending(libc::SIGTERM) || w.is_pending(libc::SIGINT)
+        };
+        let intr = Interrupt {
+            fd: w.as_fd(),
+            abort: &abort,
+        };
+        checker.check(Some(&intr))
+    }
+}
+
+/// The load monitor running a command.
+#[derive(Debug, Clone)]
+pub struct CommandLoad {
+    /// `CMD RIP [uptime]`.
+    pub argv: Vec<String>,
+    /// Longest run (Piranha: the interval).
+    pub timeout: Duration,
+}
+
+impl LoadSource for CommandLoad {
+    fn load(&mut self) -> Option<f64> {
+        let opts = RunOptions {
+            capture: true,
+            max_output: 4095,
+            inherit_stderr: false,
+            timeout: self.timeout,
+            search_path: true,
+        };
+        let out = match run(&self.argv, &opts, None) {
+            Ok(o) if o.completion.success() => o.stdout,
+            _ => {
+                log::info!("failed to read remote load");
+                return None;
+            }
+        };
+        let l = parse_loadavg(&out);
+        if l.is_none() {
+            log::info!(
+                "bad load average returned: {}",
+                String::from_utf8_lossy(&out).trim_end()
+            );
+        }
+        l
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ServiceType;
+    use crate::ipvsadm::Op;
+    use crate::machine::{NoLoad, Params};
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+
+    /// A fake clock shared by the env and the checker.
+    #[derive(Clone, Default)]
+    struct Clock(Rc<Cell<Duration>>);
+
+    struct FakeEnv {
+        clock: Clock,
+        /// (time, signal) to deliver, in order.
+        signals: Vec<(Duration, Sig)>,
+        stop_at: Duration,
+    }
+
+    impl Env for FakeEnv {
+        fn now(&self) -> Duration {
+            self.clock.0.get()
+        }
+        fn wait_until(&mut self, deadline: Duration) -> Vec<Sig> {
+            if let Some(&(t, s)) = self.signals.first() {
+                if t <= deadline.max(self.now()) {
+                    self.signals.remove(0);
+                    self.clock.0.set(t.max(self.now()));
+                    return vec![s];
+                }
+            }
+            if deadline >= self.stop_at {
+                self.clock.0.set(self.stop_at.max(self.now()));
+                return vec![Sig::Stop(15)];
+            }
+            if deadline > self.now() {
+                self.clock.0.set(deadline);
+            }
+            Vec::new()
+        }
+        fn run_check(&mut self, c: &mut dyn Checker) -> Outcome {
+            c.check(None)
+        }
+    }
+
+    /// Answers from a function of the time; each check takes `cost`.
+    struct FakeCheck {
+        clock: Clock,
+        up: Box<dyn Fn(Duration) -> bool>,
+        cost: Duration,
+        starts: Rc<RefCell<Vec<Duration>>>,
+    }
+
+    impl Checker for FakeCheck {
+        fn check(&mut self, _: Option<&Interrupt<'_>>) -> Outcome {
+            let t = self.clock.0.get();
+            self.starts.borrow_mut().push(t);
+            self.clock.0.set(t + self.cost);
+            if (self.up)(t) {
+                Outcome::Up
+            } else {
+                Outcome::Down
+            }
+        }
+    }
+
+    #[derive(Default)]
+    struct Rec {
+        clock: Clock,
+        ops: Vec<(Duration, Op)>,
+    }
+    impl Table for Rec {
+        fn apply(&mut self, op: Op) -> bool {
+            self.ops.push((self.clock.0.get(), op));
+            true
+        }
+    }
+
+    fn s(x: f64) -> Duration {
+        Duration::from_secs_f64(x)
+    }
+
+    fn machine(interval: u64, reentry: u64) -> Machine {
+        Machine::new(Params {
+            service_type: ServiceType::Lvs,
+            name: "10.0.0.2:80".into(),
+            weight: 1,
+            interval_secs: interval,
+            count_thresh: reentry / interval,
+            scale: 10,
+            quiesce: false,
+            load_monitor: false,
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn go(
+        interval: u64,
+        reentry: u64,
+        cost: f64,
+        up: Box<dyn Fn(Duration) -> bool>,
+        signals: Vec<(Duration, Sig)>,
+        stop_at: f64,
+    ) -> (i32, Vec<(Duration, Op)>, Vec<Duration>) {
+        let clock = Clock::default();
+        let starts = Rc::new(RefCell::new(Vec::new()));
+        let mut env = FakeEnv {
+            clock: clock.clone(),
+            signals,
+            stop_at: s(stop_at),
+        };
+        let mut chk = FakeCheck {
+            clock: clock.clone(),
+            up,
+            cost: s(cost),
+            starts: starts.clone(),
+        };
+        let mut t = Rec {
+            clock,
+            ops: Vec::new(),
+        };
+        let mut m = machine(interval, reentry);
+        let code = run_loop(&mut m, &mut env, &mut chk, &mut t, &mut NoLoad, Duration::from_secs(interval));
+        let st = starts.borrow().clone();
+        (code, t.ops, st)
+    }
+
+    #[test]
+    fn period_does_not_stretch_by_check_duration() {
+        let (code, _, starts) = go(2, 10, 0.7, Box::new(|_| true), vec![], 9.0);
+        assert_eq!(code, 0);
+        assert_eq!(starts, [s(0.0), s(2.0), s(4.0), s(6.0), s(8.0)]);
+    }
+
+    #[test]
+    fn overrunning_check_is_followed_at_once() {
+        let (_, _, starts) = go(1, 10, 2.5, Box::new(|_| true), vec![], 6.0);
+        assert_eq!(starts, [s(0.0), s(2.5), s(5.0)]);
+    }
+
+    #[test]
+    fn timeline_add_remove_readd_and_stop() {
+        // down between 3.5 s and 7.5 s; interval 1, reentry 3.
+        let up = Box::new(|t: Duration| t < s(3.5) || t >= s(7.5));
+        let (code, ops, _) = go(1, 3, 0.0, up, vec![], 12.5);
+        assert_eq!(code, 0);
+        assert_eq!(
+            ops,
+            [
+                (s(0.0), Op::Add(1)),
+                (s(4.0), Op::Delete),
+                (s(10.0), Op::Add(1)),
+                (s(12.5), Op::Delete),
+            ]
+        );
+    }
+
+    #[test]
+    fn signals_force_pause_and_resume() {
+        let sigs = vec![
+            (s(2.5), Sig::ForceDown),
+            (s(5.5), Sig::ForceUp),
+            (s(7.25), Sig::Resume),
+        ];
+        let (code, ops, starts) = go(1, 3, 0.0, Box::new(|_| true), sigs, 9.5);
+        assert_eq!(code, 0);
+        assert_eq!(
+            ops,
+            [
+                (s(0.0), Op::Add(1)),
+                (s(2.5), Op::Delete),
+                (s(5.5), Op::Add(1)),
+                (s(9.5), Op::Delete),
+            ]
+        );
+        // no checks while forced; an immediate check on SIGHUP, then the grid restarts.
+        assert_eq!(starts, [s(0.0), s(1.0), s(2.0), s(7.25), s(8.25), s(9.25)]);
+    }
+}
