@@ -128,8 +128,10 @@ fn added(b: Behaviour, extra: &[&str]) -> Vec<String> {
     args.extend_from_slice(extra);
     let n = Nanny::start(&args);
     assert!(n.wait_line("[ active ]", 6 * SEC), "{:?}", n.lines());
+    assert!(wait_for(2 * SEC, || !lab.calls().is_empty()));
+    let argv = lab.argvs();
     drop(n);
-    lab.argvs()
+    argv
 }
 
 #[test]
