@@ -26,7 +26,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn wall() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }
 
 fn nanny_bin() -> PathBuf {
@@ -78,7 +81,10 @@ fn recorder(dir: &Path, name: &str) -> PathBuf {
     let log = dir.join(format!("{name}.log"));
     std::fs::write(
         &p,
-        format!("#!/bin/sh\necho \"$(date +%s.%N) $*\" >> {}\n", log.display()),
+        format!(
+            "#!/bin/sh\necho \"$(date +%s.%N) $*\" >> {}\n",
+            log.display()
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -95,7 +101,17 @@ fn calls(dir: &Path, name: &str) -> Vec<(f64, String)> {
 
 fn spawn_nanny(port: u16, interval: u64, ipvsadm: &Path) -> Child {
     Command::new(nanny_bin())
-        .args(["-n", "-c", "--lvs", "-h", "127.0.0.1", "-V", "10.9.9.9", "-p", "7000"])
+        .args([
+            "-n",
+            "-c",
+            "--lvs",
+            "-h",
+            "127.0.0.1",
+            "-V",
+            "10.9.9.9",
+            "-p",
+            "7000",
+        ])
         .args(["-r", &port.to_string(), "-t", &interval.to_string()])
         .arg("-I")
         .arg(ipvsadm)
@@ -229,13 +245,21 @@ fn stats(v: &[f64]) -> (f64, f64, f64, f64, usize) {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let bin = nanny_bin();
-    assert!(bin.exists(), "{} missing: cargo build --release -p nanny-bin", bin.display());
+    assert!(
+        bin.exists(),
+        "{} missing: cargo build --release -p nanny-bin",
+        bin.display()
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng(wall().to_bits() | 1);
     let trials = if quick { 5 } else { 20 };
     let many = if quick { 50 } else { 500 };
 
-    println!("nanny benchmark ({}), binary {}", if quick { "quick" } else { "full" }, bin.display());
+    println!(
+        "nanny benchmark ({}), binary {}",
+        if quick { "quick" } else { "full" },
+        bin.display()
+    );
     println!();
     println!("| measure | interval | n | min | median | p95 | max | limit (interval + I/O timeout) | anchors from issue 4 (kernel lab) |");
     println!("|---|---|---|---|---|---|---|---|---|");
@@ -264,7 +288,10 @@ fn main() {
     println!();
     println!("| measure | value | goal / anchor |");
     println!("|---|---|---|");
-    println!("| one idle nanny, Rss | {:.2} MB | Piranha nanny 2.2 MB |", rss as f64 / 1024.0);
+    println!(
+        "| one idle nanny, Rss | {:.2} MB | Piranha nanny 2.2 MB |",
+        rss as f64 / 1024.0
+    );
     println!(
         "| one idle nanny, Private (clean + dirty) | {:.2} MB | < 1 MB; Piranha nanny ≈ 0.2 MB anonymous |",
         private as f64 / 1024.0
@@ -282,7 +309,10 @@ fn main() {
     let t1: u64 = kids.iter().map(|c| cpu_ticks(c.id())).sum();
     let secs = w0.elapsed().as_secs_f64();
     let priv_total: u64 = kids.iter().map(|c| smaps(c.id()).1).sum();
-    let alive = kids.iter_mut().filter(|c| matches!(c.try_wait(), Ok(None))).count();
+    let alive = kids
+        .iter_mut()
+        .filter(|c| matches!(c.try_wait(), Ok(None)))
+        .count();
     stop(&mut kids);
     s.close();
     // SAFETY: sysconf is always safe to call.

@@ -21,7 +21,12 @@ const EXIT_USAGE: u8 = 1;
 )]
 struct Args {
     /// Seconds between connection attempts (also the I/O timeout).
-    #[arg(short = 't', long = "interval", default_value_t = 10, allow_negative_numbers = true)]
+    #[arg(
+        short = 't',
+        long = "interval",
+        default_value_t = 10,
+        allow_negative_numbers = true
+    )]
     interval: i64,
     /// I/O timeout of one check in seconds (default: the interval).
     #[arg(long = "io-timeout", allow_negative_numbers = true)]
@@ -33,7 +38,12 @@ struct Args {
     #[arg(short = 'U', long = "loadcmd", default_value = "none")]
     loadcmd: String,
     /// ipvsadm routing method: m (NAT), g (direct routing) or i (tunnel).
-    #[arg(short = 'M', long = "method", default_value = "-m", allow_hyphen_values = true)]
+    #[arg(
+        short = 'M',
+        long = "method",
+        default_value = "-m",
+        allow_hyphen_values = true
+    )]
     method: String,
     /// Don't run as a daemon; log to stdout as well as syslog.
     #[arg(short = 'n', long = "nodaemon")]
@@ -42,16 +52,31 @@ struct Args {
     #[arg(short = 'c', long = "nofork")]
     nofork: bool,
     /// Port of the virtual service.
-    #[arg(short = 'p', long = "port", default_value_t = 80, allow_negative_numbers = true)]
+    #[arg(
+        short = 'p',
+        long = "port",
+        default_value_t = 80,
+        allow_negative_numbers = true
+    )]
     port: i64,
     /// Port to check on the real server (default: --port).
     #[arg(short = 'r', long = "rport", allow_negative_numbers = true)]
     rport: Option<i64>,
     /// Seconds of successful checks before a failed server is readmitted.
-    #[arg(short = 'a', long = "reentrytime", default_value_t = 0, allow_negative_numbers = true)]
+    #[arg(
+        short = 'a',
+        long = "reentrytime",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
     reentry: i64,
     /// Maximum scale of the weight under the load monitor.
-    #[arg(short = 'S', long = "scale", default_value_t = 10, allow_negative_numbers = true)]
+    #[arg(
+        short = 'S',
+        long = "scale",
+        default_value_t = 10,
+        allow_negative_numbers = true
+    )]
     scale: i64,
     /// IP address of the real server.
     #[arg(short = 'h', long = "server")]
@@ -84,10 +109,20 @@ struct Args {
     #[arg(short = 'V', long = "virtaddress")]
     vip: Option<String>,
     /// Firewall mark of the virtual service.
-    #[arg(short = 'f', long = "fwmark", default_value_t = 0, allow_negative_numbers = true)]
+    #[arg(
+        short = 'f',
+        long = "fwmark",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
     fwmark: i64,
     /// Weight of the real server.
-    #[arg(short = 'w', long = "weight", default_value_t = 1, allow_negative_numbers = true)]
+    #[arg(
+        short = 'w',
+        long = "weight",
+        default_value_t = 1,
+        allow_negative_numbers = true
+    )]
     weight: i64,
     /// Don't actually run ipvsadm (log it).
     #[arg(long = "test-start")]
@@ -126,7 +161,10 @@ fn main() -> ExitCode {
     };
     if args.version {
         println!("Program Version:\t{}", env!("CARGO_PKG_VERSION"));
-        println!("A component of:\t\tpiranha-rs-{}", env!("CARGO_PKG_VERSION"));
+        println!(
+            "A component of:\t\tpiranha-rs-{}",
+            env!("CARGO_PKG_VERSION")
+        );
         return ExitCode::SUCCESS;
     }
     if args.usage {
@@ -195,7 +233,9 @@ fn bad_argument(e: &clap::Error) -> String {
         _ => String::new(),
     };
     let reason = match e.kind() {
-        ErrorKind::UnknownArgument if !arg.starts_with('-') => return "nanny: unexpected arguments".into(),
+        ErrorKind::UnknownArgument if !arg.starts_with('-') => {
+            return "nanny: unexpected arguments".into()
+        }
         ErrorKind::UnknownArgument => "unknown option",
         ErrorKind::InvalidValue if e.get(ContextKind::InvalidValue).is_some() => "missing argument",
         ErrorKind::ValueValidation | ErrorKind::InvalidValue => "invalid numeric value",

@@ -16,8 +16,16 @@ fn nanny_against_real_ipvs() {
     }
     let root = lab::repo_root().expect("repository root");
     let script = root.join("tests/lab/nanny.sh");
-    let out = lab::run_script(&script, &[env!("CARGO_BIN_EXE_nanny")], Duration::from_secs(240))
-        .expect("run the lab");
+    let out = lab::run_script(
+        &script,
+        &[env!("CARGO_BIN_EXE_nanny")],
+        Duration::from_secs(240),
+    )
+    .expect("run the lab");
     print!("{}", out.output);
-    assert!(out.success(), "lab script failed with status {}", out.status);
+    assert!(
+        out.success(),
+        "lab script failed with status {}",
+        out.status
+    );
 }

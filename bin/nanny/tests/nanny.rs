@@ -26,24 +26,47 @@ fn add_remove_readd_exact_argv_and_timing() {
     let ps = port.to_string();
     let ipvsadm = lab.ipvsadm();
     // interval 1, reentry 3 (three successes), weight 64 -> initial 2.
-    let mut n = Nanny::start(&["-p", "80", "-r", &ps, "-t", "1", "-a", "3", "-w", "64", "-I", &ipvsadm]);
-    assert!(n.wait_line(&format!("[ active ] making 127.0.0.1:{port} available"), 5 * SEC));
-    assert!(n.has_line(&format!("starting LVS client monitor for 10.9.9.9:80 -> 127.0.0.1:{port}")));
+    let mut n = Nanny::start(&[
+        "-p", "80", "-r", &ps, "-t", "1", "-a", "3", "-w", "64", "-I", &ipvsadm,
+    ]);
+    assert!(n.wait_line(
+        &format!("[ active ] making 127.0.0.1:{port} available"),
+        5 * SEC
+    ));
+    assert!(n.has_line(&format!(
+        "starting LVS client monitor for 10.9.9.9:80 -> 127.0.0.1:{port}"
+    )));
     assert!(n.has_line("nanny: no monitor configured, assuming web service on port 80"));
     assert!(wait_for(2 * SEC, || lab.calls().len() == 1));
     srv.stop();
     let killed = wall();
-    assert!(n.wait_line("[inactive] shutting down", 5 * SEC), "{:?}", n.lines());
-    assert!(n.has_line(&format!("[inactive] shutting down 127.0.0.1:{port} due to connection failure")));
+    assert!(
+        n.wait_line("[inactive] shutting down", 5 * SEC),
+        "{:?}",
+        n.lines()
+    );
+    assert!(n.has_line(&format!(
+        "[inactive] shutting down 127.0.0.1:{port} due to connection failure"
+    )));
     assert!(wait_for(2 * SEC, || lab.calls().len() == 2));
     let calls = lab.calls();
     let latency = calls[1].0 - killed;
-    assert!(latency <= 2.0 + 0.3, "removed {latency:.3}s after the kill (interval 1 + timeout 1)");
+    assert!(
+        latency <= 2.0 + 0.3,
+        "removed {latency:.3}s after the kill (interval 1 + timeout 1)"
+    );
     let _srv = TcpServer::start(port, http_ok());
     let back = wall();
-    assert!(wait_for(8 * SEC, || lab.calls().len() == 3), "{:?}", n.lines());
+    assert!(
+        wait_for(8 * SEC, || lab.calls().len() == 3),
+        "{:?}",
+        n.lines()
+    );
     let readd = lab.calls()[2].0 - back;
-    assert!((1.5..=4.5).contains(&readd), "re-added {readd:.3}s after restart (reentry 3 s)");
+    assert!(
+        (1.5..=4.5).contains(&readd),
+        "re-added {readd:.3}s after restart (reentry 3 s)"
+    );
     assert_eq!(n.stop_with(libc::SIGTERM, 5 * SEC), Some(0));
     assert!(n.has_line("Terminating due to signal 15"));
     let v = vs(port);
@@ -67,14 +90,19 @@ fn slow_start_step_at_activation_and_fwmark_gate() {
     // interval 1: weight steps when count % 20 == 0; reentry 19 -> the first
     // success makes count 20, so the add and the first doubling coincide.
     let mut n = Nanny::start(&[
-        "-p", "443", "-r", &ps, "-t", "1", "-a", "19", "-w", "64", "-f", "7", "-M", "g", "-x", "OK", "-I", &ipvsadm,
+        "-p", "443", "-r", &ps, "-t", "1", "-a", "19", "-w", "64", "-f", "7", "-M", "g", "-x",
+        "OK", "-I", &ipvsadm,
     ]);
     assert!(wait_for(5 * SEC, || lab.calls().len() >= 2));
     assert_eq!(n.stop_with(libc::SIGINT, 5 * SEC), Some(0));
     let r = format!("-f 7 -r 127.0.0.1:{ps}");
     assert_eq!(
         lab.argvs(),
-        [format!("-a {r} -g -w 2"), format!("-e {r} -g -w 4"), format!("-d {r}")]
+        [
+            format!("-a {r} -g -w 2"),
+            format!("-e {r} -g -w 4"),
+            format!("-d {r}")
+        ]
     );
     assert!(n.has_line("Terminating due to signal 2"));
 }
@@ -86,7 +114,10 @@ fn quiesce_sets_weight_zero_then_edits_back() {
     let port = srv.port;
     let ps = port.to_string();
     let ipvsadm = lab.ipvsadm();
-    let mut n = Nanny::start(&["-p", "7000", "-r", &ps, "-t", "1", "-a", "1", "-w", "5", "-q", "-s", "ping\\n", "-x", "po*g", "-I", &ipvsadm]);
+    let mut n = Nanny::start(&[
+        "-p", "7000", "-r", &ps, "-t", "1", "-a", "1", "-w", "5", "-q", "-s", "ping\\n", "-x",
+        "po*g", "-I", &ipvsadm,
+    ]);
     assert!(wait_for(5 * SEC, || lab.calls().len() == 1));
     srv.stop();
     assert!(wait_for(5 * SEC, || lab.calls().len() == 2));
@@ -96,7 +127,12 @@ fn quiesce_sets_weight_zero_then_edits_back() {
     let v = format!("-t 10.9.9.9:7000 -r 127.0.0.1:{port}");
     assert_eq!(
         lab.argvs(),
-        [format!("-a {v} -m -w 1"), format!("-e {v} -m -w 0"), format!("-e {v} -m -w 1"), format!("-d {v}")]
+        [
+            format!("-a {v} -m -w 1"),
+            format!("-e {v} -m -w 0"),
+            format!("-e {v} -m -w 1"),
+            format!("-d {v}")
+        ]
     );
 }
 
@@ -136,23 +172,38 @@ fn added(b: Behaviour, extra: &[&str]) -> Vec<String> {
 
 #[test]
 fn wrong_answer_is_down() {
-    never_added(Behaviour::Reply(b"HTTP/1.0 500 Oops".to_vec()), &["-x", "HTTP/1.0 200"], "");
+    never_added(
+        Behaviour::Reply(b"HTTP/1.0 500 Oops".to_vec()),
+        &["-x", "HTTP/1.0 200"],
+        "",
+    );
 }
 
 #[test]
 fn short_answer_then_close_is_too_short() {
-    never_added(Behaviour::Reply(b"HTT".to_vec()), &["-x", "HTTP"], "READ from 127.0.0.1:");
+    never_added(
+        Behaviour::Reply(b"HTT".to_vec()),
+        &["-x", "HTTP"],
+        "READ from 127.0.0.1:",
+    );
 }
 
 #[test]
 fn silent_server_times_out() {
-    never_added(Behaviour::Silent, &["-s", "hello", "-x", "HTTP"], "READ to 127.0.0.1:");
+    never_added(
+        Behaviour::Silent,
+        &["-s", "hello", "-x", "HTTP"],
+        "READ to 127.0.0.1:",
+    );
 }
 
 #[test]
 fn too_slow_server_times_out() {
     never_added(
-        Behaviour::Chunks(vec![(Duration::from_millis(1500), b"HTTP/1.0 200 OK".to_vec())]),
+        Behaviour::Chunks(vec![(
+            Duration::from_millis(1500),
+            b"HTTP/1.0 200 OK".to_vec(),
+        )]),
         &["-x", "HTTP"],
         "READ to 127.0.0.1:",
     );
@@ -163,8 +214,14 @@ fn closed_port_is_down() {
     let lab = Lab::new();
     let ps = free_port().to_string();
     let ipvsadm = lab.ipvsadm();
-    let mut n = Nanny::start(&["-p", "7000", "-r", &ps, "-t", "1", "-x", "x", "-v", "-I", &ipvsadm]);
-    assert!(n.wait_line("Connection refused", 4 * SEC), "{:?}", n.lines());
+    let mut n = Nanny::start(&[
+        "-p", "7000", "-r", &ps, "-t", "1", "-x", "x", "-v", "-I", &ipvsadm,
+    ]);
+    assert!(
+        n.wait_line("Connection refused", 4 * SEC),
+        "{:?}",
+        n.lines()
+    );
     assert!(lab.calls().is_empty());
     assert_eq!(n.stop_with(libc::SIGTERM, 5 * SEC), Some(0));
 }
@@ -192,7 +249,11 @@ fn regex_expect_is_honoured() {
 
 #[test]
 fn bad_regex_is_logged_and_checks_fail() {
-    never_added(http_ok(), &["--regex", "-x", "(HTTP"], "processing expected regular expression");
+    never_added(
+        http_ok(),
+        &["--regex", "-x", "(HTTP"],
+        "processing expected regular expression",
+    );
 }
 
 #[test]
@@ -201,16 +262,31 @@ fn udp_reply_is_up_and_closed_udp_port_is_down() {
     let srv = UdpServer::start(b"pong".to_vec());
     let ps = srv.port.to_string();
     let ipvsadm = lab.ipvsadm();
-    let n = Nanny::start(&["-u", "-p", "53", "-r", &ps, "-t", "1", "-s", "ping", "-x", "pong", "-I", &ipvsadm]);
-    assert!(wait_for(5 * SEC, || lab.calls().len() == 1), "{:?}", n.lines());
-    assert_eq!(lab.argvs()[0], format!("-a -u 10.9.9.9:53 -r 127.0.0.1:{ps} -m -w 1"));
+    let n = Nanny::start(&[
+        "-u", "-p", "53", "-r", &ps, "-t", "1", "-s", "ping", "-x", "pong", "-I", &ipvsadm,
+    ]);
+    assert!(
+        wait_for(5 * SEC, || lab.calls().len() == 1),
+        "{:?}",
+        n.lines()
+    );
+    assert_eq!(
+        lab.argvs()[0],
+        format!("-a -u 10.9.9.9:53 -r 127.0.0.1:{ps} -m -w 1")
+    );
     drop(n);
 
     let lab = Lab::new();
     let ps = free_port().to_string();
     let ipvsadm = lab.ipvsadm();
-    let n = Nanny::start(&["-u", "-p", "53", "-r", &ps, "-t", "1", "-s", "ping", "-I", &ipvsadm]);
-    assert!(n.wait_line("READ returned error", 4 * SEC), "{:?}", n.lines());
+    let n = Nanny::start(&[
+        "-u", "-p", "53", "-r", &ps, "-t", "1", "-s", "ping", "-I", &ipvsadm,
+    ]);
+    assert!(
+        n.wait_line("READ returned error", 4 * SEC),
+        "{:?}",
+        n.lines()
+    );
     assert!(lab.calls().is_empty());
 }
 
@@ -220,8 +296,25 @@ fn send_program_success_failure_and_hang() {
     let ipvsadm = lab.ipvsadm();
     let ok = lab.script("ok.sh", "#!/bin/sh\necho \"up $1 $2\"\n");
     let ok_cmd = format!("{} %h %p", ok.display());
-    let n = Nanny::start(&["-p", "7000", "-r", "8080", "-t", "1", "-e", &ok_cmd, "-x", "up 127.0.0.1 8080", "-I", &ipvsadm]);
-    assert!(wait_for(5 * SEC, || lab.calls().len() == 1), "{:?}", n.lines());
+    let n = Nanny::start(&[
+        "-p",
+        "7000",
+        "-r",
+        "8080",
+        "-t",
+        "1",
+        "-e",
+        &ok_cmd,
+        "-x",
+        "up 127.0.0.1 8080",
+        "-I",
+        &ipvsadm,
+    ]);
+    assert!(
+        wait_for(5 * SEC, || lab.calls().len() == 1),
+        "{:?}",
+        n.lines()
+    );
     drop(n);
 
     // B3: failing program with an expect string is DOWN (Piranha: UP).
@@ -229,8 +322,14 @@ fn send_program_success_failure_and_hang() {
     let ipvsadm = lab.ipvsadm();
     let bad = lab.script("bad.sh", "#!/bin/sh\necho up\nexit 3\n");
     let bad_cmd = bad.display().to_string();
-    let n = Nanny::start(&["-p", "7000", "-t", "1", "-e", &bad_cmd, "-x", "up", "-I", &ipvsadm]);
-    assert!(n.wait_line("The following exited abnormally", 4 * SEC), "{:?}", n.lines());
+    let n = Nanny::start(&[
+        "-p", "7000", "-t", "1", "-e", &bad_cmd, "-x", "up", "-I", &ipvsadm,
+    ]);
+    assert!(
+        n.wait_line("The following exited abnormally", 4 * SEC),
+        "{:?}",
+        n.lines()
+    );
     std::thread::sleep(SEC);
     assert!(lab.calls().is_empty());
     drop(n);
@@ -238,11 +337,31 @@ fn send_program_success_failure_and_hang() {
     // B3: empty output is DOWN; wrong output is DOWN.
     let lab = Lab::new();
     let ipvsadm = lab.ipvsadm();
-    let n = Nanny::start(&["-p", "7000", "-t", "1", "-e", "true", "-x", "up", "-I", &ipvsadm]);
-    assert!(n.wait_line("but didn't get anything back", 4 * SEC), "{:?}", n.lines());
+    let n = Nanny::start(&[
+        "-p", "7000", "-t", "1", "-e", "true", "-x", "up", "-I", &ipvsadm,
+    ]);
+    assert!(
+        n.wait_line("but didn't get anything back", 4 * SEC),
+        "{:?}",
+        n.lines()
+    );
     drop(n);
-    let n = Nanny::start(&["-p", "7000", "-t", "1", "-e", "echo down", "-x", "up", "-I", &ipvsadm]);
-    assert!(n.wait_line("Trouble. Received results are not what we expected from (127.0.0.1:7000)", 4 * SEC));
+    let n = Nanny::start(&[
+        "-p",
+        "7000",
+        "-t",
+        "1",
+        "-e",
+        "echo down",
+        "-x",
+        "up",
+        "-I",
+        &ipvsadm,
+    ]);
+    assert!(n.wait_line(
+        "Trouble. Received results are not what we expected from (127.0.0.1:7000)",
+        4 * SEC
+    ));
     drop(n);
     assert!(lab.calls().is_empty());
 
@@ -251,19 +370,41 @@ fn send_program_success_failure_and_hang() {
     let lab = Lab::new();
     let ipvsadm = lab.ipvsadm();
     let pidfile = lab.path().join("hang.pid");
-    let hang = lab.script("hang.sh", &format!("#!/bin/sh\necho $$ > {}\nexec sleep 30\n", pidfile.display()));
+    let hang = lab.script(
+        "hang.sh",
+        &format!(
+            "#!/bin/sh\necho $$ > {}\nexec sleep 30\n",
+            pidfile.display()
+        ),
+    );
     let hang_cmd = hang.display().to_string();
-    let mut n = Nanny::start(&["-p", "7000", "-t", "1", "-e", &hang_cmd, "-x", "up", "-I", &ipvsadm]);
-    assert!(n.wait_line("timeout running the following", 4 * SEC), "{:?}", n.lines());
+    let mut n = Nanny::start(&[
+        "-p", "7000", "-t", "1", "-e", &hang_cmd, "-x", "up", "-I", &ipvsadm,
+    ]);
+    assert!(
+        n.wait_line("timeout running the following", 4 * SEC),
+        "{:?}",
+        n.lines()
+    );
     assert!(wait_for(3 * SEC, || pidfile.exists()));
     std::thread::sleep(Duration::from_millis(300));
     let t0 = std::time::Instant::now();
     assert_eq!(n.stop_with(libc::SIGTERM, 5 * SEC), Some(0));
-    assert!(t0.elapsed() < Duration::from_millis(900), "stopped during the run");
+    assert!(
+        t0.elapsed() < Duration::from_millis(900),
+        "stopped during the run"
+    );
     assert!(n.has_line("Killing child"), "{:?}", n.lines());
-    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     // SAFETY: probing a pid with signal 0.
-    assert!(wait_for(2 * SEC, || unsafe { libc::kill(pid, 0) } != 0), "helper {pid} left running");
+    assert!(
+        wait_for(2 * SEC, || unsafe { libc::kill(pid, 0) } != 0),
+        "helper {pid} left running"
+    );
 }
 
 #[test]
@@ -271,12 +412,32 @@ fn program_without_expect_is_up_on_exit_zero_and_regex_applies_to_output() {
     let lab = Lab::new();
     let ipvsadm = lab.ipvsadm();
     let n = Nanny::start(&["-p", "7000", "-t", "1", "-e", "true", "-I", &ipvsadm]);
-    assert!(wait_for(5 * SEC, || lab.calls().len() == 1), "{:?}", n.lines());
+    assert!(
+        wait_for(5 * SEC, || lab.calls().len() == 1),
+        "{:?}",
+        n.lines()
+    );
     drop(n);
     let lab = Lab::new();
     let ipvsadm = lab.ipvsadm();
-    let n = Nanny::start(&["-p", "7000", "-t", "1", "-e", "echo load=3", "--regex", "-x", "^load=[0-4]$", "-I", &ipvsadm]);
-    assert!(wait_for(5 * SEC, || lab.calls().len() == 1), "{:?}", n.lines());
+    let n = Nanny::start(&[
+        "-p",
+        "7000",
+        "-t",
+        "1",
+        "-e",
+        "echo load=3",
+        "--regex",
+        "-x",
+        "^load=[0-4]$",
+        "-I",
+        &ipvsadm,
+    ]);
+    assert!(
+        wait_for(5 * SEC, || lab.calls().len() == 1),
+        "{:?}",
+        n.lines()
+    );
 }
 
 #[test]
@@ -287,7 +448,11 @@ fn b1_failed_ipvsadm_is_logged_and_retried() {
     let ps = srv.port.to_string();
     let ipvsadm = lab.ipvsadm();
     let mut n = Nanny::start(&["-p", "7000", "-r", &ps, "-t", "1", "-I", &ipvsadm]);
-    assert!(n.wait_line(&format!("{ipvsadm} command failed!"), 4 * SEC), "{:?}", n.lines());
+    assert!(
+        n.wait_line(&format!("{ipvsadm} command failed!"), 4 * SEC),
+        "{:?}",
+        n.lines()
+    );
     // -a then -e (the entry may exist), retried at the next check.
     assert!(wait_for(4 * SEC, || lab.calls().len() >= 4));
     lab.set_failing(false);
@@ -298,8 +463,16 @@ fn b1_failed_ipvsadm_is_logged_and_retried() {
     let v = format!("-t 10.9.9.9:7000 -r 127.0.0.1:{ps}");
     assert_eq!(argvs[0], format!("-a {v} -m -w 1"));
     assert_eq!(argvs[1], format!("-e {v} -m -w 1"));
-    assert_eq!(argvs.len(), ok_at + 1, "no more calls once it worked: {argvs:?}");
-    assert_eq!(n.stop_with(libc::SIGTERM, 5 * SEC), Some(0), "nanny is still alive");
+    assert_eq!(
+        argvs.len(),
+        ok_at + 1,
+        "no more calls once it worked: {argvs:?}"
+    );
+    assert_eq!(
+        n.stop_with(libc::SIGTERM, 5 * SEC),
+        Some(0),
+        "nanny is still alive"
+    );
 }
 
 #[test]
@@ -308,7 +481,9 @@ fn signals_force_down_up_and_resume() {
     let srv = TcpServer::start(0, Behaviour::Reply(b"x".to_vec()));
     let ps = srv.port.to_string();
     let ipvsadm = lab.ipvsadm();
-    let mut n = Nanny::start(&["-p", "7000", "-r", &ps, "-t", "1", "-a", "60", "-w", "9", "-I", &ipvsadm]);
+    let mut n = Nanny::start(&[
+        "-p", "7000", "-r", &ps, "-t", "1", "-a", "60", "-w", "9", "-I", &ipvsadm,
+    ]);
     assert!(wait_for(5 * SEC, || lab.calls().len() == 1));
     n.signal(libc::SIGUSR1);
     assert!(n.wait_line("opaque glasses on", 3 * SEC));
@@ -323,7 +498,12 @@ fn signals_force_down_up_and_resume() {
     let v = format!("-t 10.9.9.9:7000 -r 127.0.0.1:{ps}");
     assert_eq!(
         lab.argvs(),
-        [format!("-a {v} -m -w 1"), format!("-d {v}"), format!("-a {v} -m -w 9"), format!("-d {v}")]
+        [
+            format!("-a {v} -m -w 1"),
+            format!("-d {v}"),
+            format!("-a {v} -m -w 9"),
+            format!("-d {v}")
+        ]
     );
 }
 
@@ -333,7 +513,17 @@ fn test_start_logs_instead_of_running() {
     let srv = TcpServer::start(0, Behaviour::Reply(b"x".to_vec()));
     let ps = srv.port.to_string();
     let ipvsadm = lab.ipvsadm();
-    let n = Nanny::start(&["-p", "7000", "-r", &ps, "-t", "1", "--test-start", "-I", &ipvsadm]);
+    let n = Nanny::start(&[
+        "-p",
+        "7000",
+        "-r",
+        &ps,
+        "-t",
+        "1",
+        "--test-start",
+        "-I",
+        &ipvsadm,
+    ]);
     let want = format!("running command \"{ipvsadm}\" \"-a\" \"-t\" \"10.9.9.9:7000\" \"-r\" \"127.0.0.1:{ps}\" \"-m\" \"-w\" \"1\"");
     assert!(n.wait_line(&want, 4 * SEC), "{:?}", n.lines());
     assert!(lab.calls().is_empty());
@@ -347,7 +537,21 @@ fn daemon_mode_detaches_and_is_stopped_by_pid() {
     let ipvsadm = lab.ipvsadm();
     // Without -n: the command returns at once (the daemon lives on).
     let st = std::process::Command::new(env!("CARGO_BIN_EXE_nanny"))
-        .args(["--lvs", "-h", "127.0.0.1", "-V", "10.9.9.9", "-p", "7000", "-r", &ps, "-t", "1", "-I", &ipvsadm])
+        .args([
+            "--lvs",
+            "-h",
+            "127.0.0.1",
+            "-V",
+            "10.9.9.9",
+            "-p",
+            "7000",
+            "-r",
+            &ps,
+            "-t",
+            "1",
+            "-I",
+            &ipvsadm,
+        ])
         .status()
         .unwrap();
     assert_eq!(st.code(), Some(0));
@@ -375,17 +579,44 @@ fn daemon_mode_detaches_and_is_stopped_by_pid() {
 #[test]
 fn argument_errors_are_piranhas() {
     let run = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_nanny")).args(args).output().unwrap();
-        (o.status.code(), String::from_utf8_lossy(&o.stderr).trim_end().to_string())
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_nanny"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).trim_end().to_string(),
+        )
     };
-    assert_eq!(run(&["--lvs"]), (Some(1), "nanny: No address supplied. Use '--help' for help.".into()));
-    assert_eq!(run(&["-h", "1.2.3.999", "--lvs"]), (Some(1), "nanny: bad IP address -- 1.2.3.999".into()));
-    assert_eq!(run(&["-h", "1.2.3.4"]), (Some(1), "nanny: unknown service type".into()));
+    assert_eq!(
+        run(&["--lvs"]),
+        (
+            Some(1),
+            "nanny: No address supplied. Use '--help' for help.".into()
+        )
+    );
+    assert_eq!(
+        run(&["-h", "1.2.3.999", "--lvs"]),
+        (Some(1), "nanny: bad IP address -- 1.2.3.999".into())
+    );
+    assert_eq!(
+        run(&["-h", "1.2.3.4"]),
+        (Some(1), "nanny: unknown service type".into())
+    );
     assert_eq!(
         run(&["-h", "1.2.3.4", "--lvs", "-V", "1.1.1.1", "-t", "0"]),
-        (Some(1), "nanny: bad interval -- 0 (must be at least 1 second)".into())
+        (
+            Some(1),
+            "nanny: bad interval -- 0 (must be at least 1 second)".into()
+        )
     );
-    assert_eq!(run(&["--frobnicate"]), (Some(1), "nanny: bad argument --frobnicate: unknown option".into()));
+    assert_eq!(
+        run(&["--frobnicate"]),
+        (
+            Some(1),
+            "nanny: bad argument --frobnicate: unknown option".into()
+        )
+    );
     let (code, _) = run(&["--version"]);
     assert_eq!(code, Some(0));
     let (code, _) = run(&["--help"]);

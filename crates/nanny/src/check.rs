@@ -62,7 +62,12 @@ enum Wait {
     Interrupted,
 }
 
-fn wait_fd(fd: BorrowedFd<'_>, flags: PollFlags, deadline: Instant, intr: Option<&Interrupt<'_>>) -> Wait {
+fn wait_fd(
+    fd: BorrowedFd<'_>,
+    flags: PollFlags,
+    deadline: Instant,
+    intr: Option<&Interrupt<'_>>,
+) -> Wait {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -171,7 +176,10 @@ impl SocketCheck {
         match getsockopt(&fd, sockopt::SocketError) {
             Ok(0) => {}
             Ok(e) => {
-                log::debug!("Failed to connect {name} ping socket: {}", Errno::from_raw(e).desc());
+                log::debug!(
+                    "Failed to connect {name} ping socket: {}",
+                    Errno::from_raw(e).desc()
+                );
                 return Err(Outcome::Down);
             }
             Err(e) => {
@@ -186,7 +194,13 @@ impl SocketCheck {
         })
     }
 
-    fn send(&self, conn: &mut Conn, data: &[u8], deadline: Instant, intr: Option<&Interrupt<'_>>) -> Outcome {
+    fn send(
+        &self,
+        conn: &mut Conn,
+        data: &[u8],
+        deadline: Instant,
+        intr: Option<&Interrupt<'_>>,
+    ) -> Outcome {
         let name = self.name();
         log::debug!(
             "Sending len={}, text=\"{}\"",
@@ -205,7 +219,10 @@ impl SocketCheck {
                     match wait_fd(conn.fd(), PollFlags::POLLOUT, deadline, intr) {
                         Wait::Ready => {}
                         Wait::TimedOut => {
-                            log::info!("WRITE operation for {name} returned error: {}", Errno::ETIMEDOUT.desc());
+                            log::info!(
+                                "WRITE operation for {name} returned error: {}",
+                                Errno::ETIMEDOUT.desc()
+                            );
                             return Outcome::Down;
                         }
                         Wait::Interrupted => return Outcome::Interrupted,
@@ -221,7 +238,13 @@ impl SocketCheck {
         Outcome::Up
     }
 
-    fn receive(&self, conn: &mut Conn, matcher: Option<&Matcher>, deadline: Instant, intr: Option<&Interrupt<'_>>) -> Outcome {
+    fn receive(
+        &self,
+        conn: &mut Conn,
+        matcher: Option<&Matcher>,
+        deadline: Instant,
+        intr: Option<&Interrupt<'_>>,
+    ) -> Outcome {
         let name = self.name();
         let want = matcher.map_or(1, |m| m.wanted());
         let mut buf: Vec<u8> = Vec::new();
@@ -274,12 +297,22 @@ impl SocketCheck {
         }
     }
 
-    fn verdict(&self, matcher: Option<&Matcher>, buf: &[u8], complete: bool, want: usize) -> Outcome {
+    fn verdict(
+        &self,
+        matcher: Option<&Matcher>,
+        buf: &[u8],
+        complete: bool,
+        want: usize,
+    ) -> Outcome {
         let d = match self.decide(matcher, buf, complete) {
             Decision::Undecided => self.decide(matcher, buf, true),
             d => d,
         };
-        log::debug!("READ got len={}, text={}", buf.len(), String::from_utf8_lossy(buf));
+        log::debug!(
+            "READ got len={}, text={}",
+            buf.len(),
+            String::from_utf8_lossy(buf)
+        );
         match d {
             Decision::Match => Outcome::Up,
             _ => {
@@ -288,7 +321,12 @@ impl SocketCheck {
                     Some(Matcher::Regex(_)) => false,
                 };
                 if short {
-                    log::info!("READ from {} was too short[{}>={}]", self.name(), buf.len(), want);
+                    log::info!(
+                        "READ from {} was too short[{}>={}]",
+                        self.name(),
+                        buf.len(),
+                        want
+                    );
                 }
                 Outcome::Down
             }
@@ -363,7 +401,10 @@ impl Checker for ProgramCheck {
         let out = match run(&self.argv, &opts, intr) {
             Ok(o) => o,
             Err(e) => {
-                log::info!("The following exited abnormally:{args} ({e}: {})", source_text(&e));
+                log::info!(
+                    "The following exited abnormally:{args} ({e}: {})",
+                    source_text(&e)
+                );
                 return Outcome::Down;
             }
         };

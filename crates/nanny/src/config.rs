@@ -240,7 +240,13 @@ pub enum ConfigError {
     NoVirtualAddress,
 }
 
-fn range(flag: &'static str, value: i64, lo: i64, hi: i64, expected: &'static str) -> Result<i64, ConfigError> {
+fn range(
+    flag: &'static str,
+    value: i64,
+    lo: i64,
+    hi: i64,
+    expected: &'static str,
+) -> Result<i64, ConfigError> {
     if value < lo || value > hi {
         Err(ConfigError::OutOfRange {
             flag,
@@ -294,7 +300,13 @@ impl Options {
         if self.interval < 1 {
             return Err(ConfigError::BadInterval(self.interval));
         }
-        let interval = range("--interval", self.interval, 1, u32::MAX as i64, "1 to 4294967295")? as u64;
+        let interval = range(
+            "--interval",
+            self.interval,
+            1,
+            u32::MAX as i64,
+            "1 to 4294967295",
+        )? as u64;
         let io_timeout = match self.io_timeout {
             Some(t) if t < 1 => return Err(ConfigError::BadIoTimeout(t)),
             Some(t) => range("--io-timeout", t, 1, u32::MAX as i64, "1 to 4294967295")? as u64,
@@ -306,9 +318,21 @@ impl Options {
             None => port,
         };
         let weight = range("--weight", self.weight, 0, 65535, "0 to 65535")? as i32;
-        let fwmark = range("--fwmark", self.fwmark, 0, u32::MAX as i64, "0 to 4294967295")? as u32;
+        let fwmark = range(
+            "--fwmark",
+            self.fwmark,
+            0,
+            u32::MAX as i64,
+            "0 to 4294967295",
+        )? as u32;
         let scale = range("--scale", self.scale, 0, 65535, "0 to 65535")? as i32;
-        let mut reentry = range("--reentrytime", self.reentry, 0, u32::MAX as i64, "0 to 4294967295")? as u64;
+        let mut reentry = range(
+            "--reentrytime",
+            self.reentry,
+            0,
+            u32::MAX as i64,
+            "0 to 4294967295",
+        )? as u64;
         if reentry == 0 {
             reentry = match service_type {
                 ServiceType::Lvs => 180,
@@ -445,14 +469,23 @@ mod tests {
             server: Some("10.0.0.3".into()),
             ..Options::default()
         };
-        assert_eq!(o.validate().unwrap_err().to_string(), "nanny: unknown service type");
+        assert_eq!(
+            o.validate().unwrap_err().to_string(),
+            "nanny: unknown service type"
+        );
     }
 
     #[test]
     fn interval_zero_is_rejected_not_divided_by() {
-        let o = Options { interval: 0, ..lvs() };
+        let o = Options {
+            interval: 0,
+            ..lvs()
+        };
         assert_eq!(o.validate().unwrap_err(), ConfigError::BadInterval(0));
-        let o = Options { io_timeout: Some(0), ..lvs() };
+        let o = Options {
+            io_timeout: Some(0),
+            ..lvs()
+        };
         assert_eq!(o.validate().unwrap_err(), ConfigError::BadIoTimeout(0));
     }
 
@@ -473,19 +506,50 @@ mod tests {
                 })
             }
         );
-        assert_eq!(c.notes, vec!["nanny: no monitor configured, assuming web service on port 80"]);
-        assert_eq!(c.start_line(), "starting LVS client monitor for 192.168.1.10:80 -> 10.0.0.2:80");
-        let f = Options { fos: true, interval: 7, ..lvs() }.validate().unwrap();
+        assert_eq!(
+            c.notes,
+            vec!["nanny: no monitor configured, assuming web service on port 80"]
+        );
+        assert_eq!(
+            c.start_line(),
+            "starting LVS client monitor for 192.168.1.10:80 -> 10.0.0.2:80"
+        );
+        let f = Options {
+            fos: true,
+            interval: 7,
+            ..lvs()
+        }
+        .validate()
+        .unwrap();
         assert_eq!(f.count_thresh, 1, "fos reentry defaults to the interval");
     }
 
     #[test]
     fn http_default_only_for_virtual_port_80_and_nothing_configured() {
         let c = Options { port: 443, ..lvs() }.validate().unwrap();
-        assert_eq!(c.probe, Probe::Socket { send: None, expect: None });
-        let c = Options { rport: Some(8080), ..lvs() }.validate().unwrap();
-        assert!(matches!(c.probe, Probe::Socket { send: Some(_), .. }), "VS port decides");
-        let c = Options { expect: Some("OK".into()), ..lvs() }.validate().unwrap();
+        assert_eq!(
+            c.probe,
+            Probe::Socket {
+                send: None,
+                expect: None
+            }
+        );
+        let c = Options {
+            rport: Some(8080),
+            ..lvs()
+        }
+        .validate()
+        .unwrap();
+        assert!(
+            matches!(c.probe, Probe::Socket { send: Some(_), .. }),
+            "VS port decides"
+        );
+        let c = Options {
+            expect: Some("OK".into()),
+            ..lvs()
+        }
+        .validate()
+        .unwrap();
         assert!(matches!(c.probe, Probe::Socket { send: None, .. }));
     }
 
@@ -501,13 +565,23 @@ mod tests {
         assert!(matches!(c.probe, Probe::Program { .. }));
         assert_eq!(
             c.notes,
-            vec!["External program use requested: (/bin/check %h), IGNORING send string option (x)"]
+            vec![
+                "External program use requested: (/bin/check %h), IGNORING send string option (x)"
+            ]
         );
     }
 
     #[test]
     fn method_rule() {
-        for (m, f) in [("-g", Forward::Gate), ("g", Forward::Gate), ("-i", Forward::Tunnel), ("ipip", Forward::Tunnel), ("-m", Forward::Masq), ("x", Forward::Masq), ("", Forward::Masq)] {
+        for (m, f) in [
+            ("-g", Forward::Gate),
+            ("g", Forward::Gate),
+            ("-i", Forward::Tunnel),
+            ("ipip", Forward::Tunnel),
+            ("-m", Forward::Masq),
+            ("x", Forward::Masq),
+            ("", Forward::Masq),
+        ] {
             assert_eq!(forward_from_method(m), f, "{m}");
         }
     }
@@ -521,20 +595,49 @@ mod tests {
 
     #[test]
     fn fwmark_service_and_missing_vip() {
-        let c = Options { fwmark: 7, vip: None, udp: true, ..lvs() }.validate().unwrap();
+        let c = Options {
+            fwmark: 7,
+            vip: None,
+            udp: true,
+            ..lvs()
+        }
+        .validate()
+        .unwrap();
         assert_eq!(c.service, Service::Fwmark(7));
-        assert_eq!(Options { vip: None, ..lvs() }.validate().unwrap_err(), ConfigError::NoVirtualAddress);
+        assert_eq!(
+            Options { vip: None, ..lvs() }.validate().unwrap_err(),
+            ConfigError::NoVirtualAddress
+        );
         assert!(matches!(
-            Options { weight: -1, ..lvs() }.validate().unwrap_err(),
-            ConfigError::OutOfRange { flag: "--weight", .. }
+            Options {
+                weight: -1,
+                ..lvs()
+            }
+            .validate()
+            .unwrap_err(),
+            ConfigError::OutOfRange {
+                flag: "--weight",
+                ..
+            }
         ));
     }
 
     #[test]
     fn translation_unless_suppressed() {
-        let c = Options { send: Some("a\\r\\n".into()), ..lvs() }.validate().unwrap();
+        let c = Options {
+            send: Some("a\\r\\n".into()),
+            ..lvs()
+        }
+        .validate()
+        .unwrap();
         assert!(matches!(c.probe, Probe::Socket { send: Some(ref s), .. } if s == b"a\r\n"));
-        let c = Options { send: Some("a\\r\\n".into()), suppress: true, ..lvs() }.validate().unwrap();
+        let c = Options {
+            send: Some("a\\r\\n".into()),
+            suppress: true,
+            ..lvs()
+        }
+        .validate()
+        .unwrap();
         assert!(matches!(c.probe, Probe::Socket { send: Some(ref s), .. } if s == b"a\\r\\n"));
     }
 }

@@ -134,7 +134,11 @@ mod tests {
         let m = Matcher::prefix(b"HTTP");
         assert_eq!(m.decide(b"", false), Undecided);
         assert_eq!(m.decide(b"HT", false), Undecided);
-        assert_eq!(m.decide(b"HX", false), Mismatch, "decided at the first wrong byte");
+        assert_eq!(
+            m.decide(b"HX", false),
+            Mismatch,
+            "decided at the first wrong byte"
+        );
         assert_eq!(m.decide(b"HTTP/1.0 200 OK", false), Match);
         assert_eq!(m.decide(b"HT", true), Mismatch, "short at end of stream");
     }
@@ -165,7 +169,11 @@ mod tests {
         let long = vec![b'a'; 300];
         assert_eq!(m.decide(&long, false), Mismatch);
         let m = Matcher::regex(b"OK").unwrap();
-        assert_eq!(m.decide(b"x\0OK", false), Mismatch, "stops at NUL like regexec");
+        assert_eq!(
+            m.decide(b"x\0OK", false),
+            Mismatch,
+            "stops at NUL like regexec"
+        );
         let mut late = vec![b'.'; REGEX_WINDOW];
         late.extend_from_slice(b"OK");
         assert_eq!(m.decide(&late, false), Mismatch, "beyond the window");
@@ -177,7 +185,11 @@ mod tests {
         assert_eq!(m.decide(b"HTTP/1.0 200 OK", true), Match);
         assert!(Matcher::regex(b"(unclosed").is_err());
         let m = Matcher::regex(b"a.b").unwrap();
-        assert_eq!(m.decide(b"a\xffb", true), Match, "byte mode: . matches any byte");
+        assert_eq!(
+            m.decide(b"a\xffb", true),
+            Match,
+            "byte mode: . matches any byte"
+        );
     }
 
     #[test]

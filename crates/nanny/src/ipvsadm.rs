@@ -155,7 +155,12 @@ impl Table for IpvsadmTable {
             Ok(out) => {
                 log::info!("{} command failed!", self.dest.ipvsadm);
                 if out.completion != Completion::Exited(1) {
-                    log::info!("{}{} {}", self.dest.ipvsadm, quote_argv(&argv[1..]), out.completion);
+                    log::info!(
+                        "{}{} {}",
+                        self.dest.ipvsadm,
+                        quote_argv(&argv[1..]),
+                        out.completion
+                    );
                 }
                 false
             }
@@ -208,7 +213,10 @@ mod tests {
             "/sbin/ipvsadm -d -t 192.168.1.10:80 -r 10.0.0.2:8080"
         );
         let u = dest(Service::Udp("192.168.1.10".into(), 53));
-        assert_eq!(u.argv(Op::Delete).join(" "), "/sbin/ipvsadm -d -u 192.168.1.10:53 -r 10.0.0.2:8080");
+        assert_eq!(
+            u.argv(Op::Delete).join(" "),
+            "/sbin/ipvsadm -d -u 192.168.1.10:53 -r 10.0.0.2:8080"
+        );
         let f = dest(Service::Fwmark(80));
         assert_eq!(
             f.argv(Op::Add(1)).join(" "),

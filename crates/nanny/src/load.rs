@@ -32,7 +32,8 @@ pub fn load_argv(cmd: &str, rip: Ipv4Addr) -> Option<Vec<String>> {
 /// followed by `,`, a blank or the end, and must not be empty.
 pub fn parse_loadavg(output: &[u8]) -> Option<f64> {
     let at = output.windows(4).position(|w| w == b"load")?;
-    let skip_blanks = |r: &[u8]| -> usize { r.iter().take_while(|b| **b == b' ' || **b == b'\t').count() };
+    let skip_blanks =
+        |r: &[u8]| -> usize { r.iter().take_while(|b| **b == b' ' || **b == b'\t').count() };
     let mut rest = &output[at + 4..];
     rest = &rest[skip_blanks(rest)..];
     for word in [&b"averages"[..], b"average"] {
@@ -65,7 +66,7 @@ pub fn parse_loadavg(output: &[u8]) -> Option<f64> {
 
 /// The weight the load monitor sets, or `None` to leave `last` alone.
 pub fn load_weight(last: i32, weight: i32, scale: i32, load: f64) -> Option<i32> {
-    if !(load >= 0.0) || load == 1.0 {
+    if load.is_nan() || load < 0.0 || load == 1.0 {
         return None;
     }
     let factor = weight as f64 / 2.0;
@@ -101,7 +102,10 @@ mod tests {
         assert_eq!(load_argv("none", ip), None);
         assert_eq!(load_argv("rup", ip).unwrap(), ["rup", "10.0.0.2"]);
         assert_eq!(load_argv("ssh", ip).unwrap(), ["ssh", "10.0.0.2", "uptime"]);
-        assert_eq!(load_argv("/usr/local/bin/l", ip).unwrap(), ["/usr/local/bin/l", "10.0.0.2"]);
+        assert_eq!(
+            load_argv("/usr/local/bin/l", ip).unwrap(),
+            ["/usr/local/bin/l", "10.0.0.2"]
+        );
     }
 
     #[test]
@@ -128,15 +132,31 @@ mod tests {
     fn formula_matches_piranha() {
         // weight 8: factor 4, threshold 2.
         assert_eq!(load_weight(8, 8, 10, 0.0), Some(12));
-        assert_eq!(load_weight(78, 8, 10, 0.0), Some(80), "capped at scale*weight");
-        assert_eq!(load_weight(80, 8, 10, 0.0), None, "no change below threshold");
+        assert_eq!(
+            load_weight(78, 8, 10, 0.0),
+            Some(80),
+            "capped at scale*weight"
+        );
+        assert_eq!(
+            load_weight(80, 8, 10, 0.0),
+            None,
+            "no change below threshold"
+        );
         assert_eq!(load_weight(20, 8, 10, 9.0), Some(12), "20 - 4*2 = 12");
-        assert_eq!(load_weight(9, 8, 10, 9.0), None, "floored at weight; |8-9| < 2");
+        assert_eq!(
+            load_weight(9, 8, 10, 9.0),
+            None,
+            "floored at weight; |8-9| < 2"
+        );
         assert_eq!(load_weight(8, 8, 10, 1.0), None);
         assert_eq!(load_weight(8, 8, 10, -1.0), None);
         // truncation toward zero, as C's double-to-int
         assert_eq!(load_weight(5, 5, 10, 0.0), Some(7), "5 + 2.5 = 7.5 -> 7");
-        assert_eq!(load_weight(10, 10, 10, 0.875), None, "10 + 5*0.5 = 12.5 -> 12; 2 < 2.5");
+        assert_eq!(
+            load_weight(10, 10, 10, 0.875),
+            None,
+            "10 + 5*0.5 = 12.5 -> 12; 2 < 2.5"
+        );
     }
 
     #[test]

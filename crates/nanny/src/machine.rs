@@ -275,7 +275,11 @@ impl Machine {
     fn weight_step(&mut self, load: &mut dyn LoadSource) {
         if self.last_weight < self.p.weight {
             self.last_weight = slow_start_next(self.last_weight, self.p.weight);
-            log::debug!("Adjusting weight of {} to {}", self.p.name, self.last_weight);
+            log::debug!(
+                "Adjusting weight of {} to {}",
+                self.p.name,
+                self.last_weight
+            );
         } else if self.p.load_monitor {
             if let Some(l) = load.load() {
                 log::debug!("Loadavg of {} is {:.6}", self.p.name, l);
@@ -441,10 +445,22 @@ mod tests {
         feed(&mut m, &mut t, &"+".repeat(20));
         assert_eq!(
             t.ops,
-            [Op::Add(3), Op::Edit(6), Op::Edit(12), Op::Edit(24), Op::Edit(48), Op::Edit(96), Op::Edit(100)]
+            [
+                Op::Add(3),
+                Op::Edit(6),
+                Op::Edit(12),
+                Op::Edit(24),
+                Op::Edit(48),
+                Op::Edit(96),
+                Op::Edit(100)
+            ]
         );
         feed(&mut m, &mut t, &"+".repeat(8));
-        assert_eq!(t.ops.len(), 7, "at full weight without load monitor nothing changes");
+        assert_eq!(
+            t.ops.len(),
+            7,
+            "at full weight without load monitor nothing changes"
+        );
     }
 
     #[test]
@@ -453,7 +469,11 @@ mod tests {
         let mut m = Machine::new(params(64, 1, 19, false));
         let mut t = Rec::default();
         feed(&mut m, &mut t, "+");
-        assert_eq!(t.ops, [Op::Add(2), Op::Edit(4)], "Piranha runs -a then -e in one cycle");
+        assert_eq!(
+            t.ops,
+            [Op::Add(2), Op::Edit(4)],
+            "Piranha runs -a then -e in one cycle"
+        );
     }
 
     #[test]
@@ -520,14 +540,22 @@ mod tests {
         m.force_up(&mut t);
         assert_eq!(t.ops, [Op::Add(8)], "forced up with the full weight");
         m.force_down(&mut t);
-        assert_eq!(t.ops[1..], [Op::Delete], "forced down removes even with quiesce");
+        assert_eq!(
+            t.ops[1..],
+            [Op::Delete],
+            "forced down removes even with quiesce"
+        );
         m.force_down(&mut t);
         assert_eq!(t.ops.len(), 2);
         m.resume();
         assert_eq!(m.count(), 3);
         assert_eq!(m.forced(), Forced::Normal);
         feed(&mut m, &mut t, "+");
-        assert_eq!(t.ops[2], Op::Add(1), "re-added with -a, not -e (Piranha ran -e and died)");
+        assert_eq!(
+            t.ops[2],
+            Op::Add(1),
+            "re-added with -a, not -e (Piranha ran -e and died)"
+        );
     }
 
     #[test]
@@ -544,7 +572,15 @@ mod tests {
         // interval > 20; the add's own check steps to 2).
         assert_eq!(
             t.ops,
-            [Op::Add(1), Op::Edit(2), Op::Edit(4), Op::Edit(8), Op::Edit(12), Op::Edit(16), Op::Edit(8)]
+            [
+                Op::Add(1),
+                Op::Edit(2),
+                Op::Edit(4),
+                Op::Edit(8),
+                Op::Edit(12),
+                Op::Edit(16),
+                Op::Edit(8)
+            ]
         );
     }
 

@@ -350,7 +350,14 @@ mod tests {
             ops: Vec::new(),
         };
         let mut m = machine(interval, reentry);
-        let code = run_loop(&mut m, &mut env, &mut chk, &mut t, &mut NoLoad, Duration::from_secs(interval));
+        let code = run_loop(
+            &mut m,
+            &mut env,
+            &mut chk,
+            &mut t,
+            &mut NoLoad,
+            Duration::from_secs(interval),
+        );
         let st = starts.borrow().clone();
         (code, t.ops, st)
     }

@@ -40,7 +40,10 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(translate(b"GET / HTTP/1.0\\r\\n\\r\\n"), b"GET / HTTP/1.0\r\n\r\n");
+        assert_eq!(
+            translate(b"GET / HTTP/1.0\\r\\n\\r\\n"),
+            b"GET / HTTP/1.0\r\n\r\n"
+        );
         assert_eq!(translate(b"a\\tb\\\\n"), b"a\tb\\n");
         assert_eq!(translate(b"\\'\\\""), b"'\"");
     }

@@ -144,7 +144,9 @@ mod tests {
     #[test]
     fn caught_signal_wakes_the_wait_and_is_taken_once() {
         let w = SignalWaiter::new(&[libc::SIGUSR2, libc::SIGWINCH]).unwrap();
-        assert!(w.wait(Some(Instant::now() + Duration::from_millis(20))).is_empty());
+        assert!(w
+            .wait(Some(Instant::now() + Duration::from_millis(20)))
+            .is_empty());
         signal_hook::low_level::raise(libc::SIGWINCH).unwrap();
         signal_hook::low_level::raise(libc::SIGWINCH).unwrap();
         let got = w.wait(Some(Instant::now() + Duration::from_secs(5)));

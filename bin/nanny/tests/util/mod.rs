@@ -16,7 +16,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Seconds since the epoch, as the recorder's `date +%s.%N` writes them.
 pub fn wall() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }
 
 /// Poll `f` every 20 ms until it is true or `limit` passes.
@@ -150,7 +153,8 @@ impl Drop for TcpServer {
 
 fn serve(mut c: TcpStream, b: Behaviour, stop: Arc<AtomicBool>) {
     c.set_nonblocking(false).unwrap();
-    c.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
     let mut buf = [0u8; 1024];
     let _ = c.read(&mut buf);
     match b {
@@ -176,7 +180,11 @@ fn serve(mut c: TcpStream, b: Behaviour, stop: Arc<AtomicBool>) {
 
 /// A free loopback port (bound and released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A UDP server that answers every datagram with `reply`.
@@ -288,7 +296,10 @@ impl Drop for Nanny {
     fn drop(&mut self) {
         // SIGTERM first, so nanny finishes its ipvsadm run and reaps its
         // helpers; SIGKILL if it does not go within 3 s.
-        if self.stop_with(libc::SIGTERM, Duration::from_secs(3)).is_none() {
+        if self
+            .stop_with(libc::SIGTERM, Duration::from_secs(3))
+            .is_none()
+        {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
