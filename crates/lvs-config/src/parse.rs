@@ -52,7 +52,8 @@ fn is_hostname(s: &str) -> bool {
         && s.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
 }
 
@@ -210,9 +211,9 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
             ..Layout::default()
         },
         stack: Vec::new(),
+        eq_span: Span::default(),
         global_seen: HashMap::new(),
         stopped: false,
-        text,
     };
     if text.is_empty() {
         p.error_at(
@@ -347,15 +348,16 @@ impl Frame {
     }
 }
 
-struct P<'o, 't> {
+struct P<'o> {
     opts: &'o ParseOptions,
     diags: Vec<Diagnostic>,
     cfg: Config,
     layout: Layout,
     stack: Vec<Frame>,
+    /// The `=` token of the line being parsed (for errors about a missing value).
+    eq_span: Span,
     global_seen: HashMap<&'static str, u32>,
     stopped: bool,
-    text: &'t str,
 }
 
 type R<T> = Result<T, Box<Diagnostic>>;
@@ -369,7 +371,7 @@ fn span_of(toks: &[Tok<'_>]) -> Span {
     }
 }
 
-impl<'o, 't> P<'o, 't> {
+impl<'o> P<'o> {
     fn diag(
         &self,
         severity: Severity,
@@ -507,9 +509,8 @@ impl<'o, 't> P<'o, 't> {
             p.stopped = true;
         };
         if toks.len() < 3 {
-            let hint = format!(
-                "write `{word} NAME {{` with the name and the `{{` on the same line"
-            );
+            let hint =
+                format!("write `{word} NAME {{` with the name and the `{{` on the same line");
             fail(
                 self,
                 ErrorKind::MissingArguments,
@@ -520,11 +521,24 @@ impl<'o, 't> P<'o, 't> {
             return;
         }
         if toks.len() > 3 {
+            let last = &toks[toks.len() - 1];
+            let (span, detail) = if last.text == "{" {
+                let words: Vec<&str> = toks[1..toks.len() - 1].iter().map(|t| t.text).collect();
+                (
+                    span_of(&toks[2..toks.len() - 1]),
+                    format!("the block name `{}` has blanks in it", words.join(" ")),
+                )
+            } else {
+                (
+                    span_of(&toks[3..]),
+                    format!("nothing may follow `{word} {} {{`", toks[1].text),
+                )
+            };
             fail(
                 self,
                 ErrorKind::UnexpectedArguments,
-                span_of(&toks[3..]),
-                format!("nothing may follow `{word} {} {{`", toks[1].text),
+                span,
+                detail,
                 "a block name is one word; use `_` instead of blanks".into(),
             );
             return;
@@ -610,7 +624,7 @@ impl<'o, 't> P<'o, 't> {
         let close = line.start..line.full_end;
         match frame {
             Frame::Server {
-                mut rs,
+                rs,
                 mut layout,
                 header_line,
                 inherited_port,
@@ -630,7 +644,6 @@ impl<'o, 't> P<'o, 't> {
                 {
                     if rs.port.is_none() {
                         inherited.push((vs.servers.len(), inherited_port, header_line));
-                        rs.port = None;
                     }
                     vs.servers.push(rs);
                     parent.children.push(layout);
@@ -694,6 +707,7 @@ impl<'o, 't> P<'o, 't> {
             return Err(d);
         }
         let args = &toks[2..];
+        self.eq_span = toks[1].span;
         let want = match name {
             "dirs" => 0,
             "address" if scope != Scope::Server => 2,
@@ -708,8 +722,16 @@ impl<'o, 't> P<'o, 't> {
                     name,
                     format!(
                         "expected {} after `=`, found {}",
-                        if want == 2 { "an address and a device" } else { "a value" },
-                        if args.is_empty() { "nothing".to_string() } else { format!("`{}`", args[0].text) }
+                        if want == 2 {
+                            "an address and a device"
+                        } else {
+                            "a value"
+                        },
+                        if args.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            format!("`{}`", args[0].text)
+                        }
                     ),
                 );
                 d.hint = Some(format!("`{name}` takes {}", kw.value));
@@ -768,7 +790,7 @@ impl<'o, 't> P<'o, 't> {
                 self.layout.globals.push(keyline);
             }
             _ => {
-                self.block_key(scope, name, args)?;
+                self.block_key(name, args)?;
                 match self.stack.last_mut() {
                     Some(Frame::Virtual { layout, .. })
                     | Some(Frame::Failover { layout, .. })
@@ -790,7 +812,10 @@ impl<'o, 't> P<'o, 't> {
                     Some(format!("`=` must be a word of its own: write `{k} = ...`")),
                 )
             } else {
-                (format!("`{word}` is not a keyword of {}", scope.describe()), None)
+                (
+                    format!("`{word}` is not a keyword of {}", scope.describe()),
+                    None,
+                )
             }
         } else if let Some(o) = others.first() {
             (
@@ -950,7 +975,10 @@ impl<'o, 't> P<'o, 't> {
                         t,
                         ErrorKind::InvalidArgument,
                         kw,
-                        format!("`{}` is not an IPv4 address or a host name that resolves", t.text),
+                        format!(
+                            "`{}` is not an IPv4 address or a host name that resolves",
+                            t.text
+                        ),
                     );
                     d.hint = Some("write a dotted address such as 192.168.1.10".into());
                     return Err(d);
@@ -1030,19 +1058,21 @@ impl<'o, 't> P<'o, 't> {
                 }
                 Ok(Spanned::at(v as u16, t.span))
             }
-            Err(_) if names => match value::service_port(t.text) {
-                Some(p) if p > 0 => Ok(Spanned::at(p, t.span)),
-                _ => {
-                    let mut d = self.err(
+            Err(_) if names => {
+                match value::service_port(t.text) {
+                    Some(p) if p > 0 => Ok(Spanned::at(p, t.span)),
+                    _ => {
+                        let mut d = self.err(
                         t,
                         ErrorKind::InvalidArgument,
                         kw,
                         format!("`{}` is neither a port number nor a tcp service name in /etc/services", t.text),
                     );
-                    d.hint = Some("write the port number, e.g. 80".into());
-                    Err(d)
+                        d.hint = Some("write the port number, e.g. 80".into());
+                        Err(d)
+                    }
                 }
-            },
+            }
             Err(_) => {
                 let mut d = self.err(
                     t,
@@ -1050,7 +1080,10 @@ impl<'o, 't> P<'o, 't> {
                     kw,
                     format!("`{}` is not a port number", t.text),
                 );
-                d.hint = Some("a real server's port is a number; service names work only in virtual blocks".into());
+                d.hint = Some(
+                    "a real server's port is a number; service names work only in virtual blocks"
+                        .into(),
+                );
                 Err(d)
             }
         }
@@ -1118,9 +1151,10 @@ impl<'o, 't> P<'o, 't> {
     }
 
     fn global_inner(&mut self, c: &mut Config, kw: &'static str, a: &[Tok<'_>]) -> R<()> {
-        let t = a.first();
         match kw {
-            "serial_no" => c.serial_no = Some(self.int(kw, &a[0], i32::MIN as i64, i32::MAX as i64)?),
+            "serial_no" => {
+                c.serial_no = Some(self.int(kw, &a[0], i32::MIN as i64, i32::MAX as i64)?)
+            }
             "primary" => c.primary = Some(self.host(kw, &a[0], false)?),
             "primary_private" => c.primary_private = Some(self.host(kw, &a[0], false)?),
             "primary_shared" => c.primary_shared = Some(self.string(&a[0])),
@@ -1177,7 +1211,11 @@ impl<'o, 't> P<'o, 't> {
                     self.warn_at(
                         a[0].span,
                         Some(kw),
-                        format!("{} is outside 0-255; the sync id used is {}", v.value, v.value & 0xff),
+                        format!(
+                            "{} is outside 0-255; the sync id used is {}",
+                            v.value,
+                            v.value & 0xff
+                        ),
                         None,
                     );
                 }
@@ -1189,28 +1227,18 @@ impl<'o, 't> P<'o, 't> {
             "hard_shutdown" => c.hard_shutdown = Some(self.boolean(kw, &a[0])?),
             "ipvsadm" => c.ipvsadm = Some(self.string(&a[0])),
             "sync" => c.sync = Some(self.boolean(kw, &a[0])?),
-            _ => {
-                let _ = t;
-                unreachable!("global keyword {kw} in table but not parsed")
-            }
+            _ => unreachable!("global keyword {kw} in table but not parsed"),
         }
         Ok(())
     }
 
-    fn block_key(&mut self, scope: Scope, kw: &'static str, a: &[Tok<'_>]) -> R<()> {
+    fn block_key(&mut self, kw: &'static str, a: &[Tok<'_>]) -> R<()> {
         let mut frame = self.stack.pop().expect("block scope has a frame");
         let r = match &mut frame {
-            Frame::Virtual { vs, inherited, .. } => {
-                let r = self.virtual_key(vs, kw, a);
-                if kw == "port" && r.is_ok() {
-                    let _ = inherited;
-                }
-                r
-            }
+            Frame::Virtual { vs, .. } => self.virtual_key(vs, kw, a),
             Frame::Failover { fs, .. } => self.failover_key(fs, kw, a),
             Frame::Server { rs, .. } => self.server_key(rs, kw, a),
         };
-        let _ = scope;
         self.stack.push(frame);
         r
     }
@@ -1219,7 +1247,9 @@ impl<'o, 't> P<'o, 't> {
         match kw {
             "active" => v.active = Some(self.boolean(kw, &a[0])?),
             "address" => v.address = Some(self.ipdev(kw, a)?),
-            "sorry_server" => v.sorry_server = Some(self.dotted(kw, &a[0], ErrorKind::InvalidHost)?),
+            "sorry_server" => {
+                v.sorry_server = Some(self.dotted(kw, &a[0], ErrorKind::InvalidHost)?)
+            }
             "vip_nmask" => v.vip_nmask = Some(self.mask(kw, &a[0])?),
             "fwmark" => v.fwmark = Some(self.uint(kw, &a[0], 0, u32::MAX)?),
             "port" => v.port = Some(self.port(kw, &a[0], true)?),
@@ -1230,7 +1260,10 @@ impl<'o, 't> P<'o, 't> {
                     None => self.warn_at(
                         t.span,
                         Some(kw),
-                        format!("`{}` is not a netmask and is ignored, as Piranha did", t.text),
+                        format!(
+                            "`{}` is not a netmask and is ignored, as Piranha did",
+                            t.text
+                        ),
                         Some("write a dotted mask such as 255.255.255.0".into()),
                     ),
                     Some((m, _)) if m == Ipv4Addr::BROADCAST => {
@@ -1283,7 +1316,7 @@ impl<'o, 't> P<'o, 't> {
             "start_cmd" => v.start_cmd = Some(self.qstring(kw, &a[0])),
             "stop_cmd" => v.stop_cmd = Some(self.qstring(kw, &a[0])),
             "master" => v.master = Some(self.host(kw, &a[0], true)?),
-            "dirs" => v.dirs = Some(self.list(kw, a)?),
+            "dirs" => v.dirs = Some(self.list(kw, self.eq_span, a)?),
             _ => unreachable!("virtual keyword {kw} in table but not parsed"),
         }
         Ok(())
@@ -1304,16 +1337,21 @@ impl<'o, 't> P<'o, 't> {
         Ok(v)
     }
 
-    fn list(&mut self, kw: &str, a: &[Tok<'_>]) -> R<Spanned<Vec<String>>> {
+    fn list(&mut self, kw: &str, eq_span: Span, a: &[Tok<'_>]) -> R<Spanned<Vec<String>>> {
         let bad = |p: &Self, t: &Tok<'_>| {
-            let mut d = p.err(t, ErrorKind::ListExpected, kw, "expected `[ item ... ]`".into());
+            let mut d = p.err(
+                t,
+                ErrorKind::ListExpected,
+                kw,
+                "expected `[ item ... ]`".into(),
+            );
             d.hint = Some("a list is `[`, items and `]`, separated by blanks".into());
             d
         };
         let Some(first) = a.first() else {
             let mut d = Box::new(self.diag(
                 Severity::Error,
-                Span::default(),
+                eq_span,
                 ErrorKind::ListExpected,
                 Some(kw.to_string()),
                 "expected `[ item ... ]`".into(),
@@ -1392,11 +1430,7 @@ impl<'o, 't> P<'o, 't> {
             let d = self.diag(
                 sev,
                 span.unwrap_or_default(),
-                if sev == Severity::Error {
-                    ErrorKind::InvalidConfiguration
-                } else {
-                    ErrorKind::InvalidConfiguration
-                },
+                ErrorKind::InvalidConfiguration,
                 kw.map(str::to_string),
                 detail,
                 hint,
@@ -1420,7 +1454,6 @@ impl<'o, 't> P<'o, 't> {
             self.diags.push(d);
         }
         self.cfg = cfg;
-        let _ = self.text;
     }
 }
 
