@@ -166,7 +166,7 @@ fn latency(interval: u64, trials: usize, dir: &Path, rng: &mut Rng) -> Vec<f64> 
     // Wait until every nanny has added its server; remember when.
     let end = Instant::now() + Duration::from_secs(10);
     let mut added = vec![0.0; trials];
-    while Instant::now() < end && added.iter().any(|a| *a == 0.0) {
+    while Instant::now() < end && added.contains(&0.0) {
         for (i, a) in added.iter_mut().enumerate() {
             if *a == 0.0 {
                 if let Some((t, _)) = calls(dir, &format!("lat{interval}-{i}")).first() {
@@ -309,10 +309,12 @@ fn main() {
     let t1: u64 = kids.iter().map(|c| cpu_ticks(c.id())).sum();
     let secs = w0.elapsed().as_secs_f64();
     let priv_total: u64 = kids.iter().map(|c| smaps(c.id()).1).sum();
-    let alive = kids
-        .iter_mut()
-        .filter(|c| matches!(c.try_wait(), Ok(None)))
-        .count();
+    let mut alive = 0;
+    for c in kids.iter_mut() {
+        if matches!(c.try_wait(), Ok(None)) {
+            alive += 1;
+        }
+    }
     stop(&mut kids);
     s.close();
     // SAFETY: sysconf is always safe to call.

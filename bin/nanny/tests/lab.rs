@@ -2,6 +2,7 @@
 //! `cargo test -p nanny-bin --test lab -- --ignored`, or directly
 //! `tests/kernel-lab/run tests/lab/nanny.sh target/debug/nanny`.
 
+#[rustfmt::skip]
 #[path = "../../../tests/kernel-lab/lab.rs"]
 mod lab;
 
