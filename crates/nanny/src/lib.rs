@@ -60,7 +60,7 @@ fn matcher(e: &Expect) -> Result<Matcher, String> {
 }
 
 /// Build the checker for `config`.
-pub fn checker(config: &Config) -> Box<dyn Checker> {
+pub fn build_checker(config: &Config) -> Box<dyn Checker> {
     match &config.probe {
         Probe::Socket { send, expect } => Box::new(SocketCheck {
             addr: SocketAddrV4::new(config.rip, config.rport),
@@ -79,7 +79,7 @@ pub fn checker(config: &Config) -> Box<dyn Checker> {
 }
 
 /// Build the state machine for `config`.
-pub fn machine(config: &Config) -> Machine {
+pub fn build_machine(config: &Config) -> Machine {
     Machine::new(Params {
         service_type: config.service_type,
         name: format!("{}:{}", config.rip, config.rport),
@@ -104,7 +104,7 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
         log::info!("{note}");
     }
     log::info!("{}", config.start_line());
-    let mut checker = checker(config);
+    let mut checker = build_checker(config);
     let mut table = IpvsadmTable {
         dest: Dest {
             ipvsadm: config.ipvsadm.clone(),
@@ -123,7 +123,7 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
             timeout: config.interval,
         }),
     };
-    let mut m = machine(config);
+    let mut m = build_machine(config);
     let mut env = RealEnv::new(waiter);
     Ok(run_loop(
         &mut m,
