@@ -622,3 +622,55 @@ fn argument_errors_are_piranhas() {
     let (code, _) = run(&["--help"]);
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn argv_exactly_as_lvs_builds_it() {
+    // The command line lvsd 0.8.6 gives a nanny (reference §3.2), flags
+    // repeated by the harness on purpose (popt allowed repeats).
+    let lab = Lab::new();
+    let srv = TcpServer::start(0, http_ok());
+    let ps = srv.port.to_string();
+    let ipvsadm = lab.ipvsadm();
+    let mut n = Nanny::start(&[
+        "-c",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        "80",
+        "-r",
+        &ps,
+        "-s",
+        "GET / HTTP/1.0\\r\\n\\r\\n",
+        "-x",
+        "HTTP",
+        "-a",
+        "15",
+        "-I",
+        &ipvsadm,
+        "-t",
+        "6",
+        "-w",
+        "1",
+        "-V",
+        "10.9.9.9",
+        "-M",
+        "g",
+        "--nodaemon",
+        "--lvs",
+    ]);
+    assert!(
+        wait_for(5 * SEC, || lab.calls().len() == 1),
+        "{:?}",
+        n.lines()
+    );
+    assert_eq!(
+        lab.argvs()[0],
+        format!("-a -t 10.9.9.9:80 -r 127.0.0.1:{ps} -g -w 1")
+    );
+    assert!(!n.has_line("no monitor configured"));
+    assert_eq!(n.stop_with(libc::SIGTERM, 5 * SEC), Some(0));
+    assert_eq!(
+        lab.argvs()[1],
+        format!("-d -t 10.9.9.9:80 -r 127.0.0.1:{ps}")
+    );
+}
