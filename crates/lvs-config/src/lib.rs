@@ -1,6 +1,6 @@
 //! The Piranha `lvs.cf` language.
 //!
-//! Parsing runs in stages: the pest grammar ([`lex`]) splits the text into
+//! Parsing runs in stages: the pest grammar (`src/lvs.pest`) splits the text into
 //! lines and tokens; the parser turns them into a typed [`Config`] whose
 //! values keep their source [`Span`]s, together with a [`Layout`] of where
 //! every key and block sits; validation adds the checks Piranha never made.
