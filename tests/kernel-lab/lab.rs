@@ -102,8 +102,11 @@ pub fn available() -> Result<(), String> {
 
 /// Runs `script` (a host path; relative paths are resolved against the
 /// current directory) as root inside the lab guest with `args`, and returns
-/// its exit status and combined output.  The guest is killed after `timeout`
-/// (rounded up to whole seconds), giving status 124.  The lab's own
+/// its exit status and combined output.  `timeout` (rounded up to whole
+/// seconds) bounds the script's own run time, counted from when the guest
+/// starts it; the guest is then killed and the status is 124.  Booting has a
+/// separate allowance (`KERNEL_LAB_BOOT_TIMEOUT`, default 300 s; exceeding it
+/// gives 125), so a busy host does not eat into the script's time.  The lab's own
 /// diagnostics (boot failures, timeout notice) go to this process's stderr
 /// via `eprint!`, so the test harness shows them with a failing test.
 #[allow(dead_code)]

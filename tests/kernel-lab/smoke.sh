@@ -99,9 +99,9 @@ for _ in $(seq $N); do
     esac
 done
 echo "responses:$seq  (rs1=$c1 rs2=$c2 failed=$other)"
-[ $other = 0 ] && pass "all $N requests through the VIP answered" || fail "$other of $N requests failed"
-[ $c1 -gt 0 ] && [ $c2 -gt 0 ] && pass "both real servers reached" || fail "round robin did not reach both servers"
-[ $c1 = $c2 ] && pass "round robin split evenly ($c1/$c2)" || fail "uneven split $c1/$c2"
+if [ $other = 0 ]; then pass "all $N requests through the VIP answered"; else fail "$other of $N requests failed"; fi
+if [ $c1 -gt 0 ] && [ $c2 -gt 0 ]; then pass "both real servers reached"; else fail "round robin did not reach both servers"; fi
+if [ $c1 = $c2 ]; then pass "round robin split evenly ($c1/$c2)"; else fail "uneven split $c1/$c2"; fi
 case $seq in
     " 1 2 1 2 1 2"|" 2 1 2 1 2 1") pass "strict alternation" ;;
     *) fail "not alternating:$seq" ;;
