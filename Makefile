@@ -9,7 +9,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 RELEASE    := target/release
-BINARIES   := lvs pulse
+BINARIES   := lvs pulse nanny
 FUZZ_SECONDS ?= 60
 
 .PHONY: all build test test-unit test-lab deps validate fmt clippy doc bench fuzz install demo lab clean
@@ -24,9 +24,13 @@ build:
 deps:
 	@./tests/install-deps
 
+# Unit, host (network namespaces, loopback) and kernel-lab tests. The lab
+# boots a Debian kernel with IPVS under QEMU (tests/kernel-lab/README.md).
 test: deps
+	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
-	@if [ -x tests/kernel-lab/run ] && [ -f tests/lab-tests ]; then ./tests/lab-tests; fi
+	$(CARGO) test -p nanny-bin --test lab -- --ignored
+	tests/kernel-lab/run --timeout 300 tests/kernel-lab/smoke.sh
 
 validate: deps
 	$(CARGO) fmt --all -- --check
@@ -35,7 +39,9 @@ validate: deps
 	$(MAKE) test
 
 bench:
-	$(CARGO) run --release -p lvs-config --example parse_bench
+	$(CARGO) build --release --workspace --bins --examples
+	./target/release/examples/parse_bench
+	./target/release/examples/nanny_bench
 
 # A short bounded run of every fuzz target (cargo-fuzz, stable toolchain via RUSTC_BOOTSTRAP).
 fuzz:
