@@ -11,7 +11,11 @@ use clap::Parser;
 const EXIT_NOT_IMPLEMENTED: u8 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "lvs", version, about = "Linux Virtual Server director daemon (Piranha lvsd)")]
+#[command(
+    name = "lvs",
+    version,
+    about = "Linux Virtual Server director daemon (Piranha lvsd)"
+)]
 struct Args {
     /// Configuration file.
     #[arg(short = 'c', long = "configfile", default_value = lvs_config::DEFAULT_CONFIG_FILE)]
@@ -44,6 +48,8 @@ fn main() -> ExitCode {
         eprint!("{err}");
         return ExitCode::from(code as u8);
     }
-    eprintln!("lvs: the director daemon is not implemented in this build yet; only --config-test is");
+    eprintln!(
+        "lvs: the director daemon is not implemented in this build yet; only --config-test is"
+    );
     ExitCode::from(EXIT_NOT_IMPLEMENTED)
 }

@@ -11,7 +11,11 @@ use clap::Parser;
 const EXIT_NOT_IMPLEMENTED: u8 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "pulse", version, about = "Heartbeat and failover daemon for LVS directors (Piranha pulse)")]
+#[command(
+    name = "pulse",
+    version,
+    about = "Heartbeat and failover daemon for LVS directors (Piranha pulse)"
+)]
 struct Args {
     /// Configuration file.
     #[arg(short = 'c', long = "configfile", default_value = lvs_config::DEFAULT_CONFIG_FILE)]
@@ -47,6 +51,8 @@ fn main() -> ExitCode {
         eprint!("{err}");
         return ExitCode::from(code as u8);
     }
-    eprintln!("pulse: the failover daemon is not implemented in this build yet; only --config-test is");
+    eprintln!(
+        "pulse: the failover daemon is not implemented in this build yet; only --config-test is"
+    );
     ExitCode::from(EXIT_NOT_IMPLEMENTED)
 }

@@ -188,13 +188,22 @@ mod tests {
 
     #[test]
     fn op_specific_wording() {
-        assert_eq!(ipvs_strerror(OpKind::AddDest, libc::ESRCH), "Service not defined");
-        assert_eq!(ipvs_strerror(OpKind::EditService, libc::ESRCH), "No such service");
+        assert_eq!(
+            ipvs_strerror(OpKind::AddDest, libc::ESRCH),
+            "Service not defined"
+        );
+        assert_eq!(
+            ipvs_strerror(OpKind::EditService, libc::ESRCH),
+            "No such service"
+        );
         assert_eq!(
             ipvs_strerror(OpKind::AddService, libc::ENOENT),
             "Scheduler or persistence engine not found"
         );
-        assert_eq!(ipvs_strerror(OpKind::Init, libc::ENOPROTOOPT), "Protocol not available");
+        assert_eq!(
+            ipvs_strerror(OpKind::Init, libc::ENOPROTOOPT),
+            "Protocol not available"
+        );
         assert_eq!(
             ipvs_strerror(OpKind::AddDest, libc::ERANGE),
             "Numerical result out of range"

@@ -90,7 +90,9 @@ impl FakeIpvs {
                     return Err(libc::ERANGE);
                 }
                 let dests = &mut self.table[i].dests;
-                let pos = dests.iter().position(|x| x.addr == d.addr && x.port == d.port);
+                let pos = dests
+                    .iter()
+                    .position(|x| x.addr == d.addr && x.port == d.port);
                 match (op, pos) {
                     (Op::AddDest(..), Some(_)) => return Err(libc::EEXIST),
                     (Op::AddDest(..), None) => dests.insert(0, d.clone()),

@@ -84,12 +84,7 @@ fn tun_flag(i: u16, names: &'static [&'static str; 3]) -> &'static str {
 /// cut to 59 characters like ipvsadm's 60-byte buffer.
 pub fn addrport(addr: &IpAddr, port: u16, proto: u16, numeric: bool, names: &dyn Names) -> String {
     let v6 = matches!(addr, IpAddr::V6(_));
-    let host = if numeric {
-        None
-    } else {
-        names.host(addr)
-    }
-    .unwrap_or_else(|| addr.to_string());
+    let host = if numeric { None } else { names.host(addr) }.unwrap_or_else(|| addr.to_string());
     let portname = if numeric {
         None
     } else {
@@ -236,7 +231,13 @@ fn service_name(s: &Service, f: &Format, names: &dyn Names) -> String {
 }
 
 /// One service and its destinations (sorted here unless `nosort`).
-pub fn service_entry(out: &mut String, s: &Service, dests: &[Destination], f: &Format, names: &dyn Names) {
+pub fn service_entry(
+    out: &mut String,
+    s: &Service,
+    dests: &[Destination],
+    f: &Format,
+    names: &dyn Names,
+) {
     let svc_name = service_name(s, f, names);
     if f.rule {
         let _ = write!(out, "-A {} -s {}", svc_name, s.sched_name);
@@ -306,11 +307,22 @@ pub fn service_entry(out: &mut String, s: &Service, dests: &[Destination], f: &F
             truncate(&mut dname, 28);
         }
         if f.rule {
-            let _ = write!(out, "-a {} -r {} {} -w {}", svc_name, dname, fwd_switch(d.fwd), d.weight);
+            let _ = write!(
+                out,
+                "-a {} -r {} {} -w {}",
+                svc_name,
+                dname,
+                fwd_switch(d.fwd),
+                d.weight
+            );
             if d.fwd == Forward::Tunnel {
                 match d.tun_type {
                     TunnelType::Gre => {
-                        let _ = write!(out, " --tun-type gre {}", tun_flag(d.tun_flags, &TUN_FLAG_OPTS));
+                        let _ = write!(
+                            out,
+                            " --tun-type gre {}",
+                            tun_flag(d.tun_flags, &TUN_FLAG_OPTS)
+                        );
                     }
                     TunnelType::Gue => {
                         let _ = write!(
@@ -364,7 +376,11 @@ pub fn service_entry(out: &mut String, s: &Service, dests: &[Destination], f: &F
                 match d.tun_type {
                     TunnelType::Ipip => "ipip".to_string(),
                     TunnelType::Gue => {
-                        format!("gue:{}:{}", d.tun_port, tun_flag(d.tun_flags, &TUN_FLAG_NAMES))
+                        format!(
+                            "gue:{}:{}",
+                            d.tun_port,
+                            tun_flag(d.tun_flags, &TUN_FLAG_NAMES)
+                        )
                     }
                     TunnelType::Gre => format!("gre:{}", tun_flag(d.tun_flags, &TUN_FLAG_NAMES)),
                 }
@@ -488,7 +504,9 @@ pub fn sort_entries(entries: &mut [ServiceEntry]) {
     let mut idx: Vec<usize> = (0..entries.len()).collect();
     {
         let e = &*entries;
-        msort(&mut idx, |&a, &b| cmp_services(&e[a].service, &e[b].service) <= 0);
+        msort(&mut idx, |&a, &b| {
+            cmp_services(&e[a].service, &e[b].service) <= 0
+        });
     }
     let mut taken: Vec<Option<ServiceEntry>> = entries.iter().cloned().map(Some).collect();
     for (slot, i) in entries.iter_mut().zip(idx) {
@@ -547,7 +565,11 @@ pub fn daemons(list: &[Daemon]) -> String {
         } else {
             continue;
         };
-        let _ = write!(out, "{kind} sync daemon (mcast={}, syncid={}", d.mcast_ifn, d.syncid as i32);
+        let _ = write!(
+            out,
+            "{kind} sync daemon (mcast={}, syncid={}",
+            d.mcast_ifn, d.syncid as i32
+        );
         if d.sync_maxlen != 0 {
             let _ = write!(out, ", maxlen={}", d.sync_maxlen);
         }
@@ -569,16 +591,12 @@ pub fn daemons(list: &[Daemon]) -> String {
 pub fn conn_header(persistent_conn: bool) -> String {
     let mut out = String::from("IPVS connection entries\n");
     if persistent_conn {
-        let _ = writeln!(
-            out,
-            "pro expire {:<11} {:<18} {:<18} {:<18} {:<16} {}",
-            "state", "source", "virtual", "destination", "pe name", "pe_data"
-        );
+        out.push_str("pro expire state       source             virtual            destination        pe name          pe_data
+");
     } else {
-        let _ = writeln!(
-            out,
-            "pro expire {:<11} {:<18} {:<18} {}",
-            "state", "source", "virtual", "destination"
+        out.push_str(
+            "pro expire state       source             virtual            destination
+",
         );
     }
     out
@@ -588,7 +606,9 @@ fn parse_hex_u16(s: &str) -> u16 {
     // sscanf %hX: leading hex digits (optional 0x), truncated to 16 bits
     let t = s.trim_start_matches("0x").trim_start_matches("0X");
     let digits: String = t.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
-    u64::from_str_radix(&digits, 16).map(|v| v as u16).unwrap_or(0)
+    u64::from_str_radix(&digits, 16)
+        .map(|v| v as u16)
+        .unwrap_or(0)
 }
 
 fn parse_conn_addr(s: &str) -> (u16, IpAddr) {
@@ -653,7 +673,13 @@ pub fn conn_line(line: &str, f: &Format, names: &dyn Names) -> Option<String> {
 
 /// Ordering helper for callers that want a total order (not ipvsadm's).
 pub fn total_cmp_services(a: &Service, b: &Service) -> Ordering {
-    (a.fwmark, a.af, a.protocol, words(&a.addr), a.port).cmp(&(b.fwmark, b.af, b.protocol, words(&b.addr), b.port))
+    (a.fwmark, a.af, a.protocol, words(&a.addr), a.port).cmp(&(
+        b.fwmark,
+        b.af,
+        b.protocol,
+        words(&b.addr),
+        b.port,
+    ))
 }
 
 #[cfg(test)]
@@ -697,7 +723,10 @@ mod tests {
         s.netmask = 0xffffff00;
         let e = ServiceEntry {
             service: s,
-            dests: vec![dest("192.168.1.3", 80, Forward::Masq, 1), dest("192.168.1.2", 80, Forward::Route, 2)],
+            dests: vec![
+                dest("192.168.1.3", 80, Forward::Masq, 1),
+                dest("192.168.1.2", 80, Forward::Route, 2),
+            ],
         };
         let info = Info {
             version: 0x010201,
@@ -778,7 +807,10 @@ mod tests {
         };
         let mut out = String::new();
         service_entry(&mut out, &e.service, &e.dests, &f, &Numeric);
-        assert_eq!(out, "-A -f 5 -6 -s rr -p 60 -M 64\n-a -f 5 -6 -r [2001:db8::2]:0 -g -w 1\n");
+        assert_eq!(
+            out,
+            "-A -f 5 -6 -s rr -p 60 -M 64\n-a -f 5 -6 -r [2001:db8::2]:0 -g -w 1\n"
+        );
     }
 
     #[test]
@@ -899,8 +931,14 @@ mod tests {
         let b = svc("200.0.0.1", 80);
         assert!(cmp_services(&a, &b) > 0);
         let mut v = vec![
-            ServiceEntry { service: a, dests: vec![] },
-            ServiceEntry { service: b, dests: vec![] },
+            ServiceEntry {
+                service: a,
+                dests: vec![],
+            },
+            ServiceEntry {
+                service: b,
+                dests: vec![],
+            },
         ];
         sort_entries(&mut v);
         assert_eq!(v[0].service.addr.to_string(), "200.0.0.1");
@@ -909,7 +947,11 @@ mod tests {
     #[test]
     fn timeouts_and_daemons() {
         assert_eq!(
-            timeouts(&Timeouts { tcp: 900, tcp_fin: 120, udp: 300 }),
+            timeouts(&Timeouts {
+                tcp: 900,
+                tcp_fin: 120,
+                udp: 300
+            }),
             "Timeout (tcp tcpfin udp): 900 120 300\n"
         );
         let d = Daemon {
@@ -956,6 +998,9 @@ mod tests {
             }
         }
         let out = list_one(&s, &Format::default(), &Long);
-        assert!(out.ends_with("TCP  a-very-long-host-name.exampl wlc\n"), "{out}");
+        assert!(
+            out.ends_with("TCP  a-very-long-host-name.exampl wlc\n"),
+            "{out}"
+        );
     }
 }

@@ -86,9 +86,7 @@ pub trait IpvsBackend {
 
     /// Apply one change.
     fn apply_one(&mut self, op: &Op) -> Result<(), Error> {
-        self.apply(std::slice::from_ref(op))
-            .pop()
-            .unwrap_or(Ok(()))
+        self.apply(std::slice::from_ref(op)).pop().unwrap_or(Ok(()))
     }
 
     /// Every service with its destinations, in kernel order.

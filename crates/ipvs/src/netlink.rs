@@ -14,10 +14,10 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netlink_packet_core::{
-    emit_u16, emit_u16_be, emit_u32, parse_string, parse_u16, parse_u16_be, parse_u32,
-    parse_u64, parse_u8, DecodeError, DefaultNla, Emitable, Nla, NlaBuffer, NlasIterator,
-    NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, Parseable, ParseableParametrized,
-    NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
+    emit_u16, emit_u16_be, emit_u32, parse_string, parse_u16, parse_u16_be, parse_u32, parse_u64,
+    parse_u8, DecodeError, DefaultNla, Emitable, NetlinkBuffer, NetlinkHeader, NetlinkMessage,
+    NetlinkPayload, Nla, NlaBuffer, NlasIterator, Parseable, ParseableParametrized, NLM_F_ACK,
+    NLM_F_DUMP, NLM_F_REQUEST,
 };
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
@@ -274,7 +274,10 @@ impl Nla for DestNla {
     fn value_len(&self) -> usize {
         match self {
             DestNla::Addr(_) => 16,
-            DestNla::Port(_) | DestNla::AddrFamily(_) | DestNla::TunPort(_) | DestNla::TunFlags(_) => 2,
+            DestNla::Port(_)
+            | DestNla::AddrFamily(_)
+            | DestNla::TunPort(_)
+            | DestNla::TunFlags(_) => 2,
             DestNla::TunType(_) => 1,
             DestNla::Stats(_) => 0,
             DestNla::Other(n) => n.value_len(),
@@ -499,7 +502,10 @@ impl Nla for CmdNla {
     }
 
     fn is_nested(&self) -> bool {
-        matches!(self, CmdNla::Service(_) | CmdNla::Dest(_) | CmdNla::Daemon(_))
+        matches!(
+            self,
+            CmdNla::Service(_) | CmdNla::Dest(_) | CmdNla::Daemon(_)
+        )
     }
 }
 
@@ -827,7 +833,11 @@ fn legacy_probe_errno() -> i32 {
     // SAFETY: plain socket/getsockopt/close calls on a descriptor we own, with
     // a correctly sized output buffer.
     unsafe {
-        let fd = libc::socket(libc::AF_INET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::IPPROTO_RAW);
+        let fd = libc::socket(
+            libc::AF_INET,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::IPPROTO_RAW,
+        );
         if fd < 0 {
             return *libc::__errno_location();
         }
@@ -857,7 +867,8 @@ impl NetlinkIpvs {
         let op = OpKind::Init;
         let mut sock = Socket::new(NETLINK_GENERIC).map_err(|e| sock_err(op, e))?;
         sock.bind_auto().map_err(|e| sock_err(op, e))?;
-        sock.connect(&SocketAddr::new(0, 0)).map_err(|e| sock_err(op, e))?;
+        sock.connect(&SocketAddr::new(0, 0))
+            .map_err(|e| sock_err(op, e))?;
         set_int_opt(&sock, SOL_NETLINK, NETLINK_CAP_ACK, 1);
         if !set_int_opt(&sock, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 4 << 20) {
             set_int_opt(&sock, libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
@@ -966,7 +977,8 @@ impl NetlinkIpvs {
         let seq = self.next_seq();
         let mut genl = GenlMessage::from_payload(m);
         genl.set_resolved_family_id(self.family);
-        let mut msg = NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::InnerMessage(genl));
+        let mut msg =
+            NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::InnerMessage(genl));
         msg.header.flags = flags;
         msg.header.sequence_number = seq;
         msg.finalize();
@@ -978,7 +990,12 @@ impl NetlinkIpvs {
 
     /// Send one request and collect its replies: a dump until `NLMSG_DONE`, a
     /// plain request until its acknowledgement.
-    pub fn request(&mut self, op: OpKind, m: IpvsMessage, dump: bool) -> Result<Vec<IpvsMessage>, Error> {
+    pub fn request(
+        &mut self,
+        op: OpKind,
+        m: IpvsMessage,
+        dump: bool,
+    ) -> Result<Vec<IpvsMessage>, Error> {
         let flags = if dump {
             NLM_F_REQUEST | NLM_F_DUMP
         } else {
@@ -1035,7 +1052,10 @@ impl NetlinkIpvs {
         if let Err(e) = self.sock.send(&out, 0) {
             let errno = e.raw_os_error().unwrap_or(libc::EIO);
             for (i, op) in ops.iter().enumerate() {
-                results[base + i] = Err(Error::Kernel { op: op.kind(), errno });
+                results[base + i] = Err(Error::Kernel {
+                    op: op.kind(),
+                    errno,
+                });
             }
             return;
         }
@@ -1044,8 +1064,17 @@ impl NetlinkIpvs {
             if let Err(e) = self.recv(OpKind::Flush) {
                 let errno = e.errno();
                 for (i, op) in ops.iter().enumerate() {
-                    if matches!(&results[base + i], Err(Error::Kernel { errno: libc::EIO, .. })) {
-                        results[base + i] = Err(Error::Kernel { op: op.kind(), errno });
+                    if matches!(
+                        &results[base + i],
+                        Err(Error::Kernel {
+                            errno: libc::EIO,
+                            ..
+                        })
+                    ) {
+                        results[base + i] = Err(Error::Kernel {
+                            op: op.kind(),
+                            errno,
+                        });
                     }
                 }
                 return;
@@ -1118,7 +1147,14 @@ where
 impl IpvsBackend for NetlinkIpvs {
     fn info(&mut self) -> Result<Info, Error> {
         let op = OpKind::GetInfo;
-        let r = self.request(op, IpvsMessage { cmd: cmd::GET_INFO, nlas: vec![] }, false)?;
+        let r = self.request(
+            op,
+            IpvsMessage {
+                cmd: cmd::GET_INFO,
+                nlas: vec![],
+            },
+            false,
+        )?;
         let mut info = Info::default();
         let mut seen = 0;
         for m in &r {
@@ -1145,7 +1181,10 @@ impl IpvsBackend for NetlinkIpvs {
     fn services(&mut self) -> Result<Vec<Service>, Error> {
         let r = self.request(
             OpKind::GetServices,
-            IpvsMessage { cmd: cmd::GET_SERVICE, nlas: vec![] },
+            IpvsMessage {
+                cmd: cmd::GET_SERVICE,
+                nlas: vec![],
+            },
             true,
         )?;
         Ok(services_of(&r))
@@ -1190,7 +1229,10 @@ impl IpvsBackend for NetlinkIpvs {
     fn timeouts(&mut self) -> Result<Timeouts, Error> {
         let r = self.request(
             OpKind::GetTimeouts,
-            IpvsMessage { cmd: cmd::GET_CONFIG, nlas: vec![] },
+            IpvsMessage {
+                cmd: cmd::GET_CONFIG,
+                nlas: vec![],
+            },
             false,
         )?;
         let mut t = Timeouts::default();
@@ -1210,7 +1252,10 @@ impl IpvsBackend for NetlinkIpvs {
     fn daemons(&mut self) -> Result<Vec<Daemon>, Error> {
         let r = self.request(
             OpKind::GetDaemons,
-            IpvsMessage { cmd: cmd::GET_DAEMON, nlas: vec![] },
+            IpvsMessage {
+                cmd: cmd::GET_DAEMON,
+                nlas: vec![],
+            },
             true,
         )?;
         let mut out = Vec::new();
@@ -1252,7 +1297,14 @@ mod tests {
     fn roundtrip(m: &IpvsMessage) -> IpvsMessage {
         let mut buf = vec![0u8; m.buffer_len()];
         m.emit(&mut buf);
-        IpvsMessage::parse_with_param(&buf, GenlHeader { cmd: m.cmd, version: 1 }).unwrap()
+        IpvsMessage::parse_with_param(
+            &buf,
+            GenlHeader {
+                cmd: m.cmd,
+                version: 1,
+            },
+        )
+        .unwrap()
     }
 
     #[test]
@@ -1270,7 +1322,9 @@ mod tests {
         };
         let m = op_message(&Op::AddService(s.clone()));
         let back = roundtrip(&m);
-        let CmdNla::Service(nlas) = &back.nlas[0] else { panic!() };
+        let CmdNla::Service(nlas) = &back.nlas[0] else {
+            panic!()
+        };
         assert_eq!(service_from_nlas(nlas), s);
     }
 
@@ -1291,7 +1345,10 @@ mod tests {
         assert_eq!(&buf[36 + 4..36 + 6], &[0x12, 0x34]);
         assert!(buf.windows(4).any(|w| w == [0xff, 0xff, 0xff, 0x00]));
         // address: 16 bytes, IPv4 in the first four
-        assert_eq!(&buf[20..36], &[10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            &buf[20..36],
+            &[10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
     }
 
     #[test]
@@ -1312,7 +1369,9 @@ mod tests {
         let svc = Service::default();
         let m = op_message(&Op::AddDest(svc, d.clone()));
         let back = roundtrip(&m);
-        let CmdNla::Dest(nlas) = &back.nlas[1] else { panic!() };
+        let CmdNla::Dest(nlas) = &back.nlas[1] else {
+            panic!()
+        };
         assert_eq!(dest_from_nlas(nlas, AF_INET), d);
     }
 
@@ -1328,7 +1387,9 @@ mod tests {
             mcast_ttl: 2,
         };
         let back = roundtrip(&op_message(&Op::StartDaemon(d.clone())));
-        let CmdNla::Daemon(nlas) = &back.nlas[0] else { panic!() };
+        let CmdNla::Daemon(nlas) = &back.nlas[0] else {
+            panic!()
+        };
         assert_eq!(daemon_from_nlas(nlas), d);
     }
 }

@@ -48,7 +48,11 @@ impl Names for System {
         // SAFETY: gethostbyaddr reads `bytes` (alive for the call) and returns
         // static storage that is copied before any other resolver call.
         unsafe {
-            let h = gethostbyaddr(bytes.as_ptr() as *const libc::c_void, bytes.len() as u32, af);
+            let h = gethostbyaddr(
+                bytes.as_ptr() as *const libc::c_void,
+                bytes.len() as u32,
+                af,
+            );
             if h.is_null() || (*h).h_name.is_null() {
                 return None;
             }

@@ -139,7 +139,11 @@ impl Editor {
     }
 
     fn block(&self, t: Target<'_>) -> Result<&BlockLayout, EditError> {
-        fn find<'a>(list: &'a [BlockLayout], kind: BlockKind, name: &str) -> Option<&'a BlockLayout> {
+        fn find<'a>(
+            list: &'a [BlockLayout],
+            kind: BlockKind,
+            name: &str,
+        ) -> Option<&'a BlockLayout> {
             list.iter().rev().find(|b| b.kind == kind && b.name == name)
         }
         let blocks = &self.parsed.layout.blocks;
@@ -326,7 +330,10 @@ impl Editor {
             .unwrap_or_else(|| format!("{}    ", b.indent));
         let at = b.close.start;
         let eol = self.eol();
-        let s = format!("{}{indent}server {name} {{{eol}{indent}}}{eol}", self.tail_fix(at));
+        let s = format!(
+            "{}{indent}server {name} {{{eol}{indent}}}{eol}",
+            self.tail_fix(at)
+        );
         self.splice(vec![(at..at, s)])
     }
 

@@ -76,7 +76,12 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("network", G, "nat | direct | tunnel", "nat"),
     kw("nat_router", G, "IP DEVICE", "none"),
     kw("nat_nmask", G, "netmask", "none"),
-    kw("reservation_conflict_action", G, "nothing | preempt", "none"),
+    kw(
+        "reservation_conflict_action",
+        G,
+        "nothing | preempt",
+        "none",
+    ),
     kw("debug_level", G, "string", "NONE"),
     kw("active_cmd", G, "command", "none"),
     kw("inactive_cmd", G, "command", "none"),
@@ -102,8 +107,18 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("expect", V, "string", "none"),
     kw("use_regex", V, "boolean", "0"),
     kw("send_program", V, "command", "none"),
-    kw("load_monitor", V, "none | uptime | rup | ruptime | command", "none"),
-    kw("scheduler", V, "rr | wrr | lc | wlc | lblc | lblcr | dh | sh", "wlc"),
+    kw(
+        "load_monitor",
+        V,
+        "none | uptime | rup | ruptime | command",
+        "none",
+    ),
+    kw(
+        "scheduler",
+        V,
+        "rr | wrr | lc | wlc | lblc | lblcr | dh | sh",
+        "wlc",
+    ),
     kw("protocol", V, "tcp | udp", "tcp"),
     kw("timeout", V, "seconds", "10"),
     kw("reentry", V, "seconds", "180"),
@@ -164,9 +179,7 @@ pub fn other_scopes(scope: Scope, name: &str) -> Vec<Scope> {
 pub fn suggest(scope: Scope, name: &str) -> Option<&'static str> {
     let mut words: Vec<&'static str> = KEYWORDS
         .iter()
-        .filter(|k| {
-            k.scope == scope || (scope == Scope::Failover && k.scope == Scope::Virtual)
-        })
+        .filter(|k| k.scope == scope || (scope == Scope::Failover && k.scope == Scope::Virtual))
         .map(|k| k.name)
         .collect();
     match scope {

@@ -32,8 +32,8 @@ pub use config::*;
 pub use diag::{Diagnostic, Diagnostics, ErrorKind, Severity, Span};
 pub use editor::{EditError, Editor, Target};
 pub use parse::{
-    parse_file, parse_file_with, parse_str, BlockKind, BlockLayout, KeyLine, Layout,
-    ParseOptions, Parsed, Resolver,
+    parse_file, parse_file_with, parse_str, BlockKind, BlockLayout, KeyLine, Layout, ParseOptions,
+    Parsed, Resolver,
 };
 pub use writer::write_config;
 

@@ -52,7 +52,8 @@ fn is_hostname(s: &str) -> bool {
         && s.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
 }
 
@@ -507,9 +508,8 @@ impl<'o, 't> P<'o, 't> {
             p.stopped = true;
         };
         if toks.len() < 3 {
-            let hint = format!(
-                "write `{word} NAME {{` with the name and the `{{` on the same line"
-            );
+            let hint =
+                format!("write `{word} NAME {{` with the name and the `{{` on the same line");
             fail(
                 self,
                 ErrorKind::MissingArguments,
@@ -708,8 +708,16 @@ impl<'o, 't> P<'o, 't> {
                     name,
                     format!(
                         "expected {} after `=`, found {}",
-                        if want == 2 { "an address and a device" } else { "a value" },
-                        if args.is_empty() { "nothing".to_string() } else { format!("`{}`", args[0].text) }
+                        if want == 2 {
+                            "an address and a device"
+                        } else {
+                            "a value"
+                        },
+                        if args.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            format!("`{}`", args[0].text)
+                        }
                     ),
                 );
                 d.hint = Some(format!("`{name}` takes {}", kw.value));
@@ -790,7 +798,10 @@ impl<'o, 't> P<'o, 't> {
                     Some(format!("`=` must be a word of its own: write `{k} = ...`")),
                 )
             } else {
-                (format!("`{word}` is not a keyword of {}", scope.describe()), None)
+                (
+                    format!("`{word}` is not a keyword of {}", scope.describe()),
+                    None,
+                )
             }
         } else if let Some(o) = others.first() {
             (
@@ -950,7 +961,10 @@ impl<'o, 't> P<'o, 't> {
                         t,
                         ErrorKind::InvalidArgument,
                         kw,
-                        format!("`{}` is not an IPv4 address or a host name that resolves", t.text),
+                        format!(
+                            "`{}` is not an IPv4 address or a host name that resolves",
+                            t.text
+                        ),
                     );
                     d.hint = Some("write a dotted address such as 192.168.1.10".into());
                     return Err(d);
@@ -1030,19 +1044,21 @@ impl<'o, 't> P<'o, 't> {
                 }
                 Ok(Spanned::at(v as u16, t.span))
             }
-            Err(_) if names => match value::service_port(t.text) {
-                Some(p) if p > 0 => Ok(Spanned::at(p, t.span)),
-                _ => {
-                    let mut d = self.err(
+            Err(_) if names => {
+                match value::service_port(t.text) {
+                    Some(p) if p > 0 => Ok(Spanned::at(p, t.span)),
+                    _ => {
+                        let mut d = self.err(
                         t,
                         ErrorKind::InvalidArgument,
                         kw,
                         format!("`{}` is neither a port number nor a tcp service name in /etc/services", t.text),
                     );
-                    d.hint = Some("write the port number, e.g. 80".into());
-                    Err(d)
+                        d.hint = Some("write the port number, e.g. 80".into());
+                        Err(d)
+                    }
                 }
-            },
+            }
             Err(_) => {
                 let mut d = self.err(
                     t,
@@ -1050,7 +1066,10 @@ impl<'o, 't> P<'o, 't> {
                     kw,
                     format!("`{}` is not a port number", t.text),
                 );
-                d.hint = Some("a real server's port is a number; service names work only in virtual blocks".into());
+                d.hint = Some(
+                    "a real server's port is a number; service names work only in virtual blocks"
+                        .into(),
+                );
                 Err(d)
             }
         }
@@ -1120,7 +1139,9 @@ impl<'o, 't> P<'o, 't> {
     fn global_inner(&mut self, c: &mut Config, kw: &'static str, a: &[Tok<'_>]) -> R<()> {
         let t = a.first();
         match kw {
-            "serial_no" => c.serial_no = Some(self.int(kw, &a[0], i32::MIN as i64, i32::MAX as i64)?),
+            "serial_no" => {
+                c.serial_no = Some(self.int(kw, &a[0], i32::MIN as i64, i32::MAX as i64)?)
+            }
             "primary" => c.primary = Some(self.host(kw, &a[0], false)?),
             "primary_private" => c.primary_private = Some(self.host(kw, &a[0], false)?),
             "primary_shared" => c.primary_shared = Some(self.string(&a[0])),
@@ -1177,7 +1198,11 @@ impl<'o, 't> P<'o, 't> {
                     self.warn_at(
                         a[0].span,
                         Some(kw),
-                        format!("{} is outside 0-255; the sync id used is {}", v.value, v.value & 0xff),
+                        format!(
+                            "{} is outside 0-255; the sync id used is {}",
+                            v.value,
+                            v.value & 0xff
+                        ),
                         None,
                     );
                 }
@@ -1219,7 +1244,9 @@ impl<'o, 't> P<'o, 't> {
         match kw {
             "active" => v.active = Some(self.boolean(kw, &a[0])?),
             "address" => v.address = Some(self.ipdev(kw, a)?),
-            "sorry_server" => v.sorry_server = Some(self.dotted(kw, &a[0], ErrorKind::InvalidHost)?),
+            "sorry_server" => {
+                v.sorry_server = Some(self.dotted(kw, &a[0], ErrorKind::InvalidHost)?)
+            }
             "vip_nmask" => v.vip_nmask = Some(self.mask(kw, &a[0])?),
             "fwmark" => v.fwmark = Some(self.uint(kw, &a[0], 0, u32::MAX)?),
             "port" => v.port = Some(self.port(kw, &a[0], true)?),
@@ -1230,7 +1257,10 @@ impl<'o, 't> P<'o, 't> {
                     None => self.warn_at(
                         t.span,
                         Some(kw),
-                        format!("`{}` is not a netmask and is ignored, as Piranha did", t.text),
+                        format!(
+                            "`{}` is not a netmask and is ignored, as Piranha did",
+                            t.text
+                        ),
                         Some("write a dotted mask such as 255.255.255.0".into()),
                     ),
                     Some((m, _)) if m == Ipv4Addr::BROADCAST => {
@@ -1306,7 +1336,12 @@ impl<'o, 't> P<'o, 't> {
 
     fn list(&mut self, kw: &str, a: &[Tok<'_>]) -> R<Spanned<Vec<String>>> {
         let bad = |p: &Self, t: &Tok<'_>| {
-            let mut d = p.err(t, ErrorKind::ListExpected, kw, "expected `[ item ... ]`".into());
+            let mut d = p.err(
+                t,
+                ErrorKind::ListExpected,
+                kw,
+                "expected `[ item ... ]`".into(),
+            );
             d.hint = Some("a list is `[`, items and `]`, separated by blanks".into());
             d
         };

@@ -8,7 +8,8 @@ use crate::config::*;
 use crate::diag::{Severity, Span};
 
 /// Receives one finding: severity, span, keyword, detail, hint.
-pub(crate) type Sink<'a> = dyn FnMut(Severity, Option<Span>, Option<&str>, String, Option<String>) + 'a;
+pub(crate) type Sink<'a> =
+    dyn FnMut(Severity, Option<Span>, Option<&str>, String, Option<String>) + 'a;
 
 pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
     use Severity::{Error, Warning};
@@ -68,7 +69,9 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
                 Warning,
                 vs.send.as_ref().and_then(|s| s.span),
                 Some("send"),
-                format!("virtual server `{name}` has both `send_program` and `send`; `send` is ignored"),
+                format!(
+                    "virtual server `{name}` has both `send_program` and `send`; `send` is ignored"
+                ),
                 None,
             );
         }
@@ -161,7 +164,10 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
                     Error,
                     vs.fwmark.as_ref().and_then(|f| f.span),
                     Some("fwmark"),
-                    format!("active virtual servers `{other}` and `{name}` both use fwmark {}", vs.fwmark()),
+                    format!(
+                        "active virtual servers `{other}` and `{name}` both use fwmark {}",
+                        vs.fwmark()
+                    ),
                     None,
                 );
             }

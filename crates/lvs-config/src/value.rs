@@ -221,7 +221,10 @@ mod tests {
         assert_eq!(parse_c_int(""), Err(IntError::NotANumber));
         assert_eq!(parse_c_int("-"), Err(IntError::NotANumber));
         assert_eq!(parse_c_int("4294967297"), Err(IntError::OutOfRange));
-        assert_eq!(parse_c_int("99999999999999999999999"), Err(IntError::OutOfRange));
+        assert_eq!(
+            parse_c_int("99999999999999999999999"),
+            Err(IntError::OutOfRange)
+        );
     }
 
     #[test]
@@ -238,10 +241,22 @@ mod tests {
     #[test]
     fn aton() {
         let a = |s: &str| inet_aton(s).map(|(a, f)| (a.to_string(), f));
-        assert_eq!(a("192.168.1.10"), Some(("192.168.1.10".into(), AddrForm::Dotted)));
-        assert_eq!(a("10.200"), Some(("10.0.0.200".into(), AddrForm::Shorthand)));
-        assert_eq!(a("0xC0A80A02"), Some(("192.168.10.2".into(), AddrForm::Shorthand)));
-        assert_eq!(a("010.0.0.1"), Some(("8.0.0.1".into(), AddrForm::Shorthand)));
+        assert_eq!(
+            a("192.168.1.10"),
+            Some(("192.168.1.10".into(), AddrForm::Dotted))
+        );
+        assert_eq!(
+            a("10.200"),
+            Some(("10.0.0.200".into(), AddrForm::Shorthand))
+        );
+        assert_eq!(
+            a("0xC0A80A02"),
+            Some(("192.168.10.2".into(), AddrForm::Shorthand))
+        );
+        assert_eq!(
+            a("010.0.0.1"),
+            Some(("8.0.0.1".into(), AddrForm::Shorthand))
+        );
         assert_eq!(a("1.2.3.256"), None);
         assert_eq!(a("1.2.3.4.5"), None);
         assert_eq!(a("1..3.4"), None);

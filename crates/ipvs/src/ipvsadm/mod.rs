@@ -173,7 +173,12 @@ const MATRIX: [&[u8; 34]; 14] = [
 
 /// Tunnel type x option matrix (columns: tun-port, tun-nocsum, tun-csum, tun-remcsum).
 const TUN_MATRIX: [&[u8; 4]; 3] = [b"xxxx", b"+111", b"x11x"];
-const TUN_OPTS: [usize; 4] = [optc::TUN_PORT, optc::TUN_NOCSUM, optc::TUN_CSUM, optc::TUN_REMCSUM];
+const TUN_OPTS: [usize; 4] = [
+    optc::TUN_PORT,
+    optc::TUN_NOCSUM,
+    optc::TUN_CSUM,
+    optc::TUN_REMCSUM,
+];
 
 /// What one invocation (or one `-R` line) asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,7 +256,9 @@ fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {
 
 /// C `atoi`.
 fn atoi(s: &str) -> i32 {
-    let b = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']).as_bytes();
+    let b = s
+        .trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r'])
+        .as_bytes();
     let mut i = 0;
     let mut neg = false;
     if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
@@ -602,7 +609,9 @@ pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Action, Diag> {
             ce.daemon.state = match arg.as_str() {
                 "master" => DAEMON_MASTER,
                 "backup" => DAEMON_BACKUP,
-                _ if o == Opt::StartDaemon => return fail("illegal start-daemon parameter specified"),
+                _ if o == Opt::StartDaemon => {
+                    return fail("illegal start-daemon parameter specified")
+                }
                 _ => return fail("illegal start_daemon specified"),
             };
             if o == Opt::StartDaemon {
@@ -692,7 +701,8 @@ pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Action, Diag> {
             }
             Opt::Weight => {
                 ce.set_option(optc::WEIGHT)?;
-                match string_to_number(&a, 0, 65535) {
+                // Debian's 1.31 accepts any non-negative int weight
+                match string_to_number(&a, 0, i32::MAX as i64) {
                     Some(n) => ce.weight = n as i32,
                     None => return fail("illegal weight specified"),
                 }
@@ -898,7 +908,8 @@ pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Action, Diag> {
     let svc = ce.service();
     Ok(match cmd {
         Command::List => {
-            let list_like = ce.has(optc::CONNECTION) || ce.has(optc::TIMEOUT) || ce.has(optc::DAEMON);
+            let list_like =
+                ce.has(optc::CONNECTION) || ce.has(optc::TIMEOUT) || ce.has(optc::DAEMON);
             let fmt_opts = ce.has(optc::STATS) || ce.has(optc::RATE) || ce.has(optc::THRESHOLDS);
             if (list_like && fmt_opts)
                 || ((ce.has(optc::TIMEOUT) || ce.has(optc::DAEMON)) && ce.has(optc::PERSISTENTCONN))
@@ -1065,7 +1076,9 @@ impl Runner<'_, '_> {
 
     fn try_help(&mut self) -> Exit {
         let p = self.program.clone();
-        self.err_line(&format!("Try `{p} -h' or '{p} --help' for more information."));
+        self.err_line(&format!(
+            "Try `{p} -h' or '{p} --help' for more information."
+        ));
         Exit(255)
     }
 
@@ -1100,7 +1113,8 @@ impl Runner<'_, '_> {
                     }
                 };
                 let names = self.names(&f);
-                let text = format::list_one(&ServiceEntry { service: s, dests }, &f, names.as_ref());
+                let text =
+                    format::list_one(&ServiceEntry { service: s, dests }, &f, names.as_ref());
                 let _ = self.io.out.write_all(text.as_bytes());
                 Ok(0)
             }
@@ -1136,7 +1150,10 @@ impl Runner<'_, '_> {
 
     fn list_all(&mut self, f: &Format) -> Result<(), Exit> {
         if !f.rule {
-            let _ = self.io.out.write_all(format::version_header(&self.info).as_bytes());
+            let _ = self
+                .io
+                .out
+                .write_all(format::version_header(&self.info).as_bytes());
         }
         let table = match self.backend.table() {
             Ok(t) => t,

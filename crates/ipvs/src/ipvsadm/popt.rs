@@ -85,7 +85,12 @@ struct Def {
 }
 
 const fn d(long: &'static str, short: u8, arg: Arg, opt: Opt) -> Def {
-    Def { long, short, arg, opt }
+    Def {
+        long,
+        short,
+        arg,
+        opt,
+    }
 }
 
 /// ipvsadm's table, in its order (lookups take the first match).
@@ -157,6 +162,8 @@ pub enum PoptError {
     NoArg,
     /// `POPT_ERROR_BADOPT`.
     BadOpt,
+    /// `POPT_ERROR_UNWANTEDARG`.
+    UnwantedArg,
 }
 
 impl PoptError {
@@ -165,6 +172,7 @@ impl PoptError {
         match self {
             PoptError::NoArg => "missing argument",
             PoptError::BadOpt => "unknown option",
+            PoptError::UnwantedArg => "option does not take an argument",
         }
     }
 }
@@ -195,7 +203,10 @@ impl<'a> Popt<'a> {
 
     /// `poptBadOption`: the last argv word consumed.
     pub fn bad_option(&self) -> &str {
-        self.argv.get(self.next.wrapping_sub(1)).map(String::as_str).unwrap_or("")
+        self.argv
+            .get(self.next.wrapping_sub(1))
+            .map(String::as_str)
+            .unwrap_or("")
     }
 
     /// `poptGetArg`: the next word set aside.
@@ -256,19 +267,26 @@ impl<'a> Popt<'a> {
                 def = Some(d);
                 let np = pos + 1;
                 if np < word.len() {
-                    let skip = usize::from(word[np] == b'=');
-                    self.next_char = Some((idx, np + skip));
+                    self.next_char = Some((idx, np));
                 }
             }
             let d = def.ok_or(PoptError::BadOpt)?;
             let mut value = None;
-            if d.arg != Arg::None {
+            if d.arg == Arg::None {
+                let eq_next = self
+                    .next_char
+                    .is_some_and(|(i, p)| self.argv[i].as_bytes().get(p) == Some(&b'='));
+                if long_arg.is_some() || eq_next {
+                    return Err(PoptError::UnwantedArg);
+                }
+            } else {
                 if let Some(a) = long_arg {
                     value = Some(a);
                 } else if let Some((idx, pos)) = self.next_char.take() {
-                    // the rest of the bundle (pos may equal len after a '=')
-                    let w = &self.argv[idx];
-                    value = Some(String::from_utf8_lossy(&w.as_bytes()[pos.min(w.len())..]).into_owned());
+                    // the rest of the bundle, without a leading '='
+                    let w = self.argv[idx].as_bytes();
+                    let pos = pos + usize::from(w.get(pos) == Some(&b'='));
+                    value = Some(String::from_utf8_lossy(&w[pos.min(w.len())..]).into_owned());
                 } else if self.next >= self.argv.len() {
                     if d.arg != Arg::Optional {
                         return Err(PoptError::NoArg);
@@ -289,8 +307,17 @@ impl<'a> Popt<'a> {
 mod tests {
     use super::*;
 
-    fn scan(args: &[&str]) -> (Vec<(Opt, Option<String>)>, Option<(PoptError, String)>, Vec<String>) {
-        let argv: Vec<String> = std::iter::once("ipvsadm").chain(args.iter().copied()).map(String::from).collect();
+    type Scan = (
+        Vec<(Opt, Option<String>)>,
+        Option<(PoptError, String)>,
+        Vec<String>,
+    );
+
+    fn scan(args: &[&str]) -> Scan {
+        let argv: Vec<String> = std::iter::once("ipvsadm")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect();
         let mut p = Popt::new(&argv);
         let mut out = Vec::new();
         let err = loop {
@@ -309,7 +336,14 @@ mod tests {
 
     #[test]
     fn bundles_and_attached_arguments() {
-        let (o, e, _) = scan(&["-Ln", "-p360", "-s=rr", "--weight=3", "--tcp-service", "1.2.3.4:80"]);
+        let (o, e, _) = scan(&[
+            "-Ln",
+            "-p360",
+            "-s=rr",
+            "--weight=3",
+            "--tcp-service",
+            "1.2.3.4:80",
+        ]);
         assert!(e.is_none());
         assert_eq!(
             o,
@@ -342,6 +376,10 @@ mod tests {
         assert_eq!(e, Some((PoptError::BadOpt, "--bogus".into())));
         let (_, e, _) = scan(&["-Lq"]);
         assert_eq!(e, Some((PoptError::BadOpt, "-Lq".into())));
+        let (_, e, _) = scan(&["-Ln="]);
+        assert_eq!(e, Some((PoptError::UnwantedArg, "-Ln=".into())));
+        let (_, e, _) = scan(&["--list=x"]);
+        assert_eq!(e, Some((PoptError::UnwantedArg, "--list=x".into())));
     }
 
     #[test]
