@@ -10,18 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn nanny_bin() -> PathBuf {
-    let lvs = PathBuf::from(env!("CARGO_BIN_EXE_lvs"));
-    let nanny = lvs.with_file_name("nanny");
-    if !nanny.exists() {
-        let st = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "nanny", "--bin", "nanny"])
-            .status()
-            .expect("cargo build nanny");
-        assert!(st.success());
-    }
-    nanny
-}
+mod common;
+use common::nanny_bin;
 
 /// A recording ipvsadm: every invocation appends `ARGS...` to `log`, `-R`
 /// appends each stdin line as `R: LINE`, `-S` prints `table`.
