@@ -210,6 +210,39 @@ fn too_slow_server_times_out() {
 }
 
 #[test]
+fn io_timeout_is_separate_from_the_interval() {
+    let lab = Lab::new();
+    let srv = TcpServer::start(0, Behaviour::Silent);
+    let ps = srv.port.to_string();
+    let ipvsadm = lab.ipvsadm();
+    let t0 = std::time::Instant::now();
+    let n = Nanny::start(&[
+        "-p",
+        "7000",
+        "-r",
+        &ps,
+        "-t",
+        "5",
+        "--io-timeout",
+        "1",
+        "-x",
+        "x",
+        "-I",
+        &ipvsadm,
+    ]);
+    assert!(
+        n.wait_line("READ to 127.0.0.1:", 4 * SEC),
+        "{:?}",
+        n.lines()
+    );
+    let took = t0.elapsed();
+    assert!(
+        took < Duration::from_millis(2500),
+        "timed out after {took:?}, not after the 5 s interval"
+    );
+}
+
+#[test]
 fn closed_port_is_down() {
     let lab = Lab::new();
     let ps = free_port().to_string();

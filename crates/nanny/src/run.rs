@@ -363,6 +363,21 @@ mod tests {
     }
 
     #[test]
+    fn command_load_runs_and_parses() {
+        let sh = |script: &str| CommandLoad {
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            timeout: Duration::from_secs(5),
+        };
+        let up = " 10:00:00 up 1 day,  2:03,  1 user,  load average: 0.25, 0.10, 0.00";
+        assert_eq!(sh(&format!("echo '{up}'")).load(), Some(0.25));
+        assert_eq!(sh("echo 'ssh: connect to host: No route'").load(), None);
+        assert_eq!(sh("exit 1").load(), None);
+        let mut slow = sh("exec sleep 5");
+        slow.timeout = Duration::from_millis(200);
+        assert_eq!(slow.load(), None);
+    }
+
+    #[test]
     fn period_does_not_stretch_by_check_duration() {
         let (code, _, starts) = go(2, 10, 0.7, Box::new(|_| true), vec![], 9.0);
         assert_eq!(code, 0);

@@ -9,7 +9,8 @@
 //! * [`signals`]: catch signals into flags plus a self-pipe, so one loop
 //!   outside the handler can wait for "a signal or a deadline".
 //! * [`spawn`]: run a helper program with default signal dispositions, stdin
-//!   closed, bounded captured output and a deadline; describe wait statuses.
+//!   closed, bounded captured output and a deadline; describe wait statuses;
+//!   reap every ended child with `waitpid(-1, WNOHANG)`.
 
 pub mod daemon;
 pub mod logger;

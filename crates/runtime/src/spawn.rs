@@ -232,6 +232,29 @@ pub fn run(
     })
 }
 
+/// Reap every child that has ended, without blocking: `waitpid(-1,
+/// WNOHANG)` until nothing is left (SIGCHLD coalesces, so one signal may
+/// stand for several deaths).  Returns each pid with how it ended; an empty
+/// list when no child has ended or there are no children (ECHILD).
+pub fn reap_exited() -> Vec<(i32, Completion)> {
+    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    let mut out = Vec::new();
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) => out.push((pid.as_raw(), Completion::Exited(code))),
+            Ok(WaitStatus::Signaled(pid, sig, _)) => {
+                out.push((pid.as_raw(), Completion::Signalled(sig as i32)))
+            }
+            Ok(WaitStatus::StillAlive) => break,
+            // Stopped/continued are only reported with WUNTRACED/WCONTINUED.
+            Ok(_) => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => break, // ECHILD: no children at all
+        }
+    }
+    out
+}
+
 fn kill_and_reap(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
