@@ -1,14 +1,12 @@
 //! `lvs` (also installed as `lvsd`): the director daemon that owns the IPVS
-//! table and its nannies. This release implements the configuration test;
-//! the daemon arrives with its own issue.
+//! table and its nannies. Parses the flags and hands over to the `lvsd`
+//! library; exit codes are in lvs(8).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-
-/// Exit code when asked to run a mode this build does not have yet.
-const EXIT_NOT_IMPLEMENTED: u8 = 2;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -29,15 +27,21 @@ struct Args {
     /// Verbose logging (passed on to nannies).
     #[arg(short = 'v', long = "verbose")]
     verbose: bool,
-    /// Stay in the foreground and log to stdout.
+    /// Stay in the foreground and log to stdout as well as syslog.
     #[arg(short = 'n', long = "nodaemon")]
     nodaemon: bool,
-    /// Log the commands that would run; change nothing.
+    /// Log the ipvsadm and nanny commands that would run; change nothing.
     #[arg(short = 't', long = "test-start")]
     test_start: bool,
-    /// Do not fork (pulse runs lvs this way).
+    /// Do not fork (pulse runs lvs this way); still detach from the terminal.
     #[arg(long = "nofork")]
     nofork: bool,
+    /// Pidfile.
+    #[arg(long = "pidfile", default_value = "/var/run/lvs.pid")]
+    pidfile: PathBuf,
+    /// Seconds a stopping nanny gets before SIGKILL.
+    #[arg(long = "grace", default_value_t = 10)]
+    grace: u64,
 }
 
 fn main() -> ExitCode {
@@ -48,8 +52,13 @@ fn main() -> ExitCode {
         print!("{}", t.stdout);
         return ExitCode::from(t.code);
     }
-    eprintln!(
-        "lvs: the director daemon is not implemented in this build yet; only --config-test is"
-    );
-    ExitCode::from(EXIT_NOT_IMPLEMENTED)
+    ExitCode::from(lvsd::main(lvsd::Options {
+        config: args.configfile,
+        verbose: args.verbose,
+        nodaemon: args.nodaemon,
+        test_start: args.test_start,
+        nofork: args.nofork,
+        pidfile: args.pidfile,
+        grace: Duration::from_secs(args.grace),
+    }))
 }

@@ -87,10 +87,3 @@ fn a_missing_file_is_an_io_error() {
         "{err}"
     );
 }
-
-#[test]
-fn the_daemon_is_not_pretended() {
-    let (code, _, err) = lvs(&["-c", "/nonexistent/lvs.cf"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("not implemented"), "{err}");
-}

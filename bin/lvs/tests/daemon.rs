@@ -1,0 +1,320 @@
+//! lvs as a process on this host, with real nannies checking real sockets
+//! on loopback and a recording stand-in for ipvsadm (the host kernel has no
+//! IPVS; the kernel-lab test runs the same daemon against the real table).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::nanny_bin;
+
+/// A recording ipvsadm: every invocation appends `ARGS...` to `log`, `-R`
+/// appends each stdin line as `R: LINE`, `-S` prints `table`.
+fn stand_in(dir: &Path) -> PathBuf {
+    let p = dir.join("ipvsadm");
+    std::fs::write(
+        &p,
+        format!(
+            "#!/bin/sh\nlog={d}/ipvsadm.log\nif [ \"$1\" = -R ]; then while read -r l; do echo \"R: $l\" >> $log; done; exit 0; fi\nif [ \"$1\" = -S ]; then cat {d}/table 2>/dev/null; exit 0; fi\necho \"$*\" >> $log\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    p
+}
+
+/// A tiny HTTP server on loopback that can be switched off and on.
+struct Web {
+    port: u16,
+    up: Arc<AtomicBool>,
+}
+
+fn web() -> Web {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let up = Arc::new(AtomicBool::new(true));
+    let u = up.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let mut s = s;
+            if u.load(Ordering::SeqCst) {
+                let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\nok\n");
+            }
+            // Down: close without a word, which fails the "HTTP" expect.
+        }
+    });
+    Web { port, up }
+}
+
+struct Lvs {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    dir: PathBuf,
+}
+
+impl Lvs {
+    fn start(dir: &Path, cfg: &Path, extra: &[&str]) -> Lvs {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lvs"))
+            .args(["-n", "-c"])
+            .arg(cfg)
+            .arg("--pidfile")
+            .arg(dir.join("lvs.pid"))
+            .args(["--grace", "3"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start lvs");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        for out in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let l = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    l.lock().unwrap().push(line);
+                }
+            });
+        }
+        Lvs {
+            child,
+            lines,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(self.pid(), sig) };
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    fn ipvsadm(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join("ipvsadm.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Wait until `f` holds, or fail with the logs.
+    fn wait_for(&self, what: &str, secs: u64, f: impl Fn(&Lvs) -> bool) {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < end {
+            if f(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "timed out waiting for {what}\n--- lvs:\n{}\n--- ipvsadm:\n{}",
+            self.log().join("\n"),
+            self.ipvsadm().join("\n")
+        );
+    }
+
+    fn has_log(&self, s: &str) -> bool {
+        self.log().iter().any(|l| l.contains(s))
+    }
+
+    fn count_log(&self, s: &str) -> usize {
+        self.log().iter().filter(|l| l.contains(s)).count()
+    }
+
+    fn has_cmd(&self, s: &str) -> bool {
+        self.ipvsadm().iter().any(|l| l == s)
+    }
+}
+
+impl Drop for Lvs {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Nannies die with lvs (PR_SET_PDEATHSIG); make sure.
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-f", &self.dir.display().to_string()])
+            .status();
+    }
+}
+
+fn config(dir: &Path, body: &str) -> PathBuf {
+    let p = dir.join("lvs.cf");
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+fn base(dir: &Path, web1: u16, web2: u16, weight2: u32) -> String {
+    format!(
+        "primary = 192.0.2.10\nnetwork = nat\nipvsadm = {ipvsadm}\n\
+virtual www {{\n    active = 1\n    address = 192.0.2.100 eth0:1\n    port = 80\n    client_monitor = {nanny}\n    expect = \"HTTP\"\n    send = \"GET / HTTP/1.0\\r\\n\\r\\n\"\n    timeout = 1\n    reentry = 1\n    server web1 {{\n        address = 127.0.0.1\n        port = {web1}\n        active = 1\n        weight = 1\n    }}\n    server web2 {{\n        address = 127.0.0.1\n        port = {web2}\n        active = 1\n        weight = {weight2}\n    }}\n}}\n\
+virtual shop {{\n    active = 1\n    address = 192.0.2.101 eth0:2\n    fwmark = 7\n    port = 80\n    sorry_server = 10.0.0.99\n    client_monitor = {nanny}\n    timeout = 1\n    reentry = 1\n    scheduler = rr\n    server shop1 {{\n        address = 127.0.0.1\n        port = {web1}\n        active = 1\n    }}\n}}\n",
+        ipvsadm = dir.join("ipvsadm").display(),
+        nanny = nanny_bin().display(),
+    )
+}
+
+#[test]
+fn lvs_runs_supervises_reloads_and_stops() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: nanny's ipvsadm stand-in runs fine unprivileged, but lvs writes /var/run style files; run as root");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stand_in(dir);
+    let (w1, w2) = (web(), web());
+    let cfg = config(dir, &base(dir, w1.port, w2.port, 2));
+    let lvs = Lvs::start(dir, &cfg, &[]);
+
+    // Start-up: both services in one -R pass, nannies started, servers added.
+    lvs.wait_for("services and real servers", 20, |l| {
+        l.has_cmd(&format!(
+            "-a -t 192.0.2.100:80 -r 127.0.0.1:{} -m -w 1",
+            w1.port
+        )) && l.has_cmd(&format!(
+            "-a -t 192.0.2.100:80 -r 127.0.0.1:{} -m -w 1",
+            w2.port
+        )) && l.has_cmd(&format!("-a -f 7 -r 127.0.0.1:{} -m -w 1", w1.port))
+    });
+    let cmds = lvs.ipvsadm();
+    assert_eq!(cmds[0], "R: -A -t 192.0.2.100:80 -s wlc");
+    assert_eq!(cmds[1], "R: -A -f 7 -s rr");
+    assert!(
+        !cmds.iter().any(|c| c.contains("--set") || c.contains("-C")),
+        "B6: no flush, no --set"
+    );
+    assert!(lvs.has_log("lvs: starting virtual service www active: 80"));
+    assert!(lvs.has_log("create_monitor for www/web1 running as pid"));
+    // shop's sorry server came up while it had no live server, and went
+    // away when shop1 came up.
+    lvs.wait_for("sorry server off", 10, |l| {
+        l.has_cmd("-d -f 7 -r 10.0.0.99:80")
+    });
+    assert!(lvs.has_cmd("-a -f 7 -r 10.0.0.99:80 -m -w 1"));
+    assert!(lvs.has_log("Virtual Server shop: No real servers; activate sorry_server 10.0.0.99"));
+    assert!(lvs.has_log("Virtual Server shop: 1 real servers; deactivate sorry_server 10.0.0.99"));
+
+    // A nanny killed with -9 is restarted; the table is not touched.
+    let line = lvs
+        .log()
+        .into_iter()
+        .find(|l| l.contains("create_monitor for www/web2 running as pid"))
+        .unwrap();
+    let pid: i32 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    let before = lvs.ipvsadm().len();
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    lvs.wait_for("nanny restart", 10, |l| {
+        l.count_log("create_monitor for www/web2 running as pid") == 2
+    });
+    assert!(
+        lvs.has_log("nanny for child www/web2 died!"),
+        "{:?}",
+        lvs.log()
+    );
+    assert!(!lvs.ipvsadm()[before..].iter().any(|c| c.contains("-D ")));
+
+    // All of shop's servers down: the sorry server comes back.
+    w1.up.store(false, Ordering::SeqCst);
+    lvs.wait_for("sorry server on again", 15, |l| {
+        l.count_log("No real servers; activate sorry_server") == 2
+    });
+    w1.up.store(true, Ordering::SeqCst);
+
+    // SIGHUP with one changed weight: only that nanny restarts.
+    let n_monitors = lvs.count_log("create_monitor for");
+    std::fs::write(&cfg, base(dir, w1.port, w2.port, 5)).unwrap();
+    lvs.signal(libc::SIGHUP);
+    lvs.wait_for("restarted nanny", 10, |l| {
+        l.count_log("create_monitor for www/web2 running as pid") == 3
+    });
+    assert!(lvs.has_log("rereading configuration file"));
+    assert_eq!(
+        lvs.count_log("create_monitor for"),
+        n_monitors + 1,
+        "only web2's nanny restarts"
+    );
+    let line = lvs
+        .log()
+        .into_iter()
+        .rfind(|l| l.contains("create_monitor for www/web2 running as pid"))
+        .unwrap();
+    let pid: i32 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    let argv = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let argv: Vec<String> = argv
+        .split(|&b| b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let w = argv.iter().position(|a| a == "-w").unwrap();
+    assert_eq!(argv[w + 1], "5", "{argv:?}");
+    lvs.wait_for("the old nanny removed its server", 10, |l| {
+        l.has_cmd(&format!("-d -t 192.0.2.100:80 -r 127.0.0.1:{}", w2.port))
+    });
+
+    // SIGHUP with a broken file: logged, nothing changes.
+    let n = lvs.ipvsadm().len();
+    std::fs::write(&cfg, "virtual www {\n    schedular = rr\n}\n").unwrap();
+    lvs.signal(libc::SIGHUP);
+    lvs.wait_for("error logged", 10, |l| {
+        l.has_log("keeping the running configuration")
+    });
+    assert!(lvs.has_log("`schedular`: unknown command"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(lvs.ipvsadm().len(), n);
+
+    // SIGTERM: nannies remove their servers, services deleted, exit 0.
+    lvs.signal(libc::SIGTERM);
+    let mut lvs = lvs;
+    let st = lvs.child.wait().unwrap();
+    assert_eq!(st.code(), Some(0), "{}", lvs.log().join("\n"));
+    let cmds = lvs.ipvsadm();
+    assert!(
+        cmds.contains(&"R: -D -t 192.0.2.100:80".to_string()),
+        "{cmds:?}"
+    );
+    assert!(cmds.contains(&"R: -D -f 7".to_string()), "{cmds:?}");
+    assert!(lvs.has_log("shutting down virtual service www"));
+    assert!(!dir.join("lvs.pid").exists());
+}
+
+#[test]
+fn test_start_logs_piranhas_argv_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../etc/nat-web-farm.cf");
+    let lvs = Lvs::start(dir, Path::new(sample), &["-t"]);
+    lvs.wait_for("test-start lines", 10, |l| {
+        l.count_log("[test-start] create_monitor") == 3
+    });
+    let log = lvs.log();
+    let want = [
+        "lvs: [test-start] /sbin/ipvsadm --set 0 0 0",
+        "lvs: [test-start] /sbin/ipvsadm -A -t 192.0.2.80:80 -s wlc",
+        "lvs: [test-start] create_monitor for www/web1: /usr/sbin/nanny -c -h 10.11.12.21 -p 80 -r 80 -s 'GET /health HTTP/1.0\\r\\n\\r\\n' -x 'HTTP/1.*200' --regex -a 15 -I /sbin/ipvsadm -t 6 -w 10 -V 192.0.2.80 -M m -U none --nodaemon --lvs",
+        "lvs: [test-start] create_monitor for www/web3: /usr/sbin/nanny -c -h 10.11.12.23 -p 80 -r 8080 -s 'GET /health HTTP/1.0\\r\\n\\r\\n' -x 'HTTP/1.*200' --regex -a 15 -I /sbin/ipvsadm -t 6 -w 5 -V 192.0.2.80 -M m -U none --nodaemon --lvs",
+    ];
+    for w in &want[1..] {
+        assert!(
+            log.iter().any(|l| l == w),
+            "missing {w}\n{}",
+            log.join("\n")
+        );
+    }
+    assert!(
+        !log.iter().any(|l| l == want[0]),
+        "timeouts are not set when lvs.cf has none"
+    );
+    assert!(!dir.join("ipvsadm.log").exists());
+}

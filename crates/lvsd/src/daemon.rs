@@ -1,0 +1,610 @@
+//! The lvs daemon: program the services, run one nanny per real server,
+//! keep them alive, apply reloads, and tear everything down on SIGTERM.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lvs_config::Config;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use piranha_runtime::signals::{poll_timeout, SignalWaiter};
+
+use crate::plan::{self, DesiredService, Monitor, RunMode, ServiceKey};
+use crate::sorry::{self, Live};
+use crate::table::{argv_line, Ipvsadm};
+
+/// How lvs was started.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// lvs.cf.
+    pub config: PathBuf,
+    /// `-v`
+    pub verbose: bool,
+    /// `-n`: foreground, log to stdout too.
+    pub nodaemon: bool,
+    /// `-t`: log every command, run none.
+    pub test_start: bool,
+    /// `--nofork`
+    pub nofork: bool,
+    /// Pidfile (default /var/run/lvs.pid).
+    pub pidfile: PathBuf,
+    /// Time a stopping nanny gets before SIGKILL.
+    pub grace: Duration,
+}
+
+/// First delay before restarting a dead nanny; doubles per quick death.
+const RESTART_FIRST: Duration = Duration::from_secs(1);
+/// Longest delay between restarts.
+const RESTART_MAX: Duration = Duration::from_secs(30);
+/// A nanny that lived this long before dying is not "dying quickly".
+const HEALTHY_LIFE: Duration = Duration::from_secs(60);
+/// With `hard_shutdown = 1`, this many quick deaths in a row of one nanny
+/// shut the director down.
+pub const HARD_SHUTDOWN_DEATHS: u32 = 5;
+
+type MonKey = (ServiceKey, Ipv4Addr, u16);
+
+struct Running {
+    key: ServiceKey,
+    mon: Monitor,
+    pid: Option<Pid>,
+    pipe: Option<ChildStdout>,
+    buf: Vec<u8>,
+    started: Instant,
+    quick_deaths: u32,
+    backoff: Duration,
+    restart_at: Option<Instant>,
+    stopping: bool,
+    live: bool,
+}
+
+/// Why the daemon ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// SIGTERM/SIGINT: everything was torn down.
+    Stopped,
+    /// A nanny kept dying with `hard_shutdown = 1`.
+    HardShutdown,
+}
+
+/// The running daemon's state.
+pub struct Lvsd {
+    opts: Options,
+    cfg: Config,
+    mode: RunMode,
+    services: Vec<DesiredService>,
+    monitors: BTreeMap<MonKey, Running>,
+    live: BTreeMap<ServiceKey, Live>,
+    sorry_on: BTreeMap<ServiceKey, bool>,
+    table: Ipvsadm,
+    signals: SignalWaiter,
+}
+
+fn set_pdeathsig() -> std::io::Result<()> {
+    // SAFETY (runs between fork and exec): prctl, sigprocmask and signal are
+    // async-signal-safe and only change this process.
+    unsafe {
+        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        for sig in 1..libc::SIGRTMAX() {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Lvsd {
+    /// Set up from a parsed configuration (after daemonizing).
+    pub fn new(opts: Options, cfg: Config, signals: SignalWaiter) -> Self {
+        let mode = RunMode {
+            daemon: !opts.nodaemon,
+            verbose: opts.verbose,
+        };
+        let table = Ipvsadm {
+            program: cfg.ipvsadm(),
+            test_start: opts.test_start,
+        };
+        Lvsd {
+            services: plan::desired(&cfg, mode),
+            opts,
+            cfg,
+            mode,
+            monitors: BTreeMap::new(),
+            live: BTreeMap::new(),
+            sorry_on: BTreeMap::new(),
+            table,
+            signals,
+        }
+    }
+
+    /// Program the table and start every nanny.
+    pub fn start(&mut self) {
+        let current = match self.table.save() {
+            Ok(c) => c,
+            Err(e) => {
+                log::error!("cannot read the IPVS table: {e}");
+                Vec::new()
+            }
+        };
+        let mut lines = Vec::new();
+        if let Some(t) = plan::timeouts_line(&self.cfg) {
+            lines.push(t);
+        }
+        for d in &self.services {
+            log::info!("starting virtual service {} active: {}", d.name, d.port);
+        }
+        lines.extend(plan::startup_lines(&current, &self.services));
+        self.restore(&lines);
+        let services = self.services.clone();
+        for d in &services {
+            for m in d.monitors.values() {
+                self.spawn_new(d.key, m.clone());
+            }
+            self.live.insert(d.key, Live::default());
+            self.check_sorry(d.key);
+        }
+    }
+
+    fn restore(&self, lines: &[Vec<String>]) {
+        match self.table.restore(lines) {
+            Ok(errs) => {
+                for e in errs {
+                    log::error!("ipvsadm failed: {e}");
+                }
+            }
+            Err(e) => log::error!("{e}"),
+        }
+    }
+
+    fn spawn_new(&mut self, key: ServiceKey, mon: Monitor) {
+        let k = (key, mon.rip, mon.rport);
+        let mut r = Running {
+            key,
+            mon,
+            pid: None,
+            pipe: None,
+            buf: Vec::new(),
+            started: Instant::now(),
+            quick_deaths: 0,
+            backoff: RESTART_FIRST,
+            restart_at: None,
+            stopping: false,
+            live: false,
+        };
+        Self::spawn(&mut r, self.opts.test_start);
+        self.monitors.insert(k, r);
+    }
+
+    fn spawn(r: &mut Running, test_start: bool) {
+        r.restart_at = None;
+        r.started = Instant::now();
+        if test_start {
+            log::info!(
+                "[test-start] create_monitor for {}: {}",
+                r.mon.label(),
+                argv_line(&r.mon.argv)
+            );
+            return;
+        }
+        let mut cmd = Command::new(&r.mon.argv[0]);
+        cmd.args(&r.mon.argv[1..])
+            .stdin(Stdio::null())
+            .stdout(if r.mon.piped {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            });
+        // SAFETY: the closure only calls async-signal-safe functions.
+        unsafe {
+            cmd.pre_exec(set_pdeathsig);
+        }
+        match cmd.spawn() {
+            Ok(mut child) => {
+                let pid = Pid::from_raw(child.id() as i32);
+                log::info!(
+                    "create_monitor for {} running as pid {}",
+                    r.mon.label(),
+                    pid
+                );
+                r.pipe = child.stdout.take();
+                if let Some(p) = &r.pipe {
+                    let _ = nix::fcntl::fcntl(
+                        p.as_raw_fd(),
+                        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+                    );
+                }
+                r.pid = Some(pid);
+                // The child is reaped by pid in `reap`; dropping the handle
+                // does not wait for it.
+                drop(child);
+            }
+            Err(e) => {
+                log::error!("failed to start nanny for {}: {e}", r.mon.label());
+                r.restart_at = Some(Instant::now() + r.backoff);
+            }
+        }
+    }
+
+    /// Reap every exited child; returns `Some(Exit::HardShutdown)` when a
+    /// nanny keeps dying and `hard_shutdown = 1`.
+    fn reap(&mut self) -> Option<Exit> {
+        let mut verdict = None;
+        loop {
+            let st = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(_) => break,
+                Ok(st) => st,
+            };
+            let (pid, how) = match st {
+                WaitStatus::Exited(p, c) => (p, format!("exited with status {c}")),
+                WaitStatus::Signaled(p, s, _) => (p, format!("was killed by signal {}", s as i32)),
+                _ => continue,
+            };
+            let Some(k) = self
+                .monitors
+                .iter()
+                .find(|(_, r)| r.pid == Some(pid))
+                .map(|(k, _)| *k)
+            else {
+                log::debug!("reaped unknown child {pid} ({how})");
+                continue;
+            };
+            let hard = self.cfg.hard_shutdown();
+            let r = self.monitors.get_mut(&k).expect("monitor");
+            r.pid = None;
+            r.pipe = None;
+            let was_live = std::mem::take(&mut r.live);
+            if r.stopping {
+                continue;
+            }
+            let life = r.started.elapsed();
+            if life >= HEALTHY_LIFE {
+                r.quick_deaths = 0;
+                r.backoff = RESTART_FIRST;
+            }
+            r.quick_deaths += 1;
+            let label = r.mon.label();
+            if hard && r.quick_deaths >= HARD_SHUTDOWN_DEATHS {
+                log::error!(
+                    "nanny for child {label} died! ({how}; {} times in a row) shutting down lvs",
+                    r.quick_deaths
+                );
+                verdict = Some(Exit::HardShutdown);
+                continue;
+            }
+            let delay = r.backoff;
+            r.restart_at = Some(Instant::now() + delay);
+            r.backoff = (r.backoff * 2).min(RESTART_MAX);
+            if r.quick_deaths >= HARD_SHUTDOWN_DEATHS {
+                log::error!(
+                    "nanny for child {label} died! ({how}; {} times in a row) manual action needed! restarting it in {} s",
+                    r.quick_deaths,
+                    delay.as_secs()
+                );
+            } else {
+                log::warn!(
+                    "nanny for child {label} died! ({how}) restarting it in {} s",
+                    delay.as_secs()
+                );
+            }
+            let key = r.key;
+            let addr = SocketAddrV4::new(r.mon.rip, r.mon.rport);
+            if was_live {
+                if let Some(l) = self.live.get_mut(&key) {
+                    l.forget(addr);
+                }
+                self.check_sorry(key);
+            }
+        }
+        verdict
+    }
+
+    fn check_sorry(&mut self, key: ServiceKey) {
+        let Some(d) = self.services.iter().find(|d| d.key == key) else {
+            return;
+        };
+        let Some(sorry) = d.sorry else {
+            return;
+        };
+        let count = self.live.get(&key).map(Live::count).unwrap_or(0);
+        let on = self.sorry_on.get(&key).copied().unwrap_or(false);
+        if count == 0 && !on {
+            log::info!(
+                "Virtual Server {}: No real servers; activate sorry_server {sorry}",
+                d.name
+            );
+            if let Some(l) = d.sorry_line(true) {
+                if let Err(e) = self.table.run(&l) {
+                    log::error!("{e}");
+                }
+            }
+            self.sorry_on.insert(key, true);
+        } else if count > 0 && on {
+            log::info!(
+                "Virtual Server {}: {count} real servers; deactivate sorry_server {sorry}",
+                d.name
+            );
+            if let Some(l) = d.sorry_line(false) {
+                if let Err(e) = self.table.run(&l) {
+                    log::error!("{e}");
+                }
+            }
+            self.sorry_on.insert(key, false);
+        }
+    }
+
+    fn read_pipes(&mut self, ready: &[MonKey]) {
+        let mut changed = Vec::new();
+        for k in ready {
+            let Some(r) = self.monitors.get_mut(k) else {
+                continue;
+            };
+            let Some(p) = r.pipe.as_mut() else {
+                continue;
+            };
+            let mut chunk = [0u8; 4096];
+            loop {
+                match p.read(&mut chunk) {
+                    Ok(0) => {
+                        r.pipe = None;
+                        break;
+                    }
+                    Ok(n) => r.buf.extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(_) => {
+                        r.pipe = None;
+                        break;
+                    }
+                }
+            }
+            while let Some(nl) = r.buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = r.buf.drain(..=nl).collect();
+                let line = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+                if self.opts.nodaemon {
+                    println!("{line}");
+                }
+                match sorry::parse_line(&line) {
+                    Some(sorry::Event::Up(_)) => r.live = true,
+                    Some(sorry::Event::Down(_)) => r.live = false,
+                    None => continue,
+                }
+                if let Some(e) = sorry::parse_line(&line) {
+                    changed.push((r.key, e));
+                }
+            }
+            if r.buf.len() > 64 * 1024 {
+                r.buf.clear();
+            }
+        }
+        for (key, e) in changed {
+            self.live.entry(key).or_default().apply(e);
+            self.check_sorry(key);
+        }
+    }
+
+    fn stop_monitors(&mut self, keys: &[MonKey]) {
+        for k in keys {
+            if let Some(r) = self.monitors.get_mut(k) {
+                r.stopping = true;
+                r.restart_at = None;
+                if let Some(pid) = r.pid {
+                    let _ = kill(pid, Signal::SIGTERM);
+                }
+            }
+        }
+        let deadline = Instant::now() + self.opts.grace;
+        while keys
+            .iter()
+            .any(|k| self.monitors.get(k).is_some_and(|r| r.pid.is_some()))
+        {
+            if Instant::now() >= deadline {
+                for k in keys {
+                    if let Some(r) = self.monitors.get(k) {
+                        if let Some(pid) = r.pid {
+                            log::warn!(
+                                "nanny for {} did not stop within {} s; killing it",
+                                r.mon.label(),
+                                self.opts.grace.as_secs()
+                            );
+                            let _ = kill(pid, Signal::SIGKILL);
+                        }
+                    }
+                }
+                let _ = waitpid(Pid::from_raw(-1), None);
+            }
+            let _ = self
+                .signals
+                .wait(Some(Instant::now() + Duration::from_millis(50)));
+            self.reap();
+            if Instant::now() >= deadline + Duration::from_secs(2) {
+                break;
+            }
+        }
+        for k in keys {
+            if let Some(r) = self.monitors.remove(k) {
+                if r.live {
+                    if let Some(l) = self.live.get_mut(&r.key) {
+                        l.forget(SocketAddrV4::new(r.mon.rip, r.mon.rport));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Re-read lvs.cf and apply the differences; a file that does not parse
+    /// leaves everything as it is.
+    pub fn reload(&mut self) {
+        log::info!("rereading configuration file");
+        let new_cfg = match lvs_config::parse_file(&self.opts.config) {
+            Ok(p) => {
+                for w in &p.warnings {
+                    log::warn!("{w}");
+                }
+                p.config
+            }
+            Err(d) => {
+                for e in d.errors() {
+                    log::error!("{e}");
+                }
+                log::error!("keeping the running configuration");
+                return;
+            }
+        };
+        let new = plan::desired(&new_cfg, self.mode);
+        let r = plan::reload(&self.cfg, &self.services, &new_cfg, &new);
+        if r.is_empty() {
+            log::info!("configuration unchanged");
+        }
+        let stop: Vec<MonKey> = r.stop.clone();
+        self.stop_monitors(&stop);
+        for key in &r.delete {
+            if let Some(d) = self.services.iter().find(|d| d.key == *key) {
+                log::info!("shutting down virtual service {}", d.name);
+            }
+        }
+        let mut lines: Vec<Vec<String>> = r.delete.iter().map(plan::del_line).collect();
+        lines.extend(r.lines.iter().cloned());
+        self.table = Ipvsadm {
+            program: new_cfg.ipvsadm(),
+            test_start: self.opts.test_start,
+        };
+        for d in &new {
+            if !self.services.iter().any(|o| o.key == d.key) {
+                log::info!("starting virtual service {} active: {}", d.name, d.port);
+            }
+        }
+        self.restore(&lines);
+        for key in &r.delete {
+            self.live.remove(key);
+            self.sorry_on.remove(key);
+        }
+        // A changed sorry server was removed by the reload lines; re-decide.
+        for d in &new {
+            if let Some(o) = self.services.iter().find(|o| o.key == d.key) {
+                if o.sorry != d.sorry || o.method != d.method || o.port != d.port {
+                    self.sorry_on.insert(d.key, false);
+                }
+            }
+        }
+        self.cfg = new_cfg;
+        self.services = new;
+        for (key, m) in r.start {
+            self.spawn_new(key, m);
+        }
+        let keys: Vec<ServiceKey> = self.services.iter().map(|d| d.key).collect();
+        for k in keys {
+            self.live.entry(k).or_default();
+            self.check_sorry(k);
+        }
+    }
+
+    /// Stop every nanny and delete every service lvs runs.
+    pub fn shutdown(&mut self) {
+        for d in &self.services {
+            log::info!("shutting down virtual service {}", d.name);
+        }
+        let keys: Vec<MonKey> = self.monitors.keys().copied().collect();
+        self.stop_monitors(&keys);
+        let lines: Vec<Vec<String>> = self.services.iter().map(|d| d.del_line()).collect();
+        self.restore(&lines);
+    }
+
+    /// The main loop, until SIGTERM/SIGINT or a hard shutdown.
+    pub fn run(&mut self) -> Exit {
+        loop {
+            let now = Instant::now();
+            let due: Vec<MonKey> = self
+                .monitors
+                .iter()
+                .filter(|(_, r)| r.restart_at.is_some_and(|t| t <= now))
+                .map(|(k, _)| *k)
+                .collect();
+            for k in due {
+                if let Some(r) = self.monitors.get_mut(&k) {
+                    Self::spawn(r, self.opts.test_start);
+                }
+            }
+            let next = self.monitors.values().filter_map(|r| r.restart_at).min();
+            let timeout = match next {
+                Some(t) => poll_timeout(t.saturating_duration_since(Instant::now())),
+                None => PollTimeout::NONE,
+            };
+            let piped: Vec<(MonKey, i32)> = self
+                .monitors
+                .iter()
+                .filter_map(|(k, r)| r.pipe.as_ref().map(|p| (*k, p.as_raw_fd())))
+                .collect();
+            let ready = {
+                let sig_fd = self.signals.as_fd();
+                let mut fds = vec![PollFd::new(sig_fd, PollFlags::POLLIN)];
+                for (_, fd) in &piped {
+                    // SAFETY: the pipe is owned by `self.monitors` and stays
+                    // open for the duration of this poll.
+                    fds.push(PollFd::new(
+                        unsafe { BorrowedFd::borrow_raw(*fd) },
+                        PollFlags::POLLIN,
+                    ));
+                }
+                let _ = poll(&mut fds, timeout);
+                fds[1..]
+                    .iter()
+                    .zip(&piped)
+                    .filter(|(f, _)| {
+                        f.revents().is_some_and(|r| {
+                            r.intersects(
+                                PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR,
+                            )
+                        })
+                    })
+                    .map(|(_, (k, _))| *k)
+                    .collect::<Vec<_>>()
+            };
+            self.read_pipes(&ready);
+            for sig in self.signals.take() {
+                match sig {
+                    libc::SIGCHLD => {}
+                    libc::SIGHUP => self.reload(),
+                    s => {
+                        log::info!("shutting down due to signal {s}");
+                        self.shutdown();
+                        return Exit::Stopped;
+                    }
+                }
+            }
+            if let Some(exit) = self.reap() {
+                self.shutdown();
+                return exit;
+            }
+        }
+    }
+}
+
+/// Write the pidfile, refusing when it names a running process.
+pub fn write_pidfile(path: &Path) -> Result<(), String> {
+    if let Ok(old) = std::fs::read_to_string(path) {
+        if let Ok(pid) = old.trim().parse::<i32>() {
+            if pid > 0 && pid != std::process::id() as i32 && kill(Pid::from_raw(pid), None).is_ok()
+            {
+                return Err(format!(
+                    "lvs is already running (pid {pid} in {})",
+                    path.display()
+                ));
+            }
+        }
+    }
+    lvs_config::editor::write_atomic(path, format!("{}\n", std::process::id()).as_bytes(), false)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

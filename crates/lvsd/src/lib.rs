@@ -1,0 +1,87 @@
+//! lvs (Piranha's lvsd): read lvs.cf, program the kernel's virtual services
+//! through ipvsadm, run one nanny per active real server, keep them alive,
+//! apply a changed lvs.cf on SIGHUP, and tear everything down on SIGTERM.
+//!
+//! * [`plan`]: pure: the services, nanny argv, start-up and reload changes.
+//! * [`table`]: the ipvsadm program: read with `-S -n`, write with `-R`.
+//! * [`sorry`]: live real servers from nanny state lines (sorry server).
+//! * [`daemon`]: the process: supervision, signals, reload, shutdown.
+
+pub mod daemon;
+pub mod plan;
+pub mod sorry;
+pub mod table;
+
+use piranha_runtime::daemon::{cloexec_inherited_fds, daemonize, Role};
+use piranha_runtime::logger::{self, Sinks};
+use piranha_runtime::signals::SignalWaiter;
+
+pub use daemon::{Exit, Options};
+
+/// Exit status: stopped cleanly.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: bad configuration, or could not start.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit status: shut down because a nanny kept dying (`hard_shutdown`).
+pub const EXIT_HARD_SHUTDOWN: u8 = 3;
+
+/// Run the daemon; returns the process exit status.
+pub fn main(opts: Options) -> u8 {
+    let parsed = match lvs_config::parse_file(&opts.config) {
+        Ok(p) => p,
+        Err(d) => {
+            for x in &d.0 {
+                eprintln!("{x}");
+            }
+            let line = d.first_error().map(|e| e.span.line).unwrap_or(0);
+            eprintln!(
+                "lvs: error parsing {} on line {line}.",
+                opts.config.display()
+            );
+            return EXIT_FAILURE;
+        }
+    };
+    for w in &parsed.warnings {
+        eprintln!("{w}");
+    }
+    if !opts.nodaemon {
+        match daemonize(opts.nofork) {
+            Ok(Role::Parent) => return EXIT_OK,
+            Ok(Role::Daemon) => {}
+            Err(e) => {
+                eprintln!("lvs: {e}");
+                return EXIT_FAILURE;
+            }
+        }
+    }
+    cloexec_inherited_fds();
+    logger::init(
+        "lvs",
+        Sinks {
+            syslog: true,
+            stdout: opts.nodaemon,
+        },
+        opts.verbose,
+    );
+    let signals =
+        match SignalWaiter::new(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGCHLD]) {
+            Ok(s) => s,
+            Err(e) => {
+                log::error!("{e}");
+                return EXIT_FAILURE;
+            }
+        };
+    if let Err(e) = daemon::write_pidfile(&opts.pidfile) {
+        log::error!("{e}");
+        return EXIT_FAILURE;
+    }
+    let pidfile = opts.pidfile.clone();
+    let mut d = daemon::Lvsd::new(opts, parsed.config, signals);
+    d.start();
+    let exit = d.run();
+    let _ = std::fs::remove_file(&pidfile);
+    match exit {
+        Exit::Stopped => EXIT_OK,
+        Exit::HardShutdown => EXIT_HARD_SHUTDOWN,
+    }
+}

@@ -1,0 +1,668 @@
+//! What the kernel table and the nannies should be, computed from lvs.cf
+//! without touching anything: the ipvsadm lines of a start-up or a reload,
+//! and the argv of every nanny (Piranha's order, reference §3.2).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use lvs_config::{Config, LoadMonitor, Protocol, RealServer, Scheduler, VirtualServer};
+
+/// How IPVS identifies a virtual service: a firewall mark, or protocol,
+/// address and port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ServiceKey {
+    /// `-f MARK`
+    Fwmark(u32),
+    /// `-t VIP:PORT`
+    Tcp(Ipv4Addr, u16),
+    /// `-u VIP:PORT`
+    Udp(Ipv4Addr, u16),
+}
+
+impl ServiceKey {
+    /// The key of an lvs.cf virtual server.
+    pub fn of(vs: &VirtualServer) -> Self {
+        match (vs.fwmark(), vs.protocol()) {
+            (m, _) if m != 0 => ServiceKey::Fwmark(m),
+            (_, Protocol::Tcp) => ServiceKey::Tcp(vs.vip(), vs.port()),
+            (_, Protocol::Udp) => ServiceKey::Udp(vs.vip(), vs.port()),
+        }
+    }
+
+    /// The ipvsadm words naming the service: `-t VIP:PORT`, `-u VIP:PORT`
+    /// or `-f MARK`.
+    pub fn args(&self) -> [String; 2] {
+        match self {
+            ServiceKey::Fwmark(m) => ["-f".into(), m.to_string()],
+            ServiceKey::Tcp(a, p) => ["-t".into(), format!("{a}:{p}")],
+            ServiceKey::Udp(a, p) => ["-u".into(), format!("{a}:{p}")],
+        }
+    }
+
+    /// The key of a kernel service (IPv4 only; others are never ours).
+    pub fn of_kernel(s: &ipvs::Service) -> Option<Self> {
+        if s.fwmark != 0 {
+            return (s.af == ipvs::AF_INET).then_some(ServiceKey::Fwmark(s.fwmark));
+        }
+        let std::net::IpAddr::V4(a) = s.addr else {
+            return None;
+        };
+        match s.protocol {
+            p if p == libc::IPPROTO_TCP as u16 => Some(ServiceKey::Tcp(a, s.port)),
+            p if p == libc::IPPROTO_UDP as u16 => Some(ServiceKey::Udp(a, s.port)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ServiceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [a, b] = self.args();
+        write!(f, "{a} {b}")
+    }
+}
+
+/// The scheduling attributes lvs sets on a service (`-s`, `-p`, `-M`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceAttrs {
+    /// Scheduler.
+    pub scheduler: Scheduler,
+    /// Persistence timeout, 0 = off.
+    pub persistent: u32,
+    /// Persistence netmask, 0.0.0.0 = none (`-M` not given).
+    pub pmask: Ipv4Addr,
+}
+
+impl ServiceAttrs {
+    /// The attributes lvs.cf gives `vs`.
+    pub fn of(vs: &VirtualServer) -> Self {
+        ServiceAttrs {
+            scheduler: vs.scheduler(),
+            persistent: vs.persistent(),
+            pmask: if vs.persistent() > 0 {
+                vs.pmask()
+            } else {
+                Ipv4Addr::UNSPECIFIED
+            },
+        }
+    }
+
+    /// `-s SCHED [-p N [-M MASK]]`, as Piranha's lvsd wrote it.
+    pub fn args(&self) -> Vec<String> {
+        let mut v = vec!["-s".to_string(), self.scheduler.as_str().to_string()];
+        if self.persistent > 0 {
+            v.push("-p".into());
+            v.push(self.persistent.to_string());
+            if !self.pmask.is_unspecified() {
+                v.push("-M".into());
+                v.push(self.pmask.to_string());
+            }
+        }
+        v
+    }
+
+    /// Do a kernel service's attributes already match?
+    pub fn matches(&self, s: &ipvs::Service) -> bool {
+        let persistent = s.is_persistent();
+        let want_mask = if self.pmask.is_unspecified() {
+            u32::MAX
+        } else {
+            u32::from(self.pmask)
+        };
+        s.sched_name == self.scheduler.as_str()
+            && persistent == (self.persistent > 0)
+            && (!persistent || (s.timeout == self.persistent && s.netmask == want_mask))
+    }
+}
+
+/// One real server lvs runs a nanny for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Monitor {
+    /// Virtual server name (for log lines).
+    pub vs: String,
+    /// Real server name.
+    pub rs: String,
+    /// Real server address and port.
+    pub rip: Ipv4Addr,
+    /// The checked and forwarded port.
+    pub rport: u16,
+    /// The nanny argv, program first.
+    pub argv: Vec<String>,
+    /// Does lvs read this nanny's stdout (`--nodaemon`)?
+    pub piped: bool,
+}
+
+impl Monitor {
+    /// `VS/RS`, as Piranha's log lines name a monitor.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.vs, self.rs)
+    }
+}
+
+/// One virtual service lvs owns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredService {
+    /// Virtual server name.
+    pub name: String,
+    /// Kernel identity.
+    pub key: ServiceKey,
+    /// Scheduling attributes.
+    pub attrs: ServiceAttrs,
+    /// The virtual port (logged by "starting virtual service").
+    pub port: u16,
+    /// Sorry server, if any.
+    pub sorry: Option<Ipv4Addr>,
+    /// The forwarding method letter (`m`, `g`, `i`) of the whole director.
+    pub method: char,
+    /// One monitor per active real server, keyed by (address, port).
+    pub monitors: BTreeMap<(Ipv4Addr, u16), Monitor>,
+}
+
+impl DesiredService {
+    /// `-A <key> -s ...`
+    pub fn add_line(&self) -> Vec<String> {
+        let mut v = vec!["-A".to_string()];
+        v.extend(self.key.args());
+        v.extend(self.attrs.args());
+        v
+    }
+
+    /// `-E <key> -s ...` (a full replace, like ipvsadm's).
+    pub fn edit_line(&self) -> Vec<String> {
+        let mut v = self.add_line();
+        v[0] = "-E".into();
+        v
+    }
+
+    /// `-D <key>`
+    pub fn del_line(&self) -> Vec<String> {
+        del_line(&self.key)
+    }
+
+    /// `-a <key> -r SORRY:VPORT -m|-g|-i -w 1` (or `-d`).
+    pub fn sorry_line(&self, add: bool) -> Option<Vec<String>> {
+        let sorry = self.sorry?;
+        let mut v = vec![if add { "-a" } else { "-d" }.to_string()];
+        v.extend(self.key.args());
+        v.push("-r".into());
+        v.push(format!("{sorry}:{}", self.port));
+        if add {
+            v.push(format!("-{}", self.method));
+            v.push("-w".into());
+            v.push("1".into());
+        }
+        Some(v)
+    }
+}
+
+/// `-D <key>`
+pub fn del_line(key: &ServiceKey) -> Vec<String> {
+    let mut v = vec!["-D".to_string()];
+    v.extend(key.args());
+    v
+}
+
+/// How lvs itself runs, which changes the nanny argv.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunMode {
+    /// lvs is a daemon (`--nofork` or default), not `-n`.
+    pub daemon: bool,
+    /// `-v`: nannies get `-v`.
+    pub verbose: bool,
+}
+
+/// The nanny argv Piranha's lvsd built (reference §3.2), in that order:
+///
+/// `<client_monitor> -c -h RIP -p VPORT -r RPORT [-f FWMARK] [-u]
+/// [-e send_program] [-s send] [-x expect] [-q] [--regex] [-v] -a REENTRY
+/// -I IPVSADM -t TIMEOUT -w WEIGHT -V VIP -M m|g|i [-U LOADCMD]
+/// [--nodaemon] --lvs`
+pub fn nanny_argv(cfg: &Config, vs: &VirtualServer, rs: &RealServer, mode: RunMode) -> Vec<String> {
+    let mut v = vec![
+        vs.client_monitor(),
+        "-c".into(),
+        "-h".into(),
+        rs.addr().to_string(),
+        "-p".into(),
+        vs.port().to_string(),
+        "-r".into(),
+        rs.port_in(vs).to_string(),
+    ];
+    if vs.fwmark() != 0 {
+        v.push("-f".into());
+        v.push(vs.fwmark().to_string());
+    }
+    if vs.protocol() == Protocol::Udp {
+        v.push("-u".into());
+    }
+    if let Some(p) = &vs.send_program {
+        v.push("-e".into());
+        v.push(p.value.as_passed_to_nanny());
+    }
+    if let Some(s) = &vs.send {
+        v.push("-s".into());
+        v.push(s.value.as_passed_to_nanny());
+    }
+    if let Some(x) = &vs.expect {
+        v.push("-x".into());
+        v.push(x.value.as_passed_to_nanny());
+    }
+    if vs.quiesce_server() {
+        v.push("-q".into());
+    }
+    if vs.use_regex() {
+        v.push("--regex".into());
+    }
+    if mode.verbose {
+        v.push("-v".into());
+    }
+    v.extend([
+        "-a".into(),
+        vs.reentry().to_string(),
+        "-I".into(),
+        cfg.ipvsadm(),
+        "-t".into(),
+        vs.timeout().to_string(),
+        "-w".into(),
+        rs.weight().to_string(),
+        "-V".into(),
+        vs.vip().to_string(),
+        "-M".into(),
+        cfg.network().method_letter().to_string(),
+    ]);
+    if let Some(lm) = &vs.load_monitor {
+        v.push("-U".into());
+        v.push(match &lm.value {
+            LoadMonitor::Uptime => cfg.rsh_command(),
+            other => other.as_str().to_string(),
+        });
+    }
+    if piped(vs, mode) {
+        v.push("--nodaemon".into());
+    }
+    v.push("--lvs".into());
+    v
+}
+
+/// Piranha gave a nanny `--nodaemon` (and read its stdout) when lvs was
+/// not a daemon or the virtual server has a sorry server.
+fn piped(vs: &VirtualServer, mode: RunMode) -> bool {
+    !mode.daemon || !vs.sorry_server().is_unspecified()
+}
+
+/// Every service and monitor lvs.cf asks for, in file order.
+pub fn desired(cfg: &Config, mode: RunMode) -> Vec<DesiredService> {
+    let method = cfg.network().method_letter();
+    cfg.active_virtual_servers()
+        .map(|vs| {
+            let monitors = vs
+                .servers
+                .iter()
+                .filter(|rs| rs.active())
+                .map(|rs| {
+                    let m = Monitor {
+                        vs: vs.name.value.clone(),
+                        rs: rs.name.value.clone(),
+                        rip: rs.addr(),
+                        rport: rs.port_in(vs),
+                        argv: nanny_argv(cfg, vs, rs, mode),
+                        piped: piped(vs, mode),
+                    };
+                    ((m.rip, m.rport), m)
+                })
+                .collect();
+            DesiredService {
+                name: vs.name.value.clone(),
+                key: ServiceKey::of(vs),
+                attrs: ServiceAttrs::of(vs),
+                port: vs.port(),
+                sorry: (!vs.sorry_server().is_unspecified()).then(|| vs.sorry_server()),
+                method,
+                monitors,
+            }
+        })
+        .collect()
+}
+
+/// `ipvsadm --set T F U`, only when lvs.cf sets a timeout (B6 fixed).
+pub fn timeouts_line(cfg: &Config) -> Option<Vec<String>> {
+    let t = (cfg.tcp_timeout(), cfg.tcpfin_timeout(), cfg.udp_timeout());
+    (t != (0, 0, 0)).then(|| {
+        vec![
+            "--set".into(),
+            t.0.to_string(),
+            t.1.to_string(),
+            t.2.to_string(),
+        ]
+    })
+}
+
+/// The ipvsadm lines that make the kernel's services match `want` at
+/// start-up. Services lvs.cf does not define are left alone (B6 fixed);
+/// a defined service that exists is edited when its attributes differ, and
+/// its destinations are removed so that the nannies add them after their
+/// first good check, as with Piranha.
+pub fn startup_lines(current: &[ipvs::ServiceEntry], want: &[DesiredService]) -> Vec<Vec<String>> {
+    let mut lines = Vec::new();
+    for d in want {
+        match current
+            .iter()
+            .find(|e| ServiceKey::of_kernel(&e.service) == Some(d.key))
+        {
+            None => lines.push(d.add_line()),
+            Some(e) => {
+                if !d.attrs.matches(&e.service) {
+                    lines.push(d.edit_line());
+                }
+                for dest in &e.dests {
+                    let mut v = vec!["-d".to_string()];
+                    v.extend(d.key.args());
+                    v.push("-r".into());
+                    v.push(match dest.addr {
+                        std::net::IpAddr::V4(a) => format!("{a}:{}", dest.port),
+                        std::net::IpAddr::V6(a) => format!("[{a}]:{}", dest.port),
+                    });
+                    lines.push(v);
+                }
+            }
+        }
+    }
+    lines
+}
+
+/// What a reload changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reload {
+    /// ipvsadm lines to run before monitors start (timeouts, new and
+    /// edited services), after the `stop` monitors are gone.
+    pub lines: Vec<Vec<String>>,
+    /// Services to delete after their monitors stopped.
+    pub delete: Vec<ServiceKey>,
+    /// Monitors to stop: (service, rip, rport).
+    pub stop: Vec<(ServiceKey, Ipv4Addr, u16)>,
+    /// Monitors to start.
+    pub start: Vec<(ServiceKey, Monitor)>,
+}
+
+impl Reload {
+    /// True when nothing changes.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+            && self.delete.is_empty()
+            && self.stop.is_empty()
+            && self.start.is_empty()
+    }
+}
+
+/// Compare two plans (old running, new wanted) and list the changes.
+/// Services are matched by their kernel key, so a renamed block with the
+/// same address is the same service; a changed key is a delete plus an
+/// add. A monitor whose argv changed (weight, checks, timeouts, method...)
+/// is restarted; others are not touched, and neither are their connections.
+pub fn reload(
+    old_cfg: &Config,
+    old: &[DesiredService],
+    new_cfg: &Config,
+    new: &[DesiredService],
+) -> Reload {
+    let mut r = Reload::default();
+    if timeouts_line(new_cfg) != timeouts_line(old_cfg) {
+        if let Some(l) = timeouts_line(new_cfg) {
+            r.lines.push(l);
+        }
+    }
+    for o in old {
+        if !new.iter().any(|n| n.key == o.key) {
+            for m in o.monitors.values() {
+                r.stop.push((o.key, m.rip, m.rport));
+            }
+            r.delete.push(o.key);
+        }
+    }
+    for n in new {
+        let Some(o) = old.iter().find(|o| o.key == n.key) else {
+            r.lines.push(n.add_line());
+            for m in n.monitors.values() {
+                r.start.push((n.key, m.clone()));
+            }
+            continue;
+        };
+        if o.attrs != n.attrs {
+            r.lines.push(n.edit_line());
+        }
+        if o.sorry != n.sorry || o.method != n.method || o.port != n.port {
+            // The sorry entry is re-evaluated by the daemon; drop the old one.
+            if let Some(l) = o.sorry_line(false) {
+                r.lines.push(l);
+            }
+        }
+        for (k, m) in &o.monitors {
+            match n.monitors.get(k) {
+                Some(nm) if nm.argv == m.argv => {}
+                Some(_) | None => r.stop.push((o.key, m.rip, m.rport)),
+            }
+        }
+        for (k, m) in &n.monitors {
+            match o.monitors.get(k) {
+                Some(om) if om.argv == m.argv => {}
+                _ => r.start.push((n.key, m.clone())),
+            }
+        }
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lvs_config::{parse_str, ParseOptions, Resolver};
+
+    fn cfg(t: &str) -> Config {
+        parse_str(
+            t,
+            &ParseOptions {
+                file: "t.cf".into(),
+                resolver: Resolver::None,
+            },
+        )
+        .unwrap()
+        .config
+    }
+
+    const BASE: &str = "primary = 192.168.1.10\nnetwork = nat\nvirtual www {\n active = 1\n address = 192.168.1.100 eth0:1\n port = 80\n send = \"GET / HTTP/1.0\\r\\n\\r\\n\"\n expect = \"HTTP\"\n scheduler = wlc\n timeout = 6\n reentry = 15\n server web1 {\n  address = 10.0.0.1\n  active = 1\n  weight = 1\n }\n server web2 {\n  address = 10.0.0.2\n  active = 1\n  port = 8080\n  weight = 2\n }\n}\n";
+
+    #[test]
+    fn nanny_argv_is_piranhas() {
+        let c = cfg(BASE);
+        let vs = &c.virtual_servers[0];
+        let a = nanny_argv(
+            &c,
+            vs,
+            &vs.servers[1],
+            RunMode {
+                daemon: true,
+                verbose: false,
+            },
+        );
+        assert_eq!(
+            a.join(" "),
+            "/usr/sbin/nanny -c -h 10.0.0.2 -p 80 -r 8080 -s GET / HTTP/1.0\\r\\n\\r\\n -x HTTP -a 15 -I /sbin/ipvsadm -t 6 -w 2 -V 192.168.1.100 -M m --lvs"
+        );
+        assert_eq!(a[9], "GET / HTTP/1.0\\r\\n\\r\\n");
+    }
+
+    #[test]
+    fn nanny_argv_every_option() {
+        let c = cfg("primary = 1.1.1.1\nnetwork = direct\nrsh_command = ssh\nipvsadm = /usr/sbin/ipvsadm\nvirtual d {\n active = 1\n address = 1.1.1.100 eth0:1\n fwmark = 7\n protocol = udp\n port = 53\n send_program = \"/bin/check %h %p\"\n expect = 'OK'\n quiesce_server = 1\n use_regex = 1\n load_monitor = uptime\n sorry_server = 10.0.0.9\n client_monitor = /opt/nanny\n server a {\n  address = 10.0.0.1\n  active = 1\n }\n}\n");
+        let vs = &c.virtual_servers[0];
+        let a = nanny_argv(
+            &c,
+            vs,
+            &vs.servers[0],
+            RunMode {
+                daemon: true,
+                verbose: true,
+            },
+        );
+        assert_eq!(
+            a,
+            [
+                "/opt/nanny",
+                "-c",
+                "-h",
+                "10.0.0.1",
+                "-p",
+                "53",
+                "-r",
+                "53",
+                "-f",
+                "7",
+                "-u",
+                "-e",
+                "/bin/check %h %p",
+                "-x",
+                "'OK'",
+                "-q",
+                "--regex",
+                "-v",
+                "-a",
+                "180",
+                "-I",
+                "/usr/sbin/ipvsadm",
+                "-t",
+                "10",
+                "-w",
+                "1",
+                "-V",
+                "1.1.1.100",
+                "-M",
+                "g",
+                "-U",
+                "ssh",
+                "--nodaemon",
+                "--lvs"
+            ]
+        );
+    }
+
+    #[test]
+    fn service_lines() {
+        let c = cfg("virtual a {\n active = 1\n address = 1.2.3.4 eth0:1\n scheduler = rr\n persistent = 300\n pmask = 255.255.255.0\n}\nvirtual b {\n active = 1\n address = 1.2.3.4 eth0:1\n fwmark = 80\n pmask = 255.255.0.0\n}\nvirtual c {\n address = 1.2.3.5 eth0:1\n}\n");
+        let d = desired(&c, RunMode::default());
+        assert_eq!(d.len(), 2, "inactive services are ignored");
+        assert_eq!(
+            d[0].add_line().join(" "),
+            "-A -t 1.2.3.4:80 -s rr -p 300 -M 255.255.255.0"
+        );
+        assert_eq!(d[1].add_line().join(" "), "-A -f 80 -s wlc");
+        assert_eq!(d[0].del_line().join(" "), "-D -t 1.2.3.4:80");
+        assert!(timeouts_line(&c).is_none());
+        let c = cfg("tcp_timeout = 900\n");
+        assert_eq!(timeouts_line(&c).unwrap().join(" "), "--set 900 0 0");
+    }
+
+    #[test]
+    fn startup_leaves_foreign_services_alone() {
+        let c = cfg(BASE);
+        let want = desired(&c, RunMode::default());
+        let foreign = ipvs::ServiceEntry {
+            service: ipvs::Service {
+                protocol: libc::IPPROTO_TCP as u16,
+                addr: "9.9.9.9".parse().unwrap(),
+                port: 80,
+                sched_name: "rr".into(),
+                ..Default::default()
+            },
+            dests: vec![],
+        };
+        let lines = startup_lines(&[foreign], &want);
+        assert_eq!(
+            lines.iter().map(|l| l.join(" ")).collect::<Vec<_>>(),
+            ["-A -t 192.168.1.100:80 -s wlc"]
+        );
+    }
+
+    #[test]
+    fn startup_adopts_an_existing_service() {
+        let c = cfg(BASE);
+        let want = desired(&c, RunMode::default());
+        let mine = ipvs::ServiceEntry {
+            service: ipvs::Service {
+                protocol: libc::IPPROTO_TCP as u16,
+                addr: "192.168.1.100".parse().unwrap(),
+                port: 80,
+                sched_name: "rr".into(),
+                ..Default::default()
+            },
+            dests: vec![ipvs::Destination {
+                af: ipvs::AF_INET,
+                addr: "10.0.0.1".parse().unwrap(),
+                port: 80,
+                fwd: ipvs::Forward::Masq,
+                weight: 1,
+                u_threshold: 0,
+                l_threshold: 0,
+                ..ipvs::Destination::default()
+            }],
+        };
+        let lines = startup_lines(&[mine], &want);
+        assert_eq!(
+            lines.iter().map(|l| l.join(" ")).collect::<Vec<_>>(),
+            [
+                "-E -t 192.168.1.100:80 -s wlc",
+                "-d -t 192.168.1.100:80 -r 10.0.0.1:80"
+            ]
+        );
+    }
+
+    #[test]
+    fn reload_touches_only_what_changed() {
+        let old_c = cfg(BASE);
+        let mode = RunMode {
+            daemon: true,
+            verbose: false,
+        };
+        let old = desired(&old_c, mode);
+        // Nothing changed.
+        assert!(reload(&old_c, &old, &old_c, &old).is_empty());
+        // Weight of web2 changed: restart that nanny only.
+        let new_c = cfg(&BASE.replace("weight = 2", "weight = 5"));
+        let new = desired(&new_c, mode);
+        let r = reload(&old_c, &old, &new_c, &new);
+        assert!(r.lines.is_empty() && r.delete.is_empty());
+        assert_eq!(r.stop.len(), 1);
+        assert_eq!(r.stop[0].1.to_string(), "10.0.0.2");
+        assert_eq!(r.start.len(), 1);
+        assert_eq!(r.start[0].1.rs, "web2");
+        // Scheduler changed: -E, no nanny restarts.
+        let new_c = cfg(&BASE.replace("scheduler = wlc", "scheduler = rr"));
+        let r = reload(&old_c, &old, &new_c, &desired(&new_c, mode));
+        assert_eq!(
+            r.lines,
+            vec![vec!["-E", "-t", "192.168.1.100:80", "-s", "rr"]]
+        );
+        assert!(r.stop.is_empty() && r.start.is_empty());
+        // Port changed: a different service: delete and add.
+        let new_c = cfg(&BASE.replace("port = 80", "port = 81"));
+        let r = reload(&old_c, &old, &new_c, &desired(&new_c, mode));
+        assert_eq!(
+            r.delete,
+            vec![ServiceKey::Tcp("192.168.1.100".parse().unwrap(), 80)]
+        );
+        assert_eq!(r.lines[0].join(" "), "-A -t 192.168.1.100:81 -s wlc");
+        assert_eq!((r.stop.len(), r.start.len()), (2, 2));
+        // A server removed and one deactivated virtual server.
+        let new_c = cfg(&BASE.replace(
+            " server web1 {\n  address = 10.0.0.1\n  active = 1\n  weight = 1\n }\n",
+            "",
+        ));
+        let r = reload(&old_c, &old, &new_c, &desired(&new_c, mode));
+        assert_eq!(r.stop.len(), 1);
+        assert!(r.start.is_empty() && r.lines.is_empty() && r.delete.is_empty());
+        let new_c = cfg(&BASE.replace(" active = 1\n address", " active = 0\n address"));
+        let r = reload(&old_c, &old, &new_c, &desired(&new_c, mode));
+        assert_eq!(r.delete.len(), 1);
+        assert_eq!(r.stop.len(), 2);
+    }
+}

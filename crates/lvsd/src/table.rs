@@ -1,0 +1,240 @@
+//! The kernel table through the ipvsadm program lvs.cf names: one
+//! `ipvsadm -S -n` to read it, one `ipvsadm -R` to change many things at
+//! once, single invocations for the rest. Using the program (not netlink)
+//! keeps Piranha's contract: an administrator's `ipvsadm` wrapper sees
+//! every change, and Debian's ipvsadm works as well as ours.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use piranha_runtime::spawn::{self, RunOptions};
+
+/// Why an ipvsadm run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// The program could not be started.
+    #[error("failed to run {program}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// It ran and failed.
+    #[error("{program} {args} failed ({status}): {stderr}")]
+    Failed {
+        /// The program.
+        program: String,
+        /// The arguments, joined.
+        args: String,
+        /// How it ended.
+        status: String,
+        /// What it said.
+        stderr: String,
+    },
+}
+
+/// Quote one word for a log line the way a shell would need it.
+pub fn shell_word(w: &str) -> String {
+    if !w.is_empty()
+        && w.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b))
+    {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
+/// An argv as one loggable line.
+pub fn argv_line(argv: &[String]) -> String {
+    argv.iter()
+        .map(|w| shell_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The ipvsadm program and whether changes are only logged.
+#[derive(Clone, Debug)]
+pub struct Ipvsadm {
+    /// Path from lvs.cf's `ipvsadm` keyword.
+    pub program: String,
+    /// `--test-start`: log what would run, run nothing.
+    pub test_start: bool,
+}
+
+impl Ipvsadm {
+    /// Read the table (`-S -n`). In test-start mode the table reads empty.
+    pub fn save(&self) -> Result<Vec<ipvs::ServiceEntry>, TableError> {
+        if self.test_start {
+            return Ok(Vec::new());
+        }
+        let out = spawn::run(
+            &[self.program.clone(), "-S".into(), "-n".into()],
+            &RunOptions {
+                capture: true,
+                max_output: 256 << 20,
+                inherit_stderr: false,
+                timeout: std::time::Duration::from_secs(120),
+                search_path: false,
+            },
+            None,
+        )
+        .map_err(|e| TableError::Spawn {
+            program: self.program.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        if !out.completion.success() {
+            return Err(TableError::Failed {
+                program: self.program.clone(),
+                args: "-S -n".into(),
+                status: out.completion.to_string(),
+                stderr: String::new(),
+            });
+        }
+        Ok(parse_save(&String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// Run many ipvsadm lines in one `ipvsadm -R`. Each line is logged
+    /// (`running: ipvsadm ...` in test-start mode). Kernel errors do not stop
+    /// the rest; they are returned, one string per line that failed.
+    pub fn restore(&self, lines: &[Vec<String>]) -> Result<Vec<String>, TableError> {
+        if lines.is_empty() {
+            return Ok(Vec::new());
+        }
+        for l in lines {
+            if self.test_start {
+                log::info!("[test-start] {} {}", self.program, argv_line(l));
+            } else {
+                log::debug!("{} {}", self.program, argv_line(l));
+            }
+        }
+        if self.test_start {
+            return Ok(Vec::new());
+        }
+        let mut input = String::new();
+        for l in lines {
+            input.push_str(&l.join(" "));
+            input.push('\n');
+        }
+        let mut child = Command::new(&self.program)
+            .arg("-R")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| TableError::Spawn {
+                program: self.program.clone(),
+                source,
+            })?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // A failed write means ipvsadm exited early; its status says why.
+            let _ = stdin.write_all(input.as_bytes());
+        }
+        let out = child
+            .wait_with_output()
+            .map_err(|source| TableError::Spawn {
+                program: self.program.clone(),
+                source,
+            })?;
+        let errs: Vec<String> = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect();
+        match out.status.code() {
+            Some(0) | Some(255) | Some(1) => Ok(errs),
+            _ => Err(TableError::Failed {
+                program: self.program.clone(),
+                args: "-R".into(),
+                status: spawn::completion(out.status).to_string(),
+                stderr: errs.join("; "),
+            }),
+        }
+    }
+
+    /// Run one ipvsadm command.
+    pub fn run(&self, args: &[String]) -> Result<(), TableError> {
+        if self.test_start {
+            log::info!("[test-start] {} {}", self.program, argv_line(args));
+            return Ok(());
+        }
+        let out = Command::new(&self.program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|source| TableError::Spawn {
+                program: self.program.clone(),
+                source,
+            })?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(TableError::Failed {
+                program: self.program.clone(),
+                args: argv_line(args),
+                status: spawn::completion(out.status).to_string(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            })
+        }
+    }
+}
+
+/// Parse `ipvsadm -S -n` output into services with their destinations.
+/// Lines that do not parse (a newer ipvsadm's options) are skipped.
+pub fn parse_save(text: &str) -> Vec<ipvs::ServiceEntry> {
+    let mut out: Vec<ipvs::ServiceEntry> = Vec::new();
+    for line in text.lines() {
+        let mut argv = vec!["ipvsadm".to_string()];
+        argv.extend(line.split_whitespace().map(str::to_string));
+        if argv.len() < 2 {
+            continue;
+        }
+        match ipvs::ipvsadm::parse(&argv, true) {
+            Ok(ipvs::ipvsadm::Action::Apply(ipvs::Op::AddService(s))) => {
+                out.push(ipvs::ServiceEntry {
+                    service: s,
+                    dests: Vec::new(),
+                })
+            }
+            Ok(ipvs::ipvsadm::Action::Apply(ipvs::Op::AddDest(s, d))) => {
+                if let Some(e) = out.iter_mut().rev().find(|e| e.service.same_service(&s)) {
+                    e.dests.push(d);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_output_is_read_back() {
+        let t = "-A -t 10.0.0.1:80 -s wlc -p 360 -M 255.255.255.0\n-a -t 10.0.0.1:80 -r 192.168.1.2:80 -m -w 1\n-A -f 80 -s rr\n-A -u 10.0.0.1:53 -s rr\n-a -u 10.0.0.1:53 -r 192.168.1.3:53 -g -w 0\n";
+        let e = parse_save(t);
+        assert_eq!(e.len(), 3);
+        assert_eq!(e[0].service.sched_name, "wlc");
+        assert!(e[0].service.is_persistent());
+        assert_eq!(e[0].service.timeout, 360);
+        assert_eq!(e[0].service.netmask, 0xffff_ff00);
+        assert_eq!(e[0].dests.len(), 1);
+        assert_eq!(e[0].dests[0].port, 80);
+        assert_eq!(e[1].service.fwmark, 80);
+        assert_eq!(e[2].dests[0].weight, 0);
+    }
+
+    #[test]
+    fn words_are_quoted_for_logs() {
+        assert_eq!(shell_word("-t"), "-t");
+        assert_eq!(shell_word("GET / HTTP/1.0\\r\\n"), "'GET / HTTP/1.0\\r\\n'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
+}

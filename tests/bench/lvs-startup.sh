@@ -1,0 +1,104 @@
+#!/bin/bash
+# make bench, inside the kernel lab:  tests/kernel-lab/run --mem 3072 tests/bench/lvs-startup.sh [BIN_DIR] [SIZES]
+# Start-up of lvs to a full table (every real server added by its nanny)
+# for N virtual services x 4 real servers, next to Debian's keepalived with
+# the same services (TCP_CHECK) in the same guest; memory as PSS; then the
+# time a one-server SIGHUP change takes at the largest N.
+set -u
+[ "${KERNEL_LAB:-}" = 1 ] || { echo "run me through tests/kernel-lab/run" >&2; exit 2; }
+REPO=${KERNEL_LAB_REPO:-$(pwd)}
+BIN=${1:-$REPO/target/release}
+SIZES=${2:-10 100 1000}
+IPVSADM=${LAB_IPVSADM:-/usr/sbin/ipvsadm}
+BUSYBOX=$(command -v busybox || echo /bin/busybox)
+KEEPALIVED=$(command -v keepalived || echo /usr/sbin/keepalived)
+W=$(mktemp -d /tmp/lvsbench.XXXXXX)
+cleanup() {
+    pkill -9 -f "$BIN/lvs" 2>/dev/null; pkill -9 -f "$BIN/nanny" 2>/dev/null; pkill -9 keepalived 2>/dev/null
+    pkill -f "httpd -f -p 80 -h $W" 2>/dev/null; $IPVSADM -C 2>/dev/null
+    for i in 1 2 3 4; do ip netns del "br$i" 2>/dev/null; done
+}
+trap cleanup EXIT
+ulimit -n 65536 2>/dev/null
+for i in 1 2 3 4; do
+    ip netns add "br$i"; ip link add "vb$i" type veth peer name eth0 netns "br$i"
+    ip addr add "10.0.$((i + 1)).1/24" dev "vb$i"; ip link set "vb$i" up
+    ip -n "br$i" link set lo up; ip -n "br$i" addr add "10.0.$((i + 1)).2/24" dev eth0; ip -n "br$i" link set eth0 up
+    mkdir -p "$W/rs$i"; echo "rs$i" >"$W/rs$i/index.html"
+    ip netns exec "br$i" "$BUSYBOX" httpd -f -p 80 -h "$W/rs$i" &
+done
+full() { [ "$(grep -c -- '->.*Masq' /proc/net/ip_vs)" -ge "$1" ]; }
+now() { date +%s%N; }
+pss() {  # pids... -> MB
+    local t=0 p v
+    for p in "$@"; do v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null); t=$((t + ${v:-0})); done
+    echo "$((t / 1024)).$(( (t % 1024) * 10 / 1024 ))"
+}
+vip() { echo "10.1.$(($1 / 250)).$(($1 % 250 + 1))"; }
+lvs_cf() {  # n [weight-of-last]
+    echo "primary = 10.0.2.1"; echo "network = nat"; echo "ipvsadm = $IPVSADM"
+    local i r
+    for ((i = 0; i < $1; i++)); do
+        printf 'virtual vs%d {\n    active = 1\n    address = %s lo:1\n    port = 80\n    scheduler = wlc\n    client_monitor = %s\n    timeout = 2\n    reentry = 5\n' "$i" "$(vip $i)" "$BIN/nanny"
+        for r in 1 2 3 4; do
+            w=1; [ $i = $(($1 - 1)) ] && [ $r = 4 ] && w=${2:-1}
+            printf '    server rs%d {\n        address = 10.0.%d.2\n        active = 1\n        weight = %d\n    }\n' "$r" $((r + 1)) "$w"
+        done
+        echo "}"
+    done
+}
+ka_cf() {
+    local i r
+    for ((i = 0; i < $1; i++)); do
+        printf 'virtual_server %s 80 {\n    delay_loop 2\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n' "$(vip $i)"
+        for r in 1 2 3 4; do
+            printf '    real_server 10.0.%d.2 80 {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n    }\n' $((r + 1))
+        done
+        echo "}"
+    done
+}
+printf '%-6s %-10s %10s %8s %10s\n' N daemon "full (s)" procs "PSS (MB)"
+for n in $SIZES; do
+    $IPVSADM -C
+    lvs_cf "$n" >"$W/lvs.cf"
+    t0=$(now)
+    "$BIN/lvs" -n -c "$W/lvs.cf" --pidfile "$W/lvs.pid" >"$W/lvs.log" 2>&1 &
+    lp=$!
+    ok=1; until full $((4 * n)); do sleep 0.2; [ $(( ($(now) - t0) / 1000000000 )) -gt 900 ] && { ok=0; break; }; done
+    t=$(( ($(now) - t0) / 1000000 ))
+    pids="$lp $(pgrep -f "$BIN/nanny" | tr '\n' ' ')"
+    np=$(echo $pids | wc -w)
+    [ $ok = 1 ] || t="timeout"
+    printf '%-6s %-10s %10s %8s %10s\n' "$n" piranha-rs "$(echo "$t" | awk '{printf "%.2f", $1/1000}')" "$np" "$(pss $pids)"
+    if [ "$n" = "$(echo $SIZES | awk '{print $NF}')" ]; then
+        # One real server re-weighted on SIGHUP: time to the new nanny, and
+        # nothing else in the table changes.
+        sleep 3
+        $IPVSADM -S -n | grep -v "10.0.5.2:80" | sort >"$W/before"
+        lvs_cf "$n" 7 >"$W/lvs.cf"
+        c0=$(grep -c "create_monitor for" "$W/lvs.log")
+        t0=$(now); kill -HUP $lp
+        until [ "$(grep -c "create_monitor for" "$W/lvs.log")" -gt "$c0" ]; do sleep 0.01; done
+        th=$(( ($(now) - t0) / 1000000 ))
+        until $IPVSADM -S -n | grep -q -- "-r 10.0.5.2:80 -m -w 1" && [ "$(grep -c "10.0.5.2:80" /proc/net/ip_vs)" -ge "$n" ]; do sleep 0.05; done
+        ta=$(( ($(now) - t0) / 1000000 ))
+        $IPVSADM -S -n | grep -v "10.0.5.2:80" | sort >"$W/after"
+        same=$(cmp -s "$W/before" "$W/after" && echo "no other change" || echo "OTHER CHANGES")
+        echo "SIGHUP, one server re-weighted among $n services: new nanny after ${th} ms, server back in the table after ${ta} ms; $same"
+    fi
+    kill -TERM $lp; wait $lp 2>/dev/null
+    if [ -x "$KEEPALIVED" ]; then
+        $IPVSADM -C
+        ka_cf "$n" >"$W/ka.conf"
+        t0=$(now)
+        "$KEEPALIVED" -n -l -C -f "$W/ka.conf" -p "$W/ka.pid" -c "$W/kac.pid" >/dev/null 2>&1 &
+        kp=$!
+        ok=1; until full $((4 * n)); do sleep 0.2; [ $(( ($(now) - t0) / 1000000000 )) -gt 900 ] && { ok=0; break; }; done
+        t=$(( ($(now) - t0) / 1000000 )); [ $ok = 1 ] || t="timeout"
+        kpids=$(pgrep keepalived | tr '\n' ' ')
+        printf '%-6s %-10s %10s %8s %10s\n' "$n" keepalived "$(echo "$t" | awk '{printf "%.2f", $1/1000}')" "$(echo $kpids | wc -w)" "$(pss $kpids)"
+        kill -TERM $kp; wait $kp 2>/dev/null; pkill -9 keepalived 2>/dev/null
+    else
+        echo "keepalived not installed on the host: no peer figure"
+    fi
+done

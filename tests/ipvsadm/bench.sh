@@ -1,0 +1,63 @@
+#!/bin/bash
+# ipvsadm benchmark, Debian's 1.31 against ours, in the same kernel lab guest:
+#     tests/kernel-lab/run --timeout 1500 tests/ipvsadm/bench.sh [OURS_BINARY] [SERVICES] [DESTS]
+# Restores SERVICES (default 10000) virtual services with DESTS (default 5)
+# real servers each through `ipvsadm -R`, lists (-L -n), saves (-S -n) and
+# clears (-C), timing each step for both implementations, and prints a table
+# with the ratio (Debian time / our time; above 1 means ours is faster).
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+REF=${IPVSADM_REF:-/usr/sbin/ipvsadm}
+OURS=${1:-${IPVSADM_OURS:-$REPO/target/release/ipvsadm}}
+NSVC=${2:-10000}
+NDEST=${3:-5}
+if [ "${KERNEL_LAB:-}" != 1 ]; then
+    echo "bench.sh: run me through tests/kernel-lab/run (needs kernel IPVS)" >&2
+    exit 2
+fi
+[ -x "$REF" ] || { echo "bench.sh: reference $REF missing" >&2; exit 2; }
+[ -x "$OURS" ] || { echo "bench.sh: $OURS missing (cargo build --release -p ipvsadm)" >&2; exit 2; }
+modprobe -q ip_vs_wlc 2>/dev/null
+W=$(mktemp -d /tmp/ipvsadm-bench.XXXXXX)
+awk -v n="$NSVC" -v d="$NDEST" 'BEGIN {
+    for (i = 0; i < n; i++) {
+        vip = sprintf("10.%d.%d.%d:80", int(i / 65536) % 256 + 100, int(i / 256) % 256, i % 256)
+        printf "-A -t %s -s wlc\n", vip
+        for (j = 1; j <= d; j++)
+            printf "-a -t %s -r 192.168.%d.%d:8080 -m -w %d\n", vip, j, i % 250 + 1, j
+    }
+}' >"$W/rules"
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+declare -A T
+for impl in ref ours; do
+    if [ $impl = ref ]; then BIN=$REF; else BIN=$OURS; fi
+    "$REF" -C
+    t0=$(now); "$BIN" -R <"$W/rules"; rc1=$?; t1=$(now)
+    "$BIN" -L -n >"$W/list.$impl"; rc2=$?; t2=$(now)
+    "$BIN" -S -n >"$W/save.$impl"; rc3=$?; t3=$(now)
+    "$BIN" -C; rc4=$?; t4=$(now)
+    T[$impl,restore]=$(secs "$t0" "$t1"); T[$impl,list]=$(secs "$t1" "$t2")
+    T[$impl,save]=$(secs "$t2" "$t3"); T[$impl,clear]=$(secs "$t3" "$t4")
+    [ "$rc1$rc2$rc3$rc4" = 0000 ] || echo "WARNING: $impl exit codes $rc1 $rc2 $rc3 $rc4"
+done
+same=yes
+cmp -s "$W/list.ref" "$W/list.ours" || same=NO
+cmp -s "$W/save.ref" "$W/save.ours" || same=NO
+lines=$(wc -l <"$W/rules")
+echo "ipvsadm bench: $NSVC services x $NDEST real servers ($lines -R lines), kernel $(uname -r)"
+echo "outputs of -L -n and -S -n identical between implementations: $same"
+printf '%-22s %12s %12s %8s\n' "operation" "debian (s)" "ours (s)" "ratio"
+for op in restore list save clear; do
+    case $op in
+        restore) label="-R (restore)" ;; list) label="-L -n (list)" ;;
+        save) label="-S -n (save)" ;; clear) label="-C (clear)" ;;
+    esac
+    r=${T[ref,$op]} o=${T[ours,$op]}
+    printf '%-22s %12s %12s %7sx\n' "$label" "$r" "$o" "$(awk -v r="$r" -v o="$o" 'BEGIN { if (o > 0) printf "%.1f", r / o; else print "inf" }')"
+done
+rm -rf "$W"
+[ $same = yes ]
