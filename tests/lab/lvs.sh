@@ -9,7 +9,10 @@ set -u
 
 REPO=${KERNEL_LAB_REPO:-$(pwd)}
 BIN=${1:-$REPO/target/debug}
-IPVSADM=${LAB_IPVSADM:-/usr/sbin/ipvsadm}
+# Second argument: an ipvsadm to use instead of Debian's (ours: nanny then
+# works in-process over netlink, which this script checks).
+IPVSADM=${2:-${LAB_IPVSADM:-/usr/sbin/ipvsadm}}
+[ -n "${2:-}" ] && LAB_EXPECT_INPROCESS=1
 BUSYBOX=$(command -v busybox || echo /bin/busybox)
 LVS=$BIN/lvs
 NANNY=$BIN/nanny
@@ -116,12 +119,17 @@ virtual marked {
 }
 CF
 
-"$LVS" -n -c "$CF" --pidfile "$WORK/lvs.pid" >"$LOG" 2>&1 &
+VERBOSE=; [ "${LAB_EXPECT_INPROCESS:-}" = 1 ] && VERBOSE=-v
+"$LVS" -n $VERBOSE -c "$CF" --pidfile "$WORK/lvs.pid" >"$LOG" 2>&1 &
 LVSPID=$!
 if wait_until 30 "table" sh -c "$IPVSADM -S -n | grep -q 10.0.2.2:80 && $IPVSADM -S -n | grep -q 10.0.3.2:80 && $IPVSADM -S -n | grep -q 10.0.4.2:80"; then
     pass "lvs programmed both services and the nannies added the three real servers"
 else
     fail "start-up table"; table; cat "$LOG"
+fi
+if [ "${LAB_EXPECT_INPROCESS:-}" = 1 ]; then
+    grep -q 'running command "'"$IPVSADM"'" "-a" .*(in-process)' "$LOG" &&
+        pass "nannies applied their changes in-process (-I is our own ipvsadm)" || fail "nannies did not use netlink in-process"
 fi
 has "-A -t 10.0.1.200:8080 -s rr" && pass "foreign service kept at start-up" || fail "foreign service flushed"
 

@@ -173,6 +173,95 @@ impl Table for IpvsadmTable {
     }
 }
 
+/// Is `path` our own ipvsadm, the one installed next to this nanny? Then
+/// nanny may make the change itself over netlink instead of running it
+/// (same parser, same kernel requests, no fork/exec): see [`NetlinkTable`].
+/// Any other program (Debian's ipvsadm, an administrator's wrapper) is run.
+pub fn is_our_ipvsadm(path: &str) -> bool {
+    let ours = match std::env::current_exe() {
+        Ok(exe) => exe.with_file_name("ipvsadm"),
+        Err(_) => return false,
+    };
+    match (std::fs::canonicalize(path), std::fs::canonicalize(&ours)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Applies each change in-process through the ipvs crate, exactly as our
+/// ipvsadm would for the same argv (the argv is built, then parsed by the
+/// ipvsadm parser, then sent over one generic-netlink socket kept open).
+/// Failures are logged as for [`IpvsadmTable`]; a socket that cannot be
+/// opened falls back to running the program.
+pub struct NetlinkTable {
+    /// Who we are in the table.
+    pub dest: Dest,
+    /// Log every command (`-v`).
+    pub verbose: bool,
+    client: Option<ipvs::netlink::NetlinkIpvs>,
+}
+
+impl NetlinkTable {
+    /// A table for `dest`; the socket opens on first use.
+    pub fn new(dest: Dest, verbose: bool) -> Self {
+        NetlinkTable {
+            dest,
+            verbose,
+            client: None,
+        }
+    }
+}
+
+impl Table for NetlinkTable {
+    fn apply(&mut self, op: Op) -> bool {
+        let argv = self.dest.argv(op);
+        if self.verbose {
+            log::info!("running command{} (in-process)", quote_argv(&argv));
+        }
+        let kop = match ipvs::ipvsadm::parse(&argv, false) {
+            Ok(ipvs::ipvsadm::Action::Apply(kop)) => kop,
+            other => {
+                log::info!("{} command failed!", self.dest.ipvsadm);
+                log::info!("{}{} {other:?}", self.dest.ipvsadm, quote_argv(&argv[1..]));
+                return false;
+            }
+        };
+        if self.client.is_none() {
+            match ipvs::netlink::NetlinkIpvs::connect() {
+                Ok(c) => self.client = Some(c),
+                Err(e) => {
+                    log::debug!(
+                        "netlink unavailable ({}); running the program",
+                        e.ipvsadm_message()
+                    );
+                    let mut fallback = IpvsadmTable {
+                        dest: self.dest.clone(),
+                        norun: false,
+                        verbose: self.verbose,
+                    };
+                    return fallback.apply(op);
+                }
+            }
+        }
+        let client = self.client.as_mut().expect("connected above");
+        match ipvs::IpvsBackend::apply_one(client, &kop) {
+            Ok(()) => true,
+            Err(e) => {
+                log::info!("{} command failed!", self.dest.ipvsadm);
+                log::info!(
+                    "{}{} {}",
+                    self.dest.ipvsadm,
+                    quote_argv(&argv[1..]),
+                    e.ipvsadm_message()
+                );
+                // A socket error may have left the socket unusable.
+                self.client = None;
+                false
+            }
+        }
+    }
+}
+
 trait SourceText {
     fn source_text(&self) -> String;
 }
@@ -194,6 +283,16 @@ mod tests {
             rip: Ipv4Addr::new(10, 0, 0, 2),
             rport: 8080,
             forward: Forward::Gate,
+        }
+    }
+
+    #[test]
+    fn only_our_own_ipvsadm_runs_in_process() {
+        assert!(!is_our_ipvsadm("/nonexistent/ipvsadm"));
+        assert!(!is_our_ipvsadm("/bin/sh"));
+        let ours = std::env::current_exe().unwrap().with_file_name("ipvsadm");
+        if ours.exists() {
+            assert!(is_our_ipvsadm(ours.to_str().unwrap()));
         }
     }
 

@@ -30,7 +30,7 @@ use piranha_runtime::signals::{SignalError, SignalWaiter};
 use crate::check::{program_argv, Checker, ProgramCheck, SocketCheck};
 use crate::config::{Config, Expect, LoadMonitor, Probe};
 use crate::expect::Matcher;
-use crate::ipvsadm::{Dest, IpvsadmTable};
+use crate::ipvsadm::{Dest, IpvsadmTable, NetlinkTable, Table};
 use crate::machine::{LoadSource, Machine, NoLoad, Params};
 use crate::run::{run_loop, CommandLoad, RealEnv, SIGNALS};
 
@@ -105,16 +105,21 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
     }
     log::info!("{}", config.start_line());
     let mut checker = build_checker(config);
-    let mut table = IpvsadmTable {
-        dest: Dest {
-            ipvsadm: config.ipvsadm.clone(),
-            service: config.service.clone(),
-            rip: config.rip,
-            rport: config.rport,
-            forward: config.forward,
-        },
-        norun: config.norun,
-        verbose: config.verbose,
+    let dest = Dest {
+        ipvsadm: config.ipvsadm.clone(),
+        service: config.service.clone(),
+        rip: config.rip,
+        rport: config.rport,
+        forward: config.forward,
+    };
+    let mut table: Box<dyn Table> = if !config.norun && ipvsadm::is_our_ipvsadm(&config.ipvsadm) {
+        Box::new(NetlinkTable::new(dest, config.verbose))
+    } else {
+        Box::new(IpvsadmTable {
+            dest,
+            norun: config.norun,
+            verbose: config.verbose,
+        })
     };
     let mut load: Box<dyn LoadSource> = match &config.load {
         LoadMonitor::None => Box::new(NoLoad),
@@ -129,7 +134,7 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
         &mut m,
         &mut env,
         checker.as_mut(),
-        &mut table,
+        table.as_mut(),
         load.as_mut(),
         config.interval,
     ))
