@@ -88,23 +88,14 @@ pub struct Lvsd {
     signals: SignalWaiter,
 }
 
-fn set_pdeathsig() -> std::io::Result<()> {
-    // SAFETY (runs between fork and exec): prctl, sigprocmask and signal are
-    // async-signal-safe and only change this process.
-    unsafe {
-        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-        for sig in 1..libc::SIGRTMAX() {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::signal(sig, libc::SIG_DFL);
-            }
-        }
+/// `pre_exec` hook of every nanny: die with lvs, default signals.
+fn nanny_pre_exec() -> std::io::Result<()> {
+    // SAFETY (runs between fork and exec): prctl is async-signal-safe and
+    // only changes this process.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
     }
-    Ok(())
+    piranha_runtime::spawn::reset_signals()
 }
 
 impl Lvsd {
@@ -210,7 +201,7 @@ impl Lvsd {
             });
         // SAFETY: the closure only calls async-signal-safe functions.
         unsafe {
-            cmd.pre_exec(set_pdeathsig);
+            cmd.pre_exec(nanny_pre_exec);
         }
         match cmd.spawn() {
             Ok(mut child) => {
@@ -376,14 +367,11 @@ impl Lvsd {
                 if self.opts.nodaemon {
                     println!("{line}");
                 }
-                match sorry::parse_line(&line) {
-                    Some(sorry::Event::Up(_)) => r.live = true,
-                    Some(sorry::Event::Down(_)) => r.live = false,
-                    None => continue,
-                }
-                if let Some(e) = sorry::parse_line(&line) {
-                    changed.push((r.key, e));
-                }
+                let Some(e) = sorry::parse_line(&line) else {
+                    continue;
+                };
+                r.live = matches!(e, sorry::Event::Up(_));
+                changed.push((r.key, e));
             }
             if r.buf.len() > 64 * 1024 {
                 r.buf.clear();

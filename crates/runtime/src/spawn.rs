@@ -114,7 +114,10 @@ pub fn completion(status: ExitStatus) -> Completion {
     }
 }
 
-fn reset_signals() -> std::io::Result<()> {
+/// For a `pre_exec` hook (between fork and exec): an empty signal mask and
+/// every signal back at its default disposition, so an exec'd program does
+/// not inherit what the daemon blocks or ignores. Async-signal-safe.
+pub fn reset_signals() -> std::io::Result<()> {
     // SAFETY (called between fork and exec): sigemptyset, sigprocmask and
     // signal are async-signal-safe and touch only this process.
     unsafe {
