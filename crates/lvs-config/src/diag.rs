@@ -128,18 +128,22 @@ impl fmt::Display for Diagnostic {
             &self.file
         };
         write!(f, "{}:{}:{}: ", file, self.span.line, self.span.col)?;
-        match self.severity {
-            Severity::Error => write!(f, "error: {}", self.kind)?,
-            Severity::Warning => f.write_str("warning")?,
-        }
+        f.write_str(match self.severity {
+            Severity::Error => "error: ",
+            Severity::Warning => "warning: ",
+        })?;
         if let Some(k) = &self.keyword {
-            write!(f, ": `{k}`")?;
+            write!(f, "`{k}`: ")?;
         }
-        if !self.detail.is_empty() {
-            write!(f, ": {}", self.detail)?;
+        if self.severity == Severity::Error || self.kind != ErrorKind::InvalidConfiguration {
+            write!(f, "{}", self.kind)?;
+            if !self.detail.is_empty() {
+                f.write_str(": ")?;
+            }
         }
+        f.write_str(&self.detail)?;
         if let Some(h) = &self.hint {
-            write!(f, " ({h})")?;
+            write!(f, "; {h}")?;
         }
         Ok(())
     }

@@ -1,7 +1,6 @@
 //! Stages 2 and 3: lines of tokens → typed [`Config`] with spans, plus the
 //! [`Layout`] the editor needs, plus validation.
 
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, ToSocketAddrs};
 use std::ops::Range;
 use std::path::Path;
@@ -102,13 +101,13 @@ impl BlockKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyLine {
     /// The keyword.
-    pub key: String,
+    pub key: &'static str,
     /// The whole line, end of line included.
     pub line: Range<usize>,
     /// The value tokens (first token start to last token end).
     pub value: Range<usize>,
     /// The line's leading blanks.
-    pub indent: String,
+    pub indent: Range<usize>,
 }
 
 /// Where one block is.
@@ -123,7 +122,7 @@ pub struct BlockLayout {
     /// The header line (`virtual NAME {`), end of line included.
     pub header: Range<usize>,
     /// The header line's leading blanks.
-    pub indent: String,
+    pub indent: Range<usize>,
     /// The closing `}` line, end of line included.
     pub close: Range<usize>,
     /// Key lines directly inside the block.
@@ -211,9 +210,9 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
             ..Layout::default()
         },
         stack: Vec::new(),
-        global_seen: HashMap::new(),
+        eq_span: Span::default(),
+        global_seen: Seen::default(),
         stopped: false,
-        text,
     };
     if text.is_empty() {
         p.error_at(
@@ -225,8 +224,11 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
         );
         return Err(Diagnostics(p.diags));
     }
-    let lines = match lex::lex(text) {
-        Ok(l) => l,
+    let last_line = match lex::for_each_line(text, |line| {
+        p.line(line);
+        !p.stopped
+    }) {
+        Ok(n) => n,
         Err(e) => {
             p.error_at(
                 Span::default(),
@@ -238,13 +240,6 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
             return Err(Diagnostics(p.diags));
         }
     };
-    let last_line = lines.last().map(|l| l.number).unwrap_or(0);
-    for line in &lines {
-        if p.stopped {
-            break;
-        }
-        p.line(line);
-    }
     if !p.stopped {
         if let Some(f) = p.stack.last() {
             let (word, name, at) = (f.kind().word(), f.name().to_string(), f.header_line());
@@ -287,13 +282,27 @@ fn detect_eol(text: &str) -> &'static str {
     }
 }
 
+/// Keywords already set in one block, with their line (a block has few).
+#[derive(Default)]
 struct Seen {
-    keys: HashMap<&'static str, u32>,
+    keys: Vec<(&'static str, u32)>,
+}
+
+impl Seen {
+    fn insert(&mut self, key: &'static str, line: u32) -> Option<u32> {
+        match self.keys.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, l)) => Some(std::mem::replace(l, line)),
+            None => {
+                self.keys.push((key, line));
+                None
+            }
+        }
+    }
 }
 
 enum Frame {
     Virtual {
-        vs: VirtualServer,
+        vs: Box<VirtualServer>,
         layout: BlockLayout,
         seen: Seen,
         header_line: u32,
@@ -301,13 +310,13 @@ enum Frame {
         inherited: Vec<(usize, u16, u32)>,
     },
     Failover {
-        fs: FailoverService,
+        fs: Box<FailoverService>,
         layout: BlockLayout,
         seen: Seen,
         header_line: u32,
     },
     Server {
-        rs: RealServer,
+        rs: Box<RealServer>,
         layout: BlockLayout,
         seen: Seen,
         header_line: u32,
@@ -348,15 +357,16 @@ impl Frame {
     }
 }
 
-struct P<'o, 't> {
+struct P<'o> {
     opts: &'o ParseOptions,
     diags: Vec<Diagnostic>,
     cfg: Config,
     layout: Layout,
     stack: Vec<Frame>,
-    global_seen: HashMap<&'static str, u32>,
+    /// The `=` token of the line being parsed (for errors about a missing value).
+    eq_span: Span,
+    global_seen: Seen,
     stopped: bool,
-    text: &'t str,
 }
 
 type R<T> = Result<T, Box<Diagnostic>>;
@@ -370,7 +380,7 @@ fn span_of(toks: &[Tok<'_>]) -> Span {
     }
 }
 
-impl<'o, 't> P<'o, 't> {
+impl<'o> P<'o> {
     fn diag(
         &self,
         severity: Severity,
@@ -437,7 +447,7 @@ impl<'o, 't> P<'o, 't> {
         self.stack.last().map(Frame::scope).unwrap_or(Scope::Global)
     }
 
-    fn line(&mut self, line: &Line<'_>) {
+    fn line(&mut self, line: &Line<'_, '_>) {
         if let Some(bq) = line.bad_quote {
             let kw = line.tokens.first().map(|t| t.text.to_string());
             self.error_at(
@@ -449,7 +459,7 @@ impl<'o, 't> P<'o, 't> {
             );
             return;
         }
-        let toks = &line.tokens;
+        let toks = line.tokens;
         if toks.is_empty() {
             return;
         }
@@ -493,8 +503,8 @@ impl<'o, 't> P<'o, 't> {
         }
     }
 
-    fn open(&mut self, line: &Line<'_>) {
-        let toks = &line.tokens;
+    fn open(&mut self, line: &Line<'_, '_>) {
+        let toks = line.tokens;
         let word = toks[0].text;
         let kind = match word {
             "virtual" => BlockKind::Virtual,
@@ -520,11 +530,24 @@ impl<'o, 't> P<'o, 't> {
             return;
         }
         if toks.len() > 3 {
+            let last = &toks[toks.len() - 1];
+            let (span, detail) = if last.text == "{" {
+                let words: Vec<&str> = toks[1..toks.len() - 1].iter().map(|t| t.text).collect();
+                (
+                    span_of(&toks[2..toks.len() - 1]),
+                    format!("the block name `{}` has blanks in it", words.join(" ")),
+                )
+            } else {
+                (
+                    span_of(&toks[3..]),
+                    format!("nothing may follow `{word} {} {{`", toks[1].text),
+                )
+            };
             fail(
                 self,
                 ErrorKind::UnexpectedArguments,
-                span_of(&toks[3..]),
-                format!("nothing may follow `{word} {} {{`", toks[1].text),
+                span,
+                detail,
                 "a block name is one word; use `_` instead of blanks".into(),
             );
             return;
@@ -545,30 +568,28 @@ impl<'o, 't> P<'o, 't> {
             name: toks[1].text.to_string(),
             name_span: toks[1].span.start..toks[1].span.end,
             header: line.start..line.full_end,
-            indent: line.indent.to_string(),
+            indent: line.start..line.start + line.indent.len(),
             close: 0..0,
             keys: Vec::new(),
             children: Vec::new(),
         };
-        let seen = Seen {
-            keys: HashMap::new(),
-        };
+        let seen = Seen::default();
         let frame = match kind {
             BlockKind::Virtual => Frame::Virtual {
-                vs: VirtualServer {
+                vs: Box::new(VirtualServer {
                     name,
                     ..Default::default()
-                },
+                }),
                 layout,
                 seen,
                 header_line: line.number,
                 inherited: Vec::new(),
             },
             BlockKind::Failover => Frame::Failover {
-                fs: FailoverService {
+                fs: Box::new(FailoverService {
                     name,
                     ..Default::default()
-                },
+                }),
                 layout,
                 seen,
                 header_line: line.number,
@@ -588,10 +609,10 @@ impl<'o, 't> P<'o, 't> {
                     );
                 }
                 Frame::Server {
-                    rs: RealServer {
+                    rs: Box::new(RealServer {
                         name,
                         ..Default::default()
-                    },
+                    }),
                     layout,
                     seen,
                     header_line: line.number,
@@ -603,14 +624,14 @@ impl<'o, 't> P<'o, 't> {
         self.stack.push(frame);
     }
 
-    fn close(&mut self, line: &Line<'_>) {
+    fn close(&mut self, line: &Line<'_, '_>) {
         let Some(frame) = self.stack.pop() else {
             return;
         };
         let close = line.start..line.full_end;
         match frame {
             Frame::Server {
-                mut rs,
+                rs,
                 mut layout,
                 header_line,
                 inherited_port,
@@ -630,9 +651,8 @@ impl<'o, 't> P<'o, 't> {
                 {
                     if rs.port.is_none() {
                         inherited.push((vs.servers.len(), inherited_port, header_line));
-                        rs.port = None;
                     }
-                    vs.servers.push(rs);
+                    vs.servers.push(*rs);
                     parent.children.push(layout);
                 }
             }
@@ -660,19 +680,19 @@ impl<'o, 't> P<'o, 't> {
                         );
                     }
                 }
-                self.cfg.virtual_servers.push(vs);
+                self.cfg.virtual_servers.push(*vs);
                 self.layout.blocks.push(layout);
             }
             Frame::Failover { fs, mut layout, .. } => {
                 layout.close = close;
-                self.cfg.failover_services.push(fs);
+                self.cfg.failover_services.push(*fs);
                 self.layout.blocks.push(layout);
             }
         }
     }
 
-    fn assignment(&mut self, scope: Scope, line: &Line<'_>) -> R<()> {
-        let toks = &line.tokens;
+    fn assignment(&mut self, scope: Scope, line: &Line<'_, '_>) -> R<()> {
+        let toks = line.tokens;
         let word = toks[0].text;
         let Some(kw) = keywords::lookup(scope, word) else {
             return Err(self.unknown(scope, &toks[0]));
@@ -694,6 +714,7 @@ impl<'o, 't> P<'o, 't> {
             return Err(d);
         }
         let args = &toks[2..];
+        self.eq_span = toks[1].span;
         let want = match name {
             "dirs" => 0,
             "address" if scope != Scope::Server => 2,
@@ -749,7 +770,7 @@ impl<'o, 't> P<'o, 't> {
             None => self.global_seen.insert(name, number),
             Some(Frame::Virtual { seen, .. })
             | Some(Frame::Failover { seen, .. })
-            | Some(Frame::Server { seen, .. }) => seen.keys.insert(name, number),
+            | Some(Frame::Server { seen, .. }) => seen.insert(name, number),
         };
         if let Some(prev) = prev {
             self.warn_at(
@@ -765,10 +786,10 @@ impl<'o, 't> P<'o, 't> {
             args[0].span.start..args[args.len() - 1].span.end
         };
         let keyline = KeyLine {
-            key: name.to_string(),
+            key: name,
             line: line.start..line.full_end,
             value: value_range,
-            indent: line.indent.to_string(),
+            indent: line.start..line.start + line.indent.len(),
         };
         match scope {
             Scope::Global => {
@@ -776,7 +797,7 @@ impl<'o, 't> P<'o, 't> {
                 self.layout.globals.push(keyline);
             }
             _ => {
-                self.block_key(scope, name, args)?;
+                self.block_key(name, args)?;
                 match self.stack.last_mut() {
                     Some(Frame::Virtual { layout, .. })
                     | Some(Frame::Failover { layout, .. })
@@ -1137,7 +1158,6 @@ impl<'o, 't> P<'o, 't> {
     }
 
     fn global_inner(&mut self, c: &mut Config, kw: &'static str, a: &[Tok<'_>]) -> R<()> {
-        let t = a.first();
         match kw {
             "serial_no" => {
                 c.serial_no = Some(self.int(kw, &a[0], i32::MIN as i64, i32::MAX as i64)?)
@@ -1214,28 +1234,18 @@ impl<'o, 't> P<'o, 't> {
             "hard_shutdown" => c.hard_shutdown = Some(self.boolean(kw, &a[0])?),
             "ipvsadm" => c.ipvsadm = Some(self.string(&a[0])),
             "sync" => c.sync = Some(self.boolean(kw, &a[0])?),
-            _ => {
-                let _ = t;
-                unreachable!("global keyword {kw} in table but not parsed")
-            }
+            _ => unreachable!("global keyword {kw} in table but not parsed"),
         }
         Ok(())
     }
 
-    fn block_key(&mut self, scope: Scope, kw: &'static str, a: &[Tok<'_>]) -> R<()> {
+    fn block_key(&mut self, kw: &'static str, a: &[Tok<'_>]) -> R<()> {
         let mut frame = self.stack.pop().expect("block scope has a frame");
         let r = match &mut frame {
-            Frame::Virtual { vs, inherited, .. } => {
-                let r = self.virtual_key(vs, kw, a);
-                if kw == "port" && r.is_ok() {
-                    let _ = inherited;
-                }
-                r
-            }
+            Frame::Virtual { vs, .. } => self.virtual_key(vs, kw, a),
             Frame::Failover { fs, .. } => self.failover_key(fs, kw, a),
             Frame::Server { rs, .. } => self.server_key(rs, kw, a),
         };
-        let _ = scope;
         self.stack.push(frame);
         r
     }
@@ -1313,7 +1323,7 @@ impl<'o, 't> P<'o, 't> {
             "start_cmd" => v.start_cmd = Some(self.qstring(kw, &a[0])),
             "stop_cmd" => v.stop_cmd = Some(self.qstring(kw, &a[0])),
             "master" => v.master = Some(self.host(kw, &a[0], true)?),
-            "dirs" => v.dirs = Some(self.list(kw, a)?),
+            "dirs" => v.dirs = Some(self.list(kw, self.eq_span, a)?),
             _ => unreachable!("virtual keyword {kw} in table but not parsed"),
         }
         Ok(())
@@ -1334,7 +1344,7 @@ impl<'o, 't> P<'o, 't> {
         Ok(v)
     }
 
-    fn list(&mut self, kw: &str, a: &[Tok<'_>]) -> R<Spanned<Vec<String>>> {
+    fn list(&mut self, kw: &str, eq_span: Span, a: &[Tok<'_>]) -> R<Spanned<Vec<String>>> {
         let bad = |p: &Self, t: &Tok<'_>| {
             let mut d = p.err(
                 t,
@@ -1348,7 +1358,7 @@ impl<'o, 't> P<'o, 't> {
         let Some(first) = a.first() else {
             let mut d = Box::new(self.diag(
                 Severity::Error,
-                Span::default(),
+                eq_span,
                 ErrorKind::ListExpected,
                 Some(kw.to_string()),
                 "expected `[ item ... ]`".into(),
@@ -1427,11 +1437,7 @@ impl<'o, 't> P<'o, 't> {
             let d = self.diag(
                 sev,
                 span.unwrap_or_default(),
-                if sev == Severity::Error {
-                    ErrorKind::InvalidConfiguration
-                } else {
-                    ErrorKind::InvalidConfiguration
-                },
+                ErrorKind::InvalidConfiguration,
                 kw.map(str::to_string),
                 detail,
                 hint,
@@ -1455,7 +1461,6 @@ impl<'o, 't> P<'o, 't> {
             self.diags.push(d);
         }
         self.cfg = cfg;
-        let _ = self.text;
     }
 }
 

@@ -1,0 +1,203 @@
+//! Table tests: accepted and rejected inputs with the exact line, column,
+//! category and keyword of the first error.
+
+use lvs_config::{parse_str, ErrorKind, ParseOptions, Resolver, Severity};
+
+fn opts() -> ParseOptions {
+    ParseOptions {
+        file: "t.cf".into(),
+        resolver: Resolver::Custom(|name| match name {
+            "director1.example" => Some("192.0.2.10".parse().unwrap()),
+            _ => None,
+        }),
+    }
+}
+
+/// (input, line, col, kind, keyword)
+const REJECTED: &[(&str, u32, u32, ErrorKind, &str)] = &[
+    ("", 0, 0, ErrorKind::EmptyConfiguration, ""),
+    ("primary = 1.2.3.4\nbogus = 1\n", 2, 1, ErrorKind::UnknownCommand, "bogus"),
+    ("virtual a {\n  schedular = wlc\n}\n", 2, 3, ErrorKind::UnknownCommand, "schedular"),
+    ("weight = 1\n", 1, 1, ErrorKind::UnknownCommand, "weight"),
+    ("virtual a {\n primary = 1.2.3.4\n}\n", 2, 2, ErrorKind::UnknownCommand, "primary"),
+    ("virtual a {\n server b {\n  timeout = 5\n }\n}\n", 3, 3, ErrorKind::UnknownCommand, "timeout"),
+    ("virtual a {\n server b {\n  server c {\n  }\n }\n}\n", 3, 3, ErrorKind::UnknownCommand, "server"),
+    ("}\n", 1, 1, ErrorKind::UnknownCommand, "}"),
+    ("primary=1.2.3.4\n", 1, 1, ErrorKind::UnknownCommand, "primary=1.2.3.4"),
+    ("primary =1.2.3.4\n", 1, 9, ErrorKind::EqualExpected, "primary"),
+    ("primary 1.2.3.4\n", 1, 9, ErrorKind::EqualExpected, "primary"),
+    ("primary\n", 1, 1, ErrorKind::EqualExpected, "primary"),
+    ("primary =\n", 1, 9, ErrorKind::MissingArguments, "primary"),
+    ("virtual a {\n address = 1.2.3.4\n}\n", 2, 12, ErrorKind::MissingArguments, "address"),
+    ("nat_router = 10.0.0.1\n", 1, 14, ErrorKind::MissingArguments, "nat_router"),
+    ("primary = 1.2.3.4 5.6.7.8\n", 1, 19, ErrorKind::UnexpectedArguments, "primary"),
+    ("virtual a {\n port = 80 # web\n}\n", 2, 12, ErrorKind::UnexpectedArguments, "port"),
+    ("virtual a {\n send = GET / HTTP/1.0\n}\n", 2, 13, ErrorKind::UnexpectedArguments, "send"),
+    ("virtual a {\n send = \"GET /\n}\n", 2, 9, ErrorKind::QuotationMismatch, "send"),
+    ("virtual a {\n send = 'GET /\n}\n", 2, 9, ErrorKind::QuotationMismatch, "send"),
+    ("virtual a {\n expect = \"a\"b\n}\n", 2, 11, ErrorKind::QuotationMismatch, "expect"),
+    ("primary = 0.0.0.0\n", 1, 11, ErrorKind::InvalidHost, "primary"),
+    ("primary_private = 0.0.0.0\n", 1, 19, ErrorKind::InvalidHost, "primary_private"),
+    ("virtual a {\n sorry_server = web9\n}\n", 2, 17, ErrorKind::InvalidHost, "sorry_server"),
+    ("primary = 1.2.3.256\n", 1, 11, ErrorKind::InvalidArgument, "primary"),
+    ("primary = nosuchhost.invalid\n", 1, 11, ErrorKind::InvalidArgument, "primary"),
+    ("network = NAT\n", 1, 11, ErrorKind::InvalidArgument, "network"),
+    ("service = heartbeat\n", 1, 11, ErrorKind::InvalidArgument, "service"),
+    ("virtual a {\n scheduler = fastest\n}\n", 2, 14, ErrorKind::InvalidArgument, "scheduler"),
+    ("virtual a {\n protocol = sctp\n}\n", 2, 13, ErrorKind::InvalidArgument, "protocol"),
+    ("virtual a {\n port = 70000\n}\n", 2, 9, ErrorKind::InvalidArgument, "port"),
+    ("virtual a {\n port = no-such-service\n}\n", 2, 9, ErrorKind::InvalidArgument, "port"),
+    ("virtual a {\n timeout = 0\n}\n", 2, 12, ErrorKind::InvalidArgument, "timeout"),
+    ("virtual a {\n server b {\n  weight = 70000\n }\n}\n", 3, 12, ErrorKind::InvalidArgument, "weight"),
+    ("reservation_conflict_action = kill\n", 1, 31, ErrorKind::InvalidArgument, "reservation_conflict_action"),
+    ("keepalive = 0\n", 1, 13, ErrorKind::InvalidArgument, "keepalive"),
+    ("keepalive = two\n", 1, 13, ErrorKind::IntegerExpected, "keepalive"),
+    ("serial_no = 12a\n", 1, 13, ErrorKind::IntegerExpected, "serial_no"),
+    ("virtual a {\n timeout = 08\n}\n", 2, 12, ErrorKind::IntegerExpected, "timeout"),
+    ("virtual a {\n fwmark = 4294967297\n}\n", 2, 11, ErrorKind::InvalidArgument, "fwmark"),
+    ("virtual a {\n server b {\n  port = http\n }\n}\n", 3, 10, ErrorKind::IntegerExpected, "port"),
+    ("backup_active = yes\n", 1, 17, ErrorKind::BooleanExpected, "backup_active"),
+    ("virtual a {\n active = 2\n}\n", 2, 11, ErrorKind::BooleanExpected, "active"),
+    ("virtual a {\n dirs = a b\n}\n", 2, 9, ErrorKind::ListExpected, "dirs"),
+    ("virtual a {\n dirs = [ a b\n}\n", 2, 13, ErrorKind::ListExpected, "dirs"),
+    ("nat_nmask = 255.255.255.x\n", 1, 13, ErrorKind::BadSubnetMask, "nat_nmask"),
+    ("virtual a {\n vip_nmask = mask\n}\n", 2, 14, ErrorKind::BadSubnetMask, "vip_nmask"),
+    ("virtual a {\n active = 1\n", 3, 1, ErrorKind::UnexpectedEof, "virtual"),
+    ("virtual a {\n server b {\n }\n", 4, 1, ErrorKind::UnexpectedEof, "virtual"),
+    ("virtual a\n{\n}\n", 1, 1, ErrorKind::MissingArguments, "virtual"),
+    ("virtual {\n}\n", 1, 1, ErrorKind::MissingArguments, "virtual"),
+    ("virtual web farm {\n}\n", 1, 13, ErrorKind::UnexpectedArguments, "virtual"),
+    ("virtual a b\n", 1, 11, ErrorKind::MissingArguments, "virtual"),
+    ("virtual a {\n server b\n}\n", 2, 2, ErrorKind::MissingArguments, "server"),
+    // Semantic errors: would break the director.
+    ("virtual a {\n active = 1\n}\n", 1, 9, ErrorKind::InvalidConfiguration, "address"),
+    ("virtual a {\n active = 1\n address = 0.0.0.0 eth0:1\n}\n", 3, 12, ErrorKind::InvalidConfiguration, "address"),
+    (
+        "virtual a {\n active = 1\n address = 1.2.3.4 eth0:1\n}\nvirtual b {\n active = 1\n address = 1.2.3.4 eth0:1\n}\n",
+        7, 12, ErrorKind::InvalidConfiguration, "address",
+    ),
+    (
+        "virtual a {\n active = 1\n address = 1.2.3.4 eth0:1\n server s {\n  active = 1\n }\n}\n",
+        4, 9, ErrorKind::InvalidConfiguration, "address",
+    ),
+];
+
+#[test]
+fn rejected_inputs_name_the_right_place() {
+    let mut failures = Vec::new();
+    for (i, (text, line, col, kind, kw)) in REJECTED.iter().enumerate() {
+        match parse_str(text, &opts()) {
+            Ok(_) => failures.push(format!("case {i} {text:?}: accepted")),
+            Err(d) => {
+                let e = d.first_error().expect("an error");
+                let got = (
+                    e.span.line,
+                    e.span.col,
+                    e.kind,
+                    e.keyword.clone().unwrap_or_default(),
+                );
+                let want = (*line, *col, *kind, kw.to_string());
+                if got != want {
+                    failures.push(format!(
+                        "case {i} {text:?}: got {got:?}, want {want:?}: {e}"
+                    ));
+                }
+                let shown = e.to_string();
+                assert!(shown.starts_with("t.cf:"), "{shown}");
+                if *kind != ErrorKind::InvalidConfiguration {
+                    assert!(shown.contains(kind.as_str()), "{shown}");
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// (input, warning substring, line)
+const WARNED: &[(&str, &str, u32)] = &[
+    ("virtual a {\n timeout = 010\n}\n", "read as octal: 8", 2),
+    ("primary = 10.200\n", "read as 10.0.0.200", 1),
+    ("virtual a {\n pmask = 255.255.255.255\n}\n", "treated as unset", 2),
+    ("virtual a {\n pmask = junk\n}\n", "ignored", 2),
+    ("virtual a {\n expect = 'OK'\n}\n", "single quotes", 2),
+    ("virtual a {\n server b {\n }\n port = 81\n}\n", "gets 80", 2),
+    ("virtual a {\n}\n}\n", "", 0),
+    ("virtual a {\n} # end of a\n", "text after a closing", 2),
+    ("virtual a {\n}\nvirtual a {\n}\n", "a second virtual server named `a`", 3),
+    ("virtual a {\n}\nfailover b {\n}\n", "both virtual and failover", 3),
+    ("primary = 1.2.3.4\nprimary = 1.2.3.5\n", "value from line 1 is overridden", 2),
+    ("keepalive = 5\ndeadtime = 5\n", "not longer than keepalive", 2),
+    ("backup_active = 1\n", "no `backup` address", 1),
+    ("syncd_id = 300\n", "sync id used is 44", 1),
+    ("nat_nmask = 255.0.255.0\n", "not a contiguous netmask", 1),
+    ("virtual a {\n server x {\n  address = 1.1.1.1\n }\n server y {\n  address = 1.1.1.1\n }\n}\n", "same real server 1.1.1.1:80", 6),
+    (
+        "virtual a {\n active = 1\n address = 1.2.3.4 eth0:1\n port = 80\n}\nvirtual b {\n active = 1\n address = 1.2.3.4 eth1:1\n port = 443\n}\n",
+        "on eth1:1 here but on eth0:1",
+        8,
+    ),
+];
+
+#[test]
+fn warnings_are_reported_and_the_file_accepted() {
+    for (text, what, line) in WARNED {
+        let r = parse_str(text, &opts());
+        if what.is_empty() {
+            // A stray `}` at top level is an error, not a warning.
+            assert!(r.is_err(), "{text:?}");
+            continue;
+        }
+        let p = r.unwrap_or_else(|e| panic!("{text:?} rejected: {e}"));
+        let w = p
+            .warnings
+            .iter()
+            .find(|w| w.to_string().contains(what))
+            .unwrap_or_else(|| panic!("{text:?}: no warning with {what:?} in {:?}", p.warnings));
+        assert_eq!(w.severity, Severity::Warning);
+        assert_eq!(w.span.line, *line, "{w}");
+    }
+}
+
+#[test]
+fn accepted_edge_cases() {
+    let ok = [
+        "# only a comment\n",
+        "   \n\t\n",
+        "primary = 1.2.3.4",
+        "primary = 1.2.3.4\r\nbackup = 1.2.3.5\r\n",
+        "primary = 1.2.3.4\rbackup = 1.2.3.5\r",
+        "  # indented comment\nprimary\t=\t1.2.3.4  \n",
+        "virtual a {\n send = \"x\" \n}\n",
+        "virtual a {\n}",
+        "primary = director1.example\n",
+        "virtual a {\n port = http\n}\n",
+        "virtual a {\n fwmark = 0x50\n}\n",
+        "virtual a {\n dirs = [ /etc /var ]\n}\n",
+        "virtual a {\n dirs = [ ]\n}\n",
+        "failover f {\n active = 1\n address = 1.2.3.4 eth0:1\n start_cmd = \"/etc/init.d/x start\"\n}\n",
+        "keepalive = 0.2\ndeadtime = 0.6\n",
+        "virtual ü {\n}\n",
+    ];
+    for t in ok {
+        if let Err(e) = parse_str(t, &opts()) {
+            panic!("{t:?} rejected:\n{e}");
+        }
+    }
+}
+
+#[test]
+fn errors_are_collected_past_the_first() {
+    let t = "bogus = 1\nprimary = 0.0.0.0\nvirtual a {\n active = 7\n}\n";
+    let d = parse_str(t, &opts()).unwrap_err();
+    let lines: Vec<u32> = d.errors().map(|e| e.span.line).collect();
+    assert_eq!(lines, vec![1, 2, 4]);
+}
+
+#[test]
+fn latin1_files_parse() {
+    let bytes = b"# r\xe9seau\nprimary = 1.2.3.4\n";
+    let text = lvs_config::parse::decode(bytes);
+    let p = parse_str(&text, &opts()).unwrap();
+    assert_eq!(p.config.primary().to_string(), "1.2.3.4");
+    assert_eq!(lvs_config::parse::encode(&text, true), bytes.to_vec());
+}
