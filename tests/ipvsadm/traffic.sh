@@ -71,11 +71,12 @@ for i in 1 2 3 4; do
     ip netns exec tr-rs$i "$BUSYBOX" httpd -f -p 80 -h "$WORK/rs$i" &
     PIDS+=($!)
 done
-fetch_in() {  # ns url -> body
+fetch_in() {  # ns url -> body (curl, else plain bash /dev/tcp: busybox-static's wget may crash)
     if command -v curl >/dev/null; then
         ip netns exec "$1" curl -s --max-time 5 "$2"
     else
-        ip netns exec "$1" "$BUSYBOX" wget -q -T 5 -O - "$2"
+        local hp=${2#http://}; hp=${hp%%/*}
+        ip netns exec "$1" timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/80" && printf "GET / HTTP/1.0\r\n\r\n" >&3 && sed "1,/^\r\{0,1\}$/d" <&3' "$hp"
     fi
 }
 fetch() { fetch_in tr-client "$1"; }
