@@ -4,7 +4,9 @@
 # A client namespace fetches pages from busybox httpd real servers in their
 # own namespaces through two virtual services on the director (root ns):
 #   NAT  10.0.1.100:80 -> 10.0.2.2, 10.0.3.2 (rr, -m, programmed with -a)
-#   DR   10.0.1.200:80 -> 10.0.4.2, 10.0.4.3 (rr, -g, programmed with -R)
+#   DR   10.0.1.200:80 -> 10.0.4.2, 10.0.4.3 (rr, -g, programmed with -R);
+#        the DR client (10.0.4.10) shares the real servers' bridge, so their
+#        replies (source = VIP) go straight to it, not back through the director
 # and checks that every request is answered, round robin alternates, and that
 # `-L -n` shows the connections on the real servers.
 set -u
@@ -25,8 +27,8 @@ PIDS=()
 cleanup() {
     "$IPVSADM" -C 2>/dev/null
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    for ns in tr-client tr-rs1 tr-rs2 tr-rs3 tr-rs4; do ip netns del "$ns" 2>/dev/null; done
-    for l in tr-c tr-r1 tr-r2 tr-br tr-b3 tr-b4; do ip link del "$l" 2>/dev/null; done
+    for ns in tr-client tr-client2 tr-rs1 tr-rs2 tr-rs3 tr-rs4; do ip netns del "$ns" 2>/dev/null; done
+    for l in tr-c tr-r1 tr-r2 tr-br tr-b3 tr-b4 tr-b10; do ip link del "$l" 2>/dev/null; done
     rm -rf "$WORK"
 }
 die() { echo "FAIL: $*"; cleanup; exit 1; }
@@ -53,6 +55,11 @@ veth_ns tr-rs2 tr-r2 10.0.3.1 10.0.3.2 || die "rs2 namespace"
 ip link add tr-br type bridge && ip addr add 10.0.4.1/24 dev tr-br && ip link set tr-br up || die "bridge"
 bridge_ns tr-rs3 tr-b3 10.0.4.2 || die "rs3 namespace"
 bridge_ns tr-rs4 tr-b4 10.0.4.3 || die "rs4 namespace"
+ip netns add tr-client2 && ip link add tr-b10 type veth peer name eth0 netns tr-client2 \
+    && ip link set tr-b10 master tr-br && ip link set tr-b10 up \
+    && ip -n tr-client2 link set lo up && ip -n tr-client2 addr add 10.0.4.10/24 dev eth0 \
+    && ip -n tr-client2 link set eth0 up && ip -n tr-client2 route add 10.0.1.200/32 via 10.0.4.1 \
+    || die "DR client namespace"
 ip addr add 10.0.1.100/32 dev tr-c && ip addr add 10.0.1.200/32 dev tr-c || die "VIPs"
 echo 1 >/proc/sys/net/ipv4/ip_forward
 for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >"$f"; done
@@ -64,13 +71,15 @@ for i in 1 2 3 4; do
     ip netns exec tr-rs$i "$BUSYBOX" httpd -f -p 80 -h "$WORK/rs$i" &
     PIDS+=($!)
 done
-fetch() {  # url -> body
+fetch_in() {  # ns url -> body (curl, else plain bash /dev/tcp: busybox-static's wget may crash)
     if command -v curl >/dev/null; then
-        ip netns exec tr-client curl -s --max-time 5 "$1"
+        ip netns exec "$1" curl -s --max-time 5 "$2"
     else
-        ip netns exec tr-client "$BUSYBOX" wget -q -T 5 -O - "$1"
+        local hp=${2#http://}; hp=${hp%%/*}
+        ip netns exec "$1" timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/80" && printf "GET / HTTP/1.0\r\n\r\n" >&3 && sed "1,/^\r\{0,1\}$/d" <&3' "$hp"
     fi
 }
+fetch() { fetch_in tr-client "$1"; }
 for ip in 10.0.2.2 10.0.3.2; do
     ok=
     for _ in $(seq 50); do
@@ -82,7 +91,7 @@ done
 for ns in tr-rs3 tr-rs4; do
     ok=
     for _ in $(seq 50); do
-        ip netns exec $ns "$BUSYBOX" wget -q -T 2 -O /dev/null http://127.0.0.1/ 2>/dev/null && { ok=1; break; }
+        [ -n "$(fetch_in $ns http://127.0.0.1/ 2>/dev/null)" ] && { ok=1; break; }
         sleep 0.1
     done
     [ -n "$ok" ] || die "real server in $ns not serving"
@@ -102,10 +111,11 @@ IN
 "$IPVSADM" -L -n
 pass "tables written by $IPVSADM"
 
-check_vip() {  # vip name expected-server-a expected-server-b
-    local n=6 a=0 b=0 other=0 seq="" body
+check_vip() {  # client-ns vip name expected-server-a expected-server-b
+    local ns=$1 n=6 a=0 b=0 other=0 seq="" body
+    shift
     for _ in $(seq $n); do
-        body=$(fetch "http://$1/" 2>/dev/null)
+        body=$(fetch_in "$ns" "http://$1/" 2>/dev/null)
         case $body in
             "real-server-$3") a=$((a + 1)); seq="$seq $3" ;;
             "real-server-$4") b=$((b + 1)); seq="$seq $4" ;;
@@ -116,8 +126,8 @@ check_vip() {  # vip name expected-server-a expected-server-b
     [ $other = 0 ] && pass "$2: all $n requests answered" || fail "$2: $other of $n requests failed"
     [ $a = 3 ] && [ $b = 3 ] && pass "$2: round robin split 3/3" || fail "$2: split $a/$b"
 }
-check_vip 10.0.1.100 NAT 1 2
-check_vip 10.0.1.200 DR 3 4
+check_vip tr-client 10.0.1.100 NAT 1 2
+check_vip tr-client2 10.0.1.200 DR 3 4
 
 L=$("$IPVSADM" -L -n)
 echo "$L"
@@ -125,6 +135,20 @@ conns=$(echo "$L" | awk '$1 == "->" && $2 != "RemoteAddress:Port" { s += $5 + $6
 [ "$conns" -ge 12 ] && pass "-L -n counts $conns connections on the real servers" || fail "-L -n shows $conns connections, expected 12"
 "$IPVSADM" -L -n -c | head -n 5
 [ "$("$IPVSADM" -L -n -c | grep -c ESTABLISHED\\\|TIME_WAIT\\\|FIN_WAIT\\\|CLOSE)" -ge 1 ] && pass "-c lists connections" || fail "-c lists no connections"
+
+# the same kernel state read by Debian's ipvsadm and ours (connection
+# expiry times masked: a second may pass between the two reads)
+REF=${IPVSADM_REF:-/usr/sbin/ipvsadm}
+if [ -x "$REF" ]; then
+    mask() { sed -E 's/^([A-Z]+ +)[0-9]+:[0-9]+/\1MM:SS/'; }
+    for args in "-L -n --stats --exact" "-L -n --stats" "-L -n --persistent-conn" "-L -n --thresholds" "-S -n"; do
+        # shellcheck disable=SC2086
+        if [ "$("$REF" $args)" = "$("$IPVSADM" $args)" ]; then pass "ipvsadm $args identical to Debian's"; else
+            fail "ipvsadm $args differs from Debian's"; diff <("$REF" $args) <("$IPVSADM" $args); fi
+    done
+    if [ "$("$REF" -L -n -c | mask)" = "$("$IPVSADM" -L -n -c | mask)" ]; then pass "-L -n -c identical to Debian's"; else
+        fail "-L -n -c differs from Debian's"; diff <("$REF" -L -n -c | mask) <("$IPVSADM" -L -n -c | mask); fi
+fi
 
 # quiesce rs2 (weight 0): new requests all go to rs1
 "$IPVSADM" -e -t 10.0.1.100:80 -r 10.0.3.2:80 -m -w 0 || fail "ipvsadm -e"

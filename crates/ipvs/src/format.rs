@@ -293,15 +293,14 @@ pub fn service_entry(
     }
     out.push('\n');
 
-    let mut sorted;
-    let dests = if f.nosort {
-        dests
+    let order: Vec<&Destination> = if f.nosort {
+        dests.iter().collect()
     } else {
-        sorted = dests.to_vec();
-        msort(&mut sorted, |a, b| cmp_dests(a, b) <= 0);
-        &sorted[..]
+        let mut idx: Vec<usize> = (0..dests.len()).collect();
+        msort(&mut idx, |&a, &b| cmp_dests(&dests[a], &dests[b]) <= 0);
+        idx.into_iter().map(|i| &dests[i]).collect()
     };
-    for d in dests {
+    for d in order {
         let mut dname = addrport(&d.addr, d.port, s.protocol, f.numeric, names);
         if !f.rule && d.af != AF_INET6 {
             truncate(&mut dname, 28);
@@ -499,8 +498,8 @@ pub fn msort<T: Clone>(v: &mut [T], le: impl Fn(&T, &T) -> bool + Copy) {
 }
 
 /// Sort service entries the way `ipvsadm -L`/`-S` do (unless `--nosort`).
-pub fn sort_entries(entries: &mut [ServiceEntry]) {
-    // Sort indices to keep the clone cost of the merge sort small.
+pub fn sort_entries(entries: &mut Vec<ServiceEntry>) {
+    // Sort indices (cheap to move), then move the entries into that order.
     let mut idx: Vec<usize> = (0..entries.len()).collect();
     {
         let e = &*entries;
@@ -508,10 +507,12 @@ pub fn sort_entries(entries: &mut [ServiceEntry]) {
             cmp_services(&e[a].service, &e[b].service) <= 0
         });
     }
-    let mut taken: Vec<Option<ServiceEntry>> = entries.iter().cloned().map(Some).collect();
-    for (slot, i) in entries.iter_mut().zip(idx) {
-        *slot = taken[i].take().expect("each index once");
-    }
+    let mut taken: Vec<Option<ServiceEntry>> =
+        std::mem::take(entries).into_iter().map(Some).collect();
+    *entries = idx
+        .into_iter()
+        .map(|i| taken[i].take().expect("each index once"))
+        .collect();
 }
 
 /// A full listing (`-L` without a service) or a save (`-S`).
@@ -520,12 +521,13 @@ pub fn list_all(info: &Info, entries: &[ServiceEntry], f: &Format, names: &dyn N
     if !f.rule {
         out.push_str(&version_header(info));
     }
-    let mut owned;
+    let owned;
     let entries = if f.nosort {
         entries
     } else {
-        owned = entries.to_vec();
-        sort_entries(&mut owned);
+        let mut v = entries.to_vec();
+        sort_entries(&mut v);
+        owned = v;
         &owned[..]
     };
     out.push_str(&title(f));

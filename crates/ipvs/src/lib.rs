@@ -4,7 +4,7 @@
 //! - [`model`]: services, destinations, daemons, timeouts, counters.
 //! - [`IpvsBackend`]: what the kernel offers, implemented over netlink by
 //!   [`netlink::NetlinkIpvs`] and in memory by [`fake::FakeIpvs`] for tests.
-//! - [`format`]: `-L`/`-l` (with all modifiers), `-S`, `-c`, `--timeout`,
+//! - [`format`](mod@format): `-L`/`-l` (with all modifiers), `-S`, `-c`, `--timeout`,
 //!   `--daemon` output as pure functions over the model.
 //! - [`ipvsadm`]: the drop-in `ipvsadm` (argv parser that behaves like popt,
 //!   option checks, `-R` restore in one netlink pass).

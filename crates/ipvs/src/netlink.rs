@@ -798,9 +798,13 @@ pub fn op_message(op: &Op) -> IpvsMessage {
 // ------------------------------------------------------------------ the client
 
 /// How many requests go out per `send` in [`IpvsBackend::apply`]; their
-/// acknowledgements must fit the receive buffer.
-const BATCH: usize = 128;
+/// error answers must fit the receive buffer, the requests the send buffer.
+const BATCH: usize = 512;
 const RECV_BUF: usize = 256 * 1024;
+/// Datagrams read per `recvmmsg` while dumping, and the size of each buffer
+/// (the kernel caps dump datagrams at 32 KiB).
+const MULTI: usize = 4;
+const MULTI_BUF: usize = 64 * 1024;
 const SOL_NETLINK: libc::c_int = 270;
 const NETLINK_CAP_ACK: libc::c_int = 10;
 
@@ -810,6 +814,9 @@ pub struct NetlinkIpvs {
     family: u16,
     seq: u32,
     buf: Vec<u8>,
+    /// Buffers for [`NetlinkIpvs::recv_multi`].
+    mbufs: Vec<Vec<u8>>,
+    mlens: Vec<usize>,
 }
 
 fn sock_err(op: OpKind, e: std::io::Error) -> Error {
@@ -873,11 +880,16 @@ impl NetlinkIpvs {
         if !set_int_opt(&sock, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 4 << 20) {
             set_int_opt(&sock, libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
         }
+        if !set_int_opt(&sock, libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, 1 << 20) {
+            set_int_opt(&sock, libc::SOL_SOCKET, libc::SO_SNDBUF, 1 << 20);
+        }
         let mut me = NetlinkIpvs {
             sock,
             family: 0,
             seq: 0,
             buf: Vec::with_capacity(RECV_BUF),
+            mbufs: Vec::new(),
+            mlens: Vec::new(),
         };
         match me.resolve_family() {
             Ok(id) => me.family = id,
@@ -1006,94 +1018,170 @@ impl NetlinkIpvs {
         self.sock.send(&out, 0).map_err(|e| sock_err(op, e))?;
         let mut replies = Vec::new();
         loop {
-            self.recv(op)?;
-            let buf = std::mem::take(&mut self.buf);
-            let r = parse_replies(op, &buf, |s, p| {
-                if s != seq {
-                    return Ok(false);
-                }
-                match p {
-                    NetlinkPayload::InnerMessage(g) => {
-                        replies.push(g.payload);
-                        Ok(false)
+            // A dump's final NLMSG_DONE is queued while its data is being
+            // read, so one recvmmsg usually returns both.
+            let n = if dump {
+                self.recv_multi(op)?
+            } else {
+                self.recv(op)?;
+                1
+            };
+            let mut finished = false;
+            for i in 0..n {
+                let buf = if dump {
+                    std::mem::take(&mut self.mbufs[i])
+                } else {
+                    std::mem::take(&mut self.buf)
+                };
+                let len = if dump { self.mlens[i] } else { buf.len() };
+                let r = parse_replies(op, &buf[..len], |s, p| {
+                    if s != seq {
+                        return Ok(false);
                     }
-                    NetlinkPayload::Error(e) => match e.code {
-                        Some(code) => Err(Error::Kernel {
-                            op,
-                            errno: -code.get(),
-                        }),
-                        None => Ok(true),
-                    },
-                    NetlinkPayload::Done(_) => Ok(true),
-                    _ => Ok(false),
+                    match p {
+                        NetlinkPayload::InnerMessage(g) => {
+                            replies.push(g.payload);
+                            Ok(false)
+                        }
+                        NetlinkPayload::Error(e) => match e.code {
+                            Some(code) => Err(Error::Kernel {
+                                op,
+                                errno: -code.get(),
+                            }),
+                            None => Ok(true),
+                        },
+                        NetlinkPayload::Done(_) => Ok(true),
+                        _ => Ok(false),
+                    }
+                });
+                if dump {
+                    self.mbufs[i] = buf;
+                } else {
+                    self.buf = buf;
                 }
-            });
-            self.buf = buf;
-            if r? {
+                if r? {
+                    finished = true;
+                }
+            }
+            if finished {
                 return Ok(replies);
             }
         }
     }
 
+    /// Read every queued datagram (blocking for the first) with one
+    /// `recvmmsg`; returns how many, their bytes in `mbufs[..n]` and lengths
+    /// in `mlens[..n]`.
+    fn recv_multi(&mut self, op: OpKind) -> Result<usize, Error> {
+        use std::os::fd::AsRawFd;
+        if self.mbufs.len() < MULTI {
+            self.mbufs = (0..MULTI).map(|_| vec![0u8; MULTI_BUF]).collect();
+        }
+        let mut iov: Vec<libc::iovec> = self
+            .mbufs
+            .iter_mut()
+            .map(|b| libc::iovec {
+                iov_base: b.as_mut_ptr() as *mut libc::c_void,
+                iov_len: b.len(),
+            })
+            .collect();
+        // SAFETY: zeroed mmsghdr is a valid "no address, no control" header.
+        let mut msgs: Vec<libc::mmsghdr> =
+            (0..MULTI).map(|_| unsafe { std::mem::zeroed() }).collect();
+        for (m, v) in msgs.iter_mut().zip(iov.iter_mut()) {
+            m.msg_hdr.msg_iov = v;
+            m.msg_hdr.msg_iovlen = 1;
+        }
+        loop {
+            // SAFETY: every mmsghdr points at one live iovec over a live
+            // buffer of the stated length; the arrays outlive the call.
+            let n = unsafe {
+                libc::recvmmsg(
+                    self.sock.as_raw_fd(),
+                    msgs.as_mut_ptr(),
+                    MULTI as libc::c_uint,
+                    libc::MSG_WAITFORONE,
+                    std::ptr::null_mut(),
+                )
+            };
+            if n < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(sock_err(op, e));
+            }
+            let n = n as usize;
+            self.mlens.clear();
+            for m in &msgs[..n] {
+                if m.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+                    return Err(decode_err(op, "netlink message truncated"));
+                }
+                self.mlens.push(m.msg_len as usize);
+            }
+            return Ok(n);
+        }
+    }
+
+    /// One batch: every request goes out in a single `send`. The kernel
+    /// handles generic-netlink requests synchronously inside that `send` and
+    /// answers failures whether or not an acknowledgement was asked for, so
+    /// only the last request asks for one: once its acknowledgement is read,
+    /// every failure of the batch has been read too.
     fn apply_chunk(&mut self, ops: &[Op], results: &mut Vec<Result<(), Error>>) {
         let mut out = Vec::with_capacity(ops.len() * 160);
-        let mut seqs = Vec::with_capacity(ops.len());
-        for op in ops {
-            seqs.push(self.encode(op_message(op), NLM_F_REQUEST | NLM_F_ACK, &mut out));
-        }
-        let first = seqs[0];
-        let base = results.len();
-        for op in ops {
-            results.push(Err(Error::Kernel {
-                op: op.kind(),
-                errno: libc::EIO,
-            }));
-        }
-        if let Err(e) = self.sock.send(&out, 0) {
-            let errno = e.raw_os_error().unwrap_or(libc::EIO);
-            for (i, op) in ops.iter().enumerate() {
-                results[base + i] = Err(Error::Kernel {
-                    op: op.kind(),
-                    errno,
-                });
+        let mut first = 0;
+        for (i, op) in ops.iter().enumerate() {
+            let flags = if i + 1 == ops.len() {
+                NLM_F_REQUEST | NLM_F_ACK
+            } else {
+                NLM_F_REQUEST
+            };
+            let seq = self.encode(op_message(op), flags, &mut out);
+            if i == 0 {
+                first = seq;
             }
+        }
+        let base = results.len();
+        results.extend(ops.iter().map(|_| Ok(())));
+        let fail_all = |results: &mut Vec<Result<(), Error>>, errno: i32| {
+            for (i, op) in ops.iter().enumerate() {
+                if results[base + i].is_ok() {
+                    results[base + i] = Err(Error::Kernel {
+                        op: op.kind(),
+                        errno,
+                    });
+                }
+            }
+        };
+        if let Err(e) = self.sock.send(&out, 0) {
+            fail_all(results, e.raw_os_error().unwrap_or(libc::EIO));
             return;
         }
-        let mut pending = ops.len();
-        while pending > 0 {
+        let last = ops.len() - 1;
+        let mut done = false;
+        while !done {
             if let Err(e) = self.recv(OpKind::Flush) {
-                let errno = e.errno();
-                for (i, op) in ops.iter().enumerate() {
-                    if matches!(
-                        &results[base + i],
-                        Err(Error::Kernel {
-                            errno: libc::EIO,
-                            ..
-                        })
-                    ) {
-                        results[base + i] = Err(Error::Kernel {
-                            op: op.kind(),
-                            errno,
-                        });
-                    }
-                }
+                // acknowledgements lost (e.g. ENOBUFS): outcome unknown
+                fail_all(results, e.errno());
                 return;
             }
             let buf = std::mem::take(&mut self.buf);
             let _ = parse_replies(OpKind::Flush, &buf, |s, p| {
                 let i = s.wrapping_sub(first) as usize;
-                if i >= ops.len() {
+                if i > last {
                     return Ok(false);
                 }
                 if let NetlinkPayload::Error(e) = p {
-                    results[base + i] = match e.code {
-                        None => Ok(()),
-                        Some(code) => Err(Error::Kernel {
+                    if let Some(code) = e.code {
+                        results[base + i] = Err(Error::Kernel {
                             op: ops[i].kind(),
                             errno: -code.get(),
-                        }),
-                    };
-                    pending -= 1;
+                        });
+                    }
+                    if i == last {
+                        done = true;
+                    }
                 }
                 Ok(false)
             });
