@@ -43,10 +43,10 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.config_test {
-        let (out, err, code) = lvs_config::config_test(&args.configfile, args.print);
-        print!("{out}");
-        eprint!("{err}");
-        return ExitCode::from(code as u8);
+        let t = lvs_config::config_test(&args.configfile, args.print);
+        eprint!("{}", t.stderr);
+        print!("{}", t.stdout);
+        return ExitCode::from(t.code);
     }
     eprintln!(
         "lvs: the director daemon is not implemented in this build yet; only --config-test is"

@@ -46,10 +46,10 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.config_test {
-        let (out, err, code) = lvs_config::config_test(&args.configfile, false);
-        print!("{out}");
-        eprint!("{err}");
-        return ExitCode::from(code as u8);
+        let t = lvs_config::config_test(&args.configfile, false);
+        eprint!("{}", t.stderr);
+        print!("{}", t.stdout);
+        return ExitCode::from(t.code);
     }
     eprintln!(
         "pulse: the failover daemon is not implemented in this build yet; only --config-test is"

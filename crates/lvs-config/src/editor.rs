@@ -233,7 +233,7 @@ impl Editor {
         let layout = &self.parsed.layout;
         if target == Target::Global {
             if let Some(last) = layout.globals.last() {
-                return Ok((last.line.end, last.indent.clone()));
+                return Ok((last.line.end, self.text[last.indent.clone()].to_string()));
             }
             let at = layout
                 .blocks
@@ -247,13 +247,12 @@ impl Editor {
         let last_key = b
             .keys
             .iter()
-            .filter(|k| first_child.is_none_or(|c| k.line.start < c))
-            .next_back();
+            .rfind(|k| first_child.is_none_or(|c| k.line.start < c));
         let indent = b
             .keys
             .first()
-            .map(|k| k.indent.clone())
-            .unwrap_or_else(|| format!("{}    ", b.indent));
+            .map(|k| self.text[k.indent.clone()].to_string())
+            .unwrap_or_else(|| format!("{}    ", &self.text[b.indent.clone()]));
         let at = match last_key {
             Some(k) => k.line.end,
             None => b.header.end,
@@ -322,12 +321,13 @@ impl Editor {
             return Err(EditError::Exists(Target::Server(vs, name).describe()));
         }
         let b = self.block(Target::Virtual(vs))?;
+        let t = &self.text;
         let indent = b
             .children
             .last()
-            .map(|c| c.indent.clone())
-            .or_else(|| b.keys.first().map(|k| k.indent.clone()))
-            .unwrap_or_else(|| format!("{}    ", b.indent));
+            .map(|c| t[c.indent.clone()].to_string())
+            .or_else(|| b.keys.first().map(|k| t[k.indent.clone()].to_string()))
+            .unwrap_or_else(|| format!("{}    ", &t[b.indent.clone()]));
         let at = b.close.start;
         let eol = self.eol();
         let s = format!(

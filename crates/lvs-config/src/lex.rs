@@ -21,9 +21,9 @@ pub(crate) struct Tok<'a> {
     pub span: Span,
 }
 
-/// One physical line.
+/// One physical line, as handed to the parser.
 #[derive(Clone, Debug)]
-pub(crate) struct Line<'a> {
+pub(crate) struct Line<'a, 'b> {
     /// 1-based line number.
     pub number: u32,
     /// Byte offset of the line's first byte.
@@ -33,9 +33,21 @@ pub(crate) struct Line<'a> {
     /// The blanks before the first token.
     pub indent: &'a str,
     /// The tokens (empty for blank and comment lines).
-    pub tokens: Vec<Tok<'a>>,
+    pub tokens: &'b [Tok<'a>],
     /// Where an unterminated or glued quote starts, if any.
     pub bad_quote: Option<Span>,
+}
+
+/// A line inside a lexed block; its tokens are a range of the block's token
+/// vector (one allocation per block, not per line).
+#[derive(Clone, Debug)]
+struct RawLine<'a> {
+    number: u32,
+    start: usize,
+    full_end: usize,
+    indent: &'a str,
+    tokens: std::ops::Range<usize>,
+    bad_quote: Option<Span>,
 }
 
 fn col_of(text: &str, line_start: usize, pos: usize) -> u32 {
@@ -47,77 +59,174 @@ fn col_of(text: &str, line_start: usize, pos: usize) -> u32 {
     }
 }
 
-/// Split `text` into lines and tokens. The grammar is total (every input
-/// has a parse), so this only fails on an internal grammar bug, reported as
-/// a plain string.
-pub(crate) fn lex(text: &str) -> Result<Vec<Line<'_>>, String> {
-    let mut pairs = LvsLexer::parse(Rule::file, text).map_err(|e| e.to_string())?;
-    let file = pairs.next().ok_or("empty parse")?;
-    let mut lines = Vec::new();
+/// Lines per grammar run. The text is lexed in blocks of this many lines so
+/// that pest's token queue stays small however large the file is (tokens
+/// never span lines, so a block boundary at a line end changes nothing).
+const BLOCK_LINES: usize = 2048;
+
+/// Byte offset just past the `n`-th line break at or after `from` (a line
+/// break is `\r\n`, `\n` or `\r`), or the end of the text.
+fn after_lines(b: &[u8], from: usize, n: usize) -> usize {
+    let mut i = from;
+    let mut seen = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\n' => {
+                i += 1;
+                seen += 1;
+            }
+            b'\r' => {
+                i += if b.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                seen += 1;
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        if seen == n {
+            return i;
+        }
+    }
+    b.len()
+}
+
+/// Split `text` into lines and tokens, handing each line to `f` in order
+/// until it returns `false`. Returns the number of the last line seen. The
+/// grammar is total (every input has a parse), so an error here is an
+/// internal grammar bug, reported as a plain string.
+pub(crate) fn for_each_line<'a>(
+    text: &'a str,
+    mut f: impl FnMut(&Line<'a, '_>) -> bool,
+) -> Result<u32, String> {
+    let bytes = text.as_bytes();
+    let mut base = 0usize;
     let mut number = 0u32;
-    let mut all: Vec<(usize, usize, Vec<Tok<'_>>, Option<Span>)> = Vec::new();
+    let mut buf: Vec<RawLine<'a>> = Vec::with_capacity(BLOCK_LINES + 1);
+    let mut toks: Vec<Tok<'a>> = Vec::with_capacity(BLOCK_LINES * 3);
+    loop {
+        let end = after_lines(bytes, base, BLOCK_LINES);
+        let last_block = end >= bytes.len();
+        lex_block(text, base, end, number, &mut buf, &mut toks)?;
+        // A block that ends at a line break yields one more, empty, line:
+        // the start of the next block. Only the last block keeps it.
+        if !last_block {
+            buf.pop();
+        }
+        for raw in &buf {
+            number = raw.number;
+            let line = Line {
+                number: raw.number,
+                start: raw.start,
+                full_end: raw.full_end,
+                indent: raw.indent,
+                tokens: &toks[raw.tokens.clone()],
+                bad_quote: raw.bad_quote,
+            };
+            if !f(&line) {
+                return Ok(number);
+            }
+        }
+        buf.clear();
+        toks.clear();
+        if last_block {
+            return Ok(number);
+        }
+        base = end;
+    }
+}
+
+fn lex_block<'a>(
+    text: &'a str,
+    base: usize,
+    end: usize,
+    first_number: u32,
+    out: &mut Vec<RawLine<'a>>,
+    toks: &mut Vec<Tok<'a>>,
+) -> Result<(), String> {
+    let chunk = &text[base..end];
+    let mut pairs = LvsLexer::parse(Rule::file, chunk).map_err(|e| e.to_string())?;
+    let file = pairs.next().ok_or("empty parse")?;
+    let mut number = first_number;
     for line in file.into_inner() {
         if line.as_rule() != Rule::line {
             continue;
         }
         number += 1;
-        let lstart = line.as_span().start();
-        let mut toks = Vec::new();
-        let mut bad = None;
-        for part in line.into_inner() {
-            match part.as_rule() {
-                Rule::tokens => {
-                    for t in part.into_inner() {
-                        let sp = t.as_span();
-                        let span = Span {
-                            start: sp.start(),
-                            end: sp.end(),
-                            line: number,
-                            col: col_of(text, lstart, sp.start()),
-                        };
-                        let (inner, quote) = match t.as_rule() {
-                            Rule::dquoted => (t.into_inner().next(), Some(Quote::Double)),
-                            Rule::squoted => (t.into_inner().next(), Some(Quote::Single)),
-                            _ => (None, None),
-                        };
-                        let text = match inner {
-                            Some(i) => i.as_str(),
-                            None => sp.as_str(),
-                        };
-                        toks.push(Tok { text, quote, span });
-                    }
-                }
+        let lstart = base + line.as_span().start();
+        let first_tok = toks.len();
+        let mut bad_quote = None;
+        for t in line.into_inner() {
+            let rule = t.as_rule();
+            let sp = t.as_span();
+            let (s, e) = (base + sp.start(), base + sp.end());
+            let span = Span {
+                start: s,
+                end: e,
+                line: number,
+                col: col_of(text, lstart, s),
+            };
+            let quote = match rule {
                 Rule::bad_quote => {
-                    let sp = part.as_span();
-                    bad = Some(Span {
-                        start: sp.start(),
-                        end: sp.end(),
-                        line: number,
-                        col: col_of(text, lstart, sp.start()),
-                    });
+                    bad_quote = Some(span);
+                    continue;
                 }
-                _ => {}
-            }
+                Rule::dquoted => Some(Quote::Double),
+                Rule::squoted => Some(Quote::Single),
+                Rule::bare => None,
+                _ => continue,
+            };
+            let text = match quote {
+                Some(_) => &text[s + 1..e - 1],
+                None => &text[s..e],
+            };
+            toks.push(Tok { text, quote, span });
         }
-        all.push((lstart, number as usize, toks, bad));
-    }
-    // Line ends: each line runs to the start of the next one.
-    let n = all.len();
-    let starts: Vec<usize> = all.iter().map(|l| l.0).collect();
-    for (i, (start, num, tokens, bad_quote)) in all.into_iter().enumerate() {
-        let full_end = if i + 1 < n { starts[i + 1] } else { text.len() };
-        let body = &text[start..full_end];
-        let indent_len = body.len() - body.trim_start_matches([' ', '\t']).len();
-        lines.push(Line {
-            number: num as u32,
-            start,
-            full_end,
-            indent: &body[..indent_len],
-            tokens,
+        if let Some(prev) = out.last_mut() {
+            prev.full_end = lstart;
+        }
+        let rest = &text[lstart..end];
+        let indent_len = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        out.push(RawLine {
+            number,
+            start: lstart,
+            full_end: end,
+            indent: &rest[..indent_len],
+            tokens: first_tok..toks.len(),
             bad_quote,
         });
     }
-    Ok(lines)
+    Ok(())
+}
+
+/// A line with owned tokens (tests).
+#[cfg(test)]
+#[derive(Clone, Debug)]
+pub(crate) struct OwnedLine<'a> {
+    pub number: u32,
+    pub start: usize,
+    pub full_end: usize,
+    pub indent: &'a str,
+    pub tokens: Vec<Tok<'a>>,
+    pub bad_quote: Option<Span>,
+}
+
+/// Every line of `text` (tests).
+#[cfg(test)]
+pub(crate) fn lex(text: &str) -> Result<Vec<OwnedLine<'_>>, String> {
+    let mut v = Vec::new();
+    for_each_line(text, |l| {
+        v.push(OwnedLine {
+            number: l.number,
+            start: l.start,
+            full_end: l.full_end,
+            indent: l.indent,
+            tokens: l.tokens.to_vec(),
+            bad_quote: l.bad_quote,
+        });
+        true
+    })?;
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -158,6 +267,29 @@ mod tests {
         assert_eq!(l[0].indent, "\t");
         let l = lex("é = x").unwrap();
         assert_eq!(l[0].tokens[2].span.col, 5);
+    }
+
+    #[test]
+    fn blocks_join_seamlessly() {
+        let mut t = String::new();
+        for i in 0..(3 * BLOCK_LINES + 7) {
+            t.push_str(&format!(
+                "k{i} = {i}{}",
+                if i % 3 == 0 { "\r\n" } else { "\n" }
+            ));
+        }
+        let l = lex(&t).unwrap();
+        assert_eq!(l.len(), 3 * BLOCK_LINES + 8);
+        for (i, line) in l.iter().enumerate().take(3 * BLOCK_LINES + 7) {
+            assert_eq!(line.number as usize, i + 1);
+            assert_eq!(line.tokens[0].text, format!("k{i}"));
+            assert_eq!(
+                &t[line.tokens[2].span.start..line.tokens[2].span.end],
+                i.to_string()
+            );
+        }
+        assert_eq!(l.last().unwrap().full_end, t.len());
+        assert!(l.windows(2).all(|w| w[0].full_end == w[1].start));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The Piranha `lvs.cf` language.
 //!
-//! Parsing runs in stages: the pest grammar ([`lex`]) splits the text into
+//! Parsing runs in stages: the pest grammar (`src/lvs.pest`) splits the text into
 //! lines and tokens; the parser turns them into a typed [`Config`] whose
 //! values keep their source [`Span`]s, together with a [`Layout`] of where
 //! every key and block sits; validation adds the checks Piranha never made.
@@ -37,39 +37,62 @@ pub use parse::{
 };
 pub use writer::write_config;
 
-/// The outcome of `--config-test` for one file: the text to print and the
-/// exit code (0 valid, 1 invalid), shared by `lvs` and `pulse`.
-pub fn config_test(path: &std::path::Path, print: bool) -> (String, String, i32) {
+/// What `--config-test` prints and returns, shared by `lvs` and `pulse`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigTest {
+    /// Diagnostics (warnings or errors), one per line; printed first, to stderr.
+    pub stderr: String,
+    /// `configuration file FILE is valid`, or with `print` the canonical
+    /// configuration; printed to stdout.
+    pub stdout: String,
+    /// 0 valid, 1 invalid.
+    pub code: u8,
+}
+
+/// Parse and validate `path` for `--config-test`. With `print`, stdout is
+/// the canonical configuration and the verdict goes to stderr.
+pub fn config_test(path: &std::path::Path, print: bool) -> ConfigTest {
+    let mut stderr = String::new();
     match parse_file(path) {
         Ok(p) => {
-            let mut err = String::new();
             for w in &p.warnings {
-                err.push_str(&w.to_string());
-                err.push('\n');
+                stderr.push_str(&format!("{w}\n"));
             }
-            let mut out = format!("configuration file {} is valid\n", path.display());
-            if print {
-                out = write_config(&p.config);
-            } else if !p.warnings.is_empty() {
-                out.push_str(&format!("{} warning(s)\n", p.warnings.len()));
+            let verdict = format!(
+                "configuration file {} is valid{}\n",
+                path.display(),
+                match p.warnings.len() {
+                    0 => String::new(),
+                    n => format!(" ({n} warning{})", if n == 1 { "" } else { "s" }),
+                }
+            );
+            let stdout = if print {
+                stderr.push_str(&verdict);
+                write_config(&p.config)
+            } else {
+                verdict
+            };
+            ConfigTest {
+                stderr,
+                stdout,
+                code: 0,
             }
-            if print {
-                err.push_str(&format!("configuration file {} is valid\n", path.display()));
-            }
-            (out, err, 0)
         }
         Err(d) => {
-            let mut err = String::new();
             for x in &d.0 {
-                err.push_str(&x.to_string());
-                err.push('\n');
+                stderr.push_str(&format!("{x}\n"));
             }
             let n = d.errors().count();
-            err.push_str(&format!(
-                "configuration file {} is not valid: {n} error(s)\n",
-                path.display()
+            stderr.push_str(&format!(
+                "configuration file {} is not valid: {n} error{}\n",
+                path.display(),
+                if n == 1 { "" } else { "s" }
             ));
-            (String::new(), err, 1)
+            ConfigTest {
+                stderr,
+                stdout: String::new(),
+                code: 1,
+            }
         }
     }
 }

@@ -1,7 +1,6 @@
 //! Stages 2 and 3: lines of tokens → typed [`Config`] with spans, plus the
 //! [`Layout`] the editor needs, plus validation.
 
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, ToSocketAddrs};
 use std::ops::Range;
 use std::path::Path;
@@ -102,13 +101,13 @@ impl BlockKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyLine {
     /// The keyword.
-    pub key: String,
+    pub key: &'static str,
     /// The whole line, end of line included.
     pub line: Range<usize>,
     /// The value tokens (first token start to last token end).
     pub value: Range<usize>,
     /// The line's leading blanks.
-    pub indent: String,
+    pub indent: Range<usize>,
 }
 
 /// Where one block is.
@@ -123,7 +122,7 @@ pub struct BlockLayout {
     /// The header line (`virtual NAME {`), end of line included.
     pub header: Range<usize>,
     /// The header line's leading blanks.
-    pub indent: String,
+    pub indent: Range<usize>,
     /// The closing `}` line, end of line included.
     pub close: Range<usize>,
     /// Key lines directly inside the block.
@@ -212,7 +211,7 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
         },
         stack: Vec::new(),
         eq_span: Span::default(),
-        global_seen: HashMap::new(),
+        global_seen: Seen::default(),
         stopped: false,
     };
     if text.is_empty() {
@@ -225,8 +224,11 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
         );
         return Err(Diagnostics(p.diags));
     }
-    let lines = match lex::lex(text) {
-        Ok(l) => l,
+    let last_line = match lex::for_each_line(text, |line| {
+        p.line(line);
+        !p.stopped
+    }) {
+        Ok(n) => n,
         Err(e) => {
             p.error_at(
                 Span::default(),
@@ -238,13 +240,6 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
             return Err(Diagnostics(p.diags));
         }
     };
-    let last_line = lines.last().map(|l| l.number).unwrap_or(0);
-    for line in &lines {
-        if p.stopped {
-            break;
-        }
-        p.line(line);
-    }
     if !p.stopped {
         if let Some(f) = p.stack.last() {
             let (word, name, at) = (f.kind().word(), f.name().to_string(), f.header_line());
@@ -287,13 +282,27 @@ fn detect_eol(text: &str) -> &'static str {
     }
 }
 
+/// Keywords already set in one block, with their line (a block has few).
+#[derive(Default)]
 struct Seen {
-    keys: HashMap<&'static str, u32>,
+    keys: Vec<(&'static str, u32)>,
+}
+
+impl Seen {
+    fn insert(&mut self, key: &'static str, line: u32) -> Option<u32> {
+        match self.keys.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, l)) => Some(std::mem::replace(l, line)),
+            None => {
+                self.keys.push((key, line));
+                None
+            }
+        }
+    }
 }
 
 enum Frame {
     Virtual {
-        vs: VirtualServer,
+        vs: Box<VirtualServer>,
         layout: BlockLayout,
         seen: Seen,
         header_line: u32,
@@ -301,13 +310,13 @@ enum Frame {
         inherited: Vec<(usize, u16, u32)>,
     },
     Failover {
-        fs: FailoverService,
+        fs: Box<FailoverService>,
         layout: BlockLayout,
         seen: Seen,
         header_line: u32,
     },
     Server {
-        rs: RealServer,
+        rs: Box<RealServer>,
         layout: BlockLayout,
         seen: Seen,
         header_line: u32,
@@ -356,7 +365,7 @@ struct P<'o> {
     stack: Vec<Frame>,
     /// The `=` token of the line being parsed (for errors about a missing value).
     eq_span: Span,
-    global_seen: HashMap<&'static str, u32>,
+    global_seen: Seen,
     stopped: bool,
 }
 
@@ -438,7 +447,7 @@ impl<'o> P<'o> {
         self.stack.last().map(Frame::scope).unwrap_or(Scope::Global)
     }
 
-    fn line(&mut self, line: &Line<'_>) {
+    fn line(&mut self, line: &Line<'_, '_>) {
         if let Some(bq) = line.bad_quote {
             let kw = line.tokens.first().map(|t| t.text.to_string());
             self.error_at(
@@ -450,7 +459,7 @@ impl<'o> P<'o> {
             );
             return;
         }
-        let toks = &line.tokens;
+        let toks = line.tokens;
         if toks.is_empty() {
             return;
         }
@@ -494,8 +503,8 @@ impl<'o> P<'o> {
         }
     }
 
-    fn open(&mut self, line: &Line<'_>) {
-        let toks = &line.tokens;
+    fn open(&mut self, line: &Line<'_, '_>) {
+        let toks = line.tokens;
         let word = toks[0].text;
         let kind = match word {
             "virtual" => BlockKind::Virtual,
@@ -559,30 +568,28 @@ impl<'o> P<'o> {
             name: toks[1].text.to_string(),
             name_span: toks[1].span.start..toks[1].span.end,
             header: line.start..line.full_end,
-            indent: line.indent.to_string(),
+            indent: line.start..line.start + line.indent.len(),
             close: 0..0,
             keys: Vec::new(),
             children: Vec::new(),
         };
-        let seen = Seen {
-            keys: HashMap::new(),
-        };
+        let seen = Seen::default();
         let frame = match kind {
             BlockKind::Virtual => Frame::Virtual {
-                vs: VirtualServer {
+                vs: Box::new(VirtualServer {
                     name,
                     ..Default::default()
-                },
+                }),
                 layout,
                 seen,
                 header_line: line.number,
                 inherited: Vec::new(),
             },
             BlockKind::Failover => Frame::Failover {
-                fs: FailoverService {
+                fs: Box::new(FailoverService {
                     name,
                     ..Default::default()
-                },
+                }),
                 layout,
                 seen,
                 header_line: line.number,
@@ -602,10 +609,10 @@ impl<'o> P<'o> {
                     );
                 }
                 Frame::Server {
-                    rs: RealServer {
+                    rs: Box::new(RealServer {
                         name,
                         ..Default::default()
-                    },
+                    }),
                     layout,
                     seen,
                     header_line: line.number,
@@ -617,7 +624,7 @@ impl<'o> P<'o> {
         self.stack.push(frame);
     }
 
-    fn close(&mut self, line: &Line<'_>) {
+    fn close(&mut self, line: &Line<'_, '_>) {
         let Some(frame) = self.stack.pop() else {
             return;
         };
@@ -645,7 +652,7 @@ impl<'o> P<'o> {
                     if rs.port.is_none() {
                         inherited.push((vs.servers.len(), inherited_port, header_line));
                     }
-                    vs.servers.push(rs);
+                    vs.servers.push(*rs);
                     parent.children.push(layout);
                 }
             }
@@ -673,19 +680,19 @@ impl<'o> P<'o> {
                         );
                     }
                 }
-                self.cfg.virtual_servers.push(vs);
+                self.cfg.virtual_servers.push(*vs);
                 self.layout.blocks.push(layout);
             }
             Frame::Failover { fs, mut layout, .. } => {
                 layout.close = close;
-                self.cfg.failover_services.push(fs);
+                self.cfg.failover_services.push(*fs);
                 self.layout.blocks.push(layout);
             }
         }
     }
 
-    fn assignment(&mut self, scope: Scope, line: &Line<'_>) -> R<()> {
-        let toks = &line.tokens;
+    fn assignment(&mut self, scope: Scope, line: &Line<'_, '_>) -> R<()> {
+        let toks = line.tokens;
         let word = toks[0].text;
         let Some(kw) = keywords::lookup(scope, word) else {
             return Err(self.unknown(scope, &toks[0]));
@@ -763,7 +770,7 @@ impl<'o> P<'o> {
             None => self.global_seen.insert(name, number),
             Some(Frame::Virtual { seen, .. })
             | Some(Frame::Failover { seen, .. })
-            | Some(Frame::Server { seen, .. }) => seen.keys.insert(name, number),
+            | Some(Frame::Server { seen, .. }) => seen.insert(name, number),
         };
         if let Some(prev) = prev {
             self.warn_at(
@@ -779,10 +786,10 @@ impl<'o> P<'o> {
             args[0].span.start..args[args.len() - 1].span.end
         };
         let keyline = KeyLine {
-            key: name.to_string(),
+            key: name,
             line: line.start..line.full_end,
             value: value_range,
-            indent: line.indent.to_string(),
+            indent: line.start..line.start + line.indent.len(),
         };
         match scope {
             Scope::Global => {

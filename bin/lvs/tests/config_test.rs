@@ -1,0 +1,96 @@
+//! `lvs --config-test` as an administrator runs it.
+
+use std::process::Command;
+
+fn lvs(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lvs"))
+        .args(args)
+        .output()
+        .expect("run lvs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn samples() -> Vec<std::path::PathBuf> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../etc");
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cf"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 5, "the five sample files");
+    v
+}
+
+#[test]
+fn every_sample_is_valid() {
+    for f in samples() {
+        let f = f.to_str().unwrap();
+        let (code, out, err) = lvs(&["-c", f, "--config-test"]);
+        assert_eq!(code, 0, "{f}: {err}");
+        assert_eq!(out, format!("configuration file {f} is valid\n"));
+        assert_eq!(err, "", "{f} has warnings");
+    }
+}
+
+#[test]
+fn print_writes_a_canonical_file_that_parses_to_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in samples() {
+        let f = f.to_str().unwrap();
+        let (code, canon, _) = lvs(&["--configfile", f, "--config-test", "--print"]);
+        assert_eq!(code, 0);
+        let p = dir.path().join("canon.cf");
+        std::fs::write(&p, &canon).unwrap();
+        let (code, again, _) = lvs(&["-c", p.to_str().unwrap(), "--config-test", "--print"]);
+        assert_eq!(code, 0);
+        assert_eq!(again, canon, "canonical form is a fixed point for {f}");
+        let a = lvs_config::parse_file(std::path::Path::new(f))
+            .unwrap()
+            .config;
+        let b = lvs_config::parse_file(&p).unwrap().config;
+        assert_eq!(a, b, "{f}");
+    }
+}
+
+#[test]
+fn errors_name_the_place_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("lvs.cf");
+    std::fs::write(
+        &p,
+        "primary = 192.0.2.10\nvirtual www {\n    active = 1\n    address = 192.0.2.80 eth0:1\n    schedular = wlc\n}\n",
+    )
+    .unwrap();
+    let f = p.to_str().unwrap();
+    let (code, out, err) = lvs(&["-c", f, "--config-test"]);
+    assert_eq!(code, 1);
+    assert_eq!(out, "");
+    assert!(
+        err.contains(&format!("{f}:5:5: error: `schedular`: unknown command")),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `scheduler`?"), "{err}");
+    assert!(err.ends_with("is not valid: 1 error\n"), "{err}");
+}
+
+#[test]
+fn a_missing_file_is_an_io_error() {
+    let (code, _, err) = lvs(&["-c", "/nonexistent/lvs.cf", "--config-test"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("I/O error while reading configuration"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_daemon_is_not_pretended() {
+    let (code, _, err) = lvs(&["-c", "/nonexistent/lvs.cf"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not implemented"), "{err}");
+}
