@@ -915,7 +915,9 @@ mod tests {
     use super::*;
 
     fn cfg(text: &str) -> Config {
-        lvs_config::parse_str(text, "t.cf").unwrap().config
+        lvs_config::parse_str(text, &lvs_config::ParseOptions::for_file("t.cf"))
+            .unwrap()
+            .config
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub struct Machine {
     childfail: bool,
     send_at: u64,
     need_at: u64,
+    started_at: u64,
 }
 
 impl Machine {
@@ -72,6 +73,7 @@ impl Machine {
             childfail: false,
             send_at: now,
             need_at: now + settings.deadtime_ms,
+            started_at: now,
         };
         let mut out = vec![Action::Log(
             if settings.master {
@@ -192,7 +194,12 @@ impl Machine {
                 }
             }
             Magic::LvsStopped => {
-                if self.may_activate() {
+                // A backup in its first deadtime leaves the tie to the
+                // master: when both start together, the master hears our
+                // STOPPED and activates, and we then see it RUNNING.
+                let backup_grace =
+                    !self.settings.master && now < self.started_at + self.settings.deadtime_ms;
+                if self.may_activate() && !backup_grace {
                     out.push(Action::Log(
                         if self.settings.master {
                             "backup inactive: activating lvs"
@@ -375,6 +382,35 @@ mod tests {
     }
 
     #[test]
+    fn master_wins_the_tie_whoever_is_heard_first() {
+        // The backup's first heartbeat is lost, so it hears the master's
+        // STOPPED before the master hears anything.
+        let (mut m, _) = Machine::start(MASTER, 0, false);
+        let (mut b, _) = Machine::start(BACKUP, 0, false);
+        let _ = b.tick(0);
+        for a in m.tick(0) {
+            if let Action::Send(x) = a {
+                assert!(!b.heartbeat(x, 1).contains(&Action::Activate));
+            }
+        }
+        for t in (10..10_000).step_by(10) {
+            let from_b: Vec<_> = b.tick(t);
+            let from_m: Vec<_> = m.tick(t);
+            for a in from_b {
+                if let Action::Send(x) = a {
+                    let _ = m.heartbeat(x, t);
+                }
+            }
+            for a in from_m {
+                if let Action::Send(x) = a {
+                    let _ = b.heartbeat(x, t);
+                }
+            }
+        }
+        assert!(m.active() && !b.active());
+    }
+
+    #[test]
     fn backup_activates_within_deadtime_when_master_dies() {
         let mut p = Pair::new(Some(0), Some(0));
         p.run_until(5_000);
@@ -535,9 +571,13 @@ mod tests {
             ]
         );
         let (mut b, _) = Machine::start(BACKUP, 0, false);
-        let out = b.heartbeat(Magic::LvsStopped, 5);
+        assert!(
+            b.heartbeat(Magic::LvsStopped, 5).is_empty(),
+            "a starting backup leaves the tie to the master"
+        );
+        let out = b.heartbeat(Magic::LvsStopped, 3_005);
         assert_eq!(logs(&out), vec!["primary inactive: activating lvs"]);
-        let out = b.heartbeat(Magic::LvsRunning, 6);
+        let out = b.heartbeat(Magic::LvsRunning, 3_006);
         assert_eq!(
             out,
             vec![
