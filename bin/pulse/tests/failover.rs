@@ -53,7 +53,7 @@ fn master_dies_backup_takes_over_with_gratuitous_arps_then_old_master_stays_pass
     let failover = took - died;
     eprintln!("failover at 1/3: {failover:?}");
     assert!(failover <= S(4), "within deadtime + 1 s: {failover:?}");
-    assert!(b.find("partner dead: activating lvs").is_some(), "{}", b.text());
+    assert!(b.wait_line("partner dead: activating lvs", S(2)).is_some(), "{}", b.text());
     // lvs of the dead pulse exits (PR_SET_PDEATHSIG).
     assert!(
         wait_for(S(3), || unsafe { libc::kill(lvs_pid, 0) } != 0).is_some(),
@@ -128,7 +128,7 @@ fn sigterm_on_active_backup_hands_over_to_master() {
     let (_, lvs_pid) = lab.lvs_record("d2").unwrap();
     b.signal(libc::SIGTERM);
     assert_eq!(b.wait_exit(S(8)), Some(0), "{}", b.text());
-    assert!(b.find("Terminating due to signal 15").is_some(), "{}", b.text());
+    assert!(b.wait_line("Terminating due to signal 15", S(2)).is_some(), "{}", b.text());
     assert!(!lab.has_vip(&lab.d2), "backup removed what it added");
     assert!(unsafe { libc::kill(lvs_pid, 0) } != 0, "lvs stopped");
     assert!(!b.pidfile.exists(), "pidfile removed");
@@ -194,8 +194,12 @@ fn monitor_links_link_down_hands_over() {
     assert!(wait_for(S(4), || lab.has_vip(&lab.d1)).is_some(), "{}", m.text());
     lab.link("p1", false);
     assert!(m.wait_line("Primary NIC: link down", S(3)).is_some(), "{}", m.text());
-    assert!(m.find("Local NIC link failure: Pulse disabled").is_some());
-    assert!(m.find("local link failure: deactivating LVS").is_some());
+    assert!(m
+        .wait_line("Local NIC link failure: Pulse disabled", S(2))
+        .is_some());
+    assert!(m
+        .wait_line("local link failure: deactivating LVS", S(2))
+        .is_some());
     assert!(wait_for(S(2), || !lab.has_vip(&lab.d1)).is_some());
     assert!(wait_for(S(3), || lab.has_vip(&lab.d2)).is_some(), "{}", b.text());
     lab.link("p1", true);
@@ -231,7 +235,7 @@ fn lvs_death_sets_childfail_and_partner_takes_over() {
     );
     assert!(wait_for(S(3), || lab.has_vip(&lab.d2)).is_some(), "{}", b.text());
     assert!(!lab.has_vip(&lab.d1));
-    assert!(b.find("primary inactive: activating lvs").is_some(), "{}", b.text());
+    assert!(b.wait_line("primary inactive: activating lvs", S(2)).is_some(), "{}", b.text());
 }
 
 #[test]

@@ -171,7 +171,7 @@ virtual web {{\n active = 1\n address = 10.77.0.100 eth0:1\n vip_nmask = 255.255
         std::fs::write(
             &p,
             format!(
-                "#!/bin/sh\necho \"$0 $*\" > {rec}.tmp\necho $$ >> {rec}.tmp\nmv {rec}.tmp {rec}\nexec sleep 1000\n",
+                "#!/bin/sh\necho \"$0 $*\" > {rec}.$$\necho $$ >> {rec}.$$\nmv {rec}.$$ {rec}\nexec sleep 1000\n",
                 rec = rec.display()
             ),
         )
