@@ -290,3 +290,61 @@ fn send_arp_frame_on_the_wire() {
     assert_eq!(&f[32..42], &[2, 0, 0, 0, 0, 1, 10, 77, 0, 100]);
     assert!(f[42..].iter().all(|b| *b == 0));
 }
+
+#[test]
+fn sysv_init_script_start_status_reload_stop() {
+    if skip() {
+        return;
+    }
+    let lab = Lab::new(false);
+    let cfg = lab.config("lvs.cf", "keepalive = 0.2\ndeadtime = 0.6\n");
+    let d = lab.dir.path();
+    let sysconfig = d.join("sysconfig-pulse");
+    std::fs::write(
+        &sysconfig,
+        format!(
+            "OPTIONS=\"-c {} --norun --send-arp {}\"\n",
+            cfg.display(),
+            target_bin("send_arp").display()
+        ),
+    )
+    .unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../init/pulse");
+    let init = |action: &str| -> (i32, String) {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &lab.d1.name, "env"])
+            .arg(format!("PULSE={}", env!("CARGO_BIN_EXE_pulse")))
+            .arg(format!("PIDFILE={}", d.join("pulse.pid").display()))
+            .arg(format!("SYSCONFIG={}", sysconfig.display()))
+            .arg(format!("LOCKDIR={}", d.display()))
+            .args(["sh", script, action])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(init("status").0, 3);
+    let (code, out) = init("start");
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = init("status");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("is running"), "{out}");
+    assert!(wait_for(S(3), || lab.has_vip(&lab.d1)).is_some());
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text + "virtual more {\n active = 1\n address = 10.77.0.101 eth0:2\n port = 80\n server r {\n  address = 10.77.0.50\n  active = 1\n }\n}\n",
+    )
+    .unwrap();
+    assert_eq!(init("reload").0, 0);
+    assert!(wait_for(S(3), || ip_out(&["-n", &lab.d1.name, "addr"])
+        .contains("10.77.0.101/32"))
+    .is_some());
+    let (code, out) = init("stop");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(init("status").0, 3);
+    assert!(!lab.has_vip(&lab.d1));
+    assert!(!ip_out(&["-n", &lab.d1.name, "addr"]).contains("10.77.0.101/"));
+}

@@ -276,3 +276,41 @@ fn hup_brings_up_new_vip_and_usr1_dumps_state() {
     assert!(!addrs.contains("10.77.0.101/"), "{addrs}");
     assert!(addrs.contains("10.77.0.222/32"), "B7: foreign address kept: {addrs}");
 }
+
+#[test]
+fn authenticated_heartbeat_pairs_and_ignores_plain_packets() {
+    if skip() {
+        return;
+    }
+    let lab = Lab::new(false);
+    let key = lab.dir.path().join("hb.key");
+    std::fs::write(&key, "correct horse battery staple\n").unwrap();
+    let cfg = lab.config(
+        "lvs.cf",
+        &format!(
+            "keepalive = 0.2\ndeadtime = 0.6\nheartbeat_key = {}\n",
+            key.display()
+        ),
+    );
+    let m = Pulse::start(&lab.d1, &cfg, &lab.stub_lvs("d1"), &["--norun"]);
+    let b = Pulse::start(&lab.d2, &cfg, &lab.stub_lvs("d2"), &["--norun"]);
+    assert!(wait_for(S(4), || lab.has_vip(&lab.d1)).is_some(), "{}", m.text());
+    std::thread::sleep(S(2));
+    assert!(!lab.has_vip(&lab.d2), "{}", b.text());
+    assert!(m.find("bad heartbeat").is_none() && b.find("authentication").is_none());
+    drop(b);
+    // A plain Piranha RUNNING from the backup's address does not count.
+    let mut m = m;
+    let fake = lab
+        .d2
+        .run(|| std::net::UdpSocket::bind("10.77.0.2:539").unwrap());
+    for _ in 0..5 {
+        fake.send_to(&0xbdaddbdau32.to_ne_bytes(), "10.77.0.1:539")
+            .unwrap();
+        std::thread::sleep(ms(100));
+    }
+    assert!(m.wait_line("bad heartbeat packet", S(2)).is_some(), "{}", m.text());
+    assert!(lab.has_vip(&lab.d1), "master not moved by unauthenticated packets");
+    m.signal(libc::SIGTERM);
+    assert_eq!(m.wait_exit(S(8)), Some(0));
+}

@@ -358,14 +358,31 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
     };
 
     let daemon = !opts.nodaemon;
+    // Readiness handshake: the parent returns only once the daemon has
+    // written its pidfile (one byte through a pipe), so an init system that
+    // reads the pidfile after the parent exits finds it.
+    let mut ready = None;
     if daemon {
+        let (r, w) = nix::unistd::pipe().map_err(|e| StartError::Socket(e.into()))?;
         match piranha_runtime::daemon::daemonize(false).map_err(StartError::Daemon)? {
-            piranha_runtime::daemon::Role::Parent => return Ok(EXIT_OK),
-            piranha_runtime::daemon::Role::Daemon => {}
+            piranha_runtime::daemon::Role::Parent => {
+                drop(w);
+                let mut f = std::fs::File::from(r);
+                let mut b = [0u8; 1];
+                let ok = matches!(std::io::Read::read(&mut f, &mut b), Ok(1));
+                return Ok(if ok { EXIT_OK } else { EXIT_FAILURE });
+            }
+            piranha_runtime::daemon::Role::Daemon => {
+                drop(r);
+                ready = Some(std::fs::File::from(w));
+            }
         }
     }
     piranha_runtime::daemon::cloexec_inherited_fds();
     let _ = std::fs::write(&opts.pidfile, format!("{}\n", std::process::id()));
+    if let Some(mut w) = ready.take() {
+        let _ = std::io::Write::write_all(&mut w, b"1");
+    }
     let signals = SignalWaiter::new(&[
         libc::SIGTERM,
         libc::SIGINT,
