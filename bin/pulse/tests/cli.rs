@@ -44,7 +44,10 @@ fn no_active_services_exits_1() {
     let f = p.to_str().unwrap();
     let (code, _, err) = pulse(&["-n", "-c", f]);
     assert_eq!(code, 1);
-    assert_eq!(err, format!("pulse: no active lvs services defined in {f}\n"));
+    assert_eq!(
+        err,
+        format!("pulse: no active lvs services defined in {f}\n")
+    );
 }
 
 #[test]
@@ -102,7 +105,14 @@ fn busy_heartbeat_port_is_a_clear_error() {
         .d1
         .run(|| UdpSocket::bind("10.77.0.1:539").expect("bind in d1"));
     let out = Command::new("ip")
-        .args(["netns", "exec", &lab.d1.name, env!("CARGO_BIN_EXE_pulse"), "-n", "-c"])
+        .args([
+            "netns",
+            "exec",
+            &lab.d1.name,
+            env!("CARGO_BIN_EXE_pulse"),
+            "-n",
+            "-c",
+        ])
         .arg(&cfg)
         .output()
         .unwrap();
@@ -123,7 +133,14 @@ fn daemon_mode_writes_and_removes_the_pidfile() {
     let cfg = lab.config("lvs.cf", "keepalive = 0.2\ndeadtime = 0.6\n");
     let pidfile = lab.dir.path().join("pulse.pid");
     let st = Command::new("ip")
-        .args(["netns", "exec", &lab.d1.name, env!("CARGO_BIN_EXE_pulse"), "--norun", "-c"])
+        .args([
+            "netns",
+            "exec",
+            &lab.d1.name,
+            env!("CARGO_BIN_EXE_pulse"),
+            "--norun",
+            "-c",
+        ])
         .arg(&cfg)
         .arg("--pidfile")
         .arg(&pidfile)
@@ -171,7 +188,8 @@ fn interop_with_original_heartbeats_in_both_byte_orders() {
     let orig = lab
         .d1
         .run(|| UdpSocket::bind("10.77.0.1:539").expect("bind in d1"));
-    orig.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    orig.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
     let stranger = lab.cl.run(|| UdpSocket::bind("10.77.0.10:539").unwrap());
     let b = Pulse::start(&lab.d2, &cfg, &lab.stub_lvs("d2"), &["--norun"]);
     let to = SocketAddrV4::new("10.77.0.2".parse().unwrap(), 539);
@@ -195,7 +213,11 @@ fn interop_with_original_heartbeats_in_both_byte_orders() {
     orig.send_to(&[1, 2, 3], to).unwrap();
     orig.send_to(&0x1234_5678u32.to_ne_bytes(), to).unwrap();
     stranger.send_to(&STOPPED.to_ne_bytes(), to).unwrap();
-    assert!(b.wait_line("bad heartbeat packet", S(2)).is_some(), "{}", b.text());
+    assert!(
+        b.wait_line("bad heartbeat packet", S(2)).is_some(),
+        "{}",
+        b.text()
+    );
     assert!(
         b.wait_line(
             "Incompatible heartbeat received -- other system not using identical services",
@@ -248,9 +270,13 @@ fn send_arp_usage_and_errors() {
         err.contains("usage: send_arp [-i dev] src_ip_addr src_hw_addr targ_ip_addr tar_hw_addr"),
         "{err}"
     );
-    let (code, err) = send_arp(&["-i", "eth0", "1.2.3.4", "zz", "1.2.3.4", "ffffffffffff"]).unwrap();
+    let (code, err) =
+        send_arp(&["-i", "eth0", "1.2.3.4", "zz", "1.2.3.4", "ffffffffffff"]).unwrap();
     assert_eq!(code, 1);
-    assert!(err.starts_with("send_arp: invalid hardware address zz"), "{err}");
+    assert!(
+        err.starts_with("send_arp: invalid hardware address zz"),
+        "{err}"
+    );
     let (code, err) = send_arp(&[
         "-i",
         "nosuchdev0",
@@ -274,10 +300,21 @@ fn send_arp_frame_on_the_wire() {
     let out = Command::new("ip")
         .args(["netns", "exec", &lab.d1.name])
         .arg(target_bin("send_arp"))
-        .args(["-i", "eth0", "10.77.0.100", "02:00:00:00:00:01", "10.77.0.255", "ffffffffffff"])
+        .args([
+            "-i",
+            "eth0",
+            "10.77.0.100",
+            "02:00:00:00:00:01",
+            "10.77.0.255",
+            "ffffffffffff",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(wait_for(S(2), || !cap
         .announcements(VIP, [2, 0, 0, 0, 0, 1])
         .is_empty())

@@ -25,10 +25,19 @@ fn master_dies_backup_takes_over_with_gratuitous_arps_then_old_master_stays_pass
     let (lvs1, lvs2) = (lab.stub_lvs("d1"), lab.stub_lvs("d2"));
     let m = Pulse::start(&lab.d1, &cfg, &lvs1, &[]);
     let b = Pulse::start(&lab.d2, &cfg, &lvs2, &[]);
-    assert!(m.wait_line("STARTING PULSE AS MASTER", S(5)).is_some(), "{}", m.text());
-    assert!(b.wait_line("STARTING PULSE AS BACKUP", S(5)).is_some(), "{}", b.text());
     assert!(
-        m.wait_line("backup inactive: activating lvs", S(6)).is_some(),
+        m.wait_line("STARTING PULSE AS MASTER", S(5)).is_some(),
+        "{}",
+        m.text()
+    );
+    assert!(
+        b.wait_line("STARTING PULSE AS BACKUP", S(5)).is_some(),
+        "{}",
+        b.text()
+    );
+    assert!(
+        m.wait_line("backup inactive: activating lvs", S(6))
+            .is_some(),
         "{}",
         m.text()
     );
@@ -53,13 +62,21 @@ fn master_dies_backup_takes_over_with_gratuitous_arps_then_old_master_stays_pass
     let failover = took - died;
     eprintln!("failover at 1/3: {failover:?}");
     assert!(failover <= S(4), "within deadtime + 1 s: {failover:?}");
-    assert!(b.wait_line("partner dead: activating lvs", S(2)).is_some(), "{}", b.text());
+    assert!(
+        b.wait_line("partner dead: activating lvs", S(2)).is_some(),
+        "{}",
+        b.text()
+    );
     // lvs of the dead pulse exits (PR_SET_PDEATHSIG).
     assert!(
         wait_for(S(3), || unsafe { libc::kill(lvs_pid, 0) } != 0).is_some(),
         "lvs {lvs_pid} outlived its pulse"
     );
-    assert!(b.wait_line("gratuitous lvs arps finished", S(8)).is_some(), "{}", b.text());
+    assert!(
+        b.wait_line("gratuitous lvs arps finished", S(8)).is_some(),
+        "{}",
+        b.text()
+    );
     std::thread::sleep(ms(300));
     let mac2 = lab.mac(&lab.d2, "eth0");
     let arps = cap.announcements(VIP, mac2);
@@ -83,7 +100,17 @@ fn master_dies_backup_takes_over_with_gratuitous_arps_then_old_master_stays_pass
         .collect::<Vec<_>>()
         .join(":");
     let _ = std::process::Command::new("ip")
-        .args(["netns", "exec", &lab.cl.name, "busybox", "ping", "-c", "1", "-W", "1"])
+        .args([
+            "netns",
+            "exec",
+            &lab.cl.name,
+            "busybox",
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "1",
+        ])
         .arg(VIP.to_string())
         .output();
     let neigh2 = ip_out(&["-n", &lab.cl.name, "neigh", "show", &VIP.to_string()]);
@@ -119,16 +146,28 @@ fn sigterm_on_active_backup_hands_over_to_master() {
     let cfg = lab.config("lvs.cf", "keepalive = 0.3\ndeadtime = 1\n");
     let (lvs1, lvs2) = (lab.stub_lvs("d1"), lab.stub_lvs("d2"));
     let mut b = Pulse::start(&lab.d2, &cfg, &lvs2, &[]);
-    assert!(b.wait_line("partner dead: activating lvs", S(4)).is_some(), "{}", b.text());
+    assert!(
+        b.wait_line("partner dead: activating lvs", S(4)).is_some(),
+        "{}",
+        b.text()
+    );
     assert!(wait_for(S(2), || lab.has_vip(&lab.d2)).is_some());
     let m = Pulse::start(&lab.d1, &cfg, &lvs1, &[]);
     std::thread::sleep(S(3));
-    assert!(!lab.has_vip(&lab.d1), "revived primary stays passive: {}", m.text());
+    assert!(
+        !lab.has_vip(&lab.d1),
+        "revived primary stays passive: {}",
+        m.text()
+    );
     assert!(wait_for(S(2), || lab.lvs_record("d2").is_some()).is_some());
     let (_, lvs_pid) = lab.lvs_record("d2").unwrap();
     b.signal(libc::SIGTERM);
     assert_eq!(b.wait_exit(S(8)), Some(0), "{}", b.text());
-    assert!(b.wait_line("Terminating due to signal 15", S(2)).is_some(), "{}", b.text());
+    assert!(
+        b.wait_line("Terminating due to signal 15", S(2)).is_some(),
+        "{}",
+        b.text()
+    );
     assert!(!lab.has_vip(&lab.d2), "backup removed what it added");
     assert!(unsafe { libc::kill(lvs_pid, 0) } != 0, "lvs stopped");
     assert!(!b.pidfile.exists(), "pidfile removed");
@@ -169,7 +208,11 @@ fn losing_one_heartbeat_channel_is_no_failover() {
     );
     let m = Pulse::start(&lab.d1, &cfg, &lab.stub_lvs("d1"), &["--norun"]);
     let b = Pulse::start(&lab.d2, &cfg, &lab.stub_lvs("d2"), &["--norun"]);
-    assert!(wait_for(S(4), || lab.has_vip(&lab.d1)).is_some(), "{}", m.text());
+    assert!(
+        wait_for(S(4), || lab.has_vip(&lab.d1)).is_some(),
+        "{}",
+        m.text()
+    );
     std::thread::sleep(S(1));
     lab.link("q1", false); // private channel gone
     std::thread::sleep(S(3));
@@ -179,7 +222,11 @@ fn losing_one_heartbeat_channel_is_no_failover() {
     // Both channels gone: now the backup takes over.
     lab.link("q1", false);
     lab.link("p1", false);
-    assert!(wait_for(S(3), || lab.has_vip(&lab.d2)).is_some(), "{}", b.text());
+    assert!(
+        wait_for(S(3), || lab.has_vip(&lab.d2)).is_some(),
+        "{}",
+        b.text()
+    );
 }
 
 #[test]
@@ -188,12 +235,23 @@ fn monitor_links_link_down_hands_over() {
         return;
     }
     let lab = Lab::new(false);
-    let cfg = lab.config("lvs.cf", "keepalive = 0.2\ndeadtime = 0.6\nmonitor_links = 1\n");
+    let cfg = lab.config(
+        "lvs.cf",
+        "keepalive = 0.2\ndeadtime = 0.6\nmonitor_links = 1\n",
+    );
     let m = Pulse::start(&lab.d1, &cfg, &lab.stub_lvs("d1"), &["--norun"]);
     let b = Pulse::start(&lab.d2, &cfg, &lab.stub_lvs("d2"), &["--norun"]);
-    assert!(wait_for(S(4), || lab.has_vip(&lab.d1)).is_some(), "{}", m.text());
+    assert!(
+        wait_for(S(4), || lab.has_vip(&lab.d1)).is_some(),
+        "{}",
+        m.text()
+    );
     lab.link("p1", false);
-    assert!(m.wait_line("Primary NIC: link down", S(3)).is_some(), "{}", m.text());
+    assert!(
+        m.wait_line("Primary NIC: link down", S(3)).is_some(),
+        "{}",
+        m.text()
+    );
     assert!(m
         .wait_line("Local NIC link failure: Pulse disabled", S(2))
         .is_some());
@@ -201,7 +259,11 @@ fn monitor_links_link_down_hands_over() {
         .wait_line("local link failure: deactivating LVS", S(2))
         .is_some());
     assert!(wait_for(S(2), || !lab.has_vip(&lab.d1)).is_some());
-    assert!(wait_for(S(3), || lab.has_vip(&lab.d2)).is_some(), "{}", b.text());
+    assert!(
+        wait_for(S(3), || lab.has_vip(&lab.d2)).is_some(),
+        "{}",
+        b.text()
+    );
     lab.link("p1", true);
     assert!(
         m.wait_line("Local NIC link(s) restored: Pulse enabled", S(3))
@@ -223,19 +285,35 @@ fn lvs_death_sets_childfail_and_partner_takes_over() {
     let cfg = lab.config("lvs.cf", "keepalive = 0.2\ndeadtime = 0.6\n");
     let m = Pulse::start(&lab.d1, &cfg, &lab.stub_lvs("d1"), &[]);
     let b = Pulse::start(&lab.d2, &cfg, &lab.stub_lvs("d2"), &[]);
-    assert!(wait_for(S(4), || lab.lvs_record("d1").is_some()).is_some(), "{}", m.text());
+    assert!(
+        wait_for(S(4), || lab.lvs_record("d1").is_some()).is_some(),
+        "{}",
+        m.text()
+    );
     let (_, pid) = lab.lvs_record("d1").unwrap();
     // SAFETY: kill(2) on the stand-in lvs we started.
     unsafe { libc::kill(pid, libc::SIGKILL) };
     assert!(
-        m.wait_line(&format!("Child process {pid} terminated with signal 9"), S(3))
-            .is_some(),
+        m.wait_line(
+            &format!("Child process {pid} terminated with signal 9"),
+            S(3)
+        )
+        .is_some(),
         "{}",
         m.text()
     );
-    assert!(wait_for(S(3), || lab.has_vip(&lab.d2)).is_some(), "{}", b.text());
+    assert!(
+        wait_for(S(3), || lab.has_vip(&lab.d2)).is_some(),
+        "{}",
+        b.text()
+    );
     assert!(!lab.has_vip(&lab.d1));
-    assert!(b.wait_line("primary inactive: activating lvs", S(2)).is_some(), "{}", b.text());
+    assert!(
+        b.wait_line("primary inactive: activating lvs", S(2))
+            .is_some(),
+        "{}",
+        b.text()
+    );
 }
 
 #[test]
@@ -244,12 +322,29 @@ fn hup_brings_up_new_vip_and_usr1_dumps_state() {
         return;
     }
     let lab = Lab::new(false);
-    let cfg = lab.config("lvs.cf", "keepalive = 0.2\ndeadtime = 0.6\nbackup_active = 0\n");
+    let cfg = lab.config(
+        "lvs.cf",
+        "keepalive = 0.2\ndeadtime = 0.6\nbackup_active = 0\n",
+    );
     let m = Pulse::start(&lab.d1, &cfg, &lab.stub_lvs("d1"), &["--norun"]);
-    assert!(m.wait_line("partner dead: activating lvs", S(3)).is_some(), "{}", m.text());
+    assert!(
+        m.wait_line("partner dead: activating lvs", S(3)).is_some(),
+        "{}",
+        m.text()
+    );
     assert!(wait_for(S(2), || lab.has_vip(&lab.d1)).is_some());
     // An address on the same label that pulse did not add (B7).
-    ip(&["-n", &lab.d1.name, "addr", "add", "10.77.0.222/32", "dev", "eth0", "label", "eth0:1"]);
+    ip(&[
+        "-n",
+        &lab.d1.name,
+        "addr",
+        "add",
+        "10.77.0.222/32",
+        "dev",
+        "eth0",
+        "label",
+        "eth0:1",
+    ]);
     let text = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(
         &cfg,
@@ -259,22 +354,33 @@ fn hup_brings_up_new_vip_and_usr1_dumps_state() {
     .unwrap();
     m.signal(libc::SIGHUP);
     assert!(
-        wait_for(S(3), || ip_out(&["-n", &lab.d1.name, "addr"]).contains("10.77.0.101/32"))
-            .is_some(),
+        wait_for(S(3), || ip_out(&["-n", &lab.d1.name, "addr"])
+            .contains("10.77.0.101/32"))
+        .is_some(),
         "{}",
         m.text()
     );
     m.signal(libc::SIGUSR1);
-    assert!(m.wait_line("state: master active", S(3)).is_some(), "{}", m.text());
+    assert!(
+        m.wait_line("state: master active", S(3)).is_some(),
+        "{}",
+        m.text()
+    );
     assert!(m.child.id() > 0);
     let mut m = m;
-    assert!(m.child.try_wait().unwrap().is_none(), "SIGUSR1 does not kill pulse");
+    assert!(
+        m.child.try_wait().unwrap().is_none(),
+        "SIGUSR1 does not kill pulse"
+    );
     m.signal(libc::SIGTERM);
     assert_eq!(m.wait_exit(S(8)), Some(0));
     let addrs = ip_out(&["-n", &lab.d1.name, "addr"]);
     assert!(!addrs.contains("10.77.0.100/"), "{addrs}");
     assert!(!addrs.contains("10.77.0.101/"), "{addrs}");
-    assert!(addrs.contains("10.77.0.222/32"), "B7: foreign address kept: {addrs}");
+    assert!(
+        addrs.contains("10.77.0.222/32"),
+        "B7: foreign address kept: {addrs}"
+    );
 }
 
 #[test]
@@ -294,7 +400,11 @@ fn authenticated_heartbeat_pairs_and_ignores_plain_packets() {
     );
     let m = Pulse::start(&lab.d1, &cfg, &lab.stub_lvs("d1"), &["--norun"]);
     let b = Pulse::start(&lab.d2, &cfg, &lab.stub_lvs("d2"), &["--norun"]);
-    assert!(wait_for(S(4), || lab.has_vip(&lab.d1)).is_some(), "{}", m.text());
+    assert!(
+        wait_for(S(4), || lab.has_vip(&lab.d1)).is_some(),
+        "{}",
+        m.text()
+    );
     std::thread::sleep(S(2));
     assert!(!lab.has_vip(&lab.d2), "{}", b.text());
     assert!(m.find("bad heartbeat").is_none() && b.find("authentication").is_none());
@@ -309,8 +419,15 @@ fn authenticated_heartbeat_pairs_and_ignores_plain_packets() {
             .unwrap();
         std::thread::sleep(ms(100));
     }
-    assert!(m.wait_line("bad heartbeat packet", S(2)).is_some(), "{}", m.text());
-    assert!(lab.has_vip(&lab.d1), "master not moved by unauthenticated packets");
+    assert!(
+        m.wait_line("bad heartbeat packet", S(2)).is_some(),
+        "{}",
+        m.text()
+    );
+    assert!(
+        lab.has_vip(&lab.d1),
+        "master not moved by unauthenticated packets"
+    );
     m.signal(libc::SIGTERM);
     assert_eq!(m.wait_exit(S(8)), Some(0));
 }

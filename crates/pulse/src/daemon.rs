@@ -201,16 +201,14 @@ pub fn sync_daemon_argvs(cfg: &Config, master: bool) -> Vec<Vec<String>> {
 
 /// Read lvs.cf, with every diagnostic in the error text.
 pub fn load_config(path: &Path) -> Result<Config, StartError> {
-    lvs_config::parse_file(path)
-        .map(|p| p.config)
-        .map_err(|d| {
-            StartError::Config(
-                d.0.iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-        })
+    lvs_config::parse_file(path).map(|p| p.config).map_err(|d| {
+        StartError::Config(
+            d.0.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })
 }
 
 fn settings_of(cfg: &Config, master: bool) -> Settings {
@@ -295,7 +293,9 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         return Err(StartError::Fos);
     }
     if cfg.active_virtual_servers().next().is_none() {
-        return Err(StartError::NoServices(opts.configfile.display().to_string()));
+        return Err(StartError::NoServices(
+            opts.configfile.display().to_string(),
+        ));
     }
     let mut kernel = Netlink::open().map_err(StartError::Net)?;
     let local: HashSet<Ipv4Addr> = kernel
@@ -940,7 +940,12 @@ mod tests {
     #[test]
     fn lvs_argv_is_piranhas() {
         assert_eq!(
-            lvs_argv(Path::new("/usr/sbin/lvs"), true, Path::new("/etc/lvs.cf"), false),
+            lvs_argv(
+                Path::new("/usr/sbin/lvs"),
+                true,
+                Path::new("/etc/lvs.cf"),
+                false
+            ),
             vec!["/usr/sbin/lvs", "--nofork", "-c", "/etc/lvs.cf"]
         );
         assert_eq!(
@@ -979,7 +984,14 @@ virtual d {\n active = 1\n address = 10.0.0.102 eth0:1\n port = 80\n}\n");
         assert_eq!(v[1][1..], ["--stop-daemon", "master"]);
         assert_eq!(
             v[2][1..],
-            ["--start-daemon", "master", "--mcast-interface", "eth1", "--syncid", "7"]
+            [
+                "--start-daemon",
+                "master",
+                "--mcast-interface",
+                "eth1",
+                "--syncid",
+                "7"
+            ]
         );
     }
 }

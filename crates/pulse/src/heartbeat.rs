@@ -252,10 +252,7 @@ mod tests {
                 "big-endian {m:?}"
             );
         }
-        assert_eq!(
-            decode(&LVS_STOPPED.to_ne_bytes()).unwrap().1,
-            Order::Native
-        );
+        assert_eq!(decode(&LVS_STOPPED.to_ne_bytes()).unwrap().1, Order::Native);
         assert_eq!(
             decode(&LVS_STOPPED.swap_bytes().to_ne_bytes()).unwrap().1,
             Order::Swapped
@@ -270,7 +267,10 @@ mod tests {
             decode(&[1, 2, 3, 4]),
             Err(DecodeError::Incompatible(_))
         ));
-        assert_eq!(DecodeError::BadLength(3).to_string(), "bad heartbeat packet");
+        assert_eq!(
+            DecodeError::BadLength(3).to_string(),
+            "bad heartbeat packet"
+        );
         assert_eq!(
             DecodeError::Incompatible(0).to_string(),
             "Incompatible heartbeat received -- other system not using identical services"

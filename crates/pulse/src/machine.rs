@@ -185,9 +185,7 @@ impl Machine {
                         out.push(Action::ResendArps);
                     } else {
                         out.push(Action::Send(self.my_magic()));
-                        out.push(Action::Log(
-                            "partner active: deactivating LVS".to_string(),
-                        ));
+                        out.push(Action::Log("partner active: deactivating LVS".to_string()));
                         self.active = false;
                         out.push(Action::Deactivate { was_active: true });
                     }
@@ -426,8 +424,12 @@ mod tests {
             .unwrap()
             .0;
         assert!(t - died <= 3_000 + 10, "activated after {} ms", t - died);
-        assert!(p.log.iter().any(|(_, w, a)| *w == 'b'
-            && *a == Action::Log("partner dead: activating lvs".into())));
+        assert!(
+            p.log
+                .iter()
+                .any(|(_, w, a)| *w == 'b'
+                    && *a == Action::Log("partner dead: activating lvs".into()))
+        );
     }
 
     #[test]

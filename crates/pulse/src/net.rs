@@ -9,8 +9,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP,
-    NLM_F_EXCL, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
+    NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
@@ -178,7 +178,8 @@ impl Netlink {
         m.header.prefix_len = a.prefix;
         m.header.index = a.index;
         m.attributes.push(AddressAttribute::Local(IpAddr::V4(a.ip)));
-        m.attributes.push(AddressAttribute::Address(IpAddr::V4(a.ip)));
+        m.attributes
+            .push(AddressAttribute::Address(IpAddr::V4(a.ip)));
         if a.prefix < 31 {
             m.attributes
                 .push(AddressAttribute::Broadcast(broadcast(a.ip, a.prefix)));

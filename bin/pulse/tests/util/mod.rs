@@ -339,10 +339,7 @@ impl Pulse {
 }
 
 fn child_tag() -> String {
-    std::thread::current()
-        .name()
-        .unwrap_or("pulse")
-        .to_string()
+    std::thread::current().name().unwrap_or("pulse").to_string()
 }
 
 impl Drop for Pulse {
@@ -389,7 +386,8 @@ impl Capture {
             let mut buf = [0u8; 2048];
             while !s2.load(Ordering::SeqCst) {
                 // SAFETY: recv into a buffer we own, with its length.
-                let n = unsafe { libc::recv(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) };
+                let n =
+                    unsafe { libc::recv(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) };
                 if n > 0 {
                     f2.lock()
                         .unwrap()
