@@ -348,8 +348,7 @@ fn hup_brings_up_new_vip_and_usr1_dumps_state() {
     let text = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(
         &cfg,
-        text.replace("backup_active = 0", "backup_active = 0")
-            + "virtual more {\n active = 1\n address = 10.77.0.101 eth0:2\n port = 80\n server r {\n  address = 10.77.0.50\n  active = 1\n }\n}\n",
+        text + "virtual more {\n active = 1\n address = 10.77.0.101 eth0:2\n port = 80\n server r {\n  address = 10.77.0.50\n  active = 1\n }\n}\n",
     )
     .unwrap();
     m.signal(libc::SIGHUP);

@@ -349,16 +349,19 @@ impl Drop for Pulse {
     }
 }
 
+/// Frames with the time they were seen.
+pub type Frames = Arc<Mutex<Vec<(Instant, Vec<u8>)>>>;
+
 /// ARP frames seen in a namespace (AF_PACKET, ETH_P_ARP).
 pub struct Capture {
-    pub frames: Arc<Mutex<Vec<(Instant, Vec<u8>)>>>,
+    pub frames: Frames,
     stop: Arc<AtomicBool>,
 }
 
 impl Capture {
     pub fn start(ns: &Netns) -> Capture {
         let path = format!("/var/run/netns/{}", ns.name);
-        let frames = Arc::new(Mutex::new(Vec::new()));
+        let frames: Frames = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (f2, s2) = (Arc::clone(&frames), Arc::clone(&stop));
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
