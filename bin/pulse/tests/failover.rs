@@ -90,7 +90,7 @@ fn master_dies_backup_takes_over_with_gratuitous_arps_then_old_master_stays_pass
     }
     for w in arps.windows(2) {
         let gap = w[1].0 - w[0].0;
-        assert!(gap >= ms(850) && gap <= ms(1500), "spacing {gap:?}");
+        assert!(gap >= ms(700) && gap <= ms(1300), "spacing {gap:?}");
     }
     // The client reaches the VIP through the backup.
     let neigh = ip_out(&["-n", &lab.cl.name, "neigh", "show", &VIP.to_string()]);

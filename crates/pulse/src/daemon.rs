@@ -774,15 +774,14 @@ impl Director {
                     let flag = Arc::clone(&flag);
                     let send_arp = send_arp.clone();
                     std::thread::spawn(move || {
+                        // On a one-second grid, so slow execs do not stretch
+                        // the spacing.
+                        let t0 = Instant::now();
                         for i in 0..ARP_COUNT {
+                            let at = t0 + Duration::from_secs(u64::from(i));
+                            std::thread::sleep(at.saturating_duration_since(Instant::now()));
                             if flag.load(Ordering::SeqCst) != gen {
                                 return false;
-                            }
-                            if i > 0 {
-                                std::thread::sleep(Duration::from_secs(1));
-                                if flag.load(Ordering::SeqCst) != gen {
-                                    return false;
-                                }
                             }
                             match Command::new(&send_arp)
                                 .args(&args)

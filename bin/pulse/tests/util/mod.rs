@@ -140,6 +140,35 @@ impl Lab {
             plug(&d1, "eth1", "q1", "br1", "10.78.0.1/24");
             plug(&d2, "eth1", "q2", "br1", "10.78.0.2/24");
         }
+        // Carrier changes reach the qdisc through linkwatch (up to a second
+        // later); frames sent before that are dropped.  Wait for every link
+        // to be operationally up.
+        let mut links = vec![
+            (&d1.name, "eth0"),
+            (&d2.name, "eth0"),
+            (&cl.name, "eth0"),
+            (&sw.name, "p1"),
+            (&sw.name, "p2"),
+            (&sw.name, "pc"),
+        ];
+        if private {
+            links.extend([
+                (&d1.name, "eth1"),
+                (&d2.name, "eth1"),
+                (&sw.name, "q1"),
+                (&sw.name, "q2"),
+            ]);
+        }
+        for (ns, dev) in links {
+            assert!(
+                wait_for(Duration::from_secs(5), || ip_out(&[
+                    "-n", ns, "link", "show", dev
+                ])
+                .contains("state UP"))
+                .is_some(),
+                "{dev} in {ns} never came up"
+            );
+        }
         Lab {
             sw,
             d1,
