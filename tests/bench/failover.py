@@ -72,11 +72,15 @@ def csum(b):
     t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
     t = (t >> 16) + (t & 0xffff); t += t >> 16
     return ~t & 0xffff
+# Each reply is printed as "SENT RECEIVED" (CLOCK_MONOTONIC): a reply to a
+# request sent after the link cut can only come from the new owner.
 seq = 0
+sent = {}
 while True:
     seq = (seq + 1) & 0xffff
     h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"x" * 16
     h = h[:2] + struct.pack("!H", csum(h)) + h[4:]
+    sent[seq] = time.monotonic()
     s.sendto(h, (vip, 0))
     end = time.monotonic() + 0.01
     while time.monotonic() < end:
@@ -85,8 +89,10 @@ while True:
         except socket.timeout:
             break
         if a[0] == vip and len(d) >= 28 and d[20] == 0 and struct.unpack("!H", d[24:26])[0] == ident:
-            print("%.6f" % time.monotonic(), flush=True)
-            break
+            q = struct.unpack("!H", d[26:28])[0]
+            if q in sent:
+                print("%.6f %.6f" % (sent.pop(q), time.monotonic()), flush=True)
+    sent = {k: v for k, v in sent.items() if v > time.monotonic() - 2}
     time.sleep(max(0.0, end - time.monotonic()))
 """
 
@@ -107,15 +113,16 @@ class Probe:
         if chunk:
             self.buf += chunk
             *lines, self.buf = self.buf.split("\n")
-            self.times += [float(x) for x in lines if x]
+            self.times += [tuple(float(v) for v in x.split()) for x in lines if x]
         return self.times
 
     def first_after(self, t, timeout):
+        """Receive time of the first reply to a request sent after t."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            for x in self.read():
-                if x > t:
-                    return x
+            for sent, got in self.read():
+                if sent > t:
+                    return got
             time.sleep(0.01)
         return None
 

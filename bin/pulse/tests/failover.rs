@@ -430,3 +430,46 @@ fn authenticated_heartbeat_pairs_and_ignores_plain_packets() {
     m.signal(libc::SIGTERM);
     assert_eq!(m.wait_exit(S(8)), Some(0));
 }
+
+#[test]
+fn hup_is_forwarded_to_a_running_lvs_only() {
+    if skip() {
+        return;
+    }
+    let lab = Lab::new(false);
+    let cfg = lab.config(
+        "lvs.cf",
+        "keepalive = 0.2\ndeadtime = 0.6\nbackup_active = 0\n",
+    );
+    let hups = lab.dir.path().join("hups");
+    let stub = lab.dir.path().join("lvs-hup");
+    std::fs::write(
+        &stub,
+        format!(
+            "#!/bin/sh\ntrap 'echo hup >> {}' HUP\nwhile :; do sleep 0.05; done\n",
+            hups.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut m = Pulse::start(&lab.d1, &cfg, &stub, &[]);
+    assert!(m.wait_line("STARTING PULSE AS MASTER", S(3)).is_some());
+    // Inactive (deadtime not yet over): no lvs, nothing to forward to, and
+    // pulse survives.
+    m.signal(libc::SIGHUP);
+    assert!(m.wait_line("re-read", S(2)).is_some(), "{}", m.text());
+    assert!(m.wait_line("partner dead: activating lvs", S(3)).is_some());
+    std::thread::sleep(ms(300));
+    m.signal(libc::SIGHUP);
+    assert!(
+        wait_for(S(3), || std::fs::read_to_string(&hups)
+            .is_ok_and(|s| s == "hup\n"))
+        .is_some(),
+        "lvs got exactly one SIGHUP: {}",
+        m.text()
+    );
+    assert!(m.child.try_wait().unwrap().is_none());
+    m.signal(libc::SIGTERM);
+    assert_eq!(m.wait_exit(S(8)), Some(0), "{}", m.text());
+}
