@@ -3,6 +3,7 @@
 # installed), in host network namespaces.  Root only.
 #   tests/bench/failover.sh [TRIALS] [LOSS_SECONDS]
 # TRIALS defaults to 20, LOSS_SECONDS (5% heartbeat loss run) to 600.
+# BENCH_ONLY=pulse|keepalived runs one kind of series.
 # Needs: iproute2, python3, nftables (nft) for the loss run, keepalived
 # for the peer rows (skipped with a note when missing).
 set -euo pipefail
