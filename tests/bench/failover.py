@@ -275,7 +275,8 @@ def loss_run(seconds, tmp):
     activations after the first one."""
     link(True)
     clear_vip("d1"); clear_vip("d2")
-    rules = "table inet hb { chain in { type filter hook input priority 0; udp dport 539 numgen random mod 100 < 5 drop; } }"
+    rules = ("table inet hb {\n chain in {\n  type filter hook input priority 0; policy accept;\n"
+             "  udp dport 539 numgen random mod 100 < 5 drop\n }\n}\n")
     for ns in ("d1", "d2"):
         subprocess.run(["ip", "netns", "exec", NS[ns], "nft", "-f", "-"], input=rules, text=True, check=True)
     cfg = os.path.join(tmp, "lvs.cf")
