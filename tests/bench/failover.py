@@ -81,7 +81,10 @@ while True:
     h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"x" * 16
     h = h[:2] + struct.pack("!H", csum(h)) + h[4:]
     sent[seq] = time.monotonic()
-    s.sendto(h, (vip, 0))
+    try:
+        s.sendto(h, (vip, 0))
+    except OSError:
+        pass  # unresolved neighbour: the queue is full, try again
     end = time.monotonic() + 0.01
     while time.monotonic() < end:
         try:
