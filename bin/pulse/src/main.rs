@@ -1,14 +1,12 @@
-//! `pulse`: the heartbeat and failover daemon run on both directors. This
-//! release implements the configuration test; the daemon arrives with its
-//! own issue.
+//! `pulse`: the heartbeat and failover daemon run on both directors.
+//! Parses flags, sets up logging, runs the library, maps the result to an
+//! exit code (0 normal, 1 configuration or startup error, 2 usage).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-
-/// Exit code when asked to run a mode this build does not have yet.
-const EXIT_NOT_IMPLEMENTED: u8 = 2;
+use pulse::daemon::{self, Options};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -36,23 +34,73 @@ struct Args {
     #[arg(long = "forceactive")]
     forceactive: bool,
     /// Path of the lvs daemon.
-    #[arg(long = "lvsd", default_value = "/usr/sbin/lvsd")]
+    #[arg(long = "lvsd", default_value = daemon::DEFAULT_LVSD)]
     lvsd: PathBuf,
-    /// Path of the fos daemon.
+    /// Path of the fos daemon (fos mode is not supported).
     #[arg(long = "fos", default_value = "/usr/sbin/fos")]
     fos: PathBuf,
+    /// Print a short usage message.
+    #[arg(long = "usage")]
+    usage: bool,
+    /// Pidfile (extension).
+    #[arg(long = "pidfile", default_value = daemon::DEFAULT_PIDFILE)]
+    pidfile: PathBuf,
+    /// Path of send_arp (extension).
+    #[arg(long = "send-arp", default_value = daemon::DEFAULT_SEND_ARP)]
+    send_arp: PathBuf,
+    /// Unexpected arguments.
+    #[arg(hide = true)]
+    rest: Vec<String>,
 }
+
+const USAGE: &str = "Usage: pulse [-c|--configfile FILE] [-n|--nodaemon] [-t|--test-start|--norun] [-v|--verbose] [--forceactive] [--lvsd PATH] [--fos PATH] [--config-test] [--version] [-?|--help] [--usage]";
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.usage {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    if !args.rest.is_empty() {
+        eprintln!("pulse: unexpected arguments");
+        return ExitCode::from(2);
+    }
     if args.config_test {
         let t = lvs_config::config_test(&args.configfile, false);
         eprint!("{}", t.stderr);
         print!("{}", t.stdout);
         return ExitCode::from(t.code);
     }
-    eprintln!(
-        "pulse: the failover daemon is not implemented in this build yet; only --config-test is"
+    piranha_runtime::logger::init(
+        "pulse",
+        piranha_runtime::logger::Sinks {
+            syslog: true,
+            stdout: args.nodaemon,
+        },
+        args.verbose,
     );
-    ExitCode::from(EXIT_NOT_IMPLEMENTED)
+    let opts = Options {
+        configfile: args.configfile,
+        nodaemon: args.nodaemon,
+        test_start: args.test_start,
+        verbose: args.verbose,
+        forceactive: args.forceactive,
+        lvsd: args.lvsd,
+        fos: args.fos,
+        pidfile: args.pidfile,
+        send_arp: args.send_arp,
+    };
+    match daemon::run(opts) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                msg.push_str(&format!(": {s}"));
+                src = s.source();
+            }
+            eprintln!("pulse: {msg}");
+            ExitCode::from(daemon::EXIT_FAILURE)
+        }
+    }
 }

@@ -41,10 +41,3 @@ fn invalid_file() {
         "{err}"
     );
 }
-
-#[test]
-fn the_daemon_is_not_pretended() {
-    let (code, _, err) = pulse(&["-c", "/nonexistent/lvs.cf"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("not implemented"), "{err}");
-}

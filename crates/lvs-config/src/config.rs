@@ -367,6 +367,8 @@ pub struct Config {
     pub debug_level: Opt<String>,
     pub active_cmd: Opt<String>,
     pub inactive_cmd: Opt<String>,
+    /// Extension: key file of the authenticated heartbeat.
+    pub heartbeat_key: Opt<String>,
     pub monitor_links: Opt<i64>,
     pub syncdaemon: Opt<bool>,
     pub syncd_iface: Opt<String>,

@@ -85,6 +85,7 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("debug_level", G, "string", "NONE"),
     kw("active_cmd", G, "command", "none"),
     kw("inactive_cmd", G, "command", "none"),
+    kw("heartbeat_key", G, "path", "none"),
     kw("monitor_links", G, "integer", "0"),
     kw("syncdaemon", G, "boolean", "0"),
     kw("syncd_iface", G, "interface", "eth0"),

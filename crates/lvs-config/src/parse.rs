@@ -1207,6 +1207,7 @@ impl<'o> P<'o> {
             "debug_level" => c.debug_level = Some(self.string(&a[0])),
             "active_cmd" => c.active_cmd = Some(self.string(&a[0])),
             "inactive_cmd" => c.inactive_cmd = Some(self.string(&a[0])),
+            "heartbeat_key" => c.heartbeat_key = Some(self.string(&a[0])),
             "monitor_links" => {
                 c.monitor_links = Some(self.int(kw, &a[0], i32::MIN as i64, i32::MAX as i64)?)
             }

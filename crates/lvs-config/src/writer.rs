@@ -124,6 +124,7 @@ pub fn write_config(cfg: &Config) -> String {
     w.kv("debug_level", o(&c.debug_level, |v| s(v)));
     w.kv("active_cmd", o(&c.active_cmd, |v| s(v)));
     w.kv("inactive_cmd", o(&c.inactive_cmd, |v| s(v)));
+    w.kv("heartbeat_key", o(&c.heartbeat_key, |v| s(v)));
     w.kv("monitor_links", o(&c.monitor_links, |v| v.to_string()));
     w.kv("syncdaemon", o(&c.syncdaemon, |v| b(*v).into()));
     w.kv("syncd_iface", o(&c.syncd_iface, |v| s(v)));

@@ -141,6 +141,7 @@ fn build(bytes: &[u8]) -> Config {
         debug_level: s.opt(|s| s.string()),
         active_cmd: s.opt(|s| s.string()),
         inactive_cmd: s.opt(|s| s.string()),
+        heartbeat_key: s.opt(|s| s.string()),
         monitor_links: s.opt(|s| s.u32() as i32 as i64),
         syncdaemon: s.opt(|s| s.flip()),
         syncd_iface: s.opt(|s| s.word()),

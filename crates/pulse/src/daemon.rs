@@ -1,0 +1,996 @@
+//! The pulse process: startup checks, heartbeat sockets, the main loop, and
+//! carrying out the state machine's actions (commands, lvs, floating
+//! addresses, gratuitous ARPs, sync daemon).
+//!
+//! One thread runs the loop (poll on the heartbeat sockets and the signal
+//! pipe, with a timeout to the machine's next deadline); lvs and the
+//! `active_cmd`/`inactive_cmd` children are spawned from it, so lvs's
+//! `PR_SET_PDEATHSIG` fires when pulse dies.  Gratuitous ARPs are sent by
+//! short-lived threads (five `send_arp` runs per address, one second apart)
+//! so they never delay a heartbeat.
+
+use std::collections::HashSet;
+use std::io::ErrorKind;
+use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
+use std::os::fd::AsFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use log::{debug, info, warn};
+use lvs_config::{Config, Network, ServiceType};
+use nix::poll::{poll, PollFd, PollFlags};
+use piranha_runtime::signals::{poll_timeout, SignalWaiter};
+
+use crate::heartbeat::{self, Authenticator, DecodeError, Magic};
+use crate::machine::{Action, Machine, Nic, Settings};
+use crate::net::{broadcast, prefix_of, Addr, Kernel, Netlink};
+
+/// Default pidfile.
+pub const DEFAULT_PIDFILE: &str = "/var/run/pulse.pid";
+/// Default lvs daemon.
+pub const DEFAULT_LVSD: &str = "/usr/sbin/lvs";
+/// Default send_arp.
+pub const DEFAULT_SEND_ARP: &str = "/usr/sbin/send_arp";
+/// Gratuitous ARPs per address, as Piranha.
+pub const ARP_COUNT: u32 = 5;
+/// How long lvs gets to exit after SIGTERM before SIGKILL.
+pub const LVS_STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Exit code: normal exit (signal, or a backup marked inactive).
+pub const EXIT_OK: u8 = 0;
+/// Exit code: bad configuration or startup failure.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Command-line options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// lvs.cf.
+    pub configfile: PathBuf,
+    /// `-n`: stay in the foreground.
+    pub nodaemon: bool,
+    /// `--test-start`/`--norun`: do not start lvs.
+    pub test_start: bool,
+    /// `-v`.
+    pub verbose: bool,
+    /// `--forceactive`.
+    pub forceactive: bool,
+    /// `--lvsd`.
+    pub lvsd: PathBuf,
+    /// `--fos` (fos mode is not supported; kept for the command line).
+    pub fos: PathBuf,
+    /// Pidfile.
+    pub pidfile: PathBuf,
+    /// send_arp program.
+    pub send_arp: PathBuf,
+}
+
+/// Startup failures (each printed as `pulse: ...` on stderr, exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// lvs.cf did not parse.
+    #[error("{0}")]
+    Config(String),
+    /// `service = fos`.
+    #[error("fos mode is not supported by this pulse; use service = lvs")]
+    Fos,
+    /// No active virtual server.
+    #[error("no active lvs services defined in {0}")]
+    NoServices(String),
+    /// Binding the heartbeat socket failed.
+    #[error("cannot create heartbeat socket. running as root?")]
+    Socket(#[source] std::io::Error),
+    /// rtnetlink failed.
+    #[error("failed to read this host's addresses")]
+    Net(#[source] crate::net::NetError),
+    /// `heartbeat_key` unreadable.
+    #[error("failed to read heartbeat key {path}")]
+    Key {
+        /// The key file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Daemonizing failed.
+    #[error("failed to become a daemon")]
+    Daemon(#[source] piranha_runtime::daemon::DaemonError),
+    /// Signal handlers.
+    #[error("failed to install signal handlers")]
+    Signals(#[source] piranha_runtime::signals::SignalError),
+}
+
+/// A floating address from lvs.cf: a VIP or the NAT router address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Floating {
+    /// The address.
+    pub ip: Ipv4Addr,
+    /// Prefix length (32 when lvs.cf gives no netmask).
+    pub prefix: u8,
+    /// Label as written (`eth0:1`).
+    pub label: String,
+    /// The device (`eth0`).
+    pub dev: String,
+}
+
+/// The floating addresses of `cfg`: every active virtual server's VIP and,
+/// with `network = nat`, the NAT router address; unique by address and
+/// device, in file order.
+pub fn floating_addresses(cfg: &Config) -> Vec<Floating> {
+    let mut out: Vec<Floating> = Vec::new();
+    let mut push = |ip: Ipv4Addr, mask: Ipv4Addr, label: &str, dev: &str| {
+        if ip.is_unspecified() || label.is_empty() {
+            return;
+        }
+        let prefix = if mask.is_unspecified() {
+            32
+        } else {
+            prefix_of(mask)
+        };
+        if out.iter().any(|f| f.ip == ip && f.dev == dev) {
+            return;
+        }
+        out.push(Floating {
+            ip,
+            prefix,
+            label: label.to_string(),
+            dev: dev.to_string(),
+        });
+    };
+    for vs in cfg.active_virtual_servers() {
+        if let Some(a) = &vs.address {
+            push(
+                a.value.ip.addr,
+                vs.vip_nmask(),
+                &a.value.dev,
+                a.value.base_device(),
+            );
+        }
+    }
+    if cfg.network() == Network::Nat {
+        if let Some(r) = &cfg.nat_router {
+            push(
+                r.value.ip.addr,
+                cfg.nat_nmask(),
+                &r.value.dev,
+                r.value.base_device(),
+            );
+        }
+    }
+    out
+}
+
+/// The argv pulse gives lvs (Piranha §2.5).
+pub fn lvs_argv(lvsd: &Path, daemon: bool, cfg: &Path, verbose: bool) -> Vec<String> {
+    let mut v = vec![
+        lvsd.display().to_string(),
+        if daemon { "--nofork" } else { "--nodaemon" }.to_string(),
+        "-c".to_string(),
+        cfg.display().to_string(),
+    ];
+    if verbose {
+        v.push("-v".to_string());
+    }
+    v
+}
+
+/// The `ipvsadm` argv lists for the sync daemon (Piranha's syncDaemon).
+pub fn sync_daemon_argvs(cfg: &Config, master: bool) -> Vec<Vec<String>> {
+    let ipvsadm = cfg.ipvsadm();
+    let s = |v: &[&str]| -> Vec<String> {
+        std::iter::once(ipvsadm.clone())
+            .chain(v.iter().map(|x| x.to_string()))
+            .collect()
+    };
+    vec![
+        s(&["--stop-daemon", "backup"]),
+        s(&["--stop-daemon", "master"]),
+        s(&[
+            "--start-daemon",
+            if master { "master" } else { "backup" },
+            "--mcast-interface",
+            &cfg.syncd_iface(),
+            "--syncid",
+            &cfg.syncd_id().to_string(),
+        ]),
+    ]
+}
+
+/// Read lvs.cf, with every diagnostic in the error text.
+pub fn load_config(path: &Path) -> Result<Config, StartError> {
+    lvs_config::parse_file(path).map(|p| p.config).map_err(|d| {
+        StartError::Config(
+            d.0.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })
+}
+
+fn settings_of(cfg: &Config, master: bool) -> Settings {
+    Settings {
+        master,
+        backup_active: effective_backup_active(cfg),
+        keepalive_ms: cfg.keepalive().0.max(1),
+        deadtime_ms: cfg.deadtime().0.max(1),
+    }
+}
+
+fn effective_backup_active(cfg: &Config) -> bool {
+    cfg.backup_active() && !cfg.backup().is_unspecified()
+}
+
+/// Reset what an exec'd child inherits: signal mask and dispositions; and
+/// optionally ask for SIGTERM when pulse dies.
+fn prepare_child(cmd: &mut Command, pdeathsig: bool) {
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // makes async-signal-safe calls (sigprocmask, signal, prctl, getppid).
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            for sig in 1..32 {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+            if pdeathsig {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong);
+                if libc::getppid() == 1 {
+                    libc::_exit(0);
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+fn now_unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A heartbeat channel: our socket and the partner's address on it.
+#[derive(Debug)]
+struct Channel {
+    name: &'static str,
+    sock: UdpSocket,
+    partner: Ipv4Addr,
+}
+
+/// Everything the running daemon owns.
+struct Director {
+    opts: Options,
+    cfg: Config,
+    master: bool,
+    daemon: bool,
+    me_public: Ipv4Addr,
+    me_private: Option<Ipv4Addr>,
+    partner_ips: Vec<Ipv4Addr>,
+    channels: Vec<Channel>,
+    kernel: Netlink,
+    machine: Machine,
+    lvs: Option<Child>,
+    helpers: Vec<Child>,
+    added: Vec<Addr>,
+    arp_gen: Arc<AtomicU64>,
+    auth: Option<Authenticator>,
+    start: Instant,
+    monitor_links: bool,
+}
+
+/// Run pulse; returns the exit code.  Call while single-threaded.
+pub fn run(opts: Options) -> Result<u8, StartError> {
+    let cfg = load_config(&opts.configfile)?;
+    if cfg.service() == ServiceType::Fos {
+        return Err(StartError::Fos);
+    }
+    if cfg.active_virtual_servers().next().is_none() {
+        return Err(StartError::NoServices(
+            opts.configfile.display().to_string(),
+        ));
+    }
+    let mut kernel = Netlink::open().map_err(StartError::Net)?;
+    let local: HashSet<Ipv4Addr> = kernel
+        .addresses()
+        .map_err(StartError::Net)?
+        .into_iter()
+        .map(|a| a.ip)
+        .collect();
+    let master = local.contains(&cfg.primary());
+    let (me_public, me_private, partner_public, partner_private) = if master {
+        (
+            cfg.primary(),
+            cfg.primary_private(),
+            cfg.backup(),
+            cfg.backup_private(),
+        )
+    } else {
+        (
+            cfg.backup(),
+            cfg.backup_private(),
+            cfg.primary(),
+            cfg.primary_private(),
+        )
+    };
+    let private_channel = cfg.primary() != cfg.primary_private();
+    let mut channels = Vec::new();
+    let port = cfg.heartbeat_port();
+    let bind = |ip: Ipv4Addr| -> Result<UdpSocket, StartError> {
+        let s = UdpSocket::bind(SocketAddrV4::new(ip, port)).map_err(StartError::Socket)?;
+        s.set_nonblocking(true).map_err(StartError::Socket)?;
+        Ok(s)
+    };
+    channels.push(Channel {
+        name: "public",
+        sock: bind(me_public)?,
+        partner: partner_public,
+    });
+    let mut me_private_opt = None;
+    if private_channel && !me_private.is_unspecified() {
+        channels.push(Channel {
+            name: "private",
+            sock: bind(me_private)?,
+            partner: partner_private,
+        });
+        me_private_opt = Some(me_private);
+    }
+    let auth = match &cfg.heartbeat_key {
+        Some(k) => {
+            let key = std::fs::read(&k.value).map_err(|source| StartError::Key {
+                path: k.value.clone(),
+                source,
+            })?;
+            let seq = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_micros() as u64)
+                .unwrap_or(1);
+            Some(Authenticator::new(&key, seq))
+        }
+        None => None,
+    };
+
+    let daemon = !opts.nodaemon;
+    // Readiness handshake: the parent returns only once the daemon has
+    // written its pidfile (one byte through a pipe), so an init system that
+    // reads the pidfile after the parent exits finds it.
+    let mut ready = None;
+    if daemon {
+        let (r, w) = nix::unistd::pipe().map_err(|e| StartError::Socket(e.into()))?;
+        match piranha_runtime::daemon::daemonize(false).map_err(StartError::Daemon)? {
+            piranha_runtime::daemon::Role::Parent => {
+                drop(w);
+                let mut f = std::fs::File::from(r);
+                let mut b = [0u8; 1];
+                let ok = matches!(std::io::Read::read(&mut f, &mut b), Ok(1));
+                return Ok(if ok { EXIT_OK } else { EXIT_FAILURE });
+            }
+            piranha_runtime::daemon::Role::Daemon => {
+                drop(r);
+                ready = Some(std::fs::File::from(w));
+            }
+        }
+    }
+    piranha_runtime::daemon::cloexec_inherited_fds();
+    let _ = std::fs::write(&opts.pidfile, format!("{}\n", std::process::id()));
+    if let Some(mut w) = ready.take() {
+        let _ = std::io::Write::write_all(&mut w, b"1");
+    }
+    let signals = SignalWaiter::new(&[
+        libc::SIGTERM,
+        libc::SIGINT,
+        libc::SIGHUP,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGCHLD,
+    ])
+    .map_err(StartError::Signals)?;
+
+    if cfg.backup_active() && cfg.backup().is_unspecified() {
+        info!("Undefined backup node marked as active? -- clearing that!");
+    }
+    let monitor_links = cfg.monitor_links() != 0 && effective_backup_active(&cfg);
+    let settings = settings_of(&cfg, master);
+    let start = Instant::now();
+    let (machine, actions) = Machine::start(settings, 0, opts.forceactive);
+    let mut partner_ips = vec![partner_public];
+    if private_channel && !partner_private.is_unspecified() {
+        partner_ips.push(partner_private);
+    }
+    let mut d = Director {
+        opts,
+        cfg,
+        master,
+        daemon,
+        me_public,
+        me_private: me_private_opt,
+        partner_ips,
+        channels,
+        kernel,
+        machine,
+        lvs: None,
+        helpers: Vec::new(),
+        added: Vec::new(),
+        arp_gen: Arc::new(AtomicU64::new(0)),
+        auth,
+        start,
+        monitor_links,
+    };
+    d.remove_stale_addresses();
+    if d.execute(actions) {
+        d.cleanup_exit();
+        return Ok(EXIT_OK);
+    }
+    let code = d.main_loop(&signals);
+    d.cleanup_exit();
+    Ok(code)
+}
+
+impl Director {
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn cleanup_exit(&mut self) {
+        self.arp_gen.fetch_add(1, Ordering::SeqCst);
+        let _ = std::fs::remove_file(&self.opts.pidfile);
+    }
+
+    /// Carry out actions; true when pulse must exit.
+    fn execute(&mut self, actions: Vec<Action>) -> bool {
+        let mut exit = false;
+        for a in actions {
+            match a {
+                Action::Log(s) => info!("{s}"),
+                Action::Send(m) => self.send(m),
+                Action::Activate => self.activate(),
+                Action::Deactivate { was_active } => self.deactivate(was_active),
+                Action::ResendArps => {
+                    self.run_command("active_cmd", self.cfg.active_cmd.clone().map(|s| s.value));
+                    self.send_arps(floating_addresses(&self.cfg));
+                }
+                Action::Exit => exit = true,
+            }
+        }
+        exit
+    }
+
+    fn main_loop(&mut self, signals: &SignalWaiter) -> u8 {
+        loop {
+            for sig in signals.take() {
+                match sig {
+                    libc::SIGTERM | libc::SIGINT => {
+                        info!("Terminating due to signal {sig}");
+                        let a = self.machine.terminate();
+                        self.execute(a);
+                        return EXIT_OK;
+                    }
+                    libc::SIGHUP => self.reload(),
+                    libc::SIGUSR1 | libc::SIGUSR2 => self.dump(),
+                    _ => {}
+                }
+            }
+            self.reap();
+            let now = self.now();
+            let a = self.machine.tick(now);
+            if self.execute(a) {
+                return EXIT_OK;
+            }
+            if self.monitor_links {
+                let down = self.down_nics();
+                let a = self.machine.links(&down);
+                self.execute(a);
+            }
+            let now = self.now();
+            let mut wait = self.machine.next_deadline().saturating_sub(now);
+            if self.monitor_links || self.lvs.is_some() || !self.helpers.is_empty() {
+                wait = wait.min(200);
+            }
+            let mut fds: Vec<PollFd> = self
+                .channels
+                .iter()
+                .map(|c| PollFd::new(c.sock.as_fd(), PollFlags::POLLIN))
+                .collect();
+            fds.push(PollFd::new(signals.as_fd(), PollFlags::POLLIN));
+            if let Err(e) = poll(&mut fds, poll_timeout(Duration::from_millis(wait))) {
+                if e != nix::errno::Errno::EINTR {
+                    warn!("select() failed: {e}");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+            drop(fds);
+            self.receive();
+        }
+    }
+
+    fn send(&mut self, m: Magic) {
+        debug!("DEBUG -- Sending heartbeat...");
+        let payload: Vec<u8> = match &mut self.auth {
+            Some(a) => a.encode(m, now_unix_ms()).to_vec(),
+            None => heartbeat::encode(m).to_vec(),
+        };
+        let port = self.cfg.heartbeat_port();
+        for c in &self.channels {
+            if c.partner.is_unspecified() {
+                continue;
+            }
+            if let Err(e) = c.sock.send_to(&payload, SocketAddrV4::new(c.partner, port)) {
+                warn!("Warning -- failed to send heartbeat ({} if): {e}", c.name);
+            }
+        }
+    }
+
+    fn receive(&mut self) {
+        let mut buf = [0u8; 128];
+        let mut got = Vec::new();
+        for c in &self.channels {
+            loop {
+                match c.sock.recv_from(&mut buf) {
+                    Ok((n, from)) => got.push((buf[..n].to_vec(), from)),
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        warn!("recvfrom() failed: {e}");
+                        break;
+                    }
+                }
+            }
+        }
+        for (data, from) in got {
+            let src = match from.ip() {
+                std::net::IpAddr::V4(a) => a,
+                std::net::IpAddr::V6(_) => continue,
+            };
+            if !self.partner_ips.contains(&src) {
+                debug!("Unexpected heartbeat from {src}");
+                continue;
+            }
+            let decoded = match &mut self.auth {
+                Some(a) => a.decode(&data, now_unix_ms()),
+                None => heartbeat::decode(&data),
+            };
+            match decoded {
+                Ok((magic, _order)) => {
+                    debug!("DEBUG -- Received Heartbeat from partner");
+                    let now = self.now();
+                    let a = self.machine.heartbeat(magic, now);
+                    self.execute(a);
+                }
+                Err(e @ (DecodeError::BadLength(_) | DecodeError::Incompatible(_))) => {
+                    info!("{e}")
+                }
+                Err(e) => warn!("{e} from {src}"),
+            }
+        }
+    }
+
+    fn run_command(&mut self, what: &str, cmd: Option<String>) {
+        let Some(cmd) = cmd else { return };
+        let argv: Vec<&str> = cmd.split(' ').filter(|s| !s.is_empty()).collect();
+        let Some((prog, args)) = argv.split_first() else {
+            return;
+        };
+        let mut c = Command::new(prog);
+        c.args(args).stdin(Stdio::null());
+        prepare_child(&mut c, false);
+        match c.spawn() {
+            Ok(child) => self.helpers.push(child),
+            Err(e) => warn!("failed to run {what} {cmd}: {e}"),
+        }
+    }
+
+    fn sync_daemon(&mut self, master: bool) {
+        if !self.cfg.syncdaemon() {
+            return;
+        }
+        for argv in sync_daemon_argvs(&self.cfg, master) {
+            let mut c = Command::new(&argv[0]);
+            c.args(&argv[1..]).stdin(Stdio::null());
+            prepare_child(&mut c, false);
+            match c.status() {
+                Ok(s) if s.success() => {}
+                Ok(s) => warn!("{} {}", argv.join(" "), describe(s)),
+                Err(e) => warn!("failed to run {}: {e}", argv[0]),
+            }
+        }
+    }
+
+    fn activate(&mut self) {
+        self.run_command("active_cmd", self.cfg.active_cmd.clone().map(|s| s.value));
+        if !self.opts.test_start {
+            let argv = lvs_argv(
+                &self.opts.lvsd,
+                self.daemon,
+                &self.opts.configfile,
+                self.opts.verbose,
+            );
+            let mut c = Command::new(&argv[0]);
+            c.args(&argv[1..]).stdin(Stdio::null());
+            prepare_child(&mut c, true);
+            match c.spawn() {
+                Ok(child) => {
+                    debug!("started lvs as process {}", child.id());
+                    self.lvs = Some(child);
+                }
+                Err(e) => {
+                    warn!("failed to start lvs {}: {e}", argv[0]);
+                }
+            }
+        }
+        self.sync_daemon(true);
+        let floating = floating_addresses(&self.cfg);
+        self.bring_up(&floating);
+        self.send_arps(floating);
+    }
+
+    fn bring_up(&mut self, floating: &[Floating]) {
+        let links = match self.kernel.links() {
+            Ok(l) => l,
+            Err(e) => {
+                warn!("failed to list links: {e}");
+                return;
+            }
+        };
+        let present = self.kernel.addresses().unwrap_or_default();
+        for f in floating {
+            let Some(link) = links.iter().find(|l| l.name == f.dev) else {
+                warn!("failed to add {}: no such device {}", f.ip, f.dev);
+                continue;
+            };
+            if present
+                .iter()
+                .any(|a| a.ip == f.ip && a.index == link.index)
+            {
+                debug!("{} already on {}, not ours to manage", f.ip, f.dev);
+                continue;
+            }
+            let a = Addr {
+                ip: f.ip,
+                prefix: f.prefix,
+                index: link.index,
+                label: f.label.clone(),
+            };
+            match self.kernel.add_address(&a) {
+                Ok(()) => {
+                    info!("added {}/{} on {}", f.ip, f.prefix, f.label);
+                    self.added.push(a);
+                }
+                Err(e) => warn!("{}", chain(&e)),
+            }
+        }
+    }
+
+    fn take_down(&mut self, keep: &[Floating]) {
+        let mut failed = Vec::new();
+        let added = std::mem::take(&mut self.added);
+        for a in added {
+            if keep.iter().any(|f| f.ip == a.ip && f.label == a.label) {
+                self.added.push(a);
+                continue;
+            }
+            match self.kernel.del_address(&a) {
+                Ok(()) => info!("removed {}/{} from {}", a.ip, a.prefix, a.label),
+                Err(e) => failed.push(chain(&e)),
+            }
+        }
+        for f in failed {
+            warn!("{f}");
+        }
+    }
+
+    fn deactivate(&mut self, was_active: bool) {
+        self.run_command(
+            "inactive_cmd",
+            self.cfg.inactive_cmd.clone().map(|s| s.value),
+        );
+        self.sync_daemon(false);
+        if !was_active {
+            return;
+        }
+        self.arp_gen.fetch_add(1, Ordering::SeqCst);
+        self.stop_lvs();
+        self.take_down(&[]);
+    }
+
+    fn stop_lvs(&mut self) {
+        let Some(mut child) = self.lvs.take() else {
+            return;
+        };
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let deadline = Instant::now() + LVS_STOP_GRACE;
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) | Err(_) => return,
+                Ok(None) if Instant::now() >= deadline => {
+                    warn!("lvs {pid} did not exit after SIGTERM; sending SIGKILL");
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+
+    fn reap(&mut self) {
+        self.helpers
+            .retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
+        let Some(child) = &mut self.lvs else { return };
+        let status = match child.try_wait() {
+            Ok(Some(s)) => s,
+            Ok(None) => return,
+            Err(_) => return,
+        };
+        let pid = child.id();
+        self.lvs = None;
+        use std::os::unix::process::ExitStatusExt;
+        match (status.code(), status.signal()) {
+            (Some(c), _) => info!("Child process {pid} exited with status {c}"),
+            (None, Some(s)) => info!("Child process {pid} terminated with signal {s}"),
+            _ => info!("Child process {pid} exited"),
+        }
+        let a = self.machine.child_failed();
+        self.execute(a);
+    }
+
+    fn send_arps(&mut self, floating: Vec<Floating>) {
+        if floating.is_empty() {
+            return;
+        }
+        let links = self.kernel.links().unwrap_or_default();
+        let gen = self.arp_gen.load(Ordering::SeqCst);
+        let flag = Arc::clone(&self.arp_gen);
+        let send_arp = self.opts.send_arp.clone();
+        let mut jobs = Vec::new();
+        for f in floating {
+            let mac = links
+                .iter()
+                .find(|l| l.name == f.dev)
+                .and_then(|l| l.mac)
+                .unwrap_or([0; 6]);
+            let mac: String = mac.iter().map(|b| format!("{b:02X}")).collect();
+            let bcast = broadcast(f.ip, f.prefix.min(24));
+            jobs.push(vec![
+                "-i".to_string(),
+                f.dev.clone(),
+                f.ip.to_string(),
+                mac,
+                bcast.to_string(),
+                "ffffffffffff".to_string(),
+            ]);
+        }
+        std::thread::spawn(move || {
+            let handles: Vec<_> = jobs
+                .into_iter()
+                .map(|args| {
+                    let flag = Arc::clone(&flag);
+                    let send_arp = send_arp.clone();
+                    std::thread::spawn(move || {
+                        // On a one-second grid, so slow execs do not stretch
+                        // the spacing.
+                        let t0 = Instant::now();
+                        for i in 0..ARP_COUNT {
+                            let at = t0 + Duration::from_secs(u64::from(i));
+                            std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                            if flag.load(Ordering::SeqCst) != gen {
+                                return false;
+                            }
+                            match Command::new(&send_arp)
+                                .args(&args)
+                                .stdin(Stdio::null())
+                                .status()
+                            {
+                                Ok(s) if s.success() => {}
+                                Ok(s) => warn!("send_arp {} {}", args.join(" "), describe(s)),
+                                Err(e) => warn!("failed to run {}: {e}", send_arp.display()),
+                            }
+                        }
+                        true
+                    })
+                })
+                .collect();
+            let mut all = true;
+            for h in handles {
+                all &= h.join().unwrap_or(false);
+            }
+            if all {
+                info!("gratuitous lvs arps finished");
+            }
+        });
+    }
+
+    /// Crash safety: a pulse killed with -9 leaves its floating addresses;
+    /// remove every lvs.cf floating address found here before taking a role.
+    fn remove_stale_addresses(&mut self) {
+        let floating = floating_addresses(&self.cfg);
+        let present = match self.kernel.addresses() {
+            Ok(a) => a,
+            Err(e) => {
+                warn!("failed to list addresses: {e}");
+                return;
+            }
+        };
+        for a in present {
+            if Some(a.ip) == self.me_private || a.ip == self.me_public {
+                continue;
+            }
+            if floating.iter().any(|f| f.ip == a.ip) {
+                match self.kernel.del_address(&a) {
+                    Ok(()) => info!(
+                        "removed stale floating address {}/{} from {}",
+                        a.ip, a.prefix, a.label
+                    ),
+                    Err(e) => warn!("{}", chain(&e)),
+                }
+            }
+        }
+    }
+
+    fn down_nics(&mut self) -> Vec<Nic> {
+        let (Ok(addrs), Ok(links)) = (self.kernel.addresses(), self.kernel.links()) else {
+            return Vec::new();
+        };
+        let mut down = Vec::new();
+        let mut check = |ip: Ipv4Addr, nic: Nic| {
+            // An address not found counts as up, as in Piranha.
+            if let Some(a) = addrs.iter().find(|a| a.ip == ip) {
+                if let Some(l) = links.iter().find(|l| l.index == a.index) {
+                    if !l.running() {
+                        down.push(nic);
+                    }
+                }
+            }
+        };
+        check(self.me_public, Nic::Primary);
+        if let Some(p) = self.me_private {
+            check(p, Nic::Private);
+        }
+        down
+    }
+
+    fn reload(&mut self) {
+        match load_config(&self.opts.configfile) {
+            Err(e) => warn!(
+                "failed to re-read {}, keeping the old configuration: {e}",
+                self.opts.configfile.display()
+            ),
+            Ok(cfg) => {
+                info!("re-read {}", self.opts.configfile.display());
+                let old = floating_addresses(&self.cfg);
+                self.cfg = cfg;
+                let now = self.now();
+                self.machine
+                    .reconfigure(settings_of(&self.cfg, self.master), now);
+                self.monitor_links =
+                    self.cfg.monitor_links() != 0 && effective_backup_active(&self.cfg);
+                if self.machine.active() {
+                    let new = floating_addresses(&self.cfg);
+                    self.take_down(&new);
+                    let fresh: Vec<Floating> =
+                        new.into_iter().filter(|f| !old.contains(f)).collect();
+                    self.bring_up(&fresh);
+                    self.send_arps(fresh);
+                }
+            }
+        }
+        if let Some(child) = &self.lvs {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            if let Err(e) = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP) {
+                warn!("failed to send SIGHUP to lvs {pid}: {e}");
+            }
+        }
+    }
+
+    fn dump(&mut self) {
+        let now = self.now();
+        info!("{}", self.machine.dump(now));
+        info!(
+            "lvs: {}; floating addresses held: {}",
+            self.lvs
+                .as_ref()
+                .map(|c| format!("process {}", c.id()))
+                .unwrap_or_else(|| "not running".to_string()),
+            if self.added.is_empty() {
+                "none".to_string()
+            } else {
+                self.added
+                    .iter()
+                    .map(|a| format!("{}/{} on {}", a.ip, a.prefix, a.label))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+    }
+}
+
+fn describe(s: std::process::ExitStatus) -> String {
+    piranha_runtime::spawn::completion(s).to_string()
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(text: &str) -> Config {
+        lvs_config::parse_str(text, &lvs_config::ParseOptions::for_file("t.cf"))
+            .unwrap()
+            .config
+    }
+
+    #[test]
+    fn lvs_argv_is_piranhas() {
+        assert_eq!(
+            lvs_argv(
+                Path::new("/usr/sbin/lvs"),
+                true,
+                Path::new("/etc/lvs.cf"),
+                false
+            ),
+            vec!["/usr/sbin/lvs", "--nofork", "-c", "/etc/lvs.cf"]
+        );
+        assert_eq!(
+            lvs_argv(Path::new("lvs"), false, Path::new("c"), true),
+            vec!["lvs", "--nodaemon", "-c", "c", "-v"]
+        );
+    }
+
+    #[test]
+    fn floating_addresses_are_active_vips_and_nat_router() {
+        let c = cfg("primary = 10.0.0.1\nbackup = 10.0.0.2\nbackup_active = 1\nnetwork = nat\nnat_router = 192.168.1.254 eth1:1\nnat_nmask = 255.255.255.0\n\
+virtual a {\n active = 1\n address = 10.0.0.100 eth0:1\n vip_nmask = 255.255.255.0\n port = 80\n}\n\
+virtual b {\n active = 1\n address = 10.0.0.100 eth0:1\n port = 443\n}\n\
+virtual c {\n active = 0\n address = 10.0.0.101 eth0:2\n port = 80\n}\n\
+virtual d {\n active = 1\n address = 10.0.0.102 eth0:1\n port = 80\n}\n");
+        let f = floating_addresses(&c);
+        let got: Vec<(String, u8, &str)> = f
+            .iter()
+            .map(|f| (f.ip.to_string(), f.prefix, f.label.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("10.0.0.100".to_string(), 24, "eth0:1"),
+                ("10.0.0.102".to_string(), 32, "eth0:1"),
+                ("192.168.1.254".to_string(), 24, "eth1:1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn sync_daemon_commands() {
+        let c = cfg("primary = 10.0.0.1\nsyncdaemon = 1\nsyncd_iface = eth1\nsyncd_id = 7\n");
+        let v = sync_daemon_argvs(&c, true);
+        assert_eq!(v[0][1..], ["--stop-daemon", "backup"]);
+        assert_eq!(v[1][1..], ["--stop-daemon", "master"]);
+        assert_eq!(
+            v[2][1..],
+            [
+                "--start-daemon",
+                "master",
+                "--mcast-interface",
+                "eth1",
+                "--syncid",
+                "7"
+            ]
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! Piranha's `pulse`: heartbeat, failover and floating addresses.
+//!
+//! * [`arp`]: send_arp's arguments and frame (pnet, AF_PACKET).
+//! * [`heartbeat`]: the 4-byte wire format of Piranha 0.8.6 (both byte
+//!   orders) and the authenticated extension.
+//! * [`machine`]: the pure state machine (flags and timers) tested against a
+//!   fake clock.
+//! * [`net`]: addresses and link state over rtnetlink.
+//! * [`daemon`]: the process: sockets, signals, lvs child, activation.
+
+pub mod arp;
+pub mod daemon;
+pub mod heartbeat;
+pub mod machine;
+pub mod net;

@@ -1,0 +1,320 @@
+//! Addresses and link state through rtnetlink (no ifconfig, no ioctls).
+//!
+//! [`Netlink`] speaks NETLINK_ROUTE synchronously with the
+//! netlink-packet-route types: dump IPv4 addresses, add and delete one
+//! address with its prefix length, broadcast and label (`eth0:1`), and dump
+//! links for their flags.  The daemon uses it through the [`Kernel`] trait so
+//! the activation logic can be tested against a fake.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use netlink_packet_core::{
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
+    NLM_F_REQUEST,
+};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+
+/// Errors talking to the kernel.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// Socket setup or I/O.
+    #[error("netlink socket failed")]
+    Io(#[source] std::io::Error),
+    /// The kernel refused a request.
+    #[error("failed to {what}")]
+    Refused {
+        /// What we asked for.
+        what: String,
+        /// The errno.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No such device.
+    #[error("no such device {0}")]
+    NoDevice(String),
+    /// A reply we could not parse.
+    #[error("bad netlink reply: {0}")]
+    Decode(String),
+}
+
+/// One IPv4 address on a device.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Addr {
+    /// The address.
+    pub ip: Ipv4Addr,
+    /// Prefix length.
+    pub prefix: u8,
+    /// Device index.
+    pub index: u32,
+    /// Label (`eth0` or `eth0:1`).
+    pub label: String,
+}
+
+/// One link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// Index.
+    pub index: u32,
+    /// Name.
+    pub name: String,
+    /// IFF_UP (administratively up).
+    pub up: bool,
+    /// IFF_LOWER_UP (carrier).
+    pub lower_up: bool,
+    /// MAC address, when it has one.
+    pub mac: Option<[u8; 6]>,
+}
+
+impl Link {
+    /// Up and with carrier: what monitor_links calls "link up".
+    pub fn running(&self) -> bool {
+        self.up && self.lower_up
+    }
+}
+
+/// What pulse needs from the kernel's network configuration.
+pub trait Kernel {
+    /// Every IPv4 address.
+    fn addresses(&mut self) -> Result<Vec<Addr>, NetError>;
+    /// Every link.
+    fn links(&mut self) -> Result<Vec<Link>, NetError>;
+    /// Add `a` (with broadcast `ip | !mask` when the prefix is below 31).
+    fn add_address(&mut self, a: &Addr) -> Result<(), NetError>;
+    /// Delete `a` (matched by address, prefix and device).
+    fn del_address(&mut self, a: &Addr) -> Result<(), NetError>;
+}
+
+/// The real kernel, over NETLINK_ROUTE.
+#[derive(Debug)]
+pub struct Netlink {
+    sock: Socket,
+    seq: u32,
+}
+
+/// Prefix length of a dotted netmask (contiguous ones counted).
+pub fn prefix_of(mask: Ipv4Addr) -> u8 {
+    u32::from(mask).leading_ones() as u8
+}
+
+/// The broadcast address of `ip/prefix`.
+pub fn broadcast(ip: Ipv4Addr, prefix: u8) -> Ipv4Addr {
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(prefix))
+    };
+    Ipv4Addr::from(u32::from(ip) | !mask)
+}
+
+impl Netlink {
+    /// Open a NETLINK_ROUTE socket.
+    pub fn open() -> Result<Netlink, NetError> {
+        let mut sock = Socket::new(NETLINK_ROUTE).map_err(NetError::Io)?;
+        sock.bind_auto().map_err(NetError::Io)?;
+        sock.connect(&SocketAddr::new(0, 0)).map_err(NetError::Io)?;
+        Ok(Netlink { sock, seq: 1 })
+    }
+
+    fn request(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+        what: &str,
+    ) -> Result<Vec<RouteNetlinkMessage>, NetError> {
+        let mut header = NetlinkHeader::default();
+        header.flags = flags;
+        self.seq += 1;
+        header.sequence_number = self.seq;
+        let mut nl = NetlinkMessage::new(header, NetlinkPayload::from(msg));
+        nl.finalize();
+        let mut buf = vec![0u8; nl.buffer_len()];
+        nl.serialize(&mut buf);
+        self.sock.send(&buf, 0).map_err(NetError::Io)?;
+        let mut out = Vec::new();
+        loop {
+            let (data, _) = self.sock.recv_from_full().map_err(NetError::Io)?;
+            let mut off = 0;
+            while off < data.len() {
+                let m = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&data[off..])
+                    .map_err(|e| NetError::Decode(e.to_string()))?;
+                let len = m.header.length as usize;
+                if len == 0 {
+                    return Err(NetError::Decode("zero-length message".into()));
+                }
+                off += (len + 3) & !3;
+                if m.header.sequence_number != self.seq {
+                    continue;
+                }
+                match m.payload {
+                    NetlinkPayload::Done(_) => return Ok(out),
+                    NetlinkPayload::Error(e) => {
+                        return match e.code {
+                            None => Ok(out),
+                            Some(_) => Err(NetError::Refused {
+                                what: what.to_string(),
+                                source: e.to_io(),
+                            }),
+                        }
+                    }
+                    NetlinkPayload::InnerMessage(i) => {
+                        out.push(i);
+                        if flags & NLM_F_DUMP != NLM_F_DUMP {
+                            // A non-dump request with an ACK still follows.
+                            continue;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn addr_message(a: &Addr) -> AddressMessage {
+        let mut m = AddressMessage::default();
+        m.header.family = AddressFamily::Inet;
+        m.header.prefix_len = a.prefix;
+        m.header.index = a.index;
+        m.attributes.push(AddressAttribute::Local(IpAddr::V4(a.ip)));
+        m.attributes
+            .push(AddressAttribute::Address(IpAddr::V4(a.ip)));
+        if a.prefix < 31 {
+            m.attributes
+                .push(AddressAttribute::Broadcast(broadcast(a.ip, a.prefix)));
+        }
+        if !a.label.is_empty() {
+            m.attributes.push(AddressAttribute::Label(a.label.clone()));
+        }
+        m
+    }
+}
+
+impl Kernel for Netlink {
+    fn addresses(&mut self) -> Result<Vec<Addr>, NetError> {
+        let mut m = AddressMessage::default();
+        m.header.family = AddressFamily::Inet;
+        let replies = self.request(
+            RouteNetlinkMessage::GetAddress(m),
+            NLM_F_REQUEST | NLM_F_DUMP,
+            "list addresses",
+        )?;
+        let mut out = Vec::new();
+        for r in replies {
+            if let RouteNetlinkMessage::NewAddress(a) = r {
+                if a.header.family != AddressFamily::Inet {
+                    continue;
+                }
+                let mut ip = None;
+                let mut local = None;
+                let mut label = String::new();
+                for attr in &a.attributes {
+                    match attr {
+                        AddressAttribute::Address(IpAddr::V4(x)) => ip = Some(*x),
+                        AddressAttribute::Local(IpAddr::V4(x)) => local = Some(*x),
+                        AddressAttribute::Label(l) => label = l.clone(),
+                        _ => {}
+                    }
+                }
+                if let Some(ip) = local.or(ip) {
+                    out.push(Addr {
+                        ip,
+                        prefix: a.header.prefix_len,
+                        index: a.header.index,
+                        label,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn links(&mut self) -> Result<Vec<Link>, NetError> {
+        let replies = self.request(
+            RouteNetlinkMessage::GetLink(LinkMessage::default()),
+            NLM_F_REQUEST | NLM_F_DUMP,
+            "list links",
+        )?;
+        let mut out = Vec::new();
+        for r in replies {
+            if let RouteNetlinkMessage::NewLink(l) = r {
+                let mut name = String::new();
+                let mut mac = None;
+                for attr in &l.attributes {
+                    match attr {
+                        LinkAttribute::IfName(n) => name = n.clone(),
+                        LinkAttribute::Address(a) if a.len() == 6 => {
+                            let mut m = [0u8; 6];
+                            m.copy_from_slice(a);
+                            mac = Some(m);
+                        }
+                        _ => {}
+                    }
+                }
+                out.push(Link {
+                    index: l.header.index,
+                    name,
+                    up: l.header.flags.contains(LinkFlags::Up),
+                    lower_up: l.header.flags.contains(LinkFlags::LowerUp),
+                    mac,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn add_address(&mut self, a: &Addr) -> Result<(), NetError> {
+        self.request(
+            RouteNetlinkMessage::NewAddress(Self::addr_message(a)),
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+            &format!("add address {}/{} on {}", a.ip, a.prefix, a.label),
+        )
+        .map(|_| ())
+    }
+
+    fn del_address(&mut self, a: &Addr) -> Result<(), NetError> {
+        let mut m = Self::addr_message(a);
+        m.attributes
+            .retain(|x| matches!(x, AddressAttribute::Local(_) | AddressAttribute::Address(_)));
+        self.request(
+            RouteNetlinkMessage::DelAddress(m),
+            NLM_F_REQUEST | NLM_F_ACK,
+            &format!("remove address {}/{} from {}", a.ip, a.prefix, a.label),
+        )
+        .map(|_| ())
+    }
+}
+
+/// Find a link by name.
+pub fn link_by_name<'a>(links: &'a [Link], name: &str) -> Option<&'a Link> {
+    links.iter().find(|l| l.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks() {
+        assert_eq!(prefix_of(Ipv4Addr::new(255, 255, 255, 0)), 24);
+        assert_eq!(prefix_of(Ipv4Addr::new(0, 0, 0, 0)), 0);
+        assert_eq!(prefix_of(Ipv4Addr::new(255, 255, 255, 255)), 32);
+        assert_eq!(
+            broadcast(Ipv4Addr::new(10, 0, 0, 5), 24),
+            Ipv4Addr::new(10, 0, 0, 255)
+        );
+    }
+
+    #[test]
+    fn loopback_is_listed() {
+        let Ok(mut nl) = Netlink::open() else {
+            eprintln!("skipped: no netlink socket");
+            return;
+        };
+        let addrs = nl.addresses().unwrap();
+        assert!(addrs.iter().any(|a| a.ip == Ipv4Addr::LOCALHOST));
+        let links = nl.links().unwrap();
+        assert!(link_by_name(&links, "lo").is_some());
+    }
+}

@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""Failover bench: master director dies (its pulse killed -9 and its link
+cut at the switch); time until a client in its own namespace gets an ICMP
+echo reply from the VIP through the backup.  Same topology for keepalived
+VRRP.  Also counts false failovers with 5% of heartbeats dropped by
+nftables `numgen random`.  Prints a table."""
+
+import os, signal, socket, statistics, struct, subprocess, sys, tempfile, time
+
+BIN = "target/release"
+VIP = "10.88.0.100"
+ID = f"pb{os.getpid() % 100000}"
+NS = {k: f"{ID}-{k}" for k in ("sw", "d1", "d2", "cl")}
+
+
+def ip(*a, check=True):
+    return subprocess.run(["ip", *a], check=check, capture_output=True, text=True).stdout
+
+
+def setup():
+    for n in NS.values():
+        subprocess.run(["ip", "netns", "del", n], capture_output=True)
+        ip("netns", "add", n)
+        ip("-n", n, "link", "set", "lo", "up")
+    ip("-n", NS["sw"], "link", "add", "br0", "type", "bridge")
+    ip("-n", NS["sw"], "link", "set", "br0", "up")
+    for ns, port, addr in (("d1", "p1", "10.88.0.1/24"), ("d2", "p2", "10.88.0.2/24"), ("cl", "pc", "10.88.0.10/24")):
+        ip("link", "add", "eth0", "netns", NS[ns], "type", "veth", "peer", "name", port, "netns", NS["sw"])
+        ip("-n", NS["sw"], "link", "set", port, "master", "br0")
+        ip("-n", NS["sw"], "link", "set", port, "up")
+        ip("-n", NS[ns], "addr", "add", addr, "dev", "eth0")
+        ip("-n", NS[ns], "link", "set", "eth0", "up")
+
+
+def teardown():
+    for n in NS.values():
+        subprocess.run(["ip", "netns", "del", n], capture_output=True)
+
+
+def link(up):
+    ip("-n", NS["sw"], "link", "set", "p1", "up" if up else "down")
+
+
+def has_vip(ns):
+    return f"{VIP}/" in ip("-n", NS[ns], "-4", "addr")
+
+
+def clear_vip(ns):
+    for line in ip("-n", NS[ns], "-4", "-o", "addr").splitlines():
+        w = line.split()
+        if w[3].startswith(VIP + "/"):
+            ip("-n", NS[ns], "addr", "del", w[3], "dev", w[1], check=False)
+
+
+def wait(pred, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+PROBE = r"""
+import socket, struct, sys, time
+vip = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.settimeout(0.01)
+ident = 0x4242
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    t = (t >> 16) + (t & 0xffff); t += t >> 16
+    return ~t & 0xffff
+# Each reply is printed as "SENT RECEIVED" (CLOCK_MONOTONIC): a reply to a
+# request sent after the link cut can only come from the new owner.
+seq = 0
+sent = {}
+while True:
+    seq = (seq + 1) & 0xffff
+    h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"x" * 16
+    h = h[:2] + struct.pack("!H", csum(h)) + h[4:]
+    sent[seq] = time.monotonic()
+    try:
+        s.sendto(h, (vip, 0))
+    except OSError:
+        pass  # unresolved neighbour: the queue is full, try again
+    end = time.monotonic() + 0.01
+    while time.monotonic() < end:
+        try:
+            d, a = s.recvfrom(256)
+        except socket.timeout:
+            break
+        if a[0] == vip and len(d) >= 28 and d[20] == 0 and struct.unpack("!H", d[24:26])[0] == ident:
+            q = struct.unpack("!H", d[26:28])[0]
+            if q in sent:
+                print("%.6f %.6f" % (sent.pop(q), time.monotonic()), flush=True)
+    sent = {k: v for k, v in sent.items() if v > time.monotonic() - 2}
+    time.sleep(max(0.0, end - time.monotonic()))
+"""
+
+
+class Probe:
+    def __init__(self):
+        self.p = subprocess.Popen(["ip", "netns", "exec", NS["cl"], sys.executable, "-c", PROBE, VIP],
+                                  stdout=subprocess.PIPE, text=True)
+        os.set_blocking(self.p.stdout.fileno(), False)
+        self.buf = ""
+        self.times = []
+
+    def read(self):
+        try:
+            chunk = self.p.stdout.read()
+        except (BlockingIOError, TypeError):
+            chunk = None
+        if chunk:
+            self.buf += chunk
+            *lines, self.buf = self.buf.split("\n")
+            self.times += [tuple(float(v) for v in x.split()) for x in lines if x]
+        return self.times
+
+    def first_after(self, t, timeout):
+        """Receive time of the first reply to a request sent after t."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for sent, got in self.read():
+                if sent > t:
+                    return got
+            time.sleep(0.01)
+        return None
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+
+
+def lvs_cf(path, keepalive, deadtime):
+    with open(path, "w") as f:
+        f.write(f"""serial_no = 1
+primary = 10.88.0.1
+backup = 10.88.0.2
+backup_active = 1
+heartbeat = 1
+heartbeat_port = 539
+keepalive = {keepalive}
+deadtime = {deadtime}
+network = direct
+virtual web {{
+ active = 1
+ address = {VIP} eth0:1
+ vip_nmask = 255.255.255.0
+ port = 80
+ server r1 {{
+  address = 10.88.0.50
+  active = 1
+ }}
+}}
+""")
+
+
+def start_pulse(ns, cfg, tmp):
+    log = open(os.path.join(tmp, f"pulse-{ns}.log"), "a")
+    return subprocess.Popen(["ip", "netns", "exec", NS[ns], f"{BIN}/pulse", "-n", "--norun", "-c", cfg,
+                             "--pidfile", os.path.join(tmp, f"{ns}.pid"), "--send-arp", f"{BIN}/send_arp"],
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def kc_conf(path, ns, prio, advert, state):
+    v3 = "vrrp_version 3\n" if advert < 1 else ""
+    with open(path, "w") as f:
+        f.write(f"""global_defs {{
+ {v3} vrrp_garp_master_repeat 5
+}}
+vrrp_instance VI {{
+ state {state}
+ interface eth0
+ virtual_router_id 51
+ priority {prio}
+ advert_int {advert}
+ virtual_ipaddress {{
+  {VIP}/24 dev eth0 label eth0:1
+ }}
+}}
+""")
+
+
+def start_keepalived(ns, conf, tmp):
+    return subprocess.Popen(["ip", "netns", "exec", NS[ns], "keepalived", "-n", "-l", "-P", "-f", conf,
+                             "-p", os.path.join(tmp, f"k-{ns}.pid"), "-r", os.path.join(tmp, f"kv-{ns}.pid"),
+                             "-i", ns],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def one_trial(kind, param, tmp):
+    """Returns the failover time in seconds (None on timeout)."""
+    link(True)
+    clear_vip("d1"); clear_vip("d2")
+    ip("-n", NS["cl"], "neigh", "flush", "all", check=False)
+    if kind == "pulse":
+        ka, dt = param
+        cfg = os.path.join(tmp, "lvs.cf")
+        lvs_cf(cfg, ka, dt)
+        m = start_pulse("d1", cfg, tmp)
+        b = start_pulse("d2", cfg, tmp)
+        timeout = dt + 5
+    else:
+        adv = param
+        c1, c2 = os.path.join(tmp, "k1.conf"), os.path.join(tmp, "k2.conf")
+        kc_conf(c1, "d1", 150, adv, "MASTER")
+        kc_conf(c2, "d2", 100, adv, "BACKUP")
+        m = start_keepalived("d1", c1, tmp)
+        b = start_keepalived("d2", c2, tmp)
+        timeout = 4 * adv + 5
+    probe = Probe()
+    try:
+        if not wait(lambda: has_vip("d1") and not has_vip("d2"), 15):
+            print("    master never became the only VIP holder", file=sys.stderr)
+            return None
+        # The client may have cached a MAC from the start-up (a VRRP backup
+        # that briefly held the VIP): flush its neighbour table until the
+        # VIP answers from the master.
+        reached = False
+        for _ in range(15):
+            if probe.first_after(time.monotonic(), 1) is not None:
+                reached = True
+                break
+            ip("-n", NS["cl"], "neigh", "flush", "all", check=False)
+        if not reached or has_vip("d2"):
+            print("    client never reached the VIP on the master", file=sys.stderr)
+            return None
+        time.sleep(1.5)
+        if has_vip("d2") or not has_vip("d1"):
+            # A false failover in the steady state: not a valid trial.
+            return "invalid"
+        t0 = time.monotonic()
+        if kind == "pulse":
+            m.send_signal(signal.SIGKILL)
+        else:
+            os.killpg(m.pid, signal.SIGKILL)
+        link(False)
+        t_cut = time.monotonic()
+        got = probe.first_after(t_cut, timeout)
+        if got is None:
+            print(f"    no reply through the backup within {timeout} s", file=sys.stderr)
+            return None
+        return got - t0
+    finally:
+        probe.stop()
+        for p in (m, b):
+            try:
+                if kind == "pulse":
+                    p.send_signal(signal.SIGKILL if p is m else signal.SIGTERM)
+                else:
+                    os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for p in (m, b):
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        time.sleep(0.2)
+
+
+def series(kind, param, trials, tmp):
+    out = []
+    for i in range(trials):
+        r = one_trial(kind, param, tmp)
+        out.append(r)
+        shown = "timeout" if r is None else r if isinstance(r, str) else "%.3f s" % r
+        print(f"  {kind} {param} trial {i + 1}: {shown}", file=sys.stderr, flush=True)
+    return out
+
+
+def loss_run(seconds, tmp):
+    """Both pulses at 1/3, 5% of heartbeats dropped on each side; count
+    activations after the first one."""
+    link(True)
+    clear_vip("d1"); clear_vip("d2")
+    rules = ("table inet hb {\n chain in {\n  type filter hook input priority 0; policy accept;\n"
+             "  udp dport 539 numgen random mod 100 < 5 drop\n }\n}\n")
+    for ns in ("d1", "d2"):
+        subprocess.run(["ip", "netns", "exec", NS[ns], "nft", "-f", "-"], input=rules, text=True, check=True)
+    cfg = os.path.join(tmp, "lvs.cf")
+    lvs_cf(cfg, 1, 3)
+    for ns in ("d1", "d2"):
+        try:
+            os.unlink(os.path.join(tmp, f"pulse-{ns}.log"))
+        except FileNotFoundError:
+            pass
+    m = start_pulse("d1", cfg, tmp)
+    b = start_pulse("d2", cfg, tmp)
+    time.sleep(seconds)
+    for p in (m, b):
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=15)
+    logs = {ns: open(os.path.join(tmp, f"pulse-{ns}.log")).read() for ns in ("d1", "d2")}
+    for ns in ("d1", "d2"):
+        subprocess.run(["ip", "netns", "exec", NS[ns], "nft", "delete", "table", "inet", "hb"], capture_output=True)
+    false = logs["d2"].count("activating lvs") + max(0, logs["d1"].count("activating lvs") - 1)
+    return false
+
+
+def fmt(rs):
+    ok = [r for r in rs if isinstance(r, float)]
+    invalid = sum(1 for r in rs if r == "invalid")
+    timeouts = sum(1 for r in rs if r is None)
+    if not ok:
+        return "no successful trial", ""
+    q = sorted(ok)
+    p90 = q[min(len(q) - 1, int(round(0.9 * (len(q) - 1))))]
+    return (f"{statistics.median(ok):.3f}",
+            f"{min(ok):.3f}–{max(ok):.3f} (p90 {p90:.3f}; {len(ok)} trials, {timeouts} timeouts, "
+            f"{invalid} with the backup active before the kill)")
+
+
+def main():
+    global BIN
+    args = sys.argv[1:]
+    if args[:1] == ["--bin"]:
+        BIN = args[1]
+        args = args[2:]
+    trials = int(args[0]) if args else 20
+    loss_seconds = int(args[1]) if len(args) > 1 else 600
+    have_k = subprocess.run(["sh", "-c", "command -v keepalived"], capture_output=True).returncode == 0
+    have_nft = subprocess.run(["sh", "-c", "command -v nft"], capture_output=True).returncode == 0
+    rows = []
+    only = os.environ.get("BENCH_ONLY", "")
+    with tempfile.TemporaryDirectory() as tmp:
+        setup()
+        try:
+            for ka, dt in ((1, 3), (0.1, 0.3)) if only in ("", "pulse") else ():
+                rows.append((f"pulse (piranha-rs) keepalive {ka} / deadtime {dt}",) + fmt(series("pulse", (ka, dt), trials, tmp)))
+            if have_k and only in ("", "keepalived"):
+                for adv in (1, 0.1):
+                    rows.append((f"keepalived VRRP{'v3' if adv < 1 else 'v2'} advert_int {adv}",) + fmt(series("keepalived", adv, trials, tmp)))
+            elif not have_k:
+                rows.append(("keepalived", "not installed", ""))
+            if have_nft and loss_seconds > 0:
+                n = loss_run(loss_seconds, tmp)
+                rows.append((f"false failovers, 5% heartbeat loss, {loss_seconds} s at 1/3", str(n), "goal 0"))
+            else:
+                rows.append(("false failovers", "skipped (no nft or 0 s)", ""))
+        finally:
+            teardown()
+    w = max(len(r[0]) for r in rows)
+    print(f"\n{'failover (master killed -9 + link cut -> client reaches VIP)':<{w}}  {'median s':>10}  range")
+    for r in rows:
+        print(f"{r[0]:<{w}}  {r[1]:>10}  {r[2]}")
+
+
+if __name__ == "__main__":
+    main()
