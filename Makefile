@@ -8,8 +8,9 @@ DESTDIR    ?=
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+SYSTEMDDIR ?= /lib/systemd/system
 RELEASE    := target/release
-BINARIES   := lvs pulse nanny
+BINARIES   := lvs pulse nanny send_arp ipvsadm
 FUZZ_SECONDS ?= 60
 
 .PHONY: all build test test-unit test-lab deps validate fmt clippy doc bench fuzz install demo lab clean
@@ -61,6 +62,11 @@ install: all
 	for m in docs/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || true; done
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/samples
 	install -m 0644 etc/*.cf $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/samples/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/sysconfig/pulse ] || install -m 0644 etc/sysconfig/pulse $(DESTDIR)$(SYSCONFDIR)/sysconfig/pulse
+	install -d $(DESTDIR)$(SYSCONFDIR)/init.d $(DESTDIR)$(SYSTEMDDIR)
+	install -m 0755 init/pulse $(DESTDIR)$(SYSCONFDIR)/init.d/pulse
+	install -m 0644 init/pulse.service $(DESTDIR)$(SYSTEMDDIR)/pulse.service
+	@if [ -d $(DESTDIR)$(SYSCONFDIR)/rc.d/init.d ]; then ln -sf ../../init.d/pulse $(DESTDIR)$(SYSCONFDIR)/rc.d/init.d/pulse; fi
 
 clean:
 	$(CARGO) clean
