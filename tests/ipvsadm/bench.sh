@@ -61,8 +61,11 @@ for round in $(seq "$ROUNDS"); do
     for impl in ref ours; do
         if [ $impl = ref ]; then BIN=$REF; else BIN=$OURS; fi
         ns=ipvsbench-$impl-$round
-        ip netns add "$ns" || { echo "bench.sh: cannot create netns $ns" >&2; exit 1; }
-        read -r t0 t1 t2 t3 t4 rcs < <(ip netns exec "$ns" "$W/cycle" "$BIN" "$W/rules" "$W/$impl")
+        # (a real server is refused as "not unicast" while lo is down)
+        ip netns add "$ns" && ip -n "$ns" link set lo up \
+            || { echo "bench.sh: cannot create netns $ns" >&2; exit 1; }
+        ip netns exec "$ns" "$W/cycle" "$BIN" "$W/rules" "$W/$impl" >"$W/times"
+        read -r t0 t1 t2 t3 t4 rcs <"$W/times"
         ip netns del "$ns"
         sleep 10  # let the namespace teardown finish before the next cycle
         mv "$W/$impl.list" "$W/list.$impl"; mv "$W/$impl.save" "$W/save.$impl"
