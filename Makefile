@@ -39,10 +39,16 @@ validate: deps
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 	$(MAKE) test
 
-bench:
+# Figures, each next to its peer where one exists (docs/BENCHMARKS.md).
+# The kernel-lab and failover benches take several minutes each.
+bench: deps
+	@command -v keepalived >/dev/null 2>&1 || apt-get install -y -q keepalived >/dev/null 2>&1 || echo "bench: keepalived unavailable: no peer figures"
 	$(CARGO) build --release --workspace --bins --examples
 	./target/release/examples/parse_bench
 	./target/release/examples/nanny_bench
+	./tests/bench/failover.sh 20 600
+	tests/kernel-lab/run --timeout 2400 tests/ipvsadm/bench.sh target/release/ipvsadm
+	tests/kernel-lab/run --mem 3072 --timeout 2400 --env LAB_IPVSADM=$(CURDIR)/target/release/ipvsadm tests/bench/lvs-startup.sh $(CURDIR)/target/release "10 100 1000"
 
 # A short bounded run of every fuzz target (cargo-fuzz, stable toolchain via RUSTC_BOOTSTRAP).
 fuzz:

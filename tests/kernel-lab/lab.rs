@@ -94,7 +94,11 @@ pub fn available() -> Result<(), String> {
     } else {
         let mut msg = String::from_utf8_lossy(&out.stderr).trim().to_string();
         if msg.is_empty() {
-            msg = format!("kernel lab: {} --check failed ({})", run.display(), out.status);
+            msg = format!(
+                "kernel lab: {} --check failed ({})",
+                run.display(),
+                out.status
+            );
         }
         Err(msg)
     }
