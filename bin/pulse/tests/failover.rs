@@ -473,3 +473,44 @@ fn hup_is_forwarded_to_a_running_lvs_only() {
     m.signal(libc::SIGTERM);
     assert_eq!(m.wait_exit(S(8)), Some(0), "{}", m.text());
 }
+
+#[test]
+fn hup_with_a_new_heartbeat_port_rebinds_without_failover() {
+    if skip() {
+        return;
+    }
+    let lab = Lab::new(false);
+    let cfg = lab.config("lvs.cf", "keepalive = 0.2\ndeadtime = 0.6\n");
+    let m = Pulse::start(&lab.d1, &cfg, &lab.stub_lvs("d1"), &["--norun"]);
+    let b = Pulse::start(&lab.d2, &cfg, &lab.stub_lvs("d2"), &["--norun"]);
+    assert!(
+        wait_for(S(4), || lab.has_vip(&lab.d1)).is_some(),
+        "{}",
+        m.text()
+    );
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(text.contains("heartbeat_port = 539\n"));
+    std::fs::write(
+        &cfg,
+        text.replace("heartbeat_port = 539\n", "heartbeat_port = 1539\n"),
+    )
+    .unwrap();
+    m.signal(libc::SIGHUP);
+    b.signal(libc::SIGHUP);
+    for p in [&m, &b] {
+        assert!(
+            p.wait_line("heartbeat now on port 1539", S(3)).is_some(),
+            "{}",
+            p.text()
+        );
+    }
+    let socks = ip_out(&["netns", "exec", &lab.d2.name, "ss", "-uln"]);
+    assert!(socks.contains(":1539"), "{socks}");
+    assert!(!socks.contains(":539 "), "{socks}");
+    // Heartbeats keep flowing on the new port: no failover for several deadtimes.
+    for _ in 0..15 {
+        assert!(lab.has_vip(&lab.d1), "{}\n{}", m.text(), b.text());
+        assert!(!lab.has_vip(&lab.d2), "{}\n{}", m.text(), b.text());
+        std::thread::sleep(ms(200));
+    }
+}

@@ -286,25 +286,33 @@ struct Director {
     monitor_links: bool,
 }
 
-/// Run pulse; returns the exit code.  Call while single-threaded.
-pub fn run(opts: Options) -> Result<u8, StartError> {
-    let cfg = load_config(&opts.configfile)?;
-    if cfg.service() == ServiceType::Fos {
-        return Err(StartError::Fos);
-    }
-    if cfg.active_virtual_servers().next().is_none() {
-        return Err(StartError::NoServices(
-            opts.configfile.display().to_string(),
-        ));
-    }
-    let mut kernel = Netlink::open().map_err(StartError::Net)?;
-    let local: HashSet<Ipv4Addr> = kernel
-        .addresses()
-        .map_err(StartError::Net)?
-        .into_iter()
-        .map(|a| a.ip)
-        .collect();
-    let master = local.contains(&cfg.primary());
+/// The heartbeat side of a configuration: our addresses, the partner's,
+/// the bound sockets and the authenticator.
+struct Heartbeat {
+    me_public: Ipv4Addr,
+    me_private: Option<Ipv4Addr>,
+    partner_ips: Vec<Ipv4Addr>,
+    channels: Vec<Channel>,
+    auth: Option<Authenticator>,
+}
+
+/// What decides the heartbeat sockets; a SIGHUP that changes it rebinds.
+fn heartbeat_identity(cfg: &Config) -> (u16, [Ipv4Addr; 4], Option<String>) {
+    (
+        cfg.heartbeat_port(),
+        [
+            cfg.primary(),
+            cfg.primary_private(),
+            cfg.backup(),
+            cfg.backup_private(),
+        ],
+        cfg.heartbeat_key.as_ref().map(|k| k.value.to_string()),
+    )
+}
+
+/// Bind the heartbeat sockets (public, and private when the configuration
+/// has a separate private channel) and load the heartbeat key.
+fn heartbeat_setup(cfg: &Config, master: bool) -> Result<Heartbeat, StartError> {
     let (me_public, me_private, partner_public, partner_private) = if master {
         (
             cfg.primary(),
@@ -357,6 +365,39 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         None => None,
     };
 
+    let mut partner_ips = vec![partner_public];
+    if private_channel && !partner_private.is_unspecified() {
+        partner_ips.push(partner_private);
+    }
+    Ok(Heartbeat {
+        me_public,
+        me_private: me_private_opt,
+        partner_ips,
+        channels,
+        auth,
+    })
+}
+
+/// Run pulse; returns the exit code.  Call while single-threaded.
+pub fn run(opts: Options) -> Result<u8, StartError> {
+    let cfg = load_config(&opts.configfile)?;
+    if cfg.service() == ServiceType::Fos {
+        return Err(StartError::Fos);
+    }
+    if cfg.active_virtual_servers().next().is_none() {
+        return Err(StartError::NoServices(
+            opts.configfile.display().to_string(),
+        ));
+    }
+    let mut kernel = Netlink::open().map_err(StartError::Net)?;
+    let local: HashSet<Ipv4Addr> = kernel
+        .addresses()
+        .map_err(StartError::Net)?
+        .into_iter()
+        .map(|a| a.ip)
+        .collect();
+    let master = local.contains(&cfg.primary());
+    let hb = heartbeat_setup(&cfg, master)?;
     let daemon = !opts.nodaemon;
     // Readiness handshake: the parent returns only once the daemon has
     // written its pidfile (one byte through a pipe), so an init system that
@@ -400,26 +441,22 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
     let settings = settings_of(&cfg, master);
     let start = Instant::now();
     let (machine, actions) = Machine::start(settings, 0, opts.forceactive);
-    let mut partner_ips = vec![partner_public];
-    if private_channel && !partner_private.is_unspecified() {
-        partner_ips.push(partner_private);
-    }
     let mut d = Director {
         opts,
         cfg,
         master,
         daemon,
-        me_public,
-        me_private: me_private_opt,
-        partner_ips,
-        channels,
+        me_public: hb.me_public,
+        me_private: hb.me_private,
+        partner_ips: hb.partner_ips,
+        channels: hb.channels,
         kernel,
         machine,
         lvs: None,
         helpers: Vec::new(),
         added: Vec::new(),
         arp_gen: Arc::new(AtomicU64::new(0)),
-        auth,
+        auth: hb.auth,
         start,
         monitor_links,
     };
@@ -865,6 +902,7 @@ impl Director {
             Ok(cfg) => {
                 info!("re-read {}", self.opts.configfile.display());
                 let old = floating_addresses(&self.cfg);
+                let cfg = self.rebind_if_changed(cfg);
                 self.cfg = cfg;
                 let now = self.now();
                 self.machine
@@ -887,6 +925,67 @@ impl Director {
                 warn!("failed to send SIGHUP to lvs {pid}: {e}");
             }
         }
+    }
+
+    /// Apply changed heartbeat settings (port, addresses, key) by binding
+    /// new sockets. A change of role (this host is no longer the one named
+    /// by `primary`, or now is) needs a restart: the old heartbeat settings
+    /// are kept and the reason logged. If the new sockets cannot be bound
+    /// the old ones are bound again.
+    fn rebind_if_changed(&mut self, mut cfg: Config) -> Config {
+        if heartbeat_identity(&cfg) == heartbeat_identity(&self.cfg) {
+            return cfg;
+        }
+        let master = match self.kernel.addresses() {
+            Ok(a) => a.iter().any(|a| a.ip == cfg.primary()),
+            Err(_) => self.master,
+        };
+        let keep_old = |cfg: &mut Config, old: &Config| {
+            cfg.heartbeat_port = old.heartbeat_port.clone();
+            cfg.primary = old.primary.clone();
+            cfg.primary_private = old.primary_private.clone();
+            cfg.backup = old.backup.clone();
+            cfg.backup_private = old.backup_private.clone();
+            cfg.heartbeat_key = old.heartbeat_key.clone();
+        };
+        if master != self.master {
+            warn!("the new configuration makes this director the {}; restart pulse for a role change (heartbeat settings unchanged)",
+                if master { "master" } else { "backup" });
+            keep_old(&mut cfg, &self.cfg);
+            return cfg;
+        }
+        // The old sockets may hold the address and port the new ones need.
+        self.channels.clear();
+        match heartbeat_setup(&cfg, master) {
+            Ok(hb) => {
+                info!(
+                    "heartbeat now on port {} ({} channel{})",
+                    cfg.heartbeat_port(),
+                    hb.channels.len(),
+                    if hb.channels.len() == 1 { "" } else { "s" }
+                );
+                self.me_public = hb.me_public;
+                self.me_private = hb.me_private;
+                self.partner_ips = hb.partner_ips;
+                self.channels = hb.channels;
+                self.auth = hb.auth;
+            }
+            Err(e) => {
+                warn!(
+                    "failed to apply the new heartbeat settings, keeping the old ones: {}",
+                    chain(&e)
+                );
+                keep_old(&mut cfg, &self.cfg);
+                match heartbeat_setup(&self.cfg, self.master) {
+                    Ok(hb) => self.channels = hb.channels,
+                    Err(e) => warn!(
+                        "failed to bind the old heartbeat sockets again: {}",
+                        chain(&e)
+                    ),
+                }
+            }
+        }
+        cfg
     }
 
     fn dump(&mut self) {
