@@ -479,11 +479,17 @@ impl Lvsd {
             self.live.remove(key);
             self.sorry_on.remove(key);
         }
-        // A changed sorry server was removed by the reload lines; re-decide.
+        // A sorry entry that is in the table under the old settings goes;
+        // check_sorry below decides afresh with the new ones.
         for d in &new {
             if let Some(o) = self.services.iter().find(|o| o.key == d.key) {
-                if o.sorry != d.sorry || o.method != d.method || o.port != d.port {
-                    self.sorry_on.insert(d.key, false);
+                let changed = o.sorry != d.sorry || o.method != d.method || o.port != d.port;
+                if changed && self.sorry_on.insert(d.key, false) == Some(true) {
+                    if let Some(l) = o.sorry_line(false) {
+                        if let Err(e) = self.table.run(&l) {
+                            log::error!("{e}");
+                        }
+                    }
                 }
             }
         }

@@ -431,12 +431,6 @@ pub fn reload(
         if o.attrs != n.attrs {
             r.lines.push(n.edit_line());
         }
-        if o.sorry != n.sorry || o.method != n.method || o.port != n.port {
-            // The sorry entry is re-evaluated by the daemon; drop the old one.
-            if let Some(l) = o.sorry_line(false) {
-                r.lines.push(l);
-            }
-        }
         for (k, m) in &o.monitors {
             match n.monitors.get(k) {
                 Some(nm) if nm.argv == m.argv => {}
