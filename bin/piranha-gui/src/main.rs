@@ -1,0 +1,102 @@
+//! `piranha-gui`: the Piranha Configuration Tool's web server.
+//! Parses flags, checks the password file, binds, detaches, drops
+//! privileges, sets up logging and runs the library. Exit codes: 0 normal
+//! end (SIGTERM/SIGINT), 1 start-up error (no password, cannot bind, no
+//! such user), 2 usage.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use piranha_gui_core::{Settings, DEFAULT_LISTEN, DEFAULT_PIDFILE, DEFAULT_SESSION_TIMEOUT};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "piranha-gui",
+    version,
+    about = "The Piranha Configuration Tool: a web interface to lvs.cf"
+)]
+struct Args {
+    /// Address and port to listen on.
+    #[arg(long = "listen", default_value = DEFAULT_LISTEN, value_name = "ADDR:PORT")]
+    listen: SocketAddr,
+    /// Configuration file edited by the panels.
+    #[arg(short = 'c', long = "configfile", default_value = lvs_config::DEFAULT_CONFIG_FILE)]
+    configfile: PathBuf,
+    /// Password file written by piranha-passwd.
+    #[arg(long = "passwd-file", default_value = piranha_gui_core::auth_shim::DEFAULT_PASSWD_FILE)]
+    passwd_file: PathBuf,
+    /// Client network allowed to connect (repeatable); without it every
+    /// client that can reach the listen address is allowed.
+    #[arg(long = "allow", value_name = "CIDR")]
+    allow: Vec<ipnet::IpNet>,
+    /// Run as this user after binding (default: piranha when that user
+    /// exists and we start as root).
+    #[arg(long = "user")]
+    user: Option<String>,
+    /// Idle seconds after which a login session ends.
+    #[arg(long = "session-timeout", default_value_t = DEFAULT_SESSION_TIMEOUT, value_name = "SECS")]
+    session_timeout: u64,
+    /// ipvsadm shown by the CONTROL/MONITORING panel (default /sbin/ipvsadm,
+    /// else /usr/sbin/ipvsadm).
+    #[arg(long = "ipvsadm")]
+    ipvsadm: Option<PathBuf>,
+    /// Stay in the foreground and log to stdout too.
+    #[arg(short = 'n', long = "nodaemon")]
+    nodaemon: bool,
+    /// Pidfile.
+    #[arg(long = "pidfile", default_value = DEFAULT_PIDFILE)]
+    pidfile: PathBuf,
+    /// Log every request.
+    #[arg(short = 'v', long = "verbose")]
+    verbose: bool,
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("piranha-gui: {msg}");
+    log::error!("{msg}");
+    ExitCode::from(1)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.session_timeout == 0 {
+        eprintln!("piranha-gui: --session-timeout must be at least 1");
+        return ExitCode::from(2);
+    }
+    if let Err(e) = piranha_gui_core::check_passwd(&args.passwd_file) {
+        return fail(e);
+    }
+    let user = match piranha_gui_core::daemon::target_user(args.user.as_deref()) {
+        Ok(u) => u,
+        Err(e) => return fail(e),
+    };
+    let listener = match std::net::TcpListener::bind(args.listen) {
+        Ok(l) => l,
+        Err(e) => return fail(format!("cannot listen on {}: {e}", args.listen)),
+    };
+    let mut settings = Settings::new(args.configfile, args.passwd_file);
+    settings.session_timeout = Duration::from_secs(args.session_timeout);
+    if let Some(p) = args.ipvsadm {
+        settings.ipvsadm = p;
+    }
+    if args.allow.is_empty() {
+        settings.allow = vec!["0.0.0.0/0".parse().expect("literal"), "::/0".parse().expect("literal")];
+    } else {
+        settings.allow = args.allow;
+    }
+    let opts = piranha_gui_core::daemon::Options {
+        nodaemon: args.nodaemon,
+        verbose: args.verbose,
+        pidfile: args.pidfile,
+        user,
+        listen_loopback: args.listen.ip().is_loopback(),
+        allow_given: !settings.allow.iter().any(|n| n.prefix_len() == 0),
+    };
+    match piranha_gui_core::daemon::run(listener, settings, opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}

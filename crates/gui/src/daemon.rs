@@ -1,0 +1,132 @@
+//! Running as a daemon: detach, pidfile, drop privileges, serve until
+//! SIGTERM or SIGINT.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use nix::unistd::{Uid, User};
+use piranha_runtime::daemon::{daemonize, Role};
+use piranha_runtime::logger::{self, Sinks};
+
+use crate::{App, Settings};
+
+/// The user piranha-gui runs as when started by root (Piranha's).
+pub const DEFAULT_USER: &str = "piranha";
+
+/// Why the daemon could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// `--user` names no user.
+    #[error("no user `{0}`")]
+    NoUser(String),
+    /// Looking a user up failed.
+    #[error("cannot look up user `{0}`")]
+    Lookup(String, #[source] nix::Error),
+    /// Detaching failed.
+    #[error("cannot detach")]
+    Detach(#[source] piranha_runtime::daemon::DaemonError),
+    /// Dropping privileges failed.
+    #[error("cannot switch to user `{0}`")]
+    Drop(String, #[source] nix::Error),
+    /// The runtime or the listener failed.
+    #[error("server failed")]
+    Io(#[source] std::io::Error),
+}
+
+/// How to run.
+#[derive(Debug)]
+pub struct Options {
+    /// Stay in the foreground.
+    pub nodaemon: bool,
+    /// Log every request.
+    pub verbose: bool,
+    /// Pidfile.
+    pub pidfile: PathBuf,
+    /// Switch to this user after binding.
+    pub user: Option<User>,
+    /// The listen address is a loopback one.
+    pub listen_loopback: bool,
+    /// An allow-list narrower than "everyone" was given.
+    pub allow_given: bool,
+}
+
+/// The user to run as: `--user NAME` (must exist); otherwise `piranha`
+/// when it exists and we are root; otherwise none (stay as we are).
+pub fn target_user(name: Option<&str>) -> Result<Option<User>, DaemonError> {
+    match name {
+        Some(n) => match User::from_name(n) {
+            Ok(Some(u)) => Ok(Some(u)),
+            Ok(None) => Err(DaemonError::NoUser(n.to_string())),
+            Err(e) => Err(DaemonError::Lookup(n.to_string(), e)),
+        },
+        None if Uid::effective().is_root() => Ok(User::from_name(DEFAULT_USER).ok().flatten()),
+        None => Ok(None),
+    }
+}
+
+fn drop_to(u: &User) -> Result<(), DaemonError> {
+    let err = |e| DaemonError::Drop(u.name.clone(), e);
+    let name = std::ffi::CString::new(u.name.clone()).map_err(|_| err(nix::Error::EINVAL))?;
+    nix::unistd::initgroups(&name, u.gid).map_err(err)?;
+    nix::unistd::setgid(u.gid).map_err(err)?;
+    nix::unistd::setuid(u.uid).map_err(err)?;
+    if nix::unistd::setuid(Uid::from_raw(0)).is_ok() && !u.uid.is_root() {
+        return Err(err(nix::Error::EPERM));
+    }
+    Ok(())
+}
+
+/// Detach (unless `nodaemon`), write the pidfile, drop privileges and
+/// serve on `listener` until SIGTERM or SIGINT.
+pub fn run(listener: std::net::TcpListener, settings: Settings, opts: Options) -> Result<(), DaemonError> {
+    if daemonize(opts.nodaemon).map_err(DaemonError::Detach)? == Role::Parent {
+        return Ok(());
+    }
+    logger::init(
+        "piranha-gui",
+        Sinks {
+            syslog: true,
+            stdout: opts.nodaemon,
+        },
+        opts.verbose,
+    );
+    piranha_runtime::daemon::cloexec_inherited_fds();
+    let _ = std::fs::write(&opts.pidfile, format!("{}\n", std::process::id()));
+    if let Some(u) = &opts.user {
+        let _ = nix::unistd::chown(&opts.pidfile, Some(u.uid), Some(u.gid));
+        drop_to(u)?;
+    }
+    if !opts.listen_loopback && !opts.allow_given {
+        log::warn!("listening on a non-loopback address without --allow: every client that can reach it may try to log in");
+    }
+    let addr = listener.local_addr().map_err(DaemonError::Io)?;
+    log::info!(
+        "serving the Piranha Configuration Tool on http://{addr}/ for {} as uid {}",
+        settings.configfile.display(),
+        Uid::effective()
+    );
+    listener.set_nonblocking(true).map_err(DaemonError::Io)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(DaemonError::Io)?;
+    let app: Arc<App> = App::new(settings);
+    let r = rt.block_on(async move {
+        let l = tokio::net::TcpListener::from_std(listener)?;
+        crate::serve(l, app, shutdown()).await
+    });
+    let _ = std::fs::remove_file(&opts.pidfile);
+    log::info!("shutting down");
+    r.map_err(DaemonError::Io)
+}
+
+async fn shutdown() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = int.recv() => {},
+    }
+}
