@@ -141,7 +141,8 @@ fn options(path: &Path) -> ParseOptions {
 }
 
 /// Read and parse the file: the editor, or why not. A file that does not
-/// exist yet reads as empty (the first ACCEPT creates it, mode 0644).
+/// exist yet reads as `serial_no = 0` (the first ACCEPT creates it, mode
+/// 0644).
 pub fn load(path: &Path) -> Result<Editor, String> {
     open(path).map_err(|e| e.to_string())
 }
@@ -149,7 +150,7 @@ pub fn load(path: &Path) -> Result<Editor, String> {
 fn open(path: &Path) -> Result<Editor, EditError> {
     match Editor::open(path, options(path)) {
         Err(EditError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            Editor::new(String::new(), options(path)).map_err(EditError::Invalid)
+            Editor::new("serial_no = 0\n".to_string(), options(path)).map_err(EditError::Invalid)
         }
         r => r,
     }
