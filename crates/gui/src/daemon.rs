@@ -65,6 +65,9 @@ pub fn target_user(name: Option<&str>) -> Result<Option<User>, DaemonError> {
 }
 
 fn drop_to(u: &User) -> Result<(), DaemonError> {
+    if u.uid == Uid::effective() && u.uid == Uid::current() {
+        return Ok(());
+    }
     let err = |e| DaemonError::Drop(u.name.clone(), e);
     let name = std::ffi::CString::new(u.name.clone()).map_err(|_| err(nix::Error::EINVAL))?;
     nix::unistd::initgroups(&name, u.gid).map_err(err)?;

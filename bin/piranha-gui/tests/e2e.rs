@@ -1,0 +1,273 @@
+//! End to end in a real browser: Debian's chromium driven headless through
+//! chromedriver (WebDriver, fantoccini) against the piranha-gui binary on a
+//! throwaway lvs.cf. Logs in, creates a virtual server with two real
+//! servers and a monitoring script, activates it, checks the file, and
+//! saves a PNG of every panel to target/gui-e2e/.
+//!
+//! Needs /usr/bin/chromium and /usr/bin/chromedriver (Debian packages
+//! chromium and chromium-driver; `make test` installs them), hence
+//! `#[ignore]`: run with `cargo test -p piranha-gui --test e2e -- --ignored`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const PASSWORD: &str = "e2e pass";
+
+struct Kill(Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_port(port: u16, what: &str) {
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(20), "{what} did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+async fn shot(c: &Client, dir: &Path, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn fill(c: &Client, id: &str, text: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+/// Click something that loads a new page, and wait until it has.
+async fn click(c: &Client, css: &str) {
+    let old = c.find(Locator::Css("html")).await.unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+    let t = Instant::now();
+    while old.tag_name().await.is_ok() {
+        assert!(t.elapsed() < Duration::from_secs(10), "{css}: no new page");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    c.wait().for_element(Locator::Css("body")).await.unwrap();
+}
+
+/// Click a radio button (no page load).
+async fn pick(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn select(c: &Client, id: &str, value: &str) {
+    c.find(Locator::Id(id)).await.unwrap().select_by_value(value).await.unwrap();
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+}
+
+async fn assert_saved(c: &Client) {
+    if c.find_all(Locator::Css("#note")).await.unwrap().is_empty() {
+        let src = c.source().await.unwrap();
+        let main = src.find("<main>").map(|i| &src[i..]).unwrap_or(&src);
+        panic!("no note at {}: {main}", c.current_url().await.unwrap());
+    }
+    let note = text_of(c, "#note").await;
+    assert_eq!(note, "Changes saved.", "at {}", c.current_url().await.unwrap());
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs chromium and chromedriver; run by make test"]
+async fn browser_creates_a_virtual_server() {
+    for p in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        assert!(Path::new(p).exists(), "{p} missing: apt-get install chromium chromium-driver");
+    }
+    let shots = repo().join("target/gui-e2e");
+    std::fs::create_dir_all(&shots).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cf = dir.path().join("lvs.cf");
+    std::fs::copy(repo().join("etc/nat-web-farm.cf"), &cf).unwrap();
+    let original = std::fs::read_to_string(&cf).unwrap();
+    let pw = dir.path().join("piranha.passwd");
+    piranha_gui_core::auth_shim::set_password(&pw, "piranha", PASSWORD).unwrap();
+    let me = nix::unistd::User::from_uid(nix::unistd::Uid::effective())
+        .unwrap()
+        .unwrap()
+        .name;
+
+    let port = free_port();
+    let _gui = Kill(
+        Command::new(env!("CARGO_BIN_EXE_piranha-gui"))
+            .args(["-n", "--listen", &format!("127.0.0.1:{port}"), "--user", &me])
+            .arg("-c")
+            .arg(&cf)
+            .arg("--passwd-file")
+            .arg(&pw)
+            .arg("--pidfile")
+            .arg(dir.path().join("gui.pid"))
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_port(port, "piranha-gui");
+    let dport = free_port();
+    let _driver = Kill(
+        Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={dport}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_port(dport, "chromedriver");
+    let profile = dir.path().join("chromium-profile");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1100,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{dport}"))
+        .await
+        .expect("chromedriver session");
+    let base = format!("http://127.0.0.1:{port}");
+    scenario(&c, &base, &shots).await;
+    let _ = c.close().await;
+
+    let text = std::fs::read_to_string(&cf).unwrap();
+    let cfg = lvs_config::parse_file(&cf).unwrap_or_else(|e| panic!("{e}\n{text}")).config;
+    assert_eq!(cfg.tcp_timeout(), 900);
+    let vs = cfg.virtual_server("e2e_web").expect("the new virtual server");
+    assert!(vs.active());
+    assert_eq!(vs.vip().to_string(), "192.0.2.90");
+    assert_eq!(vs.address.as_ref().unwrap().value.dev, "eth0:3");
+    assert_eq!(vs.port(), 8080);
+    assert_eq!(vs.scheduler().as_str(), "rr");
+    assert_eq!(vs.send.as_ref().unwrap().value.text, "GET /ok HTTP/1.0\\r\\n\\r\\n");
+    assert_eq!(vs.expect.as_ref().unwrap().value.text, "HTTP/1.1 200");
+    assert_eq!(vs.servers.len(), 2);
+    for (s, (n, a, w)) in vs.servers.iter().zip([("rs1", "10.11.12.41", 3), ("rs2", "10.11.12.42", 7)]) {
+        assert_eq!((s.name.value.as_str(), s.addr().to_string(), s.weight(), s.active()), (n, a.to_string(), w, true));
+    }
+    // The sample's own virtual server and comments are untouched.
+    let www = &original[original.find("virtual www").unwrap()..];
+    assert!(text.contains(www), "{text}");
+    assert!(text.starts_with("# NAT web farm"));
+    assert!(std::fs::read_to_string(dir.path().join("lvs.cf.bak")).is_ok());
+}
+
+async fn scenario(c: &Client, base: &str, shots: &Path) {
+    c.goto(&format!("{base}/control")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/login"));
+    shot(c, shots, "login").await;
+    fill(c, "password", "wrong").await;
+    click(c, "#login").await;
+    assert!(text_of(c, "#login-error").await.contains("Login failed"));
+    fill(c, "password", PASSWORD).await;
+    click(c, "#login").await;
+    assert!(c.current_url().await.unwrap().path().ends_with("/control"));
+    shot(c, shots, "control").await;
+
+    c.goto(&format!("{base}/global_settings")).await.unwrap();
+    fill(c, "tcp_timeout", "900").await;
+    click(c, "#accept").await;
+    assert_saved(c).await;
+    shot(c, shots, "global_settings").await;
+
+    c.goto(&format!("{base}/redundancy")).await.unwrap();
+    shot(c, shots, "redundancy").await;
+
+    // VIRTUAL SERVERS → ADD → EDIT.
+    c.goto(&format!("{base}/virtual_main")).await.unwrap();
+    click(c, "#add").await;
+    assert_saved(c).await;
+    pick(c, "input[name=vs][value='[server_name]']").await;
+    click(c, "#edit").await;
+    fill(c, "name", "e2e web").await;
+    fill(c, "vip", "192.0.2.90").await;
+    fill(c, "device", "eth0:3").await;
+    fill(c, "port", "8080").await;
+    select(c, "scheduler", "rr").await;
+    select(c, "vip_nmask", "255.255.255.0").await;
+    // A wrong value first: the error shows next to the field.
+    fill(c, "reentry", "soon").await;
+    click(c, "#accept").await;
+    assert!(text_of(c, "#err-reentry").await.contains("soon"));
+    fill(c, "reentry", "20").await;
+    click(c, "#accept").await;
+    assert_saved(c).await;
+    shot(c, shots, "virtual_server").await;
+
+    // REAL SERVER: two servers, activated.
+    for (name, addr, weight) in [("rs1", "10.11.12.41", "3"), ("rs2", "10.11.12.42", "7")] {
+        click(c, "#sub-real").await;
+        click(c, "#add").await;
+        assert_saved(c).await;
+        pick(c, "input[name=rs][value='[unnamed]']").await;
+        click(c, "#edit").await;
+        fill(c, "name", name).await;
+        fill(c, "address", addr).await;
+        fill(c, "weight", weight).await;
+        click(c, "#accept").await;
+        assert_saved(c).await;
+        if name == "rs2" {
+            shot(c, shots, "real_server_edit").await;
+        }
+        click(c, "#sub-real").await;
+        pick(c, &format!("input[name=rs][value='{name}']")).await;
+        click(c, "#toggle").await;
+        assert_saved(c).await;
+    }
+    shot(c, shots, "real_server").await;
+
+    // MONITORING SCRIPTS.
+    click(c, "#sub-services").await;
+    fill(c, "send", "GET /ok HTTP/1.0\\r\\n\\r\\n").await;
+    fill(c, "expect", "HTTP/1.1 200").await;
+    click(c, "#accept").await;
+    assert_saved(c).await;
+    shot(c, shots, "monitoring_scripts").await;
+
+    // Activate it.
+    c.goto(&format!("{base}/virtual_main")).await.unwrap();
+    pick(c, "input[name=vs][value='e2e_web']").await;
+    click(c, "#toggle").await;
+    assert_saved(c).await;
+    let table = text_of(c, "#virtual-servers").await;
+    assert!(table.contains("e2e_web"), "{table}");
+    shot(c, shots, "virtual_servers").await;
+
+    click(c, "input[name=logout]").await;
+    assert!(c.current_url().await.unwrap().path().ends_with("/login"));
+}
