@@ -28,6 +28,9 @@ pub enum DaemonError {
     /// Dropping privileges failed.
     #[error("cannot switch to user `{0}`")]
     Drop(String, #[source] nix::Error),
+    /// The daemon ended before it was ready (see syslog).
+    #[error("the daemon did not start; see syslog")]
+    NotReady,
     /// The runtime or the listener failed.
     #[error("server failed")]
     Io(#[source] std::io::Error),
@@ -82,9 +85,20 @@ fn drop_to(u: &User) -> Result<(), DaemonError> {
 /// Detach (unless `nodaemon`), write the pidfile, drop privileges and
 /// serve on `listener` until SIGTERM or SIGINT.
 pub fn run(listener: std::net::TcpListener, settings: Settings, opts: Options) -> Result<(), DaemonError> {
+    // Readiness handshake: the starting process exits once the daemon has
+    // written its pidfile and dropped privileges (one byte through a pipe),
+    // or fails if the daemon dies first.
+    let (ready_r, ready_w) = nix::unistd::pipe().map_err(|e| DaemonError::Io(e.into()))?;
     if daemonize(opts.nodaemon).map_err(DaemonError::Detach)? == Role::Parent {
-        return Ok(());
+        drop(ready_w);
+        let mut b = [0u8; 1];
+        let mut f = std::fs::File::from(ready_r);
+        return match std::io::Read::read(&mut f, &mut b) {
+            Ok(1) => Ok(()),
+            _ => Err(DaemonError::NotReady),
+        };
     }
+    drop(ready_r);
     logger::init(
         "piranha-gui",
         Sinks {
@@ -114,6 +128,7 @@ pub fn run(listener: std::net::TcpListener, settings: Settings, opts: Options) -
         .build()
         .map_err(DaemonError::Io)?;
     let app: Arc<App> = App::new(settings);
+    let _ = std::io::Write::write_all(&mut std::fs::File::from(ready_w), b"1");
     let r = rt.block_on(async move {
         let l = tokio::net::TcpListener::from_std(listener)?;
         crate::serve(l, app, shutdown()).await
