@@ -10,7 +10,7 @@ MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= /lib/systemd/system
 RELEASE    := target/release
-BINARIES   := lvs pulse nanny send_arp ipvsadm
+BINARIES   := lvs pulse nanny send_arp ipvsadm piranha-gui
 FUZZ_SECONDS ?= 60
 
 .PHONY: all build test test-unit test-lab deps validate fmt clippy doc bench fuzz install demo lab clean
@@ -31,6 +31,7 @@ test: deps
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
 	$(CARGO) test -p nanny-bin --test lab -- --ignored
+	$(CARGO) test -p piranha-gui --test e2e -- --ignored
 	tests/kernel-lab/run --timeout 300 tests/kernel-lab/smoke.sh
 
 validate: deps
@@ -46,6 +47,7 @@ bench: deps
 	$(CARGO) build --release --workspace --bins --examples
 	./target/release/examples/parse_bench
 	./target/release/examples/nanny_bench
+	./target/release/examples/gui_bench target/release/piranha-gui 1000
 	./tests/bench/failover.sh 20 600
 	tests/kernel-lab/run --timeout 2400 tests/ipvsadm/bench.sh target/release/ipvsadm
 	tests/kernel-lab/run --mem 3072 --timeout 2400 --env LAB_IPVSADM=$(CURDIR)/target/release/ipvsadm tests/bench/lvs-startup.sh $(CURDIR)/target/release "10 100 1000"
@@ -69,10 +71,13 @@ install: all
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/samples
 	install -m 0644 etc/*.cf $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/samples/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/sysconfig/pulse ] || install -m 0644 etc/sysconfig/pulse $(DESTDIR)$(SYSCONFDIR)/sysconfig/pulse
+	[ -e $(DESTDIR)$(SYSCONFDIR)/sysconfig/piranha-gui ] || install -m 0644 etc/sysconfig/piranha-gui $(DESTDIR)$(SYSCONFDIR)/sysconfig/piranha-gui
 	install -d $(DESTDIR)$(SYSCONFDIR)/init.d $(DESTDIR)$(SYSTEMDDIR)
 	install -m 0755 init/pulse $(DESTDIR)$(SYSCONFDIR)/init.d/pulse
 	install -m 0644 init/pulse.service $(DESTDIR)$(SYSTEMDDIR)/pulse.service
-	@if [ -d $(DESTDIR)$(SYSCONFDIR)/rc.d/init.d ]; then ln -sf ../../init.d/pulse $(DESTDIR)$(SYSCONFDIR)/rc.d/init.d/pulse; fi
+	install -m 0755 init/piranha-gui $(DESTDIR)$(SYSCONFDIR)/init.d/piranha-gui
+	install -m 0644 init/piranha-gui.service $(DESTDIR)$(SYSTEMDDIR)/piranha-gui.service
+	@if [ -d $(DESTDIR)$(SYSCONFDIR)/rc.d/init.d ]; then for s in pulse piranha-gui; do ln -sf ../../init.d/$$s $(DESTDIR)$(SYSCONFDIR)/rc.d/init.d/$$s; done; fi
 
 clean:
 	$(CARGO) clean

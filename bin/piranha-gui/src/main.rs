@@ -49,7 +49,7 @@ struct Args {
     /// Pidfile.
     #[arg(long = "pidfile", default_value = DEFAULT_PIDFILE)]
     pidfile: PathBuf,
-    /// Log every request.
+    /// Debug logging.
     #[arg(short = 'v', long = "verbose")]
     verbose: bool,
 }

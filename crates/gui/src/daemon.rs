@@ -41,7 +41,7 @@ pub enum DaemonError {
 pub struct Options {
     /// Stay in the foreground.
     pub nodaemon: bool,
-    /// Log every request.
+    /// Debug logging.
     pub verbose: bool,
     /// Pidfile.
     pub pidfile: PathBuf,
