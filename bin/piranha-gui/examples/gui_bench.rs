@@ -38,17 +38,40 @@ fn pct(v: &mut [Duration], p: f64) -> f64 {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let bin = PathBuf::from(args.get(1).map(String::as_str).unwrap_or("target/release/piranha-gui"));
+    let bin = PathBuf::from(
+        args.get(1)
+            .map(String::as_str)
+            .unwrap_or("target/release/piranha-gui"),
+    );
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let dir = tempfile::tempdir().unwrap();
     let cf = dir.path().join("lvs.cf");
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/nat-web-farm.cf"), &cf).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/nat-web-farm.cf"),
+        &cf,
+    )
+    .unwrap();
     let pw = dir.path().join("piranha.passwd");
     piranha_gui_core::auth_shim::set_password(&pw, "piranha", "bench").unwrap();
-    let me = nix::unistd::User::from_uid(nix::unistd::Uid::effective()).unwrap().unwrap().name;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let me = nix::unistd::User::from_uid(nix::unistd::Uid::effective())
+        .unwrap()
+        .unwrap()
+        .name;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(&bin)
-        .args(["-n", "--listen", &format!("127.0.0.1:{port}"), "--user", &me, "--ipvsadm", "/bin/true"])
+        .args([
+            "-n",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--user",
+            &me,
+            "--ipvsadm",
+            "/bin/true",
+        ])
         .arg("-c")
         .arg(&cf)
         .arg("--passwd-file")
@@ -94,7 +117,13 @@ async fn main() {
     let (_, anon, page) = send("GET", "/login", "", String::new()).await;
     let anon = anon.unwrap();
     let tok = csrf(&page);
-    let (st, cookie, _) = send("POST", "/login", &anon, format!("csrf={tok}&username=piranha&password=bench")).await;
+    let (st, cookie, _) = send(
+        "POST",
+        "/login",
+        &anon,
+        format!("csrf={tok}&username=piranha&password=bench"),
+    )
+    .await;
     assert_eq!(st.as_u16(), 303);
     let cookie = cookie.unwrap();
     let (_, _, page) = send("GET", "/global_settings", &cookie, String::new()).await;
@@ -125,7 +154,12 @@ async fn main() {
             v.push(t.elapsed());
             assert_eq!(st.as_u16(), 200, "{r}");
         }
-        println!("{:<34} {:>8.3} {:>8.3}", format!("GET {r}"), pct(&mut v, 0.5), pct(&mut v, 0.99));
+        println!(
+            "{:<34} {:>8.3} {:>8.3}",
+            format!("GET {r}"),
+            pct(&mut v, 0.5),
+            pct(&mut v, 0.99)
+        );
     }
     let mut v = Vec::with_capacity(n);
     for i in 0..n {
@@ -135,11 +169,27 @@ async fn main() {
         v.push(t.elapsed());
         assert_eq!(st.as_u16(), 303);
     }
-    println!("{:<34} {:>8.3} {:>8.3}", "POST /global_settings (writes)", pct(&mut v, 0.5), pct(&mut v, 0.99));
+    println!(
+        "{:<34} {:>8.3} {:>8.3}",
+        "POST /global_settings (writes)",
+        pct(&mut v, 0.5),
+        pct(&mut v, 0.99)
+    );
     let loaded = mem(pid);
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let hwm = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("VmHWM: ?").to_string();
-    println!("server memory: idle RSS {} KiB PSS {} KiB; after the run RSS {} KiB PSS {} KiB; {}", idle.0, idle.1, loaded.0, loaded.1, hwm.split_whitespace().collect::<Vec<_>>().join(" "));
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap_or("VmHWM: ?")
+        .to_string();
+    println!(
+        "server memory: idle RSS {} KiB PSS {} KiB; after the run RSS {} KiB PSS {} KiB; {}",
+        idle.0,
+        idle.1,
+        loaded.0,
+        loaded.1,
+        hwm.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
     let _ = child.kill();
     let _ = child.wait();
 }

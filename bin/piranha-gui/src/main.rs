@@ -83,7 +83,10 @@ fn main() -> ExitCode {
         settings.ipvsadm = p;
     }
     if args.allow.is_empty() {
-        settings.allow = vec!["0.0.0.0/0".parse().expect("literal"), "::/0".parse().expect("literal")];
+        settings.allow = vec![
+            "0.0.0.0/0".parse().expect("literal"),
+            "::/0".parse().expect("literal"),
+        ];
     } else {
         settings.allow = args.allow;
     }

@@ -26,13 +26,20 @@ impl Drop for Kill {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn wait_port(port: u16, what: &str) {
     let t = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(20), "{what} did not listen on {port}");
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "{what} did not listen on {port}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -47,7 +54,10 @@ async fn shot(c: &Client, dir: &Path, name: &str) {
 }
 
 async fn fill(c: &Client, id: &str, text: &str) {
-    let e = c.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}"));
+    let e = c
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"));
     e.clear().await.unwrap();
     e.send_keys(text).await.unwrap();
 }
@@ -80,11 +90,21 @@ async fn pick(c: &Client, css: &str) {
 }
 
 async fn select(c: &Client, id: &str, value: &str) {
-    c.find(Locator::Id(id)).await.unwrap().select_by_value(value).await.unwrap();
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 async fn assert_saved(c: &Client) {
@@ -94,14 +114,22 @@ async fn assert_saved(c: &Client) {
         panic!("no note at {}: {main}", c.current_url().await.unwrap());
     }
     let note = text_of(c, "#note").await;
-    assert_eq!(note, "Changes saved.", "at {}", c.current_url().await.unwrap());
+    assert_eq!(
+        note,
+        "Changes saved.",
+        "at {}",
+        c.current_url().await.unwrap()
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs chromium and chromedriver; run by make test"]
 async fn browser_creates_a_virtual_server() {
     for p in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-        assert!(Path::new(p).exists(), "{p} missing: apt-get install chromium chromium-driver");
+        assert!(
+            Path::new(p).exists(),
+            "{p} missing: apt-get install chromium chromium-driver"
+        );
     }
     let shots = repo().join("target/gui-e2e");
     std::fs::create_dir_all(&shots).unwrap();
@@ -119,7 +147,13 @@ async fn browser_creates_a_virtual_server() {
     let port = free_port();
     let _gui = Kill(
         Command::new(env!("CARGO_BIN_EXE_piranha-gui"))
-            .args(["-n", "--listen", &format!("127.0.0.1:{port}"), "--user", &me])
+            .args([
+                "-n",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--user",
+                &me,
+            ])
             .arg("-c")
             .arg(&cf)
             .arg("--passwd-file")
@@ -166,19 +200,38 @@ async fn browser_creates_a_virtual_server() {
     let _ = c.close().await;
 
     let text = std::fs::read_to_string(&cf).unwrap();
-    let cfg = lvs_config::parse_file(&cf).unwrap_or_else(|e| panic!("{e}\n{text}")).config;
+    let cfg = lvs_config::parse_file(&cf)
+        .unwrap_or_else(|e| panic!("{e}\n{text}"))
+        .config;
     assert_eq!(cfg.tcp_timeout(), 900);
-    let vs = cfg.virtual_server("e2e_web").expect("the new virtual server");
+    let vs = cfg
+        .virtual_server("e2e_web")
+        .expect("the new virtual server");
     assert!(vs.active());
     assert_eq!(vs.vip().to_string(), "192.0.2.90");
     assert_eq!(vs.address.as_ref().unwrap().value.dev, "eth0:3");
     assert_eq!(vs.port(), 8080);
     assert_eq!(vs.scheduler().as_str(), "rr");
-    assert_eq!(vs.send.as_ref().unwrap().value.text, "GET /ok HTTP/1.0\\r\\n\\r\\n");
+    assert_eq!(
+        vs.send.as_ref().unwrap().value.text,
+        "GET /ok HTTP/1.0\\r\\n\\r\\n"
+    );
     assert_eq!(vs.expect.as_ref().unwrap().value.text, "HTTP/1.1 200");
     assert_eq!(vs.servers.len(), 2);
-    for (s, (n, a, w)) in vs.servers.iter().zip([("rs1", "10.11.12.41", 3), ("rs2", "10.11.12.42", 7)]) {
-        assert_eq!((s.name.value.as_str(), s.addr().to_string(), s.weight(), s.active()), (n, a.to_string(), w, true));
+    for (s, (n, a, w)) in vs
+        .servers
+        .iter()
+        .zip([("rs1", "10.11.12.41", 3), ("rs2", "10.11.12.42", 7)])
+    {
+        assert_eq!(
+            (
+                s.name.value.as_str(),
+                s.addr().to_string(),
+                s.weight(),
+                s.active()
+            ),
+            (n, a.to_string(), w, true)
+        );
     }
     // The sample's own virtual server and comments are untouched.
     let www = &original[original.find("virtual www").unwrap()..];

@@ -21,7 +21,11 @@ fn me() -> String {
 fn refuses_to_start_without_a_password_for_piranha() {
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("piranha.passwd");
-    for content in [None, Some(""), Some("admin:$2y$10$abcdefghijklmnopqrstuuJ0yJxVtLQbqZ5y5y5y5y5y5y5y5y5y\n")] {
+    for content in [
+        None,
+        Some(""),
+        Some("admin:$2y$10$abcdefghijklmnopqrstuuJ0yJxVtLQbqZ5y5y5y5y5y5y5y5y5y\n"),
+    ] {
         if let Some(c) = content {
             std::fs::write(&pw, c).unwrap();
         }
@@ -45,9 +49,17 @@ fn starts_detached_and_stops_on_sigterm() {
     let pw = dir.path().join("piranha.passwd");
     piranha_gui_core::auth_shim::set_password(&pw, "piranha", "pw").unwrap();
     let cf = dir.path().join("lvs.cf");
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/nat-web-farm.cf"), &cf).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/nat-web-farm.cf"),
+        &cf,
+    )
+    .unwrap();
     let pidfile = dir.path().join("gui.pid");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let st = gui()
         .args(["--listen", &format!("127.0.0.1:{port}"), "--user", &me()])
         .arg("-c")
@@ -60,15 +72,28 @@ fn starts_detached_and_stops_on_sigterm() {
         .unwrap();
     assert!(st.success());
     // Ready when the starter exits: the pidfile is there and the port answers.
-    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let t = Instant::now();
-    while pidfile.exists() || nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok() {
+    while pidfile.exists() || nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+    {
         assert!(t.elapsed() < Duration::from_secs(10), "still running");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(std::fs::read(&cf).unwrap(), std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/nat-web-farm.cf")).unwrap());
+    assert_eq!(
+        std::fs::read(&cf).unwrap(),
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/nat-web-farm.cf"))
+            .unwrap()
+    );
 }
 
 #[test]

@@ -84,7 +84,11 @@ fn drop_to(u: &User) -> Result<(), DaemonError> {
 
 /// Detach (unless `nodaemon`), write the pidfile, drop privileges and
 /// serve on `listener` until SIGTERM or SIGINT.
-pub fn run(listener: std::net::TcpListener, settings: Settings, opts: Options) -> Result<(), DaemonError> {
+pub fn run(
+    listener: std::net::TcpListener,
+    settings: Settings,
+    opts: Options,
+) -> Result<(), DaemonError> {
     // Readiness handshake: the starting process exits once the daemon has
     // written its pidfile and dropped privileges (one byte through a pipe),
     // or fails if the daemon dies first.
@@ -140,7 +144,10 @@ pub fn run(listener: std::net::TcpListener, settings: Settings, opts: Options) -
 
 async fn shutdown() {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         return std::future::pending().await;
     };
     tokio::select! {

@@ -117,7 +117,10 @@ fn check_uint(e: &mut Edit<'_>, field: &str, v: &str, max: u64) -> bool {
     match v.parse::<u64>() {
         Ok(n) if n <= max => true,
         _ => {
-            e.error(field, format!("`{v}` is not a whole number from 0 to {max}"));
+            e.error(
+                field,
+                format!("`{v}` is not a whole number from 0 to {max}"),
+            );
             false
         }
     }
@@ -136,11 +139,13 @@ fn check_secs(e: &mut Edit<'_>, field: &str, v: &str) -> bool {
 fn check_device(e: &mut Edit<'_>, field: &str, v: &str) -> bool {
     let ok = !v.is_empty()
         && v.len() <= 32
-        && v
-            .chars()
+        && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '-' | '@'));
     if !ok {
-        e.error(field, format!("`{v}` is not a network device name (such as eth0:1)"));
+        e.error(
+            field,
+            format!("`{v}` is not a network device name (such as eth0:1)"),
+        );
     }
     ok
 }
@@ -161,7 +166,8 @@ fn block_name(e: &mut Edit<'_>, field: &str, v: &str) -> Option<String> {
     let ok = !n.is_empty()
         && n.len() <= 64
         && !n.starts_with('#')
-        && n.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '{' | '}'));
+        && n.chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '{' | '}'));
     if ok {
         Some(n)
     } else {
@@ -231,7 +237,10 @@ pub fn apply_global(e: &mut Edit<'_>, cur: &Vals, form: &Form) {
         if matches!(v, "nat" | "direct" | "tunnel") {
             e.set(g, "network", v, "network");
         } else {
-            e.error("network", format!("`{v}` is not NAT, Direct Routing or Tunneling"));
+            e.error(
+                "network",
+                format!("`{v}` is not NAT, Direct Routing or Tunneling"),
+            );
         }
     }
     if changed(form, cur, "nat_router_ip") || changed(form, cur, "nat_router_dev") {
@@ -397,7 +406,10 @@ pub fn virtual_values(vs: &VirtualServer) -> Vals {
     v.insert("reentry".into(), vs.reentry().to_string());
     v.insert("timeout".into(), vs.timeout().to_string());
     v.insert("quiesce_server".into(), b(vs.quiesce_server()));
-    v.insert("load_monitor".into(), vs.load_monitor().as_str().to_string());
+    v.insert(
+        "load_monitor".into(),
+        vs.load_monitor().as_str().to_string(),
+    );
     v.insert("scheduler".into(), vs.scheduler().as_str().into());
     v.insert("persistent".into(), opt(&vs.persistent));
     v.insert("pmask".into(), mask_or_unused(&vs.pmask));
@@ -441,7 +453,10 @@ pub fn apply_virtual(e: &mut Edit<'_>, vs: &str, cur: &Vals, form: &Form) -> Str
             Ok(_) => {
                 e.set(t, "port", v, "port");
             }
-            Err(_) => e.error("port", format!("`{v}` is not a port number from 0 to 65535")),
+            Err(_) => e.error(
+                "port",
+                format!("`{v}` is not a port number from 0 to 65535"),
+            ),
         }
     }
     if changed(form, cur, "protocol") {
@@ -471,10 +486,7 @@ pub fn apply_virtual(e: &mut Edit<'_>, vs: &str, cur: &Vals, form: &Form) -> Str
             }
         }
     }
-    for (k, max) in [
-        ("fwmark", u32::MAX as u64),
-        ("persistent", u32::MAX as u64),
-    ] {
+    for (k, max) in [("fwmark", u32::MAX as u64), ("persistent", u32::MAX as u64)] {
         if changed(form, cur, k) {
             let v = field(form, k);
             if v.is_empty() {
@@ -714,7 +726,11 @@ pub fn apply_services(e: &mut Edit<'_>, vs: &str, cur: &Vals, form: &Form) {
         }
     }
     if (action == "accept" || action.is_empty()) && checkbox_changed(form, cur, "use_regex") {
-        let v = if form.contains_key("use_regex") { "1" } else { "0" };
+        let v = if form.contains_key("use_regex") {
+            "1"
+        } else {
+            "0"
+        };
         e.set(t, "use_regex", v, "use_regex");
     }
 }

@@ -167,7 +167,13 @@ fn mask_row(label: &str, name: &str, vals: &Vals, errs: &[FieldError], unused: b
     }
 }
 
-fn select_row(label: &str, name: &str, vals: &Vals, errs: &[FieldError], opts: &[(&str, &str)]) -> Markup {
+fn select_row(
+    label: &str,
+    name: &str,
+    vals: &Vals,
+    errs: &[FieldError],
+    opts: &[(&str, &str)],
+) -> Markup {
     let cur = v(vals, name);
     html! {
         tr {
@@ -193,112 +199,139 @@ fn accept(extra: Markup) -> Markup {
 }
 
 /// CONTROL/MONITORING.
-pub fn control(c: &Chrome<'_>, status: &str, table: &str, procs: &[Proc], auto: bool, rate: u32) -> Markup {
-    page(c, "control", "CONTROL/MONITORING", html! {
-        h1 { "CONTROL/MONITORING" }
-        h2 { "CONTROL" }
-        pre id="pulse-status" { (status) }
-        form method="get" action="/control" {
-            table.f {
-                tr {
-                    td.l { label for="auto" { "Auto update" } }
-                    td { input type="checkbox" name="auto" id="auto" value="1" checked[auto]; }
-                    td.l { label for="rate" { "Update frequency in seconds:" } }
-                    td { input type="text" name="rate" id="rate" value=(rate) size="4"; }
+pub fn control(
+    c: &Chrome<'_>,
+    status: &str,
+    table: &str,
+    procs: &[Proc],
+    auto: bool,
+    rate: u32,
+) -> Markup {
+    page(
+        c,
+        "control",
+        "CONTROL/MONITORING",
+        html! {
+            h1 { "CONTROL/MONITORING" }
+            h2 { "CONTROL" }
+            pre id="pulse-status" { (status) }
+            form method="get" action="/control" {
+                table.f {
+                    tr {
+                        td.l { label for="auto" { "Auto update" } }
+                        td { input type="checkbox" name="auto" id="auto" value="1" checked[auto]; }
+                        td.l { label for="rate" { "Update frequency in seconds:" } }
+                        td { input type="text" name="rate" id="rate" value=(rate) size="4"; }
+                    }
+                }
+                div.buttons {
+                    input type="submit" id="update" value="Update information now";
+                    " "
+                    a href="/passwd" id="change-password" { "CHANGE PASSWORD" }
                 }
             }
-            div.buttons {
-                input type="submit" id="update" value="Update information now";
-                " "
-                a href="/passwd" id="change-password" { "CHANGE PASSWORD" }
+            h2 { "MONITOR" }
+            p { b { "CURRENT LVS ROUTING TABLE" } }
+            pre id="ipvsadm" { (table) }
+            p { b { "CURRENT LVS PROCESSES" } }
+            table.list id="processes" {
+                tr { th { "PID" } th { "COMMAND" } }
+                @for p in procs { tr { td { (p.pid) } td { code { (p.cmdline) } } } }
             }
-        }
-        h2 { "MONITOR" }
-        p { b { "CURRENT LVS ROUTING TABLE" } }
-        pre id="ipvsadm" { (table) }
-        p { b { "CURRENT LVS PROCESSES" } }
-        table.list id="processes" {
-            tr { th { "PID" } th { "COMMAND" } }
-            @for p in procs { tr { td { (p.pid) } td { code { (p.cmdline) } } } }
-        }
-    })
+        },
+    )
 }
 
 /// CHANGE PASSWORD help.
 pub fn passwd_help(c: &Chrome<'_>, passwd_file: &str) -> Markup {
-    page(c, "control", "CHANGE PASSWORD", html! {
-        h1 { "CHANGE PASSWORD" }
-        p { "The password of the " b { "piranha" } " user is not changed from the browser. As root on this director, run:" }
-        pre { "piranha-passwd" }
-        p { "It asks for the new password twice and stores its hash in " code { (passwd_file) } ". The next login uses it; open sessions stay open until they expire or log out." }
-        p { a href="/control" { "Back to CONTROL/MONITORING" } }
-    })
+    page(
+        c,
+        "control",
+        "CHANGE PASSWORD",
+        html! {
+            h1 { "CHANGE PASSWORD" }
+            p { "The password of the " b { "piranha" } " user is not changed from the browser. As root on this director, run:" }
+            pre { "piranha-passwd" }
+            p { "It asks for the new password twice and stores its hash in " code { (passwd_file) } ". The next login uses it; open sessions stay open until they expire or log out." }
+            p { a href="/control" { "Back to CONTROL/MONITORING" } }
+        },
+    )
 }
 
 /// GLOBAL SETTINGS.
 pub fn global(c: &Chrome<'_>, vals: &Vals, errs: &[FieldError]) -> Markup {
     let net = v(vals, "network");
-    page(c, "global", "GLOBAL SETTINGS", html! {
-        h1 { "GLOBAL SETTINGS" }
-        (general_errors(errs, &["primary", "primary_private", "network", "nat_router_ip", "nat_router_dev", "nat_nmask", "tcp_timeout", "tcpfin_timeout", "udp_timeout"]))
-        form method="post" action="/global_settings" {
-            (csrf_input(c.csrf))
-            h2 { "Environment" }
-            table.f {
-                (text_row("Primary server public IP:", "primary", vals, errs))
-                (text_row("Primary server private IP: (may be blank)", "primary_private", vals, errs))
-                (text_row("TCP Timeout (seconds):", "tcp_timeout", vals, errs))
-                (text_row("TCP FIN Timeout (seconds):", "tcpfin_timeout", vals, errs))
-                (text_row("UDP Timeout (seconds):", "udp_timeout", vals, errs))
-                tr {
-                    td.l { "Use network type:" }
-                    td {
-                        @for (val, label) in [("nat", "NAT"), ("direct", "Direct Routing"), ("tunnel", "Tunneling")] {
-                            label { input type="radio" name="network" id={"network-" (val)} value=(val) checked[net == val]; " " (label) } " "
+    page(
+        c,
+        "global",
+        "GLOBAL SETTINGS",
+        html! {
+            h1 { "GLOBAL SETTINGS" }
+            (general_errors(errs, &["primary", "primary_private", "network", "nat_router_ip", "nat_router_dev", "nat_nmask", "tcp_timeout", "tcpfin_timeout", "udp_timeout"]))
+            form method="post" action="/global_settings" {
+                (csrf_input(c.csrf))
+                h2 { "Environment" }
+                table.f {
+                    (text_row("Primary server public IP:", "primary", vals, errs))
+                    (text_row("Primary server private IP: (may be blank)", "primary_private", vals, errs))
+                    (text_row("TCP Timeout (seconds):", "tcp_timeout", vals, errs))
+                    (text_row("TCP FIN Timeout (seconds):", "tcpfin_timeout", vals, errs))
+                    (text_row("UDP Timeout (seconds):", "udp_timeout", vals, errs))
+                    tr {
+                        td.l { "Use network type:" }
+                        td {
+                            @for (val, label) in [("nat", "NAT"), ("direct", "Direct Routing"), ("tunnel", "Tunneling")] {
+                                label { input type="radio" name="network" id={"network-" (val)} value=(val) checked[net == val]; " " (label) } " "
+                            }
+                            (err_for(errs, "network"))
                         }
-                        (err_for(errs, "network"))
                     }
                 }
+                h2 { "NAT router" }
+                table.f {
+                    (text_row("NAT Router IP:", "nat_router_ip", vals, errs))
+                    (mask_row("NAT Router netmask:", "nat_nmask", vals, errs, true))
+                    (text_row("NAT Router device:", "nat_router_dev", vals, errs))
+                }
+                (accept(html! {}))
             }
-            h2 { "NAT router" }
-            table.f {
-                (text_row("NAT Router IP:", "nat_router_ip", vals, errs))
-                (mask_row("NAT Router netmask:", "nat_nmask", vals, errs, true))
-                (text_row("NAT Router device:", "nat_router_dev", vals, errs))
-            }
-            (accept(html! {}))
-        }
-    })
+        },
+    )
 }
 
 /// REDUNDANCY.
 pub fn redundancy(c: &Chrome<'_>, vals: &Vals, errs: &[FieldError], show_private: bool) -> Markup {
     let active = v(vals, "backup_active") == "1";
-    page(c, "redundancy", "REDUNDANCY", html! {
-        h1 { "REDUNDANCY" }
-        (general_errors(errs, &["backup", "backup_private", "keepalive", "deadtime", "heartbeat_port", "monitor_links", "syncdaemon", "syncd_iface", "syncd_id"]))
-        form method="post" action="/redundancy" {
-            (csrf_input(c.csrf))
-            @if !active {
-                p { "Backup: " b.down id="backup-status" { "inactive" } }
-                div.buttons { button type="submit" name="action" value="enable" id="enable" { "ENABLE" } }
-            } @else {
-                p { "Backup: " b.up id="backup-status" { "active" } }
-                table.f {
-                    (text_row("Redundant server public IP:", "backup", vals, errs))
-                    @if show_private { (text_row("Redundant server private IP:", "backup_private", vals, errs)) }
-                    (text_row("Heartbeat Interval (seconds):", "keepalive", vals, errs))
-                    (text_row("Assume dead after (seconds):", "deadtime", vals, errs))
-                    (text_row("Heartbeat runs on port:", "heartbeat_port", vals, errs))
-                    tr { td.l { label for="monitor_links" { "Monitor NIC links for failures:" } } td { input type="checkbox" name="monitor_links" id="monitor_links" value="1" checked[v(vals, "monitor_links") == "1"]; (err_for(errs, "monitor_links")) } }
-                    tr { td.l { label for="syncdaemon" { "Use sync daemon:" } } td { input type="checkbox" name="syncdaemon" id="syncdaemon" value="1" checked[v(vals, "syncdaemon") == "1"]; (err_for(errs, "syncdaemon")) } }
-                    (text_row("Sync daemon interface:", "syncd_iface", vals, errs))
-                    (text_row("Sync daemon id:", "syncd_id", vals, errs))
+    page(
+        c,
+        "redundancy",
+        "REDUNDANCY",
+        html! {
+            h1 { "REDUNDANCY" }
+            (general_errors(errs, &["backup", "backup_private", "keepalive", "deadtime", "heartbeat_port", "monitor_links", "syncdaemon", "syncd_iface", "syncd_id"]))
+            form method="post" action="/redundancy" {
+                (csrf_input(c.csrf))
+                @if !active {
+                    p { "Backup: " b.down id="backup-status" { "inactive" } }
+                    div.buttons { button type="submit" name="action" value="enable" id="enable" { "ENABLE" } }
+                } @else {
+                    p { "Backup: " b.up id="backup-status" { "active" } }
+                    table.f {
+                        (text_row("Redundant server public IP:", "backup", vals, errs))
+                        @if show_private { (text_row("Redundant server private IP:", "backup_private", vals, errs)) }
+                        (text_row("Heartbeat Interval (seconds):", "keepalive", vals, errs))
+                        (text_row("Assume dead after (seconds):", "deadtime", vals, errs))
+                        (text_row("Heartbeat runs on port:", "heartbeat_port", vals, errs))
+                        tr { td.l { label for="monitor_links" { "Monitor NIC links for failures:" } } td { input type="checkbox" name="monitor_links" id="monitor_links" value="1" checked[v(vals, "monitor_links") == "1"]; (err_for(errs, "monitor_links")) } }
+                        tr { td.l { label for="syncdaemon" { "Use sync daemon:" } } td { input type="checkbox" name="syncdaemon" id="syncdaemon" value="1" checked[v(vals, "syncdaemon") == "1"]; (err_for(errs, "syncdaemon")) } }
+                        (text_row("Sync daemon interface:", "syncd_iface", vals, errs))
+                        (text_row("Sync daemon id:", "syncd_id", vals, errs))
+                    }
+                    (accept(html! { button type="submit" name="action" value="disable" id="disable" { "DISABLE" } }))
                 }
-                (accept(html! { button type="submit" name="action" value="disable" id="disable" { "DISABLE" } }))
             }
-        }
-    })
+        },
+    )
 }
 
 fn vs_tabs(vs: &str, on: &str) -> Markup {
@@ -325,157 +358,197 @@ pub fn urlenc(s: &str) -> String {
 }
 
 /// VIRTUAL SERVERS.
-pub fn virtual_main(c: &Chrome<'_>, cfg: &Config, selected: Option<&str>, errs: &[FieldError]) -> Markup {
+pub fn virtual_main(
+    c: &Chrome<'_>,
+    cfg: &Config,
+    selected: Option<&str>,
+    errs: &[FieldError],
+) -> Markup {
     let sel = selected.or(cfg.virtual_servers.first().map(|v| v.name.value.as_str()));
-    page(c, "virtual", "VIRTUAL SERVERS", html! {
-        h1 { "VIRTUAL SERVERS" }
-        (general_errors(errs, &[]))
-        form method="post" action="/virtual_main" {
-            (csrf_input(c.csrf))
-            table.list id="virtual-servers" {
-                tr { th {} th { "STATUS" } th { "NAME" } th { "VIP" } th { "NETMASK" } th { "PORT" } th { "PROTOCOL" } th { "INTERFACE" } }
-                @for vs in &cfg.virtual_servers {
-                    @let n = vs.name.value.as_str();
-                    tr {
-                        td { input type="radio" name="vs" value=(n) checked[Some(n) == sel]; }
-                        td { @if vs.active() { span.up { "up" } } @else { span.down { "down" } } }
-                        td { (n) }
-                        td { (vs.vip()) }
-                        td { (vs.vip_nmask()) }
-                        td { (vs.port()) }
-                        td { (crate::forms::protocol_word(vs.protocol())) }
-                        td { (vs.address.as_ref().map(|a| a.value.dev.as_str()).unwrap_or("")) }
+    page(
+        c,
+        "virtual",
+        "VIRTUAL SERVERS",
+        html! {
+            h1 { "VIRTUAL SERVERS" }
+            (general_errors(errs, &[]))
+            form method="post" action="/virtual_main" {
+                (csrf_input(c.csrf))
+                table.list id="virtual-servers" {
+                    tr { th {} th { "STATUS" } th { "NAME" } th { "VIP" } th { "NETMASK" } th { "PORT" } th { "PROTOCOL" } th { "INTERFACE" } }
+                    @for vs in &cfg.virtual_servers {
+                        @let n = vs.name.value.as_str();
+                        tr {
+                            td { input type="radio" name="vs" value=(n) checked[Some(n) == sel]; }
+                            td { @if vs.active() { span.up { "up" } } @else { span.down { "down" } } }
+                            td { (n) }
+                            td { (vs.vip()) }
+                            td { (vs.vip_nmask()) }
+                            td { (vs.port()) }
+                            td { (crate::forms::protocol_word(vs.protocol())) }
+                            td { (vs.address.as_ref().map(|a| a.value.dev.as_str()).unwrap_or("")) }
+                        }
                     }
                 }
+                div.buttons {
+                    button type="submit" name="action" value="add" id="add" { "ADD" } " "
+                    button type="submit" name="action" value="delete" id="delete" { "DELETE" } " "
+                    button type="submit" name="action" value="edit" id="edit" { "EDIT" } " "
+                    button type="submit" name="action" value="toggle" id="toggle" { "(DE)ACTIVATE" }
+                }
             }
-            div.buttons {
-                button type="submit" name="action" value="add" id="add" { "ADD" } " "
-                button type="submit" name="action" value="delete" id="delete" { "DELETE" } " "
-                button type="submit" name="action" value="edit" id="edit" { "EDIT" } " "
-                button type="submit" name="action" value="toggle" id="toggle" { "(DE)ACTIVATE" }
-            }
-        }
-    })
+        },
+    )
 }
 
 /// VIRTUAL SERVER sub-panel.
 pub fn virtual_edit(c: &Chrome<'_>, vs: &str, vals: &Vals, errs: &[FieldError]) -> Markup {
     let q = v(vals, "quiesce_server");
-    page(c, "virtual", "VIRTUAL SERVER", html! {
-        h1 { "EDIT VIRTUAL SERVER: " (vs) }
-        (vs_tabs(vs, "virt"))
-        (general_errors(errs, &["name", "port", "protocol", "vip", "device", "vip_nmask", "fwmark", "reentry", "timeout", "quiesce_server", "load_monitor", "scheduler", "persistent", "pmask", "sorry_server"]))
-        form method="post" action={"/virtual_edit_virt?vs=" (urlenc(vs))} {
-            (csrf_input(c.csrf))
-            table.f {
-                (text_row("Name:", "name", vals, errs))
-                (text_row("Application port:", "port", vals, errs))
-                (select_row("Protocol:", "protocol", vals, errs, &[("tcp", "tcp"), ("udp", "udp")]))
-                (text_row("Virtual IP Address:", "vip", vals, errs))
-                (mask_row("Virtual IP Network Mask:", "vip_nmask", vals, errs, true))
-                (text_row("Sorry Server:", "sorry_server", vals, errs))
-                (text_row("Firewall Mark:", "fwmark", vals, errs))
-                (text_row("Device:", "device", vals, errs))
-                (text_row("Re-entry Time:", "reentry", vals, errs))
-                (text_row("Service Timeout:", "timeout", vals, errs))
-                tr {
-                    td.l { "Quiesce server:" }
-                    td {
-                        label { input type="radio" name="quiesce_server" id="quiesce-yes" value="1" checked[q == "1"]; " Yes" } " "
-                        label { input type="radio" name="quiesce_server" id="quiesce-no" value="0" checked[q != "1"]; " No" }
-                        (err_for(errs, "quiesce_server"))
+    page(
+        c,
+        "virtual",
+        "VIRTUAL SERVER",
+        html! {
+            h1 { "EDIT VIRTUAL SERVER: " (vs) }
+            (vs_tabs(vs, "virt"))
+            (general_errors(errs, &["name", "port", "protocol", "vip", "device", "vip_nmask", "fwmark", "reentry", "timeout", "quiesce_server", "load_monitor", "scheduler", "persistent", "pmask", "sorry_server"]))
+            form method="post" action={"/virtual_edit_virt?vs=" (urlenc(vs))} {
+                (csrf_input(c.csrf))
+                table.f {
+                    (text_row("Name:", "name", vals, errs))
+                    (text_row("Application port:", "port", vals, errs))
+                    (select_row("Protocol:", "protocol", vals, errs, &[("tcp", "tcp"), ("udp", "udp")]))
+                    (text_row("Virtual IP Address:", "vip", vals, errs))
+                    (mask_row("Virtual IP Network Mask:", "vip_nmask", vals, errs, true))
+                    (text_row("Sorry Server:", "sorry_server", vals, errs))
+                    (text_row("Firewall Mark:", "fwmark", vals, errs))
+                    (text_row("Device:", "device", vals, errs))
+                    (text_row("Re-entry Time:", "reentry", vals, errs))
+                    (text_row("Service Timeout:", "timeout", vals, errs))
+                    tr {
+                        td.l { "Quiesce server:" }
+                        td {
+                            label { input type="radio" name="quiesce_server" id="quiesce-yes" value="1" checked[q == "1"]; " Yes" } " "
+                            label { input type="radio" name="quiesce_server" id="quiesce-no" value="0" checked[q != "1"]; " No" }
+                            (err_for(errs, "quiesce_server"))
+                        }
                     }
+                    (select_row("Load monitoring tool:", "load_monitor", vals, errs, &[("none", "none"), ("uptime", "uptime"), ("rup", "rup"), ("ruptime", "ruptime")]))
+                    (select_row("Scheduling:", "scheduler", vals, errs, &SCHEDULERS))
+                    (text_row("Persistence:", "persistent", vals, errs))
+                    (mask_row("Persistence Network Mask:", "pmask", vals, errs, true))
                 }
-                (select_row("Load monitoring tool:", "load_monitor", vals, errs, &[("none", "none"), ("uptime", "uptime"), ("rup", "rup"), ("ruptime", "ruptime")]))
-                (select_row("Scheduling:", "scheduler", vals, errs, &SCHEDULERS))
-                (text_row("Persistence:", "persistent", vals, errs))
-                (mask_row("Persistence Network Mask:", "pmask", vals, errs, true))
+                (accept(html! {}))
             }
-            (accept(html! {}))
-        }
-    })
+        },
+    )
 }
 
 /// REAL SERVER sub-panel: the list.
-pub fn real_list(c: &Chrome<'_>, vs: &VirtualServer, selected: Option<&str>, errs: &[FieldError]) -> Markup {
+pub fn real_list(
+    c: &Chrome<'_>,
+    vs: &VirtualServer,
+    selected: Option<&str>,
+    errs: &[FieldError],
+) -> Markup {
     let name = vs.name.value.as_str();
     let sel = selected.or(vs.servers.first().map(|s| s.name.value.as_str()));
-    page(c, "virtual", "REAL SERVER", html! {
-        h1 { "EDIT REAL SERVERS: " (name) }
-        (vs_tabs(name, "real"))
-        (general_errors(errs, &[]))
-        form method="post" action={"/virtual_edit_real?vs=" (urlenc(name))} {
-            (csrf_input(c.csrf))
-            table.list id="real-servers" {
-                tr { th {} th { "STATUS" } th { "NAME" } th { "ADDRESS" } th { "WEIGHT" } }
-                @for s in &vs.servers {
-                    @let n = s.name.value.as_str();
-                    tr {
-                        td { input type="radio" name="rs" value=(n) checked[Some(n) == sel]; }
-                        td { @if s.active() { span.up { "up" } } @else { span.down { "down" } } }
-                        td { (n) }
-                        td { (s.addr()) }
-                        td { (s.weight()) }
+    page(
+        c,
+        "virtual",
+        "REAL SERVER",
+        html! {
+            h1 { "EDIT REAL SERVERS: " (name) }
+            (vs_tabs(name, "real"))
+            (general_errors(errs, &[]))
+            form method="post" action={"/virtual_edit_real?vs=" (urlenc(name))} {
+                (csrf_input(c.csrf))
+                table.list id="real-servers" {
+                    tr { th {} th { "STATUS" } th { "NAME" } th { "ADDRESS" } th { "WEIGHT" } }
+                    @for s in &vs.servers {
+                        @let n = s.name.value.as_str();
+                        tr {
+                            td { input type="radio" name="rs" value=(n) checked[Some(n) == sel]; }
+                            td { @if s.active() { span.up { "up" } } @else { span.down { "down" } } }
+                            td { (n) }
+                            td { (s.addr()) }
+                            td { (s.weight()) }
+                        }
                     }
                 }
+                div.buttons {
+                    button type="submit" name="action" value="add" id="add" { "ADD" } " "
+                    button type="submit" name="action" value="delete" id="delete" { "DELETE" } " "
+                    button type="submit" name="action" value="edit" id="edit" { "EDIT" } " "
+                    button type="submit" name="action" value="toggle" id="toggle" { "(DE)ACTIVATE" }
+                }
             }
-            div.buttons {
-                button type="submit" name="action" value="add" id="add" { "ADD" } " "
-                button type="submit" name="action" value="delete" id="delete" { "DELETE" } " "
-                button type="submit" name="action" value="edit" id="edit" { "EDIT" } " "
-                button type="submit" name="action" value="toggle" id="toggle" { "(DE)ACTIVATE" }
-            }
-        }
-    })
+        },
+    )
 }
 
 /// REAL SERVER sub-panel: one server's form.
 pub fn real_edit(c: &Chrome<'_>, vs: &str, rs: &str, vals: &Vals, errs: &[FieldError]) -> Markup {
-    page(c, "virtual", "REAL SERVER", html! {
-        h1 { "EDIT REAL SERVER: " (rs) " of " (vs) }
-        (vs_tabs(vs, "real"))
-        (general_errors(errs, &["name", "address", "weight"]))
-        form method="post" action={"/virtual_edit_real_server?vs=" (urlenc(vs)) "&rs=" (urlenc(rs))} {
-            (csrf_input(c.csrf))
-            table.f {
-                (text_row("Name:", "name", vals, errs))
-                (text_row("Address:", "address", vals, errs))
-                (text_row("Weight:", "weight", vals, errs))
+    page(
+        c,
+        "virtual",
+        "REAL SERVER",
+        html! {
+            h1 { "EDIT REAL SERVER: " (rs) " of " (vs) }
+            (vs_tabs(vs, "real"))
+            (general_errors(errs, &["name", "address", "weight"]))
+            form method="post" action={"/virtual_edit_real_server?vs=" (urlenc(vs)) "&rs=" (urlenc(rs))} {
+                (csrf_input(c.csrf))
+                table.f {
+                    (text_row("Name:", "name", vals, errs))
+                    (text_row("Address:", "address", vals, errs))
+                    (text_row("Weight:", "weight", vals, errs))
+                }
+                (accept(html! {}))
             }
-            (accept(html! {}))
-        }
-    })
+        },
+    )
 }
 
 /// MONITORING SCRIPTS sub-panel.
 pub fn services(c: &Chrome<'_>, vs: &str, vals: &Vals, errs: &[FieldError]) -> Markup {
-    page(c, "virtual", "MONITORING SCRIPTS", html! {
-        h1 { "EDIT MONITORING SCRIPTS: " (vs) }
-        (vs_tabs(vs, "services"))
-        (general_errors(errs, &["send_program", "send", "expect", "use_regex"]))
-        form method="post" action={"/virtual_edit_services?vs=" (urlenc(vs))} {
-            (csrf_input(c.csrf))
-            table.f {
-                (text_row("Sending Program:", "send_program", vals, errs))
-                (text_row("Send:", "send", vals, errs))
-                (text_row("Expect:", "expect", vals, errs))
-                tr { td.l { label for="use_regex" { "Treat expect string as a regular expression:" } } td { input type="checkbox" name="use_regex" id="use_regex" value="1" checked[v(vals, "use_regex") == "1"]; (err_for(errs, "use_regex")) } }
+    page(
+        c,
+        "virtual",
+        "MONITORING SCRIPTS",
+        html! {
+            h1 { "EDIT MONITORING SCRIPTS: " (vs) }
+            (vs_tabs(vs, "services"))
+            (general_errors(errs, &["send_program", "send", "expect", "use_regex"]))
+            form method="post" action={"/virtual_edit_services?vs=" (urlenc(vs))} {
+                (csrf_input(c.csrf))
+                table.f {
+                    (text_row("Sending Program:", "send_program", vals, errs))
+                    (text_row("Send:", "send", vals, errs))
+                    (text_row("Expect:", "expect", vals, errs))
+                    tr { td.l { label for="use_regex" { "Treat expect string as a regular expression:" } } td { input type="checkbox" name="use_regex" id="use_regex" value="1" checked[v(vals, "use_regex") == "1"]; (err_for(errs, "use_regex")) } }
+                }
+                (accept(html! {
+                    button type="submit" name="action" value="blank_send" id="blank-send" { "BLANK SEND" } " "
+                    button type="submit" name="action" value="blank_expect" id="blank-expect" { "BLANK EXPECT" } " "
+                    button type="submit" name="action" value="no_send_program" id="no-send-program" { "NO SEND PROGRAM" } " "
+                    a href={"/virtual_edit_services?vs=" (urlenc(vs))} id="cancel" { "CANCEL" }
+                }))
             }
-            (accept(html! {
-                button type="submit" name="action" value="blank_send" id="blank-send" { "BLANK SEND" } " "
-                button type="submit" name="action" value="blank_expect" id="blank-expect" { "BLANK EXPECT" } " "
-                button type="submit" name="action" value="no_send_program" id="no-send-program" { "NO SEND PROGRAM" } " "
-                a href={"/virtual_edit_services?vs=" (urlenc(vs))} id="cancel" { "CANCEL" }
-            }))
-        }
-    })
+        },
+    )
 }
 
 /// A page for a file that cannot be read or parsed.
 pub fn file_problem(c: &Chrome<'_>, tab: &str, msg: &str) -> Markup {
-    page(c, tab, "configuration problem", html! {
-        h1 { "The configuration file cannot be used" }
-        pre.bad id="file-error" { (msg) }
-        p { "Fix the file by hand (" code { "lvs --config-test" } " shows every problem), then reload this page." }
-    })
+    page(
+        c,
+        tab,
+        "configuration problem",
+        html! {
+            h1 { "The configuration file cannot be used" }
+            pre.bad id="file-error" { (msg) }
+            p { "Fix the file by hand (" code { "lvs --config-test" } " shows every problem), then reload this page." }
+        },
+    )
 }

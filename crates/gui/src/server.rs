@@ -119,10 +119,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/virtual_main", get(vmain_get).post(vmain_post))
         .route("/virtual_edit_virt", get(vedit_get).post(vedit_post))
         .route("/virtual_edit_real", get(rlist_get).post(rlist_post))
-        .route(
-            "/virtual_edit_real_server",
-            get(redit_get).post(redit_post),
-        )
+        .route("/virtual_edit_real_server", get(redit_get).post(redit_post))
         .route(
             "/virtual_edit_services",
             get(services_get).post(services_post),
@@ -161,10 +158,8 @@ fn plain(code: StatusCode, msg: &str) -> Response {
 }
 
 fn session_cookie(id: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict"
-    ))
-    .expect("hex id is a valid header value")
+    HeaderValue::from_str(&format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict"))
+        .expect("hex id is a valid header value")
 }
 
 fn harden(h: &mut HeaderMap) {
@@ -199,7 +194,10 @@ async fn gate_inner(app: Shared, req: Request, next: Next) -> Response {
     };
     if !app.settings.allow.iter().any(|n| n.contains(&peer)) {
         log::warn!("refused a request from {peer}: not in the allow-list");
-        return plain(StatusCode::FORBIDDEN, "your address may not use this service");
+        return plain(
+            StatusCode::FORBIDDEN,
+            "your address may not use this service",
+        );
     }
     let method = req.method().clone();
     let safe = method == Method::GET || method == Method::HEAD;
@@ -227,7 +225,10 @@ async fn gate_inner(app: Shared, req: Request, next: Next) -> Response {
     let mut form = Form::new();
     if method == Method::POST {
         let Some((_, s)) = &session else {
-            return plain(StatusCode::FORBIDDEN, "missing CSRF token: POST from a login session");
+            return plain(
+                StatusCode::FORBIDDEN,
+                "missing CSRF token: POST from a login session",
+            );
         };
         let (parts, body) = req.into_parts();
         let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
@@ -240,8 +241,14 @@ async fn gate_inner(app: Shared, req: Request, next: Next) -> Response {
             .get("csrf")
             .is_some_and(|t| session::token_eq(t, &s.csrf));
         if !ok {
-            log::warn!("refused a POST to {} from {peer}: bad CSRF token", parts.uri.path());
-            return plain(StatusCode::FORBIDDEN, "missing or wrong CSRF token; reload the page and try again");
+            log::warn!(
+                "refused a POST to {} from {peer}: bad CSRF token",
+                parts.uri.path()
+            );
+            return plain(
+                StatusCode::FORBIDDEN,
+                "missing or wrong CSRF token; reload the page and try again",
+            );
         }
         req = Request::from_parts(parts, Body::from(bytes));
     } else if !safe {
@@ -267,14 +274,19 @@ async fn gate_inner(app: Shared, req: Request, next: Next) -> Response {
 
 async fn login_page(State(app): State<Shared>, Extension(ctx): Extension<Ctx>) -> Response {
     if let Some(id) = &ctx.session {
-        if app.sessions().get(id, Instant::now()).is_some_and(|s| s.authed) {
+        if app
+            .sessions()
+            .get(id, Instant::now())
+            .is_some_and(|s| s.authed)
+        {
             return Redirect::to("/control").into_response();
         }
         return pages::login(&ctx.csrf, None).into_response();
     }
     let (id, s) = app.sessions().create(false, Instant::now());
     let mut r = pages::login(&s.csrf, None).into_response();
-    r.headers_mut().insert(header::SET_COOKIE, session_cookie(&id));
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&id));
     r
 }
 
@@ -290,12 +302,16 @@ async fn login_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>) -
         drop(s);
         log::info!("login as {user} from {}", ctx.peer);
         let mut r = Redirect::to("/control").into_response();
-        r.headers_mut().insert(header::SET_COOKIE, session_cookie(&id));
+        r.headers_mut()
+            .insert(header::SET_COOKIE, session_cookie(&id));
         return r;
     }
     (
         StatusCode::UNAUTHORIZED,
-        pages::login(&ctx.csrf, Some("Login failed: wrong user name or password.")),
+        pages::login(
+            &ctx.csrf,
+            Some("Login failed: wrong user name or password."),
+        ),
     )
         .into_response()
 }
@@ -347,7 +363,11 @@ fn file_problem(ctx: &Ctx, tab: &str, msg: &str) -> Response {
         note: None,
         refresh: None,
     };
-    (StatusCode::INTERNAL_SERVER_ERROR, pages::file_problem(&c, tab, msg)).into_response()
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        pages::file_problem(&c, tab, msg),
+    )
+        .into_response()
 }
 
 async fn change<R: Send + 'static>(
@@ -401,7 +421,11 @@ fn merged(mut cur: Vals, form: &Form, checkboxes: &[&str]) -> Vals {
 
 // ---------------------------------------------------------------- control
 
-async fn control(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn control(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     let auto = q.get("auto").is_some_and(|v| v == "1" || v == "on");
     let rate = q
         .get("rate")
@@ -431,33 +455,62 @@ async fn control(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Quer
     pages::control(&c, &status, &table, &procs, auto, rate).into_response()
 }
 
-async fn passwd_help(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
-    pages::passwd_help(&chrome(&ctx, &q), &app.settings.passwd_file.display().to_string())
-        .into_response()
+async fn passwd_help(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
+    pages::passwd_help(
+        &chrome(&ctx, &q),
+        &app.settings.passwd_file.display().to_string(),
+    )
+    .into_response()
 }
 
 // ----------------------------------------------------------------- global
 
-async fn global_get(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn global_get(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     match read(&app).await {
-        Ok(ed) => pages::global(&chrome(&ctx, &q), &forms::global_values(ed.config()), &[]).into_response(),
+        Ok(ed) => pages::global(&chrome(&ctx, &q), &forms::global_values(ed.config()), &[])
+            .into_response(),
         Err(m) => file_problem(&ctx, "global", &m),
     }
 }
 
-async fn global_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn global_post(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     let form = ctx.form.clone();
-    let r = change(&app, &ctx, "GLOBAL SETTINGS", forms::global_field, move |e| {
-        let cur = forms::global_values(e.config());
-        forms::apply_global(e, &cur, &form);
-        cur
-    })
+    let r = change(
+        &app,
+        &ctx,
+        "GLOBAL SETTINGS",
+        forms::global_field,
+        move |e| {
+            let cur = forms::global_values(e.config());
+            forms::apply_global(e, &cur, &form);
+            cur
+        },
+    )
     .await;
     match r {
         Ok((c, _)) => done("/global_settings", c),
         Err(ChangeError::Fields(errs)) => {
-            let cur = read(&app).await.map(|e| forms::global_values(e.config())).unwrap_or_default();
-            refused(pages::global(&chrome(&ctx, &q), &merged(cur, &ctx.form, &[]), &errs))
+            let cur = read(&app)
+                .await
+                .map(|e| forms::global_values(e.config()))
+                .unwrap_or_default();
+            refused(pages::global(
+                &chrome(&ctx, &q),
+                &merged(cur, &ctx.form, &[]),
+                &errs,
+            ))
         }
         Err(ChangeError::File(m)) => file_problem(&ctx, "global", &m),
     }
@@ -465,30 +518,54 @@ async fn global_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, 
 
 // ------------------------------------------------------------- redundancy
 
-async fn redundancy_get(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn redundancy_get(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     match read(&app).await {
         Ok(ed) => {
             let cfg = ed.config();
-            pages::redundancy(&chrome(&ctx, &q), &forms::redundancy_values(cfg), &[], cfg.primary_private.is_some())
-                .into_response()
+            pages::redundancy(
+                &chrome(&ctx, &q),
+                &forms::redundancy_values(cfg),
+                &[],
+                cfg.primary_private.is_some(),
+            )
+            .into_response()
         }
         Err(m) => file_problem(&ctx, "redundancy", &m),
     }
 }
 
-async fn redundancy_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn redundancy_post(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     let form = ctx.form.clone();
-    let r = change(&app, &ctx, "REDUNDANCY", forms::redundancy_field, move |e| {
-        let cur = forms::redundancy_values(e.config());
-        forms::apply_redundancy(e, &cur, &form);
-    })
+    let r = change(
+        &app,
+        &ctx,
+        "REDUNDANCY",
+        forms::redundancy_field,
+        move |e| {
+            let cur = forms::redundancy_values(e.config());
+            forms::apply_redundancy(e, &cur, &form);
+        },
+    )
     .await;
     match r {
         Ok((c, _)) => done("/redundancy", c),
         Err(ChangeError::Fields(errs)) => {
             let (cur, private) = read(&app)
                 .await
-                .map(|e| (forms::redundancy_values(e.config()), e.config().primary_private.is_some()))
+                .map(|e| {
+                    (
+                        forms::redundancy_values(e.config()),
+                        e.config().primary_private.is_some(),
+                    )
+                })
                 .unwrap_or_default();
             let vals = merged(cur, &ctx.form, &["monitor_links", "syncdaemon"]);
             refused(pages::redundancy(&chrome(&ctx, &q), &vals, &errs, private))
@@ -499,15 +576,28 @@ async fn redundancy_post(State(app): State<Shared>, Extension(ctx): Extension<Ct
 
 // ---------------------------------------------------------------- virtual
 
-async fn vmain_get(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn vmain_get(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     match read(&app).await {
-        Ok(ed) => pages::virtual_main(&chrome(&ctx, &q), ed.config(), q.get("vs").map(String::as_str), &[])
-            .into_response(),
+        Ok(ed) => pages::virtual_main(
+            &chrome(&ctx, &q),
+            ed.config(),
+            q.get("vs").map(String::as_str),
+            &[],
+        )
+        .into_response(),
         Err(m) => file_problem(&ctx, "virtual", &m),
     }
 }
 
-async fn vmain_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn vmain_post(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     let action = forms::field(&ctx.form, "action").to_string();
     let vs = forms::field(&ctx.form, "vs").to_string();
     if action == "edit" {
@@ -518,29 +608,35 @@ async fn vmain_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Q
     }
     let vs2 = vs.clone();
     let act = action.clone();
-    let r = change(&app, &ctx, "VIRTUAL SERVERS", |_| None, move |e| {
-        let t = lvs_config::Target::Virtual(&vs2);
-        match act.as_str() {
-            "add" => Some(forms::add_virtual(e)),
-            "delete" => {
-                e.with("", |ed| ed.remove_block(t));
-                None
-            }
-            "toggle" => {
-                match e.config().virtual_server(&vs2).map(|v| v.active()) {
-                    Some(a) => {
-                        e.with("", |ed| ed.set_active(t, !a));
-                    }
-                    None => e.error("", format!("no virtual server `{vs2}`; select one first")),
+    let r = change(
+        &app,
+        &ctx,
+        "VIRTUAL SERVERS",
+        |_| None,
+        move |e| {
+            let t = lvs_config::Target::Virtual(&vs2);
+            match act.as_str() {
+                "add" => Some(forms::add_virtual(e)),
+                "delete" => {
+                    e.with("", |ed| ed.remove_block(t));
+                    None
                 }
-                Some(vs2.clone())
+                "toggle" => {
+                    match e.config().virtual_server(&vs2).map(|v| v.active()) {
+                        Some(a) => {
+                            e.with("", |ed| ed.set_active(t, !a));
+                        }
+                        None => e.error("", format!("no virtual server `{vs2}`; select one first")),
+                    }
+                    Some(vs2.clone())
+                }
+                other => {
+                    e.error("", format!("unknown action `{other}`"));
+                    None
+                }
             }
-            other => {
-                e.error("", format!("unknown action `{other}`"));
-                None
-            }
-        }
-    })
+        },
+    )
     .await;
     match r {
         Ok((c, sel)) => {
@@ -551,7 +647,12 @@ async fn vmain_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Q
             done(&path, c)
         }
         Err(ChangeError::Fields(errs)) => match read(&app).await {
-            Ok(ed) => refused(pages::virtual_main(&chrome(&ctx, &q), ed.config(), Some(&vs), &errs)),
+            Ok(ed) => refused(pages::virtual_main(
+                &chrome(&ctx, &q),
+                ed.config(),
+                Some(&vs),
+                &errs,
+            )),
             Err(m) => file_problem(&ctx, "virtual", &m),
         },
         Err(ChangeError::File(m)) => file_problem(&ctx, "virtual", &m),
@@ -566,36 +667,60 @@ fn no_such(what: &str) -> Response {
     plain(StatusCode::NOT_FOUND, &format!("no such {what}"))
 }
 
-async fn vedit_get(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn vedit_get(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     let vs = vs_param(&q);
     match read(&app).await {
         Ok(ed) => match ed.config().virtual_server(&vs) {
-            Some(v) => pages::virtual_edit(&chrome(&ctx, &q), &vs, &forms::virtual_values(v), &[]).into_response(),
+            Some(v) => pages::virtual_edit(&chrome(&ctx, &q), &vs, &forms::virtual_values(v), &[])
+                .into_response(),
             None => no_such("virtual server"),
         },
         Err(m) => file_problem(&ctx, "virtual", &m),
     }
 }
 
-async fn vedit_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn vedit_post(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     let vs = vs_param(&q);
     let form = ctx.form.clone();
     let name = vs.clone();
-    let r = change(&app, &ctx, "VIRTUAL SERVER", forms::virtual_field, move |e| {
-        let Some(v) = e.config().virtual_server(&name) else {
-            e.error("", format!("no virtual server `{name}`"));
-            return name;
-        };
-        let cur = forms::virtual_values(v);
-        forms::apply_virtual(e, &name, &cur, &form)
-    })
+    let r = change(
+        &app,
+        &ctx,
+        "VIRTUAL SERVER",
+        forms::virtual_field,
+        move |e| {
+            let Some(v) = e.config().virtual_server(&name) else {
+                e.error("", format!("no virtual server `{name}`"));
+                return name;
+            };
+            let cur = forms::virtual_values(v);
+            forms::apply_virtual(e, &name, &cur, &form)
+        },
+    )
     .await;
     match r {
         Ok((c, n)) => done(&format!("/virtual_edit_virt?vs={}", urlenc(&n)), c),
         Err(ChangeError::Fields(errs)) => match read(&app).await {
             Ok(ed) => {
-                let cur = ed.config().virtual_server(&vs).map(forms::virtual_values).unwrap_or_default();
-                refused(pages::virtual_edit(&chrome(&ctx, &q), &vs, &merged(cur, &ctx.form, &[]), &errs))
+                let cur = ed
+                    .config()
+                    .virtual_server(&vs)
+                    .map(forms::virtual_values)
+                    .unwrap_or_default();
+                refused(pages::virtual_edit(
+                    &chrome(&ctx, &q),
+                    &vs,
+                    &merged(cur, &ctx.form, &[]),
+                    &errs,
+                ))
             }
             Err(m) => file_problem(&ctx, "virtual", &m),
         },
@@ -605,18 +730,27 @@ async fn vedit_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Q
 
 // ------------------------------------------------------------ real server
 
-async fn rlist_get(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn rlist_get(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     let vs = vs_param(&q);
     match read(&app).await {
         Ok(ed) => match ed.config().virtual_server(&vs) {
-            Some(v) => pages::real_list(&chrome(&ctx, &q), v, q.get("rs").map(String::as_str), &[]).into_response(),
+            Some(v) => pages::real_list(&chrome(&ctx, &q), v, q.get("rs").map(String::as_str), &[])
+                .into_response(),
             None => no_such("virtual server"),
         },
         Err(m) => file_problem(&ctx, "virtual", &m),
     }
 }
 
-async fn rlist_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn rlist_post(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     let vs = vs_param(&q);
     let action = forms::field(&ctx.form, "action").to_string();
     let rs = forms::field(&ctx.form, "rs").to_string();
@@ -633,34 +767,40 @@ async fn rlist_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Q
         .into_response();
     }
     let (vs2, rs2) = (vs.clone(), rs.clone());
-    let r = change(&app, &ctx, "REAL SERVER", |_| None, move |e| {
-        let t = lvs_config::Target::Server(&vs2, &rs2);
-        match action.as_str() {
-            "add" => Some(forms::add_real(e, &vs2)),
-            "delete" => {
-                e.with("", |ed| ed.remove_block(t));
-                None
-            }
-            "toggle" => {
-                let a = e
-                    .config()
-                    .virtual_server(&vs2)
-                    .and_then(|v| v.server(&rs2))
-                    .map(|s| s.active());
-                match a {
-                    Some(a) => {
-                        e.with("", |ed| ed.set_active(t, !a));
-                    }
-                    None => e.error("", format!("no real server `{rs2}`; select one first")),
+    let r = change(
+        &app,
+        &ctx,
+        "REAL SERVER",
+        |_| None,
+        move |e| {
+            let t = lvs_config::Target::Server(&vs2, &rs2);
+            match action.as_str() {
+                "add" => Some(forms::add_real(e, &vs2)),
+                "delete" => {
+                    e.with("", |ed| ed.remove_block(t));
+                    None
                 }
-                Some(rs2.clone())
+                "toggle" => {
+                    let a = e
+                        .config()
+                        .virtual_server(&vs2)
+                        .and_then(|v| v.server(&rs2))
+                        .map(|s| s.active());
+                    match a {
+                        Some(a) => {
+                            e.with("", |ed| ed.set_active(t, !a));
+                        }
+                        None => e.error("", format!("no real server `{rs2}`; select one first")),
+                    }
+                    Some(rs2.clone())
+                }
+                other => {
+                    e.error("", format!("unknown action `{other}`"));
+                    None
+                }
             }
-            other => {
-                e.error("", format!("unknown action `{other}`"));
-                None
-            }
-        }
-    })
+        },
+    )
     .await;
     match r {
         Ok((c, sel)) => {
@@ -681,25 +821,48 @@ async fn rlist_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Q
     }
 }
 
-async fn redit_get(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn redit_get(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     let vs = vs_param(&q);
     let rs = q.get("rs").cloned().unwrap_or_default();
     match read(&app).await {
-        Ok(ed) => match ed.config().virtual_server(&vs).filter(|v| v.server(&rs).is_some()) {
-            Some(v) => pages::real_edit(&chrome(&ctx, &q), &vs, &rs, &forms::real_values(v, &rs), &[]).into_response(),
+        Ok(ed) => match ed
+            .config()
+            .virtual_server(&vs)
+            .filter(|v| v.server(&rs).is_some())
+        {
+            Some(v) => pages::real_edit(
+                &chrome(&ctx, &q),
+                &vs,
+                &rs,
+                &forms::real_values(v, &rs),
+                &[],
+            )
+            .into_response(),
             None => no_such("real server"),
         },
         Err(m) => file_problem(&ctx, "virtual", &m),
     }
 }
 
-async fn redit_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn redit_post(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     let vs = vs_param(&q);
     let rs = q.get("rs").cloned().unwrap_or_default();
     let form = ctx.form.clone();
     let (vs2, rs2) = (vs.clone(), rs.clone());
     let r = change(&app, &ctx, "REAL SERVER", forms::real_field, move |e| {
-        let Some(v) = e.config().virtual_server(&vs2).filter(|v| v.server(&rs2).is_some()) else {
+        let Some(v) = e
+            .config()
+            .virtual_server(&vs2)
+            .filter(|v| v.server(&rs2).is_some())
+        else {
             e.error("", format!("no real server `{rs2}` in `{vs2}`"));
             return rs2;
         };
@@ -709,13 +872,27 @@ async fn redit_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Q
     .await;
     match r {
         Ok((c, n)) => done(
-            &format!("/virtual_edit_real_server?vs={}&rs={}", urlenc(&vs), urlenc(&n)),
+            &format!(
+                "/virtual_edit_real_server?vs={}&rs={}",
+                urlenc(&vs),
+                urlenc(&n)
+            ),
             c,
         ),
         Err(ChangeError::Fields(errs)) => match read(&app).await {
             Ok(ed) => {
-                let cur = ed.config().virtual_server(&vs).map(|v| forms::real_values(v, &rs)).unwrap_or_default();
-                refused(pages::real_edit(&chrome(&ctx, &q), &vs, &rs, &merged(cur, &ctx.form, &[]), &errs))
+                let cur = ed
+                    .config()
+                    .virtual_server(&vs)
+                    .map(|v| forms::real_values(v, &rs))
+                    .unwrap_or_default();
+                refused(pages::real_edit(
+                    &chrome(&ctx, &q),
+                    &vs,
+                    &rs,
+                    &merged(cur, &ctx.form, &[]),
+                    &errs,
+                ))
             }
             Err(m) => file_problem(&ctx, "virtual", &m),
         },
@@ -725,36 +902,60 @@ async fn redit_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Q
 
 // ----------------------------------------------------- monitoring scripts
 
-async fn services_get(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn services_get(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     let vs = vs_param(&q);
     match read(&app).await {
         Ok(ed) => match ed.config().virtual_server(&vs) {
-            Some(v) => pages::services(&chrome(&ctx, &q), &vs, &forms::services_values(v), &[]).into_response(),
+            Some(v) => pages::services(&chrome(&ctx, &q), &vs, &forms::services_values(v), &[])
+                .into_response(),
             None => no_such("virtual server"),
         },
         Err(m) => file_problem(&ctx, "virtual", &m),
     }
 }
 
-async fn services_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>, Query(q): Q) -> Response {
+async fn services_post(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
     let vs = vs_param(&q);
     let form = ctx.form.clone();
     let name = vs.clone();
-    let r = change(&app, &ctx, "MONITORING SCRIPTS", forms::services_field, move |e| {
-        let Some(v) = e.config().virtual_server(&name) else {
-            e.error("", format!("no virtual server `{name}`"));
-            return;
-        };
-        let cur = forms::services_values(v);
-        forms::apply_services(e, &name, &cur, &form);
-    })
+    let r = change(
+        &app,
+        &ctx,
+        "MONITORING SCRIPTS",
+        forms::services_field,
+        move |e| {
+            let Some(v) = e.config().virtual_server(&name) else {
+                e.error("", format!("no virtual server `{name}`"));
+                return;
+            };
+            let cur = forms::services_values(v);
+            forms::apply_services(e, &name, &cur, &form);
+        },
+    )
     .await;
     match r {
         Ok((c, _)) => done(&format!("/virtual_edit_services?vs={}", urlenc(&vs)), c),
         Err(ChangeError::Fields(errs)) => match read(&app).await {
             Ok(ed) => {
-                let cur = ed.config().virtual_server(&vs).map(forms::services_values).unwrap_or_default();
-                refused(pages::services(&chrome(&ctx, &q), &vs, &merged(cur, &ctx.form, &["use_regex"]), &errs))
+                let cur = ed
+                    .config()
+                    .virtual_server(&vs)
+                    .map(forms::services_values)
+                    .unwrap_or_default();
+                refused(pages::services(
+                    &chrome(&ctx, &q),
+                    &vs,
+                    &merged(cur, &ctx.form, &["use_regex"]),
+                    &errs,
+                ))
             }
             Err(m) => file_problem(&ctx, "virtual", &m),
         },

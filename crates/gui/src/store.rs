@@ -123,7 +123,11 @@ impl Edit<'_> {
     }
 
     /// Any other editor operation.
-    pub fn with(&mut self, field: &str, f: impl FnOnce(&mut Editor) -> Result<(), EditError>) -> bool {
+    pub fn with(
+        &mut self,
+        field: &str,
+        f: impl FnOnce(&mut Editor) -> Result<(), EditError>,
+    ) -> bool {
         let r = f(self.ed);
         self.record(field, r)
     }
@@ -220,7 +224,9 @@ impl Store {
             .create(true)
             .truncate(false)
             .open(&p)
-            .map_err(|e| ChangeError::File(format!("cannot open lock file {}: {e}", p.display())))?;
+            .map_err(|e| {
+                ChangeError::File(format!("cannot open lock file {}: {e}", p.display()))
+            })?;
         // SAFETY: flock on a descriptor we own; released when `f` is closed.
         let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
         if r != 0 {

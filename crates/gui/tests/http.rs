@@ -62,7 +62,11 @@ async fn unauthenticated_post_and_other_methods_are_refused_and_write_nothing() 
             assert_eq!(resp.status, StatusCode::UNAUTHORIZED, "POST {r}");
         }
         for m in [Method::PUT, Method::DELETE, Method::PATCH] {
-            let req = Request::builder().method(m.clone()).uri(r).body(Body::from(evil.clone())).unwrap();
+            let req = Request::builder()
+                .method(m.clone())
+                .uri(r)
+                .body(Body::from(evil.clone()))
+                .unwrap();
             let resp = h.send(req).await;
             assert_eq!(resp.status, StatusCode::UNAUTHORIZED, "{m} {r}");
         }
@@ -84,13 +88,22 @@ async fn post_without_the_session_csrf_token_is_refused() {
         good(&other_csrf),
         good(&csrf[..63]),
     ] {
-        for r in ["/global_settings", "/redundancy", "/virtual_main", "/virtual_edit_virt?vs=www", "/logout"] {
+        for r in [
+            "/global_settings",
+            "/redundancy",
+            "/virtual_main",
+            "/virtual_edit_virt?vs=www",
+            "/logout",
+        ] {
             let resp = h.post(r, Some(&cookie), body.clone()).await;
             assert_eq!(resp.status, StatusCode::FORBIDDEN, "{r} {body}");
         }
     }
     // A logged-in PUT is refused too, and nothing was written.
-    let req = Request::put("/global_settings").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let req = Request::put("/global_settings")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(h.send(req).await.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(h.file(), SAMPLE);
     // With the right token it works.
@@ -103,10 +116,16 @@ async fn post_without_the_session_csrf_token_is_refused() {
 async fn login_post_needs_the_login_form_token() {
     let h = H::new(SAMPLE);
     let body = enc(&[("username", "piranha"), ("password", PASSWORD)]);
-    assert_eq!(h.post("/login", None, body.clone()).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.post("/login", None, body.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
     let r = h.get("/login", None).await;
     let anon = r.cookie().unwrap();
-    assert_eq!(h.post("/login", Some(&anon), body).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.post("/login", Some(&anon), body).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -116,7 +135,13 @@ async fn wrong_password_or_user_is_refused() {
     let anon = r.cookie().unwrap();
     let csrf = csrf_of(&r.body);
     for (u, p) in [("piranha", "wrong"), ("root", PASSWORD), ("piranha", "")] {
-        let resp = h.post("/login", Some(&anon), enc(&[("csrf", &csrf), ("username", u), ("password", p)])).await;
+        let resp = h
+            .post(
+                "/login",
+                Some(&anon),
+                enc(&[("csrf", &csrf), ("username", u), ("password", p)]),
+            )
+            .await;
         assert_eq!(resp.status, StatusCode::UNAUTHORIZED);
         assert!(resp.body.contains("Login failed"));
         assert!(resp.cookie().is_none());
@@ -128,15 +153,31 @@ async fn wrong_password_or_user_is_refused() {
 async fn session_cookie_attributes_and_security_headers() {
     let h = H::new(SAMPLE);
     let r = h.get("/login", None).await;
-    let sc = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    let sc = r
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(sc.starts_with("piranha_session="), "{sc}");
     for a in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(sc.contains(a), "{sc}");
     }
-    for (k, v) in [("x-frame-options", "DENY"), ("cache-control", "no-store"), ("x-content-type-options", "nosniff")] {
+    for (k, v) in [
+        ("x-frame-options", "DENY"),
+        ("cache-control", "no-store"),
+        ("x-content-type-options", "nosniff"),
+    ] {
         assert_eq!(r.headers.get(k).unwrap(), v);
     }
-    assert!(r.headers.get("content-security-policy").unwrap().to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(r
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
     // Refusals carry them too.
     let r = h.get("/control", None).await;
     assert_eq!(r.headers.get("x-frame-options").unwrap(), "DENY");
@@ -147,12 +188,18 @@ async fn basic_auth_reads_but_cannot_change() {
     let h = H::new(SAMPLE);
     use base64_like::encode;
     let auth = format!("Basic {}", encode(&format!("piranha:{PASSWORD}")));
-    let req = Request::get("/control").header(header::AUTHORIZATION, &auth).body(Body::empty()).unwrap();
+    let req = Request::get("/control")
+        .header(header::AUTHORIZATION, &auth)
+        .body(Body::empty())
+        .unwrap();
     let r = h.send(req).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("pulse (pid 4242) is running..."));
     let bad = format!("Basic {}", encode("piranha:nope"));
-    let req = Request::get("/control").header(header::AUTHORIZATION, &bad).body(Body::empty()).unwrap();
+    let req = Request::get("/control")
+        .header(header::AUTHORIZATION, &bad)
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(h.send(req).await.status, StatusCode::UNAUTHORIZED);
     let req = Request::post("/global_settings")
         .header(header::AUTHORIZATION, &auth)
@@ -169,7 +216,9 @@ mod base64_like {
         let b = s.as_bytes();
         let mut o = String::new();
         for c in b.chunks(3) {
-            let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+            let n = (c[0] as u32) << 16
+                | (*c.get(1).unwrap_or(&0) as u32) << 8
+                | *c.get(2).unwrap_or(&0) as u32;
             for i in 0..4 {
                 if i <= c.len() {
                     o.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -187,23 +236,42 @@ async fn allow_list_is_checked_before_anything() {
     let h = H::new(SAMPLE);
     let outsider: std::net::SocketAddr = "198.51.100.7:5555".parse().unwrap();
     for r in ["/login", "/control", "/no/such"] {
-        let resp = h.send_from(outsider, Request::get(r).body(Body::empty()).unwrap()).await;
+        let resp = h
+            .send_from(outsider, Request::get(r).body(Body::empty()).unwrap())
+            .await;
         assert_eq!(resp.status, StatusCode::FORBIDDEN, "{r}");
         assert!(resp.cookie().is_none());
     }
     // Even with a valid session from an allowed address.
     let (cookie, _) = h.login().await;
-    let req = Request::get("/control").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
-    assert_eq!(h.send_from(outsider, req).await.status, StatusCode::FORBIDDEN);
+    let req = Request::get("/control")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        h.send_from(outsider, req).await.status,
+        StatusCode::FORBIDDEN
+    );
     // IPv4-mapped IPv6 loopback counts as loopback.
     let mapped: std::net::SocketAddr = "[::ffff:127.0.0.1]:5555".parse().unwrap();
-    let r = h.send_from(mapped, Request::get("/login").body(Body::empty()).unwrap()).await;
+    let r = h
+        .send_from(mapped, Request::get("/login").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(r.status, StatusCode::OK);
 
-    let h = H::with(SAMPLE, |s| s.allow = vec!["198.51.100.0/24".parse().unwrap()]);
-    let ok = h.send_from(outsider, Request::get("/login").body(Body::empty()).unwrap()).await;
+    let h = H::with(SAMPLE, |s| {
+        s.allow = vec!["198.51.100.0/24".parse().unwrap()]
+    });
+    let ok = h
+        .send_from(
+            outsider,
+            Request::get("/login").body(Body::empty()).unwrap(),
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::OK);
-    let local = h.send(Request::get("/login").body(Body::empty()).unwrap()).await;
+    let local = h
+        .send(Request::get("/login").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(local.status, StatusCode::FORBIDDEN);
     h.login_from(outsider).await;
 }
@@ -213,18 +281,32 @@ async fn sessions_expire_when_idle_and_end_at_logout() {
     let h = H::with(SAMPLE, |s| s.session_timeout = Duration::from_millis(600));
     let (cookie, csrf) = h.login().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(h.get("/control", Some(&cookie)).await.status, StatusCode::OK);
+    assert_eq!(
+        h.get("/control", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
     // Still alive: the last request renewed it.
-    assert_eq!(h.get("/control", Some(&cookie)).await.status, StatusCode::OK);
+    assert_eq!(
+        h.get("/control", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
     tokio::time::sleep(Duration::from_millis(900)).await;
     assert_eq!(h.get("/control", Some(&cookie)).await.location(), "/login");
-    let r = h.post("/global_settings", Some(&cookie), enc(&[("csrf", &csrf), ("primary", "192.0.2.99")])).await;
+    let r = h
+        .post(
+            "/global_settings",
+            Some(&cookie),
+            enc(&[("csrf", &csrf), ("primary", "192.0.2.99")]),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(h.file(), SAMPLE);
 
     let (cookie, csrf) = h.login().await;
-    let r = h.post("/logout", Some(&cookie), enc(&[("csrf", &csrf)])).await;
+    let r = h
+        .post("/logout", Some(&cookie), enc(&[("csrf", &csrf)]))
+        .await;
     assert_eq!(r.location(), "/login");
     assert_eq!(h.get("/control", Some(&cookie)).await.location(), "/login");
 }
@@ -237,13 +319,22 @@ async fn failed_logins_are_slowed_per_client_only() {
     }));
     let attacker: std::net::SocketAddr = "127.0.0.9:1000".parse().unwrap();
     let try_bad = |h: std::sync::Arc<H>| async move {
-        let r = h.send_from(attacker, Request::get("/login").body(Body::empty()).unwrap()).await;
+        let r = h
+            .send_from(
+                attacker,
+                Request::get("/login").body(Body::empty()).unwrap(),
+            )
+            .await;
         let anon = r.cookie().unwrap();
         let csrf = csrf_of(&r.body);
         let req = Request::post("/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::COOKIE, anon)
-            .body(Body::from(enc(&[("csrf", &csrf), ("username", "piranha"), ("password", "guess")])))
+            .body(Body::from(enc(&[
+                ("csrf", &csrf),
+                ("username", "piranha"),
+                ("password", "guess"),
+            ])))
             .unwrap();
         let t = Instant::now();
         let r = h.send_from(attacker, req).await;
@@ -259,7 +350,11 @@ async fn failed_logins_are_slowed_per_client_only() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let t = Instant::now();
     h.login().await;
-    assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
     let d3 = slow.await.unwrap();
     assert!(d3 >= Duration::from_millis(1200), "{d3:?}");
 }
@@ -269,12 +364,22 @@ async fn viewing_pages_never_writes() {
     let h = H::new(SAMPLE);
     let (cookie, _) = h.login().await;
     let before = std::fs::metadata(&h.cf).unwrap().modified().unwrap();
-    for r in ROUTES.iter().filter(|r| **r != "/logout" && !r.starts_with("/no")) {
+    for r in ROUTES
+        .iter()
+        .filter(|r| **r != "/logout" && !r.starts_with("/no"))
+    {
         let resp = h.get(r, Some(&cookie)).await;
-        assert!(resp.status == StatusCode::OK || resp.status == StatusCode::SEE_OTHER, "{r}: {}", resp.status);
+        assert!(
+            resp.status == StatusCode::OK || resp.status == StatusCode::SEE_OTHER,
+            "{r}: {}",
+            resp.status
+        );
     }
     assert_eq!(h.file(), SAMPLE);
-    assert_eq!(std::fs::metadata(&h.cf).unwrap().modified().unwrap(), before);
+    assert_eq!(
+        std::fs::metadata(&h.cf).unwrap().modified().unwrap(),
+        before
+    );
     assert!(!h.dir.path().join("lvs.cf.bak").exists());
 }
 
@@ -285,10 +390,18 @@ async fn control_panel_shows_status_table_and_auto_update() {
     let r = h.get("/control", Some(&cookie)).await;
     assert!(r.body.contains("pulse (pid 4242) is running..."));
     assert!(r.body.contains("CURRENT LVS ROUTING TABLE"));
-    assert!(r.body.contains("-L -n"), "ipvsadm runs with the fixed argv -L -n");
+    assert!(
+        r.body.contains("-L -n"),
+        "ipvsadm runs with the fixed argv -L -n"
+    );
     assert!(!r.body.contains("http-equiv=\"refresh\""));
     let r = h.get("/control?auto=1&rate=15", Some(&cookie)).await;
-    assert!(r.body.contains("<meta http-equiv=\"refresh\" content=\"15\">"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("<meta http-equiv=\"refresh\" content=\"15\">"),
+        "{}",
+        r.body
+    );
     let r = h.get("/passwd", Some(&cookie)).await;
     assert!(r.body.contains("piranha-passwd"));
 }
@@ -308,7 +421,11 @@ async fn accept_without_changes_leaves_the_file_byte_identical() {
     ] {
         let r = h.submit(&c, p, &[("action", "accept")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{p}: {}", r.body);
-        assert!(r.location().contains("unchanged=1"), "{p}: {}", r.location());
+        assert!(
+            r.location().contains("unchanged=1"),
+            "{p}: {}",
+            r.location()
+        );
         assert_eq!(h.file(), SAMPLE, "{p}");
     }
 }
@@ -318,7 +435,15 @@ async fn global_settings_accept_changes_exactly_the_edited_keys() {
     let h = H::new(SAMPLE);
     let (c, _) = h.login().await;
     let r = h
-        .submit(&c, "/global_settings", &[("primary", "192.0.2.20"), ("network", "direct"), ("nat_nmask", "255.255.252.0")])
+        .submit(
+            &c,
+            "/global_settings",
+            &[
+                ("primary", "192.0.2.20"),
+                ("network", "direct"),
+                ("nat_nmask", "255.255.252.0"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let after = h.file();
@@ -328,10 +453,16 @@ async fn global_settings_accept_changes_exactly_the_edited_keys() {
             ("serial_no = 7".into(), "serial_no = 8".into()),
             ("primary = 192.0.2.10".into(), "primary = 192.0.2.20".into()),
             ("network = nat".into(), "network = direct".into()),
-            ("nat_nmask = 255.255.255.0".into(), "nat_nmask = 255.255.252.0".into()),
+            (
+                "nat_nmask = 255.255.255.0".into(),
+                "nat_nmask = 255.255.252.0".into()
+            ),
         ]
     );
-    assert_eq!(std::fs::read_to_string(h.dir.path().join("lvs.cf.bak")).unwrap(), SAMPLE);
+    assert_eq!(
+        std::fs::read_to_string(h.dir.path().join("lvs.cf.bak")).unwrap(),
+        SAMPLE
+    );
     let r = h.get("/global_settings?saved=1", Some(&c)).await;
     assert!(r.body.contains("Changes saved."));
     assert!(r.body.contains("value=\"192.0.2.20\""));
@@ -339,7 +470,16 @@ async fn global_settings_accept_changes_exactly_the_edited_keys() {
     // New keys go after the last global key; clearing removes the line.
     let before = h.file();
     let r = h
-        .submit(&c, "/global_settings", &[("tcp_timeout", "900"), ("primary_private", "10.11.12.10"), ("nat_router_ip", ""), ("nat_router_dev", "")])
+        .submit(
+            &c,
+            "/global_settings",
+            &[
+                ("tcp_timeout", "900"),
+                ("primary_private", "10.11.12.10"),
+                ("nat_router_ip", ""),
+                ("nat_router_dev", ""),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let after = h.file();
@@ -351,7 +491,11 @@ async fn global_settings_accept_changes_exactly_the_edited_keys() {
     assert!(after.contains("# not shown by any panel\nhard_shutdown = 0\n"));
     assert!(after.contains("# the backup director\n"));
     let virt = |t: &str| t[t.find("virtual www").unwrap()..].to_string();
-    assert_eq!(virt(&before), virt(&after), "the virtual block is untouched");
+    assert_eq!(
+        virt(&before),
+        virt(&after),
+        "the virtual block is untouched"
+    );
 }
 
 #[tokio::test]
@@ -390,8 +534,12 @@ async fn redundancy_enable_accept_disable() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let after = h.file();
-    assert!(after.starts_with("# lvs.cf written by hand; comments must survive the GUI\nserial_no = 9\n"));
-    assert!(after.contains("# the backup director\nbackup_active = 1\nbackup = 192.0.2.12\n"), "{after}");
+    assert!(after
+        .starts_with("# lvs.cf written by hand; comments must survive the GUI\nserial_no = 9\n"));
+    assert!(
+        after.contains("# the backup director\nbackup_active = 1\nbackup = 192.0.2.12\n"),
+        "{after}"
+    );
     assert_ne!(before, after);
     let cfg = parse(&after);
     assert_eq!(cfg.backup().to_string(), "192.0.2.12");
@@ -414,14 +562,34 @@ async fn invalid_input_is_reported_next_to_its_field_and_the_file_is_untouched()
     let (c, _) = h.login().await;
     let cases: [(&str, &[(&str, &str)], &str); 9] = [
         ("/global_settings", &[("primary", "192.0.2.300")], "primary"),
-        ("/global_settings", &[("nat_router_ip", "10.0.0.1"), ("nat_router_dev", "eth 1")], "nat_router_dev"),
+        (
+            "/global_settings",
+            &[("nat_router_ip", "10.0.0.1"), ("nat_router_dev", "eth 1")],
+            "nat_router_dev",
+        ),
         ("/global_settings", &[("tcp_timeout", "-1")], "tcp_timeout"),
-        ("/redundancy", &[("action", "accept"), ("heartbeat_port", "70000")], "heartbeat_port"),
+        (
+            "/redundancy",
+            &[("action", "accept"), ("heartbeat_port", "70000")],
+            "heartbeat_port",
+        ),
         ("/virtual_edit_virt?vs=www", &[("port", "70000")], "port"),
-        ("/virtual_edit_virt?vs=www", &[("scheduler", "fastest")], "scheduler"),
+        (
+            "/virtual_edit_virt?vs=www",
+            &[("scheduler", "fastest")],
+            "scheduler",
+        ),
         ("/virtual_edit_virt?vs=www", &[("vip", "not.an.ip")], "vip"),
-        ("/virtual_edit_real_server?vs=www&rs=web1", &[("address", "10.0.0")], "address"),
-        ("/virtual_edit_services?vs=www", &[("action", "accept"), ("send", "a\"b'c")], "send"),
+        (
+            "/virtual_edit_real_server?vs=www&rs=web1",
+            &[("address", "10.0.0")],
+            "address",
+        ),
+        (
+            "/virtual_edit_services?vs=www",
+            &[("action", "accept"), ("send", "a\"b'c")],
+            "send",
+        ),
     ];
     let h2 = H::new(SAMPLE);
     drop(h2);
@@ -430,18 +598,41 @@ async fn invalid_input_is_reported_next_to_its_field_and_the_file_is_untouched()
     std::fs::write(&h.cf, &enabled).unwrap();
     for (path, changes, field) in cases {
         let r = h.submit(&c, path, changes).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path} {changes:?}: {}", r.body);
-        assert!(r.body.contains(&format!("id=\"err-{field}\"")), "{path} {changes:?}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {changes:?}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains(&format!("id=\"err-{field}\"")),
+            "{path} {changes:?}: {}",
+            r.body
+        );
         assert_eq!(h.file(), enabled, "{path} {changes:?}");
         // The refused value is shown again for correction.
-        let shown = changes.iter().find(|(k, _)| *k == field).map(|(_, v)| *v).unwrap_or("");
+        let shown = changes
+            .iter()
+            .find(|(k, _)| *k == field)
+            .map(|(_, v)| *v)
+            .unwrap_or("");
         if !shown.contains('"') && field != "scheduler" {
-            assert!(r.body.contains(&format!("value=\"{shown}\"")), "{path}: {}", r.body);
+            assert!(
+                r.body.contains(&format!("value=\"{shown}\"")),
+                "{path}: {}",
+                r.body
+            );
         }
     }
     assert!(!h.dir.path().join("lvs.cf.bak").exists());
     // Several bad fields at once: each gets its message.
-    let r = h.submit(&c, "/virtual_edit_virt?vs=www", &[("port", "70000"), ("reentry", "x"), ("timeout", "")]).await;
+    let r = h
+        .submit(
+            &c,
+            "/virtual_edit_virt?vs=www",
+            &[("port", "70000"), ("reentry", "x"), ("timeout", "")],
+        )
+        .await;
     for f in ["port", "reentry", "timeout"] {
         assert!(r.body.contains(&format!("id=\"err-{f}\"")), "{f}");
     }
@@ -452,10 +643,17 @@ async fn invalid_input_is_reported_next_to_its_field_and_the_file_is_untouched()
 async fn a_change_the_file_cannot_take_is_refused_by_the_editor() {
     // Activating a virtual server that has no address: the lvs.cf
     // validation refuses it, the page says so, the file is unchanged.
-    let text = "serial_no = 1\nprimary = 192.0.2.10\nvirtual bare {\n    active = 0\n    port = 80\n}\n";
+    let text =
+        "serial_no = 1\nprimary = 192.0.2.10\nvirtual bare {\n    active = 0\n    port = 80\n}\n";
     let h = H::new(text);
     let (c, csrf) = h.login().await;
-    let r = h.post("/virtual_main", Some(&c), enc(&[("csrf", &csrf), ("action", "toggle"), ("vs", "bare")])).await;
+    let r = h
+        .post(
+            "/virtual_main",
+            Some(&c),
+            enc(&[("csrf", &csrf), ("action", "toggle"), ("vs", "bare")]),
+        )
+        .await;
     if r.status == StatusCode::SEE_OTHER {
         // The crate accepts it; then at least it parses.
         parse(&h.file());
@@ -473,31 +671,53 @@ async fn virtual_servers_add_edit_real_servers_scripts_activate_delete() {
     let post = |path: &'static str, f: Vec<(&'static str, String)>| {
         let mut pairs = vec![("csrf", csrf.clone())];
         pairs.extend(f);
-        let body = enc(&pairs.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>());
+        let body = enc(&pairs
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect::<Vec<_>>());
         h.post(path, Some(&c), body)
     };
     let before = h.file();
     let r = post("/virtual_main", vec![("action", "add".into())]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let after = h.file();
-    assert!(after.starts_with(&before.replace("serial_no = 7", "serial_no = 8")), "ADD only appends:\n{after}");
+    assert!(
+        after.starts_with(&before.replace("serial_no = 7", "serial_no = 8")),
+        "ADD only appends:\n{after}"
+    );
     let cfg = parse(&after);
-    let vs = cfg.virtual_server("[server_name]").expect("Piranha's default name");
+    let vs = cfg
+        .virtual_server("[server_name]")
+        .expect("Piranha's default name");
     assert!(!vs.active());
     assert_eq!(vs.port(), 80);
-    assert_eq!(vs.send.as_ref().unwrap().value.text, "GET / HTTP/1.0\\r\\n\\r\\n");
+    assert_eq!(
+        vs.send.as_ref().unwrap().value.text,
+        "GET / HTTP/1.0\\r\\n\\r\\n"
+    );
     assert_eq!(vs.expect.as_ref().unwrap().value.text, "HTTP");
     assert_eq!(vs.timeout(), 6);
     assert_eq!(vs.reentry(), 15);
     // A second ADD gets a distinct name.
     post("/virtual_main", vec![("action", "add".into())]).await;
     assert!(parse(&h.file()).virtual_server("[server_name]_2").is_some());
-    post("/virtual_main", vec![("action", "delete".into()), ("vs", "[server_name]_2".into())]).await;
+    post(
+        "/virtual_main",
+        vec![
+            ("action", "delete".into()),
+            ("vs", "[server_name]_2".into()),
+        ],
+    )
+    .await;
     assert!(parse(&h.file()).virtual_server("[server_name]_2").is_none());
 
     // EDIT goes to the VIRTUAL SERVER sub-panel without writing.
     let f = h.file();
-    let r = post("/virtual_main", vec![("action", "edit".into()), ("vs", "[server_name]".into())]).await;
+    let r = post(
+        "/virtual_main",
+        vec![("action", "edit".into()), ("vs", "[server_name]".into())],
+    )
+    .await;
     assert_eq!(r.location(), "/virtual_edit_virt?vs=%5Bserver_name%5D");
     assert_eq!(h.file(), f);
 
@@ -526,7 +746,9 @@ async fn virtual_servers_add_edit_real_servers_scripts_activate_delete() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.location(), "/virtual_edit_virt?vs=ftp_service&saved=1");
     let cfg = parse(&h.file());
-    let vs = cfg.virtual_server("ftp_service").expect("renamed, blanks to _");
+    let vs = cfg
+        .virtual_server("ftp_service")
+        .expect("renamed, blanks to _");
     assert_eq!(vs.port(), 21);
     assert_eq!(vs.vip().to_string(), "192.0.2.21");
     assert_eq!(vs.address.as_ref().unwrap().value.dev, "eth0:2");
@@ -539,21 +761,52 @@ async fn virtual_servers_add_edit_real_servers_scripts_activate_delete() {
 
     // REAL SERVER: two servers.
     for (name, addr, w) in [("ftp1", "10.11.12.31", "5"), ("ftp2", "10.11.12.32", "15")] {
-        let r = h.submit(&c, "/virtual_edit_real?vs=ftp_service", &[("action", "add")]).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let r = h
-            .submit(&c, "/virtual_edit_real_server?vs=ftp_service&rs=%5Bunnamed%5D", &[("name", name), ("address", addr), ("weight", w)])
+            .submit(
+                &c,
+                "/virtual_edit_real?vs=ftp_service",
+                &[("action", "add")],
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let r = h.submit(&c, "/virtual_edit_real?vs=ftp_service", &[("action", "toggle"), ("rs", name)]).await;
+        let r = h
+            .submit(
+                &c,
+                "/virtual_edit_real_server?vs=ftp_service&rs=%5Bunnamed%5D",
+                &[("name", name), ("address", addr), ("weight", w)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = h
+            .submit(
+                &c,
+                "/virtual_edit_real?vs=ftp_service",
+                &[("action", "toggle"), ("rs", name)],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     }
     // MONITORING SCRIPTS, with quotes the original could not store.
     let r = h
-        .submit(&c, "/virtual_edit_services?vs=ftp_service", &[("action", "accept"), ("send", "USER \"anonymous\"\\r\\n"), ("expect", "^220 .*"), ("use_regex", "1")])
+        .submit(
+            &c,
+            "/virtual_edit_services?vs=ftp_service",
+            &[
+                ("action", "accept"),
+                ("send", "USER \"anonymous\"\\r\\n"),
+                ("expect", "^220 .*"),
+                ("use_regex", "1"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let r = h.submit(&c, "/virtual_main", &[("action", "toggle"), ("vs", "ftp_service")]).await;
+    let r = h
+        .submit(
+            &c,
+            "/virtual_main",
+            &[("action", "toggle"), ("vs", "ftp_service")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 
     let text = h.file();
@@ -561,13 +814,20 @@ async fn virtual_servers_add_edit_real_servers_scripts_activate_delete() {
     let vs = cfg.virtual_server("ftp_service").unwrap();
     assert!(vs.active());
     assert_eq!(vs.servers.len(), 2);
-    for (s, (n, a, w)) in vs.servers.iter().zip([("ftp1", "10.11.12.31", 5), ("ftp2", "10.11.12.32", 15)]) {
+    for (s, (n, a, w)) in vs
+        .servers
+        .iter()
+        .zip([("ftp1", "10.11.12.31", 5), ("ftp2", "10.11.12.32", 15)])
+    {
         assert_eq!(s.name.value, n);
         assert_eq!(s.addr().to_string(), a);
         assert_eq!(s.weight(), w);
         assert!(s.active());
     }
-    assert_eq!(vs.send.as_ref().unwrap().value.text, "USER \"anonymous\"\\r\\n");
+    assert_eq!(
+        vs.send.as_ref().unwrap().value.text,
+        "USER \"anonymous\"\\r\\n"
+    );
     assert_eq!(vs.expect.as_ref().unwrap().value.text, "^220 .*");
     assert!(vs.use_regex());
     assert!(text.contains("expect = \"^220 .*\"\n"), "{text}");
@@ -576,31 +836,76 @@ async fn virtual_servers_add_edit_real_servers_scripts_activate_delete() {
     assert!(text.contains(&SAMPLE[SAMPLE.find("virtual www").unwrap()..]));
 
     // BLANK SEND / BLANK EXPECT / NO SEND PROGRAM remove the keys.
-    h.submit(&c, "/virtual_edit_services?vs=ftp_service", &[("action", "accept"), ("send_program", "/usr/local/bin/check %h")]).await;
-    assert!(h.file().contains("send_program = \"/usr/local/bin/check %h\"\n"));
-    for (a, k) in [("blank_send", "send ="), ("blank_expect", "expect ="), ("no_send_program", "send_program =")] {
-        let r = h.submit(&c, "/virtual_edit_services?vs=ftp_service", &[("action", a)]).await;
+    h.submit(
+        &c,
+        "/virtual_edit_services?vs=ftp_service",
+        &[
+            ("action", "accept"),
+            ("send_program", "/usr/local/bin/check %h"),
+        ],
+    )
+    .await;
+    assert!(h
+        .file()
+        .contains("send_program = \"/usr/local/bin/check %h\"\n"));
+    for (a, k) in [
+        ("blank_send", "send ="),
+        ("blank_expect", "expect ="),
+        ("no_send_program", "send_program ="),
+    ] {
+        let r = h
+            .submit(
+                &c,
+                "/virtual_edit_services?vs=ftp_service",
+                &[("action", a)],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let t = h.file();
         let block = &t[t.find("virtual ftp_service").unwrap()..];
         assert!(!block.contains(k), "{a}: {block}");
     }
     // Deleting a real server and the virtual server.
-    let r = h.submit(&c, "/virtual_edit_real?vs=ftp_service", &[("action", "delete"), ("rs", "ftp1")]).await;
+    let r = h
+        .submit(
+            &c,
+            "/virtual_edit_real?vs=ftp_service",
+            &[("action", "delete"), ("rs", "ftp1")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(parse(&h.file()).virtual_server("ftp_service").unwrap().servers.len(), 1);
-    let r = h.submit(&c, "/virtual_main", &[("action", "delete"), ("vs", "ftp_service")]).await;
+    assert_eq!(
+        parse(&h.file())
+            .virtual_server("ftp_service")
+            .unwrap()
+            .servers
+            .len(),
+        1
+    );
+    let r = h
+        .submit(
+            &c,
+            "/virtual_main",
+            &[("action", "delete"), ("vs", "ftp_service")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let end = h.file();
     assert!(parse(&end).virtual_server("ftp_service").is_none());
-    assert_eq!(end[end.find("virtual www").unwrap()..], SAMPLE[SAMPLE.find("virtual www").unwrap()..]);
+    assert_eq!(
+        end[end.find("virtual www").unwrap()..],
+        SAMPLE[SAMPLE.find("virtual www").unwrap()..]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_edits_from_two_processes_do_not_corrupt_the_file() {
     let mut text = SAMPLE.to_string();
     for i in 0..16 {
-        text.push_str(&format!("virtual v{i} {{\n    active = 0\n    address = 192.0.2.{} eth0:1\n    port = 80\n}}\n", 100 + i));
+        text.push_str(&format!(
+            "virtual v{i} {{\n    active = 0\n    address = 192.0.2.{} eth0:1\n    port = 80\n}}\n",
+            100 + i
+        ));
     }
     // Two App instances on one file stand for two piranha-gui processes:
     // only the flock serialises them.
@@ -619,7 +924,12 @@ async fn concurrent_edits_from_two_processes_do_not_corrupt_the_file() {
                 a.post(&path, Some(&ca), body).await.status
             } else {
                 // Same request through the other "process".
-                let other = H { dir: tempfile::tempdir().unwrap(), cf: a.cf.clone(), app: b_app, peer: a.peer };
+                let other = H {
+                    dir: tempfile::tempdir().unwrap(),
+                    cf: a.cf.clone(),
+                    app: b_app,
+                    peer: a.peer,
+                };
                 let (cb, tb) = other.login().await;
                 let body = enc(&[("csrf", &tb), ("port", &(1000 + i).to_string())]);
                 let _ = ca;
@@ -632,9 +942,16 @@ async fn concurrent_edits_from_two_processes_do_not_corrupt_the_file() {
     }
     let end = a.file();
     let cfg = parse(&end);
-    assert_eq!(cfg.serial_no(), 7 + 16, "every change bumped serial_no once");
+    assert_eq!(
+        cfg.serial_no(),
+        7 + 16,
+        "every change bumped serial_no once"
+    );
     for i in 0..16 {
-        assert_eq!(cfg.virtual_server(&format!("v{i}")).unwrap().port(), 1000 + i as u16);
+        assert_eq!(
+            cfg.virtual_server(&format!("v{i}")).unwrap().port(),
+            1000 + i as u16
+        );
     }
     assert_eq!(end.lines().count(), text.lines().count());
 }
@@ -645,10 +962,18 @@ async fn keeps_owner_mode_and_backup() {
     let h = H::new(SAMPLE);
     std::fs::set_permissions(&h.cf, std::fs::Permissions::from_mode(0o664)).unwrap();
     let (c, _) = h.login().await;
-    let r = h.submit(&c, "/global_settings", &[("udp_timeout", "30")]).await;
+    let r = h
+        .submit(&c, "/global_settings", &[("udp_timeout", "30")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(std::fs::metadata(&h.cf).unwrap().permissions().mode() & 0o7777, 0o664);
-    assert_eq!(std::fs::read_to_string(h.dir.path().join("lvs.cf.bak")).unwrap(), SAMPLE);
+    assert_eq!(
+        std::fs::metadata(&h.cf).unwrap().permissions().mode() & 0o7777,
+        0o664
+    );
+    assert_eq!(
+        std::fs::read_to_string(h.dir.path().join("lvs.cf.bak")).unwrap(),
+        SAMPLE
+    );
 }
 
 #[tokio::test]
@@ -659,7 +984,13 @@ async fn a_broken_file_is_shown_not_overwritten() {
     let r = h.get("/virtual_main", Some(&c)).await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(r.body.contains("lvs.cf:"), "{}", r.body);
-    let r = h.post("/global_settings", Some(&c), enc(&[("csrf", &csrf), ("primary", "192.0.2.1")])).await;
+    let r = h
+        .post(
+            "/global_settings",
+            Some(&c),
+            enc(&[("csrf", &csrf), ("primary", "192.0.2.1")]),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(h.file(), broken);
 }
@@ -669,7 +1000,13 @@ async fn a_missing_file_is_created_by_the_first_accept() {
     let h = H::new("");
     std::fs::remove_file(&h.cf).unwrap();
     let (c, _) = h.login().await;
-    let r = h.submit(&c, "/global_settings", &[("primary", "192.0.2.10"), ("network", "direct")]).await;
+    let r = h
+        .submit(
+            &c,
+            "/global_settings",
+            &[("primary", "192.0.2.10"), ("network", "direct")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let cfg = parse(&h.file());
     assert_eq!(cfg.primary().to_string(), "192.0.2.10");
@@ -679,11 +1016,18 @@ async fn a_missing_file_is_created_by_the_first_accept() {
 fn refuses_to_start_without_a_password() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("piranha.passwd");
-    let e = piranha_gui_core::check_passwd(&missing).unwrap_err().to_string();
+    let e = piranha_gui_core::check_passwd(&missing)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("piranha-passwd"), "{e}");
     std::fs::write(&missing, "someone:{PLAIN}x\n").unwrap();
-    let e = piranha_gui_core::check_passwd(&missing).unwrap_err().to_string();
-    assert!(e.contains("no password for user piranha") && e.contains("piranha-passwd"), "{e}");
+    let e = piranha_gui_core::check_passwd(&missing)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no password for user piranha") && e.contains("piranha-passwd"),
+        "{e}"
+    );
     piranha_gui_core::auth_shim::set_password(&missing, "piranha", "pw").unwrap();
     piranha_gui_core::check_passwd(&missing).unwrap();
 }

@@ -75,14 +75,9 @@ impl Resp {
             .unwrap_or("")
     }
     pub fn cookie(&self) -> Option<String> {
-        self.headers.get(header::SET_COOKIE).map(|v| {
-            v.to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .to_string()
-        })
+        self.headers
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
     }
 }
 
@@ -157,7 +152,8 @@ impl H {
     }
 
     pub async fn post(&self, path: &str, cookie: Option<&str>, body: String) -> Resp {
-        let mut b = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let mut b =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(c) = cookie {
             b = b.header(header::COOKIE, c);
         }
@@ -176,7 +172,11 @@ impl H {
         assert_eq!(r.status, StatusCode::OK);
         let anon = r.cookie().expect("login page sets a cookie");
         let csrf = csrf_of(&r.body);
-        let body = enc(&[("csrf", &csrf), ("username", "piranha"), ("password", PASSWORD)]);
+        let body = enc(&[
+            ("csrf", &csrf),
+            ("username", "piranha"),
+            ("password", PASSWORD),
+        ]);
         let req = Request::post("/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::COOKIE, &anon)
@@ -213,7 +213,10 @@ impl H {
                 fields.insert(k.to_string(), v.to_string());
             }
         }
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let action = form_action(&page.body).unwrap_or_else(|| path.to_string());
         self.post(&action, Some(cookie), enc(&pairs)).await
     }
@@ -243,14 +246,19 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 /// text and hidden inputs, checked checkboxes and radios, selected options.
 pub fn form_fields(body: &str) -> HashMap<String, String> {
     let start = body.rfind("<form method=\"post\"").unwrap_or(0);
-    let end = body[start..].find("</form>").map(|e| e + start).unwrap_or(body.len());
+    let end = body[start..]
+        .find("</form>")
+        .map(|e| e + start)
+        .unwrap_or(body.len());
     let form = &body[start..end];
     let mut out = HashMap::new();
     for part in form.split('<').skip(1) {
         let tag = part.split('>').next().unwrap_or("");
         if tag.starts_with("input ") {
             let ty = attr(tag, "type").unwrap_or_default();
-            let Some(name) = attr(tag, "name") else { continue };
+            let Some(name) = attr(tag, "name") else {
+                continue;
+            };
             let val = attr(tag, "value").unwrap_or_default();
             match ty.as_str() {
                 "checkbox" | "radio" => {
