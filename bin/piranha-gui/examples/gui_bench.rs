@@ -130,7 +130,7 @@ async fn main() {
     let tok = csrf(&page);
 
     println!("piranha-gui page latency, {n} sequential keep-alive requests each (ms)");
-    println!("{:<34} {:>8} {:>8}", "request", "p50", "p99");
+    println!("{:<44} {:>8} {:>8}", "request", "p50", "p99");
     let routes = [
         "/login",
         "/control",
@@ -155,7 +155,7 @@ async fn main() {
             assert_eq!(st.as_u16(), 200, "{r}");
         }
         println!(
-            "{:<34} {:>8.3} {:>8.3}",
+            "{:<44} {:>8.3} {:>8.3}",
             format!("GET {r}"),
             pct(&mut v, 0.5),
             pct(&mut v, 0.99)
@@ -170,7 +170,7 @@ async fn main() {
         assert_eq!(st.as_u16(), 303);
     }
     println!(
-        "{:<34} {:>8.3} {:>8.3}",
+        "{:<44} {:>8.3} {:>8.3}",
         "POST /global_settings (writes)",
         pct(&mut v, 0.5),
         pct(&mut v, 0.99)
