@@ -560,7 +560,8 @@ async fn redundancy_enable_accept_disable() {
 async fn invalid_input_is_reported_next_to_its_field_and_the_file_is_untouched() {
     let h = H::new(SAMPLE);
     let (c, _) = h.login().await;
-    let cases: [(&str, &[(&str, &str)], &str); 9] = [
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 9] = [
         ("/global_settings", &[("primary", "192.0.2.300")], "primary"),
         (
             "/global_settings",
@@ -591,8 +592,6 @@ async fn invalid_input_is_reported_next_to_its_field_and_the_file_is_untouched()
             "send",
         ),
     ];
-    let h2 = H::new(SAMPLE);
-    drop(h2);
     // REDUNDANCY fields show only once the backup is enabled.
     let enabled = SAMPLE.replace("backup_active = 0", "backup_active = 1");
     std::fs::write(&h.cf, &enabled).unwrap();
