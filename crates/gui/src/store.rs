@@ -1,6 +1,6 @@
 //! Reading and changing lvs.cf.
 //!
-//! A page view only reads the file. A change runs [`change`]: under a
+//! A page view only reads the file. A change runs [`Store::change`]: under a
 //! process-wide mutex *and* an exclusive `flock(2)` on `LVS.CF.lock` (so two
 //! GUI processes cannot interleave), the current file is opened in the
 //! comment-preserving [`Editor`], the panel's edits are applied one by one
