@@ -10,7 +10,7 @@ MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= /lib/systemd/system
 RELEASE    := target/release
-BINARIES   := lvs pulse nanny send_arp ipvsadm piranha-gui
+BINARIES   := lvs pulse nanny send_arp ipvsadm piranha-passwd piranha-gui
 FUZZ_SECONDS ?= 60
 
 .PHONY: all build test test-unit test-lab deps validate fmt clippy doc bench fuzz install demo lab clean
@@ -66,6 +66,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	for b in $(BINARIES); do install -m 0755 $(RELEASE)/$$b $(DESTDIR)$(SBINDIR)/$$b; done
 	ln -sf lvs $(DESTDIR)$(SBINDIR)/lvsd
+	install -m 0700 $(RELEASE)/piranha-passwd $(DESTDIR)$(SBINDIR)/piranha-passwd # root only, as in Piranha
 	install -m 0644 docs/lvs.cf.5 $(DESTDIR)$(MANDIR)/man5/lvs.cf.5
 	for m in docs/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || true; done
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/samples
