@@ -52,7 +52,7 @@ async fn main() {
     )
     .unwrap();
     let pw = dir.path().join("piranha.passwd");
-    piranha_gui_core::auth_shim::set_password(&pw, "piranha", "bench").unwrap();
+    piranha_auth::set_password(&pw, "piranha", "bench").unwrap();
     let me = nix::unistd::User::from_uid(nix::unistd::Uid::effective())
         .unwrap()
         .unwrap()

@@ -26,7 +26,7 @@ struct Args {
     #[arg(short = 'c', long = "configfile", default_value = lvs_config::DEFAULT_CONFIG_FILE)]
     configfile: PathBuf,
     /// Password file written by piranha-passwd.
-    #[arg(long = "passwd-file", default_value = piranha_gui_core::auth_shim::DEFAULT_PASSWD_FILE)]
+    #[arg(long = "passwd-file", default_value = piranha_auth::DEFAULT_PASSWD_FILE)]
     passwd_file: PathBuf,
     /// Client network allowed to connect (repeatable); without it every
     /// client that can reach the listen address is allowed.

@@ -138,7 +138,7 @@ async fn browser_creates_a_virtual_server() {
     std::fs::copy(repo().join("etc/nat-web-farm.cf"), &cf).unwrap();
     let original = std::fs::read_to_string(&cf).unwrap();
     let pw = dir.path().join("piranha.passwd");
-    piranha_gui_core::auth_shim::set_password(&pw, "piranha", PASSWORD).unwrap();
+    piranha_auth::set_password(&pw, "piranha", PASSWORD).unwrap();
     let me = nix::unistd::User::from_uid(nix::unistd::Uid::effective())
         .unwrap()
         .unwrap()

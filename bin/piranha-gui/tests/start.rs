@@ -47,7 +47,7 @@ fn refuses_to_start_without_a_password_for_piranha() {
 fn starts_detached_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("piranha.passwd");
-    piranha_gui_core::auth_shim::set_password(&pw, "piranha", "pw").unwrap();
+    piranha_auth::set_password(&pw, "piranha", "pw").unwrap();
     let cf = dir.path().join("lvs.cf");
     std::fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/nat-web-farm.cf"),

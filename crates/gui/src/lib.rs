@@ -18,7 +18,6 @@
 
 #![warn(missing_docs)]
 
-pub mod auth_shim;
 pub mod control;
 pub mod daemon;
 pub mod forms;
@@ -32,7 +31,7 @@ use std::time::Duration;
 
 pub use server::{router, serve, App};
 
-use auth_shim as auth;
+use piranha_auth as auth;
 
 /// Default listen address (Piranha's port, loopback only).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3636";
@@ -139,7 +138,17 @@ pub enum StartError {
 pub fn check_passwd(path: &Path) -> Result<(), StartError> {
     let f = auth::PasswdFile::load(path).map_err(|e| StartError::NoPasswdFile {
         path: path.display().to_string(),
-        reason: e.to_string(),
+        reason: if e.is_not_found() {
+            "it does not exist".to_string()
+        } else {
+            let mut r = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                r.push_str(&format!(": {s}"));
+                src = s.source();
+            }
+            r
+        },
     })?;
     match f.hash_for(auth::GUI_USER) {
         Some(h) if !h.is_empty() => Ok(()),

@@ -17,12 +17,12 @@ use axum_extra::headers::authorization::Basic;
 use axum_extra::headers::{Authorization, HeaderMapExt};
 use maud::Markup;
 
-use crate::auth_shim as auth;
 use crate::forms::{self, Form, Vals};
 use crate::pages::{self, urlenc, Chrome};
 use crate::session::{self, Sessions, Throttle, COOKIE};
 use crate::store::{ChangeError, Edit, Store};
 use crate::Settings;
+use piranha_auth as auth;
 
 /// Largest form body accepted.
 const MAX_BODY: usize = 256 * 1024;

@@ -1019,7 +1019,7 @@ fn refuses_to_start_without_a_password() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("piranha-passwd"), "{e}");
-    std::fs::write(&missing, "someone:{PLAIN}x\n").unwrap();
+    piranha_auth::set_password(&missing, "someone", "x").unwrap();
     let e = piranha_gui_core::check_passwd(&missing)
         .unwrap_err()
         .to_string();
@@ -1027,6 +1027,6 @@ fn refuses_to_start_without_a_password() {
         e.contains("no password for user piranha") && e.contains("piranha-passwd"),
         "{e}"
     );
-    piranha_gui_core::auth_shim::set_password(&missing, "piranha", "pw").unwrap();
+    piranha_auth::set_password(&missing, "piranha", "pw").unwrap();
     piranha_gui_core::check_passwd(&missing).unwrap();
 }

@@ -12,7 +12,8 @@ use std::time::Duration;
 use axum::body::{to_bytes, Body};
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, Response, StatusCode};
-use piranha_gui_core::{auth_shim as auth, App, Settings};
+use piranha_auth as auth;
+use piranha_gui_core::{App, Settings};
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "s3cret pass";
