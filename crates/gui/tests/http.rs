@@ -34,6 +34,8 @@ async fn unauthenticated_get_of_every_route_goes_to_login() {
         assert_eq!(resp.status, StatusCode::SEE_OTHER, "{r}");
         assert_eq!(resp.location(), "/login", "{r}");
         assert!(!resp.body.contains("192.0.2"), "{r} leaked content");
+        let head = h.send(Request::head(r).body(Body::empty()).unwrap()).await;
+        assert_eq!(head.status, StatusCode::SEE_OTHER, "HEAD {r}");
         // A forged or stale cookie is no better.
         let resp = h.get(r, Some("piranha_session=00ff")).await;
         assert_eq!(resp.location(), "/login", "{r}");
