@@ -105,3 +105,69 @@ fn bad_flags_are_usage_errors() {
     let out = gui().arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("piranha-gui "));
 }
+
+#[test]
+fn sysv_script_starts_reports_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pw = d.join("piranha.passwd");
+    let cf = d.join("lvs.cf");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/nat-web-farm.cf"),
+        &cf,
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sysconfig = d.join("sysconfig-piranha-gui");
+    std::fs::write(
+        &sysconfig,
+        format!(
+            "OPTIONS=\"--listen 127.0.0.1:{port} --user {} -c {} --passwd-file {}\"\n",
+            me(),
+            cf.display(),
+            pw.display()
+        ),
+    )
+    .unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../init/piranha-gui");
+    let init = |action: &str| -> (i32, String) {
+        let out = Command::new("env")
+            .arg(format!("GUI={}", env!("CARGO_BIN_EXE_piranha-gui")))
+            .arg(format!("PIDFILE={}", d.join("gui.pid").display()))
+            .arg(format!("SYSCONFIG={}", sysconfig.display()))
+            .arg(format!("LOCKDIR={}", d.display()))
+            .args(["sh", script, action])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    assert_eq!(init("status").0, 3);
+    // No password yet: start fails and says what to do.
+    let (code, out) = init("start");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("piranha-passwd") && out.contains("FAILED"),
+        "{out}"
+    );
+    piranha_auth::set_password(&pw, "piranha", "pw").unwrap();
+    let (code, out) = init("start");
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = init("status");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("piranha-gui (pid"), "{out}");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    assert_eq!(init("condrestart").0, 0);
+    assert_eq!(init("status").0, 0);
+    let (code, out) = init("stop");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(init("status").0, 3);
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}

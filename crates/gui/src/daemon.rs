@@ -132,26 +132,23 @@ pub fn run(
         .build()
         .map_err(DaemonError::Io)?;
     let app: Arc<App> = App::new(settings);
-    let _ = std::io::Write::write_all(&mut std::fs::File::from(ready_w), b"1");
     let r = rt.block_on(async move {
+        use tokio::signal::unix::{signal, SignalKind};
         let l = tokio::net::TcpListener::from_std(listener)?;
-        crate::serve(l, app, shutdown()).await
+        // Catch SIGTERM and SIGINT before telling the starter we are ready,
+        // so an immediate `stop` ends us cleanly (pidfile removed).
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let _ = std::io::Write::write_all(&mut std::fs::File::from(ready_w), b"1");
+        let stop = async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            }
+        };
+        crate::serve(l, app, stop).await
     });
     let _ = std::fs::remove_file(&opts.pidfile);
     log::info!("shutting down");
     r.map_err(DaemonError::Io)
-}
-
-async fn shutdown() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {},
-        _ = int.recv() => {},
-    }
 }
