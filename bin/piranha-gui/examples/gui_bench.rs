@@ -175,6 +175,21 @@ async fn main() {
         pct(&mut v, 0.5),
         pct(&mut v, 0.99)
     );
+    let mut v = Vec::new();
+    for _ in 0..20 {
+        let (_, anon, page) = send("GET", "/login", "", String::new()).await;
+        let body = format!("csrf={}&username=piranha&password=bench", csrf(&page));
+        let t = Instant::now();
+        let (st, _, _) = send("POST", "/login", &anon.unwrap(), body).await;
+        v.push(t.elapsed());
+        assert_eq!(st.as_u16(), 303);
+    }
+    println!(
+        "{:<44} {:>8.3} {:>8.3}",
+        "POST /login (bcrypt cost 10), 20 logins",
+        pct(&mut v, 0.5),
+        pct(&mut v, 0.99)
+    );
     let loaded = mem(pid);
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let hwm = status
