@@ -280,20 +280,20 @@ async fn allow_list_is_checked_before_anything() {
 
 #[tokio::test]
 async fn sessions_expire_when_idle_and_end_at_logout() {
-    let h = H::with(SAMPLE, |s| s.session_timeout = Duration::from_millis(600));
+    let h = H::with(SAMPLE, |s| s.session_timeout = Duration::from_millis(1500));
     let (cookie, csrf) = h.login().await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        h.get("/control", Some(&cookie)).await.status,
-        StatusCode::OK
-    );
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    // Still alive: the last request renewed it.
+    tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(
         h.get("/control", Some(&cookie)).await.status,
         StatusCode::OK
     );
     tokio::time::sleep(Duration::from_millis(900)).await;
+    // Still alive: the last request renewed it.
+    assert_eq!(
+        h.get("/control", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     assert_eq!(h.get("/control", Some(&cookie)).await.location(), "/login");
     let r = h
         .post(
@@ -353,7 +353,11 @@ async fn failed_logins_are_slowed_per_client_only() {
     let t = Instant::now();
     h.login().await;
     assert!(
-        t.elapsed() < Duration::from_millis(500),
+        !slow.is_finished(),
+        "the other client waited for the attacker"
+    );
+    assert!(
+        t.elapsed() < Duration::from_millis(1100),
         "{:?}",
         t.elapsed()
     );
