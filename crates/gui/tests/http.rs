@@ -1036,3 +1036,63 @@ fn refuses_to_start_without_a_password() {
     piranha_auth::set_password(&missing, "piranha", "pw").unwrap();
     piranha_gui_core::check_passwd(&missing).unwrap();
 }
+
+#[tokio::test]
+async fn sub_panel_accepts_change_exactly_their_lines() {
+    let h = H::new(SAMPLE);
+    let (c, _) = h.login().await;
+    let steps: [(&str, &[(&str, &str)], &[(&str, &str)]); 4] = [
+        (
+            "/virtual_edit_virt?vs=www",
+            &[("port", "8080"), ("scheduler", "lc")],
+            &[
+                ("    port = 80", "    port = 8080"),
+                ("    scheduler = wlc", "    scheduler = lc"),
+            ],
+        ),
+        (
+            "/virtual_edit_virt?vs=www",
+            &[("vip", "192.0.2.81"), ("timeout", "9")],
+            &[
+                (
+                    "    address = 192.0.2.80 eth0:1",
+                    "    address = 192.0.2.81 eth0:1",
+                ),
+                ("    timeout = 6", "    timeout = 9"),
+            ],
+        ),
+        (
+            "/virtual_edit_real_server?vs=www&rs=web1",
+            &[("weight", "20"), ("address", "10.11.12.29")],
+            &[
+                (
+                    "        address = 10.11.12.21",
+                    "        address = 10.11.12.29",
+                ),
+                ("        weight = 10", "        weight = 20"),
+            ],
+        ),
+        (
+            "/virtual_edit_services?vs=www",
+            &[("action", "accept"), ("expect", "HTTP/1.0 200")],
+            &[("    expect = \"HTTP\"", "    expect = \"HTTP/1.0 200\"")],
+        ),
+    ];
+    for (path, changes, want) in steps {
+        let before = h.file();
+        let r = h.submit(&c, path, changes).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
+        let after = h.file();
+        let serial = parse(&before).serial_no();
+        let mut expect = vec![(
+            format!("serial_no = {serial}"),
+            format!("serial_no = {}", serial + 1),
+        )];
+        expect.extend(want.iter().map(|(a, b)| (a.to_string(), b.to_string())));
+        assert_eq!(changed_lines(&before, &after), expect, "{path}");
+        assert_eq!(
+            std::fs::read_to_string(h.dir.path().join("lvs.cf.bak")).unwrap(),
+            before
+        );
+    }
+}
