@@ -1041,7 +1041,8 @@ fn refuses_to_start_without_a_password() {
 async fn sub_panel_accepts_change_exactly_their_lines() {
     let h = H::new(SAMPLE);
     let (c, _) = h.login().await;
-    let steps: [(&str, &[(&str, &str)], &[(&str, &str)]); 4] = [
+    type Pairs<'a> = &'a [(&'a str, &'a str)];
+    let steps: [(&str, Pairs, Pairs); 4] = [
         (
             "/virtual_edit_virt?vs=www",
             &[("port", "8080"), ("scheduler", "lc")],
