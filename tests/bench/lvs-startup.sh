@@ -10,12 +10,18 @@ REPO=${KERNEL_LAB_REPO:-$(pwd)}
 BIN=${1:-$REPO/target/release}
 SIZES=${2:-10 100 1000}
 IPVSADM=${LAB_IPVSADM:-/usr/sbin/ipvsadm}
-BUSYBOX=$(command -v busybox || echo /bin/busybox)
+PY=$(command -v python3 || echo /usr/bin/python3)
+# Both daemons run TCP connect checks (keepalived TCP_CHECK; nanny on a
+# virtual port other than 80, where it would default to an HTTP GET).  The
+# real servers accept and close in one process with a deep backlog, so the
+# servers, not the directors, never set the pace (busybox httpd forks per
+# connection, which under emulation drops SYNs at a few hundred checks/s).
+PORT=8080
 KEEPALIVED=$(command -v keepalived || echo /usr/sbin/keepalived)
 W=$(mktemp -d /tmp/lvsbench.XXXXXX)
 cleanup() {
     pkill -9 -f "$BIN/lvs" 2>/dev/null; pkill -9 -f "$BIN/nanny" 2>/dev/null; pkill -9 keepalived 2>/dev/null
-    pkill -f "httpd -f -p 80 -h $W" 2>/dev/null; $IPVSADM -C 2>/dev/null
+    for p in $SRV; do kill "$p" 2>/dev/null; done; $IPVSADM -C 2>/dev/null
     for i in 1 2 3 4; do ip netns del "br$i" 2>/dev/null; done
 }
 trap cleanup EXIT
@@ -24,8 +30,14 @@ for i in 1 2 3 4; do
     ip netns add "br$i"; ip link add "vb$i" type veth peer name eth0 netns "br$i"
     ip addr add "10.0.$((i + 1)).1/24" dev "vb$i"; ip link set "vb$i" up
     ip -n "br$i" link set lo up; ip -n "br$i" addr add "10.0.$((i + 1)).2/24" dev eth0; ip -n "br$i" link set eth0 up
-    mkdir -p "$W/rs$i"; echo "rs$i" >"$W/rs$i/index.html"
-    ip netns exec "br$i" "$BUSYBOX" httpd -f -p 80 -h "$W/rs$i" &
+    ip netns exec "br$i" "$PY" -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', $PORT)); s.listen(4096)
+while True:
+    c, _ = s.accept(); c.close()
+" &
+    SRV="${SRV:-} $!"
 done
 LIMIT=${LAB_BENCH_LIMIT:-240}   # seconds to wait for a full table
 dests() { grep -c -- '->.*Masq' /proc/net/ip_vs; }
@@ -43,7 +55,7 @@ lvs_cf() {  # n [weight-of-last]
     echo "primary = 10.0.2.1"; echo "network = nat"; echo "ipvsadm = $IPVSADM"
     local i r
     for ((i = 0; i < $1; i++)); do
-        printf 'virtual vs%d {\n    active = 1\n    address = %s lo:1\n    port = 80\n    scheduler = wlc\n    client_monitor = %s\n    timeout = 2\n    reentry = 5\n' "$i" "$(vip $i)" "$BIN/nanny"
+        printf 'virtual vs%d {\n    active = 1\n    address = %s lo:1\n    port = %d\n    scheduler = wlc\n    client_monitor = %s\n    timeout = 2\n    reentry = 5\n' "$i" "$(vip $i)" "$PORT" "$BIN/nanny"
         for r in 1 2 3 4; do
             w=1; [ $i = $(($1 - 1)) ] && [ $r = 4 ] && w=${2:-1}
             printf '    server rs%d {\n        address = 10.0.%d.2\n        active = 1\n        weight = %d\n    }\n' "$r" $((r + 1)) "$w"
@@ -54,9 +66,9 @@ lvs_cf() {  # n [weight-of-last]
 ka_cf() {
     local i r
     for ((i = 0; i < $1; i++)); do
-        printf 'virtual_server %s 80 {\n    delay_loop 2\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n' "$(vip $i)"
+        printf 'virtual_server %s %d {\n    delay_loop 2\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n' "$(vip $i)" "$PORT"
         for r in 1 2 3 4; do
-            printf '    real_server 10.0.%d.2 80 {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n    }\n' $((r + 1))
+            printf '    real_server 10.0.%d.2 %d {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n    }\n' $((r + 1)) "$PORT"
         done
         echo "}"
     done
@@ -73,20 +85,30 @@ for n in $SIZES; do
     pids="$lp $(pgrep -f "$BIN/nanny" | tr '\n' ' ')"
     np=$(echo $pids | wc -w)
     [ $ok = 1 ] || t="not full after ${LIMIT}s (max $MAXSEEN of $((4 * n)))"
+    if [ $ok = 0 ] || [ -n "${LAB_BENCH_DIAG:-}" ]; then
+        echo "--- diagnostics: load $(cut -d' ' -f1-3 /proc/loadavg); log lines by kind:"
+        sed -E 's/^[^]]*\]:? ?//; s/[0-9]+(\.[0-9]+)*/N/g' "$W/lvs.log" | sort | uniq -c | sort -rn | head -25
+        echo "---"
+    fi
     printf '%-6s %-10s %10s %8s %10s\n' "$n" "piranha-rs$TAG" "$(secs "$t")" "$np" "$(pss $pids)"
     if [ "$n" = "$(echo $SIZES | awk '{print $NF}')" ]; then
         # One real server re-weighted on SIGHUP: time to the new nanny, and
-        # nothing else in the table changes.
+        # to that nanny putting the server back (Piranha's slow start then
+        # raises the weight step by step, which is not part of the figure);
+        # nothing else in the table may change.
         sleep 3
-        $IPVSADM -S -n | grep -v "10.0.5.2:80" | sort >"$W/before"
+        $IPVSADM -S -n | grep -v "10.0.5.2:$PORT" | sort >"$W/before"
         lvs_cf "$n" 7 >"$W/lvs.cf"
         c0=$(grep -c "create_monitor for" "$W/lvs.log")
+        a0=$(grep -c "making 10.0.5.2:$PORT available" "$W/lvs.log")
         t0=$(now); kill -HUP $lp
         until [ "$(grep -c "create_monitor for" "$W/lvs.log")" -gt "$c0" ]; do sleep 0.01; [ $(( ($(now) - t0) / 1000000000 )) -gt 60 ] && break; done
         th=$(( ($(now) - t0) / 1000000 ))
-        until [ "$(grep -c "10.0.5.2:80" /proc/net/ip_vs)" -ge "$n" ]; do sleep 0.05; [ $(( ($(now) - t0) / 1000000000 )) -gt 60 ] && break; done
+        until [ "$(grep -c "making 10.0.5.2:$PORT available" "$W/lvs.log")" -gt "$a0" ]; do sleep 0.01; [ $(( ($(now) - t0) / 1000000000 )) -gt 60 ] && break; done
         ta=$(( ($(now) - t0) / 1000000 ))
-        $IPVSADM -S -n | grep -v "10.0.5.2:80" | sort >"$W/after"
+        $IPVSADM -S -n | grep -q -- "-r 10.0.5.2:$PORT" || ta="(not seen: server missing from the table)"
+        [ -n "${LAB_BENCH_DIAG:-}" ] && tail -n 30 "$W/lvs.log"
+        $IPVSADM -S -n | grep -v "10.0.5.2:$PORT" | sort >"$W/after"
         same=$(cmp -s "$W/before" "$W/after" && echo "no other change" || echo "OTHER CHANGES")
         echo "SIGHUP, one server re-weighted among $n services: new nanny after ${th} ms, server back in the table after ${ta} ms; $same"
     fi
