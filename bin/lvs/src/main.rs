@@ -42,6 +42,9 @@ struct Args {
     /// Seconds a stopping nanny gets before SIGKILL.
     #[arg(long = "grace", default_value_t = 10)]
     grace: u64,
+    /// Start every nanny with fork+exec, never through the fork server.
+    #[arg(long = "no-fork-server")]
+    no_fork_server: bool,
 }
 
 fn main() -> ExitCode {
@@ -60,5 +63,6 @@ fn main() -> ExitCode {
         nofork: args.nofork,
         pidfile: args.pidfile,
         grace: Duration::from_secs(args.grace),
+        fork_server: !args.no_fork_server,
     }))
 }

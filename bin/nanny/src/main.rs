@@ -2,10 +2,12 @@
 //! compatible).  Parses the flags, starts logging, hands over to the
 //! `nanny` library and maps the result to an exit status (see nanny(8)).
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser};
 use nanny::config::{Options, DEFAULT_IPVSADM};
+use piranha_runtime::forkserver;
 use piranha_runtime::logger::{self, Sinks};
 
 /// Exit status for bad arguments or a failure to start.
@@ -148,15 +150,26 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    if argv.len() == 2 && argv[1] == forkserver::FLAG {
+        // lvs's fork server (see piranha_runtime::forkserver): every child
+        // runs `run` with the argv lvs asked for.
+        forkserver::serve(|argv| i32::from(run(argv)));
+    }
+    ExitCode::from(run(argv))
+}
+
+/// nanny proper, for one argv; returns the exit status.
+fn run(argv: Vec<OsString>) -> u8 {
+    let args = match Args::try_parse_from(argv) {
         Ok(a) => a,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
             let _ = e.print();
-            return ExitCode::SUCCESS;
+            return 0;
         }
         Err(e) => {
             eprintln!("{}", bad_argument(&e));
-            return ExitCode::from(EXIT_USAGE);
+            return EXIT_USAGE;
         }
     };
     if args.version {
@@ -165,11 +178,11 @@ fn main() -> ExitCode {
             "A component of:\t\tpiranha-rs-{}",
             env!("CARGO_PKG_VERSION")
         );
-        return ExitCode::SUCCESS;
+        return 0;
     }
     if args.usage {
         println!("Usage: nanny [-t|--interval N] [-I|--ipvsadm PATH] [-U|--loadcmd CMD] [-M|--method m|g|i] [-n|--nodaemon] [-c|--nofork] [-p|--port N] [-r|--rport N] [-a|--reentrytime N] [-S|--scale N] [-h|--server IP] [-e|--send_program CMD] [-s|--send_string S] [-x|--expect_string S] [--regex] [-T|--suppress] [-q|--quiesce_server] [-u|--udp] [-v|--verbose] [-V|--virtaddress IP] [-f|--fwmark N] [-w|--weight N] [--io-timeout N] [--test-start] [--norun] [--version] [--fos|--lvs] [-?|--help] [--usage]");
-        return ExitCode::SUCCESS;
+        return 0;
     }
     let opts = Options {
         interval: args.interval,
@@ -203,7 +216,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
-            return ExitCode::from(EXIT_USAGE);
+            return EXIT_USAGE;
         }
     };
     logger::init(
@@ -215,11 +228,11 @@ fn main() -> ExitCode {
         config.verbose,
     );
     match nanny::start(&config) {
-        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Ok(code) => code.clamp(0, 255) as u8,
         Err(e) => {
             log::error!("{e}: {}", cause(&e));
             eprintln!("nanny: {e}: {}", cause(&e));
-            ExitCode::from(EXIT_USAGE)
+            EXIT_USAGE
         }
     }
 }

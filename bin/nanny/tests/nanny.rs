@@ -707,3 +707,109 @@ fn argv_exactly_as_lvs_builds_it() {
         format!("-d -t 10.9.9.9:80 -r 127.0.0.1:{ps}")
     );
 }
+
+/// lvs's fork server: the child runs nanny with exactly the requested argv
+/// (what `ps` shows included), is a child of the requester, writes to the
+/// descriptor sent with the request, and stops on SIGTERM like any nanny.
+#[test]
+fn fork_server_children_are_nannies_with_the_requested_argv() {
+    use piranha_runtime::forkserver::ForkServer;
+    use std::io::Read;
+    use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+
+    let lab = Lab::new();
+    let srv = TcpServer::start(0, Behaviour::Reply(b"x".to_vec()));
+    let ps = srv.port.to_string();
+    let ipvsadm = lab.ipvsadm();
+    let nanny = env!("CARGO_BIN_EXE_nanny");
+    let server = ForkServer::start(std::path::Path::new(nanny), || Ok(())).unwrap();
+    let _server_guard = PidGuard(Some(server.pid().as_raw()));
+    let argv: Vec<String> = [
+        nanny,
+        "-c",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        "7000",
+        "-r",
+        &ps,
+        "-t",
+        "1",
+        "-V",
+        "10.9.9.9",
+        "-I",
+        &ipvsadm,
+        "--nodaemon",
+        "--lvs",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two new descriptors that we then own.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let pid = server.spawn(&argv, wr.as_fd()).unwrap().as_raw();
+    drop(wr);
+    let _guard = PidGuard(Some(pid));
+    // The child sets its command line right after the fork.
+    let want: Vec<u8> = argv.iter().flat_map(|a| a.bytes().chain([0])).collect();
+    let cmdline = || std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    wait_for(5 * SEC, || cmdline() == want);
+    assert_eq!(
+        String::from_utf8_lossy(&cmdline()),
+        String::from_utf8_lossy(&want)
+    );
+    assert_eq!(
+        std::fs::canonicalize(format!("/proc/{pid}/exe")).unwrap(),
+        std::fs::canonicalize(nanny).unwrap()
+    );
+    let ppid = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let ppid: i32 = ppid
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        ppid,
+        std::process::id() as i32,
+        "a child of the requester, not of the server"
+    );
+    assert!(
+        wait_for(5 * SEC, || lab.argvs().len() == 1),
+        "{:?}",
+        lab.argvs()
+    );
+    assert_eq!(
+        lab.argvs()[0],
+        format!("-a -t 10.9.9.9:7000 -r 127.0.0.1:{ps} -m -w 1")
+    );
+    // SAFETY: plain kill and waitpid on our own child.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let mut status = 0;
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "status {status:#x}"
+    );
+    assert_eq!(lab.argvs().len(), 2, "the server is removed on SIGTERM");
+    let mut out = String::new();
+    std::fs::File::from(rd).read_to_string(&mut out).unwrap();
+    assert!(
+        out.contains("nanny: starting LVS client monitor for 10.9.9.9:7000"),
+        "{out}"
+    );
+    // Closing the request socket ends the server.
+    let spid = server.pid().as_raw();
+    drop(server);
+    let mut status = 0;
+    assert_eq!(unsafe { libc::waitpid(spid, &mut status, 0) }, spid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "status {status:#x}"
+    );
+}

@@ -2,12 +2,14 @@
 //! keep them alive, apply reloads, and tear everything down on SIGTERM.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::OwnedFd;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lvs_config::Config;
@@ -15,6 +17,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
+use piranha_runtime::forkserver::{ForkServer, ForkServerError};
 use piranha_runtime::signals::{poll_timeout, SignalWaiter};
 
 use crate::plan::{self, DesiredService, Monitor, RunMode, ServiceKey};
@@ -38,6 +41,8 @@ pub struct Options {
     pub pidfile: PathBuf,
     /// Time a stopping nanny gets before SIGKILL.
     pub grace: Duration,
+    /// Start our own nanny through a fork server (see [`Forks`]).
+    pub fork_server: bool,
 }
 
 /// First delay before restarting a dead nanny; doubles per quick death.
@@ -56,7 +61,7 @@ struct Running {
     key: ServiceKey,
     mon: Monitor,
     pid: Option<Pid>,
-    pipe: Option<ChildStdout>,
+    pipe: Option<File>,
     buf: Vec<u8>,
     started: Instant,
     quick_deaths: u32,
@@ -86,6 +91,88 @@ pub struct Lvsd {
     sorry_on: BTreeMap<ServiceKey, bool>,
     table: Ipvsadm,
     signals: SignalWaiter,
+    forks: Forks,
+}
+
+/// How many times a fork server that died is started again before lvs
+/// falls back to fork+exec for good.
+const FORK_SERVER_STARTS: u32 = 3;
+
+/// The nanny fork server ([`piranha_runtime::forkserver`]): used for a
+/// `client_monitor` that is the nanny installed next to this lvs (the same
+/// file once symlinks are resolved), so that starting thousands of nannies
+/// costs a fork each instead of an exec.  Any other monitor program, and
+/// every nanny after the server fails, is started with fork+exec.
+struct Forks {
+    /// Our nanny, canonical; None disables the server.
+    program: Option<PathBuf>,
+    server: Option<ForkServer>,
+    starts: u32,
+}
+
+impl Forks {
+    fn new(enabled: bool) -> Self {
+        let program = enabled
+            .then(|| std::env::current_exe().ok())
+            .flatten()
+            .and_then(|exe| std::fs::canonicalize(exe.with_file_name("nanny")).ok());
+        Forks {
+            program,
+            server: None,
+            starts: 0,
+        }
+    }
+
+    /// The server, started on first use, when `argv0` is our nanny.
+    fn for_program(&mut self, argv0: &str) -> Option<&ForkServer> {
+        let ours = self.program.as_ref()?;
+        if std::fs::canonicalize(argv0).ok().as_ref() != Some(ours) {
+            return None;
+        }
+        if self.server.is_none() {
+            if self.starts >= FORK_SERVER_STARTS {
+                return None;
+            }
+            self.starts += 1;
+            match ForkServer::start(ours, nanny_pre_exec) {
+                Ok(s) => {
+                    log::debug!("nanny fork server running as pid {}", s.pid());
+                    self.server = Some(s);
+                }
+                Err(e) => {
+                    log::warn!("{e}: {}; starting nannies with exec", cause(&e));
+                    self.starts = FORK_SERVER_STARTS;
+                    return None;
+                }
+            }
+        }
+        self.server.as_ref()
+    }
+
+    /// The server failed a request: stop using this one.
+    fn failed(&mut self, e: &ForkServerError) {
+        log::warn!(
+            "nanny fork server: {e}: {}; starting this nanny with exec",
+            cause(e)
+        );
+        if let Some(s) = self.server.take() {
+            let _ = kill(s.pid(), Signal::SIGKILL);
+        }
+    }
+
+    /// `pid` was reaped: true if it was the server.
+    fn reaped(&mut self, pid: Pid) -> bool {
+        if self.server.as_ref().is_some_and(|s| s.pid() == pid) {
+            self.server = None;
+            log::warn!("nanny fork server (pid {pid}) exited");
+            return true;
+        }
+        false
+    }
+}
+
+fn cause(e: &dyn std::error::Error) -> String {
+    e.source().map(|s| s.to_string()).unwrap_or_default()
 }
 
 /// `pre_exec` hook of every nanny: die with lvs, default signals.
@@ -101,6 +188,7 @@ fn nanny_pre_exec() -> std::io::Result<()> {
 impl Lvsd {
     /// Set up from a parsed configuration (after daemonizing).
     pub fn new(opts: Options, cfg: Config, signals: SignalWaiter) -> Self {
+        let opts_fork_server = opts.fork_server && !opts.test_start;
         let mode = RunMode {
             daemon: !opts.nodaemon,
             verbose: opts.verbose,
@@ -119,6 +207,7 @@ impl Lvsd {
             sorry_on: BTreeMap::new(),
             table,
             signals,
+            forks: Forks::new(opts_fork_server),
         }
     }
 
@@ -176,11 +265,11 @@ impl Lvsd {
             stopping: false,
             live: false,
         };
-        Self::spawn(&mut r, self.opts.test_start);
+        Self::spawn(&mut r, self.opts.test_start, &mut self.forks);
         self.monitors.insert(k, r);
     }
 
-    fn spawn(r: &mut Running, test_start: bool) {
+    fn spawn(r: &mut Running, test_start: bool, forks: &mut Forks) {
         r.restart_at = None;
         r.started = Instant::now();
         if test_start {
@@ -190,6 +279,12 @@ impl Lvsd {
                 argv_line(&r.mon.argv)
             );
             return;
+        }
+        if let Some(server) = forks.for_program(&r.mon.argv[0]) {
+            match Self::fork_one(server, r) {
+                Ok(()) => return,
+                Err(e) => forks.failed(&e),
+            }
         }
         let mut cmd = Command::new(&r.mon.argv[0]);
         cmd.args(&r.mon.argv[1..])
@@ -206,28 +301,51 @@ impl Lvsd {
         match cmd.spawn() {
             Ok(mut child) => {
                 let pid = Pid::from_raw(child.id() as i32);
-                log::info!(
-                    "create_monitor for {} running as pid {}",
-                    r.mon.label(),
-                    pid
-                );
-                r.pipe = child.stdout.take();
-                if let Some(p) = &r.pipe {
-                    let _ = nix::fcntl::fcntl(
-                        p.as_raw_fd(),
-                        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-                    );
-                }
-                r.pid = Some(pid);
                 // The child is reaped by pid in `reap`; dropping the handle
                 // does not wait for it.
-                drop(child);
+                let pipe = child.stdout.take().map(|p| File::from(OwnedFd::from(p)));
+                Self::started(r, pid, pipe);
             }
             Err(e) => {
                 log::error!("failed to start nanny for {}: {e}", r.mon.label());
                 r.restart_at = Some(Instant::now() + r.backoff);
             }
         }
+    }
+
+    /// Start `r`'s nanny through the fork server.
+    fn fork_one(server: &ForkServer, r: &mut Running) -> Result<(), ForkServerError> {
+        let (read, write) = if r.mon.piped {
+            let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                .map_err(|e| ForkServerError::Io(e.into()))?;
+            (Some(File::from(rd)), wr)
+        } else {
+            let out = std::io::stdout()
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(ForkServerError::Io)?;
+            (None, out)
+        };
+        let pid = server.spawn(&r.mon.argv, write.as_fd())?;
+        drop(write);
+        Self::started(r, pid, read);
+        Ok(())
+    }
+
+    fn started(r: &mut Running, pid: Pid, pipe: Option<File>) {
+        log::info!(
+            "create_monitor for {} running as pid {}",
+            r.mon.label(),
+            pid
+        );
+        if let Some(p) = &pipe {
+            let _ = nix::fcntl::fcntl(
+                p.as_raw_fd(),
+                nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+            );
+        }
+        r.pipe = pipe;
+        r.pid = Some(pid);
     }
 
     /// Reap every exited child; returns `Some(Exit::HardShutdown)` when a
@@ -250,7 +368,9 @@ impl Lvsd {
                 .find(|(_, r)| r.pid == Some(pid))
                 .map(|(k, _)| *k)
             else {
-                log::debug!("reaped unknown child {pid} ({how})");
+                if !self.forks.reaped(pid) {
+                    log::debug!("reaped unknown child {pid} ({how})");
+                }
                 continue;
             };
             let hard = self.cfg.hard_shutdown();
@@ -514,6 +634,23 @@ impl Lvsd {
         self.stop_monitors(&keys);
         let lines: Vec<Vec<String>> = self.services.iter().map(|d| d.del_line()).collect();
         self.restore(&lines);
+        // Closing the request socket ends the fork server.
+        if let Some(s) = self.forks.server.take() {
+            let pid = s.pid();
+            drop(s);
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while matches!(
+                waitpid(pid, Some(WaitPidFlag::WNOHANG)),
+                Ok(WaitStatus::StillAlive)
+            ) {
+                if Instant::now() >= deadline {
+                    let _ = kill(pid, Signal::SIGKILL);
+                    let _ = waitpid(pid, None);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
     }
 
     /// The main loop, until SIGTERM/SIGINT or a hard shutdown.
@@ -528,7 +665,7 @@ impl Lvsd {
                 .collect();
             for k in due {
                 if let Some(r) = self.monitors.get_mut(&k) {
-                    Self::spawn(r, self.opts.test_start);
+                    Self::spawn(r, self.opts.test_start, &mut self.forks);
                 }
             }
             let next = self.monitors.values().filter_map(|r| r.restart_at).min();

@@ -248,7 +248,8 @@ impl SocketCheck {
         let name = self.name();
         let want = matcher.map_or(1, |m| m.wanted());
         let mut buf: Vec<u8> = Vec::new();
-        let mut chunk = vec![0u8; 65536];
+        // Small: every page a nanny touches is its own (lvs runs thousands).
+        let mut chunk = vec![0u8; 4096];
         log::debug!("DEBUG -- Posting READ poll()");
         loop {
             match wait_fd(conn.fd(), PollFlags::POLLIN, deadline, intr) {

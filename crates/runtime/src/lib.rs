@@ -6,6 +6,8 @@
 //!   with the pid) and, in the foreground, also `ident: message` lines on stdout.
 //! * [`daemon`]: detach from the terminal (double fork, `setsid`, stdio on
 //!   `/dev/null`), and mark inherited descriptors close-on-exec.
+//! * [`forkserver`]: start many copies of one program (lvs's nannies) by
+//!   forking a pre-started copy instead of an `exec` each.
 //! * [`signals`]: catch signals into flags plus a self-pipe, so one loop
 //!   outside the handler can wait for "a signal or a deadline".
 //! * [`spawn`]: run a helper program with default signal dispositions, stdin
@@ -13,6 +15,7 @@
 //!   reap every ended child with `waitpid(-1, WNOHANG)`.
 
 pub mod daemon;
+pub mod forkserver;
 pub mod logger;
 pub mod signals;
 pub mod spawn;
