@@ -117,6 +117,22 @@ pub fn run(
         let _ = nix::unistd::chown(&opts.pidfile, Some(u.uid), Some(u.gid));
         drop_to(u)?;
     }
+    if Uid::effective().is_root() {
+        log::warn!("running as root: there is no user {DEFAULT_USER} and no --user was given");
+    }
+    if let Some(dir) = settings
+        .configfile
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        if nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).is_err() {
+            log::warn!(
+                "uid {} cannot write {}: ACCEPT will fail (lvs.cf is replaced through a temporary file, lvs.cf.bak and lvs.cf.lock in that directory)",
+                Uid::effective(),
+                dir.display()
+            );
+        }
+    }
     if !opts.listen_loopback && !opts.allow_given {
         log::warn!("listening on a non-loopback address without --allow: every client that can reach it may try to log in");
     }

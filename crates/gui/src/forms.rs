@@ -315,7 +315,15 @@ pub fn redundancy_field(k: &str) -> Option<&'static str> {
     })
 }
 
-/// REDUNDANCY → ENABLE, DISABLE or ACCEPT.
+/// The heartbeat settings Piranha's REDUNDANCY panel filled in when they
+/// were blank, and RESET put back.
+pub const HEARTBEAT_DEFAULTS: [(&str, &str); 3] = [
+    ("keepalive", "6"),
+    ("deadtime", "18"),
+    ("heartbeat_port", "539"),
+];
+
+/// REDUNDANCY → ENABLE, DISABLE, RESET or ACCEPT.
 pub fn apply_redundancy(e: &mut Edit<'_>, cur: &Vals, form: &Form) {
     let g = Target::Global;
     match field(form, "action") {
@@ -325,6 +333,30 @@ pub fn apply_redundancy(e: &mut Edit<'_>, cur: &Vals, form: &Form) {
             }
             if !e.config().heartbeat() {
                 e.set(g, "heartbeat", "1", "");
+            }
+            // Piranha's panel wrote keepalive 6, deadtime 18 and port 539
+            // when they were blank; do the same for the keys not in the file
+            // (the daemons' own defaults are 2 and 5 seconds).
+            // The two timers only together: one alone is kept consistent
+            // with the other by the admin.
+            let c = e.config().clone();
+            let timers = c.keepalive.is_none() && c.deadtime.is_none();
+            let absent = |k: &str| match k {
+                "heartbeat_port" => c.heartbeat_port.is_none(),
+                _ => timers,
+            };
+            for (k, v) in HEARTBEAT_DEFAULTS {
+                if absent(k) {
+                    e.set(g, k, v, k);
+                }
+            }
+            return;
+        }
+        "reset" | "RESET" => {
+            for (k, v) in HEARTBEAT_DEFAULTS {
+                if cur.get(k).map(String::as_str) != Some(v) {
+                    e.set(g, k, v, k);
+                }
             }
             return;
         }

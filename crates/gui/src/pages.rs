@@ -28,12 +28,16 @@ table.list th,table.list td{border:1px solid #999;padding:3px 8px;font-size:13px
 table.list th{background:#ddd}
 pre{background:#f4f4f4;border:1px solid #ccc;padding:6px;font-size:12px;overflow:auto;max-height:360px}
 .err{color:#c00;font-weight:bold;font-size:12px;display:block}
-.note{color:#060;font-weight:bold}
+.note{color:#060;font-weight:bold;margin-bottom:2px}
+.hint{font-size:13px;margin-top:0}
 .bad{color:#c00;font-weight:bold;border:1px solid #c00;padding:6px}
 .buttons{margin-top:10px}
 input[type=submit],button{font-weight:bold;padding:3px 10px}
 .up{color:#060;font-weight:bold}.down{color:#c00;font-weight:bold}
 "#;
+
+/// The note after an ACCEPT that changed lvs.cf.
+pub const SAVED: &str = "Changes saved.";
 
 /// What every page of a logged-in session needs.
 pub struct Chrome<'a> {
@@ -88,6 +92,13 @@ pub fn page(c: &Chrome<'_>, tab: &str, title: &str, body: Markup) -> Markup {
                 }
                 main {
                     @if let Some(n) = c.note { p.note id="note" { (n) } }
+                    @if c.note == Some(SAVED) {
+                        p.hint id="reload-hint" {
+                            "pulse and lvs read lvs.cf only when they start or reload: copy it to the backup director, then run "
+                            code { "service pulse reload" }
+                            " on each director for the change to take effect."
+                        }
+                    }
                     (body)
                 }
             }
@@ -96,7 +107,7 @@ pub fn page(c: &Chrome<'_>, tab: &str, title: &str, body: Markup) -> Markup {
 }
 
 /// The login page.
-pub fn login(csrf: &str, message: Option<&str>) -> Markup {
+pub fn login(csrf: &str, message: Option<&str>, next: Option<&str>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -109,6 +120,7 @@ pub fn login(csrf: &str, message: Option<&str>) -> Markup {
                     @if let Some(m) = message { p.bad id="login-error" { (m) } }
                     form method="post" action="/login" {
                         (csrf_input(csrf))
+                        @if let Some(n) = next { input type="hidden" name="next" value=(n); }
                         table.f {
                             tr { td.l { "Username:" } td { input type="text" name="username" id="username" value="piranha" autocomplete="username"; } }
                             tr { td.l { "Password:" } td { input type="password" name="password" id="password" autocomplete="current-password" autofocus; } }
@@ -235,8 +247,8 @@ pub fn control(
             pre id="ipvsadm" { (table) }
             p { b { "CURRENT LVS PROCESSES" } }
             table.list id="processes" {
-                tr { th { "PID" } th { "COMMAND" } }
-                @for p in procs { tr { td { (p.pid) } td { code { (p.cmdline) } } } }
+                tr { th { "USER" } th { "PID" } th { "COMMAND" } }
+                @for p in procs { tr { td { (p.user) } td { (p.pid) } td { code { (p.cmdline) } } } }
             }
         },
     )
@@ -327,7 +339,10 @@ pub fn redundancy(c: &Chrome<'_>, vals: &Vals, errs: &[FieldError], show_private
                         (text_row("Sync daemon interface:", "syncd_iface", vals, errs))
                         (text_row("Sync daemon id:", "syncd_id", vals, errs))
                     }
-                    (accept(html! { button type="submit" name="action" value="disable" id="disable" { "DISABLE" } }))
+                    (accept(html! {
+                        button type="submit" name="action" value="reset" id="reset" title="Heartbeat interval 6, assume dead after 18, port 539" { "RESET" } " "
+                        button type="submit" name="action" value="disable" id="disable" { "DISABLE" }
+                    }))
                 }
             }
         },

@@ -25,7 +25,14 @@ use crate::Settings;
 use piranha_auth as auth;
 
 /// Largest form body accepted.
-const MAX_BODY: usize = 256 * 1024;
+const MAX_BODY: usize = 64 * 1024;
+/// Most fields a form may have.
+const MAX_FIELDS: usize = 64;
+/// Longest field name or value accepted, in bytes (lvs.cf values are short;
+/// a send string of a few hundred bytes is already unusual).
+pub const MAX_FIELD_LEN: usize = 2048;
+/// Where a login goes when it has no usable `next`.
+const HOME: &str = "/control";
 
 /// The application's state.
 #[derive(Debug)]
@@ -34,6 +41,10 @@ pub struct App {
     pub settings: Settings,
     sessions: Mutex<Sessions>,
     throttle: Mutex<Throttle>,
+    /// One lock per client address: a client's password checks run one at
+    /// a time, so a burst of parallel guesses cannot all be checked before
+    /// the first failure is recorded.
+    checking: Mutex<HashMap<IpAddr, Arc<tokio::sync::Mutex<()>>>>,
     store: Arc<Store>,
 }
 
@@ -46,6 +57,7 @@ impl App {
                 settings.login_delay,
                 settings.login_delay_max,
             )),
+            checking: Mutex::new(HashMap::new()),
             store: Arc::new(Store::new(settings.configfile.clone())),
             settings,
         })
@@ -64,9 +76,28 @@ impl App {
         self.sessions().len()
     }
 
-    /// Check a login, slowing down clients that failed before. The wait
+    /// Check a login (the form's or HTTP Basic credentials), slowing down
+    /// clients that failed before. A client's checks are serialised and
+    /// each waits out the delay earned by the failures before it; the wait
     /// is async, so other clients are served meanwhile.
     async fn check_login(&self, peer: IpAddr, user: &str, password: &str) -> bool {
+        let lock = {
+            let mut m = self.checking.lock().unwrap_or_else(|p| p.into_inner());
+            m.entry(peer).or_default().clone()
+        };
+        let ok = {
+            let _one_at_a_time = lock.lock().await;
+            self.check_login_serialised(peer, user, password).await
+        };
+        let mut m = self.checking.lock().unwrap_or_else(|p| p.into_inner());
+        drop(lock);
+        if m.get(&peer).is_some_and(|l| Arc::strong_count(l) == 1) {
+            m.remove(&peer);
+        }
+        ok
+    }
+
+    async fn check_login_serialised(&self, peer: IpAddr, user: &str, password: &str) -> bool {
         let slot = self.throttle().slot(peer, Instant::now());
         tokio::time::sleep_until(slot.into()).await;
         let ok = if user == auth::GUI_USER {
@@ -84,7 +115,10 @@ impl App {
             self.throttle().succeeded(peer);
         } else {
             let d = self.throttle().failed(peer, Instant::now());
-            log::warn!("failed login as `{user}` from {peer}; next answer in {d:?}");
+            log::warn!(
+                "failed login as `{}` from {peer}; next answer in {d:?}",
+                user.escape_debug()
+            );
             tokio::time::sleep(d).await;
         }
         ok
@@ -217,7 +251,7 @@ async fn gate_inner(app: Shared, req: Request, next: Next) -> Response {
                     return plain(StatusCode::UNAUTHORIZED, "wrong user name or password");
                 }
             }
-            _ if safe => return Redirect::to("/login").into_response(),
+            _ if safe => return Redirect::to(&login_url(req.uri())).into_response(),
             _ => return plain(StatusCode::UNAUTHORIZED, "log in first"),
         }
     }
@@ -234,7 +268,15 @@ async fn gate_inner(app: Shared, req: Request, next: Next) -> Response {
         let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
             return plain(StatusCode::PAYLOAD_TOO_LARGE, "form too large");
         };
-        for (k, v) in form_urlencoded::parse(&bytes) {
+        for (n, (k, v)) in form_urlencoded::parse(&bytes).enumerate() {
+            if n >= MAX_FIELDS || k.len() > MAX_FIELD_LEN || v.len() > MAX_FIELD_LEN {
+                return plain(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!(
+                        "form too large: at most {MAX_FIELDS} fields of {MAX_FIELD_LEN} bytes"
+                    ),
+                );
+            }
             form.entry(k.into_owned()).or_insert_with(|| v.into_owned());
         }
         let ok = form
@@ -272,19 +314,51 @@ async fn gate_inner(app: Shared, req: Request, next: Next) -> Response {
 
 // ------------------------------------------------------------------ login
 
-async fn login_page(State(app): State<Shared>, Extension(ctx): Extension<Ctx>) -> Response {
+/// The login page's address for a request to `uri`: `/login`, with
+/// `next=` naming the page asked for when it is one to come back to.
+fn login_url(uri: &axum::http::Uri) -> String {
+    let want = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    match safe_next(want) {
+        Some(n) if n != "/" && n != HOME => format!("/login?next={}", urlenc(n)),
+        _ => "/login".to_string(),
+    }
+}
+
+/// `next` when it is a path on this server that a login may redirect to:
+/// it starts with one `/` (not `//` or `/\`, which browsers take for
+/// another host), holds only printable ASCII without blanks or
+/// backslashes, and is not the login or logout page. Anything else (an
+/// absolute URL, a scheme, a header-breaking byte) gives `None`.
+pub fn safe_next(next: &str) -> Option<&str> {
+    let path = next.split(['?', '#']).next().unwrap_or("");
+    let ok = next.len() <= MAX_FIELD_LEN
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && next
+            .bytes()
+            .all(|b| (0x21..0x7f).contains(&b) && b != b'\\')
+        && !matches!(path, "/login" | "/logout");
+    ok.then_some(next)
+}
+
+async fn login_page(
+    State(app): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Q,
+) -> Response {
+    let next = q.get("next").and_then(|n| safe_next(n));
     if let Some(id) = &ctx.session {
         if app
             .sessions()
             .get(id, Instant::now())
             .is_some_and(|s| s.authed)
         {
-            return Redirect::to("/control").into_response();
+            return Redirect::to(next.unwrap_or(HOME)).into_response();
         }
-        return pages::login(&ctx.csrf, None).into_response();
+        return pages::login(&ctx.csrf, None, next).into_response();
     }
     let (id, s) = app.sessions().create(false, Instant::now());
-    let mut r = pages::login(&s.csrf, None).into_response();
+    let mut r = pages::login(&s.csrf, None, next).into_response();
     r.headers_mut()
         .insert(header::SET_COOKIE, session_cookie(&id));
     r
@@ -293,6 +367,7 @@ async fn login_page(State(app): State<Shared>, Extension(ctx): Extension<Ctx>) -
 async fn login_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>) -> Response {
     let user = forms::field(&ctx.form, "username").to_string();
     let pw = ctx.form.get("password").cloned().unwrap_or_default();
+    let next = ctx.form.get("next").and_then(|n| safe_next(n));
     if app.check_login(ctx.peer, &user, &pw).await {
         let mut s = app.sessions();
         if let Some(old) = &ctx.session {
@@ -301,7 +376,7 @@ async fn login_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>) -
         let (id, _) = s.create(true, Instant::now());
         drop(s);
         log::info!("login as {user} from {}", ctx.peer);
-        let mut r = Redirect::to("/control").into_response();
+        let mut r = Redirect::to(next.unwrap_or(HOME)).into_response();
         r.headers_mut()
             .insert(header::SET_COOKIE, session_cookie(&id));
         return r;
@@ -311,6 +386,7 @@ async fn login_post(State(app): State<Shared>, Extension(ctx): Extension<Ctx>) -
         pages::login(
             &ctx.csrf,
             Some("Login failed: wrong user name or password."),
+            next,
         ),
     )
         .into_response()
@@ -334,7 +410,7 @@ type Q = Query<HashMap<String, String>>;
 
 fn note(q: &HashMap<String, String>) -> Option<&'static str> {
     if q.contains_key("saved") {
-        Some("Changes saved.")
+        Some(pages::SAVED)
     } else if q.contains_key("unchanged") {
         Some("Nothing was changed.")
     } else {

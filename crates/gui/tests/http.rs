@@ -32,13 +32,17 @@ async fn unauthenticated_get_of_every_route_goes_to_login() {
     for r in ROUTES {
         let resp = h.get(r, None).await;
         assert_eq!(resp.status, StatusCode::SEE_OTHER, "{r}");
-        assert_eq!(resp.location(), "/login", "{r}");
+        let back = match r {
+            "/" | "/control" | "/logout" => String::new(),
+            _ => format!("?next={}", piranha_gui_core::pages::urlenc(r)),
+        };
+        assert_eq!(resp.location(), format!("/login{back}"), "{r}");
         assert!(!resp.body.contains("192.0.2"), "{r} leaked content");
         let head = h.send(Request::head(r).body(Body::empty()).unwrap()).await;
         assert_eq!(head.status, StatusCode::SEE_OTHER, "HEAD {r}");
         // A forged or stale cookie is no better.
         let resp = h.get(r, Some("piranha_session=00ff")).await;
-        assert_eq!(resp.location(), "/login", "{r}");
+        assert_eq!(resp.location(), format!("/login{back}"), "{r}");
     }
     assert_eq!(h.file(), SAMPLE);
 }
@@ -1096,4 +1100,403 @@ async fn sub_panel_accepts_change_exactly_their_lines() {
             before
         );
     }
+}
+
+// ------------------------------------------------------- review fixes
+
+fn basic(user_pw: &str) -> String {
+    format!("Basic {}", base64_like::encode(user_pw))
+}
+
+async fn basic_get(h: &H, peer: std::net::SocketAddr, auth: &str) -> (StatusCode, Duration) {
+    let t = Instant::now();
+    let req = Request::get("/control")
+        .header(header::AUTHORIZATION, auth)
+        .body(Body::empty())
+        .unwrap();
+    (h.send_from(peer, req).await.status, t.elapsed())
+}
+
+#[tokio::test]
+async fn basic_auth_failures_are_slowed_like_form_logins() {
+    let h = H::with(SAMPLE, |s| {
+        s.login_delay = Duration::from_millis(300);
+        s.login_delay_max = Duration::from_secs(5);
+    });
+    let peer: std::net::SocketAddr = "127.0.0.11:1000".parse().unwrap();
+    let bad = basic("piranha:guess");
+    let (st, d1) = basic_get(&h, peer, &bad).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (_, d2) = basic_get(&h, peer, &bad).await;
+    assert!(d1 >= Duration::from_millis(300), "{d1:?}");
+    assert!(d2 >= Duration::from_millis(600), "{d2:?}");
+    // A guess sent while the last answer is still pending waits for it.
+    let pending = {
+        let h = std::sync::Arc::new(h);
+        let h2 = h.clone();
+        let bad = bad.clone();
+        let first = tokio::spawn(async move { basic_get(&h2, peer, &bad).await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (st, d) = basic_get(&h, peer, &basic(&format!("piranha:{PASSWORD}"))).await;
+        assert_eq!(st, StatusCode::OK);
+        let (_, d3) = first.await.unwrap();
+        assert!(d3 >= Duration::from_millis(1200), "{d3:?}");
+        d
+    };
+    assert!(pending >= Duration::from_millis(1000), "{pending:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_guesses_from_one_client_are_checked_one_at_a_time() {
+    // Regression: the back-off only counted failures already recorded, so
+    // a burst of guesses sent at once was checked at once, and a right
+    // one among them answered without delay.
+    let h = std::sync::Arc::new(H::with(SAMPLE, |s| {
+        s.login_delay = Duration::from_millis(300);
+        s.login_delay_max = Duration::from_secs(5);
+    }));
+    let peer: std::net::SocketAddr = "127.0.0.12:1000".parse().unwrap();
+    let mut bad = Vec::new();
+    for i in 0..3 {
+        let h = h.clone();
+        bad.push(tokio::spawn(async move {
+            basic_get(&h, peer, &basic(&format!("piranha:guess{i}"))).await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let (st, d) = basic_get(&h, peer, &basic(&format!("piranha:{PASSWORD}"))).await;
+    assert_eq!(st, StatusCode::OK);
+    // Behind three failures: 300 + 600 + 1200 ms of back-off at least.
+    assert!(
+        d >= Duration::from_millis(1500),
+        "right guess answered after {d:?}"
+    );
+    for b in bad {
+        assert_eq!(b.await.unwrap().0, StatusCode::UNAUTHORIZED);
+    }
+    // Another client was never slowed.
+    let t = Instant::now();
+    let (st, _) = basic_get(
+        &h,
+        "127.0.0.13:1000".parse().unwrap(),
+        &basic(&format!("piranha:{PASSWORD}")),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        t.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+async fn login_with_next(h: &H, next: &str) -> Resp {
+    let r = h
+        .get(
+            &format!("/login?next={}", piranha_gui_core::pages::urlenc(next)),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let anon = r.cookie().unwrap();
+    let csrf = csrf_of(&r.body);
+    let req = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, &anon)
+        .body(Body::from(enc(&[
+            ("csrf", &csrf),
+            ("username", "piranha"),
+            ("password", PASSWORD),
+            ("next", next),
+        ])))
+        .unwrap();
+    h.send(req).await
+}
+
+#[tokio::test]
+async fn login_returns_to_the_page_asked_for_and_never_elsewhere() {
+    let h = H::new(SAMPLE);
+    let r = h.get("/virtual_edit_real?vs=www&rs=web1", None).await;
+    assert_eq!(
+        r.location(),
+        "/login?next=%2Fvirtual_edit_real%3Fvs%3Dwww%26rs%3Dweb1"
+    );
+    let page = h.get(r.location(), None).await;
+    assert!(
+        page.body.contains(
+            "<input type=\"hidden\" name=\"next\" value=\"/virtual_edit_real?vs=www&amp;rs=web1\">"
+        ),
+        "{}",
+        page.body
+    );
+    let r = login_with_next(&h, "/virtual_edit_real?vs=www&rs=web1").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/virtual_edit_real?vs=www&rs=web1");
+    for evil in [
+        "//evil.example/",
+        "///evil.example/",
+        "/\\evil.example/",
+        "/\\/evil.example/",
+        "https://evil.example/",
+        "http:/evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "/ok\r\nSet-Cookie: piranha_session=fixed",
+        "/ok\tx",
+        "/caf\u{e9}",
+        "/login",
+        "/login?next=/x",
+        "/logout",
+        "",
+    ] {
+        let r = login_with_next(&h, evil).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{evil:?}");
+        assert_eq!(r.location(), "/control", "{evil:?}");
+        assert!(r.headers.get_all(header::SET_COOKIE).iter().count() == 1);
+        // Nor does the login page carry it on.
+        let page = h
+            .get(
+                &format!("/login?next={}", piranha_gui_core::pages::urlenc(evil)),
+                None,
+            )
+            .await;
+        assert!(!page.body.contains("name=\"next\""), "{evil:?}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_form_fields_are_refused_and_write_nothing() {
+    let h = H::new(SAMPLE);
+    let (c, t) = h.login().await;
+    let long = "A".repeat(piranha_gui_core::server::MAX_FIELD_LEN + 1);
+    for (path, field) in [
+        ("/virtual_edit_services?vs=www", "send"),
+        ("/global_settings", "primary"),
+        ("/global_settings", &*long),
+    ] {
+        let v = if field == long { "1" } else { &long };
+        let r = h
+            .post(path, Some(&c), enc(&[("csrf", &t), (field, v)]))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{path} {}",
+            &field[..4]
+        );
+    }
+    let mut many: Vec<(String, String)> = (0..100).map(|i| (format!("f{i}"), "1".into())).collect();
+    many.insert(0, ("csrf".into(), t.clone()));
+    let pairs: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = h.post("/global_settings", Some(&c), enc(&pairs)).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // The same change at a normal length goes through.
+    let ok = "A".repeat(200);
+    let r = h
+        .submit(&c, "/virtual_edit_services?vs=www", &[("send", &ok)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(h.file().contains(&format!("send = \"{ok}\"")));
+}
+
+const HOSTILE: &str = "\
+# <script>alert('comment')</script>
+serial_no = 1
+primary = 192.0.2.10
+virtual <script>alert(1)</script> {
+    active = 1
+    address = 192.0.2.80 eth0:1
+    port = 80
+    send = \"<script>alert(2)</script>\"
+    expect = '\"><img src=x onerror=alert(3)>'
+    send_program = \"/bin/check </textarea><script>alert(4)</script>\"
+    server <b>onmouseover=alert(5)</b> {
+        address = 10.11.12.21
+        active = 1
+    }
+}
+";
+
+fn assert_escaped(what: &str, body: &str) {
+    for bad in ["<script", "<img", "<b>onmouse", "</textarea"] {
+        assert!(!body.contains(bad), "{what}: unescaped {bad}\n{body}");
+    }
+}
+
+#[tokio::test]
+async fn values_from_lvs_cf_are_html_escaped_on_every_page() {
+    assert!(
+        parse(HOSTILE)
+            .virtual_server("<script>alert(1)</script>")
+            .is_some(),
+        "the hostile sample parses"
+    );
+    let h = H::with(HOSTILE, |s| {
+        s.pulse_status = vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "echo '<script>alert(6)</script>' >&2".into(),
+        ];
+    });
+    let (c, _) = h.login().await;
+    let vs = piranha_gui_core::pages::urlenc("<script>alert(1)</script>");
+    let rs = piranha_gui_core::pages::urlenc("<b>onmouseover=alert(5)</b>");
+    for path in [
+        "/control".to_string(),
+        "/virtual_main".into(),
+        format!("/virtual_edit_virt?vs={vs}"),
+        format!("/virtual_edit_real?vs={vs}"),
+        format!("/virtual_edit_real_server?vs={vs}&rs={rs}"),
+        format!("/virtual_edit_services?vs={vs}"),
+    ] {
+        let r = h.get(&path, Some(&c)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert_escaped(&path, &r.body);
+    }
+    let r = h.get("/virtual_main", Some(&c)).await;
+    assert!(r.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let r = h
+        .get(&format!("/virtual_edit_services?vs={vs}"), Some(&c))
+        .await;
+    assert!(r
+        .body
+        .contains("value=\"&quot;&gt;&lt;img src=x onerror=alert(3)&gt;\""));
+    let r = h.get("/control", Some(&c)).await;
+    assert!(r.body.contains("&lt;script&gt;alert(6)&lt;/script&gt;"));
+    // A refused form echoes the submitted value, escaped.
+    let r = h
+        .submit(
+            &c,
+            &format!("/virtual_edit_virt?vs={vs}"),
+            &[("port", "<script>x</script>")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_escaped("refused form", &r.body);
+    // An unparsable file is shown with its errors, escaped.
+    std::fs::write(&h.cf, "serial_no = 1\n<script>alert(7)</script> = 1\n").unwrap();
+    let r = h.get("/global_settings", Some(&c)).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_escaped("file problem", &r.body);
+    assert!(r.body.contains("&lt;script&gt;"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn control_panel_shows_stderr_and_the_exit_status() {
+    let h = H::with(SAMPLE, |s| {
+        s.ipvsadm = "/bin/sh".into();
+        s.pulse_status = vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "echo pulse is stopped; echo pulse: no lvs.cf >&2; exit 3".into(),
+        ];
+    });
+    let (c, _) = h.login().await;
+    let r = h.get("/control", Some(&c)).await;
+    assert!(
+        r.body.contains("pulse is stopped\npulse: no lvs.cf\n[/bin/sh -c echo pulse is stopped; echo pulse: no lvs.cf &gt;&amp;2; exit 3 exited with status 3]"),
+        "{}",
+        r.body
+    );
+    // `sh -L -n` fails with a message on stderr: it is shown.
+    let i = r.body.find("id=\"ipvsadm\"").unwrap();
+    let table = &r.body[i..i + r.body[i..].find("</pre>").unwrap()];
+    assert!(
+        table.contains("/bin/sh -L -n exited with status"),
+        "{table}"
+    );
+    assert!(
+        table.lines().count() >= 2,
+        "the stderr line is missing: {table}"
+    );
+}
+
+#[tokio::test]
+async fn control_panel_lists_processes_by_their_whole_command_line() {
+    let h = H::new(SAMPLE);
+    let (c, _) = h.login().await;
+    // `tail` is not an LVS program, but its command line mentions pulse:
+    // Piranha's `ps auxw | egrep "pulse|lvs|..."` listed it, so do we.
+    let log = h.dir.path().join("pulse-e2e.log");
+    std::fs::write(&log, "").unwrap();
+    let mut child = std::process::Command::new("tail")
+        .arg("-f")
+        .arg(&log)
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    std::thread::sleep(Duration::from_millis(100));
+    let r = h.get("/control", Some(&c)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let row = format!(
+        "<td>{pid}</td><td><code>tail -f {}</code></td>",
+        log.display()
+    );
+    assert!(r.body.contains(&row), "{row} missing:\n{}", r.body);
+    assert!(r.body.contains("<th>USER</th>"));
+}
+
+#[tokio::test]
+async fn a_saved_change_says_to_reload_pulse() {
+    let h = H::new(SAMPLE);
+    let (c, _) = h.login().await;
+    let r = h
+        .submit(&c, "/global_settings", &[("tcp_timeout", "900")])
+        .await;
+    assert_eq!(r.location(), "/global_settings?saved=1");
+    let page = h.get(r.location(), Some(&c)).await;
+    assert!(page.body.contains("id=\"reload-hint\""), "{}", page.body);
+    assert!(page.body.contains("<code>service pulse reload</code>"));
+    let r = h
+        .submit(&c, "/global_settings", &[("tcp_timeout", "900")])
+        .await;
+    assert_eq!(r.location(), "/global_settings?unchanged=1");
+    let page = h.get(r.location(), Some(&c)).await;
+    assert!(!page.body.contains("reload-hint"));
+    assert!(page.body.contains("Nothing was changed."));
+}
+
+#[tokio::test]
+async fn redundancy_enable_writes_piranhas_heartbeat_defaults_and_reset_restores_them() {
+    let bare = "serial_no = 3\nprimary = 192.0.2.10\n# partner\nbackup = 192.0.2.11\n";
+    let h = H::new(bare);
+    let (c, _) = h.login().await;
+    let r = h.submit(&c, "/redundancy", &[("action", "enable")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let cfg = parse(&h.file());
+    assert!(cfg.backup_active());
+    assert_eq!(cfg.keepalive().to_string(), "6");
+    assert_eq!(cfg.deadtime().to_string(), "18");
+    assert_eq!(cfg.heartbeat_port(), 539);
+    assert_eq!(cfg.serial_no(), 4, "one bump for the whole ENABLE");
+    let page = h.get("/redundancy", Some(&c)).await;
+    assert!(page.body.contains("id=\"reset\""));
+    let r = h
+        .submit(&c, "/redundancy", &[("keepalive", "1"), ("deadtime", "3")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = h.submit(&c, "/redundancy", &[("action", "reset")]).await;
+    assert_eq!(r.location(), "/redundancy?saved=1");
+    let text = h.file();
+    let cfg = parse(&text);
+    assert_eq!(cfg.keepalive().to_string(), "6");
+    assert_eq!(cfg.deadtime().to_string(), "18");
+    assert_eq!(
+        cfg.backup().to_string(),
+        "192.0.2.11",
+        "RESET keeps the partner"
+    );
+    assert!(text.contains("# partner\n"));
+    // RESET again: nothing to change, nothing written.
+    let r = h.submit(&c, "/redundancy", &[("action", "reset")]).await;
+    assert_eq!(r.location(), "/redundancy?unchanged=1");
+    assert_eq!(h.file(), text);
+    // ENABLE on a file that has the timers leaves them (SAMPLE: 2 and 6).
+    let h = H::new(SAMPLE);
+    let (c, _) = h.login().await;
+    h.submit(&c, "/redundancy", &[("action", "enable")]).await;
+    let cfg = parse(&h.file());
+    assert_eq!(cfg.keepalive().to_string(), "2");
+    assert_eq!(cfg.deadtime().to_string(), "6");
 }
