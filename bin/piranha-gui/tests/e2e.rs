@@ -120,6 +120,9 @@ async fn assert_saved(c: &Client) {
         "at {}",
         c.current_url().await.unwrap()
     );
+    assert!(text_of(c, "#reload-hint")
+        .await
+        .contains("service pulse reload"));
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -251,6 +254,18 @@ async fn scenario(c: &Client, base: &str, shots: &Path) {
     click(c, "#login").await;
     assert!(c.current_url().await.unwrap().path().ends_with("/control"));
     shot(c, shots, "control").await;
+    // Whatever this host says about pulse and IPVS is shown, stderr and
+    // exit status included (a host without IPVS: "Can't initialize ipvs").
+    let table = text_of(c, "#ipvsadm").await;
+    assert!(
+        table.contains("IP Virtual Server") || table.contains("ipvsadm -L -n"),
+        "{table}"
+    );
+    if !table.contains("exited with status 0") && table.contains("exited with status") {
+        assert!(table.lines().count() >= 2, "no stderr shown: {table}");
+    }
+    let status = text_of(c, "#pulse-status").await;
+    assert!(!status.trim().is_empty());
 
     c.goto(&format!("{base}/global_settings")).await.unwrap();
     fill(c, "tcp_timeout", "900").await;
