@@ -171,3 +171,143 @@ fn sysv_script_starts_reports_and_stops() {
     assert_eq!(init("status").0, 3);
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }
+
+/// One HTTP/1.1 exchange on a fresh connection: (status, headers, body).
+fn http(port: u16, method: &str, path: &str, cookie: &str, body: &str) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    if !cookie.is_empty() {
+        req.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    if method == "POST" {
+        req.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    (status, head.to_string(), body.to_string())
+}
+
+fn set_cookie(head: &str) -> String {
+    head.lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn csrf(body: &str) -> String {
+    let i = body.find("name=\"csrf\" value=\"").unwrap() + 19;
+    body[i..i + 64].to_string()
+}
+
+/// Log in to the piranha-gui on `port`: (cookie, csrf).
+fn log_in(port: u16, password: &str) -> (String, String) {
+    let (_, head, body) = http(port, "GET", "/login", "", "");
+    let anon = set_cookie(&head);
+    let form = format!(
+        "csrf={}&username=piranha&password={password}",
+        csrf(&body)
+    );
+    let (st, head, _) = http(port, "POST", "/login", &anon, &form);
+    assert_eq!(st, 303);
+    let cookie = set_cookie(&head);
+    let (_, _, body) = http(port, "GET", "/control", &cookie, "");
+    (cookie, csrf(&body))
+}
+
+#[test]
+fn two_processes_on_one_file_do_not_lose_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("piranha.passwd");
+    piranha_auth::set_password(&pw, "piranha", "pw").unwrap();
+    let cf = dir.path().join("lvs.cf");
+    let mut text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/nat-web-farm.cf"),
+    )
+    .unwrap();
+    let serial = lvs_config::parse_str(&text, &Default::default()).unwrap().config.serial_no();
+    const N: usize = 12;
+    for i in 0..N {
+        text.push_str(&format!(
+            "virtual v{i} {{\n    active = 0\n    address = 192.0.2.{} eth0:1\n    port = 80\n}}\n",
+            100 + i
+        ));
+    }
+    std::fs::write(&cf, &text).unwrap();
+    let mut guis = Vec::new();
+    let mut ports = Vec::new();
+    for k in 0..2 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let st = gui()
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--user", &me()])
+            .arg("-c")
+            .arg(&cf)
+            .arg("--passwd-file")
+            .arg(&pw)
+            .arg("--pidfile")
+            .arg(dir.path().join(format!("gui{k}.pid")))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let pid: i32 = std::fs::read_to_string(dir.path().join(format!("gui{k}.pid")))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        guis.push(nix::unistd::Pid::from_raw(pid));
+        ports.push(port);
+    }
+    struct Stop(Vec<nix::unistd::Pid>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            for p in &self.0 {
+                let _ = nix::sys::signal::kill(*p, nix::sys::signal::Signal::SIGTERM);
+            }
+        }
+    }
+    let _stop = Stop(guis);
+    // Each process changes every other virtual server, both at once, several
+    // requests in flight per process.
+    let mut threads = Vec::new();
+    for (k, port) in ports.iter().copied().enumerate() {
+        let (cookie, token) = log_in(port, "pw");
+        for i in (k..N).step_by(2) {
+            let (cookie, token) = (cookie.clone(), token.clone());
+            threads.push(std::thread::spawn(move || {
+                let form = format!("csrf={token}&port={}", 1000 + i);
+                http(port, "POST", &format!("/virtual_edit_virt?vs=v{i}"), &cookie, &form).0
+            }));
+        }
+    }
+    for t in threads {
+        assert_eq!(t.join().unwrap(), 303);
+    }
+    let end = std::fs::read_to_string(&cf).unwrap();
+    let cfg = lvs_config::parse_str(&end, &Default::default()).unwrap().config;
+    assert_eq!(cfg.serial_no(), serial + N as i64, "one bump per change");
+    for i in 0..N {
+        assert_eq!(
+            cfg.virtual_server(&format!("v{i}")).unwrap().port(),
+            1000 + i as u16,
+            "v{i} lost its change:\n{end}"
+        );
+    }
+    assert_eq!(end.lines().count(), text.lines().count());
+    assert!(end.starts_with(&text[..text.find("serial_no").unwrap()]));
+}
