@@ -216,10 +216,7 @@ fn csrf(body: &str) -> String {
 fn log_in(port: u16, password: &str) -> (String, String) {
     let (_, head, body) = http(port, "GET", "/login", "", "");
     let anon = set_cookie(&head);
-    let form = format!(
-        "csrf={}&username=piranha&password={password}",
-        csrf(&body)
-    );
+    let form = format!("csrf={}&username=piranha&password={password}", csrf(&body));
     let (st, head, _) = http(port, "POST", "/login", &anon, &form);
     assert_eq!(st, 303);
     let cookie = set_cookie(&head);
@@ -237,7 +234,10 @@ fn two_processes_on_one_file_do_not_lose_changes() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/nat-web-farm.cf"),
     )
     .unwrap();
-    let serial = lvs_config::parse_str(&text, &Default::default()).unwrap().config.serial_no();
+    let serial = lvs_config::parse_str(&text, &Default::default())
+        .unwrap()
+        .config
+        .serial_no();
     const N: usize = 12;
     for i in 0..N {
         text.push_str(&format!(
@@ -291,7 +291,14 @@ fn two_processes_on_one_file_do_not_lose_changes() {
             let (cookie, token) = (cookie.clone(), token.clone());
             threads.push(std::thread::spawn(move || {
                 let form = format!("csrf={token}&port={}", 1000 + i);
-                http(port, "POST", &format!("/virtual_edit_virt?vs=v{i}"), &cookie, &form).0
+                http(
+                    port,
+                    "POST",
+                    &format!("/virtual_edit_virt?vs=v{i}"),
+                    &cookie,
+                    &form,
+                )
+                .0
             }));
         }
     }
@@ -299,7 +306,9 @@ fn two_processes_on_one_file_do_not_lose_changes() {
         assert_eq!(t.join().unwrap(), 303);
     }
     let end = std::fs::read_to_string(&cf).unwrap();
-    let cfg = lvs_config::parse_str(&end, &Default::default()).unwrap().config;
+    let cfg = lvs_config::parse_str(&end, &Default::default())
+        .unwrap()
+        .config;
     assert_eq!(cfg.serial_no(), serial + N as i64, "one bump per change");
     for i in 0..N {
         assert_eq!(

@@ -90,6 +90,46 @@ fn mask_or_unused(m: &lvs_config::Opt<Ipv4Addr>) -> String {
     }
 }
 
+/// The hidden field that carries [`digest`] of the values a form showed.
+pub const SHOWN: &str = "shown";
+
+/// A digest of a panel's values (FNV-1a, 64 bits, hex), put in its form so
+/// that an ACCEPT can tell whether the file changed under the page.
+pub fn digest(vals: &Vals) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (k, v) in vals.iter().filter(|(k, _)| k.as_str() != SHOWN) {
+        for b in k.bytes().chain([0]).chain(v.bytes()).chain([0]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// `vals` with their [`digest`] under [`SHOWN`], for a page to render.
+pub fn with_digest(mut vals: Vals) -> Vals {
+    let d = digest(&vals);
+    vals.insert(SHOWN.to_string(), d);
+    vals
+}
+
+/// Refuse an ACCEPT whose page showed other values than the file now holds
+/// (another browser or an editor changed them since): applying it would
+/// write back the old values of the fields the admin did not touch. A form
+/// without the digest (a script) is not checked.
+fn stale(e: &mut Edit<'_>, cur: &Vals, form: &Form) -> bool {
+    match form.get(SHOWN) {
+        Some(d) if *d != digest(cur) => {
+            e.error(
+                SHOWN,
+                "lvs.cf was changed (in another browser or by hand) after this page was loaded, so nothing was saved. The page now shows the file as it is: make your change again.",
+            );
+            true
+        }
+        _ => false,
+    }
+}
+
 /// The submitted value of `k`, trimmed ("" when absent).
 pub fn field<'a>(form: &'a Form, k: &str) -> &'a str {
     form.get(k).map(|s| s.trim()).unwrap_or("")
@@ -219,6 +259,9 @@ pub fn global_field(k: &str) -> Option<&'static str> {
 /// GLOBAL SETTINGS → ACCEPT.
 pub fn apply_global(e: &mut Edit<'_>, cur: &Vals, form: &Form) {
     let g = Target::Global;
+    if stale(e, cur, form) {
+        return;
+    }
     for k in ["primary", "primary_private"] {
         if changed(form, cur, k) {
             let v = field(form, k);
@@ -368,6 +411,9 @@ pub fn apply_redundancy(e: &mut Edit<'_>, cur: &Vals, form: &Form) {
         }
         _ => {}
     }
+    if stale(e, cur, form) {
+        return;
+    }
     for k in ["backup", "backup_private"] {
         if changed(form, cur, k) {
             let v = field(form, k);
@@ -479,6 +525,9 @@ pub fn virtual_field(k: &str) -> Option<&'static str> {
 /// VIRTUAL SERVER → ACCEPT. Returns the (possibly new) name.
 pub fn apply_virtual(e: &mut Edit<'_>, vs: &str, cur: &Vals, form: &Form) -> String {
     let t = Target::Virtual(vs);
+    if stale(e, cur, form) {
+        return vs.to_string();
+    }
     if changed(form, cur, "port") {
         let v = field(form, "port");
         match v.parse::<u16>() {
@@ -655,6 +704,9 @@ pub fn real_field(k: &str) -> Option<&'static str> {
 /// REAL SERVER → ACCEPT. Returns the (possibly new) name.
 pub fn apply_real(e: &mut Edit<'_>, vs: &str, rs: &str, cur: &Vals, form: &Form) -> String {
     let t = Target::Server(vs, rs);
+    if stale(e, cur, form) {
+        return rs.to_string();
+    }
     if changed(form, cur, "address") {
         let v = field(form, "address");
         if check_ip(e, "address", v) {
@@ -733,6 +785,9 @@ pub fn apply_services(e: &mut Edit<'_>, vs: &str, cur: &Vals, form: &Form) {
         }
     };
     let action = field(form, "action");
+    if (action == "accept" || action.is_empty()) && stale(e, cur, form) {
+        return;
+    }
     for k in ["send_program", "send", "expect"] {
         if let Some(k) = blank(k) {
             if !cur.get(k).is_none_or(|v| v.is_empty()) {

@@ -53,6 +53,15 @@ fn csrf_input(csrf: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(csrf); }
 }
 
+/// The digest of the values a form shows (see [`crate::forms::digest`]).
+fn shown_input(vals: &Vals) -> Markup {
+    html! {
+        @if let Some(d) = vals.get(crate::forms::SHOWN) {
+            input type="hidden" name=(crate::forms::SHOWN) value=(d);
+        }
+    }
+}
+
 fn head(title: &str, refresh: Option<u32>) -> Markup {
     html! {
         head {
@@ -282,6 +291,7 @@ pub fn global(c: &Chrome<'_>, vals: &Vals, errs: &[FieldError]) -> Markup {
             (general_errors(errs, &["primary", "primary_private", "network", "nat_router_ip", "nat_router_dev", "nat_nmask", "tcp_timeout", "tcpfin_timeout", "udp_timeout"]))
             form method="post" action="/global_settings" {
                 (csrf_input(c.csrf))
+                (shown_input(vals))
                 h2 { "Environment" }
                 table.f {
                     (text_row("Primary server public IP:", "primary", vals, errs))
@@ -323,6 +333,7 @@ pub fn redundancy(c: &Chrome<'_>, vals: &Vals, errs: &[FieldError], show_private
             (general_errors(errs, &["backup", "backup_private", "keepalive", "deadtime", "heartbeat_port", "monitor_links", "syncdaemon", "syncd_iface", "syncd_id"]))
             form method="post" action="/redundancy" {
                 (csrf_input(c.csrf))
+                (shown_input(vals))
                 @if !active {
                     p { "Backup: " b.down id="backup-status" { "inactive" } }
                     div.buttons { button type="submit" name="action" value="enable" id="enable" { "ENABLE" } }
@@ -429,6 +440,7 @@ pub fn virtual_edit(c: &Chrome<'_>, vs: &str, vals: &Vals, errs: &[FieldError]) 
             (general_errors(errs, &["name", "port", "protocol", "vip", "device", "vip_nmask", "fwmark", "reentry", "timeout", "quiesce_server", "load_monitor", "scheduler", "persistent", "pmask", "sorry_server"]))
             form method="post" action={"/virtual_edit_virt?vs=" (urlenc(vs))} {
                 (csrf_input(c.csrf))
+                (shown_input(vals))
                 table.f {
                     (text_row("Name:", "name", vals, errs))
                     (text_row("Application port:", "port", vals, errs))
@@ -514,6 +526,7 @@ pub fn real_edit(c: &Chrome<'_>, vs: &str, rs: &str, vals: &Vals, errs: &[FieldE
             (general_errors(errs, &["name", "address", "weight"]))
             form method="post" action={"/virtual_edit_real_server?vs=" (urlenc(vs)) "&rs=" (urlenc(rs))} {
                 (csrf_input(c.csrf))
+                (shown_input(vals))
                 table.f {
                     (text_row("Name:", "name", vals, errs))
                     (text_row("Address:", "address", vals, errs))
@@ -537,6 +550,7 @@ pub fn services(c: &Chrome<'_>, vs: &str, vals: &Vals, errs: &[FieldError]) -> M
             (general_errors(errs, &["send_program", "send", "expect", "use_regex"]))
             form method="post" action={"/virtual_edit_services?vs=" (urlenc(vs))} {
                 (csrf_input(c.csrf))
+                (shown_input(vals))
                 table.f {
                     (text_row("Sending Program:", "send_program", vals, errs))
                     (text_row("Send:", "send", vals, errs))

@@ -20,7 +20,7 @@ use maud::Markup;
 use crate::forms::{self, Form, Vals};
 use crate::pages::{self, urlenc, Chrome};
 use crate::session::{self, Sessions, Throttle, COOKIE};
-use crate::store::{ChangeError, Edit, Store};
+use crate::store::{ChangeError, Edit, FieldError, Store};
 use crate::Settings;
 use piranha_auth as auth;
 
@@ -480,9 +480,14 @@ fn refused(m: Markup) -> Response {
 }
 
 /// Current values with the submitted ones on top, to re-show a refused form.
-fn merged(mut cur: Vals, form: &Form, checkboxes: &[&str]) -> Vals {
+/// After a refusal because the file changed under the page, the file's
+/// values alone (re-showing the old ones would write them back).
+fn merged(mut cur: Vals, form: &Form, checkboxes: &[&str], errs: &[FieldError]) -> Vals {
+    if errs.iter().any(|e| e.field == forms::SHOWN) {
+        return cur;
+    }
     for (k, v) in form {
-        if cur.contains_key(k) {
+        if cur.contains_key(k) && k != forms::SHOWN {
             cur.insert(k.clone(), v.clone());
         }
     }
@@ -551,8 +556,12 @@ async fn global_get(
     Query(q): Q,
 ) -> Response {
     match read(&app).await {
-        Ok(ed) => pages::global(&chrome(&ctx, &q), &forms::global_values(ed.config()), &[])
-            .into_response(),
+        Ok(ed) => pages::global(
+            &chrome(&ctx, &q),
+            &forms::with_digest(forms::global_values(ed.config())),
+            &[],
+        )
+        .into_response(),
         Err(m) => file_problem(&ctx, "global", &m),
     }
 }
@@ -580,11 +589,11 @@ async fn global_post(
         Err(ChangeError::Fields(errs)) => {
             let cur = read(&app)
                 .await
-                .map(|e| forms::global_values(e.config()))
+                .map(|e| forms::with_digest(forms::global_values(e.config())))
                 .unwrap_or_default();
             refused(pages::global(
                 &chrome(&ctx, &q),
-                &merged(cur, &ctx.form, &[]),
+                &merged(cur, &ctx.form, &[], &errs),
                 &errs,
             ))
         }
@@ -604,7 +613,7 @@ async fn redundancy_get(
             let cfg = ed.config();
             pages::redundancy(
                 &chrome(&ctx, &q),
-                &forms::redundancy_values(cfg),
+                &forms::with_digest(forms::redundancy_values(cfg)),
                 &[],
                 cfg.primary_private.is_some(),
             )
@@ -638,12 +647,12 @@ async fn redundancy_post(
                 .await
                 .map(|e| {
                     (
-                        forms::redundancy_values(e.config()),
+                        forms::with_digest(forms::redundancy_values(e.config())),
                         e.config().primary_private.is_some(),
                     )
                 })
                 .unwrap_or_default();
-            let vals = merged(cur, &ctx.form, &["monitor_links", "syncdaemon"]);
+            let vals = merged(cur, &ctx.form, &["monitor_links", "syncdaemon"], &errs);
             refused(pages::redundancy(&chrome(&ctx, &q), &vals, &errs, private))
         }
         Err(ChangeError::File(m)) => file_problem(&ctx, "redundancy", &m),
@@ -751,8 +760,13 @@ async fn vedit_get(
     let vs = vs_param(&q);
     match read(&app).await {
         Ok(ed) => match ed.config().virtual_server(&vs) {
-            Some(v) => pages::virtual_edit(&chrome(&ctx, &q), &vs, &forms::virtual_values(v), &[])
-                .into_response(),
+            Some(v) => pages::virtual_edit(
+                &chrome(&ctx, &q),
+                &vs,
+                &forms::with_digest(forms::virtual_values(v)),
+                &[],
+            )
+            .into_response(),
             None => no_such("virtual server"),
         },
         Err(m) => file_problem(&ctx, "virtual", &m),
@@ -789,12 +803,12 @@ async fn vedit_post(
                 let cur = ed
                     .config()
                     .virtual_server(&vs)
-                    .map(forms::virtual_values)
+                    .map(|v| forms::with_digest(forms::virtual_values(v)))
                     .unwrap_or_default();
                 refused(pages::virtual_edit(
                     &chrome(&ctx, &q),
                     &vs,
-                    &merged(cur, &ctx.form, &[]),
+                    &merged(cur, &ctx.form, &[], &errs),
                     &errs,
                 ))
             }
@@ -914,7 +928,7 @@ async fn redit_get(
                 &chrome(&ctx, &q),
                 &vs,
                 &rs,
-                &forms::real_values(v, &rs),
+                &forms::with_digest(forms::real_values(v, &rs)),
                 &[],
             )
             .into_response(),
@@ -960,13 +974,13 @@ async fn redit_post(
                 let cur = ed
                     .config()
                     .virtual_server(&vs)
-                    .map(|v| forms::real_values(v, &rs))
+                    .map(|v| forms::with_digest(forms::real_values(v, &rs)))
                     .unwrap_or_default();
                 refused(pages::real_edit(
                     &chrome(&ctx, &q),
                     &vs,
                     &rs,
-                    &merged(cur, &ctx.form, &[]),
+                    &merged(cur, &ctx.form, &[], &errs),
                     &errs,
                 ))
             }
@@ -986,8 +1000,13 @@ async fn services_get(
     let vs = vs_param(&q);
     match read(&app).await {
         Ok(ed) => match ed.config().virtual_server(&vs) {
-            Some(v) => pages::services(&chrome(&ctx, &q), &vs, &forms::services_values(v), &[])
-                .into_response(),
+            Some(v) => pages::services(
+                &chrome(&ctx, &q),
+                &vs,
+                &forms::with_digest(forms::services_values(v)),
+                &[],
+            )
+            .into_response(),
             None => no_such("virtual server"),
         },
         Err(m) => file_problem(&ctx, "virtual", &m),
@@ -1024,12 +1043,12 @@ async fn services_post(
                 let cur = ed
                     .config()
                     .virtual_server(&vs)
-                    .map(forms::services_values)
+                    .map(|v| forms::with_digest(forms::services_values(v)))
                     .unwrap_or_default();
                 refused(pages::services(
                     &chrome(&ctx, &q),
                     &vs,
-                    &merged(cur, &ctx.form, &["use_regex"]),
+                    &merged(cur, &ctx.form, &["use_regex"], &errs),
                     &errs,
                 ))
             }

@@ -1500,3 +1500,78 @@ async fn redundancy_enable_writes_piranhas_heartbeat_defaults_and_reset_restores
     assert_eq!(cfg.keepalive().to_string(), "2");
     assert_eq!(cfg.deadtime().to_string(), "6");
 }
+
+#[tokio::test]
+async fn an_accept_from_a_page_older_than_the_file_writes_nothing() {
+    // Regression: A loads GLOBAL SETTINGS, B changes the primary address,
+    // A changes only the TCP timeout; A's ACCEPT sent the old primary back
+    // as "changed" and silently undid B's change.
+    let h = H::new(SAMPLE);
+    let (a, _) = h.login().await;
+    let (b, _) = h.login().await;
+    let page_a = h.get("/global_settings", Some(&a)).await;
+    let r = h
+        .submit(&b, "/global_settings", &[("primary", "192.0.2.99")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let after_b = h.file();
+    let mut fields = form_fields(&page_a.body);
+    assert!(fields.contains_key("shown"));
+    fields.insert("tcp_timeout".into(), "900".into());
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = h.post("/global_settings", Some(&a), enc(&pairs)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("was changed"), "{}", r.body);
+    assert!(
+        r.body.contains("value=\"192.0.2.99\""),
+        "the file's value is shown"
+    );
+    assert_eq!(h.file(), after_b);
+    // From the page as it is now, the same change goes through.
+    let r = h
+        .submit(&a, "/global_settings", &[("tcp_timeout", "900")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let cfg = parse(&h.file());
+    assert_eq!(cfg.tcp_timeout(), 900);
+    assert_eq!(cfg.primary().to_string(), "192.0.2.99");
+    // A change elsewhere in the file (another panel) does not block a page.
+    let page = h.get("/virtual_edit_services?vs=www", Some(&a)).await;
+    h.submit(&b, "/redundancy", &[("action", "enable")]).await;
+    let mut fields = form_fields(&page.body);
+    fields.insert("expect".into(), "HTTP/1.1".into());
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let action = form_action(&page.body).unwrap();
+    let r = h.post(&action, Some(&a), enc(&pairs)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Sub-panels are checked too.
+    for (path, field, v) in [
+        ("/virtual_edit_virt?vs=www", "timeout", "7"),
+        ("/virtual_edit_real_server?vs=www&rs=web1", "weight", "11"),
+        ("/virtual_edit_services?vs=www", "send", "x"),
+        ("/redundancy", "keepalive", "3"),
+    ] {
+        let page = h.get(path, Some(&a)).await;
+        let mut fields = form_fields(&page.body);
+        assert!(fields.contains_key("shown"), "{path}");
+        let r = h.submit(&b, path, &[(field, v)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        let before = h.file();
+        fields.insert("action".into(), "accept".into());
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = h
+            .post(&form_action(&page.body).unwrap(), Some(&a), enc(&pairs))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert_eq!(h.file(), before, "{path}");
+    }
+}
