@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use piranha_runtime::spawn::{self, Completion};
 
-/// Most output kept from one command.
-const MAX_OUTPUT: usize = 256 * 1024;
+/// Most output kept from one command, in bytes.
+pub const MAX_OUTPUT: usize = 256 * 1024;
 
 /// What one command printed and how it ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
