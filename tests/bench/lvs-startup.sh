@@ -26,19 +26,27 @@ cleanup() {
 }
 trap cleanup EXIT
 ulimit -n 65536 2>/dev/null
+ACCEPT=$BIN/examples/accept_close   # cargo build --release --examples
 for i in 1 2 3 4; do
     ip netns add "br$i"; ip link add "vb$i" type veth peer name eth0 netns "br$i"
     ip addr add "10.0.$((i + 1)).1/24" dev "vb$i"; ip link set "vb$i" up
     ip -n "br$i" link set lo up; ip -n "br$i" addr add "10.0.$((i + 1)).2/24" dev eth0; ip -n "br$i" link set eth0 up
-    ip netns exec "br$i" "$PY" -c "
+    if [ -x "$ACCEPT" ]; then
+        ip netns exec "br$i" "$ACCEPT" "0.0.0.0:$PORT" &
+    else
+        ip netns exec "br$i" "$PY" -c "
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('0.0.0.0', $PORT)); s.listen(4096)
 while True:
     c, _ = s.accept(); c.close()
 " &
+    fi
     SRV="${SRV:-} $!"
 done
+# Seconds between checks, both daemons: 2 s up to 100 services; above, 4,000
+# processes checking every 2 s saturate a 2-vCPU emulated guest on their own.
+interval() { if [ "$1" -le 100 ]; then echo "${LAB_BENCH_INTERVAL:-2}"; else echo "${LAB_BENCH_INTERVAL_LARGE:-10}"; fi; }
 LIMIT=${LAB_BENCH_LIMIT:-240}   # seconds to wait for a full table
 dests() { grep -c -- '->.*Masq' /proc/net/ip_vs; }
 full() { local d; d=$(dests); [ "$d" -gt "${MAXSEEN:-0}" ] && MAXSEEN=$d; [ "$d" -ge "$1" ]; }
@@ -53,9 +61,9 @@ TAG=; [ "$IPVSADM" != /usr/sbin/ipvsadm ] && TAG=" (in-process)"
 vip() { echo "10.1.$(($1 / 250)).$(($1 % 250 + 1))"; }
 lvs_cf() {  # n [weight-of-last]
     echo "primary = 10.0.2.1"; echo "network = nat"; echo "ipvsadm = $IPVSADM"
-    local i r
+    local i r t; t=$(interval "$1")
     for ((i = 0; i < $1; i++)); do
-        printf 'virtual vs%d {\n    active = 1\n    address = %s lo:1\n    port = %d\n    scheduler = wlc\n    client_monitor = %s\n    timeout = 2\n    reentry = 5\n' "$i" "$(vip $i)" "$PORT" "$BIN/nanny"
+        printf 'virtual vs%d {\n    active = 1\n    address = %s lo:1\n    port = %d\n    scheduler = wlc\n    client_monitor = %s\n    timeout = %d\n    reentry = %d\n' "$i" "$(vip $i)" "$PORT" "$BIN/nanny" "$t" $((t * 5 / 2))
         for r in 1 2 3 4; do
             w=1; [ $i = $(($1 - 1)) ] && [ $r = 4 ] && w=${2:-1}
             printf '    server rs%d {\n        address = 10.0.%d.2\n        active = 1\n        weight = %d\n    }\n' "$r" $((r + 1)) "$w"
@@ -64,9 +72,9 @@ lvs_cf() {  # n [weight-of-last]
     done
 }
 ka_cf() {
-    local i r
+    local i r t; t=$(interval "$1")
     for ((i = 0; i < $1; i++)); do
-        printf 'virtual_server %s %d {\n    delay_loop 2\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n' "$(vip $i)" "$PORT"
+        printf 'virtual_server %s %d {\n    delay_loop %d\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n' "$(vip $i)" "$PORT" "$t"
         for r in 1 2 3 4; do
             printf '    real_server 10.0.%d.2 %d {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n    }\n' $((r + 1)) "$PORT"
         done
@@ -80,15 +88,26 @@ for n in $SIZES; do
     t0=$(now)
     "$BIN/lvs" -n -c "$W/lvs.cf" --pidfile "$W/lvs.pid" >"$W/lvs.log" 2>&1 &
     lp=$!
-    MAXSEEN=0; ok=1; until full $((4 * n)); do sleep 0.2; [ $(( ($(now) - t0) / 1000000000 )) -gt $LIMIT ] && { ok=0; break; }; done
+    MAXSEEN=0; ok=1; ts=
+    until full $((4 * n)); do
+        sleep 0.2; [ $(( ($(now) - t0) / 1000000000 )) -gt $LIMIT ] && { ok=0; break; }
+        [ -z "$ts" ] && [ "$(grep -c "create_monitor for" "$W/lvs.log")" -ge $((4 * n)) ] && ts=$(( ($(now) - t0) / 1000000 ))
+    done
     t=$(( ($(now) - t0) / 1000000 ))
+    [ -n "$ts" ] && echo "($((4 * n)) nannies running after $(secs "$ts") s)"
     pids="$lp $(pgrep -f "$BIN/nanny" | tr '\n' ' ')"
     np=$(echo $pids | wc -w)
     [ $ok = 1 ] || t="not full after ${LIMIT}s (max $MAXSEEN of $((4 * n)))"
     if [ $ok = 0 ] || [ -n "${LAB_BENCH_DIAG:-}" ]; then
         echo "--- diagnostics: load $(cut -d' ' -f1-3 /proc/loadavg); log lines by kind:"
-        sed -E 's/^[^]]*\]:? ?//; s/[0-9]+(\.[0-9]+)*/N/g' "$W/lvs.log" | sort | uniq -c | sort -rn | head -25
+        tail -n 20000 "$W/lvs.log" | sed -E 's/^[^]]*\]:? ?//; s/[0-9]+(\.[0-9]+)*/N/g' | sort | uniq -c | sort -rn | head -25
         echo "---"
+    fi
+    if [ -n "${LAB_BENCH_SMAPS:-}" ]; then
+        for p in $(pgrep -f "$BIN/nanny -c" | head -1) $(pgrep -f "nanny --fork-server"); do
+            echo "--- smaps of $(tr '\0' ' ' </proc/$p/cmdline | cut -c1-60) (mapping, Pss, Private_Dirty kB)"
+            awk '/^[0-9a-f]+-/{m=$6" "$2} /^Pss:/{p=$2} /^Private_Dirty:/{if (p > 0 || $2 > 0) print m, p, $2}' "/proc/$p/smaps"
+        done
     fi
     printf '%-6s %-10s %10s %8s %10s\n' "$n" "piranha-rs$TAG" "$(secs "$t")" "$np" "$(pss $pids)"
     if [ "$n" = "$(echo $SIZES | awk '{print $NF}')" ]; then

@@ -1,7 +1,7 @@
 //! The lvs daemon: program the services, run one nanny per real server,
 //! keep them alive, apply reloads, and tear everything down on SIGTERM.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -41,7 +41,8 @@ pub struct Options {
     pub pidfile: PathBuf,
     /// Time a stopping nanny gets before SIGKILL.
     pub grace: Duration,
-    /// Start our own nanny through a fork server (see [`Forks`]).
+    /// Start our own nanny through a fork server
+    /// ([`piranha_runtime::forkserver`]; `--no-fork-server` clears it).
     pub fork_server: bool,
 }
 
@@ -93,6 +94,10 @@ pub struct Lvsd {
     signals: SignalWaiter,
     forks: Forks,
 }
+
+/// Requests lvs keeps in flight to the fork server while starting many
+/// nannies.
+const FORK_WINDOW: usize = 16;
 
 /// How many times a fork server that died is started again before lvs
 /// falls back to fork+exec for good.
@@ -229,13 +234,16 @@ impl Lvsd {
         }
         lines.extend(plan::startup_lines(&current, &self.services));
         self.restore(&lines);
-        let services = self.services.clone();
-        for d in &services {
-            for m in d.monitors.values() {
-                self.spawn_new(d.key, m.clone());
-            }
-            self.live.insert(d.key, Live::default());
-            self.check_sorry(d.key);
+        let list: Vec<(ServiceKey, Monitor)> = self
+            .services
+            .iter()
+            .flat_map(|d| d.monitors.values().map(|m| (d.key, m.clone())))
+            .collect();
+        self.spawn_many(list);
+        let keys: Vec<ServiceKey> = self.services.iter().map(|d| d.key).collect();
+        for k in keys {
+            self.live.insert(k, Live::default());
+            self.check_sorry(k);
         }
     }
 
@@ -250,9 +258,8 @@ impl Lvsd {
         }
     }
 
-    fn spawn_new(&mut self, key: ServiceKey, mon: Monitor) {
-        let k = (key, mon.rip, mon.rport);
-        let mut r = Running {
+    fn running(key: ServiceKey, mon: Monitor) -> Running {
+        Running {
             key,
             mon,
             pid: None,
@@ -264,9 +271,75 @@ impl Lvsd {
             restart_at: None,
             stopping: false,
             live: false,
+        }
+    }
+
+    /// Start a nanny for each monitor.  Through the fork server, up to
+    /// [`FORK_WINDOW`] requests are in flight at once.
+    fn spawn_many(&mut self, list: Vec<(ServiceKey, Monitor)>) {
+        let mut pending: VecDeque<(MonKey, Option<File>)> = VecDeque::new();
+        for (key, mon) in list {
+            let k = (key, mon.rip, mon.rport);
+            let mut r = Self::running(key, mon);
+            let sent = match (self.opts.test_start, self.forks.for_program(&r.mon.argv[0])) {
+                (false, Some(server)) => match Self::fork_request(server, &r) {
+                    Ok(read) => Some(read),
+                    Err(e) => {
+                        self.forks.failed(&e);
+                        None
+                    }
+                },
+                _ => None,
+            };
+            match sent {
+                Some(read) => {
+                    r.started = Instant::now();
+                    self.monitors.insert(k, r);
+                    pending.push_back((k, read));
+                    if pending.len() >= FORK_WINDOW {
+                        self.fork_reply(&mut pending);
+                    }
+                }
+                None => {
+                    Self::spawn(&mut r, self.opts.test_start, &mut self.forks);
+                    self.monitors.insert(k, r);
+                }
+            }
+        }
+        while !pending.is_empty() {
+            self.fork_reply(&mut pending);
+        }
+    }
+
+    /// Collect the answer to the oldest request in flight.  When the server
+    /// fails, every request still in flight is started with exec instead.
+    fn fork_reply(&mut self, pending: &mut VecDeque<(MonKey, Option<File>)>) {
+        let Some((k, read)) = pending.pop_front() else {
+            return;
         };
-        Self::spawn(&mut r, self.opts.test_start, &mut self.forks);
-        self.monitors.insert(k, r);
+        let result = match self.forks.server.as_ref() {
+            Some(s) => s.reply(),
+            None => Err(ForkServerError::Io(std::io::Error::from(
+                std::io::ErrorKind::NotConnected,
+            ))),
+        };
+        match result {
+            Ok(pid) => {
+                if let Some(r) = self.monitors.get_mut(&k) {
+                    Self::started(r, pid, read);
+                }
+            }
+            Err(e) => {
+                if self.forks.server.is_some() {
+                    self.forks.failed(&e);
+                }
+                for (k, _) in std::iter::once((k, read)).chain(pending.drain(..)) {
+                    if let Some(r) = self.monitors.get_mut(&k) {
+                        Self::spawn(r, self.opts.test_start, &mut self.forks);
+                    }
+                }
+            }
+        }
     }
 
     fn spawn(r: &mut Running, test_start: bool, forks: &mut Forks) {
@@ -315,6 +388,15 @@ impl Lvsd {
 
     /// Start `r`'s nanny through the fork server.
     fn fork_one(server: &ForkServer, r: &mut Running) -> Result<(), ForkServerError> {
+        let read = Self::fork_request(server, r)?;
+        let pid = server.reply()?;
+        Self::started(r, pid, read);
+        Ok(())
+    }
+
+    /// Ask the fork server for `r`'s nanny; returns the read end of its
+    /// stdout pipe when lvs reads it.
+    fn fork_request(server: &ForkServer, r: &Running) -> Result<Option<File>, ForkServerError> {
         let (read, write) = if r.mon.piped {
             let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
                 .map_err(|e| ForkServerError::Io(e.into()))?;
@@ -326,10 +408,8 @@ impl Lvsd {
                 .map_err(ForkServerError::Io)?;
             (None, out)
         };
-        let pid = server.spawn(&r.mon.argv, write.as_fd())?;
-        drop(write);
-        Self::started(r, pid, read);
-        Ok(())
+        server.request(&r.mon.argv, write.as_fd())?;
+        Ok(read)
     }
 
     fn started(r: &mut Running, pid: Pid, pipe: Option<File>) {
@@ -615,9 +695,7 @@ impl Lvsd {
         }
         self.cfg = new_cfg;
         self.services = new;
-        for (key, m) in r.start {
-            self.spawn_new(key, m);
-        }
+        self.spawn_many(r.start);
         let keys: Vec<ServiceKey> = self.services.iter().map(|d| d.key).collect();
         for k in keys {
             self.live.entry(k).or_default();

@@ -130,6 +130,15 @@ impl ForkServer {
     /// Start a process running `argv` with `stdout` as its standard output;
     /// returns its pid.  The process is a child of the caller.
     pub fn spawn(&self, argv: &[String], stdout: BorrowedFd<'_>) -> Result<Pid, ForkServerError> {
+        self.request(argv, stdout)?;
+        self.reply()
+    }
+
+    /// Send one request without waiting for its answer; the answers come
+    /// back in order through [`ForkServer::reply`], so a caller may keep
+    /// several requests in flight (the server forks while the caller
+    /// prepares the next).
+    pub fn request(&self, argv: &[String], stdout: BorrowedFd<'_>) -> Result<(), ForkServerError> {
         let mut msg = Vec::new();
         for a in argv {
             msg.extend_from_slice(a.as_bytes());
@@ -142,14 +151,22 @@ impl ForkServer {
         }
         let fds = [stdout.as_raw_fd()];
         let cmsg = [ControlMessage::ScmRights(&fds)];
-        sendmsg::<()>(
-            self.sock.as_raw_fd(),
-            &[IoSlice::new(&msg)],
-            &cmsg,
-            MsgFlags::MSG_NOSIGNAL,
-            None,
-        )
-        .map_err(|e| ForkServerError::Io(e.into()))?;
+        loop {
+            match sendmsg::<()>(
+                self.sock.as_raw_fd(),
+                &[IoSlice::new(&msg)],
+                &cmsg,
+                MsgFlags::MSG_NOSIGNAL,
+                None,
+            ) {
+                Err(Errno::EINTR) => continue,
+                r => return r.map(|_| ()).map_err(|e| ForkServerError::Io(e.into())),
+            }
+        }
+    }
+
+    /// The answer to the oldest request not yet answered: the new pid.
+    pub fn reply(&self) -> Result<Pid, ForkServerError> {
         let mut pfd = [PollFd::new(self.sock.as_fd(), PollFlags::POLLIN)];
         loop {
             match poll(
