@@ -133,6 +133,21 @@ if [ "${LAB_EXPECT_INPROCESS:-}" = 1 ]; then
 fi
 has "-A -t 10.0.1.200:8080 -s rr" && pass "foreign service kept at start-up" || fail "foreign service flushed"
 
+# The nannies come from the fork server: children of lvs, the nanny binary,
+# Piranha's argv in /proc/PID/cmdline (what ps shows).
+fs=$(pgrep -f -x "$NANNY --fork-server" | head -1)
+[ -n "$fs" ] && [ "$(awk '{print $4}' /proc/$fs/stat)" = "$LVSPID" ] &&
+    pass "one nanny --fork-server runs under lvs" || fail "no fork server under lvs"
+bad=0
+for np in $(grep -o 'create_monitor for [^ ]* running as pid [0-9]*' "$LOG" | awk '{print $NF}'); do
+    cmd=$(tr '\0' ' ' </proc/$np/cmdline)
+    [ "$(awk '{print $4}' /proc/$np/stat)" = "$LVSPID" ] || { bad=1; echo "pid $np: parent $(awk '{print $4}' /proc/$np/stat)"; }
+    [ "$(readlink -f /proc/$np/exe)" = "$(readlink -f "$NANNY")" ] || { bad=1; echo "pid $np: exe $(readlink -f /proc/$np/exe)"; }
+    [ "$(cat /proc/$np/comm)" = nanny ] || { bad=1; echo "pid $np: comm $(cat /proc/$np/comm)"; }
+    case "$cmd" in "$NANNY -c -h 10.0."*" --lvs ") ;; *) bad=1; echo "pid $np: cmdline '$cmd'" ;; esac
+done
+[ $bad = 0 ] && pass "every nanny: child of lvs, exe and comm nanny, Piranha's argv in cmdline" || fail "forked nannies look wrong"
+
 seen=""
 for _ in 1 2 3 4 5 6; do seen="$seen $(fetch 10.0.1.100)"; done
 case "$seen" in *rs1*rs2*|*rs2*rs1*) pass "traffic through the TCP VIP reaches rs1 and rs2 (rr):$seen" ;; *) fail "rr traffic:$seen" ;; esac
@@ -204,7 +219,18 @@ t=$(table)
 echo "$t" | grep -q "10.0.1.100:80\|-f 5" && fail "lvs services left behind: $t" || pass "lvs deleted its services"
 echo "$t" | grep -qF -- "-A -t 10.0.1.200:8080 -s rr" && pass "foreign service survives lvs" || fail "foreign service gone"
 [ ! -e "$WORK/lvs.pid" ] && pass "pidfile removed" || fail "pidfile left"
-pgrep -f "$NANNY" >/dev/null && fail "nannies left running" || pass "no nanny left running"
+pgrep -f "$NANNY" >/dev/null && fail "nannies left running" || pass "no nanny left running (fork server included)"
+
+# --no-fork-server: the same table with exec'd nannies and no server.
+"$LVS" -n --no-fork-server -c "$CF" --pidfile "$WORK/lvs.pid" >"$LOG.exec" 2>&1 &
+LVSPID=$!
+if wait_until 30 "table" sh -c "$IPVSADM -S -n | grep -q 10.0.2.2:80 && $IPVSADM -S -n | grep -q 10.0.4.2:80"; then
+    pgrep -f -x "$NANNY --fork-server" >/dev/null && fail "fork server running with --no-fork-server" ||
+        pass "--no-fork-server: nannies exec'd, table programmed, no fork server"
+else
+    fail "--no-fork-server start-up"; cat "$LOG.exec"
+fi
+kill -TERM "$LVSPID"; wait "$LVSPID"; LVSPID=
 
 echo "--- lvs log"; cat "$LOG"
 echo "$FAILS failure(s)"
