@@ -5,7 +5,9 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{ArgAction, Parser};
+use std::sync::{Mutex, OnceLock};
+
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 use nanny::config::{Options, DEFAULT_IPVSADM};
 use piranha_runtime::forkserver;
 use piranha_runtime::logger::{self, Sinks};
@@ -149,11 +151,18 @@ struct Args {
     usage: bool,
 }
 
+/// In a fork-server child: the argument parser, built once by the server.
+static PREBUILT: OnceLock<Mutex<clap::Command>> = OnceLock::new();
+
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
     if argv.len() == 2 && argv[1] == forkserver::FLAG {
         // lvs's fork server (see piranha_runtime::forkserver): every child
-        // runs `run` with the argv lvs asked for.
+        // runs `run` with the argv lvs asked for, starting from a parser
+        // the server built once.
+        let mut cmd = Args::command();
+        cmd.build();
+        let _ = PREBUILT.set(Mutex::new(cmd));
         forkserver::serve(|argv| i32::from(run(argv)));
     }
     ExitCode::from(run(argv))
@@ -161,7 +170,15 @@ fn main() -> ExitCode {
 
 /// nanny proper, for one argv; returns the exit status.
 fn run(argv: Vec<OsString>) -> u8 {
-    let args = match Args::try_parse_from(argv) {
+    let parsed = match PREBUILT.get() {
+        Some(cmd) => {
+            let mut cmd = cmd.lock().unwrap_or_else(|e| e.into_inner());
+            cmd.try_get_matches_from_mut(argv)
+                .and_then(|m| Args::from_arg_matches(&m))
+        }
+        None => Args::try_parse_from(argv),
+    };
+    let args = match parsed {
         Ok(a) => a,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
             let _ = e.print();
