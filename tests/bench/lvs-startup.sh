@@ -130,6 +130,7 @@ for n in $SIZES; do
         $IPVSADM -S -n | grep -v "10.0.5.2:$PORT" | sort >"$W/after"
         same=$(cmp -s "$W/before" "$W/after" && echo "no other change" || echo "OTHER CHANGES")
         echo "SIGHUP, one server re-weighted among $n services: new nanny after ${th} ms, server back in the table after ${ta} ms; $same"
+        grep -o "reload took.*" "$W/lvs.log" | tail -1
     fi
     kill -TERM $lp; wait $lp 2>/dev/null
     if [ "${LAB_BENCH_PEER:-1}" = 0 ]; then

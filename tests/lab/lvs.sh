@@ -185,6 +185,21 @@ else fail "nanny not restarted"; fi
 sleep 1
 [ "$(table)" = "$before" ] && pass "table intact across the nanny restart" || { fail "table changed"; tdiff "$before" "$(table)"; }
 
+# The fork server killed: logged, and the next nanny still starts (a new
+# server is started for it).
+fs=$(pgrep -f -x "$NANNY --fork-server" | head -1)
+kill -9 "$fs"
+wait_until 10 "server death logged" grep -q "nanny fork server (pid $fs) exited" "$LOG" &&
+    pass "a killed fork server is noticed" || fail "fork server death not logged"
+n0=$(grep -c 'create_monitor for marked/rs3 running as pid' "$LOG")
+kill -9 "$(grep -o 'create_monitor for marked/rs3 running as pid [0-9]*' "$LOG" | tail -1 | awk '{print $NF}')"
+if wait_until 10 "restart" sh -c "[ \$(grep -c 'create_monitor for marked/rs3 running as pid' $LOG) -gt $n0 ]"; then
+    np=$(grep -o 'create_monitor for marked/rs3 running as pid [0-9]*' "$LOG" | tail -1 | awk '{print $NF}')
+    [ "$(readlink -f /proc/$np/exe)" = "$(readlink -f "$NANNY")" ] && pass "a nanny still starts after the fork server died" ||
+        fail "nanny after fork server death"
+else fail "nanny not restarted after fork server death"; fi
+wait_until 10 "rs3 back" has "-a -f 5 -r 10.0.4.2:80" || fail "rs3 not back in the table"
+
 # SIGHUP: each kind of change gives exactly that change.
 reload() { kill -HUP "$LVSPID"; sleep 0.3; wait_until 10 "reload" sh -c "[ \$(grep -c 'rereading configuration file' $LOG) -ge $1 ]"; }
 mpid=$(grep -o 'create_monitor for marked/rs3 running as pid [0-9]*' "$LOG" | tail -1 | awk '{print $NF}')

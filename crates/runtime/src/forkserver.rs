@@ -64,10 +64,10 @@ pub enum ForkServerError {
         source: std::io::Error,
     },
     /// Talking to the server failed (it died, or did not answer in time).
-    #[error("fork server: {0}")]
+    #[error("talking to the fork server failed")]
     Io(#[source] std::io::Error),
     /// The server could not fork.
-    #[error("fork server could not start the process")]
+    #[error("the fork server could not start the process")]
     Fork(#[source] std::io::Error),
 }
 
