@@ -135,9 +135,11 @@ has "-A -t 10.0.1.200:8080 -s rr" && pass "foreign service kept at start-up" || 
 
 # The nannies come from the fork server: children of lvs, the nanny binary,
 # Piranha's argv in /proc/PID/cmdline (what ps shows).
-fs=$(pgrep -f -x "$NANNY --fork-server" | head -1)
-[ -n "$fs" ] && [ "$(awk '{print $4}' /proc/$fs/stat)" = "$LVSPID" ] &&
-    pass "one nanny --fork-server runs under lvs" || fail "no fork server under lvs"
+fss=$(pgrep -f -x "$NANNY --fork-server")
+ok=1; [ -n "$fss" ] || ok=0
+for fs in $fss; do [ "$(awk '{print $4}' /proc/$fs/stat)" = "$LVSPID" ] || ok=0; done
+[ $ok = 1 ] && [ "$(echo $fss | wc -w)" -le "$(nproc)" ] &&
+    pass "nanny --fork-server runs under lvs ($(echo $fss | wc -w), one per CPU)" || fail "fork servers under lvs: '$fss'"
 bad=0
 for np in $(grep -o 'create_monitor for [^ ]* running as pid [0-9]*' "$LOG" | awk '{print $NF}'); do
     cmd=$(tr '\0' ' ' </proc/$np/cmdline)

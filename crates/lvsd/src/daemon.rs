@@ -103,15 +103,21 @@ const FORK_WINDOW: usize = 16;
 /// falls back to fork+exec for good.
 const FORK_SERVER_STARTS: u32 = 3;
 
-/// The nanny fork server ([`piranha_runtime::forkserver`]): used for a
+/// The nanny fork servers ([`piranha_runtime::forkserver`]): used for a
 /// `client_monitor` that is the nanny installed next to this lvs (the same
 /// file once symlinks are resolved), so that starting thousands of nannies
-/// costs a fork each instead of an exec.  Any other monitor program, and
-/// every nanny after the server fails, is started with fork+exec.
+/// costs a fork each instead of an exec.  One server per CPU (at most 4),
+/// used in turn, so that several forks proceed at once.  Any other monitor
+/// program, and every nanny after a server fails, is started with
+/// fork+exec.
 struct Forks {
-    /// Our nanny, canonical; None disables the server.
+    /// Our nanny, canonical; None disables the servers.
     program: Option<PathBuf>,
-    server: Option<ForkServer>,
+    servers: Vec<ForkServer>,
+    /// How many servers to run.
+    want: usize,
+    /// The server the next request goes to.
+    next: usize,
     starts: u32,
 }
 
@@ -121,51 +127,62 @@ impl Forks {
             .then(|| std::env::current_exe().ok())
             .flatten()
             .and_then(|exe| std::fs::canonicalize(exe.with_file_name("nanny")).ok());
+        let want = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         Forks {
             program,
-            server: None,
+            servers: Vec::new(),
+            want,
+            next: 0,
             starts: 0,
         }
     }
 
-    /// The server, started on first use, when `argv0` is our nanny.
-    fn for_program(&mut self, argv0: &str) -> Option<&ForkServer> {
+    /// A server (index and handle) for the next request, when `argv0` is
+    /// our nanny; servers are started on first use.
+    fn for_program(&mut self, argv0: &str) -> Option<(usize, &ForkServer)> {
         let ours = self.program.as_ref()?;
         if std::fs::canonicalize(argv0).ok().as_ref() != Some(ours) {
             return None;
         }
-        if self.server.is_none() {
+        if self.servers.is_empty() {
             if self.starts >= FORK_SERVER_STARTS {
                 return None;
             }
             self.starts += 1;
-            match ForkServer::start(ours, nanny_pre_exec) {
-                Ok(s) => {
-                    log::debug!("nanny fork server running as pid {}", s.pid());
-                    self.server = Some(s);
-                }
-                Err(e) => {
-                    log::warn!("{e}: {}; starting nannies with exec", cause(&e));
-                    self.starts = FORK_SERVER_STARTS;
-                    return None;
+            for _ in 0..self.want {
+                match ForkServer::start(ours, nanny_pre_exec) {
+                    Ok(s) => {
+                        log::debug!("nanny fork server running as pid {}", s.pid());
+                        self.servers.push(s);
+                    }
+                    Err(e) => {
+                        log::warn!("{e}: {}; starting nannies with exec", cause(&e));
+                        break;
+                    }
                 }
             }
+            if self.servers.is_empty() {
+                self.starts = FORK_SERVER_STARTS;
+                return None;
+            }
         }
-        self.server.as_ref()
+        self.next = (self.next + 1) % self.servers.len();
+        Some((self.next, &self.servers[self.next]))
     }
 
-    /// The server failed a request: stop using this one.
+    /// A server failed a request: stop using all of them (the next batch
+    /// starts new ones).
     fn failed(&mut self, e: &ForkServerError) {
         log::warn!("{e}: {}; starting this nanny with exec", cause(e));
-        if let Some(s) = self.server.take() {
+        for s in self.servers.drain(..) {
             let _ = kill(s.pid(), Signal::SIGKILL);
         }
     }
 
-    /// `pid` was reaped: true if it was the server.
+    /// `pid` was reaped: true if it was a server.
     fn reaped(&mut self, pid: Pid) -> bool {
-        if self.server.as_ref().is_some_and(|s| s.pid() == pid) {
-            self.server = None;
+        if let Some(i) = self.servers.iter().position(|s| s.pid() == pid) {
+            self.servers.remove(i);
             log::warn!("nanny fork server (pid {pid}) exited");
             return true;
         }
@@ -274,13 +291,13 @@ impl Lvsd {
     /// Start a nanny for each monitor.  Through the fork server, up to
     /// [`FORK_WINDOW`] requests are in flight at once.
     fn spawn_many(&mut self, list: Vec<(ServiceKey, Monitor)>) {
-        let mut pending: VecDeque<(MonKey, Option<File>)> = VecDeque::new();
+        let mut pending: VecDeque<(MonKey, usize, Option<File>)> = VecDeque::new();
         for (key, mon) in list {
             let k = (key, mon.rip, mon.rport);
             let mut r = Self::running(key, mon);
             let sent = match (self.opts.test_start, self.forks.for_program(&r.mon.argv[0])) {
-                (false, Some(server)) => match Self::fork_request(server, &r) {
-                    Ok(read) => Some(read),
+                (false, Some((i, server))) => match Self::fork_request(server, &r) {
+                    Ok(read) => Some((i, read)),
                     Err(e) => {
                         self.forks.failed(&e);
                         None
@@ -289,11 +306,11 @@ impl Lvsd {
                 _ => None,
             };
             match sent {
-                Some(read) => {
+                Some((i, read)) => {
                     r.started = Instant::now();
                     self.monitors.insert(k, r);
-                    pending.push_back((k, read));
-                    if pending.len() >= FORK_WINDOW {
+                    pending.push_back((k, i, read));
+                    if pending.len() >= FORK_WINDOW * self.forks.servers.len().max(1) {
                         self.fork_reply(&mut pending);
                     }
                 }
@@ -310,11 +327,11 @@ impl Lvsd {
 
     /// Collect the answer to the oldest request in flight.  When the server
     /// fails, every request still in flight is started with exec instead.
-    fn fork_reply(&mut self, pending: &mut VecDeque<(MonKey, Option<File>)>) {
-        let Some((k, read)) = pending.pop_front() else {
+    fn fork_reply(&mut self, pending: &mut VecDeque<(MonKey, usize, Option<File>)>) {
+        let Some((k, i, read)) = pending.pop_front() else {
             return;
         };
-        let result = match self.forks.server.as_ref() {
+        let result = match self.forks.servers.get(i) {
             Some(s) => s.reply(),
             None => Err(ForkServerError::Io(std::io::Error::from(
                 std::io::ErrorKind::NotConnected,
@@ -327,10 +344,10 @@ impl Lvsd {
                 }
             }
             Err(e) => {
-                if self.forks.server.is_some() {
+                if !self.forks.servers.is_empty() {
                     self.forks.failed(&e);
                 }
-                for (k, _) in std::iter::once((k, read)).chain(pending.drain(..)) {
+                for (k, _, _) in std::iter::once((k, i, read)).chain(pending.drain(..)) {
                     if let Some(r) = self.monitors.get_mut(&k) {
                         Self::spawn(r, self.opts.test_start, &mut self.forks);
                     }
@@ -350,7 +367,7 @@ impl Lvsd {
             );
             return;
         }
-        if let Some(server) = forks.for_program(&r.mon.argv[0]) {
+        if let Some((_, server)) = forks.for_program(&r.mon.argv[0]) {
             match Self::fork_one(server, r) {
                 Ok(()) => return,
                 Err(e) => forks.failed(&e),
@@ -721,11 +738,11 @@ impl Lvsd {
         self.stop_monitors(&keys);
         let lines: Vec<Vec<String>> = self.services.iter().map(|d| d.del_line()).collect();
         self.restore(&lines);
-        // Closing the request socket ends the fork server.
-        if let Some(s) = self.forks.server.take() {
-            let pid = s.pid();
-            drop(s);
-            let deadline = Instant::now() + Duration::from_secs(2);
+        // Closing the request sockets ends the fork servers.
+        let pids: Vec<Pid> = self.forks.servers.iter().map(|s| s.pid()).collect();
+        self.forks.servers.clear();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        for pid in pids {
             while matches!(
                 waitpid(pid, Some(WaitPidFlag::WNOHANG)),
                 Ok(WaitStatus::StillAlive)
