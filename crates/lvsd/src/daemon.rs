@@ -113,7 +113,14 @@ const FORK_SERVER_STARTS: u32 = 3;
 struct Forks {
     /// Our nanny, canonical; None disables the servers.
     program: Option<PathBuf>,
-    servers: Vec<ForkServer>,
+    /// The last `client_monitor` path asked about and whether it is our
+    /// nanny (every real server of a typical lvs.cf names the same one).
+    last: Option<(String, bool)>,
+    /// The running servers, each with an id that is never reused, so that
+    /// a request in flight names the server that owes its answer even when
+    /// others fail or are replaced meanwhile.
+    servers: Vec<(u64, ForkServer)>,
+    next_id: u64,
     /// How many servers to run.
     want: usize,
     /// The server the next request goes to.
@@ -130,18 +137,28 @@ impl Forks {
         let want = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         Forks {
             program,
+            last: None,
             servers: Vec::new(),
+            next_id: 0,
             want,
             next: 0,
             starts: 0,
         }
     }
 
-    /// A server (index and handle) for the next request, when `argv0` is
+    /// A server (id and handle) for the next request, when `argv0` is
     /// our nanny; servers are started on first use.
-    fn for_program(&mut self, argv0: &str) -> Option<(usize, &ForkServer)> {
+    fn for_program(&mut self, argv0: &str) -> Option<(u64, &ForkServer)> {
         let ours = self.program.as_ref()?;
-        if std::fs::canonicalize(argv0).ok().as_ref() != Some(ours) {
+        let is_ours = match &self.last {
+            Some((path, is)) if path == argv0 => *is,
+            _ => {
+                let is = std::fs::canonicalize(argv0).ok().as_ref() == Some(ours);
+                self.last = Some((argv0.to_string(), is));
+                is
+            }
+        };
+        if !is_ours {
             return None;
         }
         if self.servers.is_empty() {
@@ -153,7 +170,8 @@ impl Forks {
                 match ForkServer::start(ours, nanny_pre_exec) {
                     Ok(s) => {
                         log::debug!("nanny fork server running as pid {}", s.pid());
-                        self.servers.push(s);
+                        self.next_id += 1;
+                        self.servers.push((self.next_id, s));
                     }
                     Err(e) => {
                         log::warn!("{e}: {}; starting nannies with exec", cause(&e));
@@ -167,21 +185,29 @@ impl Forks {
             }
         }
         self.next = (self.next + 1) % self.servers.len();
-        Some((self.next, &self.servers[self.next]))
+        let (id, server) = &self.servers[self.next];
+        Some((*id, server))
     }
 
-    /// A server failed a request: stop using all of them (the next batch
-    /// starts new ones).
-    fn failed(&mut self, e: &ForkServerError) {
+    /// Server `id`, unless it failed or exited.
+    fn get(&self, id: u64) -> Option<&ForkServer> {
+        self.servers.iter().find(|(i, _)| *i == id).map(|(_, s)| s)
+    }
+
+    /// Server `i` failed a request: stop using it.  Requests other servers
+    /// still owe answers to are collected as usual, so no nanny they
+    /// already started is started twice.
+    fn failed(&mut self, id: u64, e: &ForkServerError) {
         log::warn!("{e}: {}; starting this nanny with exec", cause(e));
-        for s in self.servers.drain(..) {
+        if let Some(i) = self.servers.iter().position(|(i, _)| *i == id) {
+            let (_, s) = self.servers.remove(i);
             let _ = kill(s.pid(), Signal::SIGKILL);
         }
     }
 
     /// `pid` was reaped: true if it was a server.
     fn reaped(&mut self, pid: Pid) -> bool {
-        if let Some(i) = self.servers.iter().position(|s| s.pid() == pid) {
+        if let Some(i) = self.servers.iter().position(|(_, s)| s.pid() == pid) {
             self.servers.remove(i);
             log::warn!("nanny fork server (pid {pid}) exited");
             return true;
@@ -291,7 +317,7 @@ impl Lvsd {
     /// Start a nanny for each monitor.  Through the fork server, up to
     /// [`FORK_WINDOW`] requests are in flight at once.
     fn spawn_many(&mut self, list: Vec<(ServiceKey, Monitor)>) {
-        let mut pending: VecDeque<(MonKey, usize, Option<File>)> = VecDeque::new();
+        let mut pending: VecDeque<(MonKey, u64, Option<File>)> = VecDeque::new();
         for (key, mon) in list {
             let k = (key, mon.rip, mon.rport);
             let mut r = Self::running(key, mon);
@@ -299,7 +325,7 @@ impl Lvsd {
                 (false, Some((i, server))) => match Self::fork_request(server, &r) {
                     Ok(read) => Some((i, read)),
                     Err(e) => {
-                        self.forks.failed(&e);
+                        self.forks.failed(i, &e);
                         None
                     }
                 },
@@ -307,7 +333,6 @@ impl Lvsd {
             };
             match sent {
                 Some((i, read)) => {
-                    r.started = Instant::now();
                     self.monitors.insert(k, r);
                     pending.push_back((k, i, read));
                     if pending.len() >= FORK_WINDOW * self.forks.servers.len().max(1) {
@@ -325,33 +350,26 @@ impl Lvsd {
         }
     }
 
-    /// Collect the answer to the oldest request in flight.  When the server
-    /// fails, every request still in flight is started with exec instead.
-    fn fork_reply(&mut self, pending: &mut VecDeque<(MonKey, usize, Option<File>)>) {
+    /// Collect the answer to the oldest request in flight.  A request to a
+    /// server that failed is started with exec instead.
+    fn fork_reply(&mut self, pending: &mut VecDeque<(MonKey, u64, Option<File>)>) {
         let Some((k, i, read)) = pending.pop_front() else {
             return;
         };
-        let result = match self.forks.servers.get(i) {
-            Some(s) => s.reply(),
-            None => Err(ForkServerError::Io(std::io::Error::from(
-                std::io::ErrorKind::NotConnected,
-            ))),
+        let result = match self.forks.get(i) {
+            Some(s) => s.reply().map_err(Some),
+            None => Err(None),
+        };
+        let Some(r) = self.monitors.get_mut(&k) else {
+            return;
         };
         match result {
-            Ok(pid) => {
-                if let Some(r) = self.monitors.get_mut(&k) {
-                    Self::started(r, pid, read);
-                }
-            }
+            Ok(pid) => Self::started(r, pid, read),
             Err(e) => {
-                if !self.forks.servers.is_empty() {
-                    self.forks.failed(&e);
+                if let Some(e) = e {
+                    self.forks.failed(i, &e);
                 }
-                for (k, _, _) in std::iter::once((k, i, read)).chain(pending.drain(..)) {
-                    if let Some(r) = self.monitors.get_mut(&k) {
-                        Self::spawn(r, self.opts.test_start, &mut self.forks);
-                    }
-                }
+                Self::exec(r);
             }
         }
     }
@@ -367,12 +385,17 @@ impl Lvsd {
             );
             return;
         }
-        if let Some((_, server)) = forks.for_program(&r.mon.argv[0]) {
+        if let Some((i, server)) = forks.for_program(&r.mon.argv[0]) {
             match Self::fork_one(server, r) {
                 Ok(()) => return,
-                Err(e) => forks.failed(&e),
+                Err(e) => forks.failed(i, &e),
             }
         }
+        Self::exec(r);
+    }
+
+    /// Start `r`'s nanny with fork+exec.
+    fn exec(r: &mut Running) {
         let mut cmd = Command::new(&r.mon.argv[0]);
         cmd.args(&r.mon.argv[1..])
             .stdin(Stdio::null())
@@ -739,7 +762,7 @@ impl Lvsd {
         let lines: Vec<Vec<String>> = self.services.iter().map(|d| d.del_line()).collect();
         self.restore(&lines);
         // Closing the request sockets ends the fork servers.
-        let pids: Vec<Pid> = self.forks.servers.iter().map(|s| s.pid()).collect();
+        let pids: Vec<Pid> = self.forks.servers.iter().map(|(_, s)| s.pid()).collect();
         self.forks.servers.clear();
         let deadline = Instant::now() + Duration::from_secs(2);
         for pid in pids {
