@@ -5,8 +5,6 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use std::sync::{Mutex, OnceLock};
-
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 use nanny::config::{Options, DEFAULT_IPVSADM};
 use piranha_runtime::forkserver;
@@ -151,33 +149,24 @@ struct Args {
     usage: bool,
 }
 
-/// In a fork-server child: the argument parser, built once by the server.
-static PREBUILT: OnceLock<Mutex<clap::Command>> = OnceLock::new();
-
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
+    let mut cmd = Args::command();
     if argv.len() == 2 && argv[1] == forkserver::FLAG {
         // lvs's fork server (see piranha_runtime::forkserver): every child
-        // runs `run` with the argv lvs asked for, starting from a parser
-        // the server built once.
-        let mut cmd = Args::command();
+        // runs `run` with the argv lvs asked for, from the parser the
+        // server built once.
         cmd.build();
-        let _ = PREBUILT.set(Mutex::new(cmd));
-        forkserver::serve(|argv| i32::from(run(argv)));
+        forkserver::serve(|argv| i32::from(run(&mut cmd, argv)));
     }
-    ExitCode::from(run(argv))
+    ExitCode::from(run(&mut cmd, argv))
 }
 
 /// nanny proper, for one argv; returns the exit status.
-fn run(argv: Vec<OsString>) -> u8 {
-    let parsed = match PREBUILT.get() {
-        Some(cmd) => {
-            let mut cmd = cmd.lock().unwrap_or_else(|e| e.into_inner());
-            cmd.try_get_matches_from_mut(argv)
-                .and_then(|m| Args::from_arg_matches(&m))
-        }
-        None => Args::try_parse_from(argv),
-    };
+fn run(cmd: &mut clap::Command, argv: Vec<OsString>) -> u8 {
+    let parsed = cmd
+        .try_get_matches_from_mut(argv)
+        .and_then(|m| Args::from_arg_matches(&m));
     let args = match parsed {
         Ok(a) => a,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {

@@ -208,7 +208,7 @@ impl ForkServer {
 /// Call it first thing in `main`, before anything opens descriptors, starts
 /// threads, installs signal handlers or initialises logging: every child
 /// starts from the server's state.
-pub fn serve(main: fn(Vec<OsString>) -> i32) -> ! {
+pub fn serve<F: FnMut(Vec<OsString>) -> i32>(mut main: F) -> ! {
     let parent = nix::unistd::getppid();
     // SAFETY: prctl only changes this process.
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0) };
@@ -256,7 +256,7 @@ pub fn serve(main: fn(Vec<OsString>) -> i32) -> ! {
                 if argv.is_empty() {
                     -libc::EINVAL
                 } else {
-                    fork_child(argv, out, parent, main)
+                    fork_child(argv, out, parent, &mut main)
                 }
             }
             _ => -libc::EINVAL,
@@ -281,7 +281,7 @@ fn fork_child(
     argv: Vec<OsString>,
     out: OwnedFd,
     parent: Pid,
-    main: fn(Vec<OsString>) -> i32,
+    main: &mut impl FnMut(Vec<OsString>) -> i32,
 ) -> i32 {
     // SAFETY: a raw clone with no new stack behaves as fork(2).  This
     // process is single-threaded (it never starts a thread), so the child
@@ -305,7 +305,12 @@ fn fork_child(
     }
 }
 
-fn child(argv: Vec<OsString>, out: OwnedFd, parent: Pid, main: fn(Vec<OsString>) -> i32) -> ! {
+fn child(
+    argv: Vec<OsString>,
+    out: OwnedFd,
+    parent: Pid,
+    main: &mut impl FnMut(Vec<OsString>) -> i32,
+) -> ! {
     // SAFETY: plain descriptor and prctl calls on this (new) process.
     unsafe {
         libc::close(SOCK);
