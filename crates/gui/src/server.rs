@@ -15,6 +15,7 @@ use axum::{Extension, Router};
 use axum_extra::extract::CookieJar;
 use axum_extra::headers::authorization::Basic;
 use axum_extra::headers::{Authorization, HeaderMapExt};
+use lvs_config::VirtualServer;
 use maud::Markup;
 
 use crate::forms::{self, Form, Vals};
@@ -752,25 +753,61 @@ fn no_such(what: &str) -> Response {
     plain(StatusCode::NOT_FOUND, &format!("no such {what}"))
 }
 
+/// A page about virtual server `vs` of the file as it is now; `render`
+/// returns None when what it shows (`what`) is missing.
+async fn vs_page(
+    app: &Shared,
+    ctx: &Ctx,
+    vs: &str,
+    what: &str,
+    render: impl FnOnce(&VirtualServer) -> Option<Response>,
+) -> Response {
+    match read(app).await {
+        Ok(ed) => ed
+            .config()
+            .virtual_server(vs)
+            .and_then(render)
+            .unwrap_or_else(|| no_such(what)),
+        Err(m) => file_problem(ctx, "virtual", &m),
+    }
+}
+
+/// A sub-panel form refused with `errs`: the values of the file as it is
+/// now (`values` of virtual server `vs`) with what was posted on top,
+/// rendered by `page`.
+async fn refused_form(
+    app: &Shared,
+    ctx: &Ctx,
+    vs: &str,
+    checkboxes: &[&str],
+    errs: &[FieldError],
+    values: impl FnOnce(&VirtualServer) -> Vals,
+    page: impl FnOnce(&Vals) -> Markup,
+) -> Response {
+    match read(app).await {
+        Ok(ed) => {
+            let cur = ed
+                .config()
+                .virtual_server(vs)
+                .map(|v| forms::with_digest(values(v)))
+                .unwrap_or_default();
+            refused(page(&merged(cur, &ctx.form, checkboxes, errs)))
+        }
+        Err(m) => file_problem(ctx, "virtual", &m),
+    }
+}
+
 async fn vedit_get(
     State(app): State<Shared>,
     Extension(ctx): Extension<Ctx>,
     Query(q): Q,
 ) -> Response {
     let vs = vs_param(&q);
-    match read(&app).await {
-        Ok(ed) => match ed.config().virtual_server(&vs) {
-            Some(v) => pages::virtual_edit(
-                &chrome(&ctx, &q),
-                &vs,
-                &forms::with_digest(forms::virtual_values(v)),
-                &[],
-            )
-            .into_response(),
-            None => no_such("virtual server"),
-        },
-        Err(m) => file_problem(&ctx, "virtual", &m),
-    }
+    vs_page(&app, &ctx, &vs, "virtual server", |v| {
+        let vals = forms::with_digest(forms::virtual_values(v));
+        Some(pages::virtual_edit(&chrome(&ctx, &q), &vs, &vals, &[]).into_response())
+    })
+    .await
 }
 
 async fn vedit_post(
@@ -798,22 +835,12 @@ async fn vedit_post(
     .await;
     match r {
         Ok((c, n)) => done(&format!("/virtual_edit_virt?vs={}", urlenc(&n)), c),
-        Err(ChangeError::Fields(errs)) => match read(&app).await {
-            Ok(ed) => {
-                let cur = ed
-                    .config()
-                    .virtual_server(&vs)
-                    .map(|v| forms::with_digest(forms::virtual_values(v)))
-                    .unwrap_or_default();
-                refused(pages::virtual_edit(
-                    &chrome(&ctx, &q),
-                    &vs,
-                    &merged(cur, &ctx.form, &[], &errs),
-                    &errs,
-                ))
-            }
-            Err(m) => file_problem(&ctx, "virtual", &m),
-        },
+        Err(ChangeError::Fields(errs)) => {
+            refused_form(&app, &ctx, &vs, &[], &errs, forms::virtual_values, |vals| {
+                pages::virtual_edit(&chrome(&ctx, &q), &vs, vals, &errs)
+            })
+            .await
+        }
         Err(ChangeError::File(m)) => file_problem(&ctx, "virtual", &m),
     }
 }
@@ -826,14 +853,11 @@ async fn rlist_get(
     Query(q): Q,
 ) -> Response {
     let vs = vs_param(&q);
-    match read(&app).await {
-        Ok(ed) => match ed.config().virtual_server(&vs) {
-            Some(v) => pages::real_list(&chrome(&ctx, &q), v, q.get("rs").map(String::as_str), &[])
-                .into_response(),
-            None => no_such("virtual server"),
-        },
-        Err(m) => file_problem(&ctx, "virtual", &m),
-    }
+    vs_page(&app, &ctx, &vs, "virtual server", |v| {
+        let sel = q.get("rs").map(String::as_str);
+        Some(pages::real_list(&chrome(&ctx, &q), v, sel, &[]).into_response())
+    })
+    .await
 }
 
 async fn rlist_post(
@@ -900,13 +924,17 @@ async fn rlist_post(
             };
             done(&path, c)
         }
-        Err(ChangeError::Fields(errs)) => match read(&app).await {
-            Ok(ed) => match ed.config().virtual_server(&vs) {
-                Some(v) => refused(pages::real_list(&chrome(&ctx, &q), v, Some(&rs), &errs)),
-                None => no_such("virtual server"),
-            },
-            Err(m) => file_problem(&ctx, "virtual", &m),
-        },
+        Err(ChangeError::Fields(errs)) => {
+            vs_page(&app, &ctx, &vs, "virtual server", |v| {
+                Some(refused(pages::real_list(
+                    &chrome(&ctx, &q),
+                    v,
+                    Some(&rs),
+                    &errs,
+                )))
+            })
+            .await
+        }
         Err(ChangeError::File(m)) => file_problem(&ctx, "virtual", &m),
     }
 }
@@ -918,24 +946,12 @@ async fn redit_get(
 ) -> Response {
     let vs = vs_param(&q);
     let rs = q.get("rs").cloned().unwrap_or_default();
-    match read(&app).await {
-        Ok(ed) => match ed
-            .config()
-            .virtual_server(&vs)
-            .filter(|v| v.server(&rs).is_some())
-        {
-            Some(v) => pages::real_edit(
-                &chrome(&ctx, &q),
-                &vs,
-                &rs,
-                &forms::with_digest(forms::real_values(v, &rs)),
-                &[],
-            )
-            .into_response(),
-            None => no_such("real server"),
-        },
-        Err(m) => file_problem(&ctx, "virtual", &m),
-    }
+    vs_page(&app, &ctx, &vs, "real server", |v| {
+        v.server(&rs)?;
+        let vals = forms::with_digest(forms::real_values(v, &rs));
+        Some(pages::real_edit(&chrome(&ctx, &q), &vs, &rs, &vals, &[]).into_response())
+    })
+    .await
 }
 
 async fn redit_post(
@@ -969,23 +985,13 @@ async fn redit_post(
             ),
             c,
         ),
-        Err(ChangeError::Fields(errs)) => match read(&app).await {
-            Ok(ed) => {
-                let cur = ed
-                    .config()
-                    .virtual_server(&vs)
-                    .map(|v| forms::with_digest(forms::real_values(v, &rs)))
-                    .unwrap_or_default();
-                refused(pages::real_edit(
-                    &chrome(&ctx, &q),
-                    &vs,
-                    &rs,
-                    &merged(cur, &ctx.form, &[], &errs),
-                    &errs,
-                ))
-            }
-            Err(m) => file_problem(&ctx, "virtual", &m),
-        },
+        Err(ChangeError::Fields(errs)) => {
+            let values = |v: &VirtualServer| forms::real_values(v, &rs);
+            refused_form(&app, &ctx, &vs, &[], &errs, values, |vals| {
+                pages::real_edit(&chrome(&ctx, &q), &vs, &rs, vals, &errs)
+            })
+            .await
+        }
         Err(ChangeError::File(m)) => file_problem(&ctx, "virtual", &m),
     }
 }
@@ -998,19 +1004,11 @@ async fn services_get(
     Query(q): Q,
 ) -> Response {
     let vs = vs_param(&q);
-    match read(&app).await {
-        Ok(ed) => match ed.config().virtual_server(&vs) {
-            Some(v) => pages::services(
-                &chrome(&ctx, &q),
-                &vs,
-                &forms::with_digest(forms::services_values(v)),
-                &[],
-            )
-            .into_response(),
-            None => no_such("virtual server"),
-        },
-        Err(m) => file_problem(&ctx, "virtual", &m),
-    }
+    vs_page(&app, &ctx, &vs, "virtual server", |v| {
+        let vals = forms::with_digest(forms::services_values(v));
+        Some(pages::services(&chrome(&ctx, &q), &vs, &vals, &[]).into_response())
+    })
+    .await
 }
 
 async fn services_post(
@@ -1038,22 +1036,19 @@ async fn services_post(
     .await;
     match r {
         Ok((c, _)) => done(&format!("/virtual_edit_services?vs={}", urlenc(&vs)), c),
-        Err(ChangeError::Fields(errs)) => match read(&app).await {
-            Ok(ed) => {
-                let cur = ed
-                    .config()
-                    .virtual_server(&vs)
-                    .map(|v| forms::with_digest(forms::services_values(v)))
-                    .unwrap_or_default();
-                refused(pages::services(
-                    &chrome(&ctx, &q),
-                    &vs,
-                    &merged(cur, &ctx.form, &["use_regex"], &errs),
-                    &errs,
-                ))
-            }
-            Err(m) => file_problem(&ctx, "virtual", &m),
-        },
+        Err(ChangeError::Fields(errs)) => {
+            let checkboxes = ["use_regex"];
+            refused_form(
+                &app,
+                &ctx,
+                &vs,
+                &checkboxes,
+                &errs,
+                forms::services_values,
+                |vals| pages::services(&chrome(&ctx, &q), &vs, vals, &errs),
+            )
+            .await
+        }
         Err(ChangeError::File(m)) => file_problem(&ctx, "virtual", &m),
     }
 }
