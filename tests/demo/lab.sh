@@ -76,6 +76,7 @@ ms_since() { echo $(( ($(now_ns) - $1) / 1000000 )); }
 
 # ------------------------------------------------------------ machines
 NSS=()
+VETHS=()
 declare -A ANCHOR HTTPD
 nsx() { local n=$1; shift; ip netns exec "demo-$n" "$@"; }
 # Run a command on director d1/d2 as its administrator would: in its
@@ -112,6 +113,7 @@ machine() {  # name sysctl...
 }
 port() {  # machine ifname bridge addr/len
     local h="$1-$2" a=${4%/*}
+    VETHS+=("$h")
     ROOT_BATCH+="link add $h type veth peer name $2 netns demo-$1"$'\n'"link set $h master $3"$'\n'"link set $h up"$'\n'
     NS_BATCH[$1]+="link set $2 address $(mac_of "$a")"$'\n'"addr add $4 dev $2"$'\n'"link set $2 up"$'\n'
     printf '%s\t%s\n' "$(mac_of "$a")" "$1 $2" "$a" "$1" >>"$OUT/hosts.tsv"
@@ -146,10 +148,11 @@ build() {
         [ "$MODE" = dr ] && NS_BATCH[$m]+="addr add $VIP/32 dev lo"$'\n'
         mkdir -p "$W/www/$m"
     done
-    printf '%s' "$ROOT_BATCH" | ip -batch - || bad "building the bridges and links"
+    # -force: one failing line does not stop the rest
+    printf '%s' "$ROOT_BATCH" | ip -force -batch - || bad "building the bridges and links"
     for m in "${!NS_BATCH[@]}"; do
         # sysctls of interfaces (eth0, eth1) exist once the links are in
-        printf '%s' "${NS_BATCH[$m]}" | ip netns exec "demo-$m" sh -c "ip -batch - && sysctl -qw ${NS_SYSCTL[$m]}" ||
+        printf '%s' "${NS_BATCH[$m]}" | ip netns exec "demo-$m" sh -c "ip -force -batch - && sysctl -qw ${NS_SYSCTL[$m]}" ||
             bad "configuring $m"
     done
     for i in 1 2 3; do echo "rs$i 10.8.0.2$i" >"$W/www/rs$i/index.html"; done
@@ -215,8 +218,10 @@ probe_start() {
     rm -f "$W/probe.stop"
     nsx_bg client perl "$PROBE_PL" "$VIP" every "$W/probe.stop" >"$PROBE_LOG" &
     PROBE=$!
-    sleep 1
+    # a few answers before anything happens (perl starts slowly under emulation)
+    wait_for 20 probes_answered 3 || bad "the client's prober got no answer"
 }
+probes_answered() { [ "$(grep -vc FAIL "$PROBE_LOG")" -ge "$1" ]; }
 probe_stop() {
     [ -n "$PROBE" ] || return 0
     touch "$W/probe.stop"; wait "$PROBE" 2>/dev/null; PROBE=
@@ -231,7 +236,8 @@ outage() {
         !ok { if (!fails) first_fail = t; fails++; started = 1; next }
         started && ok && !back { back = t; who = $2 }
         END {
-            if (!fails) { printf "no probe failed (last answer %d ms before the fault)\n", tf - last; exit }
+            if (!fails) { printf "no probe failed\n"; exit }
+            if (!last) { printf "the first probe failed already\n"; exit }
             if (!back) { printf "%d probes failed and none answered afterwards\n", fails; exit }
             printf "%d ms without an answer (%d failed probes; relative to the fault: last answer %+.1f s, first failure %+.1f s, next answer %+.1f s, from %s)\n",
                 back - last, fails, (last - tf) / 1000, (first_fail - tf) / 1000, (back - tf) / 1000, who
@@ -277,6 +283,10 @@ cleanup_mode() {
         if [ "$tries" -lt 5 ]; then kill $pids 2>/dev/null; else kill -9 $pids 2>/dev/null; fi
         sleep 0.3
     done
+    # A namespace goes away in the background once its last user is gone;
+    # deleting the veth pairs now keeps the next run from finding them.
+    for l in ${VETHS[@]+"${VETHS[@]}"}; do ip link del "$l" 2>/dev/null; done
+    VETHS=()
     for ns in ${NSS[@]+"${NSS[@]}"}; do ip netns del "$ns" 2>/dev/null; done
     NSS=()
     for br in pub priv; do ip link del "$br" 2>/dev/null; done
