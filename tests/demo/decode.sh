@@ -94,7 +94,7 @@ garps() {  # net comment
     view "$1" "arp.isgratuitous == 1" distinct:1 "$2" eth.src eth.dst arp.opcode arp.src.proto_ipv4 arp.dst.proto_ipv4
 }
 client_syns() {  # comment
-    view pub "tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.dst == $VIP" transitions:1:2 "$1" ip.src eth.dst ip.dst tcp.dstport
+    view pub "tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.dst == $VIP && !icmp" transitions:1:2 "$1" ip.src eth.dst ip.dst tcp.dstport
 }
 requests_by_server() {  # comment
     if [ "$MODE" = nat ]; then
@@ -102,6 +102,12 @@ requests_by_server() {  # comment
     else
         view priv "http.request && ip.src == 10.9.0.2" count:1 "$1" eth.dst
     fi
+}
+refused() {  # comment
+    view pub "!icmp && tcp.flags.reset == 1 && ip.src == $VIP" distinct:1 "$1" eth.src ip.src ip.dst tcp.flags.str
+}
+unreachable() {  # comment
+    view pub "icmp.type == 3 && ip.src == $VIP" distinct:1 "$1" eth.src ip.src ip.dst icmp.type icmp.code
 }
 MAGICS="Each heartbeat is 4 bytes on UDP 539, Piranha's magic in host byte order: dadbadbd (0xbdaddbda) says 'I am active', bddabdad (0xadbddabd) 'I am inactive'"
 
@@ -119,7 +125,7 @@ while IFS=$'\t' read -r n slug title start end; do
     say "   $STEP_FILE-pub.pcap, $STEP_FILE-priv.pcap"
     case $slug in
     setup)
-        heartbeats pub "$MAGICS. The first frame of each sender: d1 (the primary) reports active once it has taken the VIP, d2 stays inactive."
+        heartbeats pub "$MAGICS. Shown: each sender's first frame, every change of its magic and its last frame. d1 (the primary) starts inactive and turns active once it has taken the VIP; d2 stays inactive."
         [ "$MODE" = nat ] && heartbeats priv "The same heartbeats on the private network (primary_private, backup_private): a second channel, so one cut cable is not taken for a dead partner."
         garps pub "d1 announces the VIP it just brought up: five gratuitous ARPs, one a second (send_arp), so that the client and the router refresh their ARP caches."
         [ "$MODE" = nat ] && garps priv "On the private network the same for the NAT router address 10.8.0.1, the real servers' gateway."
@@ -148,7 +154,7 @@ while IFS=$'\t' read -r n slug title start end; do
             view pub "http.response" first:2 "The answer reaches the client from the VIP, but from gw's MAC, not the director's." \
                 eth.src eth.dst ip.src ip.dst http.file_data
         fi
-        requests_by_server "The client's requests on the private network, per real server: the counts the scheduler asked for."
+        requests_by_server "The client's requests on the private network, per real server (the curl and the 30 that follow): the spread the scheduler made."
         ;;
     rs-fails)
         view priv "ip.addr == 10.8.0.22 && tcp.port == 80 && (tcp.flags.syn == 1 || tcp.flags.reset == 1)" first:4 "nanny's check connects from d1 to rs2:80 every second; with no web server, rs2's kernel answers the SYN with a RST, and nanny takes rs2 out of the table." \
@@ -168,15 +174,16 @@ while IFS=$'\t' read -r n slug title start end; do
         requests_by_server "The client's requests during this step, per server: the sorry server while no real server was alive, then the real servers again."
         ;;
     failover)
-        heartbeats pub "d1's heartbeats stop at the kill; deadtime ($DEADTIME s) after d1's last one, d2's magic turns from inactive to active: it took over."
+        heartbeats pub "d1's heartbeats stop at the kill; deadtime ($DEADTIME s) later d2 declares it dead, starts lvs and brings up the VIP, and its magic turns from inactive to active."
         [ "$MODE" = nat ] && heartbeats priv "The same on the private channel."
         garps pub "d2 announces the VIP with its own MAC (five gratuitous ARPs)."
         [ "$MODE" = nat ] && garps priv "and the NAT router address on the private network, so that the real servers' answers go to d2."
         view pub "icmp.type == 3 && udp.dstport == 539" distinct:1 "d2's heartbeats to d1 now get an ICMP port unreachable from d1's kernel: nothing listens on UDP 539 there any more." \
             ip.src ip.dst icmp.type icmp.code
-        view pub "tcp.flags.reset == 1 && ip.src == $VIP" distinct:1 "Connections refused on the way: d1 still holds the VIP address (pulse was killed, so nothing took it down) but has no IPVS service any more." \
-            eth.src ip.src ip.dst tcp.flags.str
+        refused "Connections refused during the takeover: first by d1, which kept the VIP address (pulse was killed, so nothing took it down) but lost its IPVS service with lvs; then by d2 once it holds the VIP, until its lvs has created the service."
+        unreachable "Then d2's service exists but has no real server yet (the nannies' first checks are under way): IPVS answers the client's SYN with an ICMP port unreachable."
         client_syns "The client's connection attempts (SYN) to the VIP: they go to d1's MAC until d2's gratuitous ARP, then to d2's."
+        requests_by_server "The client's requests on the private network during this step, per server. Requests that reached the sorry server (if any) came right after lvs started on d2: it adds the sorry server while no nanny has reported a live real server yet."
         ;;
     primary-returns)
         heartbeats pub "The returning d1 reports inactive and stays so, since d2 reports active: Piranha does not fail back."
@@ -187,7 +194,10 @@ while IFS=$'\t' read -r n slug title start end; do
         heartbeats pub "d2 stops sending (its last heartbeat still says active: pulse sends no farewell), and deadtime later d1's magic turns to active: it took over again."
         [ "$MODE" = nat ] && heartbeats priv "The same on the private channel."
         garps pub "d1 announces the VIP again with its own MAC."
+        refused "Connections refused during the takeover (by d2 while it takes its addresses down, by d1 before its lvs has created the service)."
+        unreachable "ICMP port unreachable from d1 while its service has no real server yet."
         client_syns "The client's connection attempts move from d2's MAC back to d1's."
+        requests_by_server "The client's requests on the private network during this step, per server; any that reached the sorry server came just after lvs started on d1, before the nannies' first checks."
         ;;
     stop)
         heartbeats pub "The last heartbeats: after the stop nothing is sent any more."
