@@ -181,7 +181,7 @@ while IFS=$'\t' read -r n slug title start end; do
         view pub "icmp.type == 3 && udp.dstport == 539" distinct:1 "d2's heartbeats to d1 now get an ICMP port unreachable from d1's kernel: nothing listens on UDP 539 there any more." \
             ip.src ip.dst icmp.type icmp.code
         refused "Connections refused during the takeover: first by d1, which kept the VIP address (pulse was killed, so nothing took it down) but lost its IPVS service with lvs; then by d2 once it holds the VIP, until its lvs has created the service."
-        unreachable "Then d2's service exists but has no real server yet (the nannies' first checks are under way): IPVS answers the client's SYN with an ICMP port unreachable."
+        unreachable "IPVS answers a SYN with ICMP port unreachable while a service exists without a real server: on d1 while its dying lvs has its nannies remove the servers before the service goes, on d2 while its new service waits for the nannies' first checks."
         client_syns "The client's connection attempts (SYN) to the VIP: they go to d1's MAC until d2's gratuitous ARP, then to d2's."
         requests_by_server "The client's requests on the private network during this step, per server. Requests that reached the sorry server (if any) came right after lvs started on d2: it adds the sorry server while no nanny has reported a live real server yet."
         ;;
@@ -195,7 +195,7 @@ while IFS=$'\t' read -r n slug title start end; do
         [ "$MODE" = nat ] && heartbeats priv "The same on the private channel."
         garps pub "d1 announces the VIP again with its own MAC."
         refused "Connections refused during the takeover (by d2 while it takes its addresses down, by d1 before its lvs has created the service)."
-        unreachable "ICMP port unreachable from d1 while its service has no real server yet."
+        unreachable "ICMP port unreachable while a service has no real server: on d2 while its stopping nannies remove the servers, on d1 while its new service waits for the nannies' first checks."
         client_syns "The client's connection attempts move from d2's MAC back to d1's."
         requests_by_server "The client's requests on the private network during this step, per server; any that reached the sorry server came just after lvs started on d1, before the nannies' first checks."
         ;;
