@@ -94,7 +94,9 @@ garps() {  # net comment
     view "$1" "arp.isgratuitous == 1" distinct:1 "$2" eth.src eth.dst arp.opcode arp.src.proto_ipv4 arp.dst.proto_ipv4
 }
 client_syns() {  # comment
-    view pub "tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.dst == $VIP && !icmp" transitions:1:2 "$1" ip.src eth.dst ip.dst tcp.dstport
+    # sent by the client itself (a director that just gave up the VIP
+    # forwards what still reaches it to the new owner: frames from its MAC)
+    view pub "tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.dst == $VIP && !icmp && eth.src == $(grep -P '\tclient eth0$' hosts.tsv | cut -f1)" transitions:1:2 "$1" ip.src eth.dst ip.dst tcp.dstport
 }
 requests_by_server() {  # comment
     if [ "$MODE" = nat ]; then
