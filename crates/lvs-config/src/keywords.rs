@@ -129,6 +129,11 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("stop_cmd", V, "command", "none"),
     kw("master", V, "host", "none"),
     kw("dirs", V, "[ list ]", "none"),
+    // Extension (issue 9): quorum and hysteresis, keepalived's algorithm.
+    kw("quorum", V, "integer", "none"),
+    kw("hysteresis", V, "integer", "0"),
+    kw("quorum_up", V, "command", "none"),
+    kw("quorum_down", V, "command", "none"),
     kw("address", S, "host", "none"),
     kw("active", S, "boolean", "0"),
     kw("port", S, "integer", "the virtual server's port"),

@@ -1325,7 +1325,38 @@ impl<'o> P<'o> {
             "stop_cmd" => v.stop_cmd = Some(self.qstring(kw, &a[0])),
             "master" => v.master = Some(self.host(kw, &a[0], true)?),
             "dirs" => v.dirs = Some(self.list(kw, self.eq_span, a)?),
+            "quorum" | "hysteresis" | "quorum_up" | "quorum_down" => self.quorum_key(v, kw, a)?,
             _ => unreachable!("virtual keyword {kw} in table but not parsed"),
+        }
+        Ok(())
+    }
+
+    /// The quorum extension's keywords (issue 9).
+    fn quorum_key(&mut self, v: &mut VirtualServer, kw: &str, a: &[Tok<'_>]) -> R<()> {
+        match kw {
+            "quorum" => v.quorum = Some(self.uint(kw, &a[0], 1, i32::MAX as u32)?),
+            "hysteresis" => v.hysteresis = Some(self.uint(kw, &a[0], 0, i32::MAX as u32)?),
+            _ => {
+                let t = &a[0];
+                if t.text.trim().is_empty() {
+                    let mut d = self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        "expected a command, found an empty string".into(),
+                    );
+                    d.hint = Some(format!(
+                        "remove `{kw}`, or give a command line (run with /bin/sh -c)"
+                    ));
+                    return Err(d);
+                }
+                let cmd = Some(self.string(t));
+                if kw == "quorum_up" {
+                    v.quorum_up = cmd;
+                } else {
+                    v.quorum_down = cmd;
+                }
+            }
         }
         Ok(())
     }

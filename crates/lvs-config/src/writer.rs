@@ -199,6 +199,7 @@ fn write_virtual(w: &mut W, v: &VirtualServer) {
             }
         }),
     );
+    write_quorum(w, v);
     for r in &v.servers {
         let _ = writeln!(w.out, "    server {} {{", r.name.value);
         w.indent = "        ";
@@ -211,6 +212,26 @@ fn write_virtual(w: &mut W, v: &VirtualServer) {
     }
     w.indent = "";
     w.out.push_str("}\n");
+}
+
+/// The quorum extension (issue 9), under a comment that marks it as ours.
+fn write_quorum(w: &mut W, v: &VirtualServer) {
+    if v.quorum.is_none()
+        && v.hysteresis.is_none()
+        && v.quorum_up.is_none()
+        && v.quorum_down.is_none()
+    {
+        return;
+    }
+    let _ = writeln!(
+        w.out,
+        "{}# extension (piranha-rs): quorum; Piranha does not know these keywords",
+        w.indent
+    );
+    w.kv("quorum", o(&v.quorum, |x| x.to_string()));
+    w.kv("hysteresis", o(&v.hysteresis, |x| x.to_string()));
+    w.kv("quorum_up", o(&v.quorum_up, |x| s(x)));
+    w.kv("quorum_down", o(&v.quorum_down, |x| s(x)));
 }
 
 #[cfg(test)]

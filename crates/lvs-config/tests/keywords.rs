@@ -60,6 +60,9 @@ fn sample(scope: Scope, key: &str) -> &'static str {
         (_, "start_cmd" | "stop_cmd") => "\"/etc/init.d/httpd start\"",
         (_, "dirs") => "[ /var/www /etc/httpd ]",
         (_, "weight") => "3",
+        (_, "quorum") => "2",
+        (_, "hysteresis") => "1",
+        (_, "quorum_up" | "quorum_down") => "/usr/local/bin/notify",
         other => panic!("no sample for {other:?}"),
     }
 }
@@ -179,6 +182,10 @@ fn span_of(c: &Config, scope: Scope, key: &str) -> Option<Span> {
             "stop_cmd" => s(&v.stop_cmd),
             "master" => s(&v.master),
             "dirs" => s(&v.dirs),
+            "quorum" => s(&v.quorum),
+            "hysteresis" => s(&v.hysteresis),
+            "quorum_up" => s(&v.quorum_up),
+            "quorum_down" => s(&v.quorum_down),
             _ => panic!("virtual {k} not mapped"),
         },
         (Scope::Server, k) => match k {
@@ -267,6 +274,7 @@ fn defaults_are_piranhas() {
     assert!(!v.use_regex());
     assert_eq!(v.client_monitor(), "/usr/sbin/nanny");
     assert_eq!(v.sorry_server(), Ipv4Addr::UNSPECIFIED);
+    assert_eq!((v.quorum(), v.hysteresis()), (None, 0));
     let r = &v.servers[0];
     assert!(!r.active());
     assert_eq!(r.weight(), 1);
