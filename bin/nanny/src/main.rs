@@ -141,6 +141,9 @@ struct Args {
     /// LVS service.
     #[arg(long = "lvs")]
     lvs: bool,
+    /// Don't change IPVS: print the wanted entry for lvs (quorum extension).
+    #[arg(long = "lvs-table")]
+    lvs_table: bool,
     /// Show this help.
     #[arg(short = '?', long = "help", action = ArgAction::Help)]
     help: Option<bool>,
@@ -187,7 +190,7 @@ fn run(cmd: &mut clap::Command, argv: Vec<OsString>) -> u8 {
         return 0;
     }
     if args.usage {
-        println!("Usage: nanny [-t|--interval N] [-I|--ipvsadm PATH] [-U|--loadcmd CMD] [-M|--method m|g|i] [-n|--nodaemon] [-c|--nofork] [-p|--port N] [-r|--rport N] [-a|--reentrytime N] [-S|--scale N] [-h|--server IP] [-e|--send_program CMD] [-s|--send_string S] [-x|--expect_string S] [--regex] [-T|--suppress] [-q|--quiesce_server] [-u|--udp] [-v|--verbose] [-V|--virtaddress IP] [-f|--fwmark N] [-w|--weight N] [--io-timeout N] [--test-start] [--norun] [--version] [--fos|--lvs] [-?|--help] [--usage]");
+        println!("Usage: nanny [-t|--interval N] [-I|--ipvsadm PATH] [-U|--loadcmd CMD] [-M|--method m|g|i] [-n|--nodaemon] [-c|--nofork] [-p|--port N] [-r|--rport N] [-a|--reentrytime N] [-S|--scale N] [-h|--server IP] [-e|--send_program CMD] [-s|--send_string S] [-x|--expect_string S] [--regex] [-T|--suppress] [-q|--quiesce_server] [-u|--udp] [-v|--verbose] [-V|--virtaddress IP] [-f|--fwmark N] [-w|--weight N] [--io-timeout N] [--test-start] [--norun] [--version] [--fos|--lvs] [--lvs-table] [-?|--help] [--usage]");
         return 0;
     }
     let opts = Options {
@@ -217,6 +220,7 @@ fn run(cmd: &mut clap::Command, argv: Vec<OsString>) -> u8 {
         norun: args.norun || args.test_start,
         fos: args.fos,
         lvs: args.lvs,
+        lvs_table: args.lvs_table,
     };
     let config = match opts.validate() {
         Ok(c) => c,

@@ -131,6 +131,8 @@ pub struct Monitor {
     pub argv: Vec<String>,
     /// Does lvs read this nanny's stdout (`--nodaemon`)?
     pub piped: bool,
+    /// The lvs.cf weight (what the server adds to a quorum's live weight).
+    pub weight: u32,
 }
 
 impl Monitor {
@@ -157,6 +159,33 @@ pub struct DesiredService {
     pub method: char,
     /// One monitor per active real server, keyed by (address, port).
     pub monitors: BTreeMap<(Ipv4Addr, u16), Monitor>,
+    /// The quorum extension, when lvs.cf sets `quorum`.
+    pub quorum: Option<QuorumSpec>,
+}
+
+/// `quorum`, `hysteresis`, `quorum_up`, `quorum_down` of a virtual server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuorumSpec {
+    /// Thresholds.
+    pub params: crate::quorum::Params,
+    /// `quorum_up`.
+    pub up: Option<String>,
+    /// `quorum_down`.
+    pub down: Option<String>,
+}
+
+impl QuorumSpec {
+    /// The quorum settings of `vs`, if it has `quorum`.
+    pub fn of(vs: &VirtualServer) -> Option<Self> {
+        Some(QuorumSpec {
+            params: crate::quorum::Params {
+                quorum: vs.quorum()?,
+                hysteresis: vs.hysteresis(),
+            },
+            up: vs.quorum_up.as_ref().map(|c| c.value.clone()),
+            down: vs.quorum_down.as_ref().map(|c| c.value.clone()),
+        })
+    }
 }
 
 impl DesiredService {
@@ -218,6 +247,9 @@ pub struct RunMode {
 /// [-e send_program] [-s send] [-x expect] [-q] [--regex] [-v] -a REENTRY
 /// -I IPVSADM -t TIMEOUT -w WEIGHT -V VIP -M m|g|i [-U LOADCMD]
 /// [--nodaemon] --lvs`
+///
+/// With the quorum extension (`quorum` set), `--lvs-table` follows
+/// `--nodaemon`: lvs, not nanny, changes the real server's entry.
 pub fn nanny_argv(cfg: &Config, vs: &VirtualServer, rs: &RealServer, mode: RunMode) -> Vec<String> {
     let mut v = vec![
         vs.client_monitor(),
@@ -281,14 +313,18 @@ pub fn nanny_argv(cfg: &Config, vs: &VirtualServer, rs: &RealServer, mode: RunMo
     if piped(vs, mode) {
         v.push("--nodaemon".into());
     }
+    if vs.quorum().is_some() {
+        v.push("--lvs-table".into());
+    }
     v.push("--lvs".into());
     v
 }
 
 /// Piranha gave a nanny `--nodaemon` (and read its stdout) when lvs was
-/// not a daemon or the virtual server has a sorry server.
+/// not a daemon or the virtual server has a sorry server; so do we, and
+/// when it has a quorum (the extension).
 fn piped(vs: &VirtualServer, mode: RunMode) -> bool {
-    !mode.daemon || !vs.sorry_server().is_unspecified()
+    !mode.daemon || !vs.sorry_server().is_unspecified() || vs.quorum().is_some()
 }
 
 /// Every service and monitor lvs.cf asks for, in file order.
@@ -308,6 +344,7 @@ pub fn desired(cfg: &Config, mode: RunMode) -> Vec<DesiredService> {
                         rport: rs.port_in(vs),
                         argv: nanny_argv(cfg, vs, rs, mode),
                         piped: piped(vs, mode),
+                        weight: rs.weight(),
                     };
                     ((m.rip, m.rport), m)
                 })
@@ -320,6 +357,7 @@ pub fn desired(cfg: &Config, mode: RunMode) -> Vec<DesiredService> {
                 sorry: (!vs.sorry_server().is_unspecified()).then(|| vs.sorry_server()),
                 method,
                 monitors,
+                quorum: QuorumSpec::of(vs),
             }
         })
         .collect()
@@ -538,6 +576,40 @@ mod tests {
                 "--lvs"
             ]
         );
+    }
+
+    #[test]
+    fn quorum_gives_nanny_lvs_table_and_a_pipe() {
+        let daemon = RunMode {
+            daemon: true,
+            verbose: false,
+        };
+        // A Piranha file: argv unchanged (no pipe without a sorry server).
+        let c = cfg(BASE);
+        let d = desired(&c, daemon);
+        assert!(d[0].quorum.is_none());
+        assert!(!d[0].monitors.values().any(|m| m.piped));
+        let c = cfg(&BASE.replace(
+            " reentry = 15\n",
+            " reentry = 15\n quorum = 2\n hysteresis = 1\n quorum_up = /bin/up\n",
+        ));
+        let d = desired(&c, daemon);
+        let q = d[0].quorum.as_ref().unwrap();
+        assert_eq!((q.params.quorum, q.params.hysteresis), (2, 1));
+        assert_eq!(
+            (q.up.as_deref(), q.down.as_deref()),
+            (Some("/bin/up"), None)
+        );
+        let m = &d[0].monitors[&("10.0.0.2".parse().unwrap(), 8080)];
+        assert!(m.piped);
+        assert_eq!(m.weight, 2);
+        assert!(m
+            .argv
+            .join(" ")
+            .ends_with(" -M m --nodaemon --lvs-table --lvs"));
+        // Turning quorum on restarts the nannies (their argv changed).
+        let r = reload(&cfg(BASE), &desired(&cfg(BASE), daemon), &c, &d);
+        assert_eq!((r.stop.len(), r.start.len()), (2, 2));
     }
 
     #[test]

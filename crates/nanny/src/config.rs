@@ -74,6 +74,8 @@ pub struct Options {
     pub fos: bool,
     /// `--lvs`.
     pub lvs: bool,
+    /// `--lvs-table` (ours, quorum): report entries to lvs, change nothing.
+    pub lvs_table: bool,
 }
 
 impl Default for Options {
@@ -105,6 +107,7 @@ impl Default for Options {
             norun: false,
             fos: false,
             lvs: false,
+            lvs_table: false,
         }
     }
 }
@@ -204,6 +207,9 @@ pub struct Config {
     pub nofork: bool,
     /// Lines to log at startup, before the start line (Piranha's notes).
     pub notes: Vec<String>,
+    /// `--lvs-table`: print the wanted entry for lvs instead of changing
+    /// IPVS ([`crate::lvs_table`]).
+    pub lvs_table: bool,
 }
 
 /// Why the options were refused.  The texts are what nanny prints on
@@ -418,6 +424,7 @@ impl Options {
             nodaemon: self.nodaemon,
             nofork: self.nofork,
             notes,
+            lvs_table: self.lvs_table,
         })
     }
 }

@@ -8,6 +8,7 @@
 //! * [`check`]: one TCP/UDP or send-program check.
 //! * [`load`]: load-average parsing and weight formulas.
 //! * [`ipvsadm`]: the exact ipvsadm argv and the [`ipvsadm::Table`] seam.
+//! * [`lvs_table`]: `--lvs-table`, lvs applies the changes (quorum).
 //! * [`machine`]: the pure state machine.
 //! * [`run`]: the loop, with time and signals behind [`run::Env`].
 //!
@@ -18,6 +19,7 @@ pub mod config;
 pub mod expect;
 pub mod ipvsadm;
 pub mod load;
+pub mod lvs_table;
 pub mod machine;
 pub mod run;
 pub mod translate;
@@ -112,7 +114,11 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
         rport: config.rport,
         forward: config.forward,
     };
-    let mut table: Box<dyn Table> = if !config.norun && ipvsadm::is_our_ipvsadm(&config.ipvsadm) {
+    let mut table: Box<dyn Table> = if config.lvs_table {
+        Box::new(lvs_table::LvsTable {
+            name: format!("{}:{}", config.rip, config.rport),
+        })
+    } else if !config.norun && ipvsadm::is_our_ipvsadm(&config.ipvsadm) {
         Box::new(NetlinkTable::new(dest, config.verbose))
     } else {
         Box::new(IpvsadmTable {
