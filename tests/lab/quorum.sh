@@ -72,11 +72,12 @@ fetch() {
 # The destinations of one service, sorted, without weights: "10.0.2.2:80 ...".
 # Bash only besides ipvsadm: under TCG on a busy host every process costs.
 dests() {
-    local line out=() f i j t
+    local line out=() f i j t all
+    all=$($IPVSADM -S -n)  # no <(...): the guest has no /dev/fd
     while read -r line; do
         read -ra f <<<"$line"
         [ "${f[0]}" = -a ] && [ "${f[2]}" = "$1:80" ] && out+=("${f[4]}")
-    done < <($IPVSADM -S -n)
+    done <<<"$all"
     for ((i = 1; i < ${#out[@]}; i++)); do
         t=${out[i]}; j=$i
         while ((j > 0)) && [[ ${out[j-1]} > $t ]]; do out[j]=${out[j-1]}; j=$((j - 1)); done
