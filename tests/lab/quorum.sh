@@ -236,6 +236,8 @@ kill -TERM "$LVSPID"; wait "$LVSPID"; rc=$?; LVSPID=
 $IPVSADM -S -n | grep -q "10.0.1.10[02]:80" && fail "lvs services left behind" || pass "lvs deleted its services"
 pgrep -f "$NANNY" >/dev/null && fail "nannies left running" || pass "no nanny left running"
 
+[ -n "${KAPID:-}" ] && { kill -TERM "$KAPID"; wait "$KAPID" 2>/dev/null; KAPID=; }
+
 echo "--- lvs log"; grep -v "^nanny: \[lvs-table\]" "$LOG" | grep -i "quorum\|sorry\|script\|error" | head -60
 [ -n "$KEEPALIVED" ] && { echo "--- keepalived log (quorum)"; grep -i "quorum\|sorry" "$KLOG" | head -30; }
 echo "quorum lab took $(( ($(date +%s%N) - T0) / 1000000 )) ms"
