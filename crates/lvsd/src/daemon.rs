@@ -1,7 +1,7 @@
 //! The lvs daemon: program the services, run one nanny per real server,
 //! keep them alive, apply reloads, and tear everything down on SIGTERM.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::File;
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lvs_config::Config;
+use lvs_config::{Config, Diagnostic, Diagnostics, Layout, Parsed};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
@@ -85,12 +85,24 @@ pub enum Exit {
     HardShutdown,
 }
 
+/// What the running configuration was parsed from.
+struct Source {
+    text: String,
+    layout: Layout,
+    warnings: Vec<Diagnostic>,
+}
+
 /// The running daemon's state.
 pub struct Lvsd {
     opts: Options,
     cfg: Config,
+    /// The text `cfg` was parsed from, its layout and warnings: a reload
+    /// re-parses only the block an edit touched (`lvs_config::reparse`).
+    source: Option<Source>,
     mode: RunMode,
     services: Vec<DesiredService>,
+    /// Position of each service in `services`.
+    by_key: HashMap<ServiceKey, usize>,
     monitors: BTreeMap<MonKey, Running>,
     live: BTreeMap<ServiceKey, Live>,
     sorry_on: BTreeMap<ServiceKey, bool>,
@@ -250,10 +262,13 @@ impl Lvsd {
             program: cfg.ipvsadm(),
             test_start: opts.test_start,
         };
-        Lvsd {
-            services: plan::desired(&cfg, mode),
+        let services = plan::desired(&cfg, mode);
+        let mut d = Lvsd {
+            services: Vec::new(),
+            by_key: HashMap::new(),
             opts,
             cfg,
+            source: None,
             mode,
             monitors: BTreeMap::new(),
             live: BTreeMap::new(),
@@ -263,7 +278,48 @@ impl Lvsd {
             table,
             signals,
             forks: Forks::new(opts_fork_server),
-        }
+        };
+        d.set_services(services);
+        d
+    }
+
+    /// Replace the running plan (and its index).
+    fn set_services(&mut self, services: Vec<DesiredService>) {
+        self.by_key = services
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.key, i))
+            .collect();
+        self.services = services;
+    }
+
+    /// Remember the text the configuration came from, so that a reload
+    /// after a small edit re-parses only what changed.
+    pub fn with_source(mut self, text: String, layout: Layout, warnings: Vec<Diagnostic>) -> Self {
+        self.source = Some(Source {
+            text,
+            layout,
+            warnings,
+        });
+        self
+    }
+
+    /// Read lvs.cf again: only the edited block is parsed when the previous
+    /// text is known (same result as a full parse).
+    fn reread(&mut self) -> Result<(Parsed, Option<String>), Diagnostics> {
+        let Some(src) = self.source.as_mut() else {
+            return lvs_config::parse_file(&self.opts.config).map(|p| (p, None));
+        };
+        let prev = Parsed {
+            config: std::mem::take(&mut self.cfg),
+            layout: std::mem::take(&mut src.layout),
+            warnings: std::mem::take(&mut src.warnings),
+        };
+        let r = lvs_config::reparse_file(&self.opts.config, &src.text, &prev);
+        self.cfg = prev.config;
+        src.layout = prev.layout;
+        src.warnings = prev.warnings;
+        r.map(|(text, p)| (p, Some(text)))
     }
 
     /// Program the table and start every nanny.
@@ -562,7 +618,7 @@ impl Lvsd {
     }
 
     fn check_sorry(&mut self, key: ServiceKey) {
-        let Some(d) = self.services.iter().find(|d| d.key == key) else {
+        let Some(d) = self.by_key.get(&key).map(|&i| &self.services[i]) else {
             return;
         };
         let Some(sorry) = d.sorry else {
@@ -723,10 +779,17 @@ impl Lvsd {
     pub fn reload(&mut self) {
         log::info!("rereading configuration file");
         let t0 = Instant::now();
-        let new_cfg = match lvs_config::parse_file(&self.opts.config) {
-            Ok(p) => {
+        let new_cfg = match self.reread() {
+            Ok((p, text)) => {
                 for w in &p.warnings {
                     log::warn!("{w}");
+                }
+                if let Some(text) = text {
+                    self.source = Some(Source {
+                        text,
+                        layout: p.layout,
+                        warnings: p.warnings,
+                    });
                 }
                 p.config
             }
@@ -739,7 +802,7 @@ impl Lvsd {
             }
         };
         let t_parsed = t0.elapsed();
-        let new = plan::desired(&new_cfg, self.mode);
+        let new = plan::desired_after(&new_cfg, self.mode, &self.cfg, &self.services);
         let r = plan::reload(&self.cfg, &self.services, &new_cfg, &new);
         if r.is_empty() {
             log::info!("configuration unchanged");
@@ -748,8 +811,10 @@ impl Lvsd {
         let stop: Vec<MonKey> = r.stop.clone();
         self.stop_monitors(&stop);
         let t_stopped = t0.elapsed();
+        let old_by_key: HashMap<ServiceKey, &DesiredService> =
+            self.services.iter().map(|d| (d.key, d)).collect();
         for key in &r.delete {
-            if let Some(d) = self.services.iter().find(|d| d.key == *key) {
+            if let Some(d) = old_by_key.get(key) {
                 log::info!("shutting down virtual service {}", d.name);
             }
         }
@@ -760,10 +825,25 @@ impl Lvsd {
             test_start: self.opts.test_start,
         };
         for d in &new {
-            if !self.services.iter().any(|o| o.key == d.key) {
+            if !old_by_key.contains_key(&d.key) {
                 log::info!("starting virtual service {} active: {}", d.name, d.port);
             }
         }
+        // Services whose sorry settings changed, with the line that takes
+        // the old sorry entry out (found while the old plan is at hand).
+        // (Quorum extension: turning `quorum` on or off counts as a change,
+        // and the old method is kept to take out the entry lvs held.)
+        let resorry: Vec<(ServiceKey, Option<Vec<String>>, char)> = new
+            .iter()
+            .filter_map(|d| {
+                let o = old_by_key.get(&d.key)?;
+                let changed = o.sorry != d.sorry
+                    || o.method != d.method
+                    || o.port != d.port
+                    || o.quorum.is_some() != d.quorum.is_some();
+                changed.then(|| (d.key, o.sorry_line(false), o.method))
+            })
+            .collect();
         // Quorum extension: a service that drops `quorum` gets back the
         // entries lvs held for it (its new nannies add their own); one that
         // is deleted loses its quorum state with it.
@@ -790,36 +870,27 @@ impl Lvsd {
         }
         // A sorry entry that is in the table under the old settings goes;
         // check_sorry below decides afresh with the new ones.
-        for d in &new {
-            if let Some(o) = self.services.iter().find(|o| o.key == d.key) {
-                let changed = o.sorry != d.sorry
-                    || o.method != d.method
-                    || o.port != d.port
-                    || o.quorum.is_some() != d.quorum.is_some();
-                if changed {
-                    // Quorum extension: the sorry entry lvs holds goes; the
-                    // evaluation below puts the new one in if needed.
-                    if let Some(st) = self.quorums.get_mut(&d.key) {
-                        if let Some(s) = st.have.sorry.take() {
-                            let l =
-                                quorum::change_line(&d.key, o.method, quorum::Change::Delete(s));
-                            if let Err(e) = self.table.run(&l) {
-                                log::error!("{e}");
-                            }
-                        }
+        for (key, line, method) in resorry {
+            // Quorum extension: the sorry entry lvs holds goes; the
+            // evaluation below puts the new one in if needed.
+            if let Some(st) = self.quorums.get_mut(&key) {
+                if let Some(s) = st.have.sorry.take() {
+                    let l = quorum::change_line(&key, method, quorum::Change::Delete(s));
+                    if let Err(e) = self.table.run(&l) {
+                        log::error!("{e}");
                     }
                 }
-                if changed && self.sorry_on.insert(d.key, false) == Some(true) {
-                    if let Some(l) = o.sorry_line(false) {
-                        if let Err(e) = self.table.run(&l) {
-                            log::error!("{e}");
-                        }
+            }
+            if self.sorry_on.insert(key, false) == Some(true) {
+                if let Some(l) = line {
+                    if let Err(e) = self.table.run(&l) {
+                        log::error!("{e}");
                     }
                 }
             }
         }
         self.cfg = new_cfg;
-        self.services = new;
+        self.set_services(new);
         self.spawn_many(r.start);
         let keys: Vec<ServiceKey> = self.services.iter().map(|d| d.key).collect();
         for k in keys {
@@ -969,11 +1040,22 @@ const QUORUM_RETRY: Duration = Duration::from_secs(5);
 /// The quorum extension (issue 9): lvs decides from the nannies' state
 /// lines and owns the real servers' entries ([`crate::quorum`]).
 impl Lvsd {
+    /// The running plan of service `key`.
+    fn service(&self, key: ServiceKey) -> Option<&DesiredService> {
+        self.by_key.get(&key).map(|&i| &self.services[i])
+    }
+
+    /// The monitors of service `key` (a range of the ordered map).
+    fn monitors_of(&self, key: ServiceKey) -> impl Iterator<Item = &Running> {
+        self.monitors
+            .range((key, Ipv4Addr::UNSPECIFIED, 0)..=(key, Ipv4Addr::BROADCAST, u16::MAX))
+            .map(|(_, r)| r)
+    }
+
     /// Live weight of `key`: the lvs.cf weights of its live real servers.
     fn live_weight(&self, key: ServiceKey) -> u64 {
-        self.monitors
-            .values()
-            .filter(|r| r.key == key && r.live)
+        self.monitors_of(key)
+            .filter(|r| r.live)
             .map(|r| u64::from(r.mon.weight))
             .sum()
     }
@@ -982,7 +1064,7 @@ impl Lvsd {
     /// at start-up or after a reload (keepalived's "starting with quorum
     /// down", which adds the sorry server and runs quorum_down).
     fn quorum_eval(&mut self, key: ServiceKey, init: bool) {
-        let Some(d) = self.services.iter().find(|d| d.key == key) else {
+        let Some(d) = self.service(key) else {
             return;
         };
         let Some(spec) = d.quorum.clone() else {
@@ -1074,15 +1156,13 @@ impl Lvsd {
 
     /// Make the table hold what the quorum state says ([`quorum::target`]).
     fn quorum_reconcile(&mut self, key: ServiceKey) {
-        let Some(d) = self.services.iter().find(|d| d.key == key) else {
+        let Some(d) = self.service(key) else {
             return;
         };
         let sorry = d.sorry.map(|s| SocketAddrV4::new(s, d.port));
         let method = d.method;
         let wanted: BTreeMap<SocketAddrV4, u32> = self
-            .monitors
-            .values()
-            .filter(|r| r.key == key)
+            .monitors_of(key)
             .filter_map(|r| {
                 r.entry
                     .map(|w| (SocketAddrV4::new(r.mon.rip, r.mon.rport), w))
@@ -1146,10 +1226,7 @@ impl Lvsd {
 
     /// A real server of `key` came up: say so when the quorum keeps it out.
     fn note_kept_out(&self, key: ServiceKey, a: SocketAddrV4) {
-        let (Some(st), Some(d)) = (
-            self.quorums.get(&key),
-            self.services.iter().find(|d| d.key == key),
-        ) else {
+        let (Some(st), Some(d)) = (self.quorums.get(&key), self.service(key)) else {
             return;
         };
         if let (false, Some(_), Some(spec)) = (st.up, st.have.sorry, &d.quorum) {
