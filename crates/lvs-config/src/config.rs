@@ -549,6 +549,8 @@ pub struct VirtualServer {
     pub stop_cmd: Opt<QString>,
     pub master: Opt<Host>,
     pub dirs: Opt<Vec<String>>,
+    /// Extension (issue 9): health-check keys, for all its servers.
+    pub health: crate::checks::HealthCheck,
     /// `server NAME { }` blocks, in file order.
     pub servers: Vec<RealServer>,
 }
@@ -647,6 +649,9 @@ pub struct RealServer {
     /// configurations built in code.
     pub port: Opt<u16>,
     pub weight: Opt<u32>,
+    /// Extension (issue 9): health-check keys overriding the virtual
+    /// server's.
+    pub health: crate::checks::HealthCheck,
 }
 
 impl RealServer {
