@@ -69,7 +69,9 @@ fn print_marks_extensions_and_round_trips() {
     assert!(out[mark..].starts_with(&format!("{EXTENSION_MARK}\n    check = http\n")));
     assert_eq!(parse_str(&out, &opts()).unwrap().config, c);
     // A Piranha file prints no mark.
-    let plain = parse_str("virtual v {\n port = 80\n}\n", &opts()).unwrap().config;
+    let plain = parse_str("virtual v {\n port = 80\n}\n", &opts())
+        .unwrap()
+        .config;
     assert!(!write_config(&plain).contains(EXTENSION_MARK));
 }
 
@@ -77,15 +79,50 @@ fn print_marks_extensions_and_round_trips() {
 fn bad_values_name_line_column_and_keyword() {
     let cases: &[(&str, u32, u32, &str)] = &[
         ("virtual a {\n check = icmp\n}\n", 2, 10, "check"),
-        ("virtual a {\n check_status = 200-2999\n}\n", 2, 17, "check_status"),
-        ("virtual a {\n check_status = 299-200\n}\n", 2, 17, "check_status"),
-        ("virtual a {\n check_digest = abc\n}\n", 2, 17, "check_digest"),
-        ("virtual a {\n check_path = health\n}\n", 2, 15, "check_path"),
-        ("virtual a {\n check_dns_type = PTR\n}\n", 2, 19, "check_dns_type"),
+        (
+            "virtual a {\n check_status = 200-2999\n}\n",
+            2,
+            17,
+            "check_status",
+        ),
+        (
+            "virtual a {\n check_status = 299-200\n}\n",
+            2,
+            17,
+            "check_status",
+        ),
+        (
+            "virtual a {\n check_digest = abc\n}\n",
+            2,
+            17,
+            "check_digest",
+        ),
+        (
+            "virtual a {\n check_path = health\n}\n",
+            2,
+            15,
+            "check_path",
+        ),
+        (
+            "virtual a {\n check_dns_type = PTR\n}\n",
+            2,
+            19,
+            "check_dns_type",
+        ),
         ("virtual a {\n retry = -1\n}\n", 2, 10, "retry"),
         ("virtual a {\n rise = 0\n}\n", 2, 9, "rise"),
-        ("virtual a {\n check_timeout = 0\n}\n", 2, 18, "check_timeout"),
-        ("virtual a {\n server b {\n  check_verify = yes\n }\n}\n", 3, 18, "check_verify"),
+        (
+            "virtual a {\n check_timeout = 0\n}\n",
+            2,
+            18,
+            "check_timeout",
+        ),
+        (
+            "virtual a {\n server b {\n  check_verify = yes\n }\n}\n",
+            3,
+            18,
+            "check_verify",
+        ),
         ("check = tcp\n", 1, 1, "check"),
     ];
     for (text, line, col, kw) in cases {
@@ -96,7 +133,10 @@ fn bad_values_name_line_column_and_keyword() {
             (*line, *col, Some(*kw)),
             "{text}: {d}"
         );
-        assert!(d.to_string().starts_with(&format!("t.cf:{line}:{col}")), "{d}");
+        assert!(
+            d.to_string().starts_with(&format!("t.cf:{line}:{col}")),
+            "{d}"
+        );
     }
 }
 
@@ -106,7 +146,10 @@ fn editor_keeps_extension_keys() {
     ed.set(Target::Virtual("www"), "port", "8080").unwrap();
     ed.set(Target::Server("www", "b"), "weight", "5").unwrap();
     let text = ed.text().to_string();
-    for line in FILE.lines().filter(|l| l.contains("check") || l.contains("retry")) {
+    for line in FILE
+        .lines()
+        .filter(|l| l.contains("check") || l.contains("retry"))
+    {
         assert!(text.contains(line), "lost `{line}`:\n{text}");
     }
     // And an extension key itself can be set through the editor.

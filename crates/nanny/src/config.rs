@@ -204,7 +204,9 @@ pub fn parse_secs(s: &str) -> Option<Duration> {
     for _ in f.len()..3 {
         ms *= 10;
     }
-    Some(Duration::from_millis(whole.checked_mul(1000)?.checked_add(ms)?))
+    Some(Duration::from_millis(
+        whole.checked_mul(1000)?.checked_add(ms)?,
+    ))
 }
 
 impl ExtOptions {
@@ -230,12 +232,20 @@ impl ExtOptions {
             "http" | "https" => {
                 let path = self.http_path.clone().unwrap_or_else(|| "/".into());
                 if !path.starts_with('/') || path.bytes().any(|b| b <= b' ' || b == 0x7f) {
-                    return Err(Self::bad("--http-path", &path, "a URL path starting with /"));
+                    return Err(Self::bad(
+                        "--http-path",
+                        &path,
+                        "a URL path starting with /",
+                    ));
                 }
                 let status = match &self.http_status {
                     None => vec![(200, 299)],
                     Some(s) => crate::health::parse_status_ranges(s).ok_or_else(|| {
-                        Self::bad("--http-status", s, "status codes and ranges, e.g. 200-299,301")
+                        Self::bad(
+                            "--http-status",
+                            s,
+                            "status codes and ranges, e.g. 200-299,301",
+                        )
                     })?,
                 };
                 let digest = match &self.http_digest {

@@ -135,12 +135,7 @@ pub fn connect_tcp<'a>(
     }
     match getsockopt(&fd, sockopt::SocketError) {
         Ok(0) => {}
-        Ok(e) => {
-            return down(format!(
-                "connect to {addr}: {}",
-                Errno::from_raw(e).desc()
-            ))
-        }
+        Ok(e) => return down(format!("connect to {addr}: {}", Errno::from_raw(e).desc())),
         Err(e) => return down(format!("connect to {addr}: {}", e.desc())),
     }
     Ok(Bounded {
@@ -575,13 +570,17 @@ pub fn dns_query(id: u16, name: &str, qtype: &str) -> Result<Vec<u8>, String> {
         QCLASS::CLASS(CLASS::IN),
         false,
     ));
-    p.build_bytes_vec().map_err(|e| format!("cannot build query: {e}"))
+    p.build_bytes_vec()
+        .map_err(|e| format!("cannot build query: {e}"))
 }
 
 /// Check a DNS reply to query `id`: a response with that id and RCODE 0.
 pub fn check_dns_reply(buf: &[u8], id: u16) -> Result<(), String> {
     if buf.len() < 12 {
-        return Err(format!("reply of {} bytes is shorter than a header", buf.len()));
+        return Err(format!(
+            "reply of {} bytes is shorter than a header",
+            buf.len()
+        ));
     }
     let rid = u16::from_be_bytes([buf[0], buf[1]]);
     if rid != id {
@@ -720,7 +719,10 @@ pub fn run_misc(argv: &[String], timeout: Duration, intr: Option<&Interrupt<'_>>
             return if stop {
                 Err(Fail::Interrupted)
             } else {
-                down(format!("{prog} timed out after {} s; process group killed", timeout.as_secs_f64()))
+                down(format!(
+                    "{prog} timed out after {} s; process group killed",
+                    timeout.as_secs_f64()
+                ))
             };
         }
         std::thread::sleep(Duration::from_millis(10).min(deadline - now));
@@ -932,7 +934,10 @@ mod tests {
         let q = dns_query(0x1234, "example.com.", "MX").unwrap();
         assert_eq!(&q[..2], &[0x12, 0x34]);
         // The query itself is not a response.
-        assert_eq!(check_dns_reply(&q, 0x1234), Err("reply is not a response".into()));
+        assert_eq!(
+            check_dns_reply(&q, 0x1234),
+            Err("reply is not a response".into())
+        );
         let mut r = q.clone();
         r[2] |= 0x80;
         assert_eq!(check_dns_reply(&r, 0x1234), Ok(()));

@@ -31,9 +31,9 @@ use piranha_runtime::signals::{SignalError, SignalWaiter};
 use crate::check::{program_argv, Checker, ProgramCheck, SocketCheck};
 use std::time::Duration;
 
-use crate::config::{Config, ExtCheck, Expect, LoadMonitor, Probe};
-use crate::health::{HealthChecker, HttpGet, Kind};
+use crate::config::{Config, Expect, ExtCheck, LoadMonitor, Probe};
 use crate::expect::Matcher;
+use crate::health::{HealthChecker, HttpGet, Kind};
 use crate::ipvsadm::{Dest, IpvsadmTable, NetlinkTable, Table};
 use crate::machine::{LoadSource, Machine, NoLoad, Params};
 use crate::run::{run_loop_with, CommandLoad, Policy, RealEnv, SIGNALS};
