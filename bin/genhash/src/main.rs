@@ -54,10 +54,13 @@ struct Args {
 }
 
 fn resolve(server: &str, port: u16) -> Option<SocketAddrV4> {
-    (server, port).to_socket_addrs().ok()?.find_map(|a| match a {
-        std::net::SocketAddr::V4(v4) => Some(v4),
-        _ => None,
-    })
+    (server, port)
+        .to_socket_addrs()
+        .ok()?
+        .find_map(|a| match a {
+            std::net::SocketAddr::V4(v4) => Some(v4),
+            _ => None,
+        })
 }
 
 fn hexdump(data: &[u8]) -> String {
@@ -66,7 +69,13 @@ fn hexdump(data: &[u8]) -> String {
         let hex: Vec<String> = row.iter().map(|b| format!("{b:02x}")).collect();
         let ascii: String = row
             .iter()
-            .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
             .collect();
         out.push_str(&format!("{:04}  {:<48}  {ascii}\n", i * 16, hex.join(" ")));
     }
@@ -115,11 +124,17 @@ fn main() -> ExitCode {
     match get.run(None, keep) {
         Ok(r) => {
             if args.verbose {
-                println!("-----------------------[    HTTP Header Buffer    ]-----------------------");
+                println!(
+                    "-----------------------[    HTTP Header Buffer    ]-----------------------"
+                );
                 print!("{}", hexdump(&r.head));
-                println!("-----------------------[ HTTP Header Ascii Buffer ]-----------------------");
+                println!(
+                    "-----------------------[ HTTP Header Ascii Buffer ]-----------------------"
+                );
                 println!("{}", String::from_utf8_lossy(&r.head));
-                println!("-----------------------[        HTML Buffer        ]-----------------------");
+                println!(
+                    "-----------------------[        HTML Buffer        ]-----------------------"
+                );
                 print!("{}", hexdump(&r.body_start));
                 if r.body_len > r.body_start.len() as u64 {
                     println!("... ({} bytes in all)", r.body_len);
@@ -130,7 +145,9 @@ fn main() -> ExitCode {
                     }
                 }
                 println!();
-                println!("-----------------------[ HTML hash final resulting ]-----------------------");
+                println!(
+                    "-----------------------[ HTML hash final resulting ]-----------------------"
+                );
             }
             println!("{}", r.digest);
             if args.verbose {

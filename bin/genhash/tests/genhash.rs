@@ -141,8 +141,17 @@ fn same_digest_as_keepalived_genhash_over_tls() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let ok = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"])
-        .args(["-subj", "/CN=www.test", "-keyout", "key.pem", "-out", "cert.pem"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args([
+            "-subj",
+            "/CN=www.test",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ])
         .current_dir(d)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
