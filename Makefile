@@ -30,7 +30,7 @@ deps:
 test: deps
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
-	$(CARGO) test -p nanny-bin --test lab -- --ignored
+	$(CARGO) test -p nanny-bin --test lab -- --ignored --test-threads=1
 	$(CARGO) test -p piranha-gui --test e2e -- --ignored
 	tests/kernel-lab/run --timeout 300 tests/kernel-lab/smoke.sh
 
