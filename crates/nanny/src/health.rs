@@ -345,8 +345,11 @@ impl HttpGet {
                 n => buf.extend_from_slice(&chunk[..n]),
             }
         };
+        if head.content_length.is_some_and(|n| n > MAX_BODY) {
+            return down(format!("body longer than {MAX_BODY} bytes"));
+        }
         let mut md5 = Md5::new();
-        let limit = head.content_length.unwrap_or(MAX_BODY).min(MAX_BODY);
+        let limit = head.content_length.unwrap_or(MAX_BODY);
         let mut body_len: u64 = 0;
         let mut body_start = Vec::new();
         let mut take = |data: &[u8], body_len: &mut u64| {
