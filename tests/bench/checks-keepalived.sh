@@ -7,7 +7,7 @@
 # dies, comes back. For each step it records when each tool's entry left or
 # entered the table (polled every 20 ms) and prints the detection times and
 # their ratio. Fails only if the two disagree on a decision (one removes or
-# re-adds and the other does not within 8 s); the times are figures, not
+# re-adds and the other does not within 20 s); the times are figures, not
 # assertions. Skipped (exit 0, with a message) when keepalived is missing.
 set -u
 [ "${KERNEL_LAB:-}" = 1 ] || { echo "checks-keepalived.sh: run me through tests/kernel-lab/run" >&2; exit 2; }
@@ -33,7 +33,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 die() { echo "FAIL: $*"; cleanup; exit 1; }
-now() { echo $(( $(date +%s%N) / 1000000 )); }
+now() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }   # ms, no process
 present() { $IPVSADM -S -n | grep -q -- "-t $VIP:$1 -r $RIP:80 "; }
 
 ip link add lab-vip type dummy && ip link set lab-vip up && ip addr add $VIP/32 dev lab-vip || die VIP
@@ -90,17 +90,35 @@ wait_state() {
         sleep 0.02
     done
 }
+# Which of the two services hold the real server, read from /proc/net/ip_vs
+# with bash builtins only (no process per poll: the resolution stays ~20 ms
+# even on a busy guest). Sets KA_IN and NA_IN to 1 or 0.
+VIPHEX=0A000164 RSHEX=0A000202:0050
+poll_table() {
+    local -a lines; local l svc=
+    KA_IN=0 NA_IN=0
+    mapfile -t lines < /proc/net/ip_vs
+    for l in "${lines[@]}"; do
+        case "$l" in
+            "TCP  $VIPHEX:005A"*) svc=ka ;;
+            "TCP  $VIPHEX:005B"*) svc=na ;;
+            TCP*|UDP*|FWM*) svc= ;;
+            *"-> $RSHEX "*) [ "$svc" = ka ] && KA_IN=1; [ "$svc" = na ] && NA_IN=1 ;;
+        esac
+    done
+}
 step() {  # NAME WANT ACTION...
     local name=$1 want=$2; shift 2
     sleep 0.$((RANDOM % 9 + 1))
     "$@"
-    local t0; t0=$(now)
-    # both polled in one loop so neither waits for the other
-    local ka=- na=- end=$(( t0 + 8000 )) t tab
+    local t0=$(( ${EPOCHREALTIME/./} / 1000 ))
+    # Both polled in one loop so neither waits for the other; a tool that
+    # has not decided after 20 s is taken to disagree.
+    local ka=- na=- end=$(( t0 + 20000 )) t
     while [ "$ka" = - ] || [ "$na" = - ]; do
-        tab=$($IPVSADM -S -n); t=$(now)
-        if [ "$ka" = - ]; then if grep -q -- "-t $VIP:90 -r $RIP:80 " <<<"$tab"; then [ "$want" = 1 ] && ka=$((t - t0)); else [ "$want" = 0 ] && ka=$((t - t0)); fi; fi
-        if [ "$na" = - ]; then if grep -q -- "-t $VIP:91 -r $RIP:80 " <<<"$tab"; then [ "$want" = 1 ] && na=$((t - t0)); else [ "$want" = 0 ] && na=$((t - t0)); fi; fi
+        poll_table; t=$(( ${EPOCHREALTIME/./} / 1000 ))
+        [ "$ka" = - ] && [ "$KA_IN" = "$want" ] && ka=$((t - t0))
+        [ "$na" = - ] && [ "$NA_IN" = "$want" ] && na=$((t - t0))
         [ "$t" -gt "$end" ] && break
         sleep 0.02
     done
