@@ -94,6 +94,7 @@ wait_state() {
 # with bash builtins only (no process per poll: the resolution stays ~20 ms
 # even on a busy guest). Sets KA_IN and NA_IN to 1 or 0.
 VIPHEX=0A000164 RSHEX=0A000202:0050
+exec {NAP}<> <(:)
 poll_table() {
     local -a lines; local l svc=
     KA_IN=0 NA_IN=0
@@ -120,7 +121,7 @@ step() {  # NAME WANT ACTION...
         [ "$ka" = - ] && [ "$KA_IN" = "$want" ] && ka=$((t - t0))
         [ "$na" = - ] && [ "$NA_IN" = "$want" ] && na=$((t - t0))
         [ "$t" -gt "$end" ] && break
-        sleep 0.02
+        read -r -t 0.02 -u "$NAP" || true   # a 20 ms pause without a process
     done
     echo "$name keepalived=$ka nanny=$na" | tee -a "$WORK/results"
     if [ "$ka" = - ] || [ "$na" = - ]; then
