@@ -393,7 +393,25 @@ fn read_some<S: Read>(s: &mut S, buf: &mut [u8]) -> Res<usize> {
     }
 }
 
+/// The TLS client configuration for `t`, built once per process (a nanny
+/// checks one server with one setting; loading the system roots every check
+/// would cost milliseconds each time).
 fn tls_config(t: &Tls) -> Res<Arc<rustls::ClientConfig>> {
+    type Cache = std::sync::Mutex<Option<(String, Arc<rustls::ClientConfig>)>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let key = format!("{t:?}");
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some((k, c)) = &*cache.lock().unwrap_or_else(|e| e.into_inner()) {
+        if *k == key {
+            return Ok(c.clone());
+        }
+    }
+    let c = build_tls_config(t)?;
+    *cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, c.clone()));
+    Ok(c)
+}
+
+fn build_tls_config(t: &Tls) -> Res<Arc<rustls::ClientConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
