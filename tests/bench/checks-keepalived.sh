@@ -94,7 +94,7 @@ wait_state() {
 # with bash builtins only (no process per poll: the resolution stays ~20 ms
 # even on a busy guest). Sets KA_IN and NA_IN to 1 or 0.
 VIPHEX=0A000164 RSHEX=0A000202:0050
-exec {NAP}<> <(:)
+mkfifo "$WORK/nap" && exec {NAP}<>"$WORK/nap" || die "fifo"   # read -t on it: a pause without a process
 poll_table() {
     local -a lines; local l svc=
     KA_IN=0 NA_IN=0
