@@ -45,13 +45,7 @@ validate: deps
 bench: deps
 	@command -v keepalived >/dev/null 2>&1 || apt-get install -y -q keepalived >/dev/null 2>&1 || echo "bench: keepalived unavailable: no peer figures"
 	$(CARGO) build --release --workspace --bins --examples
-	./target/release/examples/parse_bench
-	./target/release/examples/nanny_bench
-	./target/release/examples/gui_bench target/release/piranha-gui 1000
-	./tests/bench/failover.sh 20 600
-	tests/kernel-lab/run --timeout 2400 tests/ipvsadm/bench.sh target/release/ipvsadm
-	tests/kernel-lab/run --timeout 600 tests/bench/checks-keepalived.sh $(CURDIR)/target/release/nanny 10
-	tests/kernel-lab/run --mem 8192 --timeout 2400 --env LAB_IPVSADM=$(CURDIR)/target/release/ipvsadm --env LAB_BENCH_LIMIT=400 tests/bench/lvs-startup.sh $(CURDIR)/target/release "10 100 1000"
+	./tests/bench/run-all
 
 # A short bounded run of every fuzz target (cargo-fuzz, stable toolchain via RUSTC_BOOTSTRAP).
 fuzz:

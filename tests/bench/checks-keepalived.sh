@@ -143,6 +143,10 @@ done
 echo "--- detection times in ms (keepalived, nanny, ratio nanny/keepalived; mean over $CYCLES cycles)"
 awk '{ split($2, k, "="); split($3, n, "="); if (k[2] != "-" && n[2] != "-") { sk[$1] += k[2]; sn[$1] += n[2]; c[$1]++ } }
      END { for (s in c) printf "%-18s keepalived %6.0f  nanny %6.0f  ratio %.2f\n", s, sk[s]/c[s], sn[s]/c[s], (sk[s] ? sn[s]/sk[s] : 0) }' "$WORK/results" | sort
+KAV=$("$KA" --version 2>&1 | head -n1 | awk '{print $2}')
+# Summary rows for tests/bench/run-all (docs/BENCHMARKS.md).
+awk -v kav="$KAV" -v cy="$CYCLES" '{ split($2, k, "="); split($3, n, "="); if (k[2] != "-" && n[2] != "-") { sk[$1] += k[2]; sn[$1] += n[2]; c[$1]++ } }
+     END { for (s in c) printf "SUMMARY|nanny http check|%s, table change (mean of %d, 1 s checks)|%.2f s|keepalived %s HTTP_GET|%.2f s|%.2f\n", s, c[s], sn[s]/c[s]/1000, kav, sk[s]/c[s]/1000, (sk[s] ? sn[s]/sk[s] : 0) }' "$WORK/results" | sort
 echo "--- keepalived log (tail)"; tail -n 8 "$WORK/ka.log"
 echo "--- nanny log (tail)"; tail -n 8 "$WORK/nanny.log"
 cleanup

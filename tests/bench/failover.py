@@ -348,6 +348,21 @@ def main():
     print(f"\n{'failover (master killed -9 + link cut -> client reaches VIP)':<{w}}  {'median s':>10}  range")
     for r in rows:
         print(f"{r[0]:<{w}}  {r[1]:>10}  {r[2]}")
+    # One line per timer pair for make bench's summary table.
+    med = {r[0]: r[1] for r in rows}
+    kv = subprocess.run(["sh", "-c", "keepalived --version 2>&1 | head -1"], capture_output=True, text=True).stdout.split()
+    kv = kv[1] if len(kv) > 1 else ""
+    for (ka, dt), (adv, name) in (((1, 3), (1, "VRRPv2")), ((0.1, 0.3), (0.1, "VRRPv3"))):
+        ours = med.get(f"pulse (piranha-rs) keepalive {ka} / deadtime {dt}")
+        peer = med.get(f"keepalived VRRP{'v3' if adv < 1 else 'v2'} advert_int {adv}")
+        if ours is None:
+            continue
+        try:
+            ratio = f"{float(ours) / float(peer):.2f}"
+        except (TypeError, ValueError):
+            ratio = "-"
+        print(f"SUMMARY|pulse|director failover, keepalive {ka} / deadtime {dt} (median)|{ours} s|"
+              f"keepalived {kv} {name} advert_int {adv}|{peer + ' s' if peer else '-'}|{ratio}")
 
 
 if __name__ == "__main__":

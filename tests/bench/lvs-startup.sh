@@ -109,7 +109,8 @@ for n in $SIZES; do
             awk '/^[0-9a-f]+-/{m=$6" "$2} /^Pss:/{p=$2} /^Private_Dirty:/{if (p > 0 || $2 > 0) print m, p, $2}' "/proc/$p/smaps"
         done
     fi
-    printf '%-6s %-10s %10s %8s %10s\n' "$n" "piranha-rs$TAG" "$(secs "$t")" "$np" "$(pss $pids)"
+    our_t=$t our_p=$(pss $pids)
+    printf '%-6s %-10s %10s %8s %10s\n' "$n" "piranha-rs$TAG" "$(secs "$t")" "$np" "$our_p"
     if [ "$n" = "$(echo $SIZES | awk '{print $NF}')" ]; then
         # One real server re-weighted on SIGHUP: time to the new nanny, and
         # to that nanny putting the server back (Piranha's slow start then
@@ -130,7 +131,11 @@ for n in $SIZES; do
         $IPVSADM -S -n | grep -v "10.0.5.2:$PORT" | sort >"$W/after"
         same=$(cmp -s "$W/before" "$W/after" && echo "no other change" || echo "OTHER CHANGES")
         echo "SIGHUP, one server re-weighted among $n services: new nanny after ${th} ms, server back in the table after ${ta} ms; $same"
-        grep -o "reload took.*" "$W/lvs.log" | tail -1
+        rl=$(grep -o "reload took.*" "$W/lvs.log" | tail -1)
+        echo "$rl"
+        rms=$(echo "$rl" | awk '{print $3}')
+        echo "SUMMARY|lvs|SIGHUP, one of $n x 4 servers re-weighted: lvs's reload (kernel lab)|${rms:-?} ms|goal|100 ms|$(awk -v a="${rms:-0}" 'BEGIN { printf "%.2f", a / 100 }')"
+        echo "SUMMARY|lvs|SIGHUP, one of $n x 4 servers re-weighted: server back in the table (kernel lab)|${ta} ms|-|-|-"
     fi
     kill -TERM $lp; wait $lp 2>/dev/null
     if [ "${LAB_BENCH_PEER:-1}" = 0 ]; then
@@ -144,7 +149,12 @@ for n in $SIZES; do
         MAXSEEN=0; ok=1; until full $((4 * n)); do sleep 0.2; [ $(( ($(now) - t0) / 1000000000 )) -gt $LIMIT ] && { ok=0; break; }; done
         t=$(( ($(now) - t0) / 1000000 )); [ $ok = 1 ] || t="not full after ${LIMIT}s (max $MAXSEEN of $((4 * n)))"
         kpids=$(pgrep keepalived | tr '\n' ' ')
-        printf '%-6s %-10s %10s %8s %10s\n' "$n" keepalived "$(secs "$t")" "$(echo $kpids | wc -w)" "$(pss $kpids)"
+        ka_p=$(pss $kpids)
+        printf '%-6s %-10s %10s %8s %10s\n' "$n" keepalived "$(secs "$t")" "$(echo $kpids | wc -w)" "$ka_p"
+        kav=$("$KEEPALIVED" --version 2>&1 | head -1 | awk '{print $2}')
+        ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.1f", a / b; else print "-" }'; }
+        echo "SUMMARY|lvs|start-up to a full table, $n x 4 real servers (kernel lab)|$(secs "$our_t") s|keepalived $kav|$(secs "$t") s|$(ratio "$our_t" "$t")"
+        echo "SUMMARY|lvs|PSS of lvs + nannies, $n x 4 real servers (kernel lab)|$our_p MB|keepalived $kav|$ka_p MB|$(ratio "$our_p" "$ka_p")"
         kill -TERM $kp; wait $kp 2>/dev/null; pkill -9 keepalived 2>/dev/null
     else
         echo "keepalived not installed on the host: no peer figure"

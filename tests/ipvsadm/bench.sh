@@ -91,6 +91,10 @@ for op in restore list save clear; do
     esac
     r=${T[ref,$op]} o=${T[ours,$op]}
     printf '%-22s %12s %12s %7sx\n' "$label" "$r" "$o" "$(awk -v r="$r" -v o="$o" 'BEGIN { if (o > 0) printf "%.1f", r / o; else print "inf" }')"
+    case $op in restore | list)
+        echo "SUMMARY|ipvsadm|$label, $NSVC services x $NDEST real servers (kernel lab)|$o s|Debian ipvsadm 1.31|$r s|$(awk -v r="$r" -v o="$o" 'BEGIN { if (r > 0) printf "%.2f", o / r; else print "-" }')" ;;
+    esac
 done
+echo "SUMMARY-GUEST|$(uname -r)"
 rm -rf "$W"
 [ $same = yes ]

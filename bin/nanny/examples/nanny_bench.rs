@@ -281,6 +281,7 @@ fn main() {
     println!();
     println!("| measure | interval | n | min | median | p95 | max | limit (interval + I/O timeout) | anchors from issue 4 (kernel lab) |");
     println!("|---|---|---|---|---|---|---|---|---|");
+    let mut summaries = Vec::new();
     for interval in [1u64, 6] {
         let lat = latency(interval, trials, dir.path(), &mut rng);
         let (mn, med, p95, mx, n) = stats(&lat);
@@ -293,6 +294,11 @@ fn main() {
             "| detection latency (kill → ipvsadm -d) | {interval} s | {n}/{trials} | {mn:.3} s | {med:.3} s | {p95:.3} s | {mx:.3} s | {} s | {anchor} |",
             2 * interval
         );
+        summaries.push(format!(
+            "SUMMARY|nanny|failure detection on loopback, {interval} s checks (median; stand-in ipvsadm)|{med:.3} s|{}|{}|-",
+            if interval == 1 { "Piranha nanny (issue 4 anchor, kernel lab)" } else { "-" },
+            if interval == 1 { "0.58–0.70 s" } else { "-" }
+        ));
     }
 
     // Memory of one idle nanny.
@@ -318,6 +324,11 @@ fn main() {
         "| one idle nanny, Anonymous | {:.2} MB | < 1 MB; Piranha nanny ≈ 0.2 MB anonymous |",
         anon as f64 / 1024.0
     );
+    summaries.push(format!(
+        "SUMMARY|nanny|one idle nanny (exec'd), Rss|{:.2} MB|Piranha nanny 0.8.6|2.2 MB|{:.2}",
+        rss as f64 / 1024.0,
+        rss as f64 / 1024.0 / 2.2
+    ));
 
     // CPU of many nannies checking every second.
     let mut s = Server::start();
@@ -357,4 +368,12 @@ fn main() {
         anon_total as f64 / 1024.0,
         anon_total as f64 / 1024.0 / many as f64
     );
+    summaries.push(format!(
+        "SUMMARY|nanny|{many} nannies checking every second: CPU|{:.1} % of a core|-|-|-",
+        cpu * 100.0
+    ));
+    println!();
+    for l in summaries {
+        println!("{l}");
+    }
 }

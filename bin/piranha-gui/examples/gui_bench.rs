@@ -131,6 +131,7 @@ async fn main() {
 
     println!("piranha-gui page latency, {n} sequential keep-alive requests each (ms)");
     println!("{:<44} {:>8} {:>8}", "request", "p50", "p99");
+    let mut summary = Vec::new();
     let routes = [
         "/login",
         "/control",
@@ -154,12 +155,18 @@ async fn main() {
             v.push(t.elapsed());
             assert_eq!(st.as_u16(), 200, "{r}");
         }
+        let p50 = pct(&mut v, 0.5);
         println!(
             "{:<44} {:>8.3} {:>8.3}",
             format!("GET {r}"),
-            pct(&mut v, 0.5),
+            p50,
             pct(&mut v, 0.99)
         );
+        if r == "/virtual_main" {
+            summary.push(format!(
+                "SUMMARY|piranha-gui|GET VIRTUAL SERVERS panel (p50)|{p50:.3} ms|-|-|-"
+            ));
+        }
     }
     let mut v = Vec::with_capacity(n);
     for i in 0..n {
@@ -169,12 +176,16 @@ async fn main() {
         v.push(t.elapsed());
         assert_eq!(st.as_u16(), 303);
     }
+    let p50 = pct(&mut v, 0.5);
     println!(
         "{:<44} {:>8.3} {:>8.3}",
         "POST /global_settings (writes)",
-        pct(&mut v, 0.5),
+        p50,
         pct(&mut v, 0.99)
     );
+    summary.push(format!(
+        "SUMMARY|piranha-gui|ACCEPT that rewrites lvs.cf (p50)|{p50:.3} ms|-|-|-"
+    ));
     let mut v = Vec::new();
     for _ in 0..20 {
         let (_, anon, page) = send("GET", "/login", "", String::new()).await;
@@ -205,6 +216,13 @@ async fn main() {
         loaded.1,
         hwm.split_whitespace().collect::<Vec<_>>().join(" ")
     );
+    summary.push(format!(
+        "SUMMARY|piranha-gui|server memory after the run, PSS|{:.1} MiB|-|-|-",
+        loaded.1 as f64 / 1024.0
+    ));
+    for l in summary {
+        println!("{l}");
+    }
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -97,11 +97,22 @@ fn after_lines(b: &[u8], from: usize, n: usize) -> usize {
 /// internal grammar bug, reported as a plain string.
 pub(crate) fn for_each_line<'a>(
     text: &'a str,
+    f: impl FnMut(&Line<'a, '_>) -> bool,
+) -> Result<u32, String> {
+    for_each_line_in(text, 0..text.len(), 0, f)
+}
+
+/// [`for_each_line`] over the whole lines in `range` of `text`, numbered
+/// from `lines_before + 1`; spans are offsets into the whole `text`.
+pub(crate) fn for_each_line_in<'a>(
+    text: &'a str,
+    range: std::ops::Range<usize>,
+    lines_before: u32,
     mut f: impl FnMut(&Line<'a, '_>) -> bool,
 ) -> Result<u32, String> {
-    let bytes = text.as_bytes();
-    let mut base = 0usize;
-    let mut number = 0u32;
+    let bytes = &text.as_bytes()[..range.end];
+    let mut base = range.start;
+    let mut number = lines_before;
     let mut buf: Vec<RawLine<'a>> = Vec::with_capacity(BLOCK_LINES + 1);
     let mut toks: Vec<Tok<'a>> = Vec::with_capacity(BLOCK_LINES * 3);
     loop {

@@ -22,6 +22,7 @@ pub mod checks;
 pub mod config;
 pub mod diag;
 pub mod editor;
+mod incremental;
 pub mod keywords;
 mod lex;
 pub mod parse;
@@ -33,9 +34,10 @@ pub use checks::{CheckKind, HealthCheck};
 pub use config::*;
 pub use diag::{Diagnostic, Diagnostics, ErrorKind, Severity, Span};
 pub use editor::{EditError, Editor, Target};
+pub use incremental::{reparse, reparse_file};
 pub use parse::{
-    parse_file, parse_file_with, parse_str, BlockKind, BlockLayout, KeyLine, Layout, ParseOptions,
-    Parsed, Resolver,
+    parse_file, parse_file_with, parse_str, read_file, BlockKind, BlockLayout, KeyLine, Layout,
+    ParseOptions, Parsed, Resolver,
 };
 pub use writer::write_config;
 

@@ -163,6 +163,13 @@ pub fn parse_file(path: &Path) -> Result<Parsed, Diagnostics> {
 
 /// Read and parse a file with a chosen resolver.
 pub fn parse_file_with(path: &Path, resolver: Resolver) -> Result<Parsed, Diagnostics> {
+    let text = read_file(path)?;
+    let file = path.display().to_string();
+    parse_str(&text, &ParseOptions { file, resolver })
+}
+
+/// Read and [`decode`] a file; the error names it.
+pub fn read_file(path: &Path) -> Result<String, Diagnostics> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         Diagnostics(vec![Diagnostic {
@@ -175,8 +182,7 @@ pub fn parse_file_with(path: &Path, resolver: Resolver) -> Result<Parsed, Diagno
             hint: None,
         }])
     })?;
-    let text = decode(&bytes);
-    parse_str(&text, &ParseOptions { file, resolver })
+    Ok(decode(&bytes))
 }
 
 /// Decode file bytes: UTF-8, or Latin-1 when the file is not valid UTF-8
@@ -202,19 +208,7 @@ pub fn encode(text: &str, latin1: bool) -> Vec<u8> {
 /// Parse lvs.cf text. On success the warnings are in [`Parsed::warnings`];
 /// on failure every error (and warning) found is returned.
 pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics> {
-    let mut p = P {
-        opts,
-        diags: Vec::new(),
-        cfg: Config::default(),
-        layout: Layout {
-            eol: detect_eol(text).to_string(),
-            ..Layout::default()
-        },
-        stack: Vec::new(),
-        eq_span: Span::default(),
-        global_seen: Seen::default(),
-        stopped: false,
-    };
+    let mut p = P::new(opts, detect_eol(text));
     if text.is_empty() {
         p.error_at(
             Span::default(),
@@ -273,7 +267,33 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
     }
 }
 
-fn detect_eol(text: &str) -> &'static str {
+/// Parse the whole lines in `range` of `text` (with `lines_before` lines
+/// before them) as if they were a file of their own, without the
+/// whole-file checks. `None` unless that finds nothing to say: no error, no
+/// warning, every block closed. Spans are offsets into the whole `text`.
+pub(crate) fn parse_fragment(
+    text: &str,
+    range: Range<usize>,
+    lines_before: u32,
+    opts: &ParseOptions,
+) -> Option<(Config, Layout)> {
+    let mut p = P::new(opts, "\n");
+    lex::for_each_line_in(text, range, lines_before, |line| {
+        p.line(line);
+        !p.stopped
+    })
+    .ok()?;
+    (!p.stopped && p.stack.is_empty() && p.diags.is_empty()).then_some((p.cfg, p.layout))
+}
+
+/// Whether the whole-file checks find nothing to say about `cfg`.
+pub(crate) fn validates_clean(cfg: &Config) -> bool {
+    let mut clean = cfg.virtual_servers.is_empty() || cfg.failover_services.is_empty();
+    crate::validate::check(cfg, &mut |_, _, _, _, _| clean = false);
+    clean
+}
+
+pub(crate) fn detect_eol(text: &str) -> &'static str {
     let crlf = text.matches("\r\n").count();
     let lf = text.matches('\n').count() - crlf;
     if crlf > lf {
@@ -371,6 +391,24 @@ struct P<'o> {
 }
 
 type R<T> = Result<T, Box<Diagnostic>>;
+
+impl<'o> P<'o> {
+    fn new(opts: &'o ParseOptions, eol: &str) -> Self {
+        P {
+            opts,
+            diags: Vec::new(),
+            cfg: Config::default(),
+            layout: Layout {
+                eol: eol.to_string(),
+                ..Layout::default()
+            },
+            stack: Vec::new(),
+            eq_span: Span::default(),
+            global_seen: Seen::default(),
+            stopped: false,
+        }
+    }
+}
 
 fn span_of(toks: &[Tok<'_>]) -> Span {
     let first = toks[0].span;

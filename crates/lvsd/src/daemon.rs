@@ -1,7 +1,7 @@
 //! The lvs daemon: program the services, run one nanny per real server,
 //! keep them alive, apply reloads, and tear everything down on SIGTERM.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::File;
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lvs_config::Config;
+use lvs_config::{Config, Diagnostic, Diagnostics, Layout, Parsed};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
@@ -81,12 +81,24 @@ pub enum Exit {
     HardShutdown,
 }
 
+/// What the running configuration was parsed from.
+struct Source {
+    text: String,
+    layout: Layout,
+    warnings: Vec<Diagnostic>,
+}
+
 /// The running daemon's state.
 pub struct Lvsd {
     opts: Options,
     cfg: Config,
+    /// The text `cfg` was parsed from, its layout and warnings: a reload
+    /// re-parses only the block an edit touched (`lvs_config::reparse`).
+    source: Option<Source>,
     mode: RunMode,
     services: Vec<DesiredService>,
+    /// Position of each service in `services`.
+    by_key: HashMap<ServiceKey, usize>,
     monitors: BTreeMap<MonKey, Running>,
     live: BTreeMap<ServiceKey, Live>,
     sorry_on: BTreeMap<ServiceKey, bool>,
@@ -242,10 +254,13 @@ impl Lvsd {
             program: cfg.ipvsadm(),
             test_start: opts.test_start,
         };
-        Lvsd {
-            services: plan::desired(&cfg, mode),
+        let services = plan::desired(&cfg, mode);
+        let mut d = Lvsd {
+            services: Vec::new(),
+            by_key: HashMap::new(),
             opts,
             cfg,
+            source: None,
             mode,
             monitors: BTreeMap::new(),
             live: BTreeMap::new(),
@@ -253,7 +268,48 @@ impl Lvsd {
             table,
             signals,
             forks: Forks::new(opts_fork_server),
-        }
+        };
+        d.set_services(services);
+        d
+    }
+
+    /// Replace the running plan (and its index).
+    fn set_services(&mut self, services: Vec<DesiredService>) {
+        self.by_key = services
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.key, i))
+            .collect();
+        self.services = services;
+    }
+
+    /// Remember the text the configuration came from, so that a reload
+    /// after a small edit re-parses only what changed.
+    pub fn with_source(mut self, text: String, layout: Layout, warnings: Vec<Diagnostic>) -> Self {
+        self.source = Some(Source {
+            text,
+            layout,
+            warnings,
+        });
+        self
+    }
+
+    /// Read lvs.cf again: only the edited block is parsed when the previous
+    /// text is known (same result as a full parse).
+    fn reread(&mut self) -> Result<(Parsed, Option<String>), Diagnostics> {
+        let Some(src) = self.source.as_mut() else {
+            return lvs_config::parse_file(&self.opts.config).map(|p| (p, None));
+        };
+        let prev = Parsed {
+            config: std::mem::take(&mut self.cfg),
+            layout: std::mem::take(&mut src.layout),
+            warnings: std::mem::take(&mut src.warnings),
+        };
+        let r = lvs_config::reparse_file(&self.opts.config, &src.text, &prev);
+        self.cfg = prev.config;
+        src.layout = prev.layout;
+        src.warnings = prev.warnings;
+        r.map(|(text, p)| (p, Some(text)))
     }
 
     /// Program the table and start every nanny.
@@ -541,7 +597,7 @@ impl Lvsd {
     }
 
     fn check_sorry(&mut self, key: ServiceKey) {
-        let Some(d) = self.services.iter().find(|d| d.key == key) else {
+        let Some(d) = self.by_key.get(&key).map(|&i| &self.services[i]) else {
             return;
         };
         let Some(sorry) = d.sorry else {
@@ -674,10 +730,17 @@ impl Lvsd {
     pub fn reload(&mut self) {
         log::info!("rereading configuration file");
         let t0 = Instant::now();
-        let new_cfg = match lvs_config::parse_file(&self.opts.config) {
-            Ok(p) => {
+        let new_cfg = match self.reread() {
+            Ok((p, text)) => {
                 for w in &p.warnings {
                     log::warn!("{w}");
+                }
+                if let Some(text) = text {
+                    self.source = Some(Source {
+                        text,
+                        layout: p.layout,
+                        warnings: p.warnings,
+                    });
                 }
                 p.config
             }
@@ -690,7 +753,7 @@ impl Lvsd {
             }
         };
         let t_parsed = t0.elapsed();
-        let new = plan::desired(&new_cfg, self.mode);
+        let new = plan::desired_after(&new_cfg, self.mode, &self.cfg, &self.services);
         let r = plan::reload(&self.cfg, &self.services, &new_cfg, &new);
         if r.is_empty() {
             log::info!("configuration unchanged");
@@ -699,8 +762,10 @@ impl Lvsd {
         let stop: Vec<MonKey> = r.stop.clone();
         self.stop_monitors(&stop);
         let t_stopped = t0.elapsed();
+        let old_by_key: HashMap<ServiceKey, &DesiredService> =
+            self.services.iter().map(|d| (d.key, d)).collect();
         for key in &r.delete {
-            if let Some(d) = self.services.iter().find(|d| d.key == *key) {
+            if let Some(d) = old_by_key.get(key) {
                 log::info!("shutting down virtual service {}", d.name);
             }
         }
@@ -711,10 +776,20 @@ impl Lvsd {
             test_start: self.opts.test_start,
         };
         for d in &new {
-            if !self.services.iter().any(|o| o.key == d.key) {
+            if !old_by_key.contains_key(&d.key) {
                 log::info!("starting virtual service {} active: {}", d.name, d.port);
             }
         }
+        // Services whose sorry settings changed, with the line that takes
+        // the old sorry entry out (found while the old plan is at hand).
+        let resorry: Vec<(ServiceKey, Option<Vec<String>>)> = new
+            .iter()
+            .filter_map(|d| {
+                let o = old_by_key.get(&d.key)?;
+                let changed = o.sorry != d.sorry || o.method != d.method || o.port != d.port;
+                changed.then(|| (d.key, o.sorry_line(false)))
+            })
+            .collect();
         self.restore(&lines);
         for key in &r.delete {
             self.live.remove(key);
@@ -722,20 +797,17 @@ impl Lvsd {
         }
         // A sorry entry that is in the table under the old settings goes;
         // check_sorry below decides afresh with the new ones.
-        for d in &new {
-            if let Some(o) = self.services.iter().find(|o| o.key == d.key) {
-                let changed = o.sorry != d.sorry || o.method != d.method || o.port != d.port;
-                if changed && self.sorry_on.insert(d.key, false) == Some(true) {
-                    if let Some(l) = o.sorry_line(false) {
-                        if let Err(e) = self.table.run(&l) {
-                            log::error!("{e}");
-                        }
+        for (key, line) in resorry {
+            if self.sorry_on.insert(key, false) == Some(true) {
+                if let Some(l) = line {
+                    if let Err(e) = self.table.run(&l) {
+                        log::error!("{e}");
                     }
                 }
             }
         }
         self.cfg = new_cfg;
-        self.services = new;
+        self.set_services(new);
         self.spawn_many(r.start);
         let keys: Vec<ServiceKey> = self.services.iter().map(|d| d.key).collect();
         for k in keys {

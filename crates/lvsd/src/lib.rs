@@ -27,7 +27,11 @@ pub const EXIT_HARD_SHUTDOWN: u8 = 3;
 
 /// Run the daemon; returns the process exit status.
 pub fn main(opts: Options) -> u8 {
-    let parsed = match lvs_config::parse_file(&opts.config) {
+    let opened = lvs_config::read_file(&opts.config).and_then(|text| {
+        let popts = lvs_config::ParseOptions::for_file(opts.config.display().to_string());
+        lvs_config::parse_str(&text, &popts).map(|p| (text, p))
+    });
+    let (text, parsed) = match opened {
         Ok(p) => p,
         Err(d) => {
             for x in &d.0 {
@@ -76,7 +80,11 @@ pub fn main(opts: Options) -> u8 {
         return EXIT_FAILURE;
     }
     let pidfile = opts.pidfile.clone();
-    let mut d = daemon::Lvsd::new(opts, parsed.config, signals);
+    let mut d = daemon::Lvsd::new(opts, parsed.config, signals).with_source(
+        text,
+        parsed.layout,
+        parsed.warnings,
+    );
     d.start();
     let exit = d.run();
     let _ = std::fs::remove_file(&pidfile);

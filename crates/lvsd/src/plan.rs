@@ -2,9 +2,10 @@
 //! without touching anything: the ipvsadm lines of a start-up or a reload,
 //! and the argv of every nanny (Piranha's order, reference §3.2).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::net::Ipv4Addr;
+use std::rc::Rc;
 
 use lvs_config::{Config, LoadMonitor, Protocol, RealServer, Scheduler, VirtualServer};
 
@@ -155,8 +156,9 @@ pub struct DesiredService {
     pub sorry: Option<Ipv4Addr>,
     /// The forwarding method letter (`m`, `g`, `i`) of the whole director.
     pub method: char,
-    /// One monitor per active real server, keyed by (address, port).
-    pub monitors: BTreeMap<(Ipv4Addr, u16), Monitor>,
+    /// One monitor per active real server, keyed by (address, port);
+    /// shared with the previous plan when a reload leaves the block alone.
+    pub monitors: Rc<BTreeMap<(Ipv4Addr, u16), Monitor>>,
 }
 
 impl DesiredService {
@@ -346,9 +348,58 @@ fn piped(vs: &VirtualServer, mode: RunMode) -> bool {
 
 /// Every service and monitor lvs.cf asks for, in file order.
 pub fn desired(cfg: &Config, mode: RunMode) -> Vec<DesiredService> {
-    let method = cfg.network().method_letter();
     cfg.active_virtual_servers()
-        .map(|vs| {
+        .map(|vs| desired_one(cfg, vs, mode))
+        .collect()
+}
+
+/// The globals [`desired`] reads (besides each virtual block): when they
+/// are unchanged, an unchanged block plans to the same service.
+fn inputs(cfg: &Config) -> (String, char, String) {
+    (
+        cfg.ipvsadm(),
+        cfg.network().method_letter(),
+        cfg.rsh_command(),
+    )
+}
+
+/// [`desired`] for `cfg`, reusing the plan of every block that is the same
+/// in `old_cfg` (whose plan is `old`): a reload among thousands of
+/// services rebuilds only what an edit touched.
+pub fn desired_after(
+    cfg: &Config,
+    mode: RunMode,
+    old_cfg: &Config,
+    old: &[DesiredService],
+) -> Vec<DesiredService> {
+    let old_vs: Vec<&VirtualServer> = old_cfg.active_virtual_servers().collect();
+    if inputs(cfg) != inputs(old_cfg) || old_vs.len() != old.len() {
+        return desired(cfg, mode);
+    }
+    let by_name: HashMap<&str, (&VirtualServer, &DesiredService)> = old_vs
+        .iter()
+        .zip(old)
+        .map(|(vs, d)| (vs.name.value.as_str(), (*vs, d)))
+        .collect();
+    let new: Vec<DesiredService> = cfg
+        .active_virtual_servers()
+        .map(|vs| match by_name.get(vs.name.value.as_str()) {
+            Some((o, d)) if *o == vs => (*d).clone(),
+            _ => desired_one(cfg, vs, mode),
+        })
+        .collect();
+    debug_assert_eq!(
+        new,
+        desired(cfg, mode),
+        "a reused plan differs from a fresh one"
+    );
+    new
+}
+
+fn desired_one(cfg: &Config, vs: &VirtualServer, mode: RunMode) -> DesiredService {
+    let method = cfg.network().method_letter();
+    {
+        {
             let monitors = vs
                 .servers
                 .iter()
@@ -372,10 +423,10 @@ pub fn desired(cfg: &Config, mode: RunMode) -> Vec<DesiredService> {
                 port: vs.port(),
                 sorry: (!vs.sorry_server().is_unspecified()).then(|| vs.sorry_server()),
                 method,
-                monitors,
+                monitors: Rc::new(monitors),
             }
-        })
-        .collect()
+        }
+    }
 }
 
 /// `ipvsadm --set T F U`, only when lvs.cf sets a timeout (B6 fixed).
@@ -465,8 +516,10 @@ pub fn reload(
             r.lines.push(l);
         }
     }
+    let new_keys: HashSet<ServiceKey> = new.iter().map(|n| n.key).collect();
+    let old_by_key: HashMap<ServiceKey, &DesiredService> = old.iter().map(|o| (o.key, o)).collect();
     for o in old {
-        if !new.iter().any(|n| n.key == o.key) {
+        if !new_keys.contains(&o.key) {
             for m in o.monitors.values() {
                 r.stop.push((o.key, m.rip, m.rport));
             }
@@ -474,7 +527,7 @@ pub fn reload(
         }
     }
     for n in new {
-        let Some(o) = old.iter().find(|o| o.key == n.key) else {
+        let Some(o) = old_by_key.get(&n.key) else {
             r.lines.push(n.add_line());
             for m in n.monitors.values() {
                 r.start.push((n.key, m.clone()));
@@ -484,13 +537,16 @@ pub fn reload(
         if o.attrs != n.attrs {
             r.lines.push(n.edit_line());
         }
-        for (k, m) in &o.monitors {
+        if Rc::ptr_eq(&o.monitors, &n.monitors) {
+            continue;
+        }
+        for (k, m) in o.monitors.iter() {
             match n.monitors.get(k) {
                 Some(nm) if nm.argv == m.argv => {}
                 Some(_) | None => r.stop.push((o.key, m.rip, m.rport)),
             }
         }
-        for (k, m) in &n.monitors {
+        for (k, m) in n.monitors.iter() {
             match o.monitors.get(k) {
                 Some(om) if om.argv == m.argv => {}
                 _ => r.start.push((n.key, m.clone())),

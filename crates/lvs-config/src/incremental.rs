@@ -1,0 +1,596 @@
+//! Re-parsing a file after a small edit: when the new text differs from the
+//! previous one only inside one top-level block, only that block goes
+//! through the parser again; everything else is taken from the previous
+//! parse, its positions moved by the edit. The result is what
+//! [`parse_str`] returns for the new text (tested on random edits); any
+//! other case, and any case with something to report, is a full parse.
+//!
+//! This is what makes lvs's SIGHUP cheap with thousands of services.
+
+use std::ops::Range;
+
+use crate::config::*;
+use crate::diag::{Diagnostics, Span};
+use crate::parse::{
+    detect_eol, parse_fragment, parse_str, validates_clean, BlockKind, BlockLayout, KeyLine,
+    Layout, ParseOptions, Parsed,
+};
+
+/// Parse `text`, reusing `prev`, the parse of `prev_text`. Same result as
+/// `parse_str(text, opts)`, faster when the edit stays inside one `virtual`
+/// or `failover` block and the previous parse had no warnings.
+pub fn reparse(
+    prev_text: &str,
+    prev: &Parsed,
+    text: &str,
+    opts: &ParseOptions,
+) -> Result<Parsed, Diagnostics> {
+    match splice(prev_text, prev, text, opts) {
+        Some(p) => Ok(p),
+        None => parse_str(text, opts),
+    }
+}
+
+/// Read and decode `path` as [`crate::parse_file`] does, and [`reparse`] it
+/// against `prev` (the parse of `prev_text`). Returns the new text with its
+/// parse.
+pub fn reparse_file(
+    path: &std::path::Path,
+    prev_text: &str,
+    prev: &Parsed,
+) -> Result<(String, Parsed), Diagnostics> {
+    let text = crate::parse::read_file(path)?;
+    let opts = ParseOptions {
+        file: path.display().to_string(),
+        resolver: crate::parse::Resolver::System,
+    };
+    let parsed = reparse(prev_text, prev, &text, &opts)?;
+    Ok((text, parsed))
+}
+
+/// [`reparse`], telling whether the shortcut was taken (for tests).
+pub(crate) fn splice(
+    prev_text: &str,
+    prev: &Parsed,
+    text: &str,
+    opts: &ParseOptions,
+) -> Option<Parsed> {
+    if !prev.warnings.is_empty() {
+        return None;
+    }
+    if prev_text == text {
+        return Some(prev.clone());
+    }
+    let (a, b) = (prev_text.as_bytes(), text.as_bytes());
+    let p = common_prefix(a, b);
+    let room = a.len().min(b.len()) - p;
+    let q = common_suffix(&a[a.len() - room..], &b[b.len() - room..]);
+    let old_end = a.len() - q;
+    let i = prev
+        .layout
+        .blocks
+        .iter()
+        .position(|bl| bl.header.end <= p && old_end <= bl.close.start)?;
+    let old = &prev.layout.blocks[i];
+    let kind = old.kind;
+    let k = prev.layout.blocks[..i]
+        .iter()
+        .filter(|bl| bl.kind == kind)
+        .count();
+    let name = match kind {
+        BlockKind::Virtual => &prev.config.virtual_servers.get(k)?.name,
+        BlockKind::Failover => &prev.config.failover_services.get(k)?.name,
+        BlockKind::Server => return None,
+    };
+    if name.value != old.name {
+        return None;
+    }
+    let header_line = name.span?.line;
+    let (start, old_close_end) = (old.header.start, old.close.end);
+    let new_close_end = (old_close_end + b.len()).checked_sub(a.len())?;
+    if !text.is_char_boundary(start) || !text.is_char_boundary(new_close_end) {
+        return None;
+    }
+    let (cfg, mut layout) = parse_fragment(text, start..new_close_end, header_line - 1, opts)?;
+    if layout.blocks.len() != 1 || !layout.globals.is_empty() || layout.blocks[0].kind != kind {
+        return None;
+    }
+    let d = Shift {
+        from: old_close_end,
+        bytes: b.len() as isize - a.len() as isize,
+        lines: line_breaks(&b[start..new_close_end]) as i64
+            - line_breaks(&a[start..old_close_end]) as i64,
+    };
+    let mut config = prev.config.clone();
+    shift_config(&mut config, &d);
+    match kind {
+        BlockKind::Virtual => {
+            config.virtual_servers[k] = cfg.virtual_servers.into_iter().next()?;
+        }
+        _ => config.failover_services[k] = cfg.failover_services.into_iter().next()?,
+    }
+    if !validates_clean(&config) {
+        return None;
+    }
+    let mut blocks = prev.layout.blocks.clone();
+    blocks[i] = layout.blocks.pop()?;
+    blocks[i + 1..].iter_mut().for_each(|bl| d.block(bl));
+    let mut globals = prev.layout.globals.clone();
+    globals.iter_mut().for_each(|g| d.key(g));
+    Some(Parsed {
+        config,
+        layout: Layout {
+            globals,
+            blocks,
+            eol: detect_eol(text).to_string(),
+        },
+        warnings: Vec::new(),
+    })
+}
+
+const CHUNK: usize = 64;
+
+/// Length of the common prefix (slice compares a chunk at a time).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + CHUNK <= n && a[i..i + CHUNK] == b[i..i + CHUNK] {
+        i += CHUNK;
+    }
+    i + a[i..n]
+        .iter()
+        .zip(&b[i..n])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// Length of the common suffix.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut i = 0;
+    while i + CHUNK <= n && a[n - i - CHUNK..n - i] == b[n - i - CHUNK..n - i] {
+        i += CHUNK;
+    }
+    i + a[..n - i]
+        .iter()
+        .rev()
+        .zip(b[..n - i].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// Line breaks as the lexer counts them: `\r\n`, `\n` or a lone `\r`.
+fn line_breaks(b: &[u8]) -> usize {
+    let lf = b.iter().filter(|&&c| c == b'\n').count();
+    let lone_cr = b
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
+        .count();
+    lf + lone_cr
+}
+
+/// How positions at or after `from` move.
+struct Shift {
+    from: usize,
+    bytes: isize,
+    lines: i64,
+}
+
+impl Shift {
+    fn pos(&self, x: &mut usize) {
+        if *x >= self.from {
+            *x = x.wrapping_add_signed(self.bytes);
+        }
+    }
+    fn range(&self, r: &mut Range<usize>) {
+        if r.start >= self.from {
+            self.pos(&mut r.start);
+            self.pos(&mut r.end);
+        }
+    }
+    fn span(&self, s: &mut Span) {
+        if s.start >= self.from {
+            self.pos(&mut s.start);
+            self.pos(&mut s.end);
+            s.line = (s.line as i64 + self.lines) as u32;
+        }
+    }
+    fn spanned<T>(&self, s: &mut Spanned<T>) {
+        if let Some(sp) = &mut s.span {
+            self.span(sp);
+        }
+    }
+    fn opt<T>(&self, o: &mut Opt<T>) {
+        if let Some(s) = o {
+            self.spanned(s);
+        }
+    }
+    fn key(&self, k: &mut KeyLine) {
+        self.range(&mut k.line);
+        self.range(&mut k.value);
+        self.range(&mut k.indent);
+    }
+    fn block(&self, b: &mut BlockLayout) {
+        self.range(&mut b.name_span);
+        self.range(&mut b.header);
+        self.range(&mut b.indent);
+        self.range(&mut b.close);
+        b.keys.iter_mut().for_each(|k| self.key(k));
+        b.children.iter_mut().for_each(|c| self.block(c));
+    }
+}
+
+// The four walks below destructure every field, so that a field added to
+// the configuration without being moved here does not compile.
+
+fn shift_config(x: &mut Config, d: &Shift) {
+    let Config {
+        serial_no,
+        primary,
+        primary_private,
+        primary_shared,
+        service,
+        rsh_command,
+        backup_active,
+        backup,
+        backup_private,
+        backup_shared,
+        heartbeat,
+        heartbeat_port,
+        keepalive,
+        deadtime,
+        network,
+        nat_router,
+        nat_nmask,
+        reservation_conflict_action,
+        debug_level,
+        active_cmd,
+        inactive_cmd,
+        heartbeat_key,
+        monitor_links,
+        syncdaemon,
+        syncd_iface,
+        syncd_id,
+        tcp_timeout,
+        tcpfin_timeout,
+        udp_timeout,
+        hard_shutdown,
+        ipvsadm,
+        sync,
+        failover_services,
+        virtual_servers,
+    } = x;
+    d.opt(serial_no);
+    d.opt(primary);
+    d.opt(primary_private);
+    d.opt(primary_shared);
+    d.opt(service);
+    d.opt(rsh_command);
+    d.opt(backup_active);
+    d.opt(backup);
+    d.opt(backup_private);
+    d.opt(backup_shared);
+    d.opt(heartbeat);
+    d.opt(heartbeat_port);
+    d.opt(keepalive);
+    d.opt(deadtime);
+    d.opt(network);
+    d.opt(nat_router);
+    d.opt(nat_nmask);
+    d.opt(reservation_conflict_action);
+    d.opt(debug_level);
+    d.opt(active_cmd);
+    d.opt(inactive_cmd);
+    d.opt(heartbeat_key);
+    d.opt(monitor_links);
+    d.opt(syncdaemon);
+    d.opt(syncd_iface);
+    d.opt(syncd_id);
+    d.opt(tcp_timeout);
+    d.opt(tcpfin_timeout);
+    d.opt(udp_timeout);
+    d.opt(hard_shutdown);
+    d.opt(ipvsadm);
+    d.opt(sync);
+    failover_services
+        .iter_mut()
+        .for_each(|f| shift_failover(f, d));
+    virtual_servers.iter_mut().for_each(|v| shift_virtual(v, d));
+}
+
+fn shift_virtual(x: &mut VirtualServer, d: &Shift) {
+    let VirtualServer {
+        name,
+        active,
+        address,
+        sorry_server,
+        vip_nmask,
+        fwmark,
+        port,
+        persistent,
+        pmask,
+        send,
+        expect,
+        use_regex,
+        send_program,
+        load_monitor,
+        scheduler,
+        protocol,
+        timeout,
+        reentry,
+        quiesce_server,
+        client_monitor,
+        start_cmd,
+        stop_cmd,
+        master,
+        dirs,
+        servers,
+    } = x;
+    d.spanned(name);
+    d.opt(active);
+    d.opt(address);
+    d.opt(sorry_server);
+    d.opt(vip_nmask);
+    d.opt(fwmark);
+    d.opt(port);
+    d.opt(persistent);
+    d.opt(pmask);
+    d.opt(send);
+    d.opt(expect);
+    d.opt(use_regex);
+    d.opt(send_program);
+    d.opt(load_monitor);
+    d.opt(scheduler);
+    d.opt(protocol);
+    d.opt(timeout);
+    d.opt(reentry);
+    d.opt(quiesce_server);
+    d.opt(client_monitor);
+    d.opt(start_cmd);
+    d.opt(stop_cmd);
+    d.opt(master);
+    d.opt(dirs);
+    servers.iter_mut().for_each(|r| shift_real(r, d));
+}
+
+fn shift_real(x: &mut RealServer, d: &Shift) {
+    let RealServer {
+        name,
+        address,
+        active,
+        port,
+        weight,
+    } = x;
+    d.spanned(name);
+    d.opt(address);
+    d.opt(active);
+    d.opt(port);
+    d.opt(weight);
+}
+
+fn shift_failover(x: &mut FailoverService, d: &Shift) {
+    let FailoverService {
+        name,
+        active,
+        address,
+        vip_nmask,
+        port,
+        send,
+        expect,
+        send_program,
+        timeout,
+        reentry,
+        start_cmd,
+        stop_cmd,
+    } = x;
+    d.spanned(name);
+    d.opt(active);
+    d.opt(address);
+    d.opt(vip_nmask);
+    d.opt(port);
+    d.opt(send);
+    d.opt(expect);
+    d.opt(send_program);
+    d.opt(timeout);
+    d.opt(reentry);
+    d.opt(start_cmd);
+    d.opt(stop_cmd);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Resolver;
+    use proptest::prelude::*;
+
+    fn opts() -> ParseOptions {
+        ParseOptions {
+            file: "lvs.cf".into(),
+            resolver: Resolver::None,
+        }
+    }
+
+    fn farm(n: usize) -> String {
+        let mut s = String::from("serial_no = 3\nprimary = 10.0.0.1\nnetwork = nat\n");
+        for i in 0..n {
+            s.push_str(&format!(
+                "virtual vs{i} {{\n    active = 1\n    address = 192.0.2.{} eth0:1\n    port = 80\n    scheduler = wlc\n    timeout = 6\n",
+                i + 1
+            ));
+            for r in 1..=3 {
+                s.push_str(&format!(
+                    "    server rs{r} {{\n        address = 10.0.{r}.{}\n        active = 1\n        weight = 1\n    }}\n",
+                    i + 1
+                ));
+            }
+            s.push_str("}\n");
+            if i == 1 {
+                s.push_str("# a comment between blocks\nkeepalive = 2\n");
+            }
+        }
+        s.push_str("ipvsadm = /sbin/ipvsadm\n");
+        s
+    }
+
+    /// The shortcut, when taken, gives exactly what a full parse gives,
+    /// spans and layout included.
+    fn same_as_full(old: &str, new: &str) -> bool {
+        let prev = parse_str(old, &opts()).expect("base parses cleanly");
+        let full = parse_str(new, &opts());
+        let fast = splice(old, &prev, new, &opts());
+        if let Some(f) = &fast {
+            let full = full
+                .as_ref()
+                .expect("a spliced parse means the full parse succeeds");
+            assert_eq!(format!("{f:?}"), format!("{full:?}"), "edit:\n{new}");
+        }
+        let r = reparse(old, &prev, new, &opts());
+        assert_eq!(format!("{r:?}"), format!("{full:?}"));
+        fast.is_some()
+    }
+
+    #[test]
+    fn one_changed_weight_reparses_one_block() {
+        let old = farm(5);
+        let new = old.replacen(
+            "weight = 1\n    }\n}\nvirtual vs3",
+            "weight = 7\n    }\n}\nvirtual vs3",
+            1,
+        );
+        assert_ne!(old, new);
+        assert!(same_as_full(&old, &new));
+    }
+
+    #[test]
+    fn added_and_removed_lines_move_everything_after() {
+        let old = farm(5);
+        let add = old.replacen(
+            "    timeout = 6\n",
+            "    timeout = 6\n    server extra {\n        address = 10.9.9.9\n        active = 1\n    }\n",
+            1,
+        );
+        assert!(same_as_full(&old, &add));
+        assert!(same_as_full(&add, &old));
+        let crlf = old.replace('\n', "\r\n");
+        let crlf_add = add.replace('\n', "\r\n");
+        assert!(same_as_full(&crlf, &crlf_add));
+    }
+
+    #[test]
+    fn failover_blocks_too() {
+        let old = "service = fos\nprimary = 10.0.0.1\nfailover a {\n    active = 1\n    address = 192.0.2.200 eth0:2\n    port = 21\n}\nfailover b {\n    active = 1\n    address = 192.0.2.201 eth0:3\n    port = 21\n}\nserial_no = 1\n";
+        assert!(same_as_full(
+            old,
+            &old.replacen("port = 21", "port = 2121\n    timeout = 4", 1)
+        ));
+    }
+
+    #[test]
+    fn edits_outside_one_block_or_with_findings_parse_in_full() {
+        let old = farm(3);
+        // A global.
+        assert!(!same_as_full(
+            &old,
+            &old.replace("serial_no = 3", "serial_no = 4")
+        ));
+        // Two blocks.
+        assert!(!same_as_full(&old, &old.replace("port = 80", "port = 81")));
+        // A duplicate VIP:port made inside one block: whole-file check fails.
+        assert!(!same_as_full(
+            &old,
+            &old.replacen("192.0.2.2 eth0:1", "192.0.2.1 eth0:1", 1)
+        ));
+        // A block split in two.
+        assert!(!same_as_full(
+            &old,
+            &old.replacen(
+                "    scheduler = wlc\n",
+                "}\nvirtual split {\n    active = 0\n",
+                1
+            )
+        ));
+        // An error inside the block.
+        assert!(!same_as_full(
+            &old,
+            &old.replacen("weight = 1", "weight = x", 1)
+        ));
+    }
+
+    #[test]
+    fn samples_survive_edits_inside_their_blocks() {
+        for (name, text) in [
+            ("nat", include_str!("../../../etc/nat-web-farm.cf")),
+            ("dr", include_str!("../../../etc/direct-routing.cf")),
+            ("fw", include_str!("../../../etc/fwmark-http-https.cf")),
+            ("ftp", include_str!("../../../etc/ftp-fwmark.cf")),
+            ("dns", include_str!("../../../etc/udp-dns.cf")),
+        ] {
+            if parse_str(text, &opts()).map(|p| p.warnings.is_empty()) != Ok(true) {
+                continue;
+            }
+            let new = text.replacen("active = 1", "active = 0", 1);
+            let _ = same_as_full(text, &new);
+            let _ = name;
+        }
+    }
+
+    const PIECES: &[&str] = &[
+        "weight = 5\n",
+        "        active = 0\n",
+        "}\n",
+        "server x {\n",
+        "# comment\n",
+        "\"",
+        "'",
+        "port = 81",
+        " ",
+        "\n",
+        "\r\n",
+        "\r",
+        "virtual y {\n",
+        "7",
+        "=",
+        "é",
+        "{",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn any_edit_gives_what_a_full_parse_gives(
+            at in 0usize..2000,
+            cut in 0usize..12,
+            piece in 0usize..PIECES.len(),
+            crlf in any::<bool>(),
+        ) {
+            let mut old = farm(4);
+            if crlf {
+                old = old.replace('\n', "\r\n");
+            }
+            let mut at = at % old.len();
+            while !old.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + cut).min(old.len());
+            while !old.is_char_boundary(end) {
+                end += 1;
+            }
+            let new = format!("{}{}{}", &old[..at], PIECES[piece], &old[end..]);
+            same_as_full(&old, &new);
+        }
+    }
+
+    #[test]
+    fn most_single_line_edits_take_the_shortcut() {
+        // Every `weight = 1` changed in turn: each must be spliced.
+        let old = farm(4);
+        let mut taken = 0;
+        for (i, _) in old.match_indices("weight = 1") {
+            let new = format!("{}weight = 9{}", &old[..i], &old[i + 10..]);
+            taken += same_as_full(&old, &new) as usize;
+        }
+        assert_eq!(taken, 12);
+    }
+}
