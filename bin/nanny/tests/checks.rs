@@ -176,6 +176,12 @@ fn tcp_up_down_and_back_after_rise() {
         t.elapsed()
     );
     let v = format!("-t 10.9.9.9:80 -r 127.0.0.1:{port}");
+    // The line is logged before ipvsadm runs.
+    assert!(
+        wait_for(3 * SEC, || lab.argvs().len() >= 3),
+        "{:?}",
+        lab.argvs()
+    );
     assert_eq!(
         lab.argvs()[..3],
         [
