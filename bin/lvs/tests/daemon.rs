@@ -429,4 +429,47 @@ fn quorum_lvs_owns_the_entries_and_reloads_reevaluate() {
     let mut lvs = lvs;
     let st = lvs.child.wait().unwrap();
     assert_eq!(st.code(), Some(0), "{}", lvs.log().join("\n"));
+/// Extension (issue 9): lvs.cf's health-check keys reach the nannies (through
+/// the fork server) as long options after Piranha's argv, and the http check
+/// they select drives the table.
+#[test]
+fn health_check_keys_reach_nanny_through_the_fork_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stand_in(dir);
+    let w = web();
+    let body = format!(
+        "primary = 192.0.2.10\nnetwork = nat\nipvsadm = {ipvsadm}\n\
+virtual www {{\n    active = 1\n    address = 192.0.2.100 eth0:1\n    port = 80\n    client_monitor = {nanny}\n    timeout = 1\n    check = http\n    check_path = /health\n    rise = 1\n    server web1 {{\n        address = 127.0.0.1\n        port = {port}\n        active = 1\n        check_status = 200\n    }}\n}}\n",
+        ipvsadm = dir.join("ipvsadm").display(),
+        nanny = nanny_bin().display(),
+        port = w.port,
+    );
+    let cfg = config(dir, &body);
+    let t = Lvs::start(dir, &cfg, &["-t"]);
+    t.wait_for("test-start line", 10, |l| {
+        l.has_log("create_monitor for www/web1")
+    });
+    let line = t
+        .log()
+        .into_iter()
+        .find(|l| l.contains("create_monitor for www/web1"))
+        .unwrap();
+    assert!(
+        line.ends_with(
+            " --nodaemon --lvs --check http --http-path /health --http-status 200 --rise 1"
+        ),
+        "{line}"
+    );
+    drop(t);
+    let lvs = Lvs::start(dir, &cfg, &[]);
+    let add = format!("-a -t 192.0.2.100:80 -r 127.0.0.1:{} -m -w 1", w.port);
+    let del = format!("-d -t 192.0.2.100:80 -r 127.0.0.1:{}", w.port);
+    lvs.wait_for("the http check adds web1", 10, |l| l.has_cmd(&add));
+    w.up.store(false, Ordering::SeqCst);
+    lvs.wait_for("the http check removes web1", 10, |l| l.has_cmd(&del));
+    w.up.store(true, Ordering::SeqCst);
+    lvs.wait_for("web1 back after rise 1", 10, |l| {
+        l.ipvsadm().iter().filter(|c| **c == add).count() == 2
+    });
 }

@@ -558,6 +558,8 @@ pub struct VirtualServer {
     pub quorum_up: Opt<String>,
     /// Extension: `quorum_down`, run when the quorum is lost.
     pub quorum_down: Opt<String>,
+    /// Extension (issue 9): health-check keys, for all its servers.
+    pub health: crate::checks::HealthCheck,
     /// `server NAME { }` blocks, in file order.
     pub servers: Vec<RealServer>,
 }
@@ -666,6 +668,9 @@ pub struct RealServer {
     /// configurations built in code.
     pub port: Opt<u16>,
     pub weight: Opt<u32>,
+    /// Extension (issue 9): health-check keys overriding the virtual
+    /// server's.
+    pub health: crate::checks::HealthCheck,
 }
 
 impl RealServer {

@@ -200,6 +200,7 @@ fn write_virtual(w: &mut W, v: &VirtualServer) {
         }),
     );
     write_quorum(w, v);
+    write_health(w, &v.health);
     for r in &v.servers {
         let _ = writeln!(w.out, "    server {} {{", r.name.value);
         w.indent = "        ";
@@ -207,6 +208,7 @@ fn write_virtual(w: &mut W, v: &VirtualServer) {
         w.kv("active", o(&r.active, |x| b(*x).into()));
         w.kv("port", o(&r.port, |x| x.to_string()));
         w.kv("weight", o(&r.weight, |x| x.to_string()));
+        write_health(w, &r.health);
         w.indent = "    ";
         w.out.push_str("    }\n");
     }
@@ -232,6 +234,28 @@ fn write_quorum(w: &mut W, v: &VirtualServer) {
     w.kv("hysteresis", o(&v.hysteresis, |x| x.to_string()));
     w.kv("quorum_up", o(&v.quorum_up, |x| s(x)));
     w.kv("quorum_down", o(&v.quorum_down, |x| s(x)));
+}
+
+/// The comment line that marks extension keys in canonical output
+/// (`lvs --config-test --print`): Piranha does not know them.
+pub const EXTENSION_MARK: &str =
+    "# piranha-rs extension: health checks (not understood by Piranha)";
+
+/// Extension (issue 9): the health-check keys of a block, after one
+/// marking comment.
+fn write_health(w: &mut W, h: &crate::checks::HealthCheck) {
+    let entries = h.entries();
+    if entries.is_empty() {
+        return;
+    }
+    let _ = writeln!(w.out, "{}{EXTENSION_MARK}", w.indent);
+    for (k, v) in entries {
+        let text = match (k, &h.check_program) {
+            ("check_program", Some(p)) => q(&p.value),
+            _ => s(&v),
+        };
+        w.kv(k, Some(text));
+    }
 }
 
 #[cfg(test)]

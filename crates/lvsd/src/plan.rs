@@ -319,6 +319,59 @@ pub fn nanny_argv(cfg: &Config, vs: &VirtualServer, rs: &RealServer, mode: RunMo
         v.push("--lvs-table".into());
     }
     v.push("--lvs".into());
+    v.extend(health_args(&rs.health_in(vs)));
+    v
+}
+
+/// Extension (issue 9): the nanny long options for lvs.cf's health-check
+/// keys, appended after Piranha's argv, only for the keys that are set (a
+/// Piranha file gets none, so its argv stays Piranha's).
+pub fn health_args(h: &lvs_config::HealthCheck) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    let mut opt = |flag: &str, val: Option<String>| {
+        if let Some(x) = val {
+            v.push(flag.to_string());
+            v.push(x);
+        }
+    };
+    fn g<T: Clone>(o: &lvs_config::Opt<T>) -> Option<T> {
+        o.as_ref().map(|s| s.value.clone())
+    }
+    opt(
+        "--check",
+        g(&h.check)
+            .filter(|k| *k != lvs_config::CheckKind::SendExpect)
+            .map(|k| k.as_str().to_string()),
+    );
+    opt("--http-path", g(&h.check_path));
+    opt(
+        "--http-status",
+        g(&h.check_status).map(|s| {
+            s.split([' ', '\t', ','])
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
+    );
+    opt("--http-digest", g(&h.check_digest));
+    opt("--http-virtualhost", g(&h.check_virtualhost));
+    opt("--tls-sni", g(&h.check_sni));
+    opt("--tls-ca", g(&h.check_ca));
+    opt("--smtp-helo", g(&h.check_helo));
+    opt("--dns-name", g(&h.check_dns_name));
+    opt("--dns-type", g(&h.check_dns_type));
+    opt("--misc-program", g(&h.check_program).map(|q| q.text));
+    opt("--io-timeout", g(&h.check_timeout).map(|t| t.to_string()));
+    opt("--retry", g(&h.retry).map(|t| t.to_string()));
+    opt("--retry-delay", g(&h.retry_delay).map(|t| t.to_string()));
+    opt("--rise", g(&h.rise).map(|t| t.to_string()));
+    opt("--warmup", g(&h.warmup).map(|t| t.to_string()));
+    if g(&h.check_verify) == Some(true) {
+        v.push("--tls-verify".into());
+    }
+    if g(&h.check_dynamic) == Some(true) {
+        v.push("--misc-dynamic".into());
+    }
     v
 }
 
@@ -666,6 +719,61 @@ mod tests {
         // Turning quorum on restarts the nannies (their argv changed).
         let r = reload(&cfg(BASE), &desired(&cfg(BASE), daemon), &c, &d);
         assert_eq!((r.stop.len(), r.start.len()), (2, 2));
+    }
+
+    #[test]
+    fn nanny_argv_health_extension_appended_only_when_set() {
+        let text = BASE.replace(
+            " timeout = 6\n",
+            " timeout = 6\n check = http\n check_path = /health\n check_status = \"200-299 301\"\n retry = 2\n retry_delay = 0.5\n rise = 1\n check_timeout = 3\n",
+        ).replace(
+            "  port = 8080\n",
+            "  port = 8080\n  check = misc\n  check_program = \"/bin/chk %h %p\"\n  check_dynamic = 1\n  retry = 0\n",
+        );
+        let c = cfg(&text);
+        let vs = &c.virtual_servers[0];
+        let mode = RunMode {
+            daemon: true,
+            verbose: false,
+        };
+        let piranha = "/usr/sbin/nanny -c -h 10.0.0.1 -p 80 -r 80 -s GET / HTTP/1.0\\r\\n\\r\\n -x HTTP -a 15 -I /sbin/ipvsadm -t 6 -w 1 -V 192.168.1.100 -M m --lvs";
+        let a = nanny_argv(&c, vs, &vs.servers[0], mode);
+        assert_eq!(
+            a.join(" "),
+            format!("{piranha} --check http --http-path /health --http-status 200-299,301 --io-timeout 3 --retry 2 --retry-delay 0.5 --rise 1")
+        );
+        let b = nanny_argv(&c, vs, &vs.servers[1], mode);
+        assert_eq!(
+            b[b.iter().position(|x| x == "--lvs").unwrap() + 1..],
+            [
+                "--check",
+                "misc",
+                "--http-path",
+                "/health",
+                "--http-status",
+                "200-299,301",
+                "--misc-program",
+                "/bin/chk %h %p",
+                "--io-timeout",
+                "3",
+                "--retry",
+                "0",
+                "--retry-delay",
+                "0.5",
+                "--rise",
+                "1",
+                "--misc-dynamic"
+            ]
+        );
+        // The Piranha file itself: nothing appended.
+        let p = cfg(BASE);
+        let a = nanny_argv(
+            &p,
+            &p.virtual_servers[0],
+            &p.virtual_servers[0].servers[0],
+            mode,
+        );
+        assert_eq!(a.join(" "), piranha);
     }
 
     #[test]
