@@ -10,7 +10,7 @@ MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= /lib/systemd/system
 RELEASE    := target/release
-BINARIES   := lvs pulse nanny send_arp ipvsadm piranha-passwd piranha-gui
+BINARIES   := lvs pulse nanny send_arp ipvsadm piranha-passwd piranha-gui genhash
 FUZZ_SECONDS ?= 60
 
 .PHONY: all build test test-unit test-lab deps validate fmt clippy doc bench fuzz install demo lab clean
@@ -30,7 +30,7 @@ deps:
 test: deps
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
-	$(CARGO) test -p nanny-bin --test lab -- --ignored
+	$(CARGO) test -p nanny-bin --test lab -- --ignored --test-threads=1
 	$(CARGO) test -p piranha-gui --test e2e -- --ignored
 	tests/kernel-lab/run --timeout 300 tests/kernel-lab/smoke.sh
 
@@ -62,11 +62,12 @@ demo:
 	@./tests/demo/run
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	for b in $(BINARIES); do install -m 0755 $(RELEASE)/$$b $(DESTDIR)$(SBINDIR)/$$b; done
 	ln -sf lvs $(DESTDIR)$(SBINDIR)/lvsd
 	install -m 0700 $(RELEASE)/piranha-passwd $(DESTDIR)$(SBINDIR)/piranha-passwd # root only, as in Piranha
 	install -m 0644 docs/lvs.cf.5 $(DESTDIR)$(MANDIR)/man5/lvs.cf.5
+	install -m 0644 docs/genhash.1 $(DESTDIR)$(MANDIR)/man1/genhash.1
 	for m in docs/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || true; done
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/samples
 	install -m 0644 etc/*.cf $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/samples/

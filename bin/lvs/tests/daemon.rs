@@ -315,3 +315,161 @@ fn test_start_logs_piranhas_argv_and_changes_nothing() {
     );
     assert!(!dir.join("ipvsadm.log").exists());
 }
+
+fn quorum_cf(dir: &Path, web1: u16, web2: u16, quorum: Option<u32>) -> String {
+    let q = match quorum {
+        Some(q) => format!(
+            "    quorum = {q}\n    quorum_up = \"echo up $LVS_WEIGHT >>{d}/q.log\"\n    quorum_down = \"echo down $LVS_WEIGHT >>{d}/q.log\"\n",
+            d = dir.display()
+        ),
+        None => String::new(),
+    };
+    format!(
+        "primary = 192.0.2.10\nnetwork = nat\nipvsadm = {ipvsadm}\n\
+virtual www {{\n    active = 1\n    address = 192.0.2.100 eth0:1\n    port = 80\n    sorry_server = 10.0.0.99\n    client_monitor = {nanny}\n    expect = \"HTTP\"\n    send = \"GET / HTTP/1.0\\r\\n\\r\\n\"\n    timeout = 1\n    reentry = 1\n{q}    server web1 {{\n        address = 127.0.0.1\n        port = {web1}\n        active = 1\n    }}\n    server web2 {{\n        address = 127.0.0.1\n        port = {web2}\n        active = 1\n    }}\n}}\n",
+        ipvsadm = dir.join("ipvsadm").display(),
+        nanny = nanny_bin().display(),
+    )
+}
+
+/// The quorum extension on this host (the kernel-lab test has the real
+/// table): lvs, not the nannies, changes a quorum service's real servers;
+/// a loss swaps them for the sorry server; a reload re-evaluates with the
+/// new quorum; dropping `quorum` hands the entries back to the nannies.
+#[test]
+fn quorum_lvs_owns_the_entries_and_reloads_reevaluate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stand_in(dir);
+    let (w1, w2) = (web(), web());
+    let cfg = config(dir, &quorum_cf(dir, w1.port, w2.port, Some(2)));
+    let lvs = Lvs::start(dir, &cfg, &[]);
+    let r = |p: u16| format!("-t 192.0.2.100:80 -r 127.0.0.1:{p}");
+    let sorry_add = "R: -a -t 192.0.2.100:80 -r 10.0.0.99:80 -m -w 1";
+    let sorry_del = "R: -d -t 192.0.2.100:80 -r 10.0.0.99:80";
+
+    lvs.wait_for("quorum gained", 20, |l| {
+        l.has_log("Virtual Server www: gained quorum: live weight 2 >= 2+0; deactivate sorry_server 10.0.0.99")
+    });
+    assert!(lvs.has_log("Virtual Server www: starting with quorum down: live weight 0 < 2+0; activate sorry_server 10.0.0.99"));
+    lvs.wait_for("both servers added by lvs", 10, |l| {
+        l.has_cmd(&format!("R: -a {} -m -w 1", r(w1.port)))
+            && l.has_cmd(&format!("R: -a {} -m -w 1", r(w2.port)))
+    });
+    let cmds = lvs.ipvsadm();
+    let at = |s: &str| cmds.iter().position(|c| c == s).unwrap();
+    assert!(at(sorry_add) < at(sorry_del), "{cmds:?}");
+    assert!(
+        at(sorry_del) < at(&format!("R: -a {} -m -w 1", r(w1.port))),
+        "sorry out before servers in: {cmds:?}"
+    );
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| !c.starts_with("R: ") && c.contains("127.0.0.1")),
+        "nannies ran ipvsadm themselves: {cmds:?}"
+    );
+    assert!(lvs
+        .log()
+        .iter()
+        .any(|l| l.contains("--lvs-table") || l.contains("[lvs-table]")));
+
+    // web2 down: W = 1 < 2: both out, sorry in, in that order.
+    w2.up.store(false, Ordering::SeqCst);
+    lvs.wait_for("quorum lost", 15, |l| {
+        l.has_log(
+            "Virtual Server www: lost quorum: live weight 1 < 2-0; activate sorry_server 10.0.0.99",
+        )
+    });
+    lvs.wait_for("sorry back", 5, |l| {
+        l.ipvsadm().iter().filter(|c| *c == sorry_add).count() == 2
+    });
+    let cmds = lvs.ipvsadm();
+    let last_add = cmds.iter().rposition(|c| c == sorry_add).unwrap();
+    let del1 = cmds
+        .iter()
+        .rposition(|c| *c == format!("R: -d {}", r(w1.port)))
+        .unwrap();
+    assert!(del1 < last_add, "{cmds:?}");
+
+    // Reload with quorum 1: re-evaluated at once, gained with W = 1.
+    std::fs::write(&cfg, quorum_cf(dir, w1.port, w2.port, Some(1))).unwrap();
+    lvs.signal(libc::SIGHUP);
+    lvs.wait_for("gained on reload", 10, |l| {
+        l.has_log("Virtual Server www: gained quorum: live weight 1 >= 1+0; deactivate sorry_server 10.0.0.99")
+    });
+    lvs.wait_for("web1 back in", 5, |l| {
+        l.ipvsadm()
+            .iter()
+            .filter(|c| **c == format!("R: -a {} -m -w 1", r(w1.port)))
+            .count()
+            == 2
+    });
+    assert!(
+        lvs.count_log("create_monitor for") == 2,
+        "no nanny restarted by a quorum change"
+    );
+
+    // The scripts ran once per transition, in order, with LVS_WEIGHT.
+    lvs.wait_for("scripts", 10, |_| {
+        std::fs::read_to_string(dir.join("q.log")).unwrap_or_default()
+            == "down 0\nup 2\ndown 1\nup 1\n"
+    });
+
+    // Reload without quorum: the nannies restart in Piranha's mode; lvs
+    // removes the entry it held and web1's new nanny adds it itself.
+    std::fs::write(&cfg, quorum_cf(dir, w1.port, w2.port, None)).unwrap();
+    lvs.signal(libc::SIGHUP);
+    lvs.wait_for("nanny adds its own server", 15, |l| {
+        l.has_cmd(&format!("-a {} -m -w 1", r(w1.port)))
+    });
+    assert!(lvs.has_cmd(&format!("R: -d {}", r(w1.port))));
+
+    lvs.signal(libc::SIGTERM);
+    let mut lvs = lvs;
+    let st = lvs.child.wait().unwrap();
+    assert_eq!(st.code(), Some(0), "{}", lvs.log().join("\n"));
+/// Extension (issue 9): lvs.cf's health-check keys reach the nannies (through
+/// the fork server) as long options after Piranha's argv, and the http check
+/// they select drives the table.
+#[test]
+fn health_check_keys_reach_nanny_through_the_fork_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stand_in(dir);
+    let w = web();
+    let body = format!(
+        "primary = 192.0.2.10\nnetwork = nat\nipvsadm = {ipvsadm}\n\
+virtual www {{\n    active = 1\n    address = 192.0.2.100 eth0:1\n    port = 80\n    client_monitor = {nanny}\n    timeout = 1\n    check = http\n    check_path = /health\n    rise = 1\n    server web1 {{\n        address = 127.0.0.1\n        port = {port}\n        active = 1\n        check_status = 200\n    }}\n}}\n",
+        ipvsadm = dir.join("ipvsadm").display(),
+        nanny = nanny_bin().display(),
+        port = w.port,
+    );
+    let cfg = config(dir, &body);
+    let t = Lvs::start(dir, &cfg, &["-t"]);
+    t.wait_for("test-start line", 10, |l| {
+        l.has_log("create_monitor for www/web1")
+    });
+    let line = t
+        .log()
+        .into_iter()
+        .find(|l| l.contains("create_monitor for www/web1"))
+        .unwrap();
+    assert!(
+        line.ends_with(
+            " --nodaemon --lvs --check http --http-path /health --http-status 200 --rise 1"
+        ),
+        "{line}"
+    );
+    drop(t);
+    let lvs = Lvs::start(dir, &cfg, &[]);
+    let add = format!("-a -t 192.0.2.100:80 -r 127.0.0.1:{} -m -w 1", w.port);
+    let del = format!("-d -t 192.0.2.100:80 -r 127.0.0.1:{}", w.port);
+    lvs.wait_for("the http check adds web1", 10, |l| l.has_cmd(&add));
+    w.up.store(false, Ordering::SeqCst);
+    lvs.wait_for("the http check removes web1", 10, |l| l.has_cmd(&del));
+    w.up.store(true, Ordering::SeqCst);
+    lvs.wait_for("web1 back after rise 1", 10, |l| {
+        l.ipvsadm().iter().filter(|c| **c == add).count() == 2
+    });
+}

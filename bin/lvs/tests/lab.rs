@@ -47,3 +47,24 @@ fn lvs_in_the_kernel_lab() {
         assert!(out.output.contains("0 failure(s)"), "{}", out.output);
     }
 }
+
+/// The quorum extension (issue 9): real servers taken down one by one and
+/// back, the table and sorry server at each step (hysteresis band
+/// included), the quorum scripts' runs, and Debian's keepalived with the
+/// same settings on the same servers agreeing (`tests/lab/quorum.sh`).
+#[test]
+fn lvs_quorum_in_the_kernel_lab() {
+    if let Err(why) = lab::available() {
+        eprintln!("SKIPPED lvs_quorum_in_the_kernel_lab: kernel lab unavailable: {why}");
+        if std::env::var_os("CI").is_some() {
+            panic!("the kernel lab must be available in CI: {why}");
+        }
+        return;
+    }
+    let nanny = common::nanny_bin();
+    let bin = nanny.parent().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/lab/quorum.sh");
+    let out = lab::run_script(&script, &[bin.to_str().unwrap()], Duration::from_secs(400)).unwrap();
+    assert_eq!(out.status, 0, "{}", out.output);
+    assert!(out.output.contains("0 failure(s)"), "{}", out.output);
+}

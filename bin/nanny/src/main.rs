@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
-use nanny::config::{Options, DEFAULT_IPVSADM};
+use nanny::config::{ExtOptions, Options, DEFAULT_IPVSADM};
 use piranha_runtime::forkserver;
 use piranha_runtime::logger::{self, Sinks};
 
@@ -141,12 +141,67 @@ struct Args {
     /// LVS service.
     #[arg(long = "lvs")]
     lvs: bool,
+    /// Don't change IPVS: print the wanted entry for lvs (quorum extension).
+    #[arg(long = "lvs-table")]
+    lvs_table: bool,
     /// Show this help.
     #[arg(short = '?', long = "help", action = ArgAction::Help)]
     help: Option<bool>,
     /// Show a short usage message.
     #[arg(long = "usage")]
     usage: bool,
+    // ---- Extension (issue 9): health checks beyond send/expect ----
+    /// Check: send_expect (default), tcp, http, https, smtp, dns or misc.
+    #[arg(long = "check", value_name = "KIND")]
+    check: Option<String>,
+    /// http/https: URL path (default /).
+    #[arg(long = "http-path", value_name = "PATH")]
+    http_path: Option<String>,
+    /// http/https: accepted status codes, e.g. 200-299,301 (default 200-299).
+    #[arg(long = "http-status", value_name = "LIST")]
+    http_status: Option<String>,
+    /// http/https: MD5 of the body (see genhash).
+    #[arg(long = "http-digest", value_name = "MD5")]
+    http_digest: Option<String>,
+    /// http/https: Host header (default the real server's address).
+    #[arg(long = "http-virtualhost", value_name = "HOST")]
+    http_vhost: Option<String>,
+    /// https: TLS server name (default the virtual host, else none).
+    #[arg(long = "tls-sni", value_name = "NAME")]
+    tls_sni: Option<String>,
+    /// https: fail unless the certificate verifies.
+    #[arg(long = "tls-verify")]
+    tls_verify: bool,
+    /// https: PEM CA bundle for --tls-verify (default the system's).
+    #[arg(long = "tls-ca", value_name = "FILE")]
+    tls_ca: Option<String>,
+    /// smtp: HELO name (default localhost).
+    #[arg(long = "smtp-helo", value_name = "NAME")]
+    smtp_helo: Option<String>,
+    /// dns: query name (default .).
+    #[arg(long = "dns-name", value_name = "NAME")]
+    dns_name: Option<String>,
+    /// dns: query type A, NS, CNAME, SOA, MX, TXT or AAAA (default SOA).
+    #[arg(long = "dns-type", value_name = "TYPE")]
+    dns_type: Option<String>,
+    /// misc: program to run (%h, %p are replaced); exit 0 up, else down.
+    #[arg(long = "misc-program", value_name = "CMD", allow_hyphen_values = true)]
+    misc_program: Option<String>,
+    /// misc: exit 2-255 means up with weight exit-2.
+    #[arg(long = "misc-dynamic")]
+    misc_dynamic: bool,
+    /// Re-probes of an up server before it is declared down (default 0).
+    #[arg(long = "retry", value_name = "N", allow_negative_numbers = true)]
+    retry: Option<i64>,
+    /// Seconds before each re-probe (default 1).
+    #[arg(long = "retry-delay", value_name = "SECONDS")]
+    retry_delay: Option<String>,
+    /// Successful checks before a failed server returns (default reentry/interval).
+    #[arg(long = "rise", value_name = "N", allow_negative_numbers = true)]
+    rise: Option<i64>,
+    /// The first check runs at a random time within SECONDS (default 0).
+    #[arg(long = "warmup", value_name = "SECONDS")]
+    warmup: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -187,7 +242,7 @@ fn run(cmd: &mut clap::Command, argv: Vec<OsString>) -> u8 {
         return 0;
     }
     if args.usage {
-        println!("Usage: nanny [-t|--interval N] [-I|--ipvsadm PATH] [-U|--loadcmd CMD] [-M|--method m|g|i] [-n|--nodaemon] [-c|--nofork] [-p|--port N] [-r|--rport N] [-a|--reentrytime N] [-S|--scale N] [-h|--server IP] [-e|--send_program CMD] [-s|--send_string S] [-x|--expect_string S] [--regex] [-T|--suppress] [-q|--quiesce_server] [-u|--udp] [-v|--verbose] [-V|--virtaddress IP] [-f|--fwmark N] [-w|--weight N] [--io-timeout N] [--test-start] [--norun] [--version] [--fos|--lvs] [-?|--help] [--usage]");
+        println!("Usage: nanny [-t|--interval N] [-I|--ipvsadm PATH] [-U|--loadcmd CMD] [-M|--method m|g|i] [-n|--nodaemon] [-c|--nofork] [-p|--port N] [-r|--rport N] [-a|--reentrytime N] [-S|--scale N] [-h|--server IP] [-e|--send_program CMD] [-s|--send_string S] [-x|--expect_string S] [--regex] [-T|--suppress] [-q|--quiesce_server] [-u|--udp] [-v|--verbose] [-V|--virtaddress IP] [-f|--fwmark N] [-w|--weight N] [--io-timeout N] [--check KIND] [--http-path PATH] [--http-status LIST] [--http-digest MD5] [--http-virtualhost HOST] [--tls-sni NAME] [--tls-verify] [--tls-ca FILE] [--smtp-helo NAME] [--dns-name NAME] [--dns-type TYPE] [--misc-program CMD] [--misc-dynamic] [--retry N] [--retry-delay S] [--rise N] [--warmup S] [--test-start] [--norun] [--version] [--fos|--lvs] [--lvs-table] [-?|--help] [--usage]");
         return 0;
     }
     let opts = Options {
@@ -217,6 +272,26 @@ fn run(cmd: &mut clap::Command, argv: Vec<OsString>) -> u8 {
         norun: args.norun || args.test_start,
         fos: args.fos,
         lvs: args.lvs,
+        lvs_table: args.lvs_table,
+        ext: ExtOptions {
+            check: args.check,
+            http_path: args.http_path,
+            http_status: args.http_status,
+            http_digest: args.http_digest,
+            http_vhost: args.http_vhost,
+            tls_sni: args.tls_sni,
+            tls_verify: args.tls_verify,
+            tls_ca: args.tls_ca,
+            smtp_helo: args.smtp_helo,
+            dns_name: args.dns_name,
+            dns_type: args.dns_type,
+            misc_program: args.misc_program,
+            misc_dynamic: args.misc_dynamic,
+            retry: args.retry,
+            retry_delay: args.retry_delay,
+            rise: args.rise,
+            warmup: args.warmup,
+        },
     };
     let config = match opts.validate() {
         Ok(c) => c,

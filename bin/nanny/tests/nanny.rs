@@ -813,3 +813,44 @@ fn fork_server_children_are_nannies_with_the_requested_argv() {
         "status {status:#x}"
     );
 }
+
+/// `--lvs-table` (the quorum extension): nanny reports the entry it wants on
+/// stdout and never runs ipvsadm; lvs applies it.
+#[test]
+fn lvs_table_reports_and_runs_nothing() {
+    let lab = Lab::new();
+    let mut srv = TcpServer::start(0, http_ok());
+    let port = srv.port;
+    let ps = port.to_string();
+    let ipvsadm = lab.ipvsadm();
+    let mut n = Nanny::start(&[
+        "-p",
+        "80",
+        "-r",
+        &ps,
+        "-t",
+        "1",
+        "-a",
+        "1",
+        "-w",
+        "64",
+        "-I",
+        &ipvsadm,
+        "--lvs-table",
+    ]);
+    let name = format!("127.0.0.1:{port}");
+    assert!(
+        n.wait_line(&format!("nanny: [lvs-table] {name} weight 2"), 5 * SEC),
+        "{:?}",
+        n.lines()
+    );
+    assert!(n.has_line(&format!("[ active ] making {name} available")));
+    srv.stop();
+    assert!(
+        n.wait_line(&format!("nanny: [lvs-table] {name} absent"), 5 * SEC),
+        "{:?}",
+        n.lines()
+    );
+    assert_eq!(n.stop_with(libc::SIGTERM, 5 * SEC), Some(0));
+    assert!(lab.calls().is_empty(), "ran ipvsadm: {:?}", lab.calls());
+}

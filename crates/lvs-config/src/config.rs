@@ -549,6 +549,17 @@ pub struct VirtualServer {
     pub stop_cmd: Opt<QString>,
     pub master: Opt<Host>,
     pub dirs: Opt<Vec<String>>,
+    /// Extension: `quorum`, the live weight the service needs (see
+    /// [`VirtualServer::quorum`]).
+    pub quorum: Opt<u32>,
+    /// Extension: `hysteresis` around the quorum.
+    pub hysteresis: Opt<u32>,
+    /// Extension: `quorum_up`, run when the quorum is gained.
+    pub quorum_up: Opt<String>,
+    /// Extension: `quorum_down`, run when the quorum is lost.
+    pub quorum_down: Opt<String>,
+    /// Extension (issue 9): health-check keys, for all its servers.
+    pub health: crate::checks::HealthCheck,
     /// `server NAME { }` blocks, in file order.
     pub servers: Vec<RealServer>,
 }
@@ -628,6 +639,16 @@ impl VirtualServer {
     pub fn sorry_server(&self) -> Ipv4Addr {
         get(&self.sorry_server, Ipv4Addr::UNSPECIFIED)
     }
+    /// Extension: `quorum`, the sum of the lvs.cf weights of the live real
+    /// servers the service needs. `None` (unset): Piranha's rule, the sorry
+    /// server serves while no real server is live.
+    pub fn quorum(&self) -> Option<u32> {
+        self.quorum.as_ref().map(|q| q.value)
+    }
+    /// Extension: `hysteresis` (default 0).
+    pub fn hysteresis(&self) -> u32 {
+        get(&self.hysteresis, 0)
+    }
     /// The real server called `name`.
     pub fn server(&self, name: &str) -> Option<&RealServer> {
         self.servers.iter().find(|s| s.name.value == name)
@@ -647,6 +668,9 @@ pub struct RealServer {
     /// configurations built in code.
     pub port: Opt<u16>,
     pub weight: Opt<u32>,
+    /// Extension (issue 9): health-check keys overriding the virtual
+    /// server's.
+    pub health: crate::checks::HealthCheck,
 }
 
 impl RealServer {

@@ -326,6 +326,11 @@ fn shift_virtual(x: &mut VirtualServer, d: &Shift) {
         stop_cmd,
         master,
         dirs,
+        quorum,
+        hysteresis,
+        quorum_up,
+        quorum_down,
+        health,
         servers,
     } = x;
     d.spanned(name);
@@ -352,6 +357,11 @@ fn shift_virtual(x: &mut VirtualServer, d: &Shift) {
     d.opt(stop_cmd);
     d.opt(master);
     d.opt(dirs);
+    d.opt(quorum);
+    d.opt(hysteresis);
+    d.opt(quorum_up);
+    d.opt(quorum_down);
+    shift_health(health, d);
     servers.iter_mut().for_each(|r| shift_real(r, d));
 }
 
@@ -362,12 +372,56 @@ fn shift_real(x: &mut RealServer, d: &Shift) {
         active,
         port,
         weight,
+        health,
     } = x;
     d.spanned(name);
     d.opt(address);
     d.opt(active);
     d.opt(port);
     d.opt(weight);
+    shift_health(health, d);
+}
+
+/// Extension (issue 9): the health-check keys of a block.
+fn shift_health(x: &mut crate::checks::HealthCheck, d: &Shift) {
+    let crate::checks::HealthCheck {
+        check,
+        check_path,
+        check_status,
+        check_digest,
+        check_virtualhost,
+        check_sni,
+        check_verify,
+        check_ca,
+        check_helo,
+        check_dns_name,
+        check_dns_type,
+        check_program,
+        check_dynamic,
+        check_timeout,
+        retry,
+        retry_delay,
+        rise,
+        warmup,
+    } = x;
+    d.opt(check);
+    d.opt(check_path);
+    d.opt(check_status);
+    d.opt(check_digest);
+    d.opt(check_virtualhost);
+    d.opt(check_sni);
+    d.opt(check_verify);
+    d.opt(check_ca);
+    d.opt(check_helo);
+    d.opt(check_dns_name);
+    d.opt(check_dns_type);
+    d.opt(check_program);
+    d.opt(check_dynamic);
+    d.opt(check_timeout);
+    d.opt(retry);
+    d.opt(retry_delay);
+    d.opt(rise);
+    d.opt(warmup);
 }
 
 fn shift_failover(x: &mut FailoverService, d: &Shift) {

@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+pub mod checks;
 pub mod config;
 pub mod diag;
 pub mod editor;
@@ -29,6 +30,7 @@ mod validate;
 pub mod value;
 pub mod writer;
 
+pub use checks::{CheckKind, HealthCheck};
 pub use config::*;
 pub use diag::{Diagnostic, Diagnostics, ErrorKind, Severity, Span};
 pub use editor::{EditError, Editor, Target};

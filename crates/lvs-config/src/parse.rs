@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, ToSocketAddrs};
 use std::ops::Range;
 use std::path::Path;
 
+use crate::checks::HealthCheck;
 use crate::config::*;
 use crate::diag::{Diagnostic, Diagnostics, ErrorKind, Severity, Span};
 use crate::keywords::{self, Scope};
@@ -1363,7 +1364,41 @@ impl<'o> P<'o> {
             "stop_cmd" => v.stop_cmd = Some(self.qstring(kw, &a[0])),
             "master" => v.master = Some(self.host(kw, &a[0], true)?),
             "dirs" => v.dirs = Some(self.list(kw, self.eq_span, a)?),
+            "quorum" | "hysteresis" | "quorum_up" | "quorum_down" => self.quorum_key(v, kw, a)?,
+            k if crate::checks::HEALTH_KEYS.contains(&k) => {
+                self.health_key(&mut v.health, kw, a)?
+            }
             _ => unreachable!("virtual keyword {kw} in table but not parsed"),
+        }
+        Ok(())
+    }
+
+    /// The quorum extension's keywords (issue 9).
+    fn quorum_key(&mut self, v: &mut VirtualServer, kw: &str, a: &[Tok<'_>]) -> R<()> {
+        match kw {
+            "quorum" => v.quorum = Some(self.uint(kw, &a[0], 1, i32::MAX as u32)?),
+            "hysteresis" => v.hysteresis = Some(self.uint(kw, &a[0], 0, i32::MAX as u32)?),
+            _ => {
+                let t = &a[0];
+                if t.text.trim().is_empty() {
+                    let mut d = self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        "expected a command, found an empty string".into(),
+                    );
+                    d.hint = Some(format!(
+                        "remove `{kw}`, or give a command line (run with /bin/sh -c)"
+                    ));
+                    return Err(d);
+                }
+                let cmd = Some(self.string(t));
+                if kw == "quorum_up" {
+                    v.quorum_up = cmd;
+                } else {
+                    v.quorum_down = cmd;
+                }
+            }
         }
         Ok(())
     }
@@ -1463,6 +1498,9 @@ impl<'o> P<'o> {
             "active" => r.active = Some(self.boolean(kw, &a[0])?),
             "port" => r.port = Some(self.port(kw, &a[0], false)?),
             "weight" => r.weight = Some(self.uint(kw, &a[0], 0, 65535)?),
+            k if crate::checks::HEALTH_KEYS.contains(&k) => {
+                self.health_key(&mut r.health, kw, a)?
+            }
             _ => unreachable!("server keyword {kw} in table but not parsed"),
         }
         Ok(())
@@ -1500,6 +1538,138 @@ impl<'o> P<'o> {
             self.diags.push(d);
         }
         self.cfg = cfg;
+    }
+
+    // ---- extension (issue 9): health-check keys ----
+
+    fn health_key(&mut self, h: &mut HealthCheck, kw: &'static str, a: &[Tok<'_>]) -> R<()> {
+        use crate::checks::{parse_status_list, CheckKind, DNS_TYPES};
+        let t = &a[0];
+        let text = |p: &mut Self, what: &str| -> R<Spanned<String>> {
+            if t.text.is_empty() {
+                let mut d = p.err(
+                    t,
+                    ErrorKind::InvalidArgument,
+                    kw,
+                    format!("expected {what}, found an empty value"),
+                );
+                d.hint = Some(format!("`{kw}` takes {what}"));
+                return Err(d);
+            }
+            Ok(p.string(t))
+        };
+        match kw {
+            "check" => h.check = Some(self.choice(kw, t, &CheckKind::ALL)?),
+            "check_path" => {
+                let v = text(self, "a path starting with `/`")?;
+                if !v.value.starts_with('/') || v.value.bytes().any(|b| b <= b' ' || b == 0x7f) {
+                    let mut d = self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        format!("`{}` is not a URL path", t.text),
+                    );
+                    d.hint = Some(
+                        "write a path such as /health, starting with `/`, without blanks".into(),
+                    );
+                    return Err(d);
+                }
+                h.check_path = Some(v);
+            }
+            "check_status" => {
+                if let Err(bad) = parse_status_list(t.text) {
+                    let mut d = self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        if bad.is_empty() {
+                            "expected at least one status code".into()
+                        } else {
+                            format!(
+                                "`{bad}` is not a status code (100-999) or a range such as 200-299"
+                            )
+                        },
+                    );
+                    d.hint = Some("codes and ranges separated by commas, or quoted with blanks: \"200-299 301\"".into());
+                    return Err(d);
+                }
+                h.check_status = Some(self.string(t));
+            }
+            "check_digest" => {
+                if t.text.len() != 32 || !t.text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    let mut d = self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        format!("`{}` is not an MD5 digest (32 hex digits)", t.text),
+                    );
+                    d.hint = Some("genhash(1) prints the digest of a page".into());
+                    return Err(d);
+                }
+                h.check_digest = Some(Spanned::at(t.text.to_ascii_lowercase(), t.span));
+            }
+            "check_virtualhost" | "check_sni" | "check_helo" => {
+                let v = text(self, "a host name")?;
+                if v.value.bytes().any(|b| b <= b' ' || b == 0x7f) {
+                    return Err(self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        format!("`{}` is not a host name", t.text),
+                    ));
+                }
+                match kw {
+                    "check_virtualhost" => h.check_virtualhost = Some(v),
+                    "check_sni" => h.check_sni = Some(v),
+                    _ => h.check_helo = Some(v),
+                }
+            }
+            "check_verify" => h.check_verify = Some(self.boolean(kw, t)?),
+            "check_ca" => h.check_ca = Some(text(self, "a file name")?),
+            "check_dns_name" => {
+                let v = text(self, "a domain name")?;
+                if v.value.len() > 253
+                    || v.value.bytes().any(|b| b <= b' ' || b == 0x7f)
+                    || v.value.contains("..")
+                {
+                    return Err(self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        format!("`{}` is not a domain name", t.text),
+                    ));
+                }
+                h.check_dns_name = Some(v);
+            }
+            "check_dns_type" => {
+                let up = t.text.to_ascii_uppercase();
+                if !DNS_TYPES.contains(&up.as_str()) {
+                    let mut d = self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        format!("`{}` is not a query type this check knows", t.text),
+                    );
+                    d.hint = Some(format!("one of {}", DNS_TYPES.join(", ")));
+                    return Err(d);
+                }
+                h.check_dns_type = Some(Spanned::at(up, t.span));
+            }
+            "check_program" => h.check_program = Some(self.qstring(kw, t)),
+            "check_dynamic" => h.check_dynamic = Some(self.boolean(kw, t)?),
+            "check_timeout" => h.check_timeout = Some(self.check_timeout(kw, t)?),
+            "retry" => h.retry = Some(self.uint(kw, t, 0, 1000)?),
+            "retry_delay" => h.retry_delay = Some(self.seconds(kw, t)?),
+            "rise" => h.rise = Some(self.uint(kw, t, 1, 1_000_000)?),
+            "warmup" => {
+                h.warmup = Some(match value::parse_seconds(t.text) {
+                    Ok((ms, _)) => Spanned::at(Seconds(ms), t.span),
+                    Err(_) => self.seconds(kw, t)?,
+                })
+            }
+            _ => unreachable!("health keyword {kw} not parsed"),
+        }
+        Ok(())
     }
 }
 

@@ -104,6 +104,7 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
                 }
             }
         }
+        check_quorum(vs, out);
         if !vs.active() {
             continue;
         }
@@ -185,6 +186,76 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
                     Some("set `address`, or `active = 0`".into()),
                 );
             }
+        }
+    }
+}
+
+/// The quorum extension (issue 9): settings that cannot do what they say.
+fn check_quorum(vs: &VirtualServer, out: &mut Sink<'_>) {
+    use Severity::Warning;
+    let name = vs.name.value.as_str();
+    let Some(q) = &vs.quorum else {
+        for (kw, set, span) in [
+            (
+                "hysteresis",
+                vs.hysteresis.is_some(),
+                vs.hysteresis.as_ref().and_then(|x| x.span),
+            ),
+            (
+                "quorum_up",
+                vs.quorum_up.is_some(),
+                vs.quorum_up.as_ref().and_then(|x| x.span),
+            ),
+            (
+                "quorum_down",
+                vs.quorum_down.is_some(),
+                vs.quorum_down.as_ref().and_then(|x| x.span),
+            ),
+        ] {
+            if set {
+                out(
+                    Warning,
+                    span,
+                    Some(kw),
+                    format!("virtual server `{name}` has `{kw}` but no `quorum`; it has no effect"),
+                    Some("add `quorum = 1` (keepalived's default) to use it".into()),
+                );
+            }
+        }
+        return;
+    };
+    let h = vs.hysteresis();
+    if h >= q.value {
+        out(
+            Warning,
+            vs.hysteresis.as_ref().and_then(|x| x.span),
+            Some("hysteresis"),
+            format!(
+                "virtual server `{name}`: hysteresis {h} is not below quorum {}; the quorum is lost only when no real server is live",
+                q.value
+            ),
+            None,
+        );
+    }
+    if vs.active() {
+        let total: u64 = vs
+            .servers
+            .iter()
+            .filter(|r| r.active())
+            .map(|r| u64::from(r.weight()))
+            .sum();
+        let need = u64::from(q.value) + u64::from(h);
+        if need > total {
+            out(
+                Warning,
+                q.span,
+                Some("quorum"),
+                format!(
+                    "virtual server `{name}`: quorum {} + hysteresis {h} = {need} is more than the weight {total} of its active servers; the quorum is never gained",
+                    q.value
+                ),
+                Some("quorum counts the `weight` of each live server".into()),
+            );
         }
     }
 }

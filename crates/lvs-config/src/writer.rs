@@ -199,6 +199,8 @@ fn write_virtual(w: &mut W, v: &VirtualServer) {
             }
         }),
     );
+    write_quorum(w, v);
+    write_health(w, &v.health);
     for r in &v.servers {
         let _ = writeln!(w.out, "    server {} {{", r.name.value);
         w.indent = "        ";
@@ -206,11 +208,54 @@ fn write_virtual(w: &mut W, v: &VirtualServer) {
         w.kv("active", o(&r.active, |x| b(*x).into()));
         w.kv("port", o(&r.port, |x| x.to_string()));
         w.kv("weight", o(&r.weight, |x| x.to_string()));
+        write_health(w, &r.health);
         w.indent = "    ";
         w.out.push_str("    }\n");
     }
     w.indent = "";
     w.out.push_str("}\n");
+}
+
+/// The quorum extension (issue 9), under a comment that marks it as ours.
+fn write_quorum(w: &mut W, v: &VirtualServer) {
+    if v.quorum.is_none()
+        && v.hysteresis.is_none()
+        && v.quorum_up.is_none()
+        && v.quorum_down.is_none()
+    {
+        return;
+    }
+    let _ = writeln!(
+        w.out,
+        "{}# extension (piranha-rs): quorum; Piranha does not know these keywords",
+        w.indent
+    );
+    w.kv("quorum", o(&v.quorum, |x| x.to_string()));
+    w.kv("hysteresis", o(&v.hysteresis, |x| x.to_string()));
+    w.kv("quorum_up", o(&v.quorum_up, |x| s(x)));
+    w.kv("quorum_down", o(&v.quorum_down, |x| s(x)));
+}
+
+/// The comment line that marks extension keys in canonical output
+/// (`lvs --config-test --print`): Piranha does not know them.
+pub const EXTENSION_MARK: &str =
+    "# piranha-rs extension: health checks (not understood by Piranha)";
+
+/// Extension (issue 9): the health-check keys of a block, after one
+/// marking comment.
+fn write_health(w: &mut W, h: &crate::checks::HealthCheck) {
+    let entries = h.entries();
+    if entries.is_empty() {
+        return;
+    }
+    let _ = writeln!(w.out, "{}{EXTENSION_MARK}", w.indent);
+    for (k, v) in entries {
+        let text = match (k, &h.check_program) {
+            ("check_program", Some(p)) => q(&p.value),
+            _ => s(&v),
+        };
+        w.kv(k, Some(text));
+    }
 }
 
 #[cfg(test)]

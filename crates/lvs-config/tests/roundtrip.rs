@@ -207,6 +207,14 @@ fn build(bytes: &[u8]) -> Config {
         v.stop_cmd = s.opt(|s| s.qstring());
         v.master = s.opt(|s| Host::from_addr(s.addr()));
         v.dirs = s.opt(|s| (0..s.range(0, 3)).map(|_| s.word()).collect());
+        // The quorum extension: the others only with `quorum` (else a
+        // warning, which is fine, but keep the files clean).
+        v.quorum = s.opt(|s| s.range(1, 1000));
+        if v.quorum.is_some() {
+            v.hysteresis = s.opt(|s| s.range(0, 1000));
+            v.quorum_up = s.opt(|s| s.word());
+            v.quorum_down = s.opt(|s| s.word());
+        }
         for j in 0..s.range(0, 3) {
             let mut r = RealServer::named(format!("rs{j}"));
             r.address = Some(Spanned::new(Host::from_addr(Ipv4Addr::new(

@@ -21,6 +21,8 @@ use piranha_runtime::forkserver::{ForkServer, ForkServerError};
 use piranha_runtime::signals::{poll_timeout, SignalWaiter};
 
 use crate::plan::{self, DesiredService, Monitor, RunMode, ServiceKey};
+use crate::quorum::{self, Entries, Transition};
+use crate::scripts::{Job, Scripts};
 use crate::sorry::{self, Live};
 use crate::table::{argv_line, Ipvsadm};
 
@@ -70,6 +72,8 @@ struct Running {
     restart_at: Option<Instant>,
     stopping: bool,
     live: bool,
+    /// Quorum extension: the entry its nanny (`--lvs-table`) wants.
+    entry: Option<u32>,
 }
 
 /// Why the daemon ended.
@@ -102,6 +106,10 @@ pub struct Lvsd {
     monitors: BTreeMap<MonKey, Running>,
     live: BTreeMap<ServiceKey, Live>,
     sorry_on: BTreeMap<ServiceKey, bool>,
+    /// Quorum extension: state of each service with `quorum`.
+    quorums: BTreeMap<ServiceKey, QState>,
+    /// Quorum extension: `quorum_up` / `quorum_down` scripts.
+    scripts: Scripts,
     table: Ipvsadm,
     signals: SignalWaiter,
     forks: Forks,
@@ -265,6 +273,8 @@ impl Lvsd {
             monitors: BTreeMap::new(),
             live: BTreeMap::new(),
             sorry_on: BTreeMap::new(),
+            quorums: BTreeMap::new(),
+            scripts: Scripts::default(),
             table,
             signals,
             forks: Forks::new(opts_fork_server),
@@ -340,6 +350,7 @@ impl Lvsd {
         for k in keys {
             self.live.insert(k, Live::default());
             self.check_sorry(k);
+            self.quorum_eval(k, true);
         }
     }
 
@@ -367,6 +378,7 @@ impl Lvsd {
             restart_at: None,
             stopping: false,
             live: false,
+            entry: None,
         }
     }
 
@@ -535,6 +547,10 @@ impl Lvsd {
                 WaitStatus::Signaled(p, s, _) => (p, format!("was killed by signal {}", s as i32)),
                 _ => continue,
             };
+            let ok = matches!(st, WaitStatus::Exited(_, 0));
+            if self.scripts.reaped(pid, &how, ok) {
+                continue;
+            }
             let Some(k) = self
                 .monitors
                 .iter()
@@ -551,6 +567,7 @@ impl Lvsd {
             r.pid = None;
             r.pipe = None;
             let was_live = std::mem::take(&mut r.live);
+            let had_entry = r.entry.take().is_some();
             if r.stopping {
                 continue;
             }
@@ -592,6 +609,10 @@ impl Lvsd {
                 }
                 self.check_sorry(key);
             }
+            if was_live || had_entry {
+                // Quorum extension: lvs holds the entry a dead nanny wanted.
+                self.quorum_eval(key, false);
+            }
         }
         verdict
     }
@@ -603,6 +624,10 @@ impl Lvsd {
         let Some(sorry) = d.sorry else {
             return;
         };
+        if d.quorum.is_some() {
+            // The quorum extension decides instead (quorum_eval).
+            return;
+        }
         let count = self.live.get(&key).map(Live::count).unwrap_or(0);
         let on = self.sorry_on.get(&key).copied().unwrap_or(false);
         if count == 0 && !on {
@@ -632,6 +657,7 @@ impl Lvsd {
 
     fn read_pipes(&mut self, ready: &[MonKey]) {
         let mut changed = Vec::new();
+        let mut qchanged: Vec<(ServiceKey, Option<sorry::Event>)> = Vec::new();
         for k in ready {
             let Some(r) = self.monitors.get_mut(k) else {
                 continue;
@@ -660,11 +686,22 @@ impl Lvsd {
                 if self.opts.nodaemon {
                     println!("{line}");
                 }
+                if let Some((addr, want)) = quorum::parse_line(&line) {
+                    if addr == SocketAddrV4::new(r.mon.rip, r.mon.rport) {
+                        r.entry = match want {
+                            quorum::Wanted::Weight(w) => Some(w),
+                            quorum::Wanted::Absent => None,
+                        };
+                        qchanged.push((r.key, None));
+                    }
+                    continue;
+                }
                 let Some(e) = sorry::parse_line(&line) else {
                     continue;
                 };
                 r.live = matches!(e, sorry::Event::Up(_));
                 changed.push((r.key, e));
+                qchanged.push((r.key, Some(e)));
             }
             if r.buf.len() > 64 * 1024 {
                 r.buf.clear();
@@ -673,6 +710,18 @@ impl Lvsd {
         for (key, e) in changed {
             self.live.entry(key).or_default().apply(e);
             self.check_sorry(key);
+        }
+        let mut done: Vec<ServiceKey> = Vec::new();
+        for (key, _) in &qchanged {
+            if self.quorums.contains_key(key) && !done.contains(key) {
+                done.push(*key);
+                self.quorum_eval(*key, false);
+            }
+        }
+        for (key, e) in qchanged {
+            if let Some(sorry::Event::Up(a)) = e {
+                self.note_kept_out(key, a);
+            }
         }
     }
 
@@ -782,14 +831,38 @@ impl Lvsd {
         }
         // Services whose sorry settings changed, with the line that takes
         // the old sorry entry out (found while the old plan is at hand).
-        let resorry: Vec<(ServiceKey, Option<Vec<String>>)> = new
+        // (Quorum extension: turning `quorum` on or off counts as a change,
+        // and the old method is kept to take out the entry lvs held.)
+        let resorry: Vec<(ServiceKey, Option<Vec<String>>, char)> = new
             .iter()
             .filter_map(|d| {
                 let o = old_by_key.get(&d.key)?;
-                let changed = o.sorry != d.sorry || o.method != d.method || o.port != d.port;
-                changed.then(|| (d.key, o.sorry_line(false)))
+                let changed = o.sorry != d.sorry
+                    || o.method != d.method
+                    || o.port != d.port
+                    || o.quorum.is_some() != d.quorum.is_some();
+                changed.then(|| (d.key, o.sorry_line(false), o.method))
             })
             .collect();
+        // Quorum extension: a service that drops `quorum` gets back the
+        // entries lvs held for it (its new nannies add their own); one that
+        // is deleted loses its quorum state with it.
+        for key in &r.delete {
+            self.quorums.remove(key);
+            self.scripts.drop_queued(key);
+        }
+        for d in &new {
+            if d.quorum.is_none() {
+                if let Some(st) = self.quorums.remove(&d.key) {
+                    self.scripts.drop_queued(&d.key);
+                    let gone = quorum::changes(&st.have, &Entries::default());
+                    lines.extend(
+                        gone.into_iter()
+                            .map(|c| quorum::change_line(&d.key, d.method, c)),
+                    );
+                }
+            }
+        }
         self.restore(&lines);
         for key in &r.delete {
             self.live.remove(key);
@@ -797,7 +870,17 @@ impl Lvsd {
         }
         // A sorry entry that is in the table under the old settings goes;
         // check_sorry below decides afresh with the new ones.
-        for (key, line) in resorry {
+        for (key, line, method) in resorry {
+            // Quorum extension: the sorry entry lvs holds goes; the
+            // evaluation below puts the new one in if needed.
+            if let Some(st) = self.quorums.get_mut(&key) {
+                if let Some(s) = st.have.sorry.take() {
+                    let l = quorum::change_line(&key, method, quorum::Change::Delete(s));
+                    if let Err(e) = self.table.run(&l) {
+                        log::error!("{e}");
+                    }
+                }
+            }
             if self.sorry_on.insert(key, false) == Some(true) {
                 if let Some(l) = line {
                     if let Err(e) = self.table.run(&l) {
@@ -813,6 +896,7 @@ impl Lvsd {
         for k in keys {
             self.live.entry(k).or_default();
             self.check_sorry(k);
+            self.quorum_eval(k, true);
         }
         log::info!(
             "reload took {} ms: file read and checked {} ms, planned {} ms, nannies stopped {} ms, table and nannies {} ms",
@@ -831,6 +915,7 @@ impl Lvsd {
         }
         let keys: Vec<MonKey> = self.monitors.keys().copied().collect();
         self.stop_monitors(&keys);
+        self.scripts.terminate_all();
         let lines: Vec<Vec<String>> = self.services.iter().map(|d| d.del_line()).collect();
         self.restore(&lines);
         // Closing the request sockets ends the fork servers.
@@ -867,7 +952,23 @@ impl Lvsd {
                     Self::spawn(r, self.opts.test_start, &mut self.forks);
                 }
             }
-            let next = self.monitors.values().filter_map(|r| r.restart_at).min();
+            self.scripts.expire(now);
+            let retries: Vec<ServiceKey> = self
+                .quorums
+                .iter()
+                .filter(|(_, q)| q.retry_at.is_some_and(|t| t <= now))
+                .map(|(k, _)| *k)
+                .collect();
+            for k in retries {
+                self.quorum_eval(k, false);
+            }
+            let next = self
+                .monitors
+                .values()
+                .filter_map(|r| r.restart_at)
+                .chain(self.scripts.next_deadline())
+                .chain(self.quorums.values().filter_map(|q| q.retry_at))
+                .min();
             let timeout = match next {
                 Some(t) => poll_timeout(t.saturating_duration_since(Instant::now())),
                 None => PollTimeout::NONE,
@@ -918,6 +1019,223 @@ impl Lvsd {
                 self.shutdown();
                 return exit;
             }
+        }
+    }
+}
+
+/// Quorum extension: what lvs knows of one service with `quorum`.
+#[derive(Debug, Default)]
+struct QState {
+    /// The quorum is up.
+    up: bool,
+    /// The entries lvs put in the table (real servers and sorry server).
+    have: Entries,
+    /// A table change failed: evaluate again at this time.
+    retry_at: Option<Instant>,
+}
+
+/// How long lvs waits before retrying a table change that failed.
+const QUORUM_RETRY: Duration = Duration::from_secs(5);
+
+/// The quorum extension (issue 9): lvs decides from the nannies' state
+/// lines and owns the real servers' entries ([`crate::quorum`]).
+impl Lvsd {
+    /// The running plan of service `key`.
+    fn service(&self, key: ServiceKey) -> Option<&DesiredService> {
+        self.by_key.get(&key).map(|&i| &self.services[i])
+    }
+
+    /// The monitors of service `key` (a range of the ordered map).
+    fn monitors_of(&self, key: ServiceKey) -> impl Iterator<Item = &Running> {
+        self.monitors
+            .range((key, Ipv4Addr::UNSPECIFIED, 0)..=(key, Ipv4Addr::BROADCAST, u16::MAX))
+            .map(|(_, r)| r)
+    }
+
+    /// Live weight of `key`: the lvs.cf weights of its live real servers.
+    fn live_weight(&self, key: ServiceKey) -> u64 {
+        self.monitors_of(key)
+            .filter(|r| r.live)
+            .map(|r| u64::from(r.mon.weight))
+            .sum()
+    }
+
+    /// Re-evaluate the quorum of `key` and bring the table in line. `init`:
+    /// at start-up or after a reload (keepalived's "starting with quorum
+    /// down", which adds the sorry server and runs quorum_down).
+    fn quorum_eval(&mut self, key: ServiceKey, init: bool) {
+        let Some(d) = self.service(key) else {
+            return;
+        };
+        let Some(spec) = d.quorum.clone() else {
+            return;
+        };
+        let name = d.name.clone();
+        let sorry = d.sorry;
+        let p = spec.params;
+        let w = self.live_weight(key);
+        let fresh = !self.quorums.contains_key(&key);
+        let st = self.quorums.entry(key).or_insert_with(|| QState {
+            up: quorum::initial(w, p),
+            ..QState::default()
+        });
+        let sorry_word = |on: bool| match sorry {
+            Some(s) => format!(
+                "; {} sorry_server {s}",
+                if on { "activate" } else { "deactivate" }
+            ),
+            None => String::new(),
+        };
+        let mut run: Option<bool> = None;
+        match quorum::step(st.up, w, p) {
+            Some(Transition::Gained) => {
+                st.up = true;
+                log::info!(
+                    "Virtual Server {name}: gained quorum: live weight {w} >= {}+{}{}",
+                    p.quorum,
+                    p.hysteresis,
+                    if st.have.sorry.is_some() {
+                        sorry_word(false)
+                    } else {
+                        String::new()
+                    }
+                );
+                run = Some(true);
+            }
+            Some(Transition::Lost) => {
+                st.up = false;
+                let why = if w == 0 {
+                    "no live real server".to_string()
+                } else {
+                    format!("live weight {w} < {}-{}", p.quorum, p.hysteresis)
+                };
+                log::info!(
+                    "Virtual Server {name}: lost quorum: {why}{}",
+                    sorry_word(true)
+                );
+                run = Some(false);
+            }
+            None if (init || fresh) && !st.up && sorry.is_some() && st.have.sorry.is_none() => {
+                log::info!(
+                    "Virtual Server {name}: starting with quorum down: live weight {w} < {}+{}{}",
+                    p.quorum,
+                    p.hysteresis,
+                    sorry_word(true)
+                );
+                run = Some(false);
+            }
+            None => log::debug!(
+                "Virtual Server {name}: live weight {w}, quorum {}",
+                if st.up { "up" } else { "down" }
+            ),
+        }
+        if let Some(up) = run {
+            let command = if up { &spec.up } else { &spec.down };
+            if let (Some(command), true) = (command, self.opts.test_start) {
+                log::info!(
+                    "[test-start] Virtual Server {name}: {} script: {command}",
+                    if up { "quorum_up" } else { "quorum_down" }
+                );
+            } else if let Some(command) = command {
+                self.scripts.submit(Job {
+                    key,
+                    vs: name.clone(),
+                    what: if up { "quorum_up" } else { "quorum_down" },
+                    command: command.clone(),
+                    env: vec![
+                        ("LVS_VIRTUAL".into(), name.clone()),
+                        ("LVS_SERVICE".into(), key.to_string()),
+                        ("LVS_QUORUM".into(), if up { "up" } else { "down" }.into()),
+                        ("LVS_WEIGHT".into(), w.to_string()),
+                    ],
+                });
+            }
+        }
+        self.quorum_reconcile(key);
+    }
+
+    /// Make the table hold what the quorum state says ([`quorum::target`]).
+    fn quorum_reconcile(&mut self, key: ServiceKey) {
+        let Some(d) = self.service(key) else {
+            return;
+        };
+        let sorry = d.sorry.map(|s| SocketAddrV4::new(s, d.port));
+        let method = d.method;
+        let wanted: BTreeMap<SocketAddrV4, u32> = self
+            .monitors_of(key)
+            .filter_map(|r| {
+                r.entry
+                    .map(|w| (SocketAddrV4::new(r.mon.rip, r.mon.rport), w))
+            })
+            .collect();
+        let Some(st) = self.quorums.get_mut(&key) else {
+            return;
+        };
+        st.retry_at = None;
+        let want = quorum::target(st.up, sorry, &wanted);
+        let changes = quorum::changes(&st.have, &want);
+        if changes.is_empty() {
+            return;
+        }
+        let lines: Vec<Vec<String>> = changes
+            .iter()
+            .map(|c| quorum::change_line(&key, method, *c))
+            .collect();
+        let failed = match self.table.restore(&lines) {
+            Ok(errs) => {
+                for e in &errs {
+                    log::error!("ipvsadm failed: {e}");
+                }
+                !errs.is_empty()
+            }
+            Err(e) => {
+                log::error!("{e}");
+                true
+            }
+        };
+        if !failed {
+            st.have = want;
+            return;
+        }
+        // Learn what the kernel holds, and try again later.
+        st.retry_at = Some(Instant::now() + QUORUM_RETRY);
+        match self.table.save() {
+            Ok(all) => {
+                let mut have = Entries::default();
+                if let Some(e) = all
+                    .iter()
+                    .find(|e| ServiceKey::of_kernel(&e.service) == Some(key))
+                {
+                    for dest in &e.dests {
+                        let std::net::IpAddr::V4(ip) = dest.addr else {
+                            continue;
+                        };
+                        let a = SocketAddrV4::new(ip, dest.port);
+                        if Some(a) == sorry {
+                            have.sorry = Some(a);
+                        } else {
+                            have.real.insert(a, dest.weight.max(0) as u32);
+                        }
+                    }
+                }
+                st.have = have;
+            }
+            Err(e) => log::error!("cannot read the IPVS table: {e}"),
+        }
+    }
+
+    /// A real server of `key` came up: say so when the quorum keeps it out.
+    fn note_kept_out(&self, key: ServiceKey, a: SocketAddrV4) {
+        let (Some(st), Some(d)) = (self.quorums.get(&key), self.service(key)) else {
+            return;
+        };
+        if let (false, Some(_), Some(spec)) = (st.up, st.have.sorry, &d.quorum) {
+            log::info!(
+                "Virtual Server {}: quorum down (live weight {} < {}): {a} stays out of the table",
+                d.name,
+                self.live_weight(key),
+                spec.params.gain_at()
+            );
         }
     }
 }

@@ -5,10 +5,14 @@
 //! * [`plan`]: pure: the services, nanny argv, start-up and reload changes.
 //! * [`table`]: the ipvsadm program: read with `-S -n`, write with `-R`.
 //! * [`sorry`]: live real servers from nanny state lines (sorry server).
+//! * [`quorum`]: pure: the quorum extension's decisions and table changes.
+//! * [`scripts`]: the `quorum_up` / `quorum_down` scripts, bounded.
 //! * [`daemon`]: the process: supervision, signals, reload, shutdown.
 
 pub mod daemon;
 pub mod plan;
+pub mod quorum;
+pub mod scripts;
 pub mod sorry;
 pub mod table;
 

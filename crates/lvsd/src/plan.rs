@@ -132,6 +132,8 @@ pub struct Monitor {
     pub argv: Vec<String>,
     /// Does lvs read this nanny's stdout (`--nodaemon`)?
     pub piped: bool,
+    /// The lvs.cf weight (what the server adds to a quorum's live weight).
+    pub weight: u32,
 }
 
 impl Monitor {
@@ -159,6 +161,33 @@ pub struct DesiredService {
     /// One monitor per active real server, keyed by (address, port);
     /// shared with the previous plan when a reload leaves the block alone.
     pub monitors: Rc<BTreeMap<(Ipv4Addr, u16), Monitor>>,
+    /// The quorum extension, when lvs.cf sets `quorum`.
+    pub quorum: Option<QuorumSpec>,
+}
+
+/// `quorum`, `hysteresis`, `quorum_up`, `quorum_down` of a virtual server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuorumSpec {
+    /// Thresholds.
+    pub params: crate::quorum::Params,
+    /// `quorum_up`.
+    pub up: Option<String>,
+    /// `quorum_down`.
+    pub down: Option<String>,
+}
+
+impl QuorumSpec {
+    /// The quorum settings of `vs`, if it has `quorum`.
+    pub fn of(vs: &VirtualServer) -> Option<Self> {
+        Some(QuorumSpec {
+            params: crate::quorum::Params {
+                quorum: vs.quorum()?,
+                hysteresis: vs.hysteresis(),
+            },
+            up: vs.quorum_up.as_ref().map(|c| c.value.clone()),
+            down: vs.quorum_down.as_ref().map(|c| c.value.clone()),
+        })
+    }
 }
 
 impl DesiredService {
@@ -220,6 +249,9 @@ pub struct RunMode {
 /// [-e send_program] [-s send] [-x expect] [-q] [--regex] [-v] -a REENTRY
 /// -I IPVSADM -t TIMEOUT -w WEIGHT -V VIP -M m|g|i [-U LOADCMD]
 /// [--nodaemon] --lvs`
+///
+/// With the quorum extension (`quorum` set), `--lvs-table` follows
+/// `--nodaemon`: lvs, not nanny, changes the real server's entry.
 pub fn nanny_argv(cfg: &Config, vs: &VirtualServer, rs: &RealServer, mode: RunMode) -> Vec<String> {
     let mut v = vec![
         vs.client_monitor(),
@@ -283,14 +315,71 @@ pub fn nanny_argv(cfg: &Config, vs: &VirtualServer, rs: &RealServer, mode: RunMo
     if piped(vs, mode) {
         v.push("--nodaemon".into());
     }
+    if vs.quorum().is_some() {
+        v.push("--lvs-table".into());
+    }
     v.push("--lvs".into());
+    v.extend(health_args(&rs.health_in(vs)));
+    v
+}
+
+/// Extension (issue 9): the nanny long options for lvs.cf's health-check
+/// keys, appended after Piranha's argv, only for the keys that are set (a
+/// Piranha file gets none, so its argv stays Piranha's).
+pub fn health_args(h: &lvs_config::HealthCheck) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    let mut opt = |flag: &str, val: Option<String>| {
+        if let Some(x) = val {
+            v.push(flag.to_string());
+            v.push(x);
+        }
+    };
+    fn g<T: Clone>(o: &lvs_config::Opt<T>) -> Option<T> {
+        o.as_ref().map(|s| s.value.clone())
+    }
+    opt(
+        "--check",
+        g(&h.check)
+            .filter(|k| *k != lvs_config::CheckKind::SendExpect)
+            .map(|k| k.as_str().to_string()),
+    );
+    opt("--http-path", g(&h.check_path));
+    opt(
+        "--http-status",
+        g(&h.check_status).map(|s| {
+            s.split([' ', '\t', ','])
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
+    );
+    opt("--http-digest", g(&h.check_digest));
+    opt("--http-virtualhost", g(&h.check_virtualhost));
+    opt("--tls-sni", g(&h.check_sni));
+    opt("--tls-ca", g(&h.check_ca));
+    opt("--smtp-helo", g(&h.check_helo));
+    opt("--dns-name", g(&h.check_dns_name));
+    opt("--dns-type", g(&h.check_dns_type));
+    opt("--misc-program", g(&h.check_program).map(|q| q.text));
+    opt("--io-timeout", g(&h.check_timeout).map(|t| t.to_string()));
+    opt("--retry", g(&h.retry).map(|t| t.to_string()));
+    opt("--retry-delay", g(&h.retry_delay).map(|t| t.to_string()));
+    opt("--rise", g(&h.rise).map(|t| t.to_string()));
+    opt("--warmup", g(&h.warmup).map(|t| t.to_string()));
+    if g(&h.check_verify) == Some(true) {
+        v.push("--tls-verify".into());
+    }
+    if g(&h.check_dynamic) == Some(true) {
+        v.push("--misc-dynamic".into());
+    }
     v
 }
 
 /// Piranha gave a nanny `--nodaemon` (and read its stdout) when lvs was
-/// not a daemon or the virtual server has a sorry server.
+/// not a daemon or the virtual server has a sorry server; so do we, and
+/// when it has a quorum (the extension).
 fn piped(vs: &VirtualServer, mode: RunMode) -> bool {
-    !mode.daemon || !vs.sorry_server().is_unspecified()
+    !mode.daemon || !vs.sorry_server().is_unspecified() || vs.quorum().is_some()
 }
 
 /// Every service and monitor lvs.cf asks for, in file order.
@@ -359,6 +448,7 @@ fn desired_one(cfg: &Config, vs: &VirtualServer, mode: RunMode) -> DesiredServic
                         rport: rs.port_in(vs),
                         argv: nanny_argv(cfg, vs, rs, mode),
                         piped: piped(vs, mode),
+                        weight: rs.weight(),
                     };
                     ((m.rip, m.rport), m)
                 })
@@ -371,6 +461,7 @@ fn desired_one(cfg: &Config, vs: &VirtualServer, mode: RunMode) -> DesiredServic
                 sorry: (!vs.sorry_server().is_unspecified()).then(|| vs.sorry_server()),
                 method,
                 monitors: Rc::new(monitors),
+                quorum: QuorumSpec::of(vs),
             }
         }
     }
@@ -594,6 +685,95 @@ mod tests {
                 "--lvs"
             ]
         );
+    }
+
+    #[test]
+    fn quorum_gives_nanny_lvs_table_and_a_pipe() {
+        let daemon = RunMode {
+            daemon: true,
+            verbose: false,
+        };
+        // A Piranha file: argv unchanged (no pipe without a sorry server).
+        let c = cfg(BASE);
+        let d = desired(&c, daemon);
+        assert!(d[0].quorum.is_none());
+        assert!(!d[0].monitors.values().any(|m| m.piped));
+        let c = cfg(&BASE.replace(
+            " reentry = 15\n",
+            " reentry = 15\n quorum = 2\n hysteresis = 1\n quorum_up = /bin/up\n",
+        ));
+        let d = desired(&c, daemon);
+        let q = d[0].quorum.as_ref().unwrap();
+        assert_eq!((q.params.quorum, q.params.hysteresis), (2, 1));
+        assert_eq!(
+            (q.up.as_deref(), q.down.as_deref()),
+            (Some("/bin/up"), None)
+        );
+        let m = &d[0].monitors[&("10.0.0.2".parse().unwrap(), 8080)];
+        assert!(m.piped);
+        assert_eq!(m.weight, 2);
+        assert!(m
+            .argv
+            .join(" ")
+            .ends_with(" -M m --nodaemon --lvs-table --lvs"));
+        // Turning quorum on restarts the nannies (their argv changed).
+        let r = reload(&cfg(BASE), &desired(&cfg(BASE), daemon), &c, &d);
+        assert_eq!((r.stop.len(), r.start.len()), (2, 2));
+    }
+
+    #[test]
+    fn nanny_argv_health_extension_appended_only_when_set() {
+        let text = BASE.replace(
+            " timeout = 6\n",
+            " timeout = 6\n check = http\n check_path = /health\n check_status = \"200-299 301\"\n retry = 2\n retry_delay = 0.5\n rise = 1\n check_timeout = 3\n",
+        ).replace(
+            "  port = 8080\n",
+            "  port = 8080\n  check = misc\n  check_program = \"/bin/chk %h %p\"\n  check_dynamic = 1\n  retry = 0\n",
+        );
+        let c = cfg(&text);
+        let vs = &c.virtual_servers[0];
+        let mode = RunMode {
+            daemon: true,
+            verbose: false,
+        };
+        let piranha = "/usr/sbin/nanny -c -h 10.0.0.1 -p 80 -r 80 -s GET / HTTP/1.0\\r\\n\\r\\n -x HTTP -a 15 -I /sbin/ipvsadm -t 6 -w 1 -V 192.168.1.100 -M m --lvs";
+        let a = nanny_argv(&c, vs, &vs.servers[0], mode);
+        assert_eq!(
+            a.join(" "),
+            format!("{piranha} --check http --http-path /health --http-status 200-299,301 --io-timeout 3 --retry 2 --retry-delay 0.5 --rise 1")
+        );
+        let b = nanny_argv(&c, vs, &vs.servers[1], mode);
+        assert_eq!(
+            b[b.iter().position(|x| x == "--lvs").unwrap() + 1..],
+            [
+                "--check",
+                "misc",
+                "--http-path",
+                "/health",
+                "--http-status",
+                "200-299,301",
+                "--misc-program",
+                "/bin/chk %h %p",
+                "--io-timeout",
+                "3",
+                "--retry",
+                "0",
+                "--retry-delay",
+                "0.5",
+                "--rise",
+                "1",
+                "--misc-dynamic"
+            ]
+        );
+        // The Piranha file itself: nothing appended.
+        let p = cfg(BASE);
+        let a = nanny_argv(
+            &p,
+            &p.virtual_servers[0],
+            &p.virtual_servers[0].servers[0],
+            mode,
+        );
+        assert_eq!(a.join(" "), piranha);
     }
 
     #[test]

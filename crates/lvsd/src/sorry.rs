@@ -85,6 +85,22 @@ mod tests {
         );
         assert_eq!(parse_line("nanny: READ to 10.0.0.1:80 timed out"), None);
         assert_eq!(parse_line("[ active ] making garbage available"), None);
+        // Extension (issue 9): the lines of the extended checks carry the
+        // deciding check after the address; the weight line is no event.
+        assert_eq!(
+            parse_line("nanny: [ active ] making 10.0.0.1:80 available (http check: status 200)"),
+            Some(Event::Up(a))
+        );
+        assert_eq!(
+            parse_line("nanny: [inactive] shutting down 10.0.0.1:80 due to connection failure (misc check: exit 1, after 2 retries)"),
+            Some(Event::Down(a))
+        );
+        assert_eq!(
+            parse_line(
+                "nanny: [ weight ] setting 10.0.0.1:80 weight to 5 (misc check: exit 7, weight 5)"
+            ),
+            None
+        );
         let mut l = Live::default();
         assert_eq!(l.apply(Event::Up(a)), 1);
         assert_eq!(l.apply(Event::Up(a)), 1);

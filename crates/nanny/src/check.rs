@@ -51,18 +51,35 @@ pub enum Outcome {
 pub trait Checker {
     /// Run one check; give up early when `interrupt` says so.
     fn check(&mut self, interrupt: Option<&Interrupt<'_>>) -> Outcome;
+
+    /// Extension (issue 9): which check decided and why, appended to the
+    /// state-change lines. `None` (Piranha's checks): the lines are
+    /// Piranha's, unchanged.
+    fn detail(&self) -> Option<String> {
+        None
+    }
+
+    /// Extension (issue 9): the weight the last check asked for (misc
+    /// check in dynamic mode).
+    fn dynamic_weight(&self) -> Option<i32> {
+        None
+    }
 }
 
 /// Most bytes of send-program output kept; more is a failed check.
 pub const MAX_PROGRAM_OUTPUT: usize = 64 * 1024;
 
-enum Wait {
+/// How a wait for a file descriptor ended.
+pub(crate) enum Wait {
+    /// Ready (or an error to read).
     Ready,
+    /// The deadline passed.
     TimedOut,
+    /// The interrupt fired.
     Interrupted,
 }
 
-fn wait_fd(
+pub(crate) fn wait_fd(
     fd: BorrowedFd<'_>,
     flags: PollFlags,
     deadline: Instant,

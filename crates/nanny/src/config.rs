@@ -74,6 +74,252 @@ pub struct Options {
     pub fos: bool,
     /// `--lvs`.
     pub lvs: bool,
+    /// `--lvs-table` (ours, quorum): report entries to lvs, change nothing.
+    pub lvs_table: bool,
+    /// Extension (issue 9): the health-check long options.
+    pub ext: ExtOptions,
+}
+
+/// Extension (issue 9): the long options of the checks beyond
+/// send/expect, as given. lvs passes them only when lvs.cf sets the
+/// matching keys, so a Piranha configuration never sees them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtOptions {
+    /// `--check KIND`.
+    pub check: Option<String>,
+    /// `--http-path PATH`.
+    pub http_path: Option<String>,
+    /// `--http-status LIST`.
+    pub http_status: Option<String>,
+    /// `--http-digest MD5`.
+    pub http_digest: Option<String>,
+    /// `--http-virtualhost HOST`.
+    pub http_vhost: Option<String>,
+    /// `--tls-sni NAME`.
+    pub tls_sni: Option<String>,
+    /// `--tls-verify`.
+    pub tls_verify: bool,
+    /// `--tls-ca FILE`.
+    pub tls_ca: Option<String>,
+    /// `--smtp-helo NAME`.
+    pub smtp_helo: Option<String>,
+    /// `--dns-name NAME`.
+    pub dns_name: Option<String>,
+    /// `--dns-type TYPE`.
+    pub dns_type: Option<String>,
+    /// `--misc-program CMD`.
+    pub misc_program: Option<String>,
+    /// `--misc-dynamic`.
+    pub misc_dynamic: bool,
+    /// `--retry N`.
+    pub retry: Option<i64>,
+    /// `--retry-delay SECONDS` (decimal).
+    pub retry_delay: Option<String>,
+    /// `--rise N`.
+    pub rise: Option<i64>,
+    /// `--warmup SECONDS` (decimal).
+    pub warmup: Option<String>,
+}
+
+/// Extension (issue 9): a validated extended check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtCheck {
+    /// `tcp`.
+    Tcp,
+    /// `http` / `https`.
+    Http {
+        /// TLS settings for https.
+        tls: Option<crate::health::Tls>,
+        /// URL path.
+        path: String,
+        /// Host header.
+        vhost: Option<String>,
+        /// Accepted status ranges.
+        status: Vec<(u16, u16)>,
+        /// Expected MD5.
+        digest: Option<String>,
+    },
+    /// `smtp`.
+    Smtp {
+        /// HELO name.
+        helo: String,
+    },
+    /// `dns`.
+    Dns {
+        /// Query name.
+        name: String,
+        /// Query type.
+        qtype: String,
+    },
+    /// `misc`.
+    Misc {
+        /// The command line.
+        command: String,
+        /// Dynamic weights.
+        dynamic: bool,
+    },
+}
+
+impl ExtCheck {
+    /// The check's name (`--check` value).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ExtCheck::Tcp => "tcp",
+            ExtCheck::Http { tls: Some(_), .. } => "https",
+            ExtCheck::Http { .. } => "http",
+            ExtCheck::Smtp { .. } => "smtp",
+            ExtCheck::Dns { .. } => "dns",
+            ExtCheck::Misc { .. } => "misc",
+        }
+    }
+}
+
+impl PartialEq for crate::health::Tls {
+    fn eq(&self, o: &Self) -> bool {
+        self.sni == o.sni && self.verify == o.verify && self.ca == o.ca
+    }
+}
+impl Eq for crate::health::Tls {}
+
+/// Extension (issue 9): retry and warm-up timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timing {
+    /// Re-probes of an up server before it is declared down.
+    pub retry: u32,
+    /// Pause before each re-probe.
+    pub retry_delay: Duration,
+    /// The first check runs at a random time in [0, warmup].
+    pub warmup: Duration,
+}
+
+/// Parse a decimal number of seconds (`1`, `0.5`), at most 3 decimals.
+pub fn parse_secs(s: &str) -> Option<Duration> {
+    let (w, f) = s.split_once('.').unwrap_or((s, ""));
+    if (w.is_empty() && f.is_empty()) || f.len() > 3 {
+        return None;
+    }
+    if !w.bytes().all(|b| b.is_ascii_digit()) || !f.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: u64 = if w.is_empty() { 0 } else { w.parse().ok()? };
+    let mut ms: u64 = if f.is_empty() { 0 } else { f.parse().ok()? };
+    for _ in f.len()..3 {
+        ms *= 10;
+    }
+    Some(Duration::from_millis(
+        whole.checked_mul(1000)?.checked_add(ms)?,
+    ))
+}
+
+impl ExtOptions {
+    fn bad(flag: &'static str, value: &str, expected: &'static str) -> ConfigError {
+        ConfigError::BadExtension {
+            flag,
+            value: value.to_string(),
+            expected,
+        }
+    }
+
+    /// The extended check, or `None` for Piranha's send/expect.
+    pub fn check(&self) -> Result<Option<ExtCheck>, ConfigError> {
+        let kind = self.check.as_deref().unwrap_or("send_expect");
+        let tls = || crate::health::Tls {
+            sni: self.tls_sni.clone().or_else(|| self.http_vhost.clone()),
+            verify: self.tls_verify,
+            ca: self.tls_ca.clone(),
+        };
+        Ok(Some(match kind {
+            "send_expect" => return Ok(None),
+            "tcp" => ExtCheck::Tcp,
+            "http" | "https" => {
+                let path = self.http_path.clone().unwrap_or_else(|| "/".into());
+                if !path.starts_with('/') || path.bytes().any(|b| b <= b' ' || b == 0x7f) {
+                    return Err(Self::bad(
+                        "--http-path",
+                        &path,
+                        "a URL path starting with /",
+                    ));
+                }
+                let status = match &self.http_status {
+                    None => vec![(200, 299)],
+                    Some(s) => crate::health::parse_status_ranges(s).ok_or_else(|| {
+                        Self::bad(
+                            "--http-status",
+                            s,
+                            "status codes and ranges, e.g. 200-299,301",
+                        )
+                    })?,
+                };
+                let digest = match &self.http_digest {
+                    None => None,
+                    Some(d) if d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                        Some(d.to_ascii_lowercase())
+                    }
+                    Some(d) => return Err(Self::bad("--http-digest", d, "32 hex digits")),
+                };
+                ExtCheck::Http {
+                    tls: (kind == "https").then(tls),
+                    path,
+                    vhost: self.http_vhost.clone(),
+                    status,
+                    digest,
+                }
+            }
+            "smtp" => ExtCheck::Smtp {
+                helo: self.smtp_helo.clone().unwrap_or_else(|| "localhost".into()),
+            },
+            "dns" => {
+                let qtype = self
+                    .dns_type
+                    .clone()
+                    .unwrap_or_else(|| "SOA".into())
+                    .to_ascii_uppercase();
+                let name = self.dns_name.clone().unwrap_or_else(|| ".".into());
+                if let Err(e) = crate::health::dns_query(0, &name, &qtype) {
+                    let _ = e;
+                    return Err(Self::bad(
+                        "--dns-name/--dns-type",
+                        &format!("{name} {qtype}"),
+                        "a domain name and one of A, NS, CNAME, SOA, MX, TXT, AAAA",
+                    ));
+                }
+                ExtCheck::Dns { name, qtype }
+            }
+            "misc" => ExtCheck::Misc {
+                command: self
+                    .misc_program
+                    .clone()
+                    .filter(|c| !c.trim().is_empty())
+                    .ok_or_else(|| Self::bad("--misc-program", "", "a command for --check misc"))?,
+                dynamic: self.misc_dynamic,
+            },
+            other => {
+                return Err(Self::bad(
+                    "--check",
+                    other,
+                    "send_expect, tcp, http, https, smtp, dns or misc",
+                ))
+            }
+        }))
+    }
+
+    /// Retry and warm-up timing (all zero when not given).
+    pub fn timing(&self) -> Result<Timing, ConfigError> {
+        let retry = match self.retry {
+            None => 0,
+            Some(r) if (0..=1000).contains(&r) => r as u32,
+            Some(r) => return Err(Self::bad("--retry", &r.to_string(), "0 to 1000")),
+        };
+        let secs = |flag, v: &Option<String>, default| match v {
+            None => Ok(default),
+            Some(s) => parse_secs(s).ok_or_else(|| Self::bad(flag, s, "seconds, e.g. 1 or 0.5")),
+        };
+        Ok(Timing {
+            retry,
+            retry_delay: secs("--retry-delay", &self.retry_delay, Duration::from_secs(1))?,
+            warmup: secs("--warmup", &self.warmup, Duration::ZERO)?,
+        })
+    }
 }
 
 impl Default for Options {
@@ -105,6 +351,8 @@ impl Default for Options {
             norun: false,
             fos: false,
             lvs: false,
+            lvs_table: false,
+            ext: ExtOptions::default(),
         }
     }
 }
@@ -204,6 +452,13 @@ pub struct Config {
     pub nofork: bool,
     /// Lines to log at startup, before the start line (Piranha's notes).
     pub notes: Vec<String>,
+    /// `--lvs-table`: print the wanted entry for lvs instead of changing
+    /// IPVS ([`crate::lvs_table`]).
+    pub lvs_table: bool,
+    /// Extension (issue 9): the check beyond send/expect, if any.
+    pub ext: Option<ExtCheck>,
+    /// Extension (issue 9): retries and warm-up.
+    pub timing: Timing,
 }
 
 /// Why the options were refused.  The texts are what nanny prints on
@@ -233,6 +488,16 @@ pub enum ConfigError {
         /// The value given.
         value: i64,
         /// The accepted range, in words.
+        expected: &'static str,
+    },
+    /// Extension (issue 9): a bad value for one of the check options.
+    #[error("nanny: bad value for {flag} -- {value} (expected {expected})")]
+    BadExtension {
+        /// The flag.
+        flag: &'static str,
+        /// The value given.
+        value: String,
+        /// What is accepted.
         expected: &'static str,
     },
     /// LVS mode with neither `-V` nor `-f`: ipvsadm would get `(null):80`.
@@ -354,6 +619,15 @@ impl Options {
             }
         };
 
+        let ext = self.ext.check()?;
+        let timing = self.ext.timing()?;
+        let count_thresh = match self.ext.rise {
+            None => reentry / interval,
+            Some(r) if (1..=1_000_000).contains(&r) => r as u64,
+            Some(r) => {
+                return Err(ExtOptions::bad("--rise", &r.to_string(), "1 to 1000000"));
+            }
+        };
         let mut notes = Vec::new();
         let mut send = self.send.clone();
         let mut expect = self.expect.clone();
@@ -363,7 +637,12 @@ impl Options {
             ));
             send = None;
         }
-        if port == 80 && send.is_none() && expect.is_none() && self.send_program.is_none() {
+        if ext.is_none()
+            && port == 80
+            && send.is_none()
+            && expect.is_none()
+            && self.send_program.is_none()
+        {
             notes.push("nanny: no monitor configured, assuming web service on port 80".to_string());
             send = Some(HTTP_SEND.to_string());
             expect = Some(HTTP_EXPECT.to_string());
@@ -406,7 +685,7 @@ impl Options {
             weight,
             interval: Duration::from_secs(interval),
             io_timeout: Duration::from_secs(io_timeout),
-            count_thresh: reentry / interval,
+            count_thresh,
             scale,
             load,
             probe,
@@ -418,6 +697,9 @@ impl Options {
             nodaemon: self.nodaemon,
             nofork: self.nofork,
             notes,
+            lvs_table: self.lvs_table,
+            ext,
+            timing,
         })
     }
 }

@@ -8,6 +8,7 @@
 //! * [`check`]: one TCP/UDP or send-program check.
 //! * [`load`]: load-average parsing and weight formulas.
 //! * [`ipvsadm`]: the exact ipvsadm argv and the [`ipvsadm::Table`] seam.
+//! * [`lvs_table`]: `--lvs-table`, lvs applies the changes (quorum).
 //! * [`machine`]: the pure state machine.
 //! * [`run`]: the loop, with time and signals behind [`run::Env`].
 //!
@@ -16,8 +17,10 @@
 pub mod check;
 pub mod config;
 pub mod expect;
+pub mod health;
 pub mod ipvsadm;
 pub mod load;
+pub mod lvs_table;
 pub mod machine;
 pub mod run;
 pub mod translate;
@@ -28,11 +31,14 @@ use piranha_runtime::daemon::{cloexec_inherited_fds, daemonize, DaemonError, Rol
 use piranha_runtime::signals::{SignalError, SignalWaiter};
 
 use crate::check::{program_argv, Checker, ProgramCheck, SocketCheck};
-use crate::config::{Config, Expect, LoadMonitor, Probe};
+use std::time::Duration;
+
+use crate::config::{Config, Expect, ExtCheck, LoadMonitor, Probe};
 use crate::expect::Matcher;
+use crate::health::{HealthChecker, HttpGet, Kind};
 use crate::ipvsadm::{Dest, IpvsadmTable, NetlinkTable, Table};
 use crate::machine::{LoadSource, Machine, NoLoad, Params};
-use crate::run::{run_loop, CommandLoad, RealEnv, SIGNALS};
+use crate::run::{run_loop_with, CommandLoad, Policy, RealEnv, SIGNALS};
 
 pub use crate::run::{EXIT_FAILURE, EXIT_OK};
 
@@ -61,6 +67,9 @@ fn matcher(e: &Expect) -> Result<Matcher, String> {
 
 /// Build the checker for `config`.
 pub fn build_checker(config: &Config) -> Box<dyn Checker> {
+    if let Some(ext) = &config.ext {
+        return Box::new(build_health_checker(config, ext));
+    }
     match &config.probe {
         Probe::Socket { send, expect } => Box::new(SocketCheck {
             addr: SocketAddrV4::new(config.rip, config.rport),
@@ -75,6 +84,66 @@ pub fn build_checker(config: &Config) -> Box<dyn Checker> {
             name: format!("{}:{}", config.rip, config.rport),
             timeout: config.io_timeout,
         }),
+    }
+}
+
+/// Extension (issue 9): the checker of `--check`.
+pub fn build_health_checker(config: &Config, ext: &ExtCheck) -> HealthChecker {
+    let addr = SocketAddrV4::new(config.rip, config.rport);
+    let kind = match ext {
+        ExtCheck::Tcp => Kind::Tcp,
+        ExtCheck::Http {
+            tls,
+            path,
+            vhost,
+            status,
+            digest,
+        } => Kind::Http {
+            get: HttpGet {
+                addr,
+                path: path.clone(),
+                vhost: vhost.clone(),
+                tls: tls.clone(),
+                timeout: config.io_timeout,
+            },
+            status: status.clone(),
+            digest: digest.clone(),
+        },
+        ExtCheck::Smtp { helo } => Kind::Smtp { helo: helo.clone() },
+        ExtCheck::Dns { name, qtype } => Kind::Dns {
+            name: name.clone(),
+            qtype: qtype.clone(),
+        },
+        ExtCheck::Misc { command, dynamic } => Kind::Misc {
+            argv: program_argv(command, config.rip, config.rport),
+            dynamic: *dynamic,
+        },
+    };
+    HealthChecker {
+        addr,
+        kind,
+        timeout: config.io_timeout,
+        detail: String::new(),
+        weight: None,
+    }
+}
+
+/// Extension (issue 9): the loop policy: retries, and the warm-up drawn
+/// at random in [0, warmup].
+pub fn build_policy(config: &Config) -> Policy {
+    let t = &config.timing;
+    let first_delay = if t.warmup.is_zero() {
+        Duration::ZERO
+    } else {
+        let mut b = [0u8; 8];
+        let _ = getrandom::fill(&mut b);
+        let ms = t.warmup.as_millis() as u64;
+        Duration::from_millis(u64::from_ne_bytes(b) % (ms + 1))
+    };
+    Policy {
+        retry: t.retry,
+        retry_delay: t.retry_delay,
+        first_delay,
     }
 }
 
@@ -112,7 +181,11 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
         rport: config.rport,
         forward: config.forward,
     };
-    let mut table: Box<dyn Table> = if !config.norun && ipvsadm::is_our_ipvsadm(&config.ipvsadm) {
+    let mut table: Box<dyn Table> = if config.lvs_table {
+        Box::new(lvs_table::LvsTable {
+            name: format!("{}:{}", config.rip, config.rport),
+        })
+    } else if !config.norun && ipvsadm::is_our_ipvsadm(&config.ipvsadm) {
         Box::new(NetlinkTable::new(dest, config.verbose))
     } else {
         Box::new(IpvsadmTable {
@@ -130,12 +203,23 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
     };
     let mut m = build_machine(config);
     let mut env = RealEnv::new(waiter);
-    Ok(run_loop(
+    let policy = build_policy(config);
+    if let Some(ext) = &config.ext {
+        log::info!(
+            "health check: {} (I/O timeout {} s, retry {}, first check in {} ms)",
+            ext.name(),
+            config.io_timeout.as_secs(),
+            policy.retry,
+            policy.first_delay.as_millis()
+        );
+    }
+    Ok(run_loop_with(
         &mut m,
         &mut env,
         checker.as_mut(),
         table.as_mut(),
         load.as_mut(),
         config.interval,
+        &policy,
     ))
 }

@@ -108,6 +108,8 @@ pub struct Machine {
     forced: Forced,
     fos_counter: u32,
     failed_this_step: bool,
+    /// Extension (issue 9): which check decided, appended to state lines.
+    reason: Option<String>,
 }
 
 impl Machine {
@@ -122,6 +124,7 @@ impl Machine {
             forced: Forced::Normal,
             fos_counter: 0,
             failed_this_step: false,
+            reason: None,
         }
     }
 
@@ -235,7 +238,11 @@ impl Machine {
             if fos {
                 log::info!("Remote service {} is available", self.p.name);
             } else {
-                log::info!("[ active ] making {} available", self.p.name);
+                log::info!(
+                    "[ active ] making {} available{}",
+                    self.p.name,
+                    self.reason_suffix()
+                );
                 self.last_weight = initial_weight(self.p.weight);
                 self.reconcile(table);
             }
@@ -247,8 +254,9 @@ impl Machine {
                 return Step::Exit(0);
             }
             log::info!(
-                "[inactive] shutting down {} due to connection failure",
-                self.p.name
+                "[inactive] shutting down {} due to connection failure{}",
+                self.p.name,
+                self.reason_suffix()
             );
             self.reconcile(table);
         } else if !avail && self.count != 0 {
@@ -270,6 +278,38 @@ impl Machine {
         // Whatever is still out of line (a failure at an earlier step).
         self.reconcile(table);
         Step::Continue
+    }
+
+    /// Extension (issue 9): say which check decided the next state change
+    /// (`None`: Piranha's checks, Piranha's lines).
+    pub fn set_reason(&mut self, reason: Option<String>) {
+        self.reason = reason;
+    }
+
+    fn reason_suffix(&self) -> String {
+        self.reason
+            .as_ref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    }
+
+    /// Extension (issue 9): a misc check in dynamic mode set the weight.
+    /// It replaces the configured weight and, while the server is active,
+    /// goes to the table at once (no slow start), as keepalived does.
+    pub fn set_weight(&mut self, w: i32, table: &mut dyn Table) {
+        if w == self.p.weight && (!self.active || w == self.last_weight) {
+            return;
+        }
+        log::info!(
+            "[ weight ] setting {} weight to {w}{}",
+            self.p.name,
+            self.reason_suffix()
+        );
+        self.p.weight = w;
+        if self.active {
+            self.last_weight = w;
+            self.reconcile(table);
+        }
     }
 
     fn weight_step(&mut self, load: &mut dyn LoadSource) {

@@ -60,39 +60,119 @@ pub fn run_loop<E: Env>(
     load: &mut dyn LoadSource,
     interval: Duration,
 ) -> i32 {
-    let mut next = env.now();
+    run_loop_with(
+        machine,
+        env,
+        checker,
+        table,
+        load,
+        interval,
+        &Policy::default(),
+    )
+}
+
+/// Extension (issue 9): retries and warm-up (all zero: Piranha's loop).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// When a check of an active server fails, re-probe up to this many
+    /// times before reporting the failure (keepalived's `retry`).
+    pub retry: u32,
+    /// Pause before each re-probe.
+    pub retry_delay: Duration,
+    /// Delay of the first check (already drawn at random by the caller).
+    pub first_delay: Duration,
+}
+
+/// Handle signals that came during a wait; `Some(code)` ends the loop.
+fn handle_signals<E: Env>(
+    sigs: Vec<Sig>,
+    machine: &mut Machine,
+    env: &mut E,
+    table: &mut dyn Table,
+    next: &mut Duration,
+) -> Option<i32> {
+    for s in sigs {
+        match s {
+            Sig::Stop(n) => {
+                log::info!("Terminating due to signal {n}");
+                return Some(if machine.shutdown(table) {
+                    EXIT_OK
+                } else {
+                    EXIT_FAILURE
+                });
+            }
+            Sig::ForceDown => machine.force_down(table),
+            Sig::ForceUp => machine.force_up(table),
+            Sig::Resume => {
+                machine.resume();
+                *next = env.now();
+            }
+        }
+    }
+    None
+}
+
+/// [`run_loop`] with retries and a first-check delay.
+pub fn run_loop_with<E: Env>(
+    machine: &mut Machine,
+    env: &mut E,
+    checker: &mut dyn Checker,
+    table: &mut dyn Table,
+    load: &mut dyn LoadSource,
+    interval: Duration,
+    policy: &Policy,
+) -> i32 {
+    let mut next = env.now() + policy.first_delay;
     loop {
         loop {
             let sigs = env.wait_until(next);
             if sigs.is_empty() {
                 break;
             }
-            for s in sigs {
-                match s {
-                    Sig::Stop(n) => {
-                        log::info!("Terminating due to signal {n}");
-                        return if machine.shutdown(table) {
-                            EXIT_OK
-                        } else {
-                            EXIT_FAILURE
-                        };
-                    }
-                    Sig::ForceDown => machine.force_down(table),
-                    Sig::ForceUp => machine.force_up(table),
-                    Sig::Resume => {
-                        machine.resume();
-                        next = env.now();
-                    }
-                }
+            if let Some(code) = handle_signals(sigs, machine, env, table, &mut next) {
+                return code;
             }
         }
         let started = next;
         if machine.forced() == Forced::Normal {
-            match env.run_check(checker) {
+            let mut o = env.run_check(checker);
+            // Extension: re-probe an active server before declaring it down.
+            let mut tries = 0;
+            while o == Outcome::Down && machine.active() && tries < policy.retry {
+                tries += 1;
+                log::debug!(
+                    "check failed ({}); retry {tries} of {} in {:?}",
+                    checker.detail().unwrap_or_default(),
+                    policy.retry,
+                    policy.retry_delay
+                );
+                let sigs = env.wait_until(env.now() + policy.retry_delay);
+                if !sigs.is_empty() {
+                    if let Some(code) = handle_signals(sigs, machine, env, table, &mut next) {
+                        return code;
+                    }
+                    o = Outcome::Interrupted;
+                    break;
+                }
+                o = env.run_check(checker);
+            }
+            match o {
                 Outcome::Interrupted => continue,
                 o => {
+                    machine.set_reason(checker.detail().map(|d| {
+                        if o == Outcome::Down && tries > 0 {
+                            format!("{d}, after {tries} retries")
+                        } else {
+                            d
+                        }
+                    }));
                     if let Step::Exit(code) = machine.after_check(o == Outcome::Up, table, load) {
                         return code;
+                    }
+                    if o == Outcome::Up {
+                        if let Some(w) = checker.dynamic_weight() {
+                            machine.set_weight(w, table);
+                        }
                     }
                 }
             }

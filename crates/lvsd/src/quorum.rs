@@ -1,0 +1,415 @@
+//! Quorum with hysteresis for a virtual server with the `quorum` extension
+//! (issue 9), keepalived's algorithm (reference keepalived.md §2), pure:
+//! the decision and the table it leads to, no processes and no clock.
+//!
+//! * W, the live weight, is the sum of the lvs.cf weights of the real
+//!   servers whose nanny last said `[ active ]`.
+//! * Down → up when W ≥ quorum + hysteresis; up → down when W = 0 or
+//!   W < quorum − hysteresis; in between nothing changes.
+//! * Quorum up, or no sorry server: the table holds the entries the nannies
+//!   want (their `[lvs-table]` lines). Quorum down with a sorry server: the
+//!   table holds the sorry server only, whatever the nannies want.
+//!
+//! lvs owns the real servers' entries of such a service (nanny runs with
+//! `--lvs-table` and only reports), so "while the quorum is lost, server
+//! changes don't touch the table" holds with one writer and no race.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddrV4;
+
+use crate::plan::ServiceKey;
+
+/// `quorum` and `hysteresis` of one virtual server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params {
+    /// `quorum` (≥ 1).
+    pub quorum: u32,
+    /// `hysteresis`.
+    pub hysteresis: u32,
+}
+
+impl Params {
+    /// The live weight at which a lost quorum is gained: quorum + hysteresis.
+    pub fn gain_at(&self) -> u64 {
+        u64::from(self.quorum) + u64::from(self.hysteresis)
+    }
+
+    /// The quorum is lost below this (and at W = 0): quorum − hysteresis,
+    /// which may be zero or negative.
+    pub fn lose_below(&self) -> i64 {
+        i64::from(self.quorum) - i64::from(self.hysteresis)
+    }
+}
+
+/// A change of the quorum state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    /// W reached quorum + hysteresis.
+    Gained,
+    /// W fell to 0 or below quorum − hysteresis.
+    Lost,
+}
+
+/// keepalived's rule: what happens to a service whose quorum is `up` when
+/// the live weight is `w`.
+pub fn step(up: bool, w: u64, p: Params) -> Option<Transition> {
+    if !up && w >= p.gain_at() {
+        Some(Transition::Gained)
+    } else if up && (w == 0 || (w as i128) < i128::from(p.lose_below())) {
+        Some(Transition::Lost)
+    } else {
+        None
+    }
+}
+
+/// The quorum state a service starts with (keepalived: up iff W ≥
+/// quorum + hysteresis).
+pub fn initial(w: u64, p: Params) -> bool {
+    w >= p.gain_at()
+}
+
+/// The entries of one service that lvs manages: real servers with their
+/// weight, and the sorry server.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Entries {
+    /// Real servers in the table, with their weights.
+    pub real: BTreeMap<SocketAddrV4, u32>,
+    /// The sorry server, when it is in the table.
+    pub sorry: Option<SocketAddrV4>,
+}
+
+/// What the table should hold: see the module docs.
+pub fn target(
+    up: bool,
+    sorry: Option<SocketAddrV4>,
+    wanted: &BTreeMap<SocketAddrV4, u32>,
+) -> Entries {
+    match sorry {
+        Some(s) if !up => Entries {
+            real: BTreeMap::new(),
+            sorry: Some(s),
+        },
+        _ => Entries {
+            real: wanted.clone(),
+            sorry: None,
+        },
+    }
+}
+
+/// One change to a destination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// `-d`
+    Delete(SocketAddrV4),
+    /// `-a ... -w W`
+    Add(SocketAddrV4, u32),
+    /// `-e ... -w W`
+    Edit(SocketAddrV4, u32),
+}
+
+/// The changes that turn `have` into `want`: every removal first (real
+/// servers, then the sorry server), then the sorry server's addition, then
+/// real servers' additions and edits. So on a lost quorum the real servers
+/// leave before the sorry server enters, and on a gained one the sorry
+/// server leaves before they return (keepalived's order).
+pub fn changes(have: &Entries, want: &Entries) -> Vec<Change> {
+    let mut v = Vec::new();
+    for a in have.real.keys() {
+        if !want.real.contains_key(a) {
+            v.push(Change::Delete(*a));
+        }
+    }
+    if let Some(s) = have.sorry {
+        if want.sorry != Some(s) {
+            v.push(Change::Delete(s));
+        }
+    }
+    if let Some(s) = want.sorry {
+        if have.sorry != Some(s) {
+            v.push(Change::Add(s, 1));
+        }
+    }
+    for (a, w) in &want.real {
+        match have.real.get(a) {
+            None => v.push(Change::Add(*a, *w)),
+            Some(h) if h != w => v.push(Change::Edit(*a, *w)),
+            Some(_) => {}
+        }
+    }
+    v
+}
+
+/// The ipvsadm words of `c` on service `key`, forwarding method letter
+/// `method` (`m`, `g`, `i`), as nanny would have written them.
+pub fn change_line(key: &ServiceKey, method: char, c: Change) -> Vec<String> {
+    let (op, addr, w) = match c {
+        Change::Delete(a) => ("-d", a, None),
+        Change::Add(a, w) => ("-a", a, Some(w)),
+        Change::Edit(a, w) => ("-e", a, Some(w)),
+    };
+    let mut v = vec![op.to_string()];
+    v.extend(key.args());
+    v.push("-r".into());
+    v.push(addr.to_string());
+    if let Some(w) = w {
+        v.push(format!("-{method}"));
+        v.push("-w".into());
+        v.push(w.to_string());
+    }
+    v
+}
+
+/// What a nanny started with `--lvs-table` wants for its real server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wanted {
+    /// In the table with this weight.
+    Weight(u32),
+    /// Not in the table.
+    Absent,
+}
+
+/// Read a `[lvs-table] RIP:PORT weight W|absent` line (with or without
+/// the `nanny: ` prefix); see nanny's `lvs_table` module.
+pub fn parse_line(line: &str) -> Option<(SocketAddrV4, Wanted)> {
+    let rest = line.split_once("[lvs-table] ")?.1;
+    let mut words = rest.split_whitespace();
+    let addr = words.next()?.parse().ok()?;
+    let wanted = match (words.next()?, words.next()) {
+        ("absent", None) => Wanted::Absent,
+        ("weight", Some(w)) => Wanted::Weight(w.parse().ok()?),
+        _ => return None,
+    };
+    words.next().is_none().then_some((addr, wanted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(s: &str) -> SocketAddrV4 {
+        s.parse().unwrap()
+    }
+
+    const P: Params = Params {
+        quorum: 7,
+        hysteresis: 2,
+    };
+
+    #[test]
+    fn keepalived_worked_example() {
+        // 10 servers of weight 1, quorum 7, hysteresis 2: gained at >= 9,
+        // lost below 5 (keepalived's doc/samples/keepalived.conf.quorum).
+        assert!(!initial(8, P));
+        assert!(initial(9, P));
+        assert_eq!(step(false, 8, P), None);
+        assert_eq!(step(false, 9, P), Some(Transition::Gained));
+        for w in 5..=10 {
+            assert_eq!(step(true, w, P), None, "{w} is in the band");
+        }
+        assert_eq!(step(true, 4, P), Some(Transition::Lost));
+        assert_eq!(step(true, 0, P), Some(Transition::Lost));
+        // A pool moving between 7 and 6 does not flap.
+        let mut up = true;
+        for w in [7, 6, 7, 6, 5, 6, 7, 8] {
+            if let Some(t) = step(up, w, P) {
+                up = t == Transition::Gained;
+            }
+            assert!(up);
+        }
+    }
+
+    #[test]
+    fn zero_live_weight_always_loses() {
+        // hysteresis >= quorum: only W = 0 loses.
+        let p = Params {
+            quorum: 2,
+            hysteresis: 3,
+        };
+        assert_eq!(p.lose_below(), -1);
+        assert_eq!(step(true, 1, p), None);
+        assert_eq!(step(true, 0, p), Some(Transition::Lost));
+        assert_eq!(step(false, 4, p), None);
+        assert_eq!(step(false, 5, p), Some(Transition::Gained));
+        // Piranha's rule as a quorum: quorum 1, hysteresis 0.
+        let p1 = Params {
+            quorum: 1,
+            hysteresis: 0,
+        };
+        assert_eq!(step(false, 1, p1), Some(Transition::Gained));
+        assert_eq!(step(true, 0, p1), Some(Transition::Lost));
+    }
+
+    #[test]
+    fn extreme_values_do_not_overflow() {
+        let p = Params {
+            quorum: i32::MAX as u32,
+            hysteresis: i32::MAX as u32,
+        };
+        assert_eq!(step(false, u64::MAX, p), Some(Transition::Gained));
+        assert_eq!(step(true, u64::MAX, p), None);
+        assert_eq!(step(true, 0, p), Some(Transition::Lost));
+    }
+
+    #[test]
+    fn target_and_changes() {
+        let sorry = Some(a("10.0.5.2:80"));
+        let wanted: BTreeMap<_, _> = [(a("10.0.0.1:80"), 1), (a("10.0.0.2:80"), 3)].into();
+        let up = target(true, sorry, &wanted);
+        let down = target(false, sorry, &wanted);
+        assert_eq!(up.sorry, None);
+        assert_eq!(up.real, wanted);
+        assert_eq!(down.real.len(), 0);
+        assert_eq!(down.sorry, sorry);
+        // No sorry server: the quorum never empties the table.
+        assert_eq!(target(false, None, &wanted).real, wanted);
+        // Lost: real servers out first, then the sorry server in.
+        assert_eq!(
+            changes(&up, &down),
+            [
+                Change::Delete(a("10.0.0.1:80")),
+                Change::Delete(a("10.0.0.2:80")),
+                Change::Add(a("10.0.5.2:80"), 1),
+            ]
+        );
+        // Gained: the sorry server out first, then the real servers in.
+        assert_eq!(
+            changes(&down, &up),
+            [
+                Change::Delete(a("10.0.5.2:80")),
+                Change::Add(a("10.0.0.1:80"), 1),
+                Change::Add(a("10.0.0.2:80"), 3),
+            ]
+        );
+        // A weight change is an edit; nothing to do is nothing.
+        let mut w2 = wanted.clone();
+        w2.insert(a("10.0.0.2:80"), 0);
+        assert_eq!(
+            changes(&up, &target(true, sorry, &w2)),
+            [Change::Edit(a("10.0.0.2:80"), 0)]
+        );
+        assert!(changes(&up, &up).is_empty());
+        // While down, nanny changes change nothing.
+        assert!(changes(&down, &target(false, sorry, &w2)).is_empty());
+        // A sorry server that duplicates a real server: deleted as a real
+        // server before it is added as the sorry server.
+        let dup = target(false, Some(a("10.0.0.1:80")), &wanted);
+        assert_eq!(
+            changes(&up, &dup),
+            [
+                Change::Delete(a("10.0.0.1:80")),
+                Change::Delete(a("10.0.0.2:80")),
+                Change::Add(a("10.0.0.1:80"), 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn lines() {
+        let k = ServiceKey::Tcp("192.168.1.100".parse().unwrap(), 80);
+        assert_eq!(
+            change_line(&k, 'm', Change::Add(a("10.0.0.1:8080"), 2)).join(" "),
+            "-a -t 192.168.1.100:80 -r 10.0.0.1:8080 -m -w 2"
+        );
+        assert_eq!(
+            change_line(
+                &ServiceKey::Fwmark(5),
+                'g',
+                Change::Edit(a("10.0.0.1:80"), 0)
+            )
+            .join(" "),
+            "-e -f 5 -r 10.0.0.1:80 -g -w 0"
+        );
+        assert_eq!(
+            change_line(&k, 'i', Change::Delete(a("10.0.0.1:80"))).join(" "),
+            "-d -t 192.168.1.100:80 -r 10.0.0.1:80"
+        );
+        assert_eq!(
+            parse_line("nanny: [lvs-table] 10.0.0.2:80 weight 3"),
+            Some((a("10.0.0.2:80"), Wanted::Weight(3)))
+        );
+        assert_eq!(
+            parse_line("[lvs-table] 10.0.0.2:80 absent"),
+            Some((a("10.0.0.2:80"), Wanted::Absent))
+        );
+        for bad in [
+            "[lvs-table] 10.0.0.2:80",
+            "[lvs-table] 10.0.0.2:80 weight",
+            "[lvs-table] 10.0.0.2:80 weight -1",
+            "[lvs-table] 10.0.0.2:80 absent now",
+            "[lvs-table] host:80 absent",
+            "[ active ] making 10.0.0.2:80 available",
+        ] {
+            assert_eq!(parse_line(bad), None, "{bad}");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The band: a lost quorum is gained only at W >= q + h, a held one
+        /// lost only at W = 0 or W < q - h, and otherwise nothing changes;
+        /// a loss (W > 0) and the next gain are more than 2h apart in W.
+        #[test]
+        fn hysteresis_band(q in 1u32..40, h in 0u32..20, ws in proptest::collection::vec(0u64..80, 1..60)) {
+            let p = Params { quorum: q, hysteresis: h };
+            let mut up = initial(ws[0], p);
+            let mut last_loss: Option<u64> = None;
+            for &w in &ws[1..] {
+                match step(up, w, p) {
+                    Some(Transition::Gained) => {
+                        prop_assert!(!up && w >= u64::from(q + h));
+                        if let Some(l) = last_loss.filter(|l| *l > 0) {
+                            prop_assert!(w - l > u64::from(2 * h));
+                        }
+                        up = true;
+                    }
+                    Some(Transition::Lost) => {
+                        prop_assert!(up && (w == 0 || (w as i64) < i64::from(q) - i64::from(h)));
+                        last_loss = Some(w);
+                        up = false;
+                    }
+                    None => {
+                        let stays = if up {
+                            w > 0 && (w as i64) >= i64::from(q) - i64::from(h)
+                        } else {
+                            w < u64::from(q + h)
+                        };
+                        prop_assert!(stays);
+                    }
+                }
+            }
+        }
+
+        /// Whatever the entries and the state, applying `changes` to what
+        /// lvs has gives the target, and a down quorum with a sorry server
+        /// leaves only the sorry server.
+        #[test]
+        fn changes_reach_the_target(
+            have in proptest::collection::btree_map(0u8..8, 0u32..4, 0..8),
+            want in proptest::collection::btree_map(0u8..8, 0u32..4, 0..8),
+            have_sorry in any::<bool>(), up in any::<bool>(), with_sorry in any::<bool>(),
+        ) {
+            let addr = |i: u8| SocketAddrV4::new(std::net::Ipv4Addr::new(10, 0, 0, i + 1), 80);
+            let sorry = with_sorry.then(|| SocketAddrV4::new(std::net::Ipv4Addr::new(10, 9, 9, 9), 80));
+            let mut cur = Entries {
+                real: have.iter().map(|(k, v)| (addr(*k), *v)).collect(),
+                sorry: if have_sorry { sorry } else { None },
+            };
+            let wanted = want.iter().map(|(k, v)| (addr(*k), *v)).collect();
+            let t = target(up, sorry, &wanted);
+            for c in changes(&cur, &t) {
+                match c {
+                    Change::Delete(a) if Some(a) == cur.sorry => cur.sorry = None,
+                    Change::Delete(a) => { prop_assert!(cur.real.remove(&a).is_some()); }
+                    Change::Add(a, _) if Some(a) == t.sorry => cur.sorry = Some(a),
+                    Change::Add(a, w) => { prop_assert!(cur.real.insert(a, w).is_none()); }
+                    Change::Edit(a, w) => { prop_assert!(cur.real.insert(a, w).is_some()); }
+                }
+            }
+            prop_assert_eq!(&cur, &t);
+            if !up && with_sorry {
+                prop_assert!(cur.real.is_empty() && cur.sorry.is_some());
+            }
+        }
+    }
+}
