@@ -316,6 +316,61 @@ fn lvs_death_sets_childfail_and_partner_takes_over() {
     );
 }
 
+/// A backup that yields while its lvs is slow to stop (the stand-in ignores
+/// SIGTERM: pulse waits LVS_STOP_GRACE, 5 s, then SIGKILLs it) gives up the
+/// VIP at once, not after lvs, and reads the master's heartbeats that
+/// arrived meanwhile before it looks at its dead timer: it stays passive
+/// instead of declaring the master dead and activating again (both seen in
+/// the fault suite, tests/faults).
+#[test]
+fn backup_yielding_with_a_slow_lvs_stop_does_not_take_over_again() {
+    if skip() {
+        return;
+    }
+    let lab = Lab::new(false);
+    let cfg = lab.config("lvs.cf", "keepalive = 0.2\ndeadtime = 0.6\n");
+    let stubborn = lab.stub_lvs("d2").with_extension("stubborn");
+    std::fs::write(&stubborn, "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&stubborn, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let b = Pulse::start(&lab.d2, &cfg, &stubborn, &["--forceactive"]);
+    assert!(
+        wait_for(S(3), || lab.has_vip(&lab.d2)).is_some(),
+        "{}",
+        b.text()
+    );
+    // Both active: the master stays, the backup yields and waits for lvs.
+    let m = Pulse::start(&lab.d1, &cfg, &lab.stub_lvs("d1"), &["--forceactive"]);
+    assert!(
+        b.wait_line("partner active: deactivating LVS", S(4))
+            .is_some(),
+        "{}",
+        b.text()
+    );
+    // The VIP goes first, while pulse still waits for lvs.
+    assert!(
+        wait_for(S(2), || !lab.has_vip(&lab.d2)).is_some(),
+        "{}",
+        b.text()
+    );
+    assert_eq!(b.count("did not exit after SIGTERM"), 0, "{}", b.text());
+    assert!(
+        b.wait_line("did not exit after SIGTERM; sending SIGKILL", S(8))
+            .is_some(),
+        "{}",
+        b.text()
+    );
+    std::thread::sleep(S(2));
+    assert_eq!(
+        b.count("partner dead: activating lvs"),
+        0,
+        "the backup took over from a live master after its lvs stop:\n{}",
+        b.text()
+    );
+    assert!(!lab.has_vip(&lab.d2), "{}", b.text());
+    assert!(lab.has_vip(&lab.d1), "{}", m.text());
+}
+
 #[test]
 fn hup_brings_up_new_vip_and_usr1_dumps_state() {
     if skip() {

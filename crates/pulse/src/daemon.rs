@@ -515,6 +515,16 @@ impl Director {
                 }
             }
             self.reap();
+            // Heartbeats that arrived while the loop was busy (an lvs slow
+            // to stop blocks it for up to LVS_STOP_GRACE) or not scheduled
+            // are read before the dead timer is looked at: otherwise a
+            // director that just yielded declares its live partner dead.
+            // Bounded, so that a flood cannot keep us from sending.
+            for _ in 0..4 {
+                if !self.receive() {
+                    break;
+                }
+            }
             let now = self.now();
             let a = self.machine.tick(now);
             if self.execute(a) {
@@ -543,7 +553,7 @@ impl Director {
                 }
             }
             drop(fds);
-            self.receive();
+            let _ = self.receive();
         }
     }
 
@@ -564,7 +574,9 @@ impl Director {
         }
     }
 
-    fn receive(&mut self) {
+    /// Read and act on every datagram waiting on the heartbeat sockets;
+    /// whether there was any.
+    fn receive(&mut self) -> bool {
         let mut buf = [0u8; 128];
         let mut got = Vec::new();
         for c in &self.channels {
@@ -580,6 +592,7 @@ impl Director {
                 }
             }
         }
+        let any = !got.is_empty();
         for (data, from) in got {
             let src = match from.ip() {
                 std::net::IpAddr::V4(a) => a,
@@ -606,6 +619,7 @@ impl Director {
                 Err(e) => warn!("{e} from {src}"),
             }
         }
+        any
     }
 
     fn run_command(&mut self, what: &str, cmd: Option<String>) {
@@ -732,8 +746,11 @@ impl Director {
             return;
         }
         self.arp_gen.fetch_add(1, Ordering::SeqCst);
-        self.stop_lvs();
+        // The addresses go first: lvs may take up to LVS_STOP_GRACE to stop
+        // (its nannies remove their servers), and until they are gone both
+        // directors would hold the VIPs (Piranha waited for lvsd first).
         self.take_down(&[]);
+        self.stop_lvs();
     }
 
     fn stop_lvs(&mut self) {
