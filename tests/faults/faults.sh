@@ -714,11 +714,12 @@ f_split_brain() {
     local a=$ACTIVE p t0 m1 m2 mac who x since
     p=$(other "$a")
     m1=$(mark d1); m2=$(mark d2)
+    local tc=$(ms)
     nft_cut d1 "out eth0" "in eth0" "out eth1" "in eth1"
     t0=$(ms)
     if wait_for $((BOUND + 2)) holding d1+d2; then
         read -r _ _ since <<<"$(vip_timeline 0)"
-        info "both directors active $((since - t0)) ms after the cut"
+        info "both directors active $((since - tc)) ms after the cut began (installing it took $((t0 - tc)) ms)"
         sleep 1
         answers; mac=$(ip -n c neigh show $VIP | grep -o 'lladdr [^ ]*' | cut -d' ' -f2)
         who=unknown
