@@ -619,7 +619,7 @@ kill_nannies() {  # rips...
     m1=$(mark "$a")
     t0=$(ms)
     kill -9 "${pids[@]}"
-    wait_for 3 logged "$a" "$m1" "died!" || fail "lvs on $a did not log the nanny's death"
+    wait_for 10 logged "$a" "$m1" "died!" || fail "lvs on $a did not log the nanny's death within 10 s"
     if logged "$a" "$m1" "shutting down lvs"; then
         HARD_SHUTDOWNS=$((HARD_SHUTDOWNS + 1))
         record "lvs on $a shut down: a nanny died quickly 5 times in a row (hard_shutdown = 1); $p takes over"
