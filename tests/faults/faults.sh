@@ -863,17 +863,13 @@ f_cf_deleted() {
 echo "fault suite: seed $SEED, $COUNT faults; keepalive $KEEPALIVE s, deadtime $DEADTIME s, nanny interval $INTERVAL s, reentry $REENTRY s"
 echo "bounds: I1 (one VIP holder) ${BOUND} s, I2 (VIP answers) $((BOUND + VIP_SLACK)) s, I3/I4 (table, orphans) ${SETTLE} s more"
 PLAN=()
-if [ -n "$ONLY" ]; then
-    IFS=, read -r -a POOL <<<"$ONLY"
-else
-    POOL=("${KINDS[@]}")
-    # every kind once first, in a seeded order
-    perm=("${KINDS[@]}")
-    for ((i = ${#perm[@]} - 1; i > 0; i--)); do
-        rand $((i + 1)); t=${perm[$i]}; perm[$i]=${perm[$R]}; perm[$R]=$t
-    done
-    PLAN=("${perm[@]:0:$COUNT}")
-fi
+if [ -n "$ONLY" ]; then IFS=, read -r -a POOL <<<"$ONLY"; else POOL=("${KINDS[@]}"); fi
+# every kind once first, in a seeded order
+perm=("${POOL[@]}")
+for ((i = ${#perm[@]} - 1; i > 0; i--)); do
+    rand $((i + 1)); t=${perm[$i]}; perm[$i]=${perm[$R]}; perm[$R]=$t
+done
+PLAN=("${perm[@]:0:$COUNT}")
 while [ ${#PLAN[@]} -lt "$COUNT" ]; do rand ${#POOL[@]}; PLAN+=("${POOL[$R]}"); done
 echo "plan: ${PLAN[*]}"
 
