@@ -486,6 +486,43 @@ fn authenticated_heartbeat_pairs_and_ignores_plain_packets() {
     assert_eq!(m.wait_exit(S(8)), Some(0));
 }
 
+/// An active primary that keeps hearing an active backup (one slow to
+/// yield) resends its gratuitous ARPs, but one round at a time: not a new
+/// five-second round of send_arp runs per heartbeat (which saturated the
+/// fault suite's guest, tests/faults).
+#[test]
+fn primary_hearing_an_active_backup_runs_one_arp_round_at_a_time() {
+    if skip() {
+        return;
+    }
+    let lab = Lab::new(false);
+    let cfg = lab.config("lvs.cf", "keepalive = 0.2\ndeadtime = 0.6\n");
+    let m = Pulse::start(&lab.d1, &cfg, &lab.stub_lvs("d1"), &["--norun"]);
+    assert!(
+        m.wait_line("gratuitous lvs arps finished", S(10)).is_some(),
+        "{}",
+        m.text()
+    );
+    let fake = lab
+        .d2
+        .run(|| std::net::UdpSocket::bind("10.77.0.2:539").unwrap());
+    for _ in 0..15 {
+        fake.send_to(&0xbdaddbdau32.to_ne_bytes(), "10.77.0.1:539")
+            .unwrap();
+        std::thread::sleep(ms(200));
+    }
+    std::thread::sleep(S(7));
+    let heard = m.count("partner active: resending arps");
+    let rounds = m.count("gratuitous lvs arps finished");
+    assert!(heard >= 10, "{}", m.text());
+    assert!(
+        rounds <= 3,
+        "{rounds} ARP rounds for {heard} heartbeats:\n{}",
+        m.text()
+    );
+    assert!(lab.has_vip(&lab.d1));
+}
+
 #[test]
 fn hup_is_forwarded_to_a_running_lvs_only() {
     if skip() {
