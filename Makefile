@@ -13,7 +13,7 @@ RELEASE    := target/release
 BINARIES   := lvs pulse nanny send_arp ipvsadm piranha-passwd piranha-gui genhash
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build test test-unit test-lab deps validate fmt clippy doc bench fuzz install demo lab clean
+.PHONY: all build test test-unit test-lab deps validate fmt clippy doc bench fuzz install demo lab faults clean
 
 all:
 	$(CARGO) build --release --workspace --bins
@@ -33,6 +33,14 @@ test: deps
 	$(CARGO) test -p nanny-bin --test lab -- --ignored --test-threads=1
 	$(CARGO) test -p piranha-gui --test e2e -- --ignored
 	tests/kernel-lab/run --timeout 300 tests/kernel-lab/smoke.sh
+
+# The fault suite (tests/faults/README.md): one kernel-lab boot, the director
+# pair, FAULT_COUNT faults (default 100) with the invariants asserted after
+# each; FAULT_SEED=N reproduces a run's sequence.  About 30 s per fault under
+# emulation; not yet in `test` (tests/faults/README.md).
+faults: deps
+	$(CARGO) build --workspace --bins
+	./tests/faults/run target/debug
 
 validate: deps
 	$(CARGO) fmt --all -- --check

@@ -249,19 +249,40 @@ fn lvs_runs_supervises_reloads_and_stops() {
         .rfind(|l| l.contains("create_monitor for www/web2 running as pid"))
         .unwrap();
     let pid: i32 = line.rsplit(' ').next().unwrap().parse().unwrap();
-    let argv = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
-    let argv: Vec<String> = argv
-        .split(|&b| b == 0)
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect();
+    // Where the fork server cannot rewrite the child's command line (no
+    // CAP_SYS_RESOURCE) the child execs the argv: wait for that.
+    let read_argv = || -> Vec<String> {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .unwrap_or_default()
+            .split(|&b| b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect()
+    };
+    let t0 = Instant::now();
+    while !read_argv().iter().any(|a| a == "-w") && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let argv = read_argv();
     let w = argv.iter().position(|a| a == "-w").unwrap();
     assert_eq!(argv[w + 1], "5", "{argv:?}");
     lvs.wait_for("the old nanny removed its server", 10, |l| {
         l.has_cmd(&format!("-d -t 192.0.2.100:80 -r 127.0.0.1:{}", w2.port))
     });
 
+    // Let the table settle first: web1's nanny puts web1 back after its
+    // reentry time, whenever that falls.
+    let t0 = Instant::now();
+    let mut n = lvs.ipvsadm().len();
+    while t0.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(2500));
+        let m = lvs.ipvsadm().len();
+        if m == n {
+            break;
+        }
+        n = m;
+    }
+
     // SIGHUP with a broken file: logged, nothing changes.
-    let n = lvs.ipvsadm().len();
     std::fs::write(&cfg, "virtual www {\n    schedular = rr\n}\n").unwrap();
     lvs.signal(libc::SIGHUP);
     lvs.wait_for("error logged", 10, |l| {
@@ -429,6 +450,8 @@ fn quorum_lvs_owns_the_entries_and_reloads_reevaluate() {
     let mut lvs = lvs;
     let st = lvs.child.wait().unwrap();
     assert_eq!(st.code(), Some(0), "{}", lvs.log().join("\n"));
+}
+
 /// Extension (issue 9): lvs.cf's health-check keys reach the nannies (through
 /// the fork server) as long options after Piranha's argv, and the http check
 /// they select drives the table.

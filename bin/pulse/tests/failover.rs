@@ -316,6 +316,61 @@ fn lvs_death_sets_childfail_and_partner_takes_over() {
     );
 }
 
+/// A backup that yields while its lvs is slow to stop (the stand-in ignores
+/// SIGTERM: pulse waits LVS_STOP_GRACE, 5 s, then SIGKILLs it) gives up the
+/// VIP at once, not after lvs, and reads the master's heartbeats that
+/// arrived meanwhile before it looks at its dead timer: it stays passive
+/// instead of declaring the master dead and activating again (both seen in
+/// the fault suite, tests/faults).
+#[test]
+fn backup_yielding_with_a_slow_lvs_stop_does_not_take_over_again() {
+    if skip() {
+        return;
+    }
+    let lab = Lab::new(false);
+    let cfg = lab.config("lvs.cf", "keepalive = 0.2\ndeadtime = 0.6\n");
+    let stubborn = lab.stub_lvs("d2").with_extension("stubborn");
+    std::fs::write(&stubborn, "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&stubborn, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let b = Pulse::start(&lab.d2, &cfg, &stubborn, &["--forceactive"]);
+    assert!(
+        wait_for(S(3), || lab.has_vip(&lab.d2)).is_some(),
+        "{}",
+        b.text()
+    );
+    // Both active: the master stays, the backup yields and waits for lvs.
+    let m = Pulse::start(&lab.d1, &cfg, &lab.stub_lvs("d1"), &["--forceactive"]);
+    assert!(
+        b.wait_line("partner active: deactivating LVS", S(4))
+            .is_some(),
+        "{}",
+        b.text()
+    );
+    // The VIP goes first, while pulse still waits for lvs.
+    assert!(
+        wait_for(S(2), || !lab.has_vip(&lab.d2)).is_some(),
+        "{}",
+        b.text()
+    );
+    assert_eq!(b.count("did not exit after SIGTERM"), 0, "{}", b.text());
+    assert!(
+        b.wait_line("did not exit after SIGTERM; sending SIGKILL", S(8))
+            .is_some(),
+        "{}",
+        b.text()
+    );
+    std::thread::sleep(S(2));
+    assert_eq!(
+        b.count("partner dead: activating lvs"),
+        0,
+        "the backup took over from a live master after its lvs stop:\n{}",
+        b.text()
+    );
+    assert!(!lab.has_vip(&lab.d2), "{}", b.text());
+    assert!(lab.has_vip(&lab.d1), "{}", m.text());
+}
+
 #[test]
 fn hup_brings_up_new_vip_and_usr1_dumps_state() {
     if skip() {
@@ -429,6 +484,43 @@ fn authenticated_heartbeat_pairs_and_ignores_plain_packets() {
     );
     m.signal(libc::SIGTERM);
     assert_eq!(m.wait_exit(S(8)), Some(0));
+}
+
+/// An active primary that keeps hearing an active backup (one slow to
+/// yield) resends its gratuitous ARPs, but one round at a time: not a new
+/// five-second round of send_arp runs per heartbeat (which saturated the
+/// fault suite's guest, tests/faults).
+#[test]
+fn primary_hearing_an_active_backup_runs_one_arp_round_at_a_time() {
+    if skip() {
+        return;
+    }
+    let lab = Lab::new(false);
+    let cfg = lab.config("lvs.cf", "keepalive = 0.2\ndeadtime = 0.6\n");
+    let m = Pulse::start(&lab.d1, &cfg, &lab.stub_lvs("d1"), &["--norun"]);
+    assert!(
+        m.wait_line("gratuitous lvs arps finished", S(10)).is_some(),
+        "{}",
+        m.text()
+    );
+    let fake = lab
+        .d2
+        .run(|| std::net::UdpSocket::bind("10.77.0.2:539").unwrap());
+    for _ in 0..15 {
+        fake.send_to(&0xbdaddbdau32.to_ne_bytes(), "10.77.0.1:539")
+            .unwrap();
+        std::thread::sleep(ms(200));
+    }
+    std::thread::sleep(S(7));
+    let heard = m.count("partner active: resending arps");
+    let rounds = m.count("gratuitous lvs arps finished");
+    assert!(heard >= 10, "{}", m.text());
+    assert!(
+        rounds <= 3,
+        "{rounds} ARP rounds for {heard} heartbeats:\n{}",
+        m.text()
+    );
+    assert!(lab.has_vip(&lab.d1));
 }
 
 #[test]

@@ -16,7 +16,7 @@ use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -281,6 +281,8 @@ struct Director {
     helpers: Vec<Child>,
     added: Vec<Addr>,
     arp_gen: Arc<AtomicU64>,
+    /// A round of gratuitous ARPs is under way.
+    arps_busy: Arc<AtomicBool>,
     auth: Option<Authenticator>,
     start: Instant,
     monitor_links: bool,
@@ -456,6 +458,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         helpers: Vec::new(),
         added: Vec::new(),
         arp_gen: Arc::new(AtomicU64::new(0)),
+        arps_busy: Arc::new(AtomicBool::new(false)),
         auth: hb.auth,
         start,
         monitor_links,
@@ -491,7 +494,13 @@ impl Director {
                 Action::Deactivate { was_active } => self.deactivate(was_active),
                 Action::ResendArps => {
                     self.run_command("active_cmd", self.cfg.active_cmd.clone().map(|s| s.value));
-                    self.send_arps(floating_addresses(&self.cfg));
+                    // An active partner is heard every keepalive until it
+                    // yields; one round at a time, not one per heartbeat.
+                    if self.arps_busy.load(Ordering::SeqCst) {
+                        debug!("gratuitous ARPs under way; no new round");
+                    } else {
+                        self.send_arps(floating_addresses(&self.cfg));
+                    }
                 }
                 Action::Exit => exit = true,
             }
@@ -515,6 +524,16 @@ impl Director {
                 }
             }
             self.reap();
+            // Heartbeats that arrived while the loop was busy (an lvs slow
+            // to stop blocks it for up to LVS_STOP_GRACE) or not scheduled
+            // are read before the dead timer is looked at: otherwise a
+            // director that just yielded declares its live partner dead.
+            // Bounded, so that a flood cannot keep us from sending.
+            for _ in 0..4 {
+                if !self.receive() {
+                    break;
+                }
+            }
             let now = self.now();
             let a = self.machine.tick(now);
             if self.execute(a) {
@@ -543,7 +562,7 @@ impl Director {
                 }
             }
             drop(fds);
-            self.receive();
+            let _ = self.receive();
         }
     }
 
@@ -564,7 +583,9 @@ impl Director {
         }
     }
 
-    fn receive(&mut self) {
+    /// Read and act on every datagram waiting on the heartbeat sockets;
+    /// whether there was any.
+    fn receive(&mut self) -> bool {
         let mut buf = [0u8; 128];
         let mut got = Vec::new();
         for c in &self.channels {
@@ -580,6 +601,7 @@ impl Director {
                 }
             }
         }
+        let any = !got.is_empty();
         for (data, from) in got {
             let src = match from.ip() {
                 std::net::IpAddr::V4(a) => a,
@@ -606,6 +628,7 @@ impl Director {
                 Err(e) => warn!("{e} from {src}"),
             }
         }
+        any
     }
 
     fn run_command(&mut self, what: &str, cmd: Option<String>) {
@@ -732,8 +755,11 @@ impl Director {
             return;
         }
         self.arp_gen.fetch_add(1, Ordering::SeqCst);
-        self.stop_lvs();
+        // The addresses go first: lvs may take up to LVS_STOP_GRACE to stop
+        // (its nannies remove their servers), and until they are gone both
+        // directors would hold the VIPs (Piranha waited for lvsd first).
         self.take_down(&[]);
+        self.stop_lvs();
     }
 
     fn stop_lvs(&mut self) {
@@ -785,6 +811,8 @@ impl Director {
         let links = self.kernel.links().unwrap_or_default();
         let gen = self.arp_gen.load(Ordering::SeqCst);
         let flag = Arc::clone(&self.arp_gen);
+        let busy = Arc::clone(&self.arps_busy);
+        busy.store(true, Ordering::SeqCst);
         let send_arp = self.opts.send_arp.clone();
         let mut jobs = Vec::new();
         for f in floating {
@@ -838,6 +866,7 @@ impl Director {
             for h in handles {
                 all &= h.join().unwrap_or(false);
             }
+            busy.store(false, Ordering::SeqCst);
             if all {
                 info!("gratuitous lvs arps finished");
             }
