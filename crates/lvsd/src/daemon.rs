@@ -610,7 +610,9 @@ impl Lvsd {
                 self.check_sorry(key);
             }
             if was_live || had_entry {
-                // Quorum extension: lvs holds the entry a dead nanny wanted.
+                // Quorum extension: the dead nanny's server leaves the live
+                // weight (and, while the quorum holds, the table) until its
+                // restarted nanny reports it again.
                 self.quorum_eval(key, false);
             }
         }
@@ -742,7 +744,7 @@ impl Lvsd {
         {
             if Instant::now() >= deadline {
                 for k in keys {
-                    if let Some(r) = self.monitors.get(k) {
+                    if let Some(r) = self.monitors.get_mut(k) {
                         if let Some(pid) = r.pid {
                             log::warn!(
                                 "nanny for {} did not stop within {} s; killing it",
@@ -750,10 +752,13 @@ impl Lvsd {
                                 self.opts.grace.as_secs()
                             );
                             let _ = kill(pid, Signal::SIGKILL);
+                            // Only that nanny: any other child (a quorum
+                            // script) is reaped by the loop.
+                            let _ = waitpid(pid, None);
+                            r.pid = None;
                         }
                     }
                 }
-                let _ = waitpid(Pid::from_raw(-1), None);
             }
             let _ = self
                 .signals

@@ -181,12 +181,13 @@ pub struct ResponseHead {
 /// Parse the head of an HTTP response from the first bytes received:
 /// `Ok(None)` if the blank line ending the head has not arrived yet.
 pub fn parse_head(buf: &[u8]) -> Result<Option<ResponseHead>, String> {
-    let (end, sep) = match find(buf, b"\r\n\r\n") {
-        Some(i) => (i, 4),
-        None => match find(buf, b"\n\n") {
-            Some(i) => (i, 2),
-            None => return Ok(None),
-        },
+    // Whichever blank line comes first ends the head (a bare-LF head may be
+    // followed by a body that contains CRLF CRLF).
+    let (end, sep) = match (find(buf, b"\r\n\r\n"), find(buf, b"\n\n")) {
+        (Some(c), Some(l)) if l < c => (l, 2),
+        (Some(c), _) => (c, 4),
+        (None, Some(l)) => (l, 2),
+        (None, None) => return Ok(None),
     };
     let head = &buf[..end];
     let mut lines = head.split(|&b| b == b'\n');
@@ -935,6 +936,12 @@ mod tests {
                 .content_length,
             None
         );
+        // A bare-LF head ends at its own blank line even when the body
+        // holds a CRLF CRLF.
+        let h = parse_head(b"HTTP/1.0 200 OK\nContent-Length: 6\n\nab\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.head_len, 35);
         assert!(status_ok(204, &[(200, 299)]));
         assert!(!status_ok(301, &[(200, 299), (400, 404)]));
     }

@@ -138,7 +138,7 @@ pub fn build_policy(config: &Config) -> Policy {
         let mut b = [0u8; 8];
         let _ = getrandom::fill(&mut b);
         let ms = t.warmup.as_millis() as u64;
-        Duration::from_millis(u64::from_ne_bytes(b) % (ms + 1))
+        Duration::from_millis(u64::from_ne_bytes(b) % ms.saturating_add(1))
     };
     Policy {
         retry: t.retry,
