@@ -1,6 +1,7 @@
-//! Kernel-lab test (ignored by default: it boots a QEMU guest, ~20 s):
-//! `cargo test -p nanny-bin --test lab -- --ignored`, or directly
-//! `tests/kernel-lab/run tests/lab/nanny.sh target/debug/nanny`.
+//! Kernel-lab tests (ignored by default: each boots a QEMU guest):
+//! `cargo test -p nanny-bin --test lab -- --ignored --test-threads=1`, or
+//! directly `tests/kernel-lab/run tests/lab/nanny.sh target/debug/nanny`
+//! (and `tests/lab/checks.sh`).
 
 #[rustfmt::skip]
 #[path = "../../../tests/kernel-lab/lab.rs"]
@@ -8,27 +9,28 @@ mod lab;
 
 use std::time::Duration;
 
-#[test]
-#[ignore = "boots the kernel lab (QEMU); run with --ignored"]
-fn nanny_against_real_ipvs() {
+/// Run `tests/lab/SCRIPT` in the lab with this build's nanny; fail the test
+/// when the script fails (skip when the lab cannot run here).
+fn run_lab_script(script: &str) {
     if let Err(why) = lab::available() {
         eprintln!("skipping: {why}");
         return;
     }
     let root = lab::repo_root().expect("repository root");
-    let script = root.join("tests/lab/nanny.sh");
     let out = lab::run_script(
-        &script,
+        &root.join("tests/lab").join(script),
         &[env!("CARGO_BIN_EXE_nanny")],
         Duration::from_secs(240),
     )
     .expect("run the lab");
     print!("{}", out.output);
-    assert!(
-        out.success(),
-        "lab script failed with status {}",
-        out.status
-    );
+    assert!(out.success(), "{script} failed with status {}", out.status);
+}
+
+#[test]
+#[ignore = "boots the kernel lab (QEMU); run with --ignored"]
+fn nanny_against_real_ipvs() {
+    run_lab_script("nanny.sh");
 }
 
 /// Extension (issue 9): the extended checks against the real table
@@ -36,22 +38,5 @@ fn nanny_against_real_ipvs() {
 #[test]
 #[ignore = "boots the kernel lab (QEMU); run with --ignored"]
 fn extended_checks_against_real_ipvs() {
-    if let Err(why) = lab::available() {
-        eprintln!("skipping: {why}");
-        return;
-    }
-    let root = lab::repo_root().expect("repository root");
-    let script = root.join("tests/lab/checks.sh");
-    let out = lab::run_script(
-        &script,
-        &[env!("CARGO_BIN_EXE_nanny")],
-        Duration::from_secs(240),
-    )
-    .expect("run the lab");
-    print!("{}", out.output);
-    assert!(
-        out.success(),
-        "lab script failed with status {}",
-        out.status
-    );
+    run_lab_script("checks.sh");
 }
