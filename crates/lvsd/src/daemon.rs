@@ -106,6 +106,11 @@ pub struct Lvsd {
     monitors: BTreeMap<MonKey, Running>,
     live: BTreeMap<ServiceKey, Live>,
     sorry_on: BTreeMap<ServiceKey, bool>,
+    /// Services whose nannies have not all had time for a first check:
+    /// until then no live server does not mean an empty service, and the
+    /// sorry server stays out (without this it answered for a moment at
+    /// every start and takeover).
+    sorry_hold: HashMap<ServiceKey, Instant>,
     /// Quorum extension: state of each service with `quorum`.
     quorums: BTreeMap<ServiceKey, QState>,
     /// Quorum extension: `quorum_up` / `quorum_down` scripts.
@@ -273,6 +278,7 @@ impl Lvsd {
             monitors: BTreeMap::new(),
             live: BTreeMap::new(),
             sorry_on: BTreeMap::new(),
+            sorry_hold: HashMap::new(),
             quorums: BTreeMap::new(),
             scripts: Scripts::default(),
             table,
@@ -349,6 +355,7 @@ impl Lvsd {
         let keys: Vec<ServiceKey> = self.services.iter().map(|d| d.key).collect();
         for k in keys {
             self.live.insert(k, Live::default());
+            self.hold_sorry(k);
             self.check_sorry(k);
             self.quorum_eval(k, true);
         }
@@ -619,6 +626,22 @@ impl Lvsd {
         verdict
     }
 
+    /// Keep `key`'s sorry server (or quorum verdict) back for the time its
+    /// nannies' first checks may take (`DesiredService::first_verdict`).
+    fn hold_sorry(&mut self, key: ServiceKey) {
+        if let Some(d) = self.service(key) {
+            let until = Instant::now() + d.first_verdict;
+            self.sorry_hold.insert(key, until);
+        }
+    }
+
+    /// Is `key` still waiting for its nannies' first checks?
+    fn held(&self, key: ServiceKey) -> bool {
+        self.sorry_hold
+            .get(&key)
+            .is_some_and(|&t| Instant::now() < t)
+    }
+
     fn check_sorry(&mut self, key: ServiceKey) {
         let Some(d) = self.by_key.get(&key).map(|&i| &self.services[i]) else {
             return;
@@ -632,6 +655,11 @@ impl Lvsd {
         }
         let count = self.live.get(&key).map(Live::count).unwrap_or(0);
         let on = self.sorry_on.get(&key).copied().unwrap_or(false);
+        if count > 0 {
+            self.sorry_hold.remove(&key);
+        } else if self.held(key) {
+            return;
+        }
         if count == 0 && !on {
             log::info!(
                 "Virtual Server {}: No real servers; activate sorry_server {sorry}",
@@ -829,9 +857,11 @@ impl Lvsd {
             program: new_cfg.ipvsadm(),
             test_start: self.opts.test_start,
         };
+        let mut fresh = Vec::new();
         for d in &new {
             if !old_by_key.contains_key(&d.key) {
                 log::info!("starting virtual service {} active: {}", d.name, d.port);
+                fresh.push(d.key);
             }
         }
         // Services whose sorry settings changed, with the line that takes
@@ -872,6 +902,7 @@ impl Lvsd {
         for key in &r.delete {
             self.live.remove(key);
             self.sorry_on.remove(key);
+            self.sorry_hold.remove(key);
         }
         // A sorry entry that is in the table under the old settings goes;
         // check_sorry below decides afresh with the new ones.
@@ -896,6 +927,9 @@ impl Lvsd {
         }
         self.cfg = new_cfg;
         self.set_services(new);
+        for k in fresh {
+            self.hold_sorry(k);
+        }
         self.spawn_many(r.start);
         let keys: Vec<ServiceKey> = self.services.iter().map(|d| d.key).collect();
         for k in keys {
@@ -967,12 +1001,24 @@ impl Lvsd {
             for k in retries {
                 self.quorum_eval(k, false);
             }
+            let verdicts: Vec<ServiceKey> = self
+                .sorry_hold
+                .iter()
+                .filter(|(_, &t)| t <= now)
+                .map(|(k, _)| *k)
+                .collect();
+            for k in verdicts {
+                self.sorry_hold.remove(&k);
+                self.check_sorry(k);
+                self.quorum_eval(k, true);
+            }
             let next = self
                 .monitors
                 .values()
                 .filter_map(|r| r.restart_at)
                 .chain(self.scripts.next_deadline())
                 .chain(self.quorums.values().filter_map(|q| q.retry_at))
+                .chain(self.sorry_hold.values().copied())
                 .min();
             let timeout = match next {
                 Some(t) => poll_timeout(t.saturating_duration_since(Instant::now())),
@@ -1079,6 +1125,7 @@ impl Lvsd {
         let sorry = d.sorry;
         let p = spec.params;
         let w = self.live_weight(key);
+        let held = self.held(key);
         let fresh = !self.quorums.contains_key(&key);
         let st = self.quorums.entry(key).or_insert_with(|| QState {
             up: quorum::initial(w, p),
@@ -1120,7 +1167,12 @@ impl Lvsd {
                 );
                 run = Some(false);
             }
-            None if (init || fresh) && !st.up && sorry.is_some() && st.have.sorry.is_none() => {
+            None if (init || fresh)
+                && !held
+                && !st.up
+                && sorry.is_some()
+                && st.have.sorry.is_none() =>
+            {
                 log::info!(
                     "Virtual Server {name}: starting with quorum down: live weight {w} < {}+{}{}",
                     p.quorum,
@@ -1161,10 +1213,16 @@ impl Lvsd {
 
     /// Make the table hold what the quorum state says ([`quorum::target`]).
     fn quorum_reconcile(&mut self, key: ServiceKey) {
+        let held = self.held(key);
         let Some(d) = self.service(key) else {
             return;
         };
-        let sorry = d.sorry.map(|s| SocketAddrV4::new(s, d.port));
+        // Until the first checks had their time the sorry server stays out
+        // (see `sorry_hold`).
+        let sorry = d
+            .sorry
+            .filter(|_| !held)
+            .map(|s| SocketAddrV4::new(s, d.port));
         let method = d.method;
         let wanted: BTreeMap<SocketAddrV4, u32> = self
             .monitors_of(key)
