@@ -200,7 +200,11 @@ fn lvs_runs_supervises_reloads_and_stops() {
     // empty; it used to answer for a moment at every start and takeover).
     // Wait past that wait (timeout 1 s + 1 s) and look again.
     std::thread::sleep(Duration::from_millis(2500));
-    assert!(!lvs.has_cmd("-a -f 7 -r 10.0.0.99:80 -m -w 1"), "{:?}", lvs.ipvsadm());
+    assert!(
+        !lvs.has_cmd("-a -f 7 -r 10.0.0.99:80 -m -w 1"),
+        "{:?}",
+        lvs.ipvsadm()
+    );
     assert!(!lvs.has_log("activate sorry_server"), "{:?}", lvs.log());
 
     // A nanny killed with -9 is restarted; the table is not touched.
@@ -436,8 +440,7 @@ fn quorum_lvs_owns_the_entries_and_reloads_reevaluate() {
 
     // The scripts ran once per transition, in order, with LVS_WEIGHT.
     lvs.wait_for("scripts", 10, |_| {
-        std::fs::read_to_string(dir.join("q.log")).unwrap_or_default()
-            == "up 2\ndown 1\nup 1\n"
+        std::fs::read_to_string(dir.join("q.log")).unwrap_or_default() == "up 2\ndown 1\nup 1\n"
     });
 
     // Reload without quorum: the nannies restart in Piranha's mode; lvs

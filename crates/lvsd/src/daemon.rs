@@ -1303,11 +1303,16 @@ impl Lvsd {
     }
 }
 
-/// Write the pidfile, refusing when it names a running process.
+/// Write the pidfile, refusing when it names a running lvs.  A pidfile left
+/// by an lvs that was killed may name a pid the kernel has since given to
+/// another program: that one does not count.
 pub fn write_pidfile(path: &Path) -> Result<(), String> {
     if let Ok(old) = std::fs::read_to_string(path) {
         if let Ok(pid) = old.trim().parse::<i32>() {
-            if pid > 0 && pid != std::process::id() as i32 && kill(Pid::from_raw(pid), None).is_ok()
+            if pid > 0
+                && pid != std::process::id() as i32
+                && kill(Pid::from_raw(pid), None).is_ok()
+                && is_lvs(pid)
             {
                 return Err(format!(
                     "lvs is already running (pid {pid} in {})",
@@ -1318,4 +1323,71 @@ pub fn write_pidfile(path: &Path) -> Result<(), String> {
     }
     lvs_config::editor::write_atomic(path, format!("{}\n", std::process::id()).as_bytes(), false)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Is process `pid` an lvs: the same program as this one, or named `lvs` or
+/// `lvsd`?  When /proc cannot tell, assume it is (refusing to start twice
+/// is the safe mistake).
+fn is_lvs(pid: i32) -> bool {
+    let exe = |p: &str| std::fs::read_link(format!("/proc/{p}/exe")).ok();
+    if let (Some(theirs), Some(ours)) = (exe(&pid.to_string()), exe("self")) {
+        if theirs == ours {
+            return true;
+        }
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/comm")) {
+        Ok(comm) => matches!(comm.trim_end(), "lvs" | "lvsd"),
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Child, Command};
+
+    struct Reaped(Child);
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// `sleep` started under the name `name` (its comm).
+    fn sleeper(dir: &Path, name: &str) -> Reaped {
+        let prog = dir.join(name);
+        std::fs::copy("/bin/sleep", &prog).unwrap();
+        Reaped(Command::new(&prog).arg("30").spawn().unwrap())
+    }
+
+    #[test]
+    fn a_pidfile_naming_another_program_is_stale() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pidfile = tmp.path().join("lvs.pid");
+        let other = sleeper(tmp.path(), "sleep");
+        std::fs::write(&pidfile, format!("{}\n", other.0.id())).unwrap();
+        write_pidfile(&pidfile).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&pidfile).unwrap(),
+            format!("{}\n", std::process::id())
+        );
+    }
+
+    #[test]
+    fn a_pidfile_naming_a_running_lvs_refuses() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pidfile = tmp.path().join("lvs.pid");
+        for name in ["lvs", "lvsd"] {
+            let running = sleeper(tmp.path(), name);
+            let pid = running.0.id();
+            std::fs::write(&pidfile, format!("{pid}\n")).unwrap();
+            let e = write_pidfile(&pidfile).unwrap_err();
+            assert!(e.contains(&format!("already running (pid {pid}")), "{e}");
+            assert_eq!(
+                std::fs::read_to_string(&pidfile).unwrap(),
+                format!("{pid}\n")
+            );
+        }
+    }
 }
