@@ -312,20 +312,23 @@ impl Lvsd {
 
     /// Read lvs.cf again: only the edited block is parsed when the previous
     /// text is known (same result as a full parse).
-    fn reread(&mut self) -> Result<(Parsed, Option<String>), Diagnostics> {
+    #[allow(clippy::type_complexity)]
+    fn reread(
+        &mut self,
+    ) -> Result<(Parsed, Option<String>, Option<lvs_config::ReparseTrace>), Diagnostics> {
         let Some(src) = self.source.as_mut() else {
-            return lvs_config::parse_file(&self.opts.config).map(|p| (p, None));
+            return lvs_config::parse_file(&self.opts.config).map(|p| (p, None, None));
         };
         let prev = Parsed {
             config: std::mem::take(&mut self.cfg),
             layout: std::mem::take(&mut src.layout),
             warnings: std::mem::take(&mut src.warnings),
         };
-        let r = lvs_config::reparse_file(&self.opts.config, &src.text, &prev);
+        let r = lvs_config::reparse_file_traced(&self.opts.config, &src.text, &prev);
         self.cfg = prev.config;
         src.layout = prev.layout;
         src.warnings = prev.warnings;
-        r.map(|(text, p)| (p, Some(text)))
+        r.map(|(text, p, trace)| (p, Some(text), Some(trace)))
     }
 
     /// Program the table and start every nanny.
@@ -812,8 +815,20 @@ impl Lvsd {
     pub fn reload(&mut self) {
         log::info!("rereading configuration file");
         let t0 = Instant::now();
+        let mut how = String::new();
         let new_cfg = match self.reread() {
-            Ok((p, text)) => {
+            Ok((p, text, trace)) => {
+                if let Some(t) = trace {
+                    how = format!(
+                        " (read {} ms, {})",
+                        t.read.as_millis(),
+                        if t.one_block {
+                            "one block re-parsed"
+                        } else {
+                            "whole file parsed"
+                        }
+                    );
+                }
                 for w in &p.warnings {
                     log::warn!("{w}");
                 }
@@ -938,7 +953,7 @@ impl Lvsd {
             self.quorum_eval(k, true);
         }
         log::info!(
-            "reload took {} ms: file read and checked {} ms, planned {} ms, nannies stopped {} ms, table and nannies {} ms",
+            "reload took {} ms: file read and checked {} ms{how}, planned {} ms, nannies stopped {} ms, table and nannies {} ms",
             t0.elapsed().as_millis(),
             t_parsed.as_millis(),
             (t_planned - t_parsed).as_millis(),
