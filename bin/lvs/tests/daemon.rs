@@ -144,10 +144,20 @@ impl Drop for Lvs {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        // Nannies die with lvs (PR_SET_PDEATHSIG); make sure.
-        let _ = Command::new("pkill")
-            .args(["-KILL", "-f", &self.dir.display().to_string()])
-            .status();
+        // Nannies die with lvs (PR_SET_PDEATHSIG); make sure, by the pids
+        // lvs logged (each still a nanny: its command line says so).
+        for line in self.log() {
+            let Some(pid) = line
+                .split_once("running as pid ")
+                .and_then(|(_, p)| p.trim().parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains("nanny") {
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
     }
 }
 
