@@ -208,13 +208,10 @@ fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
     if argv.len() == 2 && argv[1] == forkserver::FLAG {
         // lvs's fork server (see piranha_runtime::forkserver): every child
-        // runs `run` with the argv lvs asked for.  The server builds clap's
-        // parser once, for the children whose argv the fast path leaves to
-        // clap.
-        let mut cmd = Args::command();
-        cmd.build();
-        let mut cmd = Some(cmd);
-        forkserver::serve(|argv| i32::from(run(&mut cmd, argv)));
+        // runs `run` with the argv lvs asked for.  lvs's argv takes the fast
+        // path, so the server does not build clap's parser: a small server
+        // is cheaper to fork (a child that needs clap builds it itself).
+        forkserver::serve(|argv| i32::from(run(&mut None, argv)));
     }
     ExitCode::from(run(&mut None, argv))
 }
