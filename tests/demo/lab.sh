@@ -218,8 +218,9 @@ probe_start() {
     rm -f "$W/probe.stop"
     nsx_bg client perl "$PROBE_PL" "$VIP" every "$W/probe.stop" >"$PROBE_LOG" &
     PROBE=$!
-    # a few answers before anything happens (perl starts slowly under emulation)
-    wait_for 20 probes_answered 3 || bad "the client's prober got no answer"
+    # a few answers before anything happens (perl starts slowly under
+    # emulation: 20 s was not enough at a host load average of 12)
+    wait_for 60 probes_answered 3 || bad "the client's prober got no answer"
 }
 probes_answered() { [ "$(grep -vc FAIL "$PROBE_LOG")" -ge "$1" ]; }
 probe_stop() {
