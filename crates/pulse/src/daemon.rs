@@ -28,7 +28,7 @@ use piranha_runtime::signals::{poll_timeout, SignalWaiter};
 use crate::heartbeat::{self, Authenticator, DecodeError, Magic};
 use crate::lease::{Event, Lease};
 use crate::machine::{Action, Machine, Nic, Settings};
-use crate::net::{broadcast, prefix_of, Addr, Kernel, Netlink};
+use crate::net::{broadcast, prefix_of, Addr, Kernel, NetError, Netlink};
 
 /// Default pidfile.
 pub const DEFAULT_PIDFILE: &str = "/var/run/pulse.pid";
@@ -497,6 +497,10 @@ impl Director {
                 Action::Activate => self.activate(),
                 Action::Deactivate { was_active } => self.deactivate(was_active),
                 Action::ResendArps => {
+                    // An active director that hears an active partner: it
+                    // may have been stopped long enough for its addresses
+                    // to expire; they are back before the ARPs announce them.
+                    self.renew_addresses(true);
                     self.run_command("active_cmd", self.cfg.active_cmd.clone().map(|s| s.value));
                     // An active partner is heard every keepalive until it
                     // yields; one round at a time, not one per heartbeat.
@@ -551,7 +555,7 @@ impl Director {
             // After the heartbeats and the timers: a pulse resumed after a
             // stop that finds its partner active yields before it would
             // renew (re-add) addresses that expired meanwhile.
-            self.renew_addresses();
+            self.renew_addresses(false);
             let now = self.now();
             let mut wait = self.machine.next_deadline().saturating_sub(now);
             if self.machine.active() && !self.added.is_empty() {
@@ -703,10 +707,10 @@ impl Director {
 
     /// Renew the lifetime of the floating addresses we hold (create or
     /// replace: one that expired while pulse did not run is added again)
-    /// when a keepalive has passed since the last renewal.
-    fn renew_addresses(&mut self) {
+    /// when a keepalive has passed since the last renewal, or now.
+    fn renew_addresses(&mut self, now_anyway: bool) {
         let now = self.now();
-        if !self.lease.due(now) {
+        if !now_anyway && !self.lease.due(now) {
             return;
         }
         if !self.machine.active() || self.added.is_empty() {
@@ -769,6 +773,12 @@ impl Director {
             }
             match self.kernel.del_address(&a) {
                 Ok(()) => info!("removed {}/{} from {}", a.ip, a.prefix, a.label),
+                // its lifetime ran out while pulse did not renew it (stopped)
+                Err(NetError::Refused { source, .. })
+                    if source.raw_os_error() == Some(libc::EADDRNOTAVAIL) =>
+                {
+                    info!("{}/{} on {} had expired", a.ip, a.prefix, a.label)
+                }
                 Err(e) => failed.push(chain(&e)),
             }
         }
