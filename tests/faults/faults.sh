@@ -461,13 +461,13 @@ i2_judge() {
     local kind t step bound rest
     while read -r kind t step bound rest; do
         case $kind in
-            J) I2_JUDGED=$t ;;
+            J) I2_JUDGED=$((t + 1)) ;;
             F) fail "I2: a request sent $((t - bound)) ms after the I2 bound of step $step ($rest) failed, before any later fault"
                [ -z "$I2_LATE_T" ] && I2_LATE_T=$t ;;
         esac
     done < <(awk -v from="$I2_JUDGED" -v now="$((${EPOCHREALTIME/./}/1000))" '
         BEGIN { n = 0 }
-        FILENAME == ARGV[1] { b[n] = $1 + 0; e[n] = $2 + 0; st[n] = $3; $1 = $2 = $3 = ""; f[n] = substr($0, 4); n++; next }
+        FILENAME == ARGV[1] { b[n] = $1 + 0; e[n] = $2 + 0; es[n] = $2; st[n] = $3; $1 = $2 = $3 = ""; f[n] = substr($0, 4); n++; next }
         NF >= 3 && $1 >= from && $2 <= now {
             last = $1
             if ($3 != "fail") next
@@ -475,9 +475,9 @@ i2_judge() {
             for (i = 0; i < n; i++) { if ($1 >= b[i] && $1 <= e[i]) ok = 1; if (b[i] <= $1) k = i }
             if (ok) next
             if (k < 0) printf "F %s 0 0 setup\n", $1
-            else printf "F %s %s %s %s\n", $1, st[k], e[k], f[k]
+            else printf "F %s %s %s %s\n", $1, st[k], es[k], f[k]
         }
-        END { if (last != "") print "J", last + 1 }' "$W/windows" "$W/probe")
+        END { if (last != "") print "J", last }' "$W/windows" "$W/probe")
 }
 
 # check_invariants T_REF EXPECT: T_REF = ms when the fault ended; EXPECT =
@@ -782,8 +782,10 @@ f_stop_long() {
     kill -STOP "${PULSE[$d]}"
     if [ "$d" = "$a" ]; then
         # the partner takes over; the stopped pulse renews nothing, so its
-        # VIP expires (lifetime deadtime): I1 holds during the stop too
-        if wait_for $((BOUND + 1)) holding "$p"; then
+        # VIP expires (lifetime deadtime): I1 holds during the stop too.  The
+        # partner's takeover is I2's business (the VIP may have nobody for a
+        # moment): its bound
+        if wait_for $((BOUND + VIP_SLACK)) holding "$p"; then
             local took gone both
             took=$(awk -v a="$t0" -v d="$p" -v vip="inet $VIP/" '$1 >= a && $2 == d && $3 != "Deleted" && index($0, vip) { print $1 - a; exit }' "$W/mon-$p")
             gone=$(awk -v a="$t0" -v d="$d" -v vip="inet $VIP/" '$1 >= a && $2 == d && $3 == "Deleted" && index($0, vip) { print $1 - a; exit }' "$W/mon-$d")
@@ -791,7 +793,7 @@ f_stop_long() {
             [ -n "$gone" ] && [ "$gone" -le $((BOUND * 1000)) ] ||
                 fail "I1: the stopped $d still held the VIP ${gone:-?} ms after the stop (bound ${BOUND} s)"
         else
-            fail "$p did not hold the VIP alone within $((BOUND + 1)) s of stopping $d's pulse; holders $HOLDERS"
+            fail "$p did not hold the VIP alone within $((BOUND + VIP_SLACK)) s of stopping $d's pulse; holders $HOLDERS"
         fi
     else
         expect_stable $((secs - 1)) "$a"
