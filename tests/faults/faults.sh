@@ -29,8 +29,9 @@
 # the pair back to a known state and goes on; exit status 1 when anything
 # failed.  A step whose failures came while the whole guest stood still for
 # deadtime - keepalive or more (the host starving TCG; see staller()) is
-# "VOID" instead: printed, not counted; more than a fifth void fails the run.  Observations that are expected but worth knowing (the split brain,
-# a killed pulse's stale VIP) are printed as "RECORD [...]".
+# "VOID" instead: printed, not counted; more than a fifth void fails the run.
+# Observations that are expected but worth knowing (the split brain, the
+# virtual service a killed lvs leaves) are printed as "RECORD [...]".
 #
 # Bounds: I1/I2 use deadtime + 1 s from the moment the fault ends (for a kill,
 # the kill).  I2 includes lvs starting and a nanny's first check on the new
@@ -1038,6 +1039,9 @@ for kind in "${PLAN[@]}"; do
             echo "   ${x% *} log during the step (s since start):"
             tail -n +$(( ${x#* } + 1 )) "$W/${x% *}.log" | grep -v -e 'nanny: starting LVS' | tail -n 60 | sed 's/^/      /'
         done
+        echo "   floating address changes during the step (s since start; the address monitors):"
+        LC_ALL=C sort -s -n -k1,1 "$W/mon-d1" "$W/mon-d2" | awk -v a="$t_step" -v t0="$T_START" \
+            '$1 >= a { t = ($1 - t0) / 1000; $1 = ""; printf "      %.3f%s\n", t, $0 }' | tail -n 20
         recover
     fi
 done
