@@ -62,6 +62,15 @@ fn master_dies_backup_takes_over_with_gratuitous_arps_then_old_master_stays_pass
     let failover = took - died;
     eprintln!("failover at 1/3: {failover:?}");
     assert!(failover <= S(4), "within deadtime + 1 s: {failover:?}");
+    // The dead pulse's VIP expires (lifetime deadtime = 3 s, renewed every
+    // keepalive until the kill; the kernel checks lifetimes to the second).
+    let gone = wait_for(S(6), || !lab.has_vip(&lab.d1)).expect("the dead pulse's VIP expires");
+    eprintln!("dead pulse's VIP gone after {:?}", gone - died);
+    assert!(
+        gone - died <= ms(4500),
+        "about deadtime + 1 s: {:?}",
+        gone - died
+    );
     assert!(
         b.wait_line("partner dead: activating lvs", S(2)).is_some(),
         "{}",
@@ -120,9 +129,21 @@ fn master_dies_backup_takes_over_with_gratuitous_arps_then_old_master_stays_pass
     );
     let _ = m.wait_exit(S(2));
 
-    // The old master comes back: it clears the stale VIP left by kill -9
-    // and stays passive while the backup runs.
-    assert!(lab.has_vip(&lab.d1), "kill -9 left the address behind");
+    // The old master comes back: it clears a stale VIP (one without a
+    // lifetime, as an older pulse or an administrator adds it) and stays
+    // passive while the backup runs.
+    assert!(!lab.has_vip(&lab.d1), "the VIP expired");
+    ip(&[
+        "-n",
+        &lab.d1.name,
+        "addr",
+        "add",
+        "10.77.0.100/24",
+        "dev",
+        "eth0",
+        "label",
+        "eth0:1",
+    ]);
     lab.link("p1", true);
     let m2 = Pulse::start(&lab.d1, &cfg, &lvs1, &[]);
     assert!(
@@ -135,6 +156,72 @@ fn master_dies_backup_takes_over_with_gratuitous_arps_then_old_master_stays_pass
     assert!(!lab.has_vip(&lab.d1), "{}", m2.text());
     assert!(m2.find("activating lvs").is_none(), "{}", m2.text());
     assert!(lab.has_vip(&lab.d2));
+}
+
+#[test]
+fn stopped_active_pulse_lets_its_vip_expire_and_resumes_as_master() {
+    if skip() {
+        return;
+    }
+    let lab = Lab::new(false);
+    let cfg = lab.config("lvs.cf", "keepalive = 1\ndeadtime = 3\n");
+    let (lvs1, lvs2) = (lab.stub_lvs("d1"), lab.stub_lvs("d2"));
+    let m = Pulse::start(&lab.d1, &cfg, &lvs1, &[]);
+    let b = Pulse::start(&lab.d2, &cfg, &lvs2, &[]);
+    assert!(
+        wait_for(S(6), || lab.has_vip(&lab.d1)).is_some(),
+        "{}",
+        m.text()
+    );
+    // a running pulse keeps its VIP beyond the lifetime (3 s): renewed
+    let shown = ip_out(&["-n", &lab.d1.name, "-4", "addr", "show", "dev", "eth0"]);
+    let lft = shown
+        .lines()
+        .skip_while(|l| !l.contains("inet 10.77.0.100/"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        lft.contains("valid_lft") && !lft.contains("forever"),
+        "the VIP has a finite lifetime: {shown}"
+    );
+    for _ in 0..12 {
+        assert!(lab.has_vip(&lab.d1), "{}", m.text());
+        std::thread::sleep(ms(500));
+    }
+    // SIGSTOP for deadtime + 2 s: the partner takes over and the stopped
+    // director's VIP expires (it cannot remove it, the kernel does).
+    m.signal(libc::SIGSTOP);
+    let stopped = Instant::now();
+    let took = wait_for(S(6), || lab.has_vip(&lab.d2)).expect("backup takes over");
+    let gone = wait_for(S(6), || !lab.has_vip(&lab.d1)).expect("the stopped pulse's VIP expires");
+    eprintln!(
+        "stopped: backup active after {:?}, stopped one's VIP gone after {:?}",
+        took - stopped,
+        gone - stopped
+    );
+    assert!(gone - stopped <= ms(4500), "{:?}", gone - stopped);
+    while stopped.elapsed() < S(5) {
+        std::thread::sleep(ms(100));
+    }
+    assert!(!lab.has_vip(&lab.d1));
+    // SIGCONT: the master is still active in its own eyes; it renews (adds
+    // again) its VIP and wins the tie; the backup yields.
+    m.signal(libc::SIGCONT);
+    assert!(
+        b.wait_line("partner active: deactivating LVS", S(4))
+            .is_some(),
+        "{}\n{}",
+        m.text(),
+        b.text()
+    );
+    assert!(wait_for(S(3), || lab.has_vip(&lab.d1) && !lab.has_vip(&lab.d2)).is_some());
+    std::thread::sleep(S(4));
+    assert!(
+        lab.has_vip(&lab.d1) && !lab.has_vip(&lab.d2),
+        "{}\n{}",
+        m.text(),
+        b.text()
+    );
 }
 
 #[test]

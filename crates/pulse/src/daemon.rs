@@ -26,8 +26,9 @@ use nix::poll::{poll, PollFd, PollFlags};
 use piranha_runtime::signals::{poll_timeout, SignalWaiter};
 
 use crate::heartbeat::{self, Authenticator, DecodeError, Magic};
+use crate::lease::{Event, Lease};
 use crate::machine::{Action, Machine, Nic, Settings};
-use crate::net::{broadcast, prefix_of, Addr, Kernel, Netlink};
+use crate::net::{broadcast, prefix_of, Addr, Kernel, NetError, Netlink};
 
 /// Default pidfile.
 pub const DEFAULT_PIDFILE: &str = "/var/run/pulse.pid";
@@ -280,6 +281,8 @@ struct Director {
     lvs: Option<Child>,
     helpers: Vec<Child>,
     added: Vec<Addr>,
+    /// The lifetime of `added` and when to renew it.
+    lease: Lease,
     arp_gen: Arc<AtomicU64>,
     /// A round of gratuitous ARPs is under way.
     arps_busy: Arc<AtomicBool>,
@@ -457,6 +460,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         lvs: None,
         helpers: Vec::new(),
         added: Vec::new(),
+        lease: Lease::new(settings.keepalive_ms, settings.deadtime_ms, 0),
         arp_gen: Arc::new(AtomicU64::new(0)),
         arps_busy: Arc::new(AtomicBool::new(false)),
         auth: hb.auth,
@@ -493,6 +497,10 @@ impl Director {
                 Action::Activate => self.activate(),
                 Action::Deactivate { was_active } => self.deactivate(was_active),
                 Action::ResendArps => {
+                    // An active director that hears an active partner: it
+                    // may have been stopped long enough for its addresses
+                    // to expire; they are back before the ARPs announce them.
+                    self.renew_addresses(true);
                     self.run_command("active_cmd", self.cfg.active_cmd.clone().map(|s| s.value));
                     // An active partner is heard every keepalive until it
                     // yields; one round at a time, not one per heartbeat.
@@ -544,8 +552,15 @@ impl Director {
                 let a = self.machine.links(&down);
                 self.execute(a);
             }
+            // After the heartbeats and the timers: a pulse resumed after a
+            // stop that finds its partner active yields before it would
+            // renew (re-add) addresses that expired meanwhile.
+            self.renew_addresses(false);
             let now = self.now();
             let mut wait = self.machine.next_deadline().saturating_sub(now);
+            if self.machine.active() && !self.added.is_empty() {
+                wait = wait.min(self.lease.next_at().saturating_sub(now));
+            }
             if self.monitor_links || self.lvs.is_some() || !self.helpers.is_empty() {
                 wait = wait.min(200);
             }
@@ -690,6 +705,26 @@ impl Director {
         self.send_arps(floating);
     }
 
+    /// Renew the lifetime of the floating addresses we hold (create or
+    /// replace: one that expired while pulse did not run is added again)
+    /// when a keepalive has passed since the last renewal, or now.
+    fn renew_addresses(&mut self, now_anyway: bool) {
+        let now = self.now();
+        if !now_anyway && !self.lease.due(now) {
+            return;
+        }
+        if !self.machine.active() || self.added.is_empty() {
+            self.lease.restart(now);
+            return;
+        }
+        for e in self.lease.renew(&mut self.kernel, &self.added, now) {
+            match e {
+                Event::Failed(s) => warn!("{s}"),
+                Event::Recovered(s) => info!("{s}"),
+            }
+        }
+    }
+
     fn bring_up(&mut self, floating: &[Floating]) {
         let links = match self.kernel.links() {
             Ok(l) => l,
@@ -716,6 +751,7 @@ impl Director {
                 prefix: f.prefix,
                 index: link.index,
                 label: f.label.clone(),
+                lifetime: Some(self.lease.lifetime()),
             };
             match self.kernel.add_address(&a) {
                 Ok(()) => {
@@ -737,6 +773,12 @@ impl Director {
             }
             match self.kernel.del_address(&a) {
                 Ok(()) => info!("removed {}/{} from {}", a.ip, a.prefix, a.label),
+                // its lifetime ran out while pulse did not renew it (stopped)
+                Err(NetError::Refused { source, .. })
+                    if source.raw_os_error() == Some(libc::EADDRNOTAVAIL) =>
+                {
+                    info!("{}/{} on {} had expired", a.ip, a.prefix, a.label)
+                }
                 Err(e) => failed.push(chain(&e)),
             }
         }
@@ -934,8 +976,10 @@ impl Director {
                 let cfg = self.rebind_if_changed(cfg);
                 self.cfg = cfg;
                 let now = self.now();
-                self.machine
-                    .reconfigure(settings_of(&self.cfg, self.master), now);
+                let settings = settings_of(&self.cfg, self.master);
+                self.machine.reconfigure(settings, now);
+                self.lease
+                    .reconfigure(settings.keepalive_ms, settings.deadtime_ms, now);
                 self.monitor_links =
                     self.cfg.monitor_links() != 0 && effective_backup_active(&self.cfg);
                 if self.machine.active() {
@@ -1043,7 +1087,8 @@ fn describe(s: std::process::ExitStatus) -> String {
     piranha_runtime::spawn::completion(s).to_string()
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
+/// An error with its sources, `: `-separated.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

@@ -6,10 +6,12 @@
 //! * [`machine`]: the pure state machine (flags and timers) tested against a
 //!   fake clock.
 //! * [`net`]: addresses and link state over rtnetlink.
+//! * [`lease`]: floating addresses with a lifetime the active pulse renews.
 //! * [`daemon`]: the process: sockets, signals, lvs child, activation.
 
 pub mod arp;
 pub mod daemon;
 pub mod heartbeat;
+pub mod lease;
 pub mod machine;
 pub mod net;

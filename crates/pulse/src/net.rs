@@ -1,18 +1,25 @@
 //! Addresses and link state through rtnetlink (no ifconfig, no ioctls).
 //!
 //! [`Netlink`] speaks NETLINK_ROUTE synchronously with the
-//! netlink-packet-route types: dump IPv4 addresses, add and delete one
-//! address with its prefix length, broadcast and label (`eth0:1`), and dump
-//! links for their flags.  The daemon uses it through the [`Kernel`] trait so
+//! netlink-packet-route types: dump IPv4 addresses, add, renew and delete
+//! one address with its prefix length, broadcast, label (`eth0:1`) and
+//! lifetime, and dump links for their flags.
+//!
+//! Floating addresses are added with a finite lifetime (`IFA_CACHEINFO`,
+//! `ip addr ... valid_lft N preferred_lft N`, Linux 3.9 and later) that the
+//! active pulse renews with `RTM_NEWADDR` and `NLM_F_CREATE | NLM_F_REPLACE`:
+//! the kernel resets the lifetime of an existing address and adds one that
+//! has expired.  A pulse that stops renewing (killed, stopped) loses its
+//! addresses when the lifetime runs out (see [`crate::lease`]).  The daemon uses it through the [`Kernel`] trait so
 //! the activation logic can be tested against a fake.
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
-    NLM_F_REQUEST,
+    NLM_F_REPLACE, NLM_F_REQUEST,
 };
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage, CacheInfo};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
@@ -51,7 +58,13 @@ pub struct Addr {
     pub index: u32,
     /// Label (`eth0` or `eth0:1`).
     pub label: String,
+    /// Valid lifetime in seconds; `None` = forever (`valid_lft forever`).
+    /// What to add or renew with; in a dump, what the kernel has left.
+    pub lifetime: Option<u32>,
 }
+
+/// The kernel's "forever" lifetime (`INFINITY_LIFE_TIME`).
+pub const FOREVER: u32 = u32::MAX;
 
 /// One link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,8 +94,13 @@ pub trait Kernel {
     fn addresses(&mut self) -> Result<Vec<Addr>, NetError>;
     /// Every link.
     fn links(&mut self) -> Result<Vec<Link>, NetError>;
-    /// Add `a` (with broadcast `ip | !mask` when the prefix is below 31).
+    /// Add `a` (with broadcast `ip | !mask` when the prefix is below 31,
+    /// and `a.lifetime` as valid and preferred lifetime); fails when it is
+    /// there already.
     fn add_address(&mut self, a: &Addr) -> Result<(), NetError>;
+    /// Create or replace `a`: reset the lifetime of the address to
+    /// `a.lifetime` when it is there, add it when it is not (expired).
+    fn renew_address(&mut self, a: &Addr) -> Result<(), NetError>;
     /// Delete `a` (matched by address, prefix and device).
     fn del_address(&mut self, a: &Addr) -> Result<(), NetError>;
 }
@@ -187,6 +205,12 @@ impl Netlink {
         if !a.label.is_empty() {
             m.attributes.push(AddressAttribute::Label(a.label.clone()));
         }
+        if let Some(secs) = a.lifetime {
+            let mut ci = CacheInfo::default();
+            ci.ifa_valid = secs;
+            ci.ifa_preferred = secs;
+            m.attributes.push(AddressAttribute::CacheInfo(ci));
+        }
         m
     }
 }
@@ -209,11 +233,15 @@ impl Kernel for Netlink {
                 let mut ip = None;
                 let mut local = None;
                 let mut label = String::new();
+                let mut lifetime = None;
                 for attr in &a.attributes {
                     match attr {
                         AddressAttribute::Address(IpAddr::V4(x)) => ip = Some(*x),
                         AddressAttribute::Local(IpAddr::V4(x)) => local = Some(*x),
                         AddressAttribute::Label(l) => label = l.clone(),
+                        AddressAttribute::CacheInfo(c) if c.ifa_valid != FOREVER => {
+                            lifetime = Some(c.ifa_valid)
+                        }
                         _ => {}
                     }
                 }
@@ -223,6 +251,7 @@ impl Kernel for Netlink {
                         prefix: a.header.prefix_len,
                         index: a.header.index,
                         label,
+                        lifetime,
                     });
                 }
             }
@@ -269,6 +298,15 @@ impl Kernel for Netlink {
             RouteNetlinkMessage::NewAddress(Self::addr_message(a)),
             NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
             &format!("add address {}/{} on {}", a.ip, a.prefix, a.label),
+        )
+        .map(|_| ())
+    }
+
+    fn renew_address(&mut self, a: &Addr) -> Result<(), NetError> {
+        self.request(
+            RouteNetlinkMessage::NewAddress(Self::addr_message(a)),
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
+            &format!("renew address {}/{} on {}", a.ip, a.prefix, a.label),
         )
         .map(|_| ())
     }
