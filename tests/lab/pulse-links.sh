@@ -222,8 +222,8 @@ watch_vip d2
 t0=$(now)
 ip link set d1m0 down
 expect_line d1 "$m1" 5 "Primary NIC: link down"
-expect_line d1 "$m1" 1 "Local NIC link failure: Pulse disabled"
-expect_line d1 "$m1" 1 "local link failure: deactivating LVS"
+expect_line d1 "$m1" 5 "Local NIC link failure: Pulse disabled"
+expect_line d1 "$m1" 5 "local link failure: deactivating LVS"
 expect_no_line d1 "$m1" "Private NIC: link down"
 expect_takeover d1 d2 "$t0"
 expect_line d2 "$m2" 2 "primary inactive: activating lvs"
@@ -243,8 +243,8 @@ watch_vip d1
 t0=$(now)
 ip link set "d2$OTHER" down
 expect_line d2 "$m2" 5 "Private NIC: link down"
-expect_line d2 "$m2" 1 "Local NIC link failure: Pulse disabled"
-expect_line d2 "$m2" 1 "local link failure: deactivating LVS"
+expect_line d2 "$m2" 5 "Local NIC link failure: Pulse disabled"
+expect_line d2 "$m2" 5 "local link failure: deactivating LVS"
 expect_no_line d2 "$m2" "Primary NIC: link down"
 expect_takeover d2 d1 "$t0"
 expect_line d1 "$m1" 2 "backup inactive: activating lvs"
@@ -259,7 +259,7 @@ say "4. the passive backup's m0 set down on the director: the VLAN goes down wit
 m1=$(mark d1); m2=$(mark d2)
 ip -n lk-d2 link set m0 down
 expect_line d2 "$m2" 5 "Primary NIC: link down"
-expect_line d2 "$m2" 1 "Local NIC link failure: Pulse disabled"
+expect_line d2 "$m2" 5 "Local NIC link failure: Pulse disabled"
 expect_no_line d2 "$m2" "deactivating LVS"
 echo "   m0: $(flags d2 m0)   m0.5: $(flags d2 m0.5)"
 m2=$(mark d2)
