@@ -425,7 +425,14 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         }
     }
     piranha_runtime::daemon::cloexec_inherited_fds();
-    let _ = std::fs::write(&opts.pidfile, format!("{}\n", std::process::id()));
+    // Atomically (a reader never sees a half-written pid), mode 0644.
+    if let Err(e) = lvs_config::editor::write_atomic(
+        &opts.pidfile,
+        format!("{}\n", std::process::id()).as_bytes(),
+        false,
+    ) {
+        log::warn!("cannot write {}: {e}", opts.pidfile.display());
+    }
     if let Some(mut w) = ready.take() {
         let _ = std::io::Write::write_all(&mut w, b"1");
     }
