@@ -1057,12 +1057,10 @@ impl Lvsd {
             .map(|(_, r)| r)
     }
 
-    /// Live weight of `key`: the lvs.cf weights of its live real servers.
+    /// Live weight of `key`: the weights its nannies report for their live
+    /// real servers ([`quorum::live_weight`]).
     fn live_weight(&self, key: ServiceKey) -> u64 {
-        self.monitors_of(key)
-            .filter(|r| r.live)
-            .map(|r| u64::from(r.mon.weight))
-            .sum()
+        quorum::live_weight(self.monitors_of(key).map(|r| (r.live, r.entry)))
     }
 
     /// Re-evaluate the quorum of `key` and bring the table in line. `init`:

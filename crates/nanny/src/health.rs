@@ -13,7 +13,7 @@
 //! functions over bytes, property-tested never to panic.
 
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpStream, UdpSocket};
+use std::net::{SocketAddrV4, TcpStream, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -785,6 +785,8 @@ pub enum Kind {
         argv: Vec<String>,
         /// Dynamic weights.
         dynamic: bool,
+        /// The configured weight, which exit 0 restores in dynamic mode.
+        base_weight: i32,
     },
 }
 
@@ -850,9 +852,19 @@ impl HealthChecker {
                 dns_check(self.addr, name, qtype, self.timeout, intr)?;
                 Ok(format!("{qtype} {name} answered"))
             }
-            Kind::Misc { argv, dynamic } => {
+            Kind::Misc {
+                argv,
+                dynamic,
+                base_weight,
+            } => {
                 let code = run_misc(argv, self.timeout, intr)?;
                 match misc_result(code, *dynamic) {
+                    MiscResult::Up if *dynamic => {
+                        // keepalived (check_misc.c): exit 0 drops the
+                        // dynamic offset, the configured weight is back.
+                        self.weight = Some(*base_weight);
+                        Ok("exit 0".into())
+                    }
                     MiscResult::Up => Ok("exit 0".into()),
                     MiscResult::UpWeight(w) => {
                         self.weight = Some(w);
@@ -890,11 +902,6 @@ impl Checker for HealthChecker {
     fn dynamic_weight(&self) -> Option<i32> {
         self.weight
     }
-}
-
-/// `%h`/`%p` substitution as for send_program.
-pub fn misc_argv(command: &str, rip: Ipv4Addr, rport: u16) -> Vec<String> {
-    crate::check::program_argv(command, rip, rport)
 }
 
 #[cfg(test)]
@@ -985,6 +992,41 @@ mod tests {
         assert_eq!(misc_result(1, true), MiscResult::Down);
         assert_eq!(misc_result(2, true), MiscResult::UpWeight(0));
         assert_eq!(misc_result(255, true), MiscResult::UpWeight(253));
+    }
+
+    #[test]
+    fn dynamic_exit_0_restores_the_configured_weight() {
+        let misc = |code: i32, dynamic: bool| HealthChecker {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            kind: Kind::Misc {
+                argv: vec!["sh".into(), "-c".into(), format!("exit {code}")],
+                dynamic,
+                base_weight: 3,
+            },
+            timeout: Duration::from_secs(10),
+            detail: String::new(),
+            weight: None,
+        };
+        let mut c = misc(7, true);
+        assert_eq!(c.check(None), Outcome::Up);
+        assert_eq!(c.dynamic_weight(), Some(5));
+        let mut c = misc(0, true);
+        assert_eq!(c.check(None), Outcome::Up);
+        assert_eq!(
+            c.dynamic_weight(),
+            Some(3),
+            "keepalived: exit 0 drops the offset"
+        );
+        let mut c = misc(1, true);
+        assert_eq!(c.check(None), Outcome::Down);
+        assert_eq!(c.dynamic_weight(), None);
+        let mut c = misc(0, false);
+        assert_eq!(c.check(None), Outcome::Up);
+        assert_eq!(
+            c.dynamic_weight(),
+            None,
+            "not dynamic: the weight is nanny's"
+        );
     }
 
     proptest! {

@@ -117,6 +117,7 @@ pub fn build_health_checker(config: &Config, ext: &ExtCheck) -> HealthChecker {
         ExtCheck::Misc { command, dynamic } => Kind::Misc {
             argv: program_argv(command, config.rip, config.rport),
             dynamic: *dynamic,
+            base_weight: config.weight,
         },
     };
     HealthChecker {
