@@ -2,7 +2,10 @@
 # Side by side: every nanny check and the keepalived checker of the same
 # kind, on the same real services, with the same settings, against the real
 # IPVS table (issue 9). Runs INSIDE the kernel lab:
-#     tests/kernel-lab/run tests/lab/checks-keepalived.sh [NANNY] [CYCLES] [INTERVAL]
+#     tests/kernel-lab/run tests/lab/checks-keepalived.sh [NANNY] [CYCLES] [INTERVAL] [TIMEOUT]
+# (defaults: 1 cycle, checks every 2 s, I/O and misc timeouts 5 s: under TCG
+# on a loaded host a shell script can take seconds to start, and a check
+# that times out spuriously makes both tools flap.)
 # One real server (namespace lab-rs1, 10.0.2.2) runs real services whose
 # answers the script switches (tests/lab/responders.py: HTTP, HTTPS with a
 # self-signed certificate made by openssl, SMTP, DNS; misc scripts). nanny's
@@ -39,8 +42,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 NANNY=${1:-$REPO/target/debug/nanny}
 CYCLES=${2:-1}
-INTERVAL=${3:-1}
-TO=2          # connect_timeout / --io-timeout / misc_timeout, seconds
+INTERVAL=${3:-2}
+TO=${4:-5}    # connect_timeout / --io-timeout / misc_timeout, seconds
 STEP_LIMIT=20 # seconds a step may take before the tools are taken to disagree
 KA=$(command -v keepalived || echo /usr/sbin/keepalived)
 if [ ! -x "$KA" ]; then echo "SKIP: keepalived not installed (apt-get install keepalived)"; exit 0; fi

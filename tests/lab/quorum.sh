@@ -8,6 +8,11 @@
 #   web    10.0.1.100:80  quorum 3, hysteresis 1, sorry server 10.0.5.2 (lvs)
 #   plain  10.0.1.102:80  quorum 2, hysteresis 0, no sorry server       (lvs)
 #   ka     10.0.1.101:80  what `web` says, run by Debian's keepalived -C
+#   dyn    10.0.1.103:80  quorum 4, sorry server; one server of lvs.cf weight
+#                         1 with a misc check in dynamic mode: only its
+#                         dynamic weight (exit 7 -> 5) reaches the quorum (W
+#                         is the weight the nanny reports, as keepalived sums
+#                         the current weights); keepalived's twin 10.0.1.104
 # The servers go down one by one and come back; at each step the script
 # asserts `ipvsadm -S -n` for each service, the sorry server, the log lines
 # and the quorum scripts' runs, and that keepalived's table says the same.
@@ -52,7 +57,7 @@ veth_ns() {  # ns host-if host-ip ns-ip
 veth_ns qc qvc 10.0.1.1 10.0.1.2 && veth_ns qr1 qvr1 10.0.2.1 10.0.2.2 &&
 veth_ns qr2 qvr2 10.0.3.1 10.0.3.2 && veth_ns qr3 qvr3 10.0.4.1 10.0.4.2 &&
 veth_ns qr4 qvr4 10.0.6.1 10.0.6.2 && veth_ns qs qvs 10.0.5.1 10.0.5.2 || { echo "FAIL: topology"; exit 1; }
-for v in 100 101 102; do ip addr add 10.0.1.$v/32 dev qvc; done
+for v in 100 101 102 103 104; do ip addr add 10.0.1.$v/32 dev qvc; done
 echo 1 >/proc/sys/net/ipv4/ip_forward
 
 declare -A NS=([rs1]=qr1 [rs2]=qr2 [rs3]=qr3 [rs4]=qr4 [sorry]=qs)
@@ -133,6 +138,28 @@ virtual plain {
 CF
 sed -n '/server rs1 {/,/^}/p' "$CF" | sed '$d' >>"$CF"
 echo "}" >>"$CF"
+echo 0 >"$WORK/dyn.code"
+printf '#!/bin/sh\nexit $(cat %s)\n' "$WORK/dyn.code" >"$WORK/dyn.sh"; chmod 755 "$WORK/dyn.sh"
+cat >>"$CF" <<CF
+virtual dyn {
+    active = 1
+    address = 10.0.1.103 lo:3
+    port = 80
+    sorry_server = 10.0.5.2
+    scheduler = rr
+    client_monitor = $NANNY
+    timeout = 3
+    quorum = 4
+    check = misc
+    check_program = "$WORK/dyn.sh %h %p"
+    check_dynamic = 1
+    server rs1 {
+        address = 10.0.2.2
+        active = 1
+        weight = 1
+    }
+}
+CF
 "$LVS" --config-test -c "$CF" >"$WORK/ct.out" 2>&1 && pass "lvs --config-test accepts the quorum file" || { fail "config test"; cat "$WORK/ct.out"; }
 "$LVS" --config-test --print -c "$CF" 2>/dev/null | grep -q "# extension (piranha-rs): quorum" &&
     pass "--print marks the extension" || fail "--print does not mark the extension"
@@ -151,6 +178,9 @@ if [ -n "$KEEPALIVED" ]; then
             printf '    real_server %s 80 {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 3\n            retry 0\n        }\n    }\n' $a
         done
         printf '}\n'
+        printf 'virtual_server 10.0.1.104 80 {\n    delay_loop 3\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n'
+        printf '    quorum 4\n    sorry_server 10.0.5.2 80\n    alpha\n'
+        printf '    real_server 10.0.2.2 80 {\n        weight 1\n        MISC_CHECK {\n            misc_path "%s"\n            misc_timeout 3\n            misc_dynamic\n        }\n    }\n}\n' "$WORK/dyn.sh"
     } >"$WORK/keepalived.conf"
     "$KEEPALIVED" -n -l -D -C -f "$WORK/keepalived.conf" -p "$WORK/ka.pid" -c "$WORK/kac.pid" >"$KLOG" 2>&1 &
     KAPID=$!
@@ -230,10 +260,33 @@ if [ -n "$KEEPALIVED" ]; then
 fi
 [ "$(grep -c 'script (pid [0-9]*) exited with status 0' "$LOG")" -ge 7 ] && pass "script ends logged" || fail "script ends not logged"
 
+# The live weight W is the weight the nanny reports: a dynamic misc weight
+# gains a quorum that the lvs.cf weight (1) never could, and loses it again.
+wis() { $IPVSADM -S -n | grep -qE -- "^-a -t $1:80 -r $R1 -m -w $2( |\$)"; }  # VIP weight
+dyn_step() {  # what code want-dests want-weight
+    echo "$2" >"$WORK/dyn.code"
+    if wait_until 20 is 10.0.1.103 "$3"; then pass "dyn: $1: [$3]"; else fail "dyn: $1: [$(dests 10.0.1.103)], want [$3]"; fi
+    [ -z "$4" ] || { wait_until 10 wis 10.0.1.103 "$4" &&
+        pass "dyn: $1: weight $4 in the table" || fail "dyn: $1: $($IPVSADM -S -n | grep -- '-t 10.0.1.103:80 -r')"; }
+    if [ -n "$KEEPALIVED" ]; then
+        wait_until 20 is 10.0.1.104 "$3" && pass "dyn: $1: keepalived agrees: [$(dests 10.0.1.104)]" ||
+            fail "dyn: $1: keepalived = [$(dests 10.0.1.104)], want [$3]"
+        [ -z "$4" ] || { wait_until 10 wis 10.0.1.104 "$4" &&
+            pass "dyn: $1: keepalived has weight $4 too" || fail "dyn: $1: keepalived $($IPVSADM -S -n | grep -- '-t 10.0.1.104:80 -r')"; }
+    fi
+}
+dyn_step "exit 0: W = 1 < 4, quorum down" 0 "$S" ""
+dyn_step "exit 7: W = 5 >= 4, gained" 7 "$R1" 5
+grep -q "Virtual Server dyn: gained quorum: live weight 5 >= 4+0; deactivate sorry_server 10.0.5.2" "$LOG" &&
+    pass "log: dyn gained quorum at the dynamic weight 5" || fail "no dyn gained line"
+dyn_step "exit 3: W = 1 < 4, lost" 3 "$S" ""
+grep -q "Virtual Server dyn: lost quorum: live weight 1 < 4-0; activate sorry_server 10.0.5.2" "$LOG" &&
+    pass "log: dyn lost quorum at the dynamic weight 1" || fail "no dyn lost line"
+
 # SIGTERM: lvs deletes its services; no nanny left.
 kill -TERM "$LVSPID"; wait "$LVSPID"; rc=$?; LVSPID=
 [ $rc = 0 ] && pass "lvs exits 0 on SIGTERM" || fail "lvs exit status $rc"
-$IPVSADM -S -n | grep -q "10.0.1.10[02]:80" && fail "lvs services left behind" || pass "lvs deleted its services"
+$IPVSADM -S -n | grep -q "10.0.1.10[023]:80" && fail "lvs services left behind" || pass "lvs deleted its services"
 pgrep -f "$NANNY" >/dev/null && fail "nannies left running" || pass "no nanny left running"
 
 [ -n "${KAPID:-}" ] && { kill -TERM "$KAPID"; wait "$KAPID" 2>/dev/null; KAPID=; }

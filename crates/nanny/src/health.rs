@@ -803,6 +803,9 @@ pub struct HealthChecker {
     pub detail: String,
     /// Weight the last misc check asked for (dynamic mode).
     pub weight: Option<i32>,
+    /// Exit status of the last misc check when it was a success in dynamic
+    /// mode (`None` after a failure): a weight is set only when it changes.
+    pub last_code: Option<i32>,
 }
 
 impl HealthChecker {
@@ -857,17 +860,29 @@ impl HealthChecker {
                 dynamic,
                 base_weight,
             } => {
+                // keepalived (check_misc.c) sets the weight when the exit
+                // status changes; we also set it at the first success after
+                // a failure (the server re-enters at the weight its status
+                // says, not through slow start).
+                let prev = self.last_code.take();
                 let code = run_misc(argv, self.timeout, intr)?;
+                let changed = prev != Some(code);
                 match misc_result(code, *dynamic) {
                     MiscResult::Up if *dynamic => {
-                        // keepalived (check_misc.c): exit 0 drops the
-                        // dynamic offset, the configured weight is back.
-                        self.weight = Some(*base_weight);
+                        // Exit 0 drops the dynamic part: the configured
+                        // weight is back.
+                        self.last_code = Some(code);
+                        if changed {
+                            self.weight = Some(*base_weight);
+                        }
                         Ok("exit 0".into())
                     }
                     MiscResult::Up => Ok("exit 0".into()),
                     MiscResult::UpWeight(w) => {
-                        self.weight = Some(w);
+                        self.last_code = Some(code);
+                        if changed {
+                            self.weight = Some(w);
+                        }
                         Ok(format!("exit {code}, weight {w}"))
                     }
                     MiscResult::Down => down(format!("exit {code}")),
@@ -1006,10 +1021,16 @@ mod tests {
             timeout: Duration::from_secs(10),
             detail: String::new(),
             weight: None,
+            last_code: None,
         };
         let mut c = misc(7, true);
         assert_eq!(c.check(None), Outcome::Up);
         assert_eq!(c.dynamic_weight(), Some(5));
+        assert_eq!(c.check(None), Outcome::Up);
+        assert_eq!(c.dynamic_weight(), None, "status unchanged: weight left alone");
+        c.last_code = None; // as after a failed check
+        assert_eq!(c.check(None), Outcome::Up);
+        assert_eq!(c.dynamic_weight(), Some(5), "first success after a failure");
         let mut c = misc(0, true);
         assert_eq!(c.check(None), Outcome::Up);
         assert_eq!(

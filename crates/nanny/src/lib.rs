@@ -126,6 +126,7 @@ pub fn build_health_checker(config: &Config, ext: &ExtCheck) -> HealthChecker {
         timeout: config.io_timeout,
         detail: String::new(),
         weight: None,
+        last_code: None,
     }
 }
 
