@@ -31,7 +31,11 @@
 # nanny with --tls-verify refuses the self-signed certificate that
 # keepalived's SSL_GET accepts, and accepts it with --tls-ca; a multi-line
 # SMTP greeting (220-... 220 ...) is accepted by nanny (RFC 5321) and taken
-# for a bad banner by keepalived 2.2.7.
+# for a bad banner by keepalived 2.2.7; a DNS reply with RCODE 0 whose
+# answer record is cut short is malformed to nanny and healthy to keepalived
+# (it reads the header only); after a misc timeout in dynamic mode
+# keepalived 2.2.7 keeps the old dynamic weight where nanny sets what the
+# next status says (its bug #2720; asserted once, at the end).
 # Prints "RESULT step service direction keepalived_ms nanny_ms" per change,
 # the mean detection times with the ratio nanny/keepalived, and SUMMARY
 # lines for tests/bench/run-all. Exit 0: all steps agreed. Skipped (exit 0,
@@ -83,6 +87,7 @@ ip addr add 10.0.2.1/24 dev lab-r1 && ip link set lab-r1 up || die "veth up"
 ip -n lab-rs1 link set lo up && ip -n lab-rs1 addr add $RIP/24 dev eth0 && ip -n lab-rs1 link set eth0 up || die "ns addr"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
     -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -subj /CN=rs.lab -addext subjectAltName=DNS:rs.lab \
+    -addext basicConstraints=critical,CA:FALSE \
     >/dev/null 2>&1 || die "openssl: self-signed certificate"
 setctl() { printf "$2" >"$WORK/$1.tmp" && mv "$WORK/$1.tmp" "$WORK/$1.ctl"; }   # name printf-format
 setctl http '200\nhealthy\n'; setctl https '200\nhealthy\n'; setctl smtp 220; setctl dns ok
@@ -173,7 +178,7 @@ for s in $SVCS; do
     esac
 done
 # The documented difference (COMPATIBILITY.md): certificate verification.
-run_nanny verify 444 443 1 --check https --http-path /health --tls-verify --tls-sni rs.lab
+run_nanny verify 444 443 1 --check https --http-path /health --tls-verify --tls-sni rs.lab -v
 run_nanny verifyca 445 443 1 --check https --http-path /health --tls-verify --tls-sni rs.lab --tls-ca "$WORK/cert.pem"
 
 # ------------------------------------------------------------ reading the table
@@ -213,7 +218,22 @@ state() {  # tool -> "tcp=1 http=- ..."
 }
 declare -A EXP=()
 for s in $SVCS; do EXP[$s]=${WEIGHT[$s]}; done
-expected() { local s out=; for s in $SVCS; do out+="$s=${EXP[$s]} "; done; echo "${out% }"; }
+# An expectation "N/K" is N for nanny and K for keepalived (a documented
+# difference); anything else is for both.
+expected() {  # [tool]
+    local s v out=
+    for s in $SVCS; do
+        v=${EXP[$s]}
+        case $v in */*) [ "${1:-na}" = ka ] && v=${v#*/} || v=${v%/*} ;; esac
+        out+="$s=$v "
+    done
+    echo "${out% }"
+}
+want_of() {  # tool svc
+    local v=${EXP[$2]}
+    case $v in */*) [ "$1" = ka ] && v=${v#*/} || v=${v%/*} ;; esac
+    echo "$v"
+}
 
 # ------------------------------------------------------------ start-up
 end=$(( $(ms) + 60000 ))
@@ -235,7 +255,7 @@ fi
 # nanny --tls-verify refuses it, and accepts it given the CA.
 [ "${W[na/verify]}" = - ] && pass "https --tls-verify: the self-signed certificate keeps nanny's entry out (keepalived's SSL_GET took it)" ||
     fail "https --tls-verify accepted a self-signed certificate (weight ${W[na/verify]})"
-grep -qi "certificate" "$WORK/nanny-verify.log" && pass "https --tls-verify: the log names the certificate: $(grep -i -m1 -o 'https check:.*' "$WORK/nanny-verify.log" | cut -c1-120)" ||
+grep -q "invalid peer certificate" "$WORK/nanny-verify.log" && pass "https --tls-verify: $(grep -m1 -o 'invalid peer certificate.*' "$WORK/nanny-verify.log" | cut -c1-100)" ||
     { fail "https --tls-verify: no certificate error logged"; tail -n 5 "$WORK/nanny-verify.log"; }
 [ "${W[na/verifyca]}" = 1 ] && pass "https --tls-verify --tls-ca: the same certificate accepted" || fail "https --tls-verify --tls-ca: entry ${W[na/verifyca]}"
 for n in verify verifyca; do kill "${NPIDS[$n]}"; wait "${NPIDS[$n]}" 2>/dev/null; unset "NPIDS[$n]"; done
@@ -250,15 +270,17 @@ step() {
     nap "0.$((RANDOM % 9 + 1))"
     "$@"
     local t0; t0=$(ms)
-    local want; want=$(expected)
+    local want_ka want_na; want_ka=$(expected ka); want_na=$(expected na)
+    local -A wk=() wn=()
+    for s in "${!before[@]}"; do wk[$s]=$(want_of ka "$s"); wn[$s]=$(want_of na "$s"); done
     local end=$(( t0 + STEP_LIMIT * 1000 )) t ok=
     while :; do
         poll; t=$(ms)
         for s in "${!before[@]}"; do
-            [ -z "${seen_ka[$s]:-}" ] && [ "${W[ka/$s]}" = "${EXP[$s]}" ] && seen_ka[$s]=$((t - t0))
-            [ -z "${seen_na[$s]:-}" ] && [ "${W[na/$s]}" = "${EXP[$s]}" ] && seen_na[$s]=$((t - t0))
+            [ -z "${seen_ka[$s]:-}" ] && [ "${W[ka/$s]}" = "${wk[$s]}" ] && seen_ka[$s]=$((t - t0))
+            [ -z "${seen_na[$s]:-}" ] && [ "${W[na/$s]}" = "${wn[$s]}" ] && seen_na[$s]=$((t - t0))
         done
-        if [ "$(state ka)" = "$want" ] && [ "$(state na)" = "$want" ]; then ok=1; break; fi
+        if [ "$(state ka)" = "$want_ka" ] && [ "$(state na)" = "$want_na" ]; then ok=1; break; fi
         [ "$t" -gt $end ] && break
         nap 0.02
     done
@@ -266,12 +288,13 @@ step() {
         local dir=weight
         [ "${EXP[$s]}" = - ] && dir=down
         [ "${before[$s]}" = - ] && dir=up
+        case ${EXP[$s]} in */*) dir=differs ;; esac
         echo "RESULT $name $s $dir ${seen_ka[$s]:--} ${seen_na[$s]:--}" >>"$WORK/results"
     done
     if [ -n "$ok" ]; then
-        pass "$name: both [$changes] (keepalived $(for s in "${!before[@]}"; do printf '%s ' "${seen_ka[$s]}"; done)ms, nanny $(for s in "${!before[@]}"; do printf '%s ' "${seen_na[$s]}"; done)ms)"
+        pass "$name: [$changes] (keepalived $(for s in "${!before[@]}"; do printf '%s ' "${seen_ka[$s]}"; done)ms, nanny $(for s in "${!before[@]}"; do printf '%s ' "${seen_na[$s]}"; done)ms)"
     else
-        fail "$name: want [$want]"
+        fail "$name: want keepalived [$want_ka] nanny [$want_na]"
         echo "    keepalived [$(state ka)]"
         echo "    nanny      [$(state na)]"
     fi
@@ -281,11 +304,11 @@ step() {
 hold() {
     local name=$1 secs=$2; shift 2
     "$@"
-    local want; want=$(expected)
+    local want want_ka; want=$(expected na); want_ka=$(expected ka)
     local end=$(( $(ms) + secs * 1000 )) bad=
     while [ "$(ms)" -lt $end ]; do
         poll
-        if [ "$(state ka)" != "$want" ] || [ "$(state na)" != "$want" ]; then
+        if [ "$(state ka)" != "$want_ka" ] || [ "$(state na)" != "$want" ]; then
             bad="keepalived [$(state ka)] nanny [$(state na)]"; break
         fi
         nap 0.05
@@ -300,34 +323,36 @@ no_hung_scripts() {
     [ -z "$left" ] && pass "$1: the hanging scripts' process groups were killed (both tools)" ||
         fail "$1: scripts left running: $(echo "$left" | tr '\n' ';')"
 }
-# differ NAME SVC ACTION -- REPAIR...: a documented difference: after
-# ACTION keepalived's entry for SVC leaves while nanny's stays; after REPAIR
-# keepalived's is back; nanny's never moves.
+# differ NAME SVC LEAVER ACTION -- REPAIR...: a documented difference:
+# after ACTION the entry for SVC of LEAVER (ka or na) leaves while the other
+# tool's stays; after REPAIR it is back; the other's never moves.
 differ() {
-    local name=$1 s=$2 a=() r=() moved= t0 end; shift 2
+    local name=$1 s=$2 lv=$3 st a=() r=() moved= t0 end; shift 3
+    st=na; [ "$lv" = na ] && st=ka
     while [ $# -gt 0 ] && [ "$1" != -- ]; do a+=("$1"); shift; done
     shift; r=("$@")
+    local -A who=([ka]=keepalived [na]=nanny)
     "${a[@]}"; t0=$(ms); end=$(( t0 + STEP_LIMIT * 1000 ))
     while :; do
         poll
-        [ "${W[na/$s]}" = "${EXP[$s]}" ] || moved="nanny ${W[na/$s]} after $(( $(ms) - t0 )) ms"
-        [ "${W[ka/$s]}" = - ] && break
+        [ "${W[$st/$s]}" = "${EXP[$s]}" ] || moved="${W[$st/$s]} after $(( $(ms) - t0 )) ms"
+        [ "${W[$lv/$s]}" = - ] && break
         [ "$(ms)" -gt $end ] && break
         nap 0.02
     done
-    local ka_out=${W[ka/$s]}
+    local out=${W[$lv/$s]}
     "${r[@]}"; end=$(( $(ms) + STEP_LIMIT * 1000 ))
     while :; do
         poll
-        [ "${W[na/$s]}" = "${EXP[$s]}" ] || moved="nanny ${W[na/$s]} after the repair"
-        [ "${W[ka/$s]}" = "${EXP[$s]}" ] && break
+        [ "${W[$st/$s]}" = "${EXP[$s]}" ] || moved="${W[$st/$s]} after the repair"
+        [ "${W[$lv/$s]}" = "${EXP[$s]}" ] && break
         [ "$(ms)" -gt $end ] && break
         nap 0.02
     done
-    if [ "$ka_out" = - ] && [ "${W[ka/$s]}" = "${EXP[$s]}" ] && [ -z "$moved" ]; then
-        pass "$name: keepalived took $s out and back, nanny kept it in (documented difference)"
+    if [ "$out" = - ] && [ "${W[$lv/$s]}" = "${EXP[$s]}" ] && [ -z "$moved" ]; then
+        pass "$name: ${who[$lv]} took $s out and back, ${who[$st]} kept it in (documented difference)"
     else
-        fail "$name: keepalived went to [$ka_out] and back to [${W[ka/$s]}], nanny ${moved:-stayed}"
+        fail "$name: ${who[$lv]} went to [$out] and back to [${W[$lv/$s]}], ${who[$st]} ${moved:-stayed}"
     fi
 }
 HOLD=$(( 3 * INTERVAL + TO + 1 ))
@@ -348,10 +373,11 @@ for cycle in $(seq "$CYCLES"); do
     step smtp:banner-back "smtp=1" setctl smtp 220
     step smtp:helo-501 "smtp=-" setctl smtp helo
     step smtp:helo-back "smtp=1" setctl smtp 220
-    differ smtp:multi-line-greeting smtp setctl smtp multi -- setctl smtp 220
+    differ smtp:multi-line-greeting smtp ka setctl smtp multi -- setctl smtp 220
     step dns:nxdomain "dns=-" setctl dns nxdomain
     step dns:noerror-back "dns=1" setctl dns ok
     hold dns:noerror-no-records "$HOLD" setctl dns empty
+    differ dns:truncated-reply dns na setctl dns truncated -- setctl dns ok
     step dns:no-reply "dns=-" setctl dns silent
     step dns:replies-again "dns=1" setctl dns ok
     step misc:exit-1 "misc=-" code misc 1
@@ -364,25 +390,32 @@ for cycle in $(seq "$CYCLES"); do
     step dyn:exit-2 "dyn=0" code dyn 2
     step dyn:exit-0 "dyn=3" code dyn 0
     step dyn:exit-1 "dyn=-" code dyn 1
-    step dyn:exit-7 "dyn=5" code dyn 7
+    step dyn:exit-0 "dyn=3" code dyn 0
     step dyn:hang "dyn=-" code dyn hang
     step dyn:exit-0 "dyn=3" code dyn 0
     no_hung_scripts "misc/dyn hang"
 done
+# The documented difference, last (keepalived's weight drifts from here on):
+# a timeout while the dynamic weight is 5, then exit 0. nanny sets the
+# configured 3; keepalived 2.2.7 keeps the dynamic offset past a timeout
+# (its issue #2720: the weight then grows with each timeout) and stays at 5.
+step dyn:exit-7 "dyn=5" code dyn 7
+step dyn:hang "dyn=-" code dyn hang
+step dyn:exit-0-after-timeout "dyn=3/5" code dyn 0
 
 # ------------------------------------------------------------ figures
 echo "--- detection times in ms (mean over $CYCLES cycle(s), checks every $INTERVAL s, timeouts $TO s)"
 grep RESULT "$WORK/results"
-awk '$5 != "-" && $6 != "-" { k = $3 " " $4; ka[k] += $5; na[k] += $6; n[k]++ }
+awk '$5 != "-" && $6 != "-" && $4 != "differs" { k = $3 " " $4; ka[k] += $5; na[k] += $6; n[k]++ }
      END { for (k in n) printf "%-16s keepalived %6.0f  nanny %6.0f  ratio %.2f  (%d)\n", k, ka[k]/n[k], na[k]/n[k], (ka[k] ? na[k]/ka[k] : 0), n[k] }' \
     "$WORK/results" | sort
 KAV=$("$KA" --version 2>&1 | head -n1 | awk '{print $2}')
 awk -v kav="$KAV" -v iv="$INTERVAL" -v to="$TO" -v names="$(for s in $SVCS; do printf '%s=%s;' "$s" "${KACHECK[$s]}"; done)" '
     BEGIN { split(names, p, ";"); for (i in p) { split(p[i], kv, "="); kc[kv[1]] = kv[2] } }
-    $5 != "-" && $6 != "-" { k = $3 " " $4; ka[k] += $5; na[k] += $6; n[k]++ }
-    END { for (k in n) { split(k, sd, " ")
+    $5 != "-" && $6 != "-" && $4 != "differs" { k = $3 " " $4; ka[k] += $5; na[k] += $6; n[k]++ }
+    END { for (k in n) { split(k, sd, " "); comp = sd[1] == "dyn" ? "misc (dynamic)" : sd[1]
         printf "SUMMARY|nanny %s check|%s: table change (mean of %d, %d s checks, %d s timeout)|%.2f s|keepalived %s %s|%.2f s|%.2f\n",
-            sd[1], sd[2], n[k], iv, to, na[k]/n[k]/1000, kav, kc[sd[1]], ka[k]/n[k]/1000, (ka[k] ? na[k]/ka[k] : 0) } }' \
+            comp, sd[2], n[k], iv, to, na[k]/n[k]/1000, kav, kc[sd[1]], ka[k]/n[k]/1000, (ka[k] ? na[k]/ka[k] : 0) } }' \
     "$WORK/results" | sort
 if [ $FAILS != 0 ]; then
     echo "--- keepalived log (tail)"; tail -n 30 "$WORK/ka.log"

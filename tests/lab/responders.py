@@ -16,7 +16,8 @@ the next answer by rewriting CTL (write a temporary file, then rename):
                 HELO), "silent" (accept, never greet)
     dns         "ok" (NOERROR, one A record), "empty" (NOERROR, no
                 answer), "nxdomain" (RCODE 3), "servfail" (RCODE 2),
-                "silent" (no reply at all)
+                "silent" (no reply at all), "truncated" (NOERROR, its one
+                answer record cut short: a malformed message)
 
 It prints "ready" once listening. Stdlib only; a thread per connection, each
 bounded by a 5 s socket timeout.
@@ -70,7 +71,7 @@ def serve_http(port, ctl, tls=None):
                 c = control(ctl)
                 if tls is not None:
                     if c.startswith(b"notls"):
-                        read_head(sock)
+                        sock.recv(4096)  # the ClientHello
                         sock.sendall(http_answer(b"200\nplain text, no TLS\n"))
                         return
                     sock = tls.wrap_socket(sock, server_side=True)
@@ -142,11 +143,13 @@ def dns_reply(query, mode):
     if len(question) < 5:
         return None
     rcode = {b"nxdomain": 3, b"servfail": 2}.get(mode, 0)
-    answers = 1 if mode == b"ok" else 0
+    answers = 1 if mode in (b"ok", b"truncated") else 0
     head = struct.pack("!HHHHHH", qid, 0x8180 | rcode, 1, answers, 0, 0)
     out = head + question
     if answers:
         out += struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + bytes([10, 0, 2, 2])
+    if mode == b"truncated":
+        out = out[:-6]
     return out
 
 
