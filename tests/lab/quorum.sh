@@ -8,11 +8,12 @@
 #   web    10.0.1.100:80  quorum 3, hysteresis 1, sorry server 10.0.5.2 (lvs)
 #   plain  10.0.1.102:80  quorum 2, hysteresis 0, no sorry server       (lvs)
 #   ka     10.0.1.101:80  what `web` says, run by Debian's keepalived -C
-#   dyn    10.0.1.103:80  quorum 4, sorry server; one server of lvs.cf weight
-#                         1 with a misc check in dynamic mode: only its
-#                         dynamic weight (exit 7 -> 5) reaches the quorum (W
-#                         is the weight the nanny reports, as keepalived sums
-#                         the current weights); keepalived's twin 10.0.1.104
+#   dyn    10.0.1.103:80  quorum 2, sorry server; rs1 and rs2 of lvs.cf
+#                         weight 1 with misc checks in dynamic mode: W is the
+#                         weight the nannies report, as keepalived sums the
+#                         current weights, so rs1's exit 2 (weight 0) loses
+#                         the quorum that the lvs.cf weights (1 + 1) would
+#                         keep; keepalived's twin 10.0.1.104
 # The servers go down one by one and come back; at each step the script
 # asserts `ipvsadm -S -n` for each service, the sorry server, the log lines
 # and the quorum scripts' runs, and that keepalived's table says the same.
@@ -81,7 +82,7 @@ dests() {
     all=$($IPVSADM -S -n)  # no <(...): the guest has no /dev/fd
     while read -r line; do
         read -ra f <<<"$line"
-        [ "${f[0]}" = -a ] && [ "${f[2]}" = "$1:80" ] && out+=("${f[4]}")
+        [ "${f[0]:-}" = -a ] && [ "${f[2]}" = "$1:80" ] && out+=("${f[4]}")
     done <<<"$all"
     for ((i = 1; i < ${#out[@]}; i++)); do
         t=${out[i]}; j=$i
@@ -138,8 +139,8 @@ virtual plain {
 CF
 sed -n '/server rs1 {/,/^}/p' "$CF" | sed '$d' >>"$CF"
 echo "}" >>"$CF"
-echo 0 >"$WORK/dyn.code"
-printf '#!/bin/sh\nexit $(cat %s)\n' "$WORK/dyn.code" >"$WORK/dyn.sh"; chmod 755 "$WORK/dyn.sh"
+echo 0 >"$WORK/dyn-10.0.2.2"; echo 0 >"$WORK/dyn-10.0.3.2"
+printf '#!/bin/sh\nexit $(cat %s/dyn-$1)\n' "$WORK" >"$WORK/dyn.sh"; chmod 755 "$WORK/dyn.sh"
 cat >>"$CF" <<CF
 virtual dyn {
     active = 1
@@ -149,12 +150,17 @@ virtual dyn {
     scheduler = rr
     client_monitor = $NANNY
     timeout = 3
-    quorum = 4
+    quorum = 2
     check = misc
-    check_program = "$WORK/dyn.sh %h %p"
+    check_program = "$WORK/dyn.sh %h"
     check_dynamic = 1
     server rs1 {
         address = 10.0.2.2
+        active = 1
+        weight = 1
+    }
+    server rs2 {
+        address = 10.0.3.2
         active = 1
         weight = 1
     }
@@ -178,9 +184,14 @@ if [ -n "$KEEPALIVED" ]; then
             printf '    real_server %s 80 {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 3\n            retry 0\n        }\n    }\n' $a
         done
         printf '}\n'
+        # (keepalived lowers a quorum above the sum of the configured
+        # weights to that sum: hence quorum 2 over two servers of weight 1)
         printf 'virtual_server 10.0.1.104 80 {\n    delay_loop 3\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n'
-        printf '    quorum 4\n    sorry_server 10.0.5.2 80\n    alpha\n'
-        printf '    real_server 10.0.2.2 80 {\n        weight 1\n        MISC_CHECK {\n            misc_path "%s"\n            misc_timeout 3\n            misc_dynamic\n        }\n    }\n}\n' "$WORK/dyn.sh"
+        printf '    quorum 2\n    sorry_server 10.0.5.2 80\n    alpha\n'
+        for a in 10.0.2.2 10.0.3.2; do
+            printf '    real_server %s 80 {\n        weight 1\n        MISC_CHECK {\n            misc_path "%s %s"\n            misc_timeout 3\n            misc_dynamic\n        }\n    }\n' $a "$WORK/dyn.sh" $a
+        done
+        printf '}\n'
     } >"$WORK/keepalived.conf"
     "$KEEPALIVED" -n -l -D -C -f "$WORK/keepalived.conf" -p "$WORK/ka.pid" -c "$WORK/kac.pid" >"$KLOG" 2>&1 &
     KAPID=$!
@@ -260,28 +271,29 @@ if [ -n "$KEEPALIVED" ]; then
 fi
 [ "$(grep -c 'script (pid [0-9]*) exited with status 0' "$LOG")" -ge 7 ] && pass "script ends logged" || fail "script ends not logged"
 
-# The live weight W is the weight the nanny reports: a dynamic misc weight
-# gains a quorum that the lvs.cf weight (1) never could, and loses it again.
-wis() { $IPVSADM -S -n | grep -qE -- "^-a -t $1:80 -r $R1 -m -w $2( |\$)"; }  # VIP weight
-dyn_step() {  # what code want-dests want-weight
-    echo "$2" >"$WORK/dyn.code"
+# The live weight W is the weight the nannies report: rs1's dynamic weight 0
+# loses a quorum the lvs.cf weights (1 + 1) would keep, its weight 5 gains it.
+wis() { $IPVSADM -S -n | grep -qE -- "^-a -t $1:80 -r $R1 -m -w $2( |\$)"; }  # VIP rs1-weight
+dyn_step() {  # what rs1-code want-dests want-rs1-weight
+    echo "$2" >"$WORK/dyn-10.0.2.2"
     if wait_until 20 is 10.0.1.103 "$3"; then pass "dyn: $1: [$3]"; else fail "dyn: $1: [$(dests 10.0.1.103)], want [$3]"; fi
     [ -z "$4" ] || { wait_until 10 wis 10.0.1.103 "$4" &&
-        pass "dyn: $1: weight $4 in the table" || fail "dyn: $1: $($IPVSADM -S -n | grep -- '-t 10.0.1.103:80 -r')"; }
+        pass "dyn: $1: rs1 weight $4 in the table" || fail "dyn: $1: $($IPVSADM -S -n | grep -- '-t 10.0.1.103:80 -r')"; }
     if [ -n "$KEEPALIVED" ]; then
         wait_until 20 is 10.0.1.104 "$3" && pass "dyn: $1: keepalived agrees: [$(dests 10.0.1.104)]" ||
             fail "dyn: $1: keepalived = [$(dests 10.0.1.104)], want [$3]"
         [ -z "$4" ] || { wait_until 10 wis 10.0.1.104 "$4" &&
-            pass "dyn: $1: keepalived has weight $4 too" || fail "dyn: $1: keepalived $($IPVSADM -S -n | grep -- '-t 10.0.1.104:80 -r')"; }
+            pass "dyn: $1: keepalived has rs1 at weight $4 too" || fail "dyn: $1: keepalived $($IPVSADM -S -n | grep -- '-t 10.0.1.104:80 -r')"; }
     fi
 }
-dyn_step "exit 0: W = 1 < 4, quorum down" 0 "$S" ""
-dyn_step "exit 7: W = 5 >= 4, gained" 7 "$R1" 5
-grep -q "Virtual Server dyn: gained quorum: live weight 5 >= 4+0; deactivate sorry_server 10.0.5.2" "$LOG" &&
-    pass "log: dyn gained quorum at the dynamic weight 5" || fail "no dyn gained line"
-dyn_step "exit 3: W = 1 < 4, lost" 3 "$S" ""
-grep -q "Virtual Server dyn: lost quorum: live weight 1 < 4-0; activate sorry_server 10.0.5.2" "$LOG" &&
-    pass "log: dyn lost quorum at the dynamic weight 1" || fail "no dyn lost line"
+dyn_step "both exit 0: W = 2 >= 2, quorum up" 0 "$R1 $R2" 1
+dyn_step "rs1 exit 2: weight 0, W = 1 < 2, lost" 2 "$S" ""
+grep -q "Virtual Server dyn: lost quorum: live weight 1 < 2-0; activate sorry_server 10.0.5.2" "$LOG" &&
+    pass "log: dyn lost quorum at the reported weights 0 + 1" || fail "no dyn lost line"
+dyn_step "rs1 exit 7: weight 5, W = 6, gained" 7 "$R1 $R2" 5
+grep -q "Virtual Server dyn: gained quorum: live weight 6 >= 2+0; deactivate sorry_server 10.0.5.2" "$LOG" &&
+    pass "log: dyn gained quorum at the reported weights 5 + 1" || fail "no dyn gained line"
+dyn_step "rs1 exit 0: weight 1 again, W = 2, still up" 0 "$R1 $R2" 1
 
 # SIGTERM: lvs deletes its services; no nanny left.
 kill -TERM "$LVSPID"; wait "$LVSPID"; rc=$?; LVSPID=
