@@ -1027,7 +1027,11 @@ mod tests {
         assert_eq!(c.check(None), Outcome::Up);
         assert_eq!(c.dynamic_weight(), Some(5));
         assert_eq!(c.check(None), Outcome::Up);
-        assert_eq!(c.dynamic_weight(), None, "status unchanged: weight left alone");
+        assert_eq!(
+            c.dynamic_weight(),
+            None,
+            "status unchanged: weight left alone"
+        );
         c.last_code = None; // as after a failed check
         assert_eq!(c.check(None), Outcome::Up);
         assert_eq!(c.dynamic_weight(), Some(5), "first success after a failure");
