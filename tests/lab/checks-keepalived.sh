@@ -97,9 +97,10 @@ start() {  # kind port [args]
     local k=$1 p=$2; shift 2
     ip netns exec lab-rs1 "$PY" "$HERE/responders.py" "$k" "$p" "$WORK/$k.ctl" "$@" >"$WORK/$k.resp" 2>&1 &
     RESP[$k]=$!
-    local end=$(( $(ms) + 20000 ))
+    local end=$(( $(ms) + 60000 ))  # Python under TCG on a busy host: seconds
     until grep -q ready "$WORK/$k.resp" 2>/dev/null; do
-        [ "$(ms)" -gt $end ] && die "$k responder did not start: $(cat "$WORK/$k.resp")"
+        [ "$(ms)" -gt $end ] && { grep -q ready "$WORK/$k.resp" ||
+            die "$k responder did not start within 60 s: $(cat "$WORK/$k.resp")"; }
         sleep 0.1
     done
 }
@@ -236,7 +237,7 @@ want_of() {  # tool svc
 }
 
 # ------------------------------------------------------------ start-up
-end=$(( $(ms) + 60000 ))
+end=$(( $(ms) + 120000 ))  # under TCG on a loaded host start-up can take a minute
 while :; do
     poll
     [ "$(state ka)" = "$(expected)" ] && [ "$(state na)" = "$(expected)" ] && [ "${W[na/verifyca]}" = 1 ] && break
