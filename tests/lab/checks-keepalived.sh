@@ -276,15 +276,30 @@ step() {
     local t0; t0=$(ms)
     local want_ka want_na; want_ka=$(expected ka); want_na=$(expected na)
     local -A wk=() wn=()
-    for s in "${!before[@]}"; do wk[$s]=$(want_of ka "$s"); wn[$s]=$(want_of na "$s"); done
-    local end=$(( t0 + STEP_LIMIT * 1000 )) t ok=
+    for s in $SVCS; do wk[$s]=$(want_of ka "$s"); wn[$s]=$(want_of na "$s"); done
+    # Done when the changed services hold the expectation in both tables at
+    # once, and the other services have held theirs in both tables at one
+    # poll during the step (a check that times out only because the guest
+    # is starved makes a bystander flap in one tool for a moment; a real
+    # disagreement persists and fails the step).
+    local end=$(( t0 + STEP_LIMIT * 1000 )) t ok= changed_ok= others_ok= all
     while :; do
         poll; t=$(ms)
+        all=1
         for s in "${!before[@]}"; do
             [ -z "${seen_ka[$s]:-}" ] && [ "${W[ka/$s]}" = "${wk[$s]}" ] && seen_ka[$s]=$((t - t0))
             [ -z "${seen_na[$s]:-}" ] && [ "${W[na/$s]}" = "${wn[$s]}" ] && seen_na[$s]=$((t - t0))
+            [ "${W[ka/$s]}" = "${wk[$s]}" ] && [ "${W[na/$s]}" = "${wn[$s]}" ] || all=
         done
-        if [ "$(state ka)" = "$want_ka" ] && [ "$(state na)" = "$want_na" ]; then ok=1; break; fi
+        [ -n "$all" ] && changed_ok=1
+        if [ -z "$others_ok" ]; then
+            others_ok=1
+            for s in $SVCS; do
+                [ -n "${before[$s]+x}" ] && continue
+                [ "${W[ka/$s]}" = "${wk[$s]}" ] && [ "${W[na/$s]}" = "${wn[$s]}" ] || others_ok=
+            done
+        fi
+        if [ -n "$changed_ok" ] && [ -n "$others_ok" ]; then ok=1; break; fi
         [ "$t" -gt $end ] && break
         nap 0.02
     done
@@ -303,21 +318,21 @@ step() {
         echo "    nanny      [$(state na)]"
     fi
 }
-# hold NAME SECONDS ACTION...: run ACTION; both tables must keep the
-# expectation for SECONDS.
+# hold NAME SVC SECONDS ACTION...: run ACTION; both tables must keep SVC
+# as expected for SECONDS.
 hold() {
-    local name=$1 secs=$2; shift 2
+    local name=$1 s=$2 secs=$3; shift 3
     "$@"
-    local want want_ka; want=$(expected na); want_ka=$(expected ka)
+    local wk wn; wk=$(want_of ka "$s"); wn=$(want_of na "$s")
     local end=$(( $(ms) + secs * 1000 )) bad=
     while [ "$(ms)" -lt $end ]; do
         poll
-        if [ "$(state ka)" != "$want_ka" ] || [ "$(state na)" != "$want" ]; then
-            bad="keepalived [$(state ka)] nanny [$(state na)]"; break
+        if [ "${W[ka/$s]}" != "$wk" ] || [ "${W[na/$s]}" != "$wn" ]; then
+            bad="keepalived $s=${W[ka/$s]} nanny $s=${W[na/$s]}"; break
         fi
         nap 0.05
     done
-    [ -z "$bad" ] && pass "$name: both keep [$want] for $secs s" || fail "$name: want [$want] for $secs s, got $bad"
+    [ -z "$bad" ] && pass "$name: both keep $s=$wn for $secs s" || fail "$name: want $s=$wn for $secs s, got $bad"
 }
 code() { echo "$2" >"$WORK/$1.code"; }
 no_hung_scripts() {
@@ -380,7 +395,7 @@ for cycle in $(seq "$CYCLES"); do
     differ smtp:multi-line-greeting smtp ka setctl smtp multi -- setctl smtp 220
     step dns:nxdomain "dns=-" setctl dns nxdomain
     step dns:noerror-back "dns=1" setctl dns ok
-    hold dns:noerror-no-records "$HOLD" setctl dns empty
+    hold dns:noerror-no-records dns "$HOLD" setctl dns empty
     differ dns:truncated-reply dns na setctl dns truncated -- setctl dns ok
     step dns:no-reply "dns=-" setctl dns silent
     step dns:replies-again "dns=1" setctl dns ok
