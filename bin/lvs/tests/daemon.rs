@@ -144,10 +144,20 @@ impl Drop for Lvs {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        // Nannies die with lvs (PR_SET_PDEATHSIG); make sure.
-        let _ = Command::new("pkill")
-            .args(["-KILL", "-f", &self.dir.display().to_string()])
-            .status();
+        // Nannies die with lvs (PR_SET_PDEATHSIG); make sure, by the pids
+        // lvs logged (each still a nanny: its command line says so).
+        for line in self.log() {
+            let Some(pid) = line
+                .split_once("running as pid ")
+                .and_then(|(_, p)| p.trim().parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains("nanny") {
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
     }
 }
 
@@ -195,14 +205,17 @@ fn lvs_runs_supervises_reloads_and_stops() {
     );
     assert!(lvs.has_log("lvs: starting virtual service www active: 80"));
     assert!(lvs.has_log("create_monitor for www/web1 running as pid"));
-    // shop's sorry server came up while it had no live server, and went
-    // away when shop1 came up.
-    lvs.wait_for("sorry server off", 10, |l| {
-        l.has_cmd("-d -f 7 -r 10.0.0.99:80")
-    });
-    assert!(lvs.has_cmd("-a -f 7 -r 10.0.0.99:80 -m -w 1"));
-    assert!(lvs.has_log("Virtual Server shop: No real servers; activate sorry_server 10.0.0.99"));
-    assert!(lvs.has_log("Virtual Server shop: 1 real servers; deactivate sorry_server 10.0.0.99"));
+    // shop1 came up within its first check: shop's sorry server never
+    // came in (lvs waits for the first checks before calling a service
+    // empty; it used to answer for a moment at every start and takeover).
+    // Wait past that wait (timeout 1 s + 1 s) and look again.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        !lvs.has_cmd("-a -f 7 -r 10.0.0.99:80 -m -w 1"),
+        "{:?}",
+        lvs.ipvsadm()
+    );
+    assert!(!lvs.has_log("activate sorry_server"), "{:?}", lvs.log());
 
     // A nanny killed with -9 is restarted; the table is not touched.
     let line = lvs
@@ -225,10 +238,15 @@ fn lvs_runs_supervises_reloads_and_stops() {
 
     // All of shop's servers down: the sorry server comes back.
     w1.up.store(false, Ordering::SeqCst);
-    lvs.wait_for("sorry server on again", 15, |l| {
-        l.count_log("No real servers; activate sorry_server") == 2
+    lvs.wait_for("sorry server on", 15, |l| {
+        l.count_log("No real servers; activate sorry_server") == 1
     });
+    assert!(lvs.has_cmd("-a -f 7 -r 10.0.0.99:80 -m -w 1"));
     w1.up.store(true, Ordering::SeqCst);
+    lvs.wait_for("sorry server off", 15, |l| {
+        l.has_cmd("-d -f 7 -r 10.0.0.99:80")
+    });
+    assert!(lvs.has_log("Virtual Server shop: 1 real servers; deactivate sorry_server 10.0.0.99"));
 
     // SIGHUP with one changed weight: only that nanny restarts.
     let n_monitors = lvs.count_log("create_monitor for");
@@ -369,21 +387,19 @@ fn quorum_lvs_owns_the_entries_and_reloads_reevaluate() {
     let sorry_add = "R: -a -t 192.0.2.100:80 -r 10.0.0.99:80 -m -w 1";
     let sorry_del = "R: -d -t 192.0.2.100:80 -r 10.0.0.99:80";
 
+    // Both servers pass their first check: the quorum is gained without
+    // the sorry server ever coming in (lvs waits for the first checks).
     lvs.wait_for("quorum gained", 20, |l| {
-        l.has_log("Virtual Server www: gained quorum: live weight 2 >= 2+0; deactivate sorry_server 10.0.0.99")
+        l.has_log("Virtual Server www: gained quorum: live weight 2 >= 2+0")
     });
-    assert!(lvs.has_log("Virtual Server www: starting with quorum down: live weight 0 < 2+0; activate sorry_server 10.0.0.99"));
     lvs.wait_for("both servers added by lvs", 10, |l| {
         l.has_cmd(&format!("R: -a {} -m -w 1", r(w1.port)))
             && l.has_cmd(&format!("R: -a {} -m -w 1", r(w2.port)))
     });
+    std::thread::sleep(Duration::from_millis(2500));
     let cmds = lvs.ipvsadm();
-    let at = |s: &str| cmds.iter().position(|c| c == s).unwrap();
-    assert!(at(sorry_add) < at(sorry_del), "{cmds:?}");
-    assert!(
-        at(sorry_del) < at(&format!("R: -a {} -m -w 1", r(w1.port))),
-        "sorry out before servers in: {cmds:?}"
-    );
+    assert!(!cmds.iter().any(|c| c == sorry_add), "{cmds:?}");
+    assert!(!lvs.has_log("starting with quorum down"), "{:?}", lvs.log());
     assert!(
         !cmds
             .iter()
@@ -402,8 +418,8 @@ fn quorum_lvs_owns_the_entries_and_reloads_reevaluate() {
             "Virtual Server www: lost quorum: live weight 1 < 2-0; activate sorry_server 10.0.0.99",
         )
     });
-    lvs.wait_for("sorry back", 5, |l| {
-        l.ipvsadm().iter().filter(|c| *c == sorry_add).count() == 2
+    lvs.wait_for("sorry in", 5, |l| {
+        l.ipvsadm().iter().filter(|c| *c == sorry_add).count() == 1
     });
     let cmds = lvs.ipvsadm();
     let last_add = cmds.iter().rposition(|c| c == sorry_add).unwrap();
@@ -419,6 +435,7 @@ fn quorum_lvs_owns_the_entries_and_reloads_reevaluate() {
     lvs.wait_for("gained on reload", 10, |l| {
         l.has_log("Virtual Server www: gained quorum: live weight 1 >= 1+0; deactivate sorry_server 10.0.0.99")
     });
+    lvs.wait_for("sorry out", 5, |l| l.has_cmd(sorry_del));
     lvs.wait_for("web1 back in", 5, |l| {
         l.ipvsadm()
             .iter()
@@ -433,8 +450,7 @@ fn quorum_lvs_owns_the_entries_and_reloads_reevaluate() {
 
     // The scripts ran once per transition, in order, with LVS_WEIGHT.
     lvs.wait_for("scripts", 10, |_| {
-        std::fs::read_to_string(dir.join("q.log")).unwrap_or_default()
-            == "down 0\nup 2\ndown 1\nup 1\n"
+        std::fs::read_to_string(dir.join("q.log")).unwrap_or_default() == "up 2\ndown 1\nup 1\n"
     });
 
     // Reload without quorum: the nannies restart in Piranha's mode; lvs
@@ -450,6 +466,49 @@ fn quorum_lvs_owns_the_entries_and_reloads_reevaluate() {
     let mut lvs = lvs;
     let st = lvs.child.wait().unwrap();
     assert_eq!(st.code(), Some(0), "{}", lvs.log().join("\n"));
+}
+
+/// A service whose only server is down when lvs starts gets its sorry
+/// server once the first check has had its time (timeout 2 s + 1 s), not
+/// before; a quorum service starts with the quorum down then.
+#[test]
+fn sorry_server_comes_in_after_the_first_checks_fail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stand_in(dir);
+    let w = web();
+    w.up.store(false, Ordering::SeqCst);
+    let body = format!(
+        "primary = 192.0.2.10\nnetwork = nat\nipvsadm = {ipvsadm}\n\
+virtual shop {{\n    active = 1\n    address = 192.0.2.101 eth0:2\n    port = 80\n    sorry_server = 10.0.0.99\n    client_monitor = {nanny}\n    expect = \"HTTP\"\n    send = \"GET / HTTP/1.0\\r\\n\\r\\n\"\n    timeout = 2\n    reentry = 2\n    server shop1 {{\n        address = 127.0.0.1\n        port = {port}\n        active = 1\n    }}\n}}\n\
+virtual q {{\n    active = 1\n    address = 192.0.2.102 eth0:3\n    port = 80\n    sorry_server = 10.0.0.98\n    quorum = 1\n    client_monitor = {nanny}\n    expect = \"HTTP\"\n    send = \"GET / HTTP/1.0\\r\\n\\r\\n\"\n    timeout = 2\n    reentry = 2\n    server q1 {{\n        address = 127.0.0.1\n        port = {port}\n        active = 1\n    }}\n}}\n",
+        ipvsadm = dir.join("ipvsadm").display(),
+        nanny = nanny_bin().display(),
+        port = w.port,
+    );
+    let cfg = config(dir, &body);
+    let t0 = Instant::now();
+    let lvs = Lvs::start(dir, &cfg, &[]);
+    lvs.wait_for("sorry server in", 20, |l| {
+        l.has_log("Virtual Server shop: No real servers; activate sorry_server 10.0.0.99")
+            && l.has_log("Virtual Server q: starting with quorum down: live weight 0 < 1+0; activate sorry_server 10.0.0.98")
+    });
+    assert!(
+        t0.elapsed() >= Duration::from_secs(3),
+        "the sorry server came in before the first check could end: {:?}",
+        t0.elapsed()
+    );
+    assert!(lvs.has_cmd("-a -t 192.0.2.101:80 -r 10.0.0.99:80 -m -w 1"));
+    assert!(lvs.has_cmd("R: -a -t 192.0.2.102:80 -r 10.0.0.98:80 -m -w 1"));
+    // The server comes up: the sorry servers go.
+    w.up.store(true, Ordering::SeqCst);
+    lvs.wait_for("sorry server out", 20, |l| {
+        l.has_cmd("-d -t 192.0.2.101:80 -r 10.0.0.99:80")
+            && l.has_cmd("R: -d -t 192.0.2.102:80 -r 10.0.0.98:80")
+    });
+    lvs.signal(libc::SIGTERM);
+    let mut lvs = lvs;
+    assert_eq!(lvs.child.wait().unwrap().code(), Some(0));
 }
 
 /// Extension (issue 9): lvs.cf's health-check keys reach the nannies (through

@@ -13,7 +13,7 @@ use piranha_runtime::logger::{self, Sinks};
 /// Exit status for bad arguments or a failure to start.
 const EXIT_USAGE: u8 = 1;
 
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, PartialEq)]
 #[command(
     name = "nanny",
     about = "Monitor one real server of an LVS virtual service and keep its IPVS entry true",
@@ -206,22 +206,26 @@ struct Args {
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let mut cmd = Args::command();
     if argv.len() == 2 && argv[1] == forkserver::FLAG {
         // lvs's fork server (see piranha_runtime::forkserver): every child
-        // runs `run` with the argv lvs asked for, from the parser the
-        // server built once.
-        cmd.build();
-        forkserver::serve(|argv| i32::from(run(&mut cmd, argv)));
+        // runs `run` with the argv lvs asked for.  lvs's argv takes the fast
+        // path, so the server does not build clap's parser: a small server
+        // is cheaper to fork (a child that needs clap builds it itself).
+        forkserver::serve(|argv| i32::from(run(&mut None, argv)));
     }
-    ExitCode::from(run(&mut cmd, argv))
+    ExitCode::from(run(&mut None, argv))
 }
 
-/// nanny proper, for one argv; returns the exit status.
-fn run(cmd: &mut clap::Command, argv: Vec<OsString>) -> u8 {
-    let parsed = cmd
-        .try_get_matches_from_mut(argv)
-        .and_then(|m| Args::from_arg_matches(&m));
+/// nanny proper, for one argv; returns the exit status.  `cmd` is clap's
+/// parser when it is already built.
+fn run(cmd: &mut Option<clap::Command>, argv: Vec<OsString>) -> u8 {
+    let parsed = match quick_parse(&argv) {
+        Some(args) => Ok(args),
+        None => cmd
+            .get_or_insert_with(Args::command)
+            .try_get_matches_from_mut(argv)
+            .and_then(|m| Args::from_arg_matches(&m)),
+    };
     let args = match parsed {
         Ok(a) => a,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
@@ -318,6 +322,149 @@ fn run(cmd: &mut clap::Command, argv: Vec<OsString>) -> u8 {
     }
 }
 
+/// The argv lvs builds, read without clap.
+///
+/// lvs starts a nanny per real server, thousands of them on a large
+/// director, and clap's parser was most of the work a forked nanny did before
+/// its first check (and most of the heap it dirtied).  lvs's argv has one
+/// strict shape: every option a whole word (`-t`, `--interval`), its value the
+/// next word.  This reads exactly that shape and gives up (`None`, then clap
+/// parses) on anything else: a clustered or attached form (`-nc`, `-t5`,
+/// `--interval=5`), an unknown word, a value clap would refuse or read
+/// differently (a leading `-` where the option allows none, a number that
+/// does not parse), help, usage and version.  So the result is always what
+/// clap would have produced; the tests compare the two for every option.
+fn quick_parse(argv: &[OsString]) -> Option<Args> {
+    let mut a = Args::defaults();
+    let mut words = argv.iter().skip(1);
+    // A value that must not look like an option (clap would take it for one).
+    fn plain(v: &str) -> Option<String> {
+        (!v.starts_with('-')).then(|| v.to_string())
+    }
+    // A value that may start with `-` (allow_hyphen_values), but not the
+    // lone `--` whose reading is clap's business.
+    fn any(v: &str) -> Option<String> {
+        (v != "--").then(|| v.to_string())
+    }
+    // A number (allow_negative_numbers): what clap's i64 parser accepts.
+    fn num(v: &str) -> Option<i64> {
+        if v.starts_with('+') {
+            return None;
+        }
+        v.parse().ok()
+    }
+    while let Some(word) = words.next() {
+        let word = word.to_str()?;
+        let mut value = || words.next().and_then(|v| v.to_str());
+        match word {
+            "-t" | "--interval" => a.interval = num(value()?)?,
+            "--io-timeout" => a.io_timeout = Some(num(value()?)?),
+            "-I" | "--ipvsadm" => a.ipvsadm = plain(value()?)?,
+            "-U" | "--loadcmd" => a.loadcmd = plain(value()?)?,
+            "-M" | "--method" => a.method = any(value()?)?,
+            "-n" | "--nodaemon" => a.nodaemon = true,
+            "-c" | "--nofork" => a.nofork = true,
+            "-p" | "--port" => a.port = num(value()?)?,
+            "-r" | "--rport" => a.rport = Some(num(value()?)?),
+            "-a" | "--reentrytime" => a.reentry = num(value()?)?,
+            "-S" | "--scale" => a.scale = num(value()?)?,
+            "-h" | "--server" => a.server = Some(plain(value()?)?),
+            "-e" | "--send_program" => a.send_program = Some(any(value()?)?),
+            "-s" | "--send_string" => a.send = Some(any(value()?)?),
+            "-x" | "--expect_string" => a.expect = Some(any(value()?)?),
+            "--regex" => a.regex = true,
+            "-T" | "--suppress" => a.suppress = true,
+            "-q" | "--quiesce_server" => a.quiesce = true,
+            "-u" | "--udp" => a.udp = true,
+            "-v" | "--verbose" => a.verbose = true,
+            "-V" | "--virtaddress" => a.vip = Some(plain(value()?)?),
+            "-f" | "--fwmark" => a.fwmark = num(value()?)?,
+            "-w" | "--weight" => a.weight = num(value()?)?,
+            "--test-start" => a.test_start = true,
+            "--norun" => a.norun = true,
+            "--fos" => a.fos = true,
+            "--lvs" => a.lvs = true,
+            "--lvs-table" => a.lvs_table = true,
+            "--check" => a.check = Some(plain(value()?)?),
+            "--http-path" => a.http_path = Some(plain(value()?)?),
+            "--http-status" => a.http_status = Some(plain(value()?)?),
+            "--http-digest" => a.http_digest = Some(plain(value()?)?),
+            "--http-virtualhost" => a.http_vhost = Some(plain(value()?)?),
+            "--tls-sni" => a.tls_sni = Some(plain(value()?)?),
+            "--tls-verify" => a.tls_verify = true,
+            "--tls-ca" => a.tls_ca = Some(plain(value()?)?),
+            "--smtp-helo" => a.smtp_helo = Some(plain(value()?)?),
+            "--dns-name" => a.dns_name = Some(plain(value()?)?),
+            "--dns-type" => a.dns_type = Some(plain(value()?)?),
+            "--misc-program" => a.misc_program = Some(any(value()?)?),
+            "--misc-dynamic" => a.misc_dynamic = true,
+            "--retry" => a.retry = Some(num(value()?)?),
+            "--retry-delay" => a.retry_delay = Some(plain(value()?)?),
+            "--rise" => a.rise = Some(num(value()?)?),
+            "--warmup" => a.warmup = Some(plain(value()?)?),
+            _ => return None,
+        }
+    }
+    Some(a)
+}
+
+impl Args {
+    /// clap's defaults (`quick_parse` starts from them; a test checks they
+    /// are the same).
+    fn defaults() -> Args {
+        Args {
+            interval: 10,
+            io_timeout: None,
+            ipvsadm: DEFAULT_IPVSADM.to_string(),
+            loadcmd: "none".to_string(),
+            method: "-m".to_string(),
+            nodaemon: false,
+            nofork: false,
+            port: 80,
+            rport: None,
+            reentry: 0,
+            scale: 10,
+            server: None,
+            send_program: None,
+            send: None,
+            expect: None,
+            regex: false,
+            suppress: false,
+            quiesce: false,
+            udp: false,
+            verbose: false,
+            vip: None,
+            fwmark: 0,
+            weight: 1,
+            test_start: false,
+            norun: false,
+            version: false,
+            fos: false,
+            lvs: false,
+            lvs_table: false,
+            help: None,
+            usage: false,
+            check: None,
+            http_path: None,
+            http_status: None,
+            http_digest: None,
+            http_vhost: None,
+            tls_sni: None,
+            tls_verify: false,
+            tls_ca: None,
+            smtp_helo: None,
+            dns_name: None,
+            dns_type: None,
+            misc_program: None,
+            misc_dynamic: false,
+            retry: None,
+            retry_delay: None,
+            rise: None,
+            warmup: None,
+        }
+    }
+}
+
 /// popt's wording: `nanny: bad argument ARG: REASON`, or `nanny: unexpected
 /// arguments` for a stray operand.
 fn bad_argument(e: &clap::Error) -> String {
@@ -342,4 +489,234 @@ fn bad_argument(e: &clap::Error) -> String {
 
 fn cause(e: &dyn std::error::Error) -> String {
     e.source().map(|s| s.to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn clap_parse(argv: &[OsString]) -> Option<Args> {
+        Args::command()
+            .try_get_matches_from(argv)
+            .and_then(|m| Args::from_arg_matches(&m))
+            .ok()
+    }
+
+    fn os(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    /// Values that exercise every rule: numbers, signs, hyphens, blanks.
+    const VALUES: &[&str] = &[
+        "5",
+        "-5",
+        "0",
+        "+5",
+        "1.5",
+        "99999999999999999999",
+        "abc",
+        "-x",
+        "-",
+        "--",
+        "--interval",
+        "",
+        "a b",
+        "%h:%p",
+        "=5",
+        "m",
+        "-m",
+    ];
+
+    /// Every spelling of every option clap knows.
+    fn spellings() -> Vec<String> {
+        let mut out = Vec::new();
+        for arg in Args::command().get_arguments() {
+            if let Some(s) = arg.get_short() {
+                out.push(format!("-{s}"));
+            }
+            if let Some(l) = arg.get_long() {
+                out.push(format!("--{l}"));
+            }
+        }
+        out
+    }
+
+    /// When the fast path answers, clap gives the same answer.
+    fn agrees(argv: &[OsString]) -> Result<(), String> {
+        if let Some(quick) = quick_parse(argv) {
+            match clap_parse(argv) {
+                Some(full) if full == quick => {}
+                other => return Err(format!("{argv:?}: quick {quick:?}, clap {other:?}")),
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn defaults_are_claps() {
+        assert_eq!(clap_parse(&os(&["nanny"])), Some(Args::defaults()));
+        assert_eq!(quick_parse(&os(&["nanny"])), Some(Args::defaults()));
+    }
+
+    #[test]
+    fn every_option_with_every_value_agrees_with_clap() {
+        for opt in spellings() {
+            agrees(&os(&["nanny", &opt])).unwrap();
+            for v in VALUES {
+                agrees(&os(&["nanny", &opt, v])).unwrap();
+                agrees(&os(&["nanny", &opt, v, &opt, "7"])).unwrap();
+                agrees(&os(&["nanny", &opt, v, "-n"])).unwrap();
+                agrees(&os(&["nanny", &format!("{opt}={v}")])).unwrap();
+            }
+        }
+    }
+
+    /// The fast path knows every option lvs may pass (all but help, usage
+    /// and version): an option added to `Args` without it fails here.
+    #[test]
+    fn every_option_is_on_the_fast_path() {
+        for arg in Args::command().get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if ["help", "usage", "version"].contains(&long) {
+                continue;
+            }
+            let opt = format!("--{long}");
+            let with_value = os(&["nanny", &opt, "5"]);
+            let alone = os(&["nanny", &opt]);
+            let argv = if clap_parse(&with_value).is_some() {
+                with_value
+            } else {
+                alone
+            };
+            assert!(clap_parse(&argv).is_some(), "{argv:?}");
+            assert!(
+                quick_parse(&argv).is_some(),
+                "{opt} is not on the fast path"
+            );
+            if let Some(s) = arg.get_short() {
+                let mut short = argv.clone();
+                short[1] = OsString::from(format!("-{s}"));
+                assert_eq!(quick_parse(&short), quick_parse(&argv), "-{s}");
+            }
+        }
+    }
+
+    #[test]
+    fn argv_lvs_builds_take_the_fast_path() {
+        // The reference's §3.2 line and an extension check.
+        for line in [
+            vec![
+                "/usr/sbin/nanny",
+                "-c",
+                "-h",
+                "192.168.1.2",
+                "-p",
+                "80",
+                "-r",
+                "80",
+                "-s",
+                "GET / HTTP/1.0\\r\\n\\r\\n",
+                "-x",
+                "HTTP",
+                "-q",
+                "-a",
+                "15",
+                "-I",
+                "/usr/sbin/ipvsadm",
+                "-t",
+                "6",
+                "-w",
+                "1",
+                "-V",
+                "10.0.0.1",
+                "-M",
+                "g",
+                "-U",
+                "none",
+                "--lvs",
+            ],
+            vec![
+                "/usr/sbin/nanny",
+                "-c",
+                "-h",
+                "10.8.0.21",
+                "-p",
+                "443",
+                "-r",
+                "443",
+                "-a",
+                "6",
+                "-I",
+                "/sbin/ipvsadm",
+                "-t",
+                "2",
+                "-w",
+                "3",
+                "-V",
+                "10.9.0.100",
+                "-M",
+                "m",
+                "-U",
+                "none",
+                "--lvs",
+                "--check",
+                "https",
+                "--http-path",
+                "/health",
+                "--http-status",
+                "200-299,301",
+                "--tls-sni",
+                "www.example.com",
+                "--retry",
+                "2",
+                "--retry-delay",
+                "0.5",
+                "--rise",
+                "3",
+                "--warmup",
+                "1.5",
+                "--io-timeout",
+                "1",
+            ],
+            vec![
+                "/usr/sbin/nanny",
+                "-c",
+                "-h",
+                "10.8.0.21",
+                "-p",
+                "0",
+                "-f",
+                "80",
+                "-e",
+                "/usr/local/bin/check -H %h",
+                "-x",
+                "-ok-",
+                "-M",
+                "-m",
+                "-u",
+            ],
+        ] {
+            let argv = os(&line);
+            let quick = quick_parse(&argv).expect("fast path");
+            assert_eq!(Some(quick), clap_parse(&argv), "{line:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn random_argv_agrees_with_clap(words in prop::collection::vec(
+            prop_oneof![
+                prop::sample::select(spellings()),
+                prop::sample::select(VALUES.iter().map(|v| v.to_string()).collect::<Vec<_>>()),
+                "[-a-z0-9=.%]{0,6}",
+            ],
+            0..8,
+        )) {
+            let mut argv = vec![OsString::from("nanny")];
+            argv.extend(words.iter().map(OsString::from));
+            prop_assert!(agrees(&argv).is_ok(), "{}", agrees(&argv).unwrap_err());
+        }
+    }
 }

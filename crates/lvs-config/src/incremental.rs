@@ -48,6 +48,37 @@ pub fn reparse_file(
     Ok((text, parsed))
 }
 
+/// How a [`reparse_file_traced`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReparseTrace {
+    /// Time spent reading and decoding the file.
+    pub read: std::time::Duration,
+    /// Only the edited block went through the grammar again (else the whole
+    /// file did, or nothing changed).
+    pub one_block: bool,
+}
+
+/// [`reparse_file`], also saying how long the read took and whether only
+/// one block was re-parsed (lvs logs both on a reload).
+pub fn reparse_file_traced(
+    path: &std::path::Path,
+    prev_text: &str,
+    prev: &Parsed,
+) -> Result<(String, Parsed, ReparseTrace), Diagnostics> {
+    let t0 = std::time::Instant::now();
+    let text = crate::parse::read_file(path)?;
+    let read = t0.elapsed();
+    let opts = ParseOptions {
+        file: path.display().to_string(),
+        resolver: crate::parse::Resolver::System,
+    };
+    let (parsed, one_block) = match splice(prev_text, prev, &text, &opts) {
+        Some(p) => (p, prev_text != text),
+        None => (parse_str(&text, &opts)?, false),
+    };
+    Ok((text, parsed, ReparseTrace { read, one_block }))
+}
+
 /// [`reparse`], telling whether the shortcut was taken (for tests).
 pub(crate) fn splice(
     prev_text: &str,

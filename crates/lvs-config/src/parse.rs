@@ -182,7 +182,7 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostics> {
             hint: None,
         }])
     })?;
-    Ok(decode(&bytes))
+    Ok(decode_owned(bytes))
 }
 
 /// Decode file bytes: UTF-8, or Latin-1 when the file is not valid UTF-8
@@ -191,8 +191,17 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostics> {
 pub fn decode(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
-        Err(_) => bytes.iter().map(|&b| b as char).collect(),
+        Err(_) => latin1(bytes),
     }
+}
+
+/// [`decode`] for bytes we own: valid UTF-8 is taken without a copy.
+pub fn decode_owned(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| latin1(e.as_bytes()))
+}
+
+fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| b as char).collect()
 }
 
 /// Encode text for writing: Latin-1 if `latin1` (the file was not UTF-8 and
@@ -294,8 +303,12 @@ pub(crate) fn validates_clean(cfg: &Config) -> bool {
 }
 
 pub(crate) fn detect_eol(text: &str) -> &'static str {
-    let crlf = text.matches("\r\n").count();
-    let lf = text.matches('\n').count() - crlf;
+    // memchr's vectorised search: a reload of a large file pays for this
+    // on every SIGHUP.
+    let b = text.as_bytes();
+    let newlines = memchr::memchr_iter(b'\n', b).count();
+    let crlf = memchr::memmem::find_iter(b, b"\r\n").count();
+    let lf = newlines - crlf;
     if crlf > lf {
         "\r\n"
     } else {

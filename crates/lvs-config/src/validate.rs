@@ -75,8 +75,8 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
                 None,
             );
         }
-        let mut seen_rs: HashMap<(Ipv4Addr, u16), &str> = HashMap::new();
-        let mut seen_names: HashMap<&str, ()> = HashMap::new();
+        let mut seen_rs = FirstSeen::new(vs.servers.len());
+        let mut seen_names = FirstSeen::new(vs.servers.len());
         for rs in &vs.servers {
             let rname = rs.name.value.as_str();
             if seen_names.insert(rname, ()).is_some() {
@@ -263,6 +263,45 @@ fn check_quorum(vs: &VirtualServer, out: &mut Sink<'_>) {
                 ),
                 Some("quorum counts the current weight of each live server, which is its `weight` unless a dynamic misc check sets it".into()),
             );
+        }
+    }
+}
+
+/// `HashMap::insert` for the keys of one block: a list while the block is
+/// small (the usual handful of servers; this runs for every block on every
+/// reload, where hashing cost more than the rest of the check), a map when
+/// it is large.
+struct FirstSeen<K, V> {
+    list: Vec<(K, V)>,
+    map: Option<HashMap<K, V>>,
+}
+
+impl<K: Eq + std::hash::Hash, V> FirstSeen<K, V> {
+    fn new(n: usize) -> Self {
+        if n <= 32 {
+            FirstSeen {
+                list: Vec::with_capacity(n),
+                map: None,
+            }
+        } else {
+            FirstSeen {
+                list: Vec::new(),
+                map: Some(HashMap::with_capacity(n)),
+            }
+        }
+    }
+
+    /// Record `k`; the value it had before, if any.
+    fn insert(&mut self, k: K, v: V) -> Option<V> {
+        if let Some(m) = &mut self.map {
+            return m.insert(k, v);
+        }
+        match self.list.iter_mut().find(|(x, _)| *x == k) {
+            Some(e) => Some(std::mem::replace(&mut e.1, v)),
+            None => {
+                self.list.push((k, v));
+                None
+            }
         }
     }
 }

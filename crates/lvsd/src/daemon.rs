@@ -106,6 +106,11 @@ pub struct Lvsd {
     monitors: BTreeMap<MonKey, Running>,
     live: BTreeMap<ServiceKey, Live>,
     sorry_on: BTreeMap<ServiceKey, bool>,
+    /// Services whose nannies have not all had time for a first check:
+    /// until then no live server does not mean an empty service, and the
+    /// sorry server stays out (without this it answered for a moment at
+    /// every start and takeover).
+    sorry_hold: HashMap<ServiceKey, Instant>,
     /// Quorum extension: state of each service with `quorum`.
     quorums: BTreeMap<ServiceKey, QState>,
     /// Quorum extension: `quorum_up` / `quorum_down` scripts.
@@ -273,6 +278,7 @@ impl Lvsd {
             monitors: BTreeMap::new(),
             live: BTreeMap::new(),
             sorry_on: BTreeMap::new(),
+            sorry_hold: HashMap::new(),
             quorums: BTreeMap::new(),
             scripts: Scripts::default(),
             table,
@@ -306,20 +312,23 @@ impl Lvsd {
 
     /// Read lvs.cf again: only the edited block is parsed when the previous
     /// text is known (same result as a full parse).
-    fn reread(&mut self) -> Result<(Parsed, Option<String>), Diagnostics> {
+    #[allow(clippy::type_complexity)]
+    fn reread(
+        &mut self,
+    ) -> Result<(Parsed, Option<String>, Option<lvs_config::ReparseTrace>), Diagnostics> {
         let Some(src) = self.source.as_mut() else {
-            return lvs_config::parse_file(&self.opts.config).map(|p| (p, None));
+            return lvs_config::parse_file(&self.opts.config).map(|p| (p, None, None));
         };
         let prev = Parsed {
             config: std::mem::take(&mut self.cfg),
             layout: std::mem::take(&mut src.layout),
             warnings: std::mem::take(&mut src.warnings),
         };
-        let r = lvs_config::reparse_file(&self.opts.config, &src.text, &prev);
+        let r = lvs_config::reparse_file_traced(&self.opts.config, &src.text, &prev);
         self.cfg = prev.config;
         src.layout = prev.layout;
         src.warnings = prev.warnings;
-        r.map(|(text, p)| (p, Some(text)))
+        r.map(|(text, p, trace)| (p, Some(text), Some(trace)))
     }
 
     /// Program the table and start every nanny.
@@ -349,6 +358,7 @@ impl Lvsd {
         let keys: Vec<ServiceKey> = self.services.iter().map(|d| d.key).collect();
         for k in keys {
             self.live.insert(k, Live::default());
+            self.hold_sorry(k);
             self.check_sorry(k);
             self.quorum_eval(k, true);
         }
@@ -619,6 +629,22 @@ impl Lvsd {
         verdict
     }
 
+    /// Keep `key`'s sorry server (or quorum verdict) back for the time its
+    /// nannies' first checks may take (`DesiredService::first_verdict`).
+    fn hold_sorry(&mut self, key: ServiceKey) {
+        if let Some(d) = self.service(key) {
+            let until = Instant::now() + d.first_verdict;
+            self.sorry_hold.insert(key, until);
+        }
+    }
+
+    /// Is `key` still waiting for its nannies' first checks?
+    fn held(&self, key: ServiceKey) -> bool {
+        self.sorry_hold
+            .get(&key)
+            .is_some_and(|&t| Instant::now() < t)
+    }
+
     fn check_sorry(&mut self, key: ServiceKey) {
         let Some(d) = self.by_key.get(&key).map(|&i| &self.services[i]) else {
             return;
@@ -632,6 +658,11 @@ impl Lvsd {
         }
         let count = self.live.get(&key).map(Live::count).unwrap_or(0);
         let on = self.sorry_on.get(&key).copied().unwrap_or(false);
+        if count > 0 {
+            self.sorry_hold.remove(&key);
+        } else if self.held(key) {
+            return;
+        }
         if count == 0 && !on {
             log::info!(
                 "Virtual Server {}: No real servers; activate sorry_server {sorry}",
@@ -784,8 +815,20 @@ impl Lvsd {
     pub fn reload(&mut self) {
         log::info!("rereading configuration file");
         let t0 = Instant::now();
+        let mut how = String::new();
         let new_cfg = match self.reread() {
-            Ok((p, text)) => {
+            Ok((p, text, trace)) => {
+                if let Some(t) = trace {
+                    how = format!(
+                        " (read {} ms, {})",
+                        t.read.as_millis(),
+                        if t.one_block {
+                            "one block re-parsed"
+                        } else {
+                            "whole file parsed"
+                        }
+                    );
+                }
                 for w in &p.warnings {
                     log::warn!("{w}");
                 }
@@ -829,9 +872,11 @@ impl Lvsd {
             program: new_cfg.ipvsadm(),
             test_start: self.opts.test_start,
         };
+        let mut fresh = Vec::new();
         for d in &new {
             if !old_by_key.contains_key(&d.key) {
                 log::info!("starting virtual service {} active: {}", d.name, d.port);
+                fresh.push(d.key);
             }
         }
         // Services whose sorry settings changed, with the line that takes
@@ -872,6 +917,7 @@ impl Lvsd {
         for key in &r.delete {
             self.live.remove(key);
             self.sorry_on.remove(key);
+            self.sorry_hold.remove(key);
         }
         // A sorry entry that is in the table under the old settings goes;
         // check_sorry below decides afresh with the new ones.
@@ -896,6 +942,9 @@ impl Lvsd {
         }
         self.cfg = new_cfg;
         self.set_services(new);
+        for k in fresh {
+            self.hold_sorry(k);
+        }
         self.spawn_many(r.start);
         let keys: Vec<ServiceKey> = self.services.iter().map(|d| d.key).collect();
         for k in keys {
@@ -904,7 +953,7 @@ impl Lvsd {
             self.quorum_eval(k, true);
         }
         log::info!(
-            "reload took {} ms: file read and checked {} ms, planned {} ms, nannies stopped {} ms, table and nannies {} ms",
+            "reload took {} ms: file read and checked {} ms{how}, planned {} ms, nannies stopped {} ms, table and nannies {} ms",
             t0.elapsed().as_millis(),
             t_parsed.as_millis(),
             (t_planned - t_parsed).as_millis(),
@@ -967,12 +1016,24 @@ impl Lvsd {
             for k in retries {
                 self.quorum_eval(k, false);
             }
+            let verdicts: Vec<ServiceKey> = self
+                .sorry_hold
+                .iter()
+                .filter(|(_, &t)| t <= now)
+                .map(|(k, _)| *k)
+                .collect();
+            for k in verdicts {
+                self.sorry_hold.remove(&k);
+                self.check_sorry(k);
+                self.quorum_eval(k, true);
+            }
             let next = self
                 .monitors
                 .values()
                 .filter_map(|r| r.restart_at)
                 .chain(self.scripts.next_deadline())
                 .chain(self.quorums.values().filter_map(|q| q.retry_at))
+                .chain(self.sorry_hold.values().copied())
                 .min();
             let timeout = match next {
                 Some(t) => poll_timeout(t.saturating_duration_since(Instant::now())),
@@ -1077,6 +1138,7 @@ impl Lvsd {
         let sorry = d.sorry;
         let p = spec.params;
         let w = self.live_weight(key);
+        let held = self.held(key);
         let fresh = !self.quorums.contains_key(&key);
         let st = self.quorums.entry(key).or_insert_with(|| QState {
             up: quorum::initial(w, p),
@@ -1118,7 +1180,12 @@ impl Lvsd {
                 );
                 run = Some(false);
             }
-            None if (init || fresh) && !st.up && sorry.is_some() && st.have.sorry.is_none() => {
+            None if (init || fresh)
+                && !held
+                && !st.up
+                && sorry.is_some()
+                && st.have.sorry.is_none() =>
+            {
                 log::info!(
                     "Virtual Server {name}: starting with quorum down: live weight {w} < {}+{}{}",
                     p.quorum,
@@ -1159,10 +1226,16 @@ impl Lvsd {
 
     /// Make the table hold what the quorum state says ([`quorum::target`]).
     fn quorum_reconcile(&mut self, key: ServiceKey) {
+        let held = self.held(key);
         let Some(d) = self.service(key) else {
             return;
         };
-        let sorry = d.sorry.map(|s| SocketAddrV4::new(s, d.port));
+        // Until the first checks had their time the sorry server stays out
+        // (see `sorry_hold`).
+        let sorry = d
+            .sorry
+            .filter(|_| !held)
+            .map(|s| SocketAddrV4::new(s, d.port));
         let method = d.method;
         let wanted: BTreeMap<SocketAddrV4, u32> = self
             .monitors_of(key)
@@ -1243,11 +1316,16 @@ impl Lvsd {
     }
 }
 
-/// Write the pidfile, refusing when it names a running process.
+/// Write the pidfile, refusing when it names a running lvs.  A pidfile left
+/// by an lvs that was killed may name a pid the kernel has since given to
+/// another program: that one does not count.
 pub fn write_pidfile(path: &Path) -> Result<(), String> {
     if let Ok(old) = std::fs::read_to_string(path) {
         if let Ok(pid) = old.trim().parse::<i32>() {
-            if pid > 0 && pid != std::process::id() as i32 && kill(Pid::from_raw(pid), None).is_ok()
+            if pid > 0
+                && pid != std::process::id() as i32
+                && kill(Pid::from_raw(pid), None).is_ok()
+                && is_lvs(pid)
             {
                 return Err(format!(
                     "lvs is already running (pid {pid} in {})",
@@ -1258,4 +1336,71 @@ pub fn write_pidfile(path: &Path) -> Result<(), String> {
     }
     lvs_config::editor::write_atomic(path, format!("{}\n", std::process::id()).as_bytes(), false)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Is process `pid` an lvs: the same program as this one, or named `lvs` or
+/// `lvsd`?  When /proc cannot tell, assume it is (refusing to start twice
+/// is the safe mistake).
+fn is_lvs(pid: i32) -> bool {
+    let exe = |p: &str| std::fs::read_link(format!("/proc/{p}/exe")).ok();
+    if let (Some(theirs), Some(ours)) = (exe(&pid.to_string()), exe("self")) {
+        if theirs == ours {
+            return true;
+        }
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/comm")) {
+        Ok(comm) => matches!(comm.trim_end(), "lvs" | "lvsd"),
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Child, Command};
+
+    struct Reaped(Child);
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// `sleep` started under the name `name` (its comm).
+    fn sleeper(dir: &Path, name: &str) -> Reaped {
+        let prog = dir.join(name);
+        std::fs::copy("/bin/sleep", &prog).unwrap();
+        Reaped(Command::new(&prog).arg("30").spawn().unwrap())
+    }
+
+    #[test]
+    fn a_pidfile_naming_another_program_is_stale() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pidfile = tmp.path().join("lvs.pid");
+        let other = sleeper(tmp.path(), "sleep");
+        std::fs::write(&pidfile, format!("{}\n", other.0.id())).unwrap();
+        write_pidfile(&pidfile).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&pidfile).unwrap(),
+            format!("{}\n", std::process::id())
+        );
+    }
+
+    #[test]
+    fn a_pidfile_naming_a_running_lvs_refuses() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pidfile = tmp.path().join("lvs.pid");
+        for name in ["lvs", "lvsd"] {
+            let running = sleeper(tmp.path(), name);
+            let pid = running.0.id();
+            std::fs::write(&pidfile, format!("{pid}\n")).unwrap();
+            let e = write_pidfile(&pidfile).unwrap_err();
+            assert!(e.contains(&format!("already running (pid {pid}")), "{e}");
+            assert_eq!(
+                std::fs::read_to_string(&pidfile).unwrap(),
+                format!("{pid}\n")
+            );
+        }
+    }
 }

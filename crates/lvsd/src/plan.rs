@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::rc::Rc;
+use std::time::Duration;
 
 use lvs_config::{Config, LoadMonitor, Protocol, RealServer, Scheduler, VirtualServer};
 
@@ -163,6 +164,10 @@ pub struct DesiredService {
     pub monitors: Rc<BTreeMap<(Ipv4Addr, u16), Monitor>>,
     /// The quorum extension, when lvs.cf sets `quorum`.
     pub quorum: Option<QuorumSpec>,
+    /// How long its nannies' first checks may take (the largest warm-up
+    /// plus I/O timeout, plus a second): lvs does not call the service empty
+    /// (and bring in the sorry server) before that.
+    pub first_verdict: Duration,
 }
 
 /// `quorum`, `hysteresis`, `quorum_up`, `quorum_down` of a virtual server.
@@ -462,9 +467,29 @@ fn desired_one(cfg: &Config, vs: &VirtualServer, mode: RunMode) -> DesiredServic
                 method,
                 monitors: Rc::new(monitors),
                 quorum: QuorumSpec::of(vs),
+                first_verdict: first_verdict(vs),
             }
         }
     }
+}
+
+/// The time the first checks of `vs`'s active servers may take: each
+/// nanny checks at once (after its random warm-up, when `warmup` is set) and
+/// gives up after the check's I/O timeout (`check_timeout`, else `timeout`).
+fn first_verdict(vs: &VirtualServer) -> Duration {
+    let longest = vs
+        .servers
+        .iter()
+        .filter(|rs| rs.active())
+        .map(|rs| {
+            let h = vs.health.merged(&rs.health);
+            let io = h.check_timeout.map_or(vs.timeout(), |t| t.value);
+            let warmup = h.warmup.map(|w| w.value.as_duration()).unwrap_or_default();
+            Duration::from_secs(u64::from(io)) + warmup
+        })
+        .max()
+        .unwrap_or_default();
+    longest + Duration::from_secs(1)
 }
 
 /// `ipvsadm --set T F U`, only when lvs.cf sets a timeout (B6 fixed).

@@ -164,6 +164,15 @@ pub fn change_line(key: &ServiceKey, method: char, c: Change) -> Vec<String> {
         Change::Add(a, w) => ("-a", a, Some(w)),
         Change::Edit(a, w) => ("-e", a, Some(w)),
     };
+    // Direct routing and tunnels cannot change the port: the kernel keeps
+    // such an entry under the service's port, whatever the -a said, so -e
+    // and -d must name it there.
+    let addr = match (key, method) {
+        (ServiceKey::Tcp(_, port) | ServiceKey::Udp(_, port), 'g' | 'i') if op != "-a" => {
+            SocketAddrV4::new(*addr.ip(), *port)
+        }
+        _ => addr,
+    };
     let mut v = vec![op.to_string()];
     v.extend(key.args());
     v.push("-r".into());
@@ -375,6 +384,20 @@ mod tests {
         assert_eq!(
             change_line(&k, 'i', Change::Delete(a("10.0.0.1:80"))).join(" "),
             "-d -t 192.168.1.100:80 -r 10.0.0.1:80"
+        );
+        // Direct routing and tunnels: the kernel holds the entry under the
+        // service's port, so -e and -d name it there.
+        assert_eq!(
+            change_line(&k, 'g', Change::Delete(a("10.0.0.1:8080"))).join(" "),
+            "-d -t 192.168.1.100:80 -r 10.0.0.1:80"
+        );
+        assert_eq!(
+            change_line(&k, 'i', Change::Edit(a("10.0.0.1:8080"), 3)).join(" "),
+            "-e -t 192.168.1.100:80 -r 10.0.0.1:80 -i -w 3"
+        );
+        assert_eq!(
+            change_line(&k, 'm', Change::Delete(a("10.0.0.1:8080"))).join(" "),
+            "-d -t 192.168.1.100:80 -r 10.0.0.1:8080"
         );
         assert_eq!(
             parse_line("nanny: [lvs-table] 10.0.0.2:80 weight 3"),

@@ -98,7 +98,17 @@ impl Dest {
             }
         }
         v.push("-r".into());
-        v.push(format!("{}:{}", self.rip, self.rport));
+        // Direct routing and tunnels cannot change the port: the kernel
+        // (ipvsadm, in fact) keeps the entry under the service's port
+        // whatever -a said, so -e and -d name it there.  Piranha named the
+        // real server's port and failed to quiesce or remove such a server.
+        let port = match (&self.service, self.forward, op) {
+            (_, _, Op::Add(_)) | (_, Forward::Masq, _) | (Service::Fwmark(_), _, _) => self.rport,
+            (Service::Tcp(_, port) | Service::Udp(_, port), Forward::Gate | Forward::Tunnel, _) => {
+                *port
+            }
+        };
+        v.push(format!("{}:{}", self.rip, port));
         if let Op::Add(w) | Op::Edit(w) = op {
             v.push(self.forward.flag().into());
             v.push("-w".into());
@@ -303,18 +313,33 @@ mod tests {
             d.argv(Op::Add(3)).join(" "),
             "/sbin/ipvsadm -a -t 192.168.1.10:80 -r 10.0.0.2:8080 -g -w 3"
         );
+        // Direct routing keeps the service's port (see argv): -e and -d
+        // name the entry the kernel holds.
         assert_eq!(
             d.argv(Op::Edit(0)).join(" "),
-            "/sbin/ipvsadm -e -t 192.168.1.10:80 -r 10.0.0.2:8080 -g -w 0"
+            "/sbin/ipvsadm -e -t 192.168.1.10:80 -r 10.0.0.2:80 -g -w 0"
         );
         assert_eq!(
             d.argv(Op::Delete).join(" "),
-            "/sbin/ipvsadm -d -t 192.168.1.10:80 -r 10.0.0.2:8080"
+            "/sbin/ipvsadm -d -t 192.168.1.10:80 -r 10.0.0.2:80"
         );
         let u = dest(Service::Udp("192.168.1.10".into(), 53));
         assert_eq!(
             u.argv(Op::Delete).join(" "),
-            "/sbin/ipvsadm -d -u 192.168.1.10:53 -r 10.0.0.2:8080"
+            "/sbin/ipvsadm -d -u 192.168.1.10:53 -r 10.0.0.2:53"
+        );
+        let nat = Dest {
+            forward: Forward::Masq,
+            ..dest(Service::Tcp("192.168.1.10".into(), 80))
+        };
+        assert_eq!(
+            nat.argv(Op::Delete).join(" "),
+            "/sbin/ipvsadm -d -t 192.168.1.10:80 -r 10.0.0.2:8080"
+        );
+        let f = dest(Service::Fwmark(80));
+        assert_eq!(
+            f.argv(Op::Delete).join(" "),
+            "/sbin/ipvsadm -d -f 80 -r 10.0.0.2:8080"
         );
         let f = dest(Service::Fwmark(80));
         assert_eq!(
