@@ -3,7 +3,7 @@
 # kind, on the same real services, with the same settings, against the real
 # IPVS table (issue 9). Runs INSIDE the kernel lab:
 #     tests/kernel-lab/run tests/lab/checks-keepalived.sh [NANNY] [CYCLES] [INTERVAL] [TIMEOUT]
-# (defaults: 1 cycle, checks every 2 s, I/O and misc timeouts 5 s: under TCG
+# (defaults: 1 cycle, checks every 2 s, I/O timeouts 5 s, misc 10 s: under TCG
 # on a loaded host a shell script can take seconds to start, and a check
 # that times out spuriously makes both tools flap.)
 # One real server (namespace lab-rs1, 10.0.2.2) runs real services whose
@@ -47,8 +47,10 @@ REPO=$(cd "$HERE/../.." && pwd)
 NANNY=${1:-$REPO/target/debug/nanny}
 CYCLES=${2:-1}
 INTERVAL=${3:-2}
-TO=${4:-5}    # connect_timeout / --io-timeout / misc_timeout, seconds
-STEP_LIMIT=20 # seconds a step may take before the tools are taken to disagree
+TO=${4:-5}    # connect_timeout / --io-timeout, seconds
+MTO=$((TO * 2)) # misc_timeout / the misc nannies' --io-timeout: a shell script
+              # on a starved guest takes seconds to start
+STEP_LIMIT=$((MTO + 4 * INTERVAL + 10)) # seconds a step may take before the tools are taken to disagree
 KA=$(command -v keepalived || echo /usr/sbin/keepalived)
 if [ ! -x "$KA" ]; then echo "SKIP: keepalived not installed (apt-get install keepalived)"; exit 0; fi
 [ -x "$NANNY" ] || { echo "FAIL: no nanny at $NANNY"; exit 1; }
@@ -135,7 +137,7 @@ ka_checker() {  # svc
         smtp) printf '        SMTP_CHECK {\n            helo_name lab.test\n            connect_timeout %s\n            retry 0\n        }\n' $TO ;;
         dns) printf '        DNS_CHECK {\n            type A\n            name lab.test\n            connect_timeout %s\n            retry 0\n        }\n' $TO ;;
         misc|dyn)
-            printf '        MISC_CHECK {\n            misc_path "%s %s"\n            misc_timeout %s\n            retry 0\n' "$WORK/misc.sh" $1 $TO
+            printf '        MISC_CHECK {\n            misc_path "%s %s"\n            misc_timeout %s\n            retry 0\n' "$WORK/misc.sh" $1 $MTO
             [ $1 = dyn ] && printf '            misc_dynamic\n'
             printf '        }\n' ;;
     esac
@@ -166,8 +168,9 @@ nanny_args() {  # svc
 run_nanny() {  # name vport rport weight args...
     local n=$1 vp=$2 rp=$3 w=$4; shift 4
     $IPVSADM -A -t $VIP_N:$vp -s wlc 2>/dev/null
+    local to=$TO; case $n in misc|dyn) to=$MTO ;; esac
     "$NANNY" -n -c --lvs -h $RIP -p "$vp" -r "$rp" -V $VIP_N -t "$INTERVAL" -w "$w" -M m -I $IPVSADM \
-        --io-timeout $TO --rise 1 "$@" >"$WORK/nanny-$n.log" 2>&1 &
+        --io-timeout $to --rise 1 "$@" >"$WORK/nanny-$n.log" 2>&1 &
     NPIDS[$n]=$!
 }
 for s in $SVCS; do
@@ -337,7 +340,7 @@ hold() {
 code() { echo "$2" >"$WORK/$1.code"; }
 no_hung_scripts() {
     local left
-    nap $((TO + 3))
+    nap $((MTO + 3))
     left=$(pgrep -a -x sleep | grep -E 'sleep 30(01|82|83)$')
     [ -z "$left" ] && pass "$1: the hanging scripts' process groups were killed (both tools)" ||
         fail "$1: scripts left running: $(echo "$left" | tr '\n' ';')"
@@ -424,7 +427,7 @@ step dyn:hang "dyn=-" code dyn hang
 step dyn:exit-0-after-timeout "dyn=3/5" code dyn 0
 
 # ------------------------------------------------------------ figures
-echo "--- detection times in ms (mean over $CYCLES cycle(s), checks every $INTERVAL s, timeouts $TO s)"
+echo "--- detection times in ms (mean over $CYCLES cycle(s), checks every $INTERVAL s, timeouts $TO s, misc $MTO s)"
 grep RESULT "$WORK/results"
 awk '$5 != "-" && $6 != "-" && $4 != "differs" { k = $3 " " $4; ka[k] += $5; na[k] += $6; n[k]++ }
      END { for (k in n) printf "%-16s keepalived %6.0f  nanny %6.0f  ratio %.2f  (%d)\n", k, ka[k]/n[k], na[k]/n[k], (ka[k] ? na[k]/ka[k] : 0), n[k] }' \
