@@ -226,13 +226,18 @@ saw_up() {  # address count-before ka-count-before
 ups() { grep -c "\[ active \] making $1:80 available" "$LOG"; }
 kups() { [ -z "$KEEPALIVED" ] && echo 0 || grep -c "Adding service \[$1\]:tcp:80 to VS \[10.0.1.101\]" "$KLOG"; }
 
-# 0. Start: quorum down (sorry in, quorum_down runs), then all four up.
-wait_until 15 is 10.0.1.100 "$S" && pass "start: web starts with quorum down, sorry server only" ||
-    echo "note: start-up passed the sorry-only phase before it was seen: [$(dests 10.0.1.100)]"
+# 0. Start: all four up (the quorum gained at W = 4).
 step "all four up (W=4 >= 3+1)" "$R1 $R2 $R3 $R4" "$R1 $R2 $R3 $R4"
-grep -q "Virtual Server web: starting with quorum down: live weight 0 < 3+1; activate sorry_server 10.0.5.2" "$LOG" &&
-    pass "log: starting with quorum down" || fail "no start line"
-grep -q "Virtual Server web: gained quorum: live weight 4 >= 3+1; deactivate sorry_server 10.0.5.2" "$LOG" &&
+# lvs waits for the nannies' first checks before calling a service empty
+# (COMPATIBILITY L15): on a quiet host all four pass in that window and the
+# quorum is gained without the sorry server ever going in; on a slow one the
+# window can end first ("starting with quorum down", sorry server, script).
+if grep -q "Virtual Server web: starting with quorum down" "$LOG"; then
+    echo "note: the start-up window ended before the four first checks: $(grep -m1 'Virtual Server web: starting with quorum down' "$LOG")"
+else
+    pass "log: no sorry server and no quorum_down before the first checks"
+fi
+grep -qE "Virtual Server web: gained quorum: live weight 4 >= 3\+1(; deactivate sorry_server 10.0.5.2)?$" "$LOG" &&
     pass "log: gained quorum at 4" || fail "no gained line"
 case "$(fetch 10.0.1.100)" in rs[1-4]) pass "traffic reaches a real server" ;; *) fail "traffic with quorum" ;; esac
 
@@ -259,17 +264,18 @@ serve rs3; step "rs3 back (W=4: gained)" "$R1 $R2 $R3 $R4" "$R1 $R2 $R3 $R4"
 case "$(fetch 10.0.1.100)" in rs[1-4]) pass "traffic back on real servers" ;; *) fail "traffic after regain" ;; esac
 
 # The scripts: one line per transition, in order, with their environment.
-want_lines=7; [ -n "$KEEPALIVED" ] && want_lines=11
+want_lines=6; [ -n "$KEEPALIVED" ] && want_lines=10
 wait_until 10 sh -c "[ \$(grep -c . $SLOG) -ge $want_lines ]"
 web=$(grep '^web' "$SLOG" | tr '\n' '|')
-[ "$web" = "web down 0|web up 4|web down 1|web up 4|" ] && pass "web scripts: $web" || fail "web scripts: '$web'"
+web_all=$web; [[ $web == "web down "[0-3]"|web up 4|"* ]] && web=${web#web down ?|}  # the slow-start case above
+[ "$web" = "web up 4|web down 1|web up 4|" ] && pass "web scripts: $web_all" || fail "web scripts: '$web_all'"
 plain=$(grep '^plain' "$SLOG" | tr '\n' '|')
 [ "$plain" = "plain up up plain|plain down down plain|plain up up plain|" ] && pass "plain scripts: $plain" || fail "plain scripts: '$plain'"
 if [ -n "$KEEPALIVED" ]; then
     ka=$(grep '^ka' "$SLOG" | tr '\n' '|')
     [ "$ka" = "ka down|ka up|ka down|ka up|" ] && pass "keepalived ran the same scripts: $ka" || fail "keepalived scripts: '$ka'"
 fi
-[ "$(grep -c 'script (pid [0-9]*) exited with status 0' "$LOG")" -ge 7 ] && pass "script ends logged" || fail "script ends not logged"
+[ "$(grep -c 'script (pid [0-9]*) exited with status 0' "$LOG")" -ge 6 ] && pass "script ends logged" || fail "script ends not logged"
 
 # The live weight W is the weight the nannies report: rs1's dynamic weight 0
 # loses a quorum the lvs.cf weights (1 + 1) would keep, its weight 5 gains it.
