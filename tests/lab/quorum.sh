@@ -13,7 +13,8 @@
 #                         weight the nannies report, as keepalived sums the
 #                         current weights, so rs1's exit 2 (weight 0) loses
 #                         the quorum that the lvs.cf weights (1 + 1) would
-#                         keep; keepalived's twin 10.0.1.104
+#                         keep; keepalived's twin 10.0.1.104 (misc timeout
+#                         10 s: a script on a starved guest can take seconds)
 # The servers go down one by one and come back; at each step the script
 # asserts `ipvsadm -S -n` for each service, the sorry server, the log lines
 # and the quorum scripts' runs, and that keepalived's table says the same.
@@ -154,6 +155,8 @@ virtual dyn {
     check = misc
     check_program = "$WORK/dyn.sh %h"
     check_dynamic = 1
+    check_timeout = 10
+    rise = 1
     server rs1 {
         address = 10.0.2.2
         active = 1
@@ -189,7 +192,7 @@ if [ -n "$KEEPALIVED" ]; then
         printf 'virtual_server 10.0.1.104 80 {\n    delay_loop 3\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n'
         printf '    quorum 2\n    sorry_server 10.0.5.2 80\n    alpha\n'
         for a in 10.0.2.2 10.0.3.2; do
-            printf '    real_server %s 80 {\n        weight 1\n        MISC_CHECK {\n            misc_path "%s %s"\n            misc_timeout 3\n            misc_dynamic\n        }\n    }\n' $a "$WORK/dyn.sh" $a
+            printf '    real_server %s 80 {\n        weight 1\n        MISC_CHECK {\n            misc_path "%s %s"\n            misc_timeout 10\n            misc_dynamic\n        }\n    }\n' $a "$WORK/dyn.sh" $a
         done
         printf '}\n'
     } >"$WORK/keepalived.conf"
