@@ -237,7 +237,14 @@ fn check_quorum(vs: &VirtualServer, out: &mut Sink<'_>) {
             None,
         );
     }
-    if vs.active() {
+    // A misc check in dynamic mode sets its server's weight (up to 253),
+    // and the quorum counts the weights the nannies report: no bound here.
+    let dynamic = vs.servers.iter().filter(|r| r.active()).any(|r| {
+        let hc = vs.health.merged(&r.health);
+        hc.check.as_ref().map(|c| c.value) == Some(crate::checks::CheckKind::Misc)
+            && hc.check_dynamic.as_ref().is_some_and(|d| d.value)
+    });
+    if vs.active() && !dynamic {
         let total: u64 = vs
             .servers
             .iter()
@@ -254,7 +261,7 @@ fn check_quorum(vs: &VirtualServer, out: &mut Sink<'_>) {
                     "virtual server `{name}`: quorum {} + hysteresis {h} = {need} is more than the weight {total} of its active servers; the quorum is never gained",
                     q.value
                 ),
-                Some("quorum counts the `weight` of each live server".into()),
+                Some("quorum counts the current weight of each live server, which is its `weight` unless a dynamic misc check sets it".into()),
             );
         }
     }

@@ -174,6 +174,20 @@ fn settings_that_cannot_work_are_warned_about() {
     // Within reach: no warning.
     let p = parse_str(&vs(" quorum = 3\n hysteresis = 1\n"), &opts()).unwrap();
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    // Out of the lvs.cf weights' reach, but a dynamic misc check sets the
+    // weight the quorum counts (up to 253): no warning.
+    let p = parse_str(
+        &vs(" quorum = 40\n check = misc\n check_program = \"/bin/w %h\"\n check_dynamic = 1\n"),
+        &opts(),
+    )
+    .unwrap();
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    // A misc check without dynamic mode: still warned about.
+    let w = warn(
+        " quorum = 40\n check = misc\n check_program = /bin/w\n",
+        "never gained",
+    );
+    assert!(w.contains("dynamic misc check"), "{w}");
     // In a failover block: accepted and ignored, as other virtual keywords.
     let p = parse_str("failover f {\n quorum = 2\n}\n", &opts()).unwrap();
     assert!(p.warnings[0]

@@ -691,6 +691,7 @@ impl Lvsd {
     fn read_pipes(&mut self, ready: &[MonKey]) {
         let mut changed = Vec::new();
         let mut qchanged: Vec<(ServiceKey, Option<sorry::Event>)> = Vec::new();
+        let mut came_up: Vec<(ServiceKey, SocketAddrV4)> = Vec::new();
         for k in ready {
             let Some(r) = self.monitors.get_mut(k) else {
                 continue;
@@ -721,11 +722,17 @@ impl Lvsd {
                 }
                 if let Some((addr, want)) = quorum::parse_line(&line) {
                     if addr == SocketAddrV4::new(r.mon.rip, r.mon.rport) {
+                        let prev = r.entry;
                         r.entry = match want {
                             quorum::Wanted::Weight(w) => Some(w),
                             quorum::Wanted::Absent => None,
                         };
                         qchanged.push((r.key, None));
+                        // The first weight a live server reports (nanny
+                        // prints `[ active ]` first): now it counts in W.
+                        if r.live && prev.is_none() && r.entry.is_some() {
+                            came_up.push((r.key, addr));
+                        }
                     }
                     continue;
                 }
@@ -733,6 +740,9 @@ impl Lvsd {
                     continue;
                 };
                 r.live = matches!(e, sorry::Event::Up(_));
+                if let (sorry::Event::Up(a), Some(_)) = (e, r.entry) {
+                    came_up.push((r.key, a));
+                }
                 changed.push((r.key, e));
                 qchanged.push((r.key, Some(e)));
             }
@@ -751,10 +761,8 @@ impl Lvsd {
                 self.quorum_eval(*key, false);
             }
         }
-        for (key, e) in qchanged {
-            if let Some(sorry::Event::Up(a)) = e {
-                self.note_kept_out(key, a);
-            }
+        for (key, a) in came_up {
+            self.note_kept_out(key, a);
         }
     }
 
@@ -1118,12 +1126,10 @@ impl Lvsd {
             .map(|(_, r)| r)
     }
 
-    /// Live weight of `key`: the lvs.cf weights of its live real servers.
+    /// Live weight of `key`: the weights its nannies report for their live
+    /// real servers ([`quorum::live_weight`]).
     fn live_weight(&self, key: ServiceKey) -> u64 {
-        self.monitors_of(key)
-            .filter(|r| r.live)
-            .map(|r| u64::from(r.mon.weight))
-            .sum()
+        quorum::live_weight(self.monitors_of(key).map(|r| (r.live, r.entry)))
     }
 
     /// Re-evaluate the quorum of `key` and bring the table in line. `init`:

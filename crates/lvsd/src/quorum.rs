@@ -2,8 +2,11 @@
 //! (issue 9), keepalived's algorithm (reference keepalived.md §2), pure:
 //! the decision and the table it leads to, no processes and no clock.
 //!
-//! * W, the live weight, is the sum of the lvs.cf weights of the real
-//!   servers whose nanny last said `[ active ]`.
+//! * W, the live weight, is the sum of the current weights of the real
+//!   servers whose nanny last said `[ active ]`: the weight each nanny last
+//!   reported for the table (`[lvs-table] RIP:PORT weight W`), so a misc
+//!   check's dynamic weight counts, as in keepalived (which sums the
+//!   servers' effective weights); see [`live_weight`].
 //! * Down → up when W ≥ quorum + hysteresis; up → down when W = 0 or
 //!   W < quorum − hysteresis; in between nothing changes.
 //! * Quorum up, or no sorry server: the table holds the entries the nannies
@@ -66,6 +69,20 @@ pub fn step(up: bool, w: u64, p: Params) -> Option<Transition> {
 /// quorum + hysteresis).
 pub fn initial(w: u64, p: Params) -> bool {
     w >= p.gain_at()
+}
+
+/// W of one service from its real servers, each given as (live, the
+/// weight its nanny last reported for the table or `None`): the sum of the
+/// reported weights of the live ones. A live server whose nanny has not
+/// reported a weight yet (its `[ active ]` line arrived first) adds
+/// nothing until it does: counting its lvs.cf weight instead could gain a
+/// quorum that the reported weight (slow start, a dynamic weight) does not.
+pub fn live_weight(servers: impl IntoIterator<Item = (bool, Option<u32>)>) -> u64 {
+    servers
+        .into_iter()
+        .filter(|(live, _)| *live)
+        .map(|(_, w)| u64::from(w.unwrap_or(0)))
+        .sum()
 }
 
 /// The entries of one service that lvs manages: real servers with their
@@ -203,6 +220,42 @@ mod tests {
         quorum: 7,
         hysteresis: 2,
     };
+
+    #[test]
+    fn live_weight_sums_the_reported_weights_of_live_servers() {
+        // Dynamic weights (misc exit 7 -> 5), a live server at weight 0,
+        // a dead server's last report, a live one not reported yet.
+        assert_eq!(
+            live_weight([
+                (true, Some(5)),
+                (true, Some(0)),
+                (false, Some(9)),
+                (true, None),
+                (true, Some(1)),
+            ]),
+            6
+        );
+        assert_eq!(live_weight([]), 0);
+        assert_eq!(
+            live_weight([(true, Some(u32::MAX)), (true, Some(u32::MAX))]),
+            2 * u64::from(u32::MAX)
+        );
+        // keepalived's quorum 4 over one server of lvs.cf weight 1: only
+        // its dynamic weight can reach it.
+        let p = Params {
+            quorum: 4,
+            hysteresis: 0,
+        };
+        assert_eq!(step(false, live_weight([(true, Some(1))]), p), None);
+        assert_eq!(
+            step(false, live_weight([(true, Some(5))]), p),
+            Some(Transition::Gained)
+        );
+        assert_eq!(
+            step(true, live_weight([(true, Some(1))]), p),
+            Some(Transition::Lost)
+        );
+    }
 
     #[test]
     fn keepalived_worked_example() {

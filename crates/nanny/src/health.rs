@@ -13,7 +13,7 @@
 //! functions over bytes, property-tested never to panic.
 
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpStream, UdpSocket};
+use std::net::{SocketAddrV4, TcpStream, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -785,6 +785,8 @@ pub enum Kind {
         argv: Vec<String>,
         /// Dynamic weights.
         dynamic: bool,
+        /// The configured weight, which exit 0 restores in dynamic mode.
+        base_weight: i32,
     },
 }
 
@@ -801,6 +803,9 @@ pub struct HealthChecker {
     pub detail: String,
     /// Weight the last misc check asked for (dynamic mode).
     pub weight: Option<i32>,
+    /// Exit status of the last misc check when it was a success in dynamic
+    /// mode (`None` after a failure): a weight is set only when it changes.
+    pub last_code: Option<i32>,
 }
 
 impl HealthChecker {
@@ -850,12 +855,34 @@ impl HealthChecker {
                 dns_check(self.addr, name, qtype, self.timeout, intr)?;
                 Ok(format!("{qtype} {name} answered"))
             }
-            Kind::Misc { argv, dynamic } => {
+            Kind::Misc {
+                argv,
+                dynamic,
+                base_weight,
+            } => {
+                // keepalived (check_misc.c) sets the weight when the exit
+                // status changes; we also set it at the first success after
+                // a failure (the server re-enters at the weight its status
+                // says, not through slow start).
+                let prev = self.last_code.take();
                 let code = run_misc(argv, self.timeout, intr)?;
+                let changed = prev != Some(code);
                 match misc_result(code, *dynamic) {
+                    MiscResult::Up if *dynamic => {
+                        // Exit 0 drops the dynamic part: the configured
+                        // weight is back.
+                        self.last_code = Some(code);
+                        if changed {
+                            self.weight = Some(*base_weight);
+                        }
+                        Ok("exit 0".into())
+                    }
                     MiscResult::Up => Ok("exit 0".into()),
                     MiscResult::UpWeight(w) => {
-                        self.weight = Some(w);
+                        self.last_code = Some(code);
+                        if changed {
+                            self.weight = Some(w);
+                        }
                         Ok(format!("exit {code}, weight {w}"))
                     }
                     MiscResult::Down => down(format!("exit {code}")),
@@ -890,11 +917,6 @@ impl Checker for HealthChecker {
     fn dynamic_weight(&self) -> Option<i32> {
         self.weight
     }
-}
-
-/// `%h`/`%p` substitution as for send_program.
-pub fn misc_argv(command: &str, rip: Ipv4Addr, rport: u16) -> Vec<String> {
-    crate::check::program_argv(command, rip, rport)
 }
 
 #[cfg(test)]
@@ -985,6 +1007,51 @@ mod tests {
         assert_eq!(misc_result(1, true), MiscResult::Down);
         assert_eq!(misc_result(2, true), MiscResult::UpWeight(0));
         assert_eq!(misc_result(255, true), MiscResult::UpWeight(253));
+    }
+
+    #[test]
+    fn dynamic_exit_0_restores_the_configured_weight() {
+        let misc = |code: i32, dynamic: bool| HealthChecker {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            kind: Kind::Misc {
+                argv: vec!["sh".into(), "-c".into(), format!("exit {code}")],
+                dynamic,
+                base_weight: 3,
+            },
+            timeout: Duration::from_secs(10),
+            detail: String::new(),
+            weight: None,
+            last_code: None,
+        };
+        let mut c = misc(7, true);
+        assert_eq!(c.check(None), Outcome::Up);
+        assert_eq!(c.dynamic_weight(), Some(5));
+        assert_eq!(c.check(None), Outcome::Up);
+        assert_eq!(
+            c.dynamic_weight(),
+            None,
+            "status unchanged: weight left alone"
+        );
+        c.last_code = None; // as after a failed check
+        assert_eq!(c.check(None), Outcome::Up);
+        assert_eq!(c.dynamic_weight(), Some(5), "first success after a failure");
+        let mut c = misc(0, true);
+        assert_eq!(c.check(None), Outcome::Up);
+        assert_eq!(
+            c.dynamic_weight(),
+            Some(3),
+            "keepalived: exit 0 drops the offset"
+        );
+        let mut c = misc(1, true);
+        assert_eq!(c.check(None), Outcome::Down);
+        assert_eq!(c.dynamic_weight(), None);
+        let mut c = misc(0, false);
+        assert_eq!(c.check(None), Outcome::Up);
+        assert_eq!(
+            c.dynamic_weight(),
+            None,
+            "not dynamic: the weight is nanny's"
+        );
     }
 
     proptest! {

@@ -117,6 +117,7 @@ pub fn build_health_checker(config: &Config, ext: &ExtCheck) -> HealthChecker {
         ExtCheck::Misc { command, dynamic } => Kind::Misc {
             argv: program_argv(command, config.rip, config.rport),
             dynamic: *dynamic,
+            base_weight: config.weight,
         },
     };
     HealthChecker {
@@ -125,6 +126,7 @@ pub fn build_health_checker(config: &Config, ext: &ExtCheck) -> HealthChecker {
         timeout: config.io_timeout,
         detail: String::new(),
         weight: None,
+        last_code: None,
     }
 }
 
