@@ -551,9 +551,10 @@ run_mode() {
     note "client-side outage: $(outage "$tf")"
     text "probes during this step: $(probe_summary)"
     show_table d2
-    text "d1 after the kill (pulse died without cleaning up, as Piranha's would; lvs stopped and removed its table):"
+    text "d1 after the kill (lvs and its nannies stopped with pulse and emptied its table; the VIP, no longer renewed by pulse, expires about deadtime after the kill: pulse(8), Floating addresses):"
     text "d1# ip -4 -o addr show dev eth0 | grep $VIP"
     addr_line d1 eth0 "$VIP" | block
+    has_vip d1 && text "  (still there: not yet expired)" || text "  (nothing: the address expired)"
     text "d1# ipvsadm -L -n"
     table d1 | block
 
