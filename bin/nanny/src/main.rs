@@ -13,7 +13,7 @@ use piranha_runtime::logger::{self, Sinks};
 /// Exit status for bad arguments or a failure to start.
 const EXIT_USAGE: u8 = 1;
 
-#[derive(Parser, Debug, PartialEq)]
+#[derive(Parser, Debug)]
 #[command(
     name = "nanny",
     about = "Monitor one real server of an LVS virtual service and keep its IPVS entry true",
@@ -219,13 +219,13 @@ fn main() -> ExitCode {
 /// nanny proper, for one argv; returns the exit status.  `cmd` is clap's
 /// parser when it is already built.
 fn run(cmd: &mut Option<clap::Command>, argv: Vec<OsString>) -> u8 {
-    let parsed = match quick_parse(&argv) {
-        Some(args) => Ok(args),
-        None => cmd
-            .get_or_insert_with(Args::command)
-            .try_get_matches_from_mut(argv)
-            .and_then(|m| Args::from_arg_matches(&m)),
-    };
+    if let Some(opts) = quick_parse(&argv) {
+        return start(opts);
+    }
+    let parsed = cmd
+        .get_or_insert_with(Args::command)
+        .try_get_matches_from_mut(argv)
+        .and_then(|m| Args::from_arg_matches(&m));
     let args = match parsed {
         Ok(a) => a,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
@@ -249,7 +249,12 @@ fn run(cmd: &mut Option<clap::Command>, argv: Vec<OsString>) -> u8 {
         println!("Usage: nanny [-t|--interval N] [-I|--ipvsadm PATH] [-U|--loadcmd CMD] [-M|--method m|g|i] [-n|--nodaemon] [-c|--nofork] [-p|--port N] [-r|--rport N] [-a|--reentrytime N] [-S|--scale N] [-h|--server IP] [-e|--send_program CMD] [-s|--send_string S] [-x|--expect_string S] [--regex] [-T|--suppress] [-q|--quiesce_server] [-u|--udp] [-v|--verbose] [-V|--virtaddress IP] [-f|--fwmark N] [-w|--weight N] [--io-timeout N] [--check KIND] [--http-path PATH] [--http-status LIST] [--http-digest MD5] [--http-virtualhost HOST] [--tls-sni NAME] [--tls-verify] [--tls-ca FILE] [--smtp-helo NAME] [--dns-name NAME] [--dns-type TYPE] [--misc-program CMD] [--misc-dynamic] [--retry N] [--retry-delay S] [--rise N] [--warmup S] [--test-start] [--norun] [--version] [--fos|--lvs] [--lvs-table] [-?|--help] [--usage]");
         return 0;
     }
-    let opts = Options {
+    start(options(args))
+}
+
+/// The options clap's parse gives.
+fn options(args: Args) -> Options {
+    Options {
         interval: args.interval,
         io_timeout: args.io_timeout,
         ipvsadm: args.ipvsadm,
@@ -296,7 +301,11 @@ fn run(cmd: &mut Option<clap::Command>, argv: Vec<OsString>) -> u8 {
             rise: args.rise,
             warmup: args.warmup,
         },
-    };
+    }
+}
+
+/// nanny proper, from its options; returns the exit status.
+fn start(opts: Options) -> u8 {
     let config = match opts.validate() {
         Ok(c) => c,
         Err(e) => {
@@ -333,9 +342,10 @@ fn run(cmd: &mut Option<clap::Command>, argv: Vec<OsString>) -> u8 {
 /// `--interval=5`), an unknown word, a value clap would refuse or read
 /// differently (a leading `-` where the option allows none, a number that
 /// does not parse), help, usage and version.  So the result is always what
-/// clap would have produced; the tests compare the two for every option.
-fn quick_parse(argv: &[OsString]) -> Option<Args> {
-    let mut a = Args::defaults();
+/// clap would have produced (through [`options`]); the tests compare the two
+/// for every option.
+fn quick_parse(argv: &[OsString]) -> Option<Options> {
+    let mut a = Options::default();
     let mut words = argv.iter().skip(1);
     // A value that must not look like an option (clap would take it for one).
     fn plain(v: &str) -> Option<String> {
@@ -380,89 +390,32 @@ fn quick_parse(argv: &[OsString]) -> Option<Args> {
             "-V" | "--virtaddress" => a.vip = Some(plain(value()?)?),
             "-f" | "--fwmark" => a.fwmark = num(value()?)?,
             "-w" | "--weight" => a.weight = num(value()?)?,
-            "--test-start" => a.test_start = true,
+            "--test-start" => a.norun = true,
             "--norun" => a.norun = true,
             "--fos" => a.fos = true,
             "--lvs" => a.lvs = true,
             "--lvs-table" => a.lvs_table = true,
-            "--check" => a.check = Some(plain(value()?)?),
-            "--http-path" => a.http_path = Some(plain(value()?)?),
-            "--http-status" => a.http_status = Some(plain(value()?)?),
-            "--http-digest" => a.http_digest = Some(plain(value()?)?),
-            "--http-virtualhost" => a.http_vhost = Some(plain(value()?)?),
-            "--tls-sni" => a.tls_sni = Some(plain(value()?)?),
-            "--tls-verify" => a.tls_verify = true,
-            "--tls-ca" => a.tls_ca = Some(plain(value()?)?),
-            "--smtp-helo" => a.smtp_helo = Some(plain(value()?)?),
-            "--dns-name" => a.dns_name = Some(plain(value()?)?),
-            "--dns-type" => a.dns_type = Some(plain(value()?)?),
-            "--misc-program" => a.misc_program = Some(any(value()?)?),
-            "--misc-dynamic" => a.misc_dynamic = true,
-            "--retry" => a.retry = Some(num(value()?)?),
-            "--retry-delay" => a.retry_delay = Some(plain(value()?)?),
-            "--rise" => a.rise = Some(num(value()?)?),
-            "--warmup" => a.warmup = Some(plain(value()?)?),
+            "--check" => a.ext.check = Some(plain(value()?)?),
+            "--http-path" => a.ext.http_path = Some(plain(value()?)?),
+            "--http-status" => a.ext.http_status = Some(plain(value()?)?),
+            "--http-digest" => a.ext.http_digest = Some(plain(value()?)?),
+            "--http-virtualhost" => a.ext.http_vhost = Some(plain(value()?)?),
+            "--tls-sni" => a.ext.tls_sni = Some(plain(value()?)?),
+            "--tls-verify" => a.ext.tls_verify = true,
+            "--tls-ca" => a.ext.tls_ca = Some(plain(value()?)?),
+            "--smtp-helo" => a.ext.smtp_helo = Some(plain(value()?)?),
+            "--dns-name" => a.ext.dns_name = Some(plain(value()?)?),
+            "--dns-type" => a.ext.dns_type = Some(plain(value()?)?),
+            "--misc-program" => a.ext.misc_program = Some(any(value()?)?),
+            "--misc-dynamic" => a.ext.misc_dynamic = true,
+            "--retry" => a.ext.retry = Some(num(value()?)?),
+            "--retry-delay" => a.ext.retry_delay = Some(plain(value()?)?),
+            "--rise" => a.ext.rise = Some(num(value()?)?),
+            "--warmup" => a.ext.warmup = Some(plain(value()?)?),
             _ => return None,
         }
     }
     Some(a)
-}
-
-impl Args {
-    /// clap's defaults (`quick_parse` starts from them; a test checks they
-    /// are the same).
-    fn defaults() -> Args {
-        Args {
-            interval: 10,
-            io_timeout: None,
-            ipvsadm: DEFAULT_IPVSADM.to_string(),
-            loadcmd: "none".to_string(),
-            method: "-m".to_string(),
-            nodaemon: false,
-            nofork: false,
-            port: 80,
-            rport: None,
-            reentry: 0,
-            scale: 10,
-            server: None,
-            send_program: None,
-            send: None,
-            expect: None,
-            regex: false,
-            suppress: false,
-            quiesce: false,
-            udp: false,
-            verbose: false,
-            vip: None,
-            fwmark: 0,
-            weight: 1,
-            test_start: false,
-            norun: false,
-            version: false,
-            fos: false,
-            lvs: false,
-            lvs_table: false,
-            help: None,
-            usage: false,
-            check: None,
-            http_path: None,
-            http_status: None,
-            http_digest: None,
-            http_vhost: None,
-            tls_sni: None,
-            tls_verify: false,
-            tls_ca: None,
-            smtp_helo: None,
-            dns_name: None,
-            dns_type: None,
-            misc_program: None,
-            misc_dynamic: false,
-            retry: None,
-            retry_delay: None,
-            rise: None,
-            warmup: None,
-        }
-    }
 }
 
 /// popt's wording: `nanny: bad argument ARG: REASON`, or `nanny: unexpected
@@ -496,11 +449,14 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn clap_parse(argv: &[OsString]) -> Option<Args> {
-        Args::command()
+    /// What clap's path gives (help, usage and version excluded: they
+    /// print instead of running).
+    fn clap_parse(argv: &[OsString]) -> Option<Options> {
+        let args = Args::command()
             .try_get_matches_from(argv)
             .and_then(|m| Args::from_arg_matches(&m))
-            .ok()
+            .ok()?;
+        (!args.version && !args.usage).then(|| options(args))
     }
 
     fn os(words: &[&str]) -> Vec<OsString> {
@@ -555,8 +511,8 @@ mod tests {
 
     #[test]
     fn defaults_are_claps() {
-        assert_eq!(clap_parse(&os(&["nanny"])), Some(Args::defaults()));
-        assert_eq!(quick_parse(&os(&["nanny"])), Some(Args::defaults()));
+        assert_eq!(clap_parse(&os(&["nanny"])), Some(Options::default()));
+        assert_eq!(quick_parse(&os(&["nanny"])), Some(Options::default()));
     }
 
     #[test]
