@@ -39,13 +39,7 @@ pub fn reparse_file(
     prev_text: &str,
     prev: &Parsed,
 ) -> Result<(String, Parsed), Diagnostics> {
-    let text = crate::parse::read_file(path)?;
-    let opts = ParseOptions {
-        file: path.display().to_string(),
-        resolver: crate::parse::Resolver::System,
-    };
-    let parsed = reparse(prev_text, prev, &text, &opts)?;
-    Ok((text, parsed))
+    reparse_file_traced(path, prev_text, prev).map(|(text, parsed, _)| (text, parsed))
 }
 
 /// How a [`reparse_file_traced`] went.
