@@ -83,29 +83,11 @@ ka_cf() {
         echo "}"
     done
 }
-PERF_PID=
-perf_start() {
-    [ -n "${LAB_BENCH_PERF:-}" ] && command -v perf >/dev/null || return 0
-    perf record -q -a -g -e cpu-clock -F 499 -o "$W/perf.data" >/dev/null 2>&1 &
-    PERF_PID=$!; sleep 1
-}
-perf_stop() {  # what
-    [ -n "$PERF_PID" ] || return 0
-    kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null; PERF_PID=
-    echo "--- perf: $1: CPU by program and object"
-    perf report -i "$W/perf.data" --stdio --no-children -g none --sort comm,dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25
-    echo "--- perf: $1: CPU by function"
-    perf report -i "$W/perf.data" --stdio --no-children -g none --sort comm,sym 2>/dev/null | grep -v '^#' | grep -v '^$' | head -45
-    echo "---"
-}
 printf '%-6s %-10s %10s %8s %10s\n' N daemon "full (s)" procs "PSS (MB)"
 for n in $SIZES; do
     $IPVSADM -C
     lvs_cf "$n" >"$W/lvs.cf"
-    # LAB_BENCH_PERF=1: profile the whole guest (perf, cpu-clock) while
-    # lvs starts and, at the largest N, while it reloads; prints where the
-    # CPU went by program and by function.
-    perf_start; t0=$(now)
+    t0=$(now)
     "$BIN/lvs" -n -c "$W/lvs.cf" --pidfile "$W/lvs.pid" >"$W/lvs.log" 2>&1 &
     lp=$!
     MAXSEEN=0; ok=1; ts=
@@ -114,7 +96,6 @@ for n in $SIZES; do
         [ -z "$ts" ] && [ "$(grep -c "create_monitor for" "$W/lvs.log")" -ge $((4 * n)) ] && ts=$(( ($(now) - t0) / 1000000 ))
     done
     t=$(( ($(now) - t0) / 1000000 ))
-    perf_stop "start-up, N = $n"
     [ -n "$ts" ] && echo "($((4 * n)) nannies running after $(secs "$ts") s)"
     pids="$lp $(pgrep -f "$BIN/nanny" | tr '\n' ' ')"
     np=$(echo $pids | wc -w)
@@ -142,12 +123,11 @@ for n in $SIZES; do
         lvs_cf "$n" 7 >"$W/lvs.cf"
         c0=$(grep -c "create_monitor for" "$W/lvs.log")
         a0=$(grep -c "making 10.0.5.2:$PORT available" "$W/lvs.log")
-        perf_start; t0=$(now); kill -HUP $lp
+        t0=$(now); kill -HUP $lp
         until [ "$(grep -c "create_monitor for" "$W/lvs.log")" -gt "$c0" ]; do sleep 0.01; [ $(( ($(now) - t0) / 1000000000 )) -gt 60 ] && break; done
         th=$(( ($(now) - t0) / 1000000 ))
         until [ "$(grep -c "making 10.0.5.2:$PORT available" "$W/lvs.log")" -gt "$a0" ]; do sleep 0.01; [ $(( ($(now) - t0) / 1000000000 )) -gt 60 ] && break; done
         ta=$(( ($(now) - t0) / 1000000 ))
-        perf_stop "SIGHUP, N = $n"
         $IPVSADM -S -n | grep -q -- "-r 10.0.5.2:$PORT" || ta="(not seen: server missing from the table)"
         [ -n "${LAB_BENCH_DIAG:-}" ] && tail -n 30 "$W/lvs.log"
         $IPVSADM -S -n | grep -v "10.0.5.2:$PORT" | sort >"$W/after"
