@@ -240,8 +240,8 @@ fn lvs_runs_supervises_reloads_and_stops() {
     w1.up.store(false, Ordering::SeqCst);
     lvs.wait_for("sorry server on", 15, |l| {
         l.count_log("No real servers; activate sorry_server") == 1
+            && l.has_cmd("-a -f 7 -r 10.0.0.99:80 -m -w 1")
     });
-    assert!(lvs.has_cmd("-a -f 7 -r 10.0.0.99:80 -m -w 1"));
     w1.up.store(true, Ordering::SeqCst);
     lvs.wait_for("sorry server off", 15, |l| {
         l.has_cmd("-d -f 7 -r 10.0.0.99:80")
@@ -489,17 +489,18 @@ virtual q {{\n    active = 1\n    address = 192.0.2.102 eth0:3\n    port = 80\n 
     let cfg = config(dir, &body);
     let t0 = Instant::now();
     let lvs = Lvs::start(dir, &cfg, &[]);
+    // lvs logs the decision before it runs ipvsadm: wait for both.
     lvs.wait_for("sorry server in", 20, |l| {
         l.has_log("Virtual Server shop: No real servers; activate sorry_server 10.0.0.99")
             && l.has_log("Virtual Server q: starting with quorum down: live weight 0 < 1+0; activate sorry_server 10.0.0.98")
+            && l.has_cmd("-a -t 192.0.2.101:80 -r 10.0.0.99:80 -m -w 1")
+            && l.has_cmd("R: -a -t 192.0.2.102:80 -r 10.0.0.98:80 -m -w 1")
     });
     assert!(
         t0.elapsed() >= Duration::from_secs(3),
         "the sorry server came in before the first check could end: {:?}",
         t0.elapsed()
     );
-    assert!(lvs.has_cmd("-a -t 192.0.2.101:80 -r 10.0.0.99:80 -m -w 1"));
-    assert!(lvs.has_cmd("R: -a -t 192.0.2.102:80 -r 10.0.0.98:80 -m -w 1"));
     // The server comes up: the sorry servers go.
     w.up.store(true, Ordering::SeqCst);
     lvs.wait_for("sorry server out", 20, |l| {
