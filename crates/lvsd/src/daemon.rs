@@ -333,6 +333,20 @@ impl Lvsd {
 
     /// Program the table and start every nanny.
     pub fn start(&mut self) {
+        // Start the nanny fork servers first: their exec and start-up run
+        // while lvs reads and programs the table (a takeover waits for
+        // both before the first nanny can check anything).
+        if !self.opts.test_start {
+            let first = self
+                .services
+                .iter()
+                .flat_map(|d| d.monitors.values())
+                .map(|m| m.argv[0].clone())
+                .next();
+            if let Some(argv0) = first {
+                let _ = self.forks.for_program(&argv0);
+            }
+        }
         let current = match self.table.save() {
             Ok(c) => c,
             Err(e) => {
