@@ -159,12 +159,12 @@ while IFS=$'\t' read -r n slug title start end; do
         requests_by_server "The client's requests on the private network, per real server (the curl and the 30 that follow): the spread the scheduler made."
         ;;
     rs-fails)
-        view priv "ip.addr == 10.8.0.22 && tcp.port == 80 && (tcp.flags.syn == 1 || tcp.flags.reset == 1)" first:4 "nanny's check connects from d1 to rs2:80 every second; with no web server, rs2's kernel answers the SYN with a RST, and nanny takes rs2 out of the table." \
+        view priv "ip.addr == 10.8.0.22 && tcp.port == 80 && (tcp.flags.syn == 1 || tcp.flags.reset == 1)" first:4 "nanny's check connects from d1 to rs2:80 every interval (lvs.cf timeout, 2 s here); with no web server, rs2's kernel answers the SYN with a RST, and nanny takes rs2 out of the table." \
             ip.src ip.dst tcp.srcport tcp.dstport tcp.flags.str
         requests_by_server "The client's requests after that: only rs1 and rs3 get any."
         ;;
     rs-returns)
-        view priv "ip.src == 10.8.0.22 && http.response" first:5 "From its restart rs2 answers nanny's checks again, once a second; after reentry seconds of them nanny adds it back." \
+        view priv "ip.src == 10.8.0.22 && http.response" first:5 "From its restart rs2 answers nanny's checks again, one per interval; after reentry seconds of them nanny adds it back." \
             ip.src ip.dst http.response.code http.file_data
         requests_by_server "The client's requests once rs2 is back: the three servers again."
         ;;
@@ -182,10 +182,10 @@ while IFS=$'\t' read -r n slug title start end; do
         [ "$MODE" = nat ] && garps priv "and the NAT router address on the private network, so that the real servers' answers go to d2."
         view pub "icmp.type == 3 && udp.dstport == 539" distinct:1 "d2's heartbeats to d1 now get an ICMP port unreachable from d1's kernel: nothing listens on UDP 539 there any more." \
             ip.src ip.dst icmp.type icmp.code
-        refused "Connections refused during the takeover: first by d1, which kept the VIP address (pulse was killed, so nothing took it down) but lost its IPVS service with lvs; then by d2 once it holds the VIP, until its lvs has created the service."
+        refused "Connections refused during the takeover: first by d1, which still holds the VIP until its lifetime (deadtime, renewed by pulse every keepalive) runs out but lost its IPVS service with lvs; then by d2 once it holds the VIP, until its lvs has created the service."
         unreachable "IPVS answers a SYN with ICMP port unreachable while a service exists without a real server: on d1 while its dying lvs has its nannies remove the servers before the service goes, on d2 while its new service waits for the nannies' first checks."
         client_syns "The client's connection attempts (SYN) to the VIP: they go to d1's MAC until d2's gratuitous ARP, then to d2's."
-        requests_by_server "The client's requests on the private network during this step, per server. Requests that reached the sorry server (if any) came right after lvs started on d2: it adds the sorry server while no nanny has reported a live real server yet."
+        requests_by_server "The client's requests on the private network during this step, per server. None should reach the sorry server: lvs gives the nannies' first checks their time before it calls the service empty (COMPATIBILITY L15)."
         ;;
     primary-returns)
         heartbeats pub "The returning d1 reports inactive and stays so, since d2 reports active: Piranha does not fail back."
@@ -199,7 +199,7 @@ while IFS=$'\t' read -r n slug title start end; do
         refused "Connections refused during the takeover (by d2 while it takes its addresses down, by d1 before its lvs has created the service)."
         unreachable "ICMP port unreachable while a service has no real server: on d2 while its stopping nannies remove the servers, on d1 while its new service waits for the nannies' first checks."
         client_syns "The client's connection attempts move from d2's MAC back to d1's."
-        requests_by_server "The client's requests on the private network during this step, per server; any that reached the sorry server came just after lvs started on d1, before the nannies' first checks."
+        requests_by_server "The client's requests on the private network during this step, per server (none to the sorry server: lvs waits for the nannies' first checks, COMPATIBILITY L15)."
         ;;
     stop)
         heartbeats pub "The last heartbeats: after the stop nothing is sent any more."

@@ -609,7 +609,11 @@ run_mode() {
         [ -z "$(table "$d" | grep -E '^(TCP|UDP|FWM) |-> [0-9]')" ] || bad "$d: IPVS table not empty"
         no_vip "$d" || bad "$d still holds the VIP"
     done
-    text "no VIP, no NAT router address and an empty IPVS table on both directors"
+    if [ "$MODE" = nat ]; then
+        text "no VIP, no NAT router address and an empty IPVS table on both directors"
+    else
+        text "no VIP and an empty IPVS table on both directors"
+    fi
     end_step
     note "done"
     cleanup_mode

@@ -106,6 +106,9 @@ rand() {  # rand N -> R in [0, N)
 STALLER=
 cleanup() {
     local d p
+    # the observers, servers and placeholders die below by pid: no
+    # "Killed" report from bash for each of them
+    disown -a 2>/dev/null
     [ -n "$STALLER" ] && kill "$STALLER" 2>/dev/null
     for d in d1 d2; do [ -n "${PULSE[$d]:-}" ] && kill -CONT "${PULSE[$d]}" 2>/dev/null; done
     for d in d1 d2; do [ -n "${PULSE[$d]:-}" ] && kill "${PULSE[$d]}" 2>/dev/null; done
