@@ -1308,7 +1308,16 @@ impl Lvsd {
                         let std::net::IpAddr::V4(ip) = dest.addr else {
                             continue;
                         };
-                        let a = SocketAddrV4::new(ip, dest.port);
+                        let mut a = SocketAddrV4::new(ip, dest.port);
+                        // Direct routing and tunnels: the kernel keeps the
+                        // entry under the service's port (`change_line`);
+                        // key it by the real server's port, as `wanted` is,
+                        // or the next pass deletes and re-adds it.
+                        if matches!(method, 'g' | 'i') && Some(a) != sorry {
+                            if let Some(w) = wanted.keys().find(|w| *w.ip() == ip) {
+                                a = *w;
+                            }
+                        }
                         if Some(a) == sorry {
                             have.sorry = Some(a);
                         } else {
