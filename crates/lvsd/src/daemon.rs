@@ -1299,32 +1299,12 @@ impl Lvsd {
         st.retry_at = Some(Instant::now() + QUORUM_RETRY);
         match self.table.save() {
             Ok(all) => {
-                let mut have = Entries::default();
-                if let Some(e) = all
+                let dests = all
                     .iter()
                     .find(|e| ServiceKey::of_kernel(&e.service) == Some(key))
-                {
-                    for dest in &e.dests {
-                        let std::net::IpAddr::V4(ip) = dest.addr else {
-                            continue;
-                        };
-                        let mut a = SocketAddrV4::new(ip, dest.port);
-                        // Direct routing and tunnels: the kernel keeps the
-                        // entry under the service's port (`change_line`);
-                        // key it by the real server's port, as `wanted` is,
-                        // or the next pass deletes and re-adds it.
-                        if matches!(method, 'g' | 'i') && Some(a) != sorry {
-                            if let Some(w) = wanted.keys().find(|w| *w.ip() == ip) {
-                                a = *w;
-                            }
-                        }
-                        if Some(a) == sorry {
-                            have.sorry = Some(a);
-                        } else {
-                            have.real.insert(a, dest.weight.max(0) as u32);
-                        }
-                    }
-                }
+                    .map(|e| e.dests.as_slice())
+                    .unwrap_or_default();
+                let have = quorum::kernel_entries(dests, method, sorry, &wanted);
                 st.have = have;
             }
             Err(e) => log::error!("cannot read the IPVS table: {e}"),

@@ -185,6 +185,37 @@ pub fn change_line(key: &ServiceKey, method: char, c: Change) -> Vec<String> {
     v
 }
 
+/// What the kernel holds for one service (`ipvsadm -S -n` read back after a
+/// failed change), keyed as [`target`] keys it. Direct routing and tunnels
+/// keep an entry under the service's port (see [`change_line`]), so such an
+/// entry is keyed by the port of the wanted real server with its address;
+/// otherwise the next pass would delete and re-add it.
+pub fn kernel_entries(
+    dests: &[ipvs::Destination],
+    method: char,
+    sorry: Option<SocketAddrV4>,
+    wanted: &BTreeMap<SocketAddrV4, u32>,
+) -> Entries {
+    let mut have = Entries::default();
+    for dest in dests {
+        let std::net::IpAddr::V4(ip) = dest.addr else {
+            continue;
+        };
+        let mut a = SocketAddrV4::new(ip, dest.port);
+        if matches!(method, 'g' | 'i') && Some(a) != sorry {
+            if let Some(w) = wanted.keys().find(|w| *w.ip() == ip) {
+                a = *w;
+            }
+        }
+        if Some(a) == sorry {
+            have.sorry = Some(a);
+        } else {
+            have.real.insert(a, dest.weight.max(0) as u32);
+        }
+    }
+    have
+}
+
 /// What a nanny started with `--lvs-table` wants for its real server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wanted {
@@ -254,6 +285,54 @@ mod tests {
         assert_eq!(
             step(true, live_weight([(true, Some(1))]), p),
             Some(Transition::Lost)
+        );
+    }
+
+    #[test]
+    fn kernel_entries_key_direct_routing_by_the_real_port() {
+        let d = |ip: &str, port: u16, weight: i32| ipvs::Destination {
+            addr: ip.parse().unwrap(),
+            port,
+            weight,
+            ..Default::default()
+        };
+        // -g service on port 80; the nanny checks port 8080; the kernel
+        // holds the entry under 80.
+        let kernel = [
+            d("10.0.0.1", 80, 3),
+            d("10.0.0.9", 80, 1),
+            d("10.0.0.2", 80, 2),
+        ];
+        let wanted: BTreeMap<_, _> = [(a("10.0.0.1:8080"), 3)].into();
+        let sorry = Some(a("10.0.0.9:80"));
+        let have = kernel_entries(&kernel, 'g', sorry, &wanted);
+        assert_eq!(have.sorry, sorry);
+        // 10.0.0.1 matches the wanted key, so no change is planned for it;
+        // 10.0.0.2 is not wanted and stays under the port the kernel shows
+        // (change_line deletes it there).
+        let real: Vec<_> = have.real.iter().map(|(k, w)| (*k, *w)).collect();
+        assert_eq!(real, vec![(a("10.0.0.1:8080"), 3), (a("10.0.0.2:80"), 2)]);
+        // Quorum up, no sorry server wanted: only the unwanted entries go,
+        // real servers first; 10.0.0.1 is left alone (keyed by the kernel's
+        // port it would have been deleted and re-added).
+        let want = target(true, None, &wanted);
+        assert_eq!(
+            changes(&have, &want),
+            vec![
+                Change::Delete(a("10.0.0.2:80")),
+                Change::Delete(a("10.0.0.9:80"))
+            ]
+        );
+        // NAT keeps the kernel's port.
+        let nat = kernel_entries(&[d("10.0.0.1", 8080, 3)], 'm', None, &wanted);
+        assert_eq!(
+            nat.real.keys().copied().collect::<Vec<_>>(),
+            vec![a("10.0.0.1:8080")]
+        );
+        let nat = kernel_entries(&[d("10.0.0.1", 80, 3)], 'm', None, &wanted);
+        assert_eq!(
+            nat.real.keys().copied().collect::<Vec<_>>(),
+            vec![a("10.0.0.1:80")]
         );
     }
 
