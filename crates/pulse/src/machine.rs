@@ -164,7 +164,15 @@ impl Machine {
             }
         }
         if now >= self.send_at {
-            self.send_at = now + self.settings.keepalive_ms;
+            // On a fixed grid: a late wake-up does not push every later
+            // heartbeat back.  With deadtime an exact multiple of keepalive
+            // (3 and 1, the usual), the partner's dead timer, started when a
+            // heartbeat arrived, must not be outrun by the lateness of the
+            // next ones piling up when two in a row are lost.
+            self.send_at += self.settings.keepalive_ms;
+            if self.send_at <= now {
+                self.send_at = now + self.settings.keepalive_ms;
+            }
             if self.settings.backup_active {
                 out.push(Action::Send(self.my_magic()));
             }
@@ -306,6 +314,25 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn heartbeats_stay_on_their_grid_when_ticks_are_late() {
+        let (mut m, _) = Machine::start(MASTER, 0, false);
+        let sends = |a: &[Action]| a.iter().filter(|x| matches!(x, Action::Send(_))).count();
+        assert_eq!(sends(&m.tick(0)), 1);
+        // Every wake-up 7 ms late: the heartbeats stay due at 1000, 2000,
+        // 3000 (not 1007, 2014, 3021).
+        for k in 1..=3u64 {
+            assert_eq!(m.send_at, k * 1000);
+            assert_eq!(sends(&m.tick(k * 1000 + 7)), 1, "heartbeat {k}");
+        }
+        assert_eq!(m.send_at, 4000);
+        // After a stall longer than a keepalive the grid starts again from
+        // now (no burst of heartbeats to catch up).
+        assert_eq!(sends(&m.tick(9500)), 1);
+        assert_eq!(m.send_at, 10500);
+        assert_eq!(sends(&m.tick(9600)), 0);
     }
 
     /// Two machines joined by a fake transport and one fake clock.
