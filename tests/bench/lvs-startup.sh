@@ -157,8 +157,9 @@ for n in $SIZES; do
         ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.1f", a / b; else print "-" }'; }
         echo "SUMMARY|lvs|start-up to a full table, $n x 4 real servers (kernel lab)|$(secs "$our_t") s|keepalived $kav|$(secs "$t") s|$(ratio "$our_t" "$t")"
         echo "SUMMARY|lvs|PSS of lvs + nannies, $n x 4 real servers (kernel lab)|$our_p MB|keepalived $kav|$ka_p MB|$(ratio "$our_p" "$ka_p")"
-        kill -TERM $kp; wait $kp 2>/dev/null; pkill -9 keepalived 2>/dev/null
+        kill -TERM $kp; wait $kp 2>/dev/null; pkill -9 keepalived 2>/dev/null || :
     else
         echo "keepalived not installed on the host: no peer figure"
     fi
 done
+exit 0
