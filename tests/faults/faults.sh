@@ -1003,7 +1003,7 @@ say "start: pulse on both directors"
 T_START=$((${EPOCHREALTIME/./}/1000))
 : >"$W/mon-d1"; : >"$W/mon-d2"; : >"$W/probe"; : >"$W/stalls"; : >"$W/windows"
 T_STEP=$T_START
-monitor d1 & monitor d2 & prober & staller & STALLER=$!
+monitor d1 & monitor d2 & prober 2>/dev/null & staller & STALLER=$!
 zz 0.5
 # d1 first, so that a slow start of d1 (exec under TCG) cannot leave d2 active
 start_pulse d1
