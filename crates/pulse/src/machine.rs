@@ -21,6 +21,18 @@ pub struct Settings {
     pub deadtime_ms: u64,
 }
 
+impl Settings {
+    /// How long past `deadtime` a heartbeat may still arrive: a tenth of
+    /// `keepalive`, at most 100 ms.  With `deadtime` an exact multiple of
+    /// `keepalive` (3 and 1), the heartbeat after two lost ones is due at the
+    /// very moment the dead timer ends; without this margin a few
+    /// milliseconds of scheduling or clock rounding decided the partner's
+    /// fate (COMPATIBILITY P24).
+    pub fn grace_ms(&self) -> u64 {
+        (self.keepalive_ms / 10).min(100)
+    }
+}
+
 /// A step for the daemon to carry out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -182,7 +194,7 @@ impl Machine {
 
     /// A valid heartbeat from the partner arrived at `now`.
     pub fn heartbeat(&mut self, magic: Magic, now: u64) -> Vec<Action> {
-        self.need_at = now + self.settings.deadtime_ms;
+        self.need_at = now + self.settings.deadtime_ms + self.settings.grace_ms();
         let mut out = Vec::new();
         match magic {
             Magic::LvsRunning => {
@@ -450,7 +462,11 @@ mod tests {
             .find(|(t, w, a)| *t > died && *w == 'b' && *a == Action::Activate)
             .unwrap()
             .0;
-        assert!(t - died <= 3_000 + 10, "activated after {} ms", t - died);
+        assert!(
+            t - died <= 3_000 + BACKUP.grace_ms() + 10,
+            "activated after {} ms",
+            t - died
+        );
         assert!(
             p.log
                 .iter()
@@ -503,7 +519,27 @@ mod tests {
             assert!(!p.b.tick(t + 2_900).contains(&Action::Activate));
         }
         assert!(!p.b.active());
-        assert!(p.b.tick(19_000 + 3_000).contains(&Action::Activate));
+        assert!(!p.b.tick(19_000 + 3_000).contains(&Action::Activate));
+        assert!(p
+            .b
+            .tick(19_000 + 3_000 + BACKUP.grace_ms())
+            .contains(&Action::Activate));
+    }
+
+    #[test]
+    fn the_heartbeat_after_two_lost_ones_is_in_time() {
+        // keepalive 1 s, deadtime 3 s: heartbeats at 10 s, then 11 and 12
+        // lost; the one of 13 s arrives a few ms late.  The backup stays
+        // passive (the dead timer has its grace of keepalive / 10).
+        assert_eq!(BACKUP.grace_ms(), 100);
+        let (mut b, _) = Machine::start(BACKUP, 0, false);
+        let _ = b.heartbeat(Magic::LvsRunning, 10_000);
+        assert!(!b.tick(13_000).contains(&Action::Activate));
+        assert!(!b.tick(13_004).contains(&Action::Activate));
+        let _ = b.heartbeat(Magic::LvsRunning, 13_005);
+        assert!(!b.tick(16_000).contains(&Action::Activate));
+        assert!(b.tick(16_105).contains(&Action::Activate));
+        assert!(b.active());
     }
 
     #[test]
