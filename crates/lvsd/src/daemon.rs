@@ -1378,10 +1378,14 @@ mod tests {
         }
     }
 
-    /// `sleep` started under the name `name` (its comm).
+    /// `sleep` started under the name `name` (its comm: the kernel names a
+    /// process after the path it was exec'd by, a symlink's own name).  A
+    /// copy of the binary would race other tests' forks, which inherit its
+    /// write descriptor until they exec: ETXTBSY.
     fn sleeper(dir: &Path, name: &str) -> Reaped {
         let prog = dir.join(name);
-        std::fs::copy("/bin/sleep", &prog).unwrap();
+        let _ = std::fs::remove_file(&prog);
+        std::os::unix::fs::symlink("/bin/sleep", &prog).unwrap();
         Reaped(Command::new(&prog).arg("30").spawn().unwrap())
     }
 
