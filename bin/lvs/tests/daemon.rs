@@ -256,6 +256,11 @@ fn lvs_runs_supervises_reloads_and_stops() {
         l.count_log("create_monitor for www/web2 running as pid") == 3
     });
     assert!(lvs.has_log("rereading configuration file"));
+    assert!(
+        lvs.has_log("one block re-parsed"),
+        "the edit inside `www` is re-parsed alone: {:?}",
+        lvs.log()
+    );
     assert_eq!(
         lvs.count_log("create_monitor for"),
         n_monitors + 1,
@@ -308,6 +313,14 @@ fn lvs_runs_supervises_reloads_and_stops() {
     });
     assert!(lvs.has_log("`schedular`: unknown command"));
     std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(lvs.ipvsadm().len(), n);
+    // The file put back as it runs: the kept configuration is intact.
+    let u = lvs.count_log("configuration unchanged");
+    std::fs::write(&cfg, base(dir, w1.port, w2.port, 5)).unwrap();
+    lvs.signal(libc::SIGHUP);
+    lvs.wait_for("unchanged", 10, |l| {
+        l.count_log("configuration unchanged") == u + 1
+    });
     assert_eq!(lvs.ipvsadm().len(), n);
 
     // SIGTERM: nannies remove their servers, services deleted, exit 0.

@@ -13,7 +13,7 @@ use crate::config::*;
 use crate::diag::{Diagnostics, Span};
 use crate::parse::{
     detect_eol, parse_fragment, parse_str, validates_clean, BlockKind, BlockLayout, KeyLine,
-    Layout, ParseOptions, Parsed,
+    ParseOptions, Parsed,
 };
 
 /// Parse `text`, reusing `prev`, the parse of `prev_text`. Same result as
@@ -66,11 +66,63 @@ pub fn reparse_file_traced(
         file: path.display().to_string(),
         resolver: crate::parse::Resolver::System,
     };
-    let (parsed, one_block) = match splice(prev_text, prev, &text, &opts) {
-        Some(p) => (p, prev_text != text),
-        None => (parse_str(&text, &opts)?, false),
-    };
+    let mut parsed = prev.clone();
+    let r = reparse_in_place(prev_text, &mut parsed, &text, &opts)?;
+    let one_block = matches!(r, Reparsed::Virtual(..) | Reparsed::Failover(..));
     Ok((text, parsed, ReparseTrace { read, one_block }))
+}
+
+/// What [`reparse_in_place`] did to the parse it was given.
+#[derive(Debug)]
+pub enum Reparsed {
+    /// The text is the same: nothing changed.
+    Same,
+    /// Only `virtual_servers[.0]` changed; `.1` is that block as it was.
+    Virtual(usize, Box<VirtualServer>),
+    /// Only `failover_services[.0]` changed; `.1` is that block as it was.
+    Failover(usize, Box<FailoverService>),
+    /// The whole text was parsed; this is the previous parse.
+    Full(Box<Parsed>),
+}
+
+/// [`reparse`] without a copy: `parsed`, the parse of `prev_text`, becomes
+/// the parse of `text` (exactly what [`parse_str`] gives), and the result
+/// says what it replaced, so that a caller can still compare old and new
+/// (lvs plans a reload from it). On an error `parsed` is left as it was.
+///
+/// With one edited block among thousands this touches that block and
+/// moves the positions of the ones after it; nothing is copied.
+pub fn reparse_in_place(
+    prev_text: &str,
+    parsed: &mut Parsed,
+    text: &str,
+    opts: &ParseOptions,
+) -> Result<Reparsed, Diagnostics> {
+    if let Some(r) = splice_in_place(prev_text, parsed, text, opts) {
+        return Ok(r);
+    }
+    let new = parse_str(text, opts)?;
+    Ok(Reparsed::Full(Box::new(std::mem::replace(parsed, new))))
+}
+
+/// Read and decode `path` as [`crate::parse_file`] does and
+/// [`reparse_in_place`] it; the new text, what was replaced, and how long
+/// the read took.
+pub fn reparse_file_in_place(
+    path: &std::path::Path,
+    prev_text: &str,
+    parsed: &mut Parsed,
+) -> Result<(String, Reparsed, ReparseTrace), Diagnostics> {
+    let t0 = std::time::Instant::now();
+    let text = crate::parse::read_file(path)?;
+    let read = t0.elapsed();
+    let opts = ParseOptions {
+        file: path.display().to_string(),
+        resolver: crate::parse::Resolver::System,
+    };
+    let r = reparse_in_place(prev_text, parsed, &text, &opts)?;
+    let one_block = matches!(r, Reparsed::Virtual(..) | Reparsed::Failover(..));
+    Ok((text, r, ReparseTrace { read, one_block }))
 }
 
 /// [`reparse`], telling whether the shortcut was taken (for tests).
@@ -80,13 +132,25 @@ pub(crate) fn splice(
     text: &str,
     opts: &ParseOptions,
 ) -> Option<Parsed> {
+    let mut p = prev.clone();
+    splice_in_place(prev_text, &mut p, text, opts).map(|_| p)
+}
+
+/// The shortcut of [`reparse_in_place`]; `None` (and `prev` untouched)
+/// when it does not apply.
+fn splice_in_place(
+    prev_text: &str,
+    prev: &mut Parsed,
+    text: &str,
+    opts: &ParseOptions,
+) -> Option<Reparsed> {
     // A host name is looked up again by every full parse (an edited
     // /etc/hosts counts on a reload, as with Piranha): no shortcut then.
     if !prev.warnings.is_empty() || uses_host_names(&prev.config) {
         return None;
     }
     if prev_text == text {
-        return Some(prev.clone());
+        return Some(Reparsed::Same);
     }
     let (a, b) = (prev_text.as_bytes(), text.as_bytes());
     let p = common_prefix(a, b);
@@ -122,37 +186,52 @@ pub(crate) fn splice(
     if layout.blocks.len() != 1 || !layout.globals.is_empty() || layout.blocks[0].kind != kind {
         return None;
     }
+    let new_layout = layout.blocks.pop()?;
     let d = Shift {
         from: old_close_end,
         bytes: b.len() as isize - a.len() as isize,
         lines: line_breaks(&b[start..new_close_end]) as i64
             - line_breaks(&a[start..old_close_end]) as i64,
     };
-    let mut config = prev.config.clone();
-    shift_config(&mut config, &d);
-    match kind {
+    // The new block goes in, is checked against the others, and comes out
+    // again while the rest moves (its positions are already the new text's).
+    let config = &mut prev.config;
+    let r = match kind {
         BlockKind::Virtual => {
-            config.virtual_servers[k] = cfg.virtual_servers.into_iter().next()?;
+            let new = cfg.virtual_servers.into_iter().next()?;
+            let old = std::mem::replace(&mut config.virtual_servers[k], new);
+            let clean = crate::validate::clean_after_edit(config, k);
+            debug_assert_eq!(
+                clean,
+                validates_clean(config),
+                "the one-block check differs from the whole-file check"
+            );
+            let new = std::mem::replace(&mut config.virtual_servers[k], old);
+            if !clean {
+                return None;
+            }
+            shift_config(config, &d);
+            Reparsed::Virtual(
+                k,
+                Box::new(std::mem::replace(&mut config.virtual_servers[k], new)),
+            )
         }
-        _ => config.failover_services[k] = cfg.failover_services.into_iter().next()?,
-    }
-    if !validates_clean(&config) {
-        return None;
-    }
-    let mut blocks = prev.layout.blocks.clone();
-    blocks[i] = layout.blocks.pop()?;
-    blocks[i + 1..].iter_mut().for_each(|bl| d.block(bl));
-    let mut globals = prev.layout.globals.clone();
-    globals.iter_mut().for_each(|g| d.key(g));
-    Some(Parsed {
-        config,
-        layout: Layout {
-            globals,
-            blocks,
-            eol: detect_eol(text).to_string(),
-        },
-        warnings: Vec::new(),
-    })
+        _ => {
+            // No check looks into failover blocks (and the block kinds'
+            // counts are unchanged): the file stays clean.
+            let new = cfg.failover_services.into_iter().next()?;
+            shift_config(config, &d);
+            let old = std::mem::replace(&mut config.failover_services[k], new);
+            debug_assert!(validates_clean(config));
+            Reparsed::Failover(k, Box::new(old))
+        }
+    };
+    let layout = &mut prev.layout;
+    layout.blocks[i] = new_layout;
+    layout.blocks[i + 1..].iter_mut().for_each(|bl| d.block(bl));
+    layout.globals.iter_mut().for_each(|g| d.key(g));
+    layout.eol = detect_eol(text).to_string();
+    Some(r)
 }
 
 const CHUNK: usize = 64;
@@ -694,6 +773,187 @@ mod tests {
             }
             let new = format!("{}{}{}", &old[..at], PIECES[piece], &old[end..]);
             same_as_full(&old, &new);
+        }
+    }
+
+    /// Blocks that share a VIP (other ports, a fwmark), an inactive twin
+    /// and a quorum: edits here reach every cross-block check, and the
+    /// splice asserts (debug builds) that its one-block check agrees with
+    /// the whole-file one.
+    fn crowded() -> String {
+        let mut s = String::from("primary = 10.0.0.1\nnetwork = nat\n");
+        for (name, extra) in [
+            ("web", "    port = 80\n"),
+            ("tls", "    port = 443\n"),
+            ("mark", "    fwmark = 5\n"),
+            ("twin", "    port = 80\n    active = 0\n"),
+            ("q", "    port = 8080\n    quorum = 2\n    hysteresis = 1\n"),
+        ] {
+            s.push_str(&format!(
+                "virtual {name} {{\n    address = 192.0.2.1 eth0:1\n{extra}    server a {{\n        address = 10.0.0.2\n        active = 1\n        weight = 2\n    }}\n    server b {{\n        address = 10.0.0.3\n        active = 1\n    }}\n}}\n"
+            ));
+        }
+        s.replace("virtual web {\n", "virtual web {\n    active = 1\n")
+            .replace("virtual tls {\n", "virtual tls {\n    active = 1\n")
+            .replace("virtual mark {\n", "virtual mark {\n    active = 1\n")
+            .replace("virtual q {\n", "virtual q {\n    active = 1\n")
+    }
+
+    const CROWDED_PIECES: &[&str] = &[
+        "    port = 443\n",
+        "    port = 80\n",
+        "    fwmark = 5\n",
+        "    fwmark = 6\n",
+        "    active = 1\n",
+        "    active = 0\n",
+        "eth0:2",
+        "192.0.2.9",
+        "0.0.0.0",
+        "    protocol = udp\n",
+        "    pmask = 255.255.255.0\n",
+        "    persistent = 30\n",
+        "    send = \"x\"\n    send_program = \"/bin/true\"\n",
+        "    quorum = 9\n",
+        "    hysteresis = 4\n",
+        "    server a {\n        address = 10.0.0.2\n    }\n",
+        "virtual web {\n",
+        "virtual x {\n",
+        "        active = 0\n",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(600))]
+        #[test]
+        fn crowded_edits_give_what_a_full_parse_gives(
+            at in 0usize..2000,
+            cut in 0usize..40,
+            piece in 0usize..CROWDED_PIECES.len(),
+        ) {
+            let old = crowded();
+            let at = at % old.len();
+            let end = (at + cut).min(old.len());
+            // Whole lines mostly: snap the cut to line starts half the time.
+            let (at, end) = if cut % 2 == 0 {
+                let a = old[..at].rfind('\n').map_or(0, |i| i + 1);
+                let e = old[end..].find('\n').map_or(old.len(), |i| end + i + 1);
+                (a, if cut % 4 == 0 { a } else { e })
+            } else {
+                (at, end)
+            };
+            let new = format!("{}{}{}", &old[..at], CROWDED_PIECES[piece], &old[end..]);
+            same_as_full(&old, &new);
+        }
+    }
+
+    #[test]
+    fn crowded_base_is_clean_and_its_cross_block_edits_are_caught() {
+        let old = crowded();
+        let prev = parse_str(&old, &opts()).unwrap();
+        assert!(prev.warnings.is_empty(), "{:?}", prev.warnings);
+        // tls moved onto web's port: an error, so a full parse reports it.
+        let dup = old.replacen("    port = 443\n", "    port = 80\n", 1);
+        assert!(!same_as_full(&old, &dup));
+        // The inactive twin activated: the same.
+        let twin = old.replacen(
+            "    port = 80\n    active = 0\n",
+            "    port = 80\n    active = 1\n",
+            1,
+        );
+        assert!(!same_as_full(&old, &twin));
+        // The VIP on another device in one block: a warning.
+        let dev = old.replacen(
+            "192.0.2.1 eth0:1\n    port = 443",
+            "192.0.2.1 eth0:2\n    port = 443",
+            1,
+        );
+        assert!(!same_as_full(&old, &dev));
+        // A second block named `web`.
+        let name = old.replacen("virtual tls {", "virtual web {", 1);
+        assert!(!same_as_full(&old, &name));
+        // A second fwmark 5.
+        let mark = old.replacen("    port = 443\n", "    fwmark = 5\n", 1);
+        assert!(!same_as_full(&old, &mark));
+        // The twin on another port while inactive: spliced.
+        let ok = old.replacen(
+            "    port = 80\n    active = 0\n",
+            "    port = 81\n    active = 0\n",
+            1,
+        );
+        assert!(same_as_full(&old, &ok));
+    }
+
+    #[test]
+    fn crowded_line_edits_reach_both_outcomes() {
+        // Every piece inserted at every line start: many are spliced, and
+        // many others are refused for a finding that pairs two blocks
+        // (each went through the one-block check, asserted equal to the
+        // whole-file one in debug builds).
+        let old = crowded();
+        let (mut spliced, mut crossed) = (0, 0);
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(old.match_indices('\n').map(|(i, _)| i + 1))
+            .filter(|&i| i < old.len())
+            .collect();
+        for &at in &starts {
+            for piece in CROWDED_PIECES {
+                let new = format!("{}{}{}", &old[..at], piece, &old[at..]);
+                if same_as_full(&old, &new) {
+                    spliced += 1;
+                    continue;
+                }
+                let findings = match parse_str(&new, &opts()) {
+                    Ok(p) => p.warnings,
+                    Err(d) => d.errors().cloned().collect(),
+                };
+                if findings.iter().any(|f| {
+                    let t = f.to_string();
+                    t.contains("a second virtual server")
+                        || t.contains("VIP 192.0.2.1 is on")
+                        || t.contains("are both")
+                        || t.contains("both use fwmark")
+                }) {
+                    crossed += 1;
+                }
+            }
+        }
+        eprintln!("{spliced} spliced, {crossed} refused for a cross-block finding");
+        assert!(spliced > 100, "{spliced} spliced");
+        assert!(crossed > 20, "{crossed} refused for a cross-block finding");
+    }
+
+    #[test]
+    fn in_place_returns_the_old_block_and_keeps_the_parse_on_errors() {
+        let old = farm(4);
+        let mut p = parse_str(&old, &opts()).unwrap();
+        // The fourth `weight = 1` is in vs1 (three servers a block).
+        let (at, _) = old.match_indices("weight = 1").nth(3).unwrap();
+        let new = format!("{}weight = 4{}", &old[..at], &old[at + 10..]);
+        match reparse_in_place(&old, &mut p, &new, &opts()).unwrap() {
+            Reparsed::Virtual(1, was) => {
+                assert_eq!(was.servers[0].weight(), 1);
+                assert_eq!(p.config.virtual_servers[1].servers[0].weight(), 4);
+            }
+            r => panic!("{r:?}"),
+        }
+        assert_eq!(
+            format!("{p:?}"),
+            format!("{:?}", parse_str(&new, &opts()).unwrap())
+        );
+        assert!(matches!(
+            reparse_in_place(&new, &mut p, &new, &opts()).unwrap(),
+            Reparsed::Same
+        ));
+        let before = format!("{p:?}");
+        let broken = new.replacen("weight = 4", "weight = x", 1);
+        assert!(reparse_in_place(&new, &mut p, &broken, &opts()).is_err());
+        let dup = new.replacen("192.0.2.2 eth0:1", "192.0.2.1 eth0:1", 1);
+        assert!(reparse_in_place(&new, &mut p, &dup, &opts()).is_err());
+        assert_eq!(format!("{p:?}"), before);
+        // A global edit: the whole file, and the old parse handed back.
+        let glob = new.replace("serial_no = 3", "serial_no = 4");
+        match reparse_in_place(&new, &mut p, &glob, &opts()).unwrap() {
+            Reparsed::Full(was) => assert_eq!(format!("{was:?}"), before),
+            r => panic!("{r:?}"),
         }
     }
 

@@ -55,107 +55,46 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
                 Some("the web tool and reloads find blocks by name; rename one".into()),
             );
         }
-        if vs.persistent() == 0 && vs.pmask.is_some() {
-            out(
-                Warning,
-                vs.pmask.as_ref().and_then(|s| s.span),
-                Some("pmask"),
-                format!("virtual server `{name}` has `pmask` but no `persistent`; the mask has no effect"),
-                None,
-            );
-        }
-        if vs.send_program.is_some() && vs.send.is_some() {
-            out(
-                Warning,
-                vs.send.as_ref().and_then(|s| s.span),
-                Some("send"),
-                format!(
-                    "virtual server `{name}` has both `send_program` and `send`; `send` is ignored"
-                ),
-                None,
-            );
-        }
-        let mut seen_rs = FirstSeen::new(vs.servers.len());
-        let mut seen_names = FirstSeen::new(vs.servers.len());
-        for rs in &vs.servers {
-            let rname = rs.name.value.as_str();
-            if seen_names.insert(rname, ()).is_some() {
-                out(
-                    Warning,
-                    rs.name.span,
-                    Some("server"),
-                    format!("virtual server `{name}` has two servers named `{rname}`"),
-                    None,
-                );
-            }
-            if rs.address.is_some() {
-                let key = (rs.addr(), rs.port_in(vs));
-                if let Some(other) = seen_rs.insert(key, rname) {
-                    out(
-                        Warning,
-                        rs.address.as_ref().and_then(|a| a.span),
-                        Some("address"),
-                        format!(
-                            "servers `{other}` and `{rname}` of `{name}` are the same real server {}:{}",
-                            key.0, key.1
-                        ),
-                        Some("IPVS holds one entry per real server; the second nanny fights the first".into()),
-                    );
-                }
-            }
-        }
-        check_quorum(vs, out);
+        check_block_head(vs, out);
         if !vs.active() {
             continue;
         }
-        let span = vs.name.span;
-        match &vs.address {
-            None => out(
-                Error,
-                span,
-                Some("address"),
-                format!("active virtual server `{name}` has no `address`"),
-                Some("add `address = VIP DEVICE`, e.g. `address = 192.168.1.100 eth0:1`".into()),
-            ),
-            Some(a) if a.value.ip.addr.is_unspecified() => out(
-                Error,
-                a.span,
-                Some("address"),
-                format!("active virtual server `{name}` has the address 0.0.0.0"),
-                Some("set the virtual IP, or `active = 0`".into()),
-            ),
-            Some(a) => {
-                let dev = a.value.dev.as_str();
-                if let Some((other, odev)) = vip_dev.insert(a.value.ip.addr, (name, dev)) {
-                    if odev != dev {
-                        out(
-                            Warning,
-                            a.span,
-                            Some("address"),
-                            format!(
-                                "VIP {} is on {dev} here but on {odev} in `{other}`",
-                                a.value.ip.addr
-                            ),
-                            Some("one address belongs on one device".into()),
-                        );
-                    }
+        check_address(vs, out);
+        if let Some(a) = vs
+            .address
+            .as_ref()
+            .filter(|a| !a.value.ip.addr.is_unspecified())
+        {
+            let dev = a.value.dev.as_str();
+            if let Some((other, odev)) = vip_dev.insert(a.value.ip.addr, (name, dev)) {
+                if odev != dev {
+                    out(
+                        Warning,
+                        a.span,
+                        Some("address"),
+                        format!(
+                            "VIP {} is on {dev} here but on {odev} in `{other}`",
+                            a.value.ip.addr
+                        ),
+                        Some("one address belongs on one device".into()),
+                    );
                 }
-                if vs.fwmark() == 0 {
-                    let key = (a.value.ip.addr, vs.protocol(), vs.port());
-                    if let Some(other) = keys.insert(key, name) {
-                        out(
-                            Error,
-                            a.span,
-                            Some("address"),
-                            format!(
-                                "active virtual servers `{other}` and `{name}` are both {} {}:{}",
-                                match key.1 { Protocol::Tcp => "tcp", Protocol::Udp => "udp" },
-                                key.0,
-                                key.2
-                            ),
-                            Some("IPVS has one service per address, protocol and port; deactivate or change one".into()),
-                        );
-                    }
+            }
+            if vs.fwmark() == 0 {
+                let key = (a.value.ip.addr, vs.protocol(), vs.port());
+                if let Some(other) = keys.insert(key, name) {
+                    out(
+                        Error,
+                        a.span,
+                        Some("address"),
+                        format!(
+                            "active virtual servers `{other}` and `{name}` are both {} {}:{}",
+                            match key.1 { Protocol::Tcp => "tcp", Protocol::Udp => "udp" },
+                            key.0,
+                            key.2
+                        ),
+                        Some("IPVS has one service per address, protocol and port; deactivate or change one".into()),
+                    );
                 }
             }
         }
@@ -173,21 +112,162 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
                 );
             }
         }
-        for rs in vs.servers.iter().filter(|r| r.active()) {
-            if rs.addr().is_unspecified() {
+        check_server_addresses(vs, out);
+    }
+}
+
+/// The findings of one virtual server that do not depend on any other
+/// block, before its address (see [`check`] for the order).
+fn check_block_head(vs: &VirtualServer, out: &mut Sink<'_>) {
+    use Severity::Warning;
+    let name = vs.name.value.as_str();
+    if vs.persistent() == 0 && vs.pmask.is_some() {
+        out(
+            Warning,
+            vs.pmask.as_ref().and_then(|s| s.span),
+            Some("pmask"),
+            format!(
+                "virtual server `{name}` has `pmask` but no `persistent`; the mask has no effect"
+            ),
+            None,
+        );
+    }
+    if vs.send_program.is_some() && vs.send.is_some() {
+        out(
+            Warning,
+            vs.send.as_ref().and_then(|s| s.span),
+            Some("send"),
+            format!(
+                "virtual server `{name}` has both `send_program` and `send`; `send` is ignored"
+            ),
+            None,
+        );
+    }
+    let mut seen_rs = FirstSeen::new(vs.servers.len());
+    let mut seen_names = FirstSeen::new(vs.servers.len());
+    for rs in &vs.servers {
+        let rname = rs.name.value.as_str();
+        if seen_names.insert(rname, ()).is_some() {
+            out(
+                Warning,
+                rs.name.span,
+                Some("server"),
+                format!("virtual server `{name}` has two servers named `{rname}`"),
+                None,
+            );
+        }
+        if rs.address.is_some() {
+            let key = (rs.addr(), rs.port_in(vs));
+            if let Some(other) = seen_rs.insert(key, rname) {
                 out(
-                    Error,
-                    rs.address.as_ref().and_then(|a| a.span).or(rs.name.span),
+                    Warning,
+                    rs.address.as_ref().and_then(|a| a.span),
                     Some("address"),
                     format!(
-                        "active server `{}` of active virtual server `{name}` has no address",
-                        rs.name.value
+                        "servers `{other}` and `{rname}` of `{name}` are the same real server {}:{}",
+                        key.0, key.1
                     ),
-                    Some("set `address`, or `active = 0`".into()),
+                    Some("IPVS holds one entry per real server; the second nanny fights the first".into()),
                 );
             }
         }
     }
+    check_quorum(vs, out);
+}
+
+/// An active virtual server's missing or 0.0.0.0 address.
+fn check_address(vs: &VirtualServer, out: &mut Sink<'_>) {
+    use Severity::Error;
+    let name = vs.name.value.as_str();
+    let span = vs.name.span;
+    match &vs.address {
+        None => out(
+            Error,
+            span,
+            Some("address"),
+            format!("active virtual server `{name}` has no `address`"),
+            Some("add `address = VIP DEVICE`, e.g. `address = 192.168.1.100 eth0:1`".into()),
+        ),
+        Some(a) if a.value.ip.addr.is_unspecified() => out(
+            Error,
+            a.span,
+            Some("address"),
+            format!("active virtual server `{name}` has the address 0.0.0.0"),
+            Some("set the virtual IP, or `active = 0`".into()),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// An active virtual server's active real servers without an address.
+fn check_server_addresses(vs: &VirtualServer, out: &mut Sink<'_>) {
+    use Severity::Error;
+    let name = vs.name.value.as_str();
+    for rs in vs.servers.iter().filter(|r| r.active()) {
+        if rs.addr().is_unspecified() {
+            out(
+                Error,
+                rs.address.as_ref().and_then(|a| a.span).or(rs.name.span),
+                Some("address"),
+                format!(
+                    "active server `{}` of active virtual server `{name}` has no address",
+                    rs.name.value
+                ),
+                Some("set `address`, or `active = 0`".into()),
+            );
+        }
+    }
+}
+
+/// Whether [`check`] finds nothing in `cfg`, given that it found nothing
+/// in the same configuration with another `virtual_servers[k]`: only that
+/// block's own findings and its pairs with the other blocks can have
+/// changed (what lets a reload of one edited block skip the whole-file
+/// check; [`crate::incremental`] asserts in debug builds that both agree).
+pub(crate) fn clean_after_edit(cfg: &Config, k: usize) -> bool {
+    let mut clean = true;
+    let mut sink =
+        |_: Severity, _: Option<Span>, _: Option<&str>, _: String, _: Option<String>| clean = false;
+    let vs = &cfg.virtual_servers[k];
+    check_block_head(vs, &mut sink);
+    if vs.active() {
+        check_address(vs, &mut sink);
+        check_server_addresses(vs, &mut sink);
+    }
+    if !clean {
+        return false;
+    }
+    let name = vs.name.value.as_str();
+    let addr = vs.address.as_ref().map(|a| &a.value);
+    for (j, o) in cfg.virtual_servers.iter().enumerate() {
+        if j == k {
+            continue;
+        }
+        if o.name.value == name {
+            return false;
+        }
+        if !vs.active() || !o.active() {
+            continue;
+        }
+        if let (Some(a), Some(b)) = (addr, o.address.as_ref().map(|a| &a.value)) {
+            if a.ip.addr == b.ip.addr && !b.ip.addr.is_unspecified() {
+                if a.dev != b.dev {
+                    return false;
+                }
+                if vs.fwmark() == 0
+                    && o.fwmark() == 0
+                    && vs.protocol() == o.protocol()
+                    && vs.port() == o.port()
+                {
+                    return false;
+                }
+            }
+        }
+        if vs.fwmark() != 0 && vs.fwmark() == o.fwmark() {
+            return false;
+        }
+    }
+    true
 }
 
 /// The quorum extension (issue 9): settings that cannot do what they say.

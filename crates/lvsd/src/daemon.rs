@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lvs_config::{Config, Diagnostic, Diagnostics, Layout, Parsed};
+use lvs_config::{Config, Diagnostic, Diagnostics, Layout, Parsed, Reparsed};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
@@ -83,6 +83,20 @@ pub enum Exit {
     Stopped,
     /// A nanny kept dying with `hard_shutdown = 1`.
     HardShutdown,
+}
+
+/// What [`Lvsd::reread`] found.
+enum Reread {
+    /// A new configuration (parsed whole); `self.cfg` is still the old one.
+    /// With the new text and how the read went, when the text was known.
+    New(
+        Box<Parsed>,
+        Option<String>,
+        Option<lvs_config::ReparseTrace>,
+    ),
+    /// `self.cfg` is now the new configuration, re-parsed in place; at most
+    /// the virtual server of this index changed.
+    InPlace(Option<usize>, lvs_config::ReparseTrace),
 }
 
 /// What the running configuration was parsed from.
@@ -311,24 +325,38 @@ impl Lvsd {
     }
 
     /// Read lvs.cf again: only the edited block is parsed when the previous
-    /// text is known (same result as a full parse).
-    #[allow(clippy::type_complexity)]
-    fn reread(
-        &mut self,
-    ) -> Result<(Parsed, Option<String>, Option<lvs_config::ReparseTrace>), Diagnostics> {
+    /// text is known (same result as a full parse). After an edit inside
+    /// one block, `self.cfg` becomes the new configuration in place.
+    fn reread(&mut self) -> Result<Reread, Diagnostics> {
         let Some(src) = self.source.as_mut() else {
-            return lvs_config::parse_file(&self.opts.config).map(|p| (p, None, None));
+            return lvs_config::parse_file(&self.opts.config)
+                .map(|p| Reread::New(Box::new(p), None, None));
         };
-        let prev = Parsed {
+        let mut cur = Parsed {
             config: std::mem::take(&mut self.cfg),
             layout: std::mem::take(&mut src.layout),
             warnings: std::mem::take(&mut src.warnings),
         };
-        let r = lvs_config::reparse_file_traced(&self.opts.config, &src.text, &prev);
-        self.cfg = prev.config;
-        src.layout = prev.layout;
-        src.warnings = prev.warnings;
-        r.map(|(text, p, trace)| (p, Some(text), Some(trace)))
+        let r = lvs_config::reparse_file_in_place(&self.opts.config, &src.text, &mut cur);
+        let (old, out) = match r {
+            Err(d) => (cur, Err(d)),
+            Ok((text, Reparsed::Full(old), trace)) => (
+                *old,
+                Ok(Reread::New(Box::new(cur), Some(text), Some(trace))),
+            ),
+            Ok((text, r, trace)) => {
+                let changed = match r {
+                    Reparsed::Virtual(k, _) => Some(k),
+                    _ => None,
+                };
+                src.text = text;
+                (cur, Ok(Reread::InPlace(changed, trace)))
+            }
+        };
+        self.cfg = old.config;
+        src.layout = old.layout;
+        src.warnings = old.warnings;
+        out
     }
 
     /// Program the table and start every nanny.
@@ -837,20 +865,21 @@ impl Lvsd {
     pub fn reload(&mut self) {
         log::info!("rereading configuration file");
         let t0 = Instant::now();
-        let mut how = String::new();
-        let new_cfg = match self.reread() {
-            Ok((p, text, trace)) => {
-                if let Some(t) = trace {
-                    how = format!(
-                        " (read {} ms, {})",
-                        t.read.as_millis(),
-                        if t.one_block {
-                            "one block re-parsed"
-                        } else {
-                            "whole file parsed"
-                        }
-                    );
+        let old_timeouts = plan::timeouts_line(&self.cfg);
+        let how = |t: lvs_config::ReparseTrace| {
+            format!(
+                " (read {} ms, {})",
+                t.read.as_millis(),
+                if t.one_block {
+                    "one block re-parsed"
+                } else {
+                    "whole file parsed"
                 }
+            )
+        };
+        let (new_cfg, new, how) = match self.reread() {
+            Ok(Reread::New(p, text, trace)) => {
+                let p = *p;
                 for w in &p.warnings {
                     log::warn!("{w}");
                 }
@@ -861,7 +890,18 @@ impl Lvsd {
                         warnings: p.warnings,
                     });
                 }
-                p.config
+                let new = plan::desired_after(&p.config, self.mode, &self.cfg, &self.services);
+                (Some(p.config), new, trace.map(how).unwrap_or_default())
+            }
+            // The edited block (if any) is already in `self.cfg`.
+            Ok(Reread::InPlace(changed, trace)) => {
+                let t = t0.elapsed();
+                let new = plan::desired_after_edit(&self.cfg, self.mode, changed, &self.services);
+                log::debug!(
+                    "plan of the edited block made in {} ms",
+                    (t0.elapsed() - t).as_millis()
+                );
+                (None, new, how(trace))
             }
             Err(d) => {
                 for e in d.errors() {
@@ -872,8 +912,9 @@ impl Lvsd {
             }
         };
         let t_parsed = t0.elapsed();
-        let new = plan::desired_after(&new_cfg, self.mode, &self.cfg, &self.services);
-        let r = plan::reload(&self.cfg, &self.services, &new_cfg, &new);
+        let cfg_now = new_cfg.as_ref().unwrap_or(&self.cfg);
+        let r = plan::reload_from(old_timeouts, &self.services, cfg_now, &new);
+        let program = cfg_now.ipvsadm();
         if r.is_empty() {
             log::info!("configuration unchanged");
         }
@@ -891,7 +932,7 @@ impl Lvsd {
         let mut lines: Vec<Vec<String>> = r.delete.iter().map(plan::del_line).collect();
         lines.extend(r.lines.iter().cloned());
         self.table = Ipvsadm {
-            program: new_cfg.ipvsadm(),
+            program,
             test_start: self.opts.test_start,
         };
         let mut fresh = Vec::new();
@@ -962,7 +1003,9 @@ impl Lvsd {
                 }
             }
         }
-        self.cfg = new_cfg;
+        if let Some(c) = new_cfg {
+            self.cfg = c;
+        }
         self.set_services(new);
         for k in fresh {
             self.hold_sorry(k);

@@ -437,6 +437,36 @@ pub fn desired_after(
     new
 }
 
+/// The plan after a reload that changed at most `virtual_servers[changed]`
+/// of `cfg` (the configuration was re-parsed in place, so the old one is
+/// gone): every other active block keeps its plan from `old`, found by
+/// name. Same result as [`desired`].
+pub fn desired_after_edit(
+    cfg: &Config,
+    mode: RunMode,
+    changed: Option<usize>,
+    old: &[DesiredService],
+) -> Vec<DesiredService> {
+    let by_name: HashMap<&str, &DesiredService> =
+        old.iter().map(|d| (d.name.as_str(), d)).collect();
+    let new: Vec<DesiredService> = cfg
+        .virtual_servers
+        .iter()
+        .enumerate()
+        .filter(|(_, vs)| vs.active())
+        .map(|(i, vs)| match by_name.get(vs.name.value.as_str()) {
+            Some(d) if changed != Some(i) => (*d).clone(),
+            _ => desired_one(cfg, vs, mode),
+        })
+        .collect();
+    debug_assert_eq!(
+        new,
+        desired(cfg, mode),
+        "a reused plan differs from a fresh one"
+    );
+    new
+}
+
 fn desired_one(cfg: &Config, vs: &VirtualServer, mode: RunMode) -> DesiredService {
     let method = cfg.network().method_letter();
     {
@@ -573,8 +603,19 @@ pub fn reload(
     new_cfg: &Config,
     new: &[DesiredService],
 ) -> Reload {
+    reload_from(timeouts_line(old_cfg), old, new_cfg, new)
+}
+
+/// [`reload`] when only the old configuration's `--set` line is at hand
+/// (`old_timeouts`, from [`timeouts_line`]).
+pub fn reload_from(
+    old_timeouts: Option<Vec<String>>,
+    old: &[DesiredService],
+    new_cfg: &Config,
+    new: &[DesiredService],
+) -> Reload {
     let mut r = Reload::default();
-    if timeouts_line(new_cfg) != timeouts_line(old_cfg) {
+    if timeouts_line(new_cfg) != old_timeouts {
         if let Some(l) = timeouts_line(new_cfg) {
             r.lines.push(l);
         }
@@ -919,5 +960,52 @@ mod tests {
         let r = reload(&old_c, &old, &new_c, &desired(&new_c, mode));
         assert_eq!(r.delete.len(), 1);
         assert_eq!(r.stop.len(), 2);
+    }
+
+    #[test]
+    fn a_block_edited_in_place_replans_that_block_only() {
+        let mode = RunMode {
+            daemon: true,
+            verbose: false,
+        };
+        let opts = ParseOptions {
+            file: "t.cf".into(),
+            resolver: Resolver::None,
+        };
+        let other = BASE
+            .replace("virtual www", "virtual other")
+            .replace("192.168.1.100", "192.168.1.101")
+            .replace("primary = 192.168.1.10\nnetwork = nat\n", "");
+        let old_t = format!("{BASE}{other}");
+        let mut p = parse_str(&old_t, &opts).unwrap();
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        let old = desired(&p.config, mode);
+        let old_timeouts = timeouts_line(&p.config);
+        // web2 of `other` re-weighted (the last `weight = 2`).
+        let at = old_t.rfind("weight = 2").unwrap();
+        let new_t = format!("{}weight = 5{}", &old_t[..at], &old_t[at + 10..]);
+        let changed = match lvs_config::reparse_in_place(&old_t, &mut p, &new_t, &opts).unwrap() {
+            lvs_config::Reparsed::Virtual(k, _) => Some(k),
+            r => panic!("{r:?}"),
+        };
+        assert_eq!(changed, Some(1));
+        let new = desired_after_edit(&p.config, mode, changed, &old);
+        assert_eq!(new, desired(&p.config, mode));
+        assert!(
+            Rc::ptr_eq(&new[0].monitors, &old[0].monitors),
+            "www's plan reused"
+        );
+        assert!(!Rc::ptr_eq(&new[1].monitors, &old[1].monitors));
+        let r = reload_from(old_timeouts, &old, &p.config, &new);
+        assert!(r.lines.is_empty() && r.delete.is_empty());
+        assert_eq!(
+            r.stop,
+            vec![(new[1].key, "10.0.0.2".parse().unwrap(), 8080)]
+        );
+        assert_eq!(r.start.len(), 1);
+        assert_eq!(
+            (r.start[0].1.vs.as_str(), r.start[0].1.rs.as_str()),
+            ("other", "web2")
+        );
     }
 }
