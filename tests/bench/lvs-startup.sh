@@ -48,8 +48,19 @@ done
 # processes checking every 2 s saturate a 2-vCPU emulated guest on their own.
 interval() { if [ "$1" -le 100 ]; then echo "${LAB_BENCH_INTERVAL:-2}"; else echo "${LAB_BENCH_INTERVAL_LARGE:-10}"; fi; }
 LIMIT=${LAB_BENCH_LIMIT:-240}   # seconds to wait for a full table
-dests() { grep -c -- '->.*Masq' /proc/net/ip_vs; }
-full() { local d; d=$(dests); [ "$d" -gt "${MAXSEEN:-0}" ] && MAXSEEN=$d; [ "$d" -ge "$1" ]; }
+# The wait for a full table forks nothing: a fork and exec per poll (grep,
+# date, sleep) cost the emulated guest a large share of its CPU, taken from
+# whichever daemon was starting.  NAPFD is a FIFO nobody writes to, so a
+# timed read on it is a sleep without a process.
+mkfifo "$W/nap"; exec {NAPFD}<>"$W/nap"
+nap() { read -r -t "$1" -u "$NAPFD" _ || :; }
+clock() { local t=${EPOCHREALTIME//[!0-9]/}; NOW=$(( 10#$t * 1000 )); }   # ns
+dests() {  # destinations with Masq forwarding in /proc/net/ip_vs -> D
+    local lines s t IFS=
+    mapfile -t lines </proc/net/ip_vs
+    s="${lines[*]}"; t=${s//Masq/}; D=$(( (${#s} - ${#t}) / 4 ))
+}
+full() { dests; [ "$D" -gt "${MAXSEEN:-0}" ] && MAXSEEN=$D; [ "$D" -ge "$1" ]; }
 now() { date +%s%N; }
 pss() {  # pids... -> MB (one awk for all of them: an exec per pid took
           # minutes for 4,000 nannies under emulation)
@@ -87,16 +98,87 @@ printf '%-6s %-10s %10s %8s %10s\n' N daemon "full (s)" procs "PSS (MB)"
 for n in $SIZES; do
     $IPVSADM -C
     lvs_cf "$n" >"$W/lvs.cf"
-    t0=$(now)
-    "$BIN/lvs" -n -c "$W/lvs.cf" --pidfile "$W/lvs.pid" >"$W/lvs.log" 2>&1 &
+    if [ -n "${LAB_BENCH_STAT:-}" ]; then
+        T=/sys/kernel/tracing; [ -d $T/events ] || mount -t tracefs nodev $T 2>/dev/null
+        if [ -d $T/events/sched ]; then
+            echo 0 >$T/tracing_on; echo >$T/trace; echo 8192 >$T/buffer_size_kb
+            for e in sched_process_fork sched_process_exec sched_process_exit; do echo 1 >$T/events/sched/$e/enable; done
+            echo 1 >$T/tracing_on
+        fi
+    fi
+    cpu0=$(head -1 /proc/stat)
+    [ -n "${LAB_BENCH_STAT:-}" ] && { awk '{print $1, $2, $14 + $15, $16 + $17}' /proc/[0-9]*/stat; grep '^processes' /proc/stat; } >"$W/snap0" 2>/dev/null
+    clock; t0=$NOW
+    if [ -n "${LAB_BENCH_STRACE:-}" ]; then
+        # Diagnostics only (slows everything): every process's system
+        # calls with their time, one file each, summed per kind after "full".
+        mkdir -p "$W/st"
+        strace -f -ff -T -o "$W/st/t" "$BIN/lvs" -n -c "$W/lvs.cf" --pidfile "$W/lvs.pid" >"$W/lvs.log" 2>&1 &
+    else
+        "$BIN/lvs" -n -c "$W/lvs.cf" --pidfile "$W/lvs.pid" >"$W/lvs.log" 2>&1 &
+    fi
     lp=$!
-    MAXSEEN=0; ok=1; ts=
+    MAXSEEN=0; ok=1
     until full $((4 * n)); do
-        sleep 0.2; [ $(( ($(now) - t0) / 1000000000 )) -gt $LIMIT ] && { ok=0; break; }
-        [ -z "$ts" ] && [ "$(grep -c "create_monitor for" "$W/lvs.log")" -ge $((4 * n)) ] && ts=$(( ($(now) - t0) / 1000000 ))
+        nap 0.1; clock; [ $(( (NOW - t0) / 1000000000 )) -gt $LIMIT ] && { ok=0; break; }
     done
-    t=$(( ($(now) - t0) / 1000000 ))
-    [ -n "$ts" ] && echo "($((4 * n)) nannies running after $(secs "$ts") s)"
+    clock; t=$(( (NOW - t0) / 1000000 ))
+    cpu1=$(head -1 /proc/stat)
+    [ -n "${LAB_BENCH_STAT:-}" ] && { awk '{print $1, $2, $14 + $15, $16 + $17}' /proc/[0-9]*/stat; grep '^processes' /proc/stat; } >"$W/snap1" 2>/dev/null
+
+    if [ -n "${LAB_BENCH_STAT:-}" ]; then
+        # CPU and page faults by kind of process (/proc/PID/stat: minflt,
+        # majflt, utime, stime; ticks of 1/100 s); a nanny's own share is
+        # the start-up it cost, since its checks have barely begun.
+        echo "--- CPU and faults so far: kind, processes, minor faults, major faults, user s, system s"
+        # The guest's CPUs over the start-up (/proc/stat: user nice system
+        # idle iowait irq softirq).
+        printf '%s\n%s\n' "$cpu0" "$cpu1" | awk '{for (i = 2; i <= 8; i++) v[NR, i] = $i}
+            END {for (i = 2; i <= 8; i++) {d[i] = v[2, i] - v[1, i]; t += d[i]}
+                 printf "guest CPUs during start-up: user %d%%, system %d%%, idle %d%%, iowait %d%%, softirq %d%%\n", 100 * (d[2] + d[3]) / t, 100 * d[4] / t, 100 * d[5] / t, 100 * d[6] / t, 100 * d[8] / t}'
+        echo "CPU s during start-up by command (every process, kernel threads included):"
+        awk 'NR == FNR {c[$1] = $3; r[$1] = $4; next} $1 == "processes" {printf "  %d processes forked\n", $2 - c["processes"]; next}
+             {n = $2; gsub(/[0-9]+/, "N", n); d = $3 - c[$1]; if (d > 0) t[n] += d; d = $4 - r[$1]; if (d > 0) t[n " (reaped children)"] += d}
+             END {for (n in t) printf "  %-40s %6.2f\n", n, t[n] / 100}' "$W/snap0" "$W/snap1" | sort -k2 -rn | head -15
+        if [ -d $T/events/sched ]; then
+            echo 0 >$T/tracing_on; cp $T/trace "$W/sched"
+            for e in sched_process_fork sched_process_exec sched_process_exit; do echo 0 >$T/events/sched/$e/enable; done
+            echo "processes forked, by parent command, and what was exec'd or exited:"
+            grep -o 'sched_process_fork: comm=[^ ]*' "$W/sched" | sort | uniq -c | sort -rn | head -8
+            grep -o 'sched_process_exec: filename=[^ ]*' "$W/sched" | sort | uniq -c | sort -rn | head -8
+            grep -o 'sched_process_exit: comm=[^ ]*' "$W/sched" | sort | uniq -c | sort -rn | head -8
+        fi
+        kinds() { echo lvs /proc/$lp/stat
+            for p in $(pgrep -f "nanny --fork-server"); do echo forkserver /proc/$p/stat; done
+            for p in $(pgrep -f "$BIN/nanny -c"); do echo nanny /proc/$p/stat; done; }
+        kinds >"$W/kinds"
+        # One awk for all: the files in the order listed, each with its kind.
+        awk 'NR == FNR {kind[$2] = $1; next} {k = kind[FILENAME]; n[k]++; mi[k] += $10; ma[k] += $12; u[k] += $14; s[k] += $15}
+             END { for (k in n) printf "%-10s %5d %9d %6d %8.2f %8.2f\n", k, n[k], mi[k], ma[k], u[k] / 100, s[k] / 100 }' \
+            "$W/kinds" $(awk '{print $2}' "$W/kinds") 2>/dev/null
+    fi
+    if [ -n "${LAB_BENCH_STRACE:-}" ]; then
+        sleep 1
+        echo "--- system calls of the nannies (files with a connect): name, calls, total s, per nanny ms"
+        files=$(grep -l "^connect(.*AF_INET" "$W"/st/t.* | head -1000)
+        nf=$(echo $files | wc -w)
+        cat $files | awk -v nf="$nf" '{ name = $0; sub(/\(.*/, "", name); t = $NF; gsub(/[<>]/, "", t); if (t ~ /^[0-9.]+$/) { n[name]++; s[name] += t } }
+            END { for (k in n) printf "%-22s %7d %9.3f %8.3f\n", k, n[k], s[k], s[k] * 1000 / nf }' | sort -k3 -rn | head -30
+        echo "--- one nanny's calls"
+        f=$(echo $files | awk '{print $NF}'); head -c 6000 "$f"
+        echo "--- fork servers: name, calls, total s"
+        for f in $(grep -l "recvmsg" "$W"/st/t.*); do
+            awk '{ name = $0; sub(/\(.*/, "", name); t = $NF; gsub(/[<>]/, "", t); if (t ~ /^[0-9.]+$/) { n[name]++; s[name] += t } }
+                END { for (k in n) printf "%-22s %7d %9.3f\n", k, n[k], s[k] }' "$f" | sort -k3 -rn | head -8
+        done
+    fi
+    # When the nannies started, from their start times (field 22 of
+    # /proc/PID/stat, clock ticks since boot) against lvs's, read once
+    # afterwards by one awk: polling lvs's log for them while it starts
+    # cost the guest CPU that keepalived's run did not pay.
+    stats=("/proc/$lp/stat"); for p in $(pgrep -f "$BIN/nanny -c"); do stats+=("/proc/$p/stat"); done
+    awk -v n=$((4 * n)) 'FNR == 1 && NR == 1 {l = $22; next} {c++; if ($22 > m) m = $22; if (f == "" || $22 < f) f = $22}
+        END {if (c >= n) printf "(first nanny %.2f s after lvs started, %d nannies running after %.2f s)\n", (f - l) / 100, c, (m - l) / 100}' "${stats[@]}" 2>/dev/null
     pids="$lp $(pgrep -f "$BIN/nanny" | tr '\n' ' ')"
     np=$(echo $pids | wc -w)
     [ $ok = 1 ] || t="not full after ${LIMIT}s (max $MAXSEEN of $((4 * n)))"
@@ -145,11 +227,11 @@ for n in $SIZES; do
     elif [ -x "$KEEPALIVED" ]; then
         $IPVSADM -C
         ka_cf "$n" >"$W/ka.conf"
-        t0=$(now)
+        clock; t0=$NOW
         "$KEEPALIVED" -n -l -C -f "$W/ka.conf" -p "$W/ka.pid" -c "$W/kac.pid" >/dev/null 2>&1 &
         kp=$!
-        MAXSEEN=0; ok=1; until full $((4 * n)); do sleep 0.2; [ $(( ($(now) - t0) / 1000000000 )) -gt $LIMIT ] && { ok=0; break; }; done
-        t=$(( ($(now) - t0) / 1000000 )); [ $ok = 1 ] || t="not full after ${LIMIT}s (max $MAXSEEN of $((4 * n)))"
+        MAXSEEN=0; ok=1; until full $((4 * n)); do nap 0.1; clock; [ $(( (NOW - t0) / 1000000000 )) -gt $LIMIT ] && { ok=0; break; }; done
+        clock; t=$(( (NOW - t0) / 1000000 )); [ $ok = 1 ] || t="not full after ${LIMIT}s (max $MAXSEEN of $((4 * n)))"
         kpids=$(pgrep keepalived | tr '\n' ' ')
         ka_p=$(pss $kpids)
         printf '%-6s %-10s %10s %8s %10s\n' "$n" keepalived "$(secs "$t")" "$(echo $kpids | wc -w)" "$ka_p"

@@ -130,6 +130,9 @@ fi
 if [ "${LAB_EXPECT_INPROCESS:-}" = 1 ]; then
     grep -q 'running command "'"$IPVSADM"'" "-a" .*(in-process)' "$LOG" &&
         pass "nannies applied their changes in-process (-I is our own ipvsadm)" || fail "nannies did not use netlink in-process"
+    # lvs too: its -R batch at start-up (logged with -v).
+    [ -z "$VERBOSE" ] || grep -q "$IPVSADM -A -t 10.0.1.100:80 .*(in-process)" "$LOG" &&
+        pass "lvs programmed its services in-process (lvs.cf's ipvsadm is our own)" || fail "lvs did not run its ipvsadm in-process"
 fi
 has "-A -t 10.0.1.200:8080 -s rr" && pass "foreign service kept at start-up" || fail "foreign service flushed"
 

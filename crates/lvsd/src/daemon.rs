@@ -277,10 +277,7 @@ impl Lvsd {
             daemon: !opts.nodaemon,
             verbose: opts.verbose,
         };
-        let table = Ipvsadm {
-            program: cfg.ipvsadm(),
-            test_start: opts.test_start,
-        };
+        let table = Ipvsadm::new(cfg.ipvsadm(), opts.test_start);
         let services = plan::desired(&cfg, mode);
         let mut d = Lvsd {
             services: Vec::new(),
@@ -931,10 +928,9 @@ impl Lvsd {
         }
         let mut lines: Vec<Vec<String>> = r.delete.iter().map(plan::del_line).collect();
         lines.extend(r.lines.iter().cloned());
-        self.table = Ipvsadm {
-            program,
-            test_start: self.opts.test_start,
-        };
+        if program != self.table.program {
+            self.table = Ipvsadm::new(program, self.opts.test_start);
+        }
         let mut fresh = Vec::new();
         for d in &new {
             if !old_by_key.contains_key(&d.key) {

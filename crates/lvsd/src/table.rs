@@ -2,7 +2,11 @@
 //! `ipvsadm -S -n` to read it, one `ipvsadm -R` to change many things at
 //! once, single invocations for the rest. Using the program (not netlink)
 //! keeps Piranha's contract: an administrator's `ipvsadm` wrapper sees
-//! every change, and Debian's ipvsadm works as well as ours.
+//! every change, and Debian's ipvsadm works as well as ours. When the
+//! program is our own ipvsadm (installed next to lvs), the same runs
+//! happen in-process ([`ipvs::ipvsadm::run_captured`]): same parser,
+//! requests, output and exit codes, without a fork and exec
+//! (COMPATIBILITY.md L9).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -62,13 +66,44 @@ pub struct Ipvsadm {
     pub program: String,
     /// `--test-start`: log what would run, run nothing.
     pub test_start: bool,
+    /// The program is our own ipvsadm: run it in-process.
+    pub in_process: bool,
 }
 
 impl Ipvsadm {
+    /// The table through `program`, in-process when it is our own ipvsadm.
+    pub fn new(program: String, test_start: bool) -> Self {
+        let in_process = !test_start && ipvs::ipvsadm::is_ours(&program);
+        Ipvsadm {
+            program,
+            test_start,
+            in_process,
+        }
+    }
+
+    /// Our ipvsadm in this process, as if run with `args` and `input`.
+    fn captured(&self, args: &[&str], input: &[u8]) -> ipvs::ipvsadm::Captured {
+        let mut argv = vec![self.program.clone()];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        ipvs::ipvsadm::run_captured(&argv, input)
+    }
+
     /// Read the table (`-S -n`). In test-start mode the table reads empty.
     pub fn save(&self) -> Result<Vec<ipvs::ServiceEntry>, TableError> {
         if self.test_start {
             return Ok(Vec::new());
+        }
+        if self.in_process {
+            let c = self.captured(&["-S", "-n"], b"");
+            if c.code != 0 {
+                return Err(TableError::Failed {
+                    program: self.program.clone(),
+                    args: "-S -n".into(),
+                    status: spawn::Completion::Exited(c.code).to_string(),
+                    stderr: String::from_utf8_lossy(&c.err).trim().to_string(),
+                });
+            }
+            return Ok(parse_save(&String::from_utf8_lossy(&c.out)));
         }
         let out = spawn::run(
             &[self.program.clone(), "-S".into(), "-n".into()],
@@ -107,7 +142,12 @@ impl Ipvsadm {
             if self.test_start {
                 log::info!("[test-start] {} {}", self.program, argv_line(l));
             } else {
-                log::debug!("{} {}", self.program, argv_line(l));
+                log::debug!(
+                    "{} {}{}",
+                    self.program,
+                    argv_line(l),
+                    if self.in_process { " (in-process)" } else { "" }
+                );
             }
         }
         if self.test_start {
@@ -117,6 +157,19 @@ impl Ipvsadm {
         for l in lines {
             input.push_str(&l.join(" "));
             input.push('\n');
+        }
+        if self.in_process {
+            let c = self.captured(&["-R"], input.as_bytes());
+            let errs = error_lines(&c.err);
+            return match c.code {
+                0 | 255 | 1 => Ok(errs),
+                code => Err(TableError::Failed {
+                    program: self.program.clone(),
+                    args: "-R".into(),
+                    status: spawn::Completion::Exited(code).to_string(),
+                    stderr: errs.join("; "),
+                }),
+            };
         }
         let mut child = Command::new(&self.program)
             .arg("-R")
@@ -138,11 +191,7 @@ impl Ipvsadm {
                 program: self.program.clone(),
                 source,
             })?;
-        let errs: Vec<String> = String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(str::to_string)
-            .collect();
+        let errs = error_lines(&out.stderr);
         match out.status.code() {
             Some(0) | Some(255) | Some(1) => Ok(errs),
             _ => Err(TableError::Failed {
@@ -159,6 +208,20 @@ impl Ipvsadm {
         if self.test_start {
             log::info!("[test-start] {} {}", self.program, argv_line(args));
             return Ok(());
+        }
+        if self.in_process {
+            log::debug!("{} {} (in-process)", self.program, argv_line(args));
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            let c = self.captured(&a, b"");
+            if c.code == 0 {
+                return Ok(());
+            }
+            return Err(TableError::Failed {
+                program: self.program.clone(),
+                args: argv_line(args),
+                status: spawn::Completion::Exited(c.code).to_string(),
+                stderr: String::from_utf8_lossy(&c.err).trim().to_string(),
+            });
         }
         let out = Command::new(&self.program)
             .args(args)
@@ -181,6 +244,15 @@ impl Ipvsadm {
             })
         }
     }
+}
+
+/// The non-empty lines of an ipvsadm's standard error.
+fn error_lines(err: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(err)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Parse `ipvsadm -S -n` output into services with their destinations.

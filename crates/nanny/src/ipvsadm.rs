@@ -188,14 +188,7 @@ impl Table for IpvsadmTable {
 /// (same parser, same kernel requests, no fork/exec): see [`NetlinkTable`].
 /// Any other program (Debian's ipvsadm, an administrator's wrapper) is run.
 pub fn is_our_ipvsadm(path: &str) -> bool {
-    let ours = match std::env::current_exe() {
-        Ok(exe) => exe.with_file_name("ipvsadm"),
-        Err(_) => return false,
-    };
-    match (std::fs::canonicalize(path), std::fs::canonicalize(&ours)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
+    ipvs::ipvsadm::is_ours(path)
 }
 
 /// Applies each change in-process through the ipvs crate, exactly as our

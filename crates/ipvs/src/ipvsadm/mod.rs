@@ -1331,14 +1331,10 @@ fn init() -> Result<(NetlinkIpvs, Info), Error> {
     Ok((c, info))
 }
 
-/// The `ipvsadm` program: connect to the kernel (with the modprobe retry),
-/// run, and return the exit code.
-pub fn main(argv: Vec<String>) -> i32 {
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let stdin = std::io::stdin();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut err = stderr.lock();
+/// Connect and read the kernel's `GET_INFO`, running modprobe and trying
+/// once more on failure as ipvsadm does; on failure the message ipvsadm
+/// prints (to standard error, with exit code 2).
+fn connect() -> Result<(NetlinkIpvs, Info), String> {
     // ipvsadm: on failure run modprobe and try once more; when modprobe
     // fails the first error is reported.
     let connected = match init() {
@@ -1351,14 +1347,26 @@ pub fn main(argv: Vec<String>) -> i32 {
             }
         }
     };
-    let (mut backend, info) = match connected {
+    connected.map_err(|e| {
+        format!(
+            "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
+            e.ipvsadm_message()
+        )
+    })
+}
+
+/// The `ipvsadm` program: connect to the kernel (with the modprobe retry),
+/// run, and return the exit code.
+pub fn main(argv: Vec<String>) -> i32 {
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let stdin = std::io::stdin();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut err = stderr.lock();
+    let (mut backend, info) = match connect() {
         Ok(x) => x,
-        Err(e) => {
-            let _ = writeln!(
-                err,
-                "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?",
-                e.ipvsadm_message()
-            );
+        Err(m) => {
+            let _ = err.write_all(m.as_bytes());
             return 2;
         }
     };
@@ -1369,6 +1377,58 @@ pub fn main(argv: Vec<String>) -> i32 {
         input: &mut input,
     };
     run(&mut backend, info, &argv, &mut io)
+}
+
+/// What one in-process ipvsadm run gave: what the program would have
+/// exited with and printed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Captured {
+    /// The exit code (0-255).
+    pub code: i32,
+    /// Standard output.
+    pub out: Vec<u8>,
+    /// Standard error.
+    pub err: Vec<u8>,
+}
+
+/// Run our ipvsadm inside this process: the same connection, parser,
+/// kernel requests, output and exit code as running the program with
+/// `argv` (`argv[0]` names it in messages) and `input` on its standard
+/// input, without a fork and exec. For callers that have checked
+/// [`is_ours`] on the program they were told to run.
+pub fn run_captured(argv: &[String], input: &[u8]) -> Captured {
+    let mut c = Captured::default();
+    let (mut backend, info) = match connect() {
+        Ok(x) => x,
+        Err(m) => {
+            c.err = m.into_bytes();
+            c.code = 2;
+            return c;
+        }
+    };
+    let mut inp = input;
+    let mut io = Io {
+        out: &mut c.out,
+        err: &mut c.err,
+        input: &mut inp,
+    };
+    c.code = run(&mut backend, info, argv, &mut io);
+    c
+}
+
+/// Is `path` this suite's own ipvsadm, the `ipvsadm` installed next to the
+/// running executable (compared after resolving links)? Then lvs and nanny
+/// may do what it would do in-process ([`run_captured`]); any other program
+/// (Debian's ipvsadm, an administrator's wrapper) must be run.
+pub fn is_ours(path: &str) -> bool {
+    let ours = match std::env::current_exe() {
+        Ok(exe) => exe.with_file_name("ipvsadm"),
+        Err(_) => return false,
+    };
+    match (std::fs::canonicalize(path), std::fs::canonicalize(&ours)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 #[cfg(test)]

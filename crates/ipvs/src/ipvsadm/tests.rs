@@ -183,3 +183,31 @@ fn version_and_timeouts() {
     assert_eq!(c, 0);
     assert!(o.starts_with(VERSION_LINE));
 }
+
+#[test]
+fn in_process_runs_fail_as_the_program_does_without_ipvs() {
+    // This machine's kernel has no IPVS (the kernel lab tests the other
+    // case, through lvs and nanny): the program's message and exit code.
+    if std::path::Path::new("/proc/net/ip_vs").exists() {
+        return;
+    }
+    let c = run_captured(&["ipvsadm".to_string(), "-S".into(), "-n".into()], b"");
+    assert_eq!(c.code, 2);
+    assert!(c.out.is_empty());
+    let err = String::from_utf8_lossy(&c.err);
+    assert!(err.starts_with("Can't initialize ipvs: "), "{err}");
+    assert!(
+        err.ends_with("built in the kernel or as module?\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn only_the_ipvsadm_next_to_us_is_ours() {
+    assert!(!is_ours("/nonexistent/ipvsadm"));
+    assert!(!is_ours("/bin/sh"));
+    let ours = std::env::current_exe().unwrap().with_file_name("ipvsadm");
+    if ours.exists() {
+        assert!(is_ours(ours.to_str().unwrap()));
+    }
+}
