@@ -230,7 +230,12 @@ fn splice_in_place(
     layout.blocks[i] = new_layout;
     layout.blocks[i + 1..].iter_mut().for_each(|bl| d.block(bl));
     layout.globals.iter_mut().for_each(|g| d.key(g));
-    layout.eol = detect_eol(text).to_string();
+    // The file's line ending is its majority one: only a change in the
+    // edited block's counts can change it (then count the whole file).
+    let (o, n) = (&a[start..old_close_end], &b[start..new_close_end]);
+    if eol_counts(o) != eol_counts(n) {
+        layout.eol = detect_eol(text).to_string();
+    }
     Some(r)
 }
 
@@ -281,6 +286,13 @@ fn uses_host_names(c: &Config) -> bool {
         || c.virtual_servers.iter().any(|v| {
             ipdev(&v.address) || host(&v.master) || v.servers.iter().any(|r| host(&r.address))
         })
+}
+
+/// `\n` and `\r\n` in `b` (what [`detect_eol`] weighs).
+fn eol_counts(b: &[u8]) -> (usize, usize) {
+    let lf = memchr::memchr_iter(b'\n', b).count();
+    let crlf = b.windows(2).filter(|w| w == b"\r\n").count();
+    (lf, crlf)
 }
 
 /// Line breaks as the lexer counts them: `\r\n`, `\n` or a lone `\r`.
@@ -417,10 +429,17 @@ fn shift_config(x: &mut Config, d: &Shift) {
     d.opt(hard_shutdown);
     d.opt(ipvsadm);
     d.opt(sync);
+    // A block that starts before the edit ends before it too (top-level
+    // blocks do not nest): only the ones after it move.
+    let after = |name: &Spanned<String>| name.span.is_none_or(|s| s.start >= d.from);
     failover_services
         .iter_mut()
+        .filter(|f| after(&f.name))
         .for_each(|f| shift_failover(f, d));
-    virtual_servers.iter_mut().for_each(|v| shift_virtual(v, d));
+    virtual_servers
+        .iter_mut()
+        .filter(|v| after(&v.name))
+        .for_each(|v| shift_virtual(v, d));
 }
 
 fn shift_virtual(x: &mut VirtualServer, d: &Shift) {

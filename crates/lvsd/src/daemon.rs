@@ -874,7 +874,10 @@ impl Lvsd {
                 }
             )
         };
-        let (new_cfg, new, how) = match self.reread() {
+        // `changed`: None after a whole-file parse (the new configuration is
+        // `new_cfg`); Some(edited block, if any) when `self.cfg` was
+        // re-parsed in place.
+        let (new_cfg, changed, how) = match self.reread() {
             Ok(Reread::New(p, text, trace)) => {
                 let p = *p;
                 for w in &p.warnings {
@@ -887,19 +890,9 @@ impl Lvsd {
                         warnings: p.warnings,
                     });
                 }
-                let new = plan::desired_after(&p.config, self.mode, &self.cfg, &self.services);
-                (Some(p.config), new, trace.map(how).unwrap_or_default())
+                (Some(p.config), None, trace.map(how).unwrap_or_default())
             }
-            // The edited block (if any) is already in `self.cfg`.
-            Ok(Reread::InPlace(changed, trace)) => {
-                let t = t0.elapsed();
-                let new = plan::desired_after_edit(&self.cfg, self.mode, changed, &self.services);
-                log::debug!(
-                    "plan of the edited block made in {} ms",
-                    (t0.elapsed() - t).as_millis()
-                );
-                (None, new, how(trace))
-            }
+            Ok(Reread::InPlace(changed, trace)) => (None, Some(changed), how(trace)),
             Err(d) => {
                 for e in d.errors() {
                     log::error!("{e}");
@@ -909,6 +902,13 @@ impl Lvsd {
             }
         };
         let t_parsed = t0.elapsed();
+        let new = match (&new_cfg, changed) {
+            (Some(c), _) => plan::desired_after(c, self.mode, &self.cfg, &self.services),
+            // The edited block (if any) is already in `self.cfg`.
+            (None, changed) => {
+                plan::desired_after_edit(&self.cfg, self.mode, changed.flatten(), &self.services)
+            }
+        };
         let cfg_now = new_cfg.as_ref().unwrap_or(&self.cfg);
         let r = plan::reload_from(old_timeouts, &self.services, cfg_now, &new);
         let program = cfg_now.ipvsadm();
