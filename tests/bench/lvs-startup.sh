@@ -4,6 +4,15 @@
 # for N virtual services x 4 real servers, next to Debian's keepalived with
 # the same services (TCP_CHECK) in the same guest; memory as PSS; then the
 # time a one-server SIGHUP change takes at the largest N.
+# Knobs (--env NAME=VALUE to kernel-lab/run): LAB_IPVSADM (an ipvsadm other
+# than Debian's; ours runs in-process in lvs and nanny), LAB_BENCH_PEER=0
+# (no keepalived run), LAB_BENCH_LIMIT (seconds to wait for a full table),
+# LAB_BENCH_INTERVAL[_LARGE] (check interval), and diagnostics that cost no
+# time unless set: LAB_BENCH_STAT=1 (the guest's CPU split over the start-up,
+# CPU by command, processes forked, faults and CPU of lvs, fork servers and
+# nannies), LAB_BENCH_SMAPS=1 (smaps of a nanny and the fork servers),
+# LAB_BENCH_DIAG=1 (lvs log lines by kind), LAB_BENCH_STRACE=1 (every
+# process's system calls, summed; slows everything many times over).
 set -u
 [ "${KERNEL_LAB:-}" = 1 ] || { echo "run me through tests/kernel-lab/run" >&2; exit 2; }
 REPO=${KERNEL_LAB_REPO:-$(pwd)}
