@@ -215,6 +215,14 @@ pub fn serve<F: FnMut(Vec<OsString>) -> i32>(mut main: F) -> ! {
     if nix::unistd::getppid() != parent {
         std::process::exit(0);
     }
+    // Read the time zone once, here: otherwise every child's first log
+    // line (syslog's time stamp) opens and reads /etc/localtime again.
+    extern "C" {
+        fn tzset();
+    }
+    // SAFETY: tzset only initialises libc's time-zone state; this process
+    // is single-threaded.
+    unsafe { tzset() };
     let mut buf = vec![0u8; MAX_REQUEST + 1];
     loop {
         let mut cmsg = nix::cmsg_space!([RawFd; 1]);
