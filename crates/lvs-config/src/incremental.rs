@@ -31,18 +31,7 @@ pub fn reparse(
     }
 }
 
-/// Read and decode `path` as [`crate::parse_file`] does, and [`reparse`] it
-/// against `prev` (the parse of `prev_text`). Returns the new text with its
-/// parse.
-pub fn reparse_file(
-    path: &std::path::Path,
-    prev_text: &str,
-    prev: &Parsed,
-) -> Result<(String, Parsed), Diagnostics> {
-    reparse_file_traced(path, prev_text, prev).map(|(text, parsed, _)| (text, parsed))
-}
-
-/// How a [`reparse_file_traced`] went.
+/// How a [`reparse_file_in_place`] went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReparseTrace {
     /// Time spent reading and decoding the file.
@@ -50,26 +39,6 @@ pub struct ReparseTrace {
     /// Only the edited block went through the grammar again (else the whole
     /// file did, or nothing changed).
     pub one_block: bool,
-}
-
-/// [`reparse_file`], also saying how long the read took and whether only
-/// one block was re-parsed (lvs logs both on a reload).
-pub fn reparse_file_traced(
-    path: &std::path::Path,
-    prev_text: &str,
-    prev: &Parsed,
-) -> Result<(String, Parsed, ReparseTrace), Diagnostics> {
-    let t0 = std::time::Instant::now();
-    let text = crate::parse::read_file(path)?;
-    let read = t0.elapsed();
-    let opts = ParseOptions {
-        file: path.display().to_string(),
-        resolver: crate::parse::Resolver::System,
-    };
-    let mut parsed = prev.clone();
-    let r = reparse_in_place(prev_text, &mut parsed, &text, &opts)?;
-    let one_block = matches!(r, Reparsed::Virtual(..) | Reparsed::Failover(..));
-    Ok((text, parsed, ReparseTrace { read, one_block }))
 }
 
 /// What [`reparse_in_place`] did to the parse it was given.

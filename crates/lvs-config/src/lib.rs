@@ -34,10 +34,7 @@ pub use checks::{CheckKind, HealthCheck};
 pub use config::*;
 pub use diag::{Diagnostic, Diagnostics, ErrorKind, Severity, Span};
 pub use editor::{EditError, Editor, Target};
-pub use incremental::{
-    reparse, reparse_file, reparse_file_in_place, reparse_file_traced, reparse_in_place,
-    ReparseTrace, Reparsed,
-};
+pub use incremental::{reparse, reparse_file_in_place, reparse_in_place, ReparseTrace, Reparsed};
 pub use parse::{
     parse_file, parse_file_with, parse_str, read_file, BlockKind, BlockLayout, KeyLine, Layout,
     ParseOptions, Parsed, Resolver,

@@ -111,7 +111,8 @@ pub struct Lvsd {
     opts: Options,
     cfg: Config,
     /// The text `cfg` was parsed from, its layout and warnings: a reload
-    /// re-parses only the block an edit touched (`lvs_config::reparse`).
+    /// re-parses only the block an edit touched
+    /// (`lvs_config::reparse_file_in_place`).
     source: Option<Source>,
     mode: RunMode,
     services: Vec<DesiredService>,
@@ -874,9 +875,9 @@ impl Lvsd {
                 }
             )
         };
-        // `changed`: None after a whole-file parse (the new configuration is
-        // `new_cfg`); Some(edited block, if any) when `self.cfg` was
-        // re-parsed in place.
+        // After a whole-file parse the new configuration is `new_cfg`;
+        // otherwise `self.cfg` was re-parsed in place and at most block
+        // `changed` differs.
         let (new_cfg, changed, how) = match self.reread() {
             Ok(Reread::New(p, text, trace)) => {
                 let p = *p;
@@ -892,7 +893,7 @@ impl Lvsd {
                 }
                 (Some(p.config), None, trace.map(how).unwrap_or_default())
             }
-            Ok(Reread::InPlace(changed, trace)) => (None, Some(changed), how(trace)),
+            Ok(Reread::InPlace(changed, trace)) => (None, changed, how(trace)),
             Err(d) => {
                 for e in d.errors() {
                     log::error!("{e}");
@@ -902,12 +903,9 @@ impl Lvsd {
             }
         };
         let t_parsed = t0.elapsed();
-        let new = match (&new_cfg, changed) {
-            (Some(c), _) => plan::desired_after(c, self.mode, &self.cfg, &self.services),
-            // The edited block (if any) is already in `self.cfg`.
-            (None, changed) => {
-                plan::desired_after_edit(&self.cfg, self.mode, changed.flatten(), &self.services)
-            }
+        let new = match &new_cfg {
+            Some(c) => plan::desired_after(c, self.mode, &self.cfg, &self.services),
+            None => plan::desired_after_edit(&self.cfg, self.mode, changed, &self.services),
         };
         let cfg_now = new_cfg.as_ref().unwrap_or(&self.cfg);
         let r = plan::reload_from(old_timeouts, &self.services, cfg_now, &new);

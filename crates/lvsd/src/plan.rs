@@ -422,19 +422,12 @@ pub fn desired_after(
         .zip(old)
         .map(|(vs, d)| (vs.name.value.as_str(), (*vs, d)))
         .collect();
-    let new: Vec<DesiredService> = cfg
-        .active_virtual_servers()
-        .map(|vs| match by_name.get(vs.name.value.as_str()) {
-            Some((o, d)) if *o == vs => (*d).clone(),
-            _ => desired_one(cfg, vs, mode),
-        })
-        .collect();
-    debug_assert_eq!(
-        new,
-        desired(cfg, mode),
-        "a reused plan differs from a fresh one"
-    );
-    new
+    replan(cfg, mode, |_, vs| {
+        match by_name.get(vs.name.value.as_str()) {
+            Some((o, d)) if *o == vs => Some(*d),
+            _ => None,
+        }
+    })
 }
 
 /// The plan after a reload that changed at most `virtual_servers[changed]`
@@ -449,14 +442,29 @@ pub fn desired_after_edit(
 ) -> Vec<DesiredService> {
     let by_name: HashMap<&str, &DesiredService> =
         old.iter().map(|d| (d.name.as_str(), d)).collect();
+    replan(cfg, mode, |i, vs| {
+        if changed == Some(i) {
+            return None;
+        }
+        by_name.get(vs.name.value.as_str()).copied()
+    })
+}
+
+/// [`desired`], taking the plan `reuse(index, block)` gives for a block
+/// instead of building it (checked against a fresh plan in debug builds).
+fn replan<'a>(
+    cfg: &Config,
+    mode: RunMode,
+    reuse: impl Fn(usize, &VirtualServer) -> Option<&'a DesiredService>,
+) -> Vec<DesiredService> {
     let new: Vec<DesiredService> = cfg
         .virtual_servers
         .iter()
         .enumerate()
         .filter(|(_, vs)| vs.active())
-        .map(|(i, vs)| match by_name.get(vs.name.value.as_str()) {
-            Some(d) if changed != Some(i) => (*d).clone(),
-            _ => desired_one(cfg, vs, mode),
+        .map(|(i, vs)| match reuse(i, vs) {
+            Some(d) => d.clone(),
+            None => desired_one(cfg, vs, mode),
         })
         .collect();
     debug_assert_eq!(

@@ -183,19 +183,12 @@ impl Table for IpvsadmTable {
     }
 }
 
-/// Is `path` our own ipvsadm, the one installed next to this nanny? Then
-/// nanny may make the change itself over netlink instead of running it
-/// (same parser, same kernel requests, no fork/exec): see [`NetlinkTable`].
-/// Any other program (Debian's ipvsadm, an administrator's wrapper) is run.
-pub fn is_our_ipvsadm(path: &str) -> bool {
-    ipvs::ipvsadm::is_ours(path)
-}
-
 /// Applies each change in-process through the ipvs crate, exactly as our
 /// ipvsadm would for the same argv (the argv is built, then parsed by the
 /// ipvsadm parser, then sent over one generic-netlink socket kept open).
 /// Failures are logged as for [`IpvsadmTable`]; a socket that cannot be
-/// opened falls back to running the program.
+/// opened falls back to running the program. Used only when `-I` names our
+/// own ipvsadm ([`ipvs::ipvsadm::is_ours`]); any other program is run.
 pub struct NetlinkTable {
     /// Who we are in the table.
     pub dest: Dest,
@@ -286,16 +279,6 @@ mod tests {
             rip: Ipv4Addr::new(10, 0, 0, 2),
             rport: 8080,
             forward: Forward::Gate,
-        }
-    }
-
-    #[test]
-    fn only_our_own_ipvsadm_runs_in_process() {
-        assert!(!is_our_ipvsadm("/nonexistent/ipvsadm"));
-        assert!(!is_our_ipvsadm("/bin/sh"));
-        let ours = std::env::current_exe().unwrap().with_file_name("ipvsadm");
-        if ours.exists() {
-            assert!(is_our_ipvsadm(ours.to_str().unwrap()));
         }
     }
 

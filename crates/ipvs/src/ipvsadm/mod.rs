@@ -1421,11 +1421,16 @@ pub fn run_captured(argv: &[String], input: &[u8]) -> Captured {
 /// may do what it would do in-process ([`run_captured`]); any other program
 /// (Debian's ipvsadm, an administrator's wrapper) must be run.
 pub fn is_ours(path: &str) -> bool {
-    let ours = match std::env::current_exe() {
-        Ok(exe) => exe.with_file_name("ipvsadm"),
-        Err(_) => return false,
-    };
-    match (std::fs::canonicalize(path), std::fs::canonicalize(&ours)) {
+    std::env::current_exe().is_ok_and(|exe| is_next_to(&exe, path))
+}
+
+/// Whether `path` is the `ipvsadm` in the directory of `exe`, after
+/// resolving links (what [`is_ours`] asks of the running executable).
+fn is_next_to(exe: &std::path::Path, path: &str) -> bool {
+    match (
+        std::fs::canonicalize(path),
+        std::fs::canonicalize(exe.with_file_name("ipvsadm")),
+    ) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     }

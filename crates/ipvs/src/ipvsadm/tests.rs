@@ -206,8 +206,22 @@ fn in_process_runs_fail_as_the_program_does_without_ipvs() {
 fn only_the_ipvsadm_next_to_us_is_ours() {
     assert!(!is_ours("/nonexistent/ipvsadm"));
     assert!(!is_ours("/bin/sh"));
-    let ours = std::env::current_exe().unwrap().with_file_name("ipvsadm");
-    if ours.exists() {
-        assert!(is_ours(ours.to_str().unwrap()));
-    }
+    // A directory like /usr/sbin: lvs and ipvsadm side by side, a link to
+    // that ipvsadm elsewhere (as lvs.cf may name it), and another program.
+    let dir = std::env::temp_dir().join(format!("ipvs-is-ours-{}", std::process::id()));
+    let sbin = dir.join("sbin");
+    std::fs::create_dir_all(&sbin).unwrap();
+    std::fs::write(sbin.join("ipvsadm"), b"").unwrap();
+    std::fs::write(sbin.join("lvs"), b"").unwrap();
+    std::fs::write(dir.join("wrapper"), b"").unwrap();
+    std::os::unix::fs::symlink(sbin.join("ipvsadm"), dir.join("ipvsadm-link")).unwrap();
+    let lvs = sbin.join("lvs");
+    let p = |name: &std::path::Path| name.to_str().unwrap().to_string();
+    assert!(is_next_to(&lvs, &p(&sbin.join("ipvsadm"))));
+    assert!(is_next_to(&lvs, &p(&dir.join("ipvsadm-link"))));
+    assert!(!is_next_to(&lvs, &p(&dir.join("wrapper"))));
+    assert!(!is_next_to(&lvs, &p(&dir.join("missing"))));
+    // An executable elsewhere has no ipvsadm next to it.
+    assert!(!is_next_to(&dir.join("wrapper"), &p(&sbin.join("ipvsadm"))));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
