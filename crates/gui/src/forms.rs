@@ -339,6 +339,7 @@ pub fn redundancy_values(c: &Config) -> Vals {
     v.insert("syncdaemon".into(), b(c.syncdaemon()));
     v.insert("syncd_iface".into(), c.syncd_iface());
     v.insert("syncd_id".into(), c.syncd_id().to_string());
+    v.insert("hot_standby".into(), b(c.hot_standby()));
     v
 }
 
@@ -354,6 +355,7 @@ pub fn redundancy_field(k: &str) -> Option<&'static str> {
         "syncdaemon" => "syncdaemon",
         "syncd_iface" => "syncd_iface",
         "syncd_id" => "syncd_id",
+        "hot_standby" => "hot_standby",
         _ => return None,
     })
 }
@@ -444,7 +446,7 @@ pub fn apply_redundancy(e: &mut Edit<'_>, cur: &Vals, form: &Form) {
             ),
         }
     }
-    for k in ["monitor_links", "syncdaemon"] {
+    for k in ["monitor_links", "syncdaemon", "hot_standby"] {
         if checkbox_changed(form, cur, k) {
             let v = if form.contains_key(k) { "1" } else { "0" };
             e.set(g, k, v, k);

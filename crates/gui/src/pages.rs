@@ -330,7 +330,7 @@ pub fn redundancy(c: &Chrome<'_>, vals: &Vals, errs: &[FieldError], show_private
         "REDUNDANCY",
         html! {
             h1 { "REDUNDANCY" }
-            (general_errors(errs, &["backup", "backup_private", "keepalive", "deadtime", "heartbeat_port", "monitor_links", "syncdaemon", "syncd_iface", "syncd_id"]))
+            (general_errors(errs, &["backup", "backup_private", "keepalive", "deadtime", "heartbeat_port", "monitor_links", "syncdaemon", "syncd_iface", "syncd_id", "hot_standby"]))
             form method="post" action="/redundancy" {
                 (csrf_input(c.csrf))
                 (shown_input(vals))
@@ -349,6 +349,7 @@ pub fn redundancy(c: &Chrome<'_>, vals: &Vals, errs: &[FieldError], show_private
                         tr { td.l { label for="syncdaemon" { "Use sync daemon:" } } td { input type="checkbox" name="syncdaemon" id="syncdaemon" value="1" checked[v(vals, "syncdaemon") == "1"]; (err_for(errs, "syncdaemon")) } }
                         (text_row("Sync daemon interface:", "syncd_iface", vals, errs))
                         (text_row("Sync daemon id:", "syncd_id", vals, errs))
+                        tr { td.l { label for="hot_standby" { "Hot standby (lvs and table ready on the backup):" } } td { input type="checkbox" name="hot_standby" id="hot_standby" value="1" checked[v(vals, "hot_standby") == "1"]; (err_for(errs, "hot_standby")) } }
                     }
                     (accept(html! {
                         button type="submit" name="action" value="reset" id="reset" title="Heartbeat interval 6, assume dead after 18, port 539" { "RESET" } " "

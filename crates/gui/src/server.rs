@@ -653,7 +653,12 @@ async fn redundancy_post(
                     )
                 })
                 .unwrap_or_default();
-            let vals = merged(cur, &ctx.form, &["monitor_links", "syncdaemon"], &errs);
+            let vals = merged(
+                cur,
+                &ctx.form,
+                &["monitor_links", "syncdaemon", "hot_standby"],
+                &errs,
+            );
             refused(pages::redundancy(&chrome(&ctx, &q), &vals, &errs, private))
         }
         Err(ChangeError::File(m)) => file_problem(&ctx, "redundancy", &m),

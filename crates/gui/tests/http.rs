@@ -539,6 +539,7 @@ async fn redundancy_enable_accept_disable() {
                 ("syncdaemon", "1"),
                 ("syncd_iface", "eth1"),
                 ("syncd_id", "7"),
+                ("hot_standby", "1"),
             ],
         )
         .await;
@@ -560,6 +561,7 @@ async fn redundancy_enable_accept_disable() {
     assert!(cfg.syncdaemon());
     assert_eq!(cfg.syncd_iface(), "eth1");
     assert_eq!(cfg.syncd_id(), 7);
+    assert!(cfg.hot_standby());
     assert_eq!(cfg.serial_no(), 9);
     let r = h.submit(&c, "/redundancy", &[("action", "disable")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);

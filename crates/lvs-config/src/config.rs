@@ -373,6 +373,9 @@ pub struct Config {
     pub syncdaemon: Opt<bool>,
     pub syncd_iface: Opt<String>,
     pub syncd_id: Opt<i64>,
+    /// Extension: lvs runs on the passive director too, table programmed
+    /// without the VIPs, so that a takeover only moves addresses.
+    pub hot_standby: Opt<bool>,
     pub tcp_timeout: Opt<u32>,
     pub tcpfin_timeout: Opt<u32>,
     pub udp_timeout: Opt<u32>,
@@ -491,6 +494,11 @@ impl Config {
     /// `syncd_id`, masked to 0..255 as Piranha did (default 0).
     pub fn syncd_id(&self) -> u8 {
         (get(&self.syncd_id, 0) & 0xff) as u8
+    }
+    /// `hot_standby` (extension; default 0: lvs starts at takeover, as in
+    /// Piranha).
+    pub fn hot_standby(&self) -> bool {
+        get(&self.hot_standby, false)
     }
     /// `tcp_timeout` (default 0: leave the kernel's).
     pub fn tcp_timeout(&self) -> u32 {

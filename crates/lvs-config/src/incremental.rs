@@ -357,6 +357,7 @@ fn shift_config(x: &mut Config, d: &Shift) {
         syncdaemon,
         syncd_iface,
         syncd_id,
+        hot_standby,
         tcp_timeout,
         tcpfin_timeout,
         udp_timeout,
@@ -392,6 +393,7 @@ fn shift_config(x: &mut Config, d: &Shift) {
     d.opt(syncdaemon);
     d.opt(syncd_iface);
     d.opt(syncd_id);
+    d.opt(hot_standby);
     d.opt(tcp_timeout);
     d.opt(tcpfin_timeout);
     d.opt(udp_timeout);

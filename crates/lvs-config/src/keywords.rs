@@ -90,6 +90,7 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("syncdaemon", G, "boolean", "0"),
     kw("syncd_iface", G, "interface", "eth0"),
     kw("syncd_id", G, "integer", "0"),
+    kw("hot_standby", G, "boolean", "0"),
     kw("tcp_timeout", G, "seconds", "0"),
     kw("tcpfin_timeout", G, "seconds", "0"),
     kw("udp_timeout", G, "seconds", "0"),

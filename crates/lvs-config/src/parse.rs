@@ -1265,6 +1265,7 @@ impl<'o> P<'o> {
             }
             "syncdaemon" => c.syncdaemon = Some(self.boolean(kw, &a[0])?),
             "syncd_iface" => c.syncd_iface = Some(self.string(&a[0])),
+            "hot_standby" => c.hot_standby = Some(self.boolean(kw, &a[0])?),
             "syncd_id" => {
                 let v = self.int(kw, &a[0], i32::MIN as i64, i32::MAX as i64)?;
                 if !(0..=255).contains(&v.value) {

@@ -129,6 +129,7 @@ pub fn write_config(cfg: &Config) -> String {
     w.kv("syncdaemon", o(&c.syncdaemon, |v| b(*v).into()));
     w.kv("syncd_iface", o(&c.syncd_iface, |v| s(v)));
     w.kv("syncd_id", o(&c.syncd_id, |v| v.to_string()));
+    w.kv("hot_standby", o(&c.hot_standby, |v| b(*v).into()));
     w.kv("tcp_timeout", o(&c.tcp_timeout, |v| v.to_string()));
     w.kv("tcpfin_timeout", o(&c.tcpfin_timeout, |v| v.to_string()));
     w.kv("udp_timeout", o(&c.udp_timeout, |v| v.to_string()));

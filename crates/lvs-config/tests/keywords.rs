@@ -21,7 +21,10 @@ fn sample(scope: Scope, key: &str) -> &'static str {
         (_, "primary_shared" | "backup_shared") => "/dev/sdb",
         (_, "service") => "lvs",
         (_, "rsh_command") => "ssh",
-        (_, "backup_active" | "heartbeat" | "sync" | "syncdaemon" | "use_regex") => "1",
+        (
+            _,
+            "backup_active" | "heartbeat" | "sync" | "syncdaemon" | "hot_standby" | "use_regex",
+        ) => "1",
         (_, "quiesce_server") => "1",
         (_, "hard_shutdown") => "0",
         (_, "heartbeat_port") => "540",
@@ -168,6 +171,7 @@ fn span_of(c: &Config, scope: Scope, key: &str) -> Option<Span> {
             "syncdaemon" => s(&c.syncdaemon),
             "syncd_iface" => s(&c.syncd_iface),
             "syncd_id" => s(&c.syncd_id),
+            "hot_standby" => s(&c.hot_standby),
             "tcp_timeout" => s(&c.tcp_timeout),
             "tcpfin_timeout" => s(&c.tcpfin_timeout),
             "udp_timeout" => s(&c.udp_timeout),
@@ -308,6 +312,7 @@ fn defaults_are_piranhas() {
     assert!(!c.syncdaemon());
     assert_eq!(c.syncd_iface(), "eth0");
     assert_eq!(c.syncd_id(), 0);
+    assert!(!c.hot_standby());
     assert_eq!(
         (c.tcp_timeout(), c.tcpfin_timeout(), c.udp_timeout()),
         (0, 0, 0)

@@ -146,6 +146,7 @@ fn build(bytes: &[u8]) -> Config {
         syncdaemon: s.opt(|s| s.flip()),
         syncd_iface: s.opt(|s| s.word()),
         syncd_id: s.opt(|s| s.range(0, 255) as i64),
+        hot_standby: s.opt(|s| s.flip()),
         tcp_timeout: s.opt(|s| s.range(0, 2_678_400)),
         tcpfin_timeout: s.opt(|s| s.range(0, 2_678_400)),
         udp_timeout: s.opt(|s| s.range(0, 2_678_400)),
