@@ -45,6 +45,10 @@ struct Args {
     /// Start every nanny with fork+exec, never through the fork server.
     #[arg(long = "no-fork-server")]
     no_fork_server: bool,
+    /// Start in the standby role (pulse does this on the passive director
+    /// with hot_standby = 1); SIGUSR1 makes lvs active, SIGUSR2 standby.
+    #[arg(long = "standby")]
+    standby: bool,
 }
 
 fn main() -> ExitCode {
@@ -64,5 +68,6 @@ fn main() -> ExitCode {
         pidfile: args.pidfile,
         grace: Duration::from_secs(args.grace),
         fork_server: !args.no_fork_server,
+        standby: args.standby,
     }))
 }

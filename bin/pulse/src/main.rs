@@ -48,12 +48,17 @@ struct Args {
     /// Path of send_arp (extension).
     #[arg(long = "send-arp", default_value = daemon::DEFAULT_SEND_ARP)]
     send_arp: PathBuf,
+    /// Hand the active role to the partner director and stay passive
+    /// (extension): signals the running pulse named by --pidfile and waits
+    /// until the virtual addresses have left this director.
+    #[arg(long = "switchover")]
+    switchover: bool,
     /// Unexpected arguments.
     #[arg(hide = true)]
     rest: Vec<String>,
 }
 
-const USAGE: &str = "Usage: pulse [-c|--configfile FILE] [-n|--nodaemon] [-t|--test-start|--norun] [-v|--verbose] [--forceactive] [--lvsd PATH] [--fos PATH] [--config-test] [--version] [-?|--help] [--usage]";
+const USAGE: &str = "Usage: pulse [-c|--configfile FILE] [-n|--nodaemon] [-t|--test-start|--norun] [-v|--verbose] [--forceactive] [--lvsd PATH] [--fos PATH] [--config-test] [--switchover] [--version] [-?|--help] [--usage]";
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -70,6 +75,21 @@ fn main() -> ExitCode {
         eprint!("{}", t.stderr);
         print!("{}", t.stdout);
         return ExitCode::from(t.code);
+    }
+    if args.switchover {
+        return match pulse::switchover::switchover(&args.configfile, &args.pidfile) {
+            Ok(took) => {
+                println!(
+                    "pulse: switched over in {} ms: the partner director holds the virtual addresses",
+                    took.as_millis()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("pulse: switchover: {}", error_chain(&e));
+                ExitCode::from(daemon::EXIT_FAILURE)
+            }
+        };
     }
     piranha_runtime::logger::init(
         "pulse",
@@ -93,14 +113,19 @@ fn main() -> ExitCode {
     match daemon::run(opts) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let mut msg = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
-                src = s.source();
-            }
-            eprintln!("pulse: {msg}");
+            eprintln!("pulse: {}", error_chain(&e));
             ExitCode::from(daemon::EXIT_FAILURE)
         }
     }
+}
+
+/// An error with its sources, `: `-separated.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    msg
 }

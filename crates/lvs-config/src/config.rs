@@ -526,6 +526,16 @@ impl Config {
     pub fn active_virtual_servers(&self) -> impl Iterator<Item = &VirtualServer> {
         self.virtual_servers.iter().filter(|v| v.active())
     }
+
+    /// The longest [`VirtualServer::first_verdict`] of the active virtual
+    /// servers: how long a starting lvs may need before every service has
+    /// its first verdict (pulse's bound on a takeover's wait for lvs).
+    pub fn first_verdict(&self) -> std::time::Duration {
+        self.active_virtual_servers()
+            .map(VirtualServer::first_verdict)
+            .max()
+            .unwrap_or_default()
+    }
 }
 
 /// A `virtual NAME { }` block.
@@ -630,6 +640,25 @@ impl VirtualServer {
     /// `timeout` seconds (default 10).
     pub fn timeout(&self) -> u32 {
         get(&self.timeout, 10)
+    }
+    /// The time the first checks of the active real servers may take:
+    /// each nanny checks at once (after its random warm-up, when `warmup`
+    /// is set) and gives up after the check's I/O timeout (`check_timeout`,
+    /// else `timeout`); plus a second.
+    pub fn first_verdict(&self) -> std::time::Duration {
+        let longest = self
+            .servers
+            .iter()
+            .filter(|rs| rs.active())
+            .map(|rs| {
+                let h = self.health.merged(&rs.health);
+                let io = h.check_timeout.map_or(self.timeout(), |t| t.value);
+                let warmup = h.warmup.map(|w| w.value.as_duration()).unwrap_or_default();
+                std::time::Duration::from_secs(u64::from(io)) + warmup
+            })
+            .max()
+            .unwrap_or_default();
+        longest + std::time::Duration::from_secs(1)
     }
     /// `reentry` seconds (default 180).
     pub fn reentry(&self) -> u32 {

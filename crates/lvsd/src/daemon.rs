@@ -18,6 +18,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use piranha_runtime::forkserver::{ForkServer, ForkServerError};
+use piranha_runtime::ready::Notifier;
 use piranha_runtime::signals::{poll_timeout, SignalWaiter};
 
 use crate::plan::{self, DesiredService, Monitor, RunMode, ServiceKey};
@@ -46,6 +47,9 @@ pub struct Options {
     /// Start our own nanny through a fork server
     /// ([`piranha_runtime::forkserver`]; `--no-fork-server` clears it).
     pub fork_server: bool,
+    /// `--standby`: start in the standby role (pulse, `hot_standby = 1`,
+    /// on the passive director); SIGUSR1 makes lvs active, SIGUSR2 standby.
+    pub standby: bool,
 }
 
 /// First delay before restarting a dead nanny; doubles per quick death.
@@ -133,7 +137,20 @@ pub struct Lvsd {
     table: Ipvsadm,
     signals: SignalWaiter,
     forks: Forks,
+    /// The readiness byte owed to pulse ([`piranha_runtime::ready`]),
+    /// until the table is ready.
+    ready: Option<Notifier>,
+    /// When to look at the kernel's table again for readiness.
+    ready_check_at: Option<Instant>,
+    /// The standby role (`hot_standby`): the table without the VIPs.
+    standby: bool,
+    /// The parent (pulse) when lvs was started by one: a SIGTERM that comes
+    /// once it is gone (PR_SET_PDEATHSIG) finds the VIPs perhaps still here.
+    parent: Option<Pid>,
 }
+
+/// How often lvs looks at the kernel's table while pulse waits for it.
+const READY_POLL: Duration = Duration::from_millis(100);
 
 /// Requests lvs keeps in flight to the fork server while starting many
 /// nannies.
@@ -274,6 +291,7 @@ impl Lvsd {
     /// Set up from a parsed configuration (after daemonizing).
     pub fn new(opts: Options, cfg: Config, signals: SignalWaiter) -> Self {
         let opts_fork_server = opts.fork_server && !opts.test_start;
+        let standby = opts.standby;
         let mode = RunMode {
             daemon: !opts.nodaemon,
             verbose: opts.verbose,
@@ -296,6 +314,13 @@ impl Lvsd {
             table,
             signals,
             forks: Forks::new(opts_fork_server),
+            ready: None,
+            ready_check_at: None,
+            standby,
+            parent: match nix::unistd::getppid() {
+                p if p.as_raw() > 1 => Some(p),
+                _ => None,
+            },
         };
         d.set_services(services);
         d
@@ -309,6 +334,13 @@ impl Lvsd {
             .map(|(i, d)| (d.key, i))
             .collect();
         self.services = services;
+    }
+
+    /// Owe pulse the readiness byte: written once the table is ready
+    /// ([`Lvsd::check_ready`]).
+    pub fn with_ready(mut self, ready: Option<Notifier>) -> Self {
+        self.ready = ready;
+        self
     }
 
     /// Remember the text the configuration came from, so that a reload
@@ -402,6 +434,100 @@ impl Lvsd {
             self.check_sorry(k);
             self.quorum_eval(k, true);
         }
+        if self.standby {
+            log::info!(
+                "standby: the table is programmed without the virtual addresses (hot_standby)"
+            );
+        }
+        self.check_ready();
+    }
+
+    /// Pulse is owed the readiness byte: write it once every service can
+    /// serve a client, that is, has a real server (or its sorry server) in
+    /// the kernel's table with a weight, or had the time its first checks
+    /// may take (then its state is what it will be).  Until then, look at
+    /// the table again every 100 ms.
+    fn check_ready(&mut self) {
+        if self.ready.is_none() {
+            return;
+        }
+        let waiting: Vec<ServiceKey> = self
+            .services
+            .iter()
+            .filter(|d| self.held(d.key) && self.live.get(&d.key).is_none_or(|l| l.count() == 0))
+            .map(|d| d.key)
+            .collect();
+        let ready = waiting.is_empty() || {
+            let served: Vec<ServiceKey> = self
+                .table
+                .save()
+                .unwrap_or_default()
+                .iter()
+                .filter(|e| e.dests.iter().any(|d| d.weight > 0))
+                .filter_map(|e| ServiceKey::of_kernel(&e.service))
+                .collect();
+            waiting.iter().all(|k| served.contains(k))
+        };
+        if ready {
+            log::info!(
+                "table ready: {} virtual service{}",
+                self.services.len(),
+                if self.services.len() == 1 { "" } else { "s" }
+            );
+            if let Some(n) = self.ready.take() {
+                n.ready();
+            }
+            self.ready_check_at = None;
+        } else {
+            self.ready_check_at = Some(Instant::now() + READY_POLL);
+        }
+    }
+
+    /// SIGUSR1 / SIGUSR2 from pulse: the director took the active role, or
+    /// went back to standby (`hot_standby`).  The table is the same in both
+    /// roles; the role is what lvs reports.
+    fn set_role(&mut self, standby: bool) {
+        if self.standby == standby {
+            return;
+        }
+        self.standby = standby;
+        if standby {
+            log::info!("standby: the partner director is active");
+        } else {
+            log::info!("active: this director took over");
+        }
+    }
+
+    /// SIGTERM after pulse died (`kill -9`): the floating addresses pulse
+    /// put up live on until their lifetime runs out (about `deadtime`), and
+    /// a client that reaches them meanwhile must find the table, not a
+    /// refusal.  Keep the table and the nannies until none of this
+    /// director's virtual addresses is local any more (or a bound passes),
+    /// then tear down as usual.
+    fn hold_while_addresses_remain(&mut self) {
+        let mut ips: Vec<Ipv4Addr> = self
+            .cfg
+            .active_virtual_servers()
+            .filter_map(|v| v.address.as_ref().map(|a| a.value.ip.addr))
+            .collect();
+        if self.cfg.network() == lvs_config::Network::Nat {
+            ips.extend(self.cfg.nat_router.as_ref().map(|r| r.value.ip.addr));
+        }
+        if piranha_runtime::net::count_local(&ips) == 0 {
+            return;
+        }
+        let bound = self.cfg.deadtime().as_duration() * 2 + Duration::from_secs(5);
+        log::info!(
+            "pulse is gone: keeping the table while this director still holds its virtual addresses (at most {} s)",
+            bound.as_secs()
+        );
+        let waited = piranha_runtime::net::wait_while_local(&ips, bound, || {
+            let _ = self.reap();
+        });
+        log::info!(
+            "the virtual addresses are gone after {} ms",
+            waited.as_millis()
+        );
     }
 
     fn restore(&self, lines: &[Vec<String>]) {
@@ -1086,6 +1212,9 @@ impl Lvsd {
                 self.check_sorry(k);
                 self.quorum_eval(k, true);
             }
+            if self.ready_check_at.is_some_and(|t| t <= now) {
+                self.check_ready();
+            }
             let next = self
                 .monitors
                 .values()
@@ -1093,6 +1222,7 @@ impl Lvsd {
                 .chain(self.scripts.next_deadline())
                 .chain(self.quorums.values().filter_map(|q| q.retry_at))
                 .chain(self.sorry_hold.values().copied())
+                .chain(self.ready_check_at)
                 .min();
             let timeout = match next {
                 Some(t) => poll_timeout(t.saturating_duration_since(Instant::now())),
@@ -1129,12 +1259,20 @@ impl Lvsd {
                     .collect::<Vec<_>>()
             };
             self.read_pipes(&ready);
+            if self.ready.is_some() && !ready.is_empty() {
+                self.check_ready();
+            }
             for sig in self.signals.take() {
                 match sig {
                     libc::SIGCHLD => {}
                     libc::SIGHUP => self.reload(),
+                    libc::SIGUSR1 => self.set_role(false),
+                    libc::SIGUSR2 => self.set_role(true),
                     s => {
                         log::info!("shutting down due to signal {s}");
+                        if self.parent.is_some_and(|p| p != nix::unistd::getppid()) {
+                            self.hold_while_addresses_remain();
+                        }
                         self.shutdown();
                         return Exit::Stopped;
                     }

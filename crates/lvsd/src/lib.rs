@@ -52,6 +52,8 @@ pub fn main(opts: Options) -> u8 {
     for w in &parsed.warnings {
         eprintln!("{w}");
     }
+    // pulse's readiness pipe, before anything else can see the variable.
+    let ready = piranha_runtime::ready::take_inherited();
     if !opts.nodaemon {
         match daemonize(opts.nofork) {
             Ok(Role::Parent) => return EXIT_OK,
@@ -71,24 +73,28 @@ pub fn main(opts: Options) -> u8 {
         },
         opts.verbose,
     );
-    let signals =
-        match SignalWaiter::new(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGCHLD]) {
-            Ok(s) => s,
-            Err(e) => {
-                log::error!("{e}");
-                return EXIT_FAILURE;
-            }
-        };
+    let signals = match SignalWaiter::new(&[
+        libc::SIGTERM,
+        libc::SIGINT,
+        libc::SIGHUP,
+        libc::SIGCHLD,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+    ]) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("{e}");
+            return EXIT_FAILURE;
+        }
+    };
     if let Err(e) = daemon::write_pidfile(&opts.pidfile) {
         log::error!("{e}");
         return EXIT_FAILURE;
     }
     let pidfile = opts.pidfile.clone();
-    let mut d = daemon::Lvsd::new(opts, parsed.config, signals).with_source(
-        text,
-        parsed.layout,
-        parsed.warnings,
-    );
+    let mut d = daemon::Lvsd::new(opts, parsed.config, signals)
+        .with_source(text, parsed.layout, parsed.warnings)
+        .with_ready(ready);
     d.start();
     let exit = d.run();
     let _ = std::fs::remove_file(&pidfile);

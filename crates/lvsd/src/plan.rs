@@ -505,29 +505,10 @@ fn desired_one(cfg: &Config, vs: &VirtualServer, mode: RunMode) -> DesiredServic
                 method,
                 monitors: Rc::new(monitors),
                 quorum: QuorumSpec::of(vs),
-                first_verdict: first_verdict(vs),
+                first_verdict: vs.first_verdict(),
             }
         }
     }
-}
-
-/// The time the first checks of `vs`'s active servers may take: each
-/// nanny checks at once (after its random warm-up, when `warmup` is set) and
-/// gives up after the check's I/O timeout (`check_timeout`, else `timeout`).
-fn first_verdict(vs: &VirtualServer) -> Duration {
-    let longest = vs
-        .servers
-        .iter()
-        .filter(|rs| rs.active())
-        .map(|rs| {
-            let h = vs.health.merged(&rs.health);
-            let io = h.check_timeout.map_or(vs.timeout(), |t| t.value);
-            let warmup = h.warmup.map(|w| w.value.as_duration()).unwrap_or_default();
-            Duration::from_secs(u64::from(io)) + warmup
-        })
-        .max()
-        .unwrap_or_default();
-    longest + Duration::from_secs(1)
 }
 
 /// `ipvsadm --set T F U`, only when lvs.cf sets a timeout (B6 fixed).

@@ -205,6 +205,11 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
     };
     let mut m = build_machine(config);
     let mut env = RealEnv::new(waiter);
+    if !config.lvs_table && !config.norun {
+        if let Some(vip) = config.vip.as_deref().and_then(|v| v.parse().ok()) {
+            env = env.hold_when_orphaned(vip);
+        }
+    }
     let policy = build_policy(config);
     if let Some(ext) = &config.ext {
         log::info!(

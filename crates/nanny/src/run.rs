@@ -44,6 +44,8 @@ pub trait Env {
     fn wait_until(&mut self, deadline: Duration) -> Vec<Sig>;
     /// Run one check, letting a stop signal interrupt it.
     fn run_check(&mut self, checker: &mut dyn Checker) -> Outcome;
+    /// A stop signal came; called before the server leaves the table.
+    fn before_stop(&mut self) {}
 }
 
 /// Exit status after a stop signal when the final removal worked.
@@ -95,6 +97,7 @@ fn handle_signals<E: Env>(
         match s {
             Sig::Stop(n) => {
                 log::info!("Terminating due to signal {n}");
+                env.before_stop();
                 return Some(if machine.shutdown(table) {
                     EXIT_OK
                 } else {
@@ -196,7 +199,14 @@ pub fn run_loop_with<E: Env>(
 pub struct RealEnv {
     start: Instant,
     waiter: SignalWaiter,
+    /// The parent (lvs) and the virtual address, when a stop that comes
+    /// because the parent died must wait for the address to leave.
+    orphan_hold: Option<(nix::unistd::Pid, std::net::Ipv4Addr)>,
 }
+
+/// How long a nanny whose lvs died waits at most for the virtual address
+/// to leave this director before removing its server.
+pub const ORPHAN_HOLD_MAX: Duration = Duration::from_secs(30);
 
 /// The signals nanny handles.
 pub const SIGNALS: [i32; 5] = [
@@ -213,7 +223,21 @@ impl RealEnv {
         RealEnv {
             start: Instant::now(),
             waiter,
+            orphan_hold: None,
         }
+    }
+
+    /// When lvs dies (kill -9; the stop signal is the parent-death signal)
+    /// while this director still holds `vip`, keep the server in the table
+    /// until pulse has taken the address away (it does when it sees lvs
+    /// die): emptying a service whose address still answers would refuse
+    /// clients.  A stop sent by a live lvs or an administrator acts at once.
+    pub fn hold_when_orphaned(mut self, vip: std::net::Ipv4Addr) -> Self {
+        let parent = nix::unistd::getppid();
+        if parent.as_raw() > 1 {
+            self.orphan_hold = Some((parent, vip));
+        }
+        self
     }
 
     fn map(sigs: Vec<i32>) -> Vec<Sig> {
@@ -268,6 +292,18 @@ impl Env for RealEnv {
             abort: &abort,
         };
         checker.check(Some(&intr))
+    }
+
+    fn before_stop(&mut self) {
+        let Some((parent, vip)) = self.orphan_hold else {
+            return;
+        };
+        if nix::unistd::getppid() == parent || piranha_runtime::net::count_local(&[vip]) == 0 {
+            return;
+        }
+        log::info!("lvs is gone: keeping the server in the table while {vip} is still here");
+        let waited = piranha_runtime::net::wait_while_local(&[vip], ORPHAN_HOLD_MAX, || {});
+        log::info!("{vip} left after {} ms", waited.as_millis());
     }
 }
 

@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::io::ErrorKind;
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -40,6 +40,22 @@ pub const DEFAULT_SEND_ARP: &str = "/usr/sbin/send_arp";
 pub const ARP_COUNT: u32 = 5;
 /// How long lvs gets to exit after SIGTERM before SIGKILL.
 pub const LVS_STOP_GRACE: Duration = Duration::from_secs(5);
+/// What a takeover allows lvs for starting and programming its table, on
+/// top of the time its first checks may take (`Config::first_verdict`).
+pub const LVS_START_MS: u64 = 2000;
+/// The lvs pidfile (lvs's default; pulse passes none).
+pub const LVS_PIDFILE: &str = "/var/run/lvs.pid";
+/// First delay before a standby lvs that died is started again; doubles
+/// per quick death up to [`LVS_RESTART_MAX`].
+const LVS_RESTART_FIRST: Duration = Duration::from_secs(1);
+const LVS_RESTART_MAX: Duration = Duration::from_secs(30);
+
+/// The switch-over request: `pulse --switchover` sends it to the running
+/// daemon (a real-time signal, so that no signal an administrator sends
+/// for another reason moves the active role).
+pub fn switchover_signal() -> i32 {
+    libc::SIGRTMIN() + 1
+}
 
 /// Exit code: normal exit (signal, or a backup marked inactive).
 pub const EXIT_OK: u8 = 0;
@@ -178,26 +194,53 @@ pub fn lvs_argv(lvsd: &Path, daemon: bool, cfg: &Path, verbose: bool) -> Vec<Str
     v
 }
 
-/// The `ipvsadm` argv lists for the sync daemon (Piranha's syncDaemon).
-pub fn sync_daemon_argvs(cfg: &Config, master: bool) -> Vec<Vec<String>> {
+/// The `ipvsadm` argv lists for the sync daemons (Piranha's syncDaemon:
+/// `--stop-daemon`, `--start-daemon ROLE --mcast-interface IF --syncid ID`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncCommands {
+    /// `--stop-daemon backup`.
+    pub stop_backup: Vec<String>,
+    /// `--stop-daemon master`.
+    pub stop_master: Vec<String>,
+    /// `--start-daemon backup ...`.
+    pub start_backup: Vec<String>,
+    /// `--start-daemon master ...`.
+    pub start_master: Vec<String>,
+}
+
+/// The sync daemon commands of `cfg` (its `ipvsadm`, `syncd_iface`,
+/// `syncd_id`).
+pub fn sync_daemon_argvs(cfg: &Config) -> SyncCommands {
     let ipvsadm = cfg.ipvsadm();
     let s = |v: &[&str]| -> Vec<String> {
         std::iter::once(ipvsadm.clone())
             .chain(v.iter().map(|x| x.to_string()))
             .collect()
     };
-    vec![
-        s(&["--stop-daemon", "backup"]),
-        s(&["--stop-daemon", "master"]),
+    let start = |role: &str| {
         s(&[
             "--start-daemon",
-            if master { "master" } else { "backup" },
+            role,
             "--mcast-interface",
             &cfg.syncd_iface(),
             "--syncid",
             &cfg.syncd_id().to_string(),
-        ]),
-    ]
+        ])
+    };
+    SyncCommands {
+        stop_backup: s(&["--stop-daemon", "backup"]),
+        stop_master: s(&["--stop-daemon", "master"]),
+        start_backup: start("backup"),
+        start_master: start("master"),
+    }
+}
+
+/// Send `sig` to lvs; a failure is logged (ESRCH: it is being reaped).
+fn signal_lvs(child: &Child, sig: nix::sys::signal::Signal) {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    if let Err(e) = nix::sys::signal::kill(pid, sig) {
+        warn!("failed to send {sig} to lvs {pid}: {e}");
+    }
 }
 
 /// Read lvs.cf, with every diagnostic in the error text.
@@ -212,12 +255,34 @@ pub fn load_config(path: &Path) -> Result<Config, StartError> {
     })
 }
 
+/// How long a takeover waits for lvs to report its table ready (ms): the
+/// time its first checks may take plus [`LVS_START_MS`].
+pub fn ready_bound_ms(cfg: &Config) -> u64 {
+    cfg.first_verdict().as_millis() as u64 + LVS_START_MS
+}
+
+/// How long a leaving director waits for its partner to take over (ms):
+/// about `deadtime`, plus [`ready_bound_ms`] when the partner has no hot
+/// standby (it starts lvs first, and announces once lvs is ready).
+pub fn handover_bound_ms(cfg: &Config) -> u64 {
+    cfg.deadtime().0.max(1)
+        + if cfg.hot_standby() {
+            0
+        } else {
+            ready_bound_ms(cfg)
+        }
+}
+
+/// The machine's settings: Piranha's timers, and the two waits of a role
+/// change.
 fn settings_of(cfg: &Config, master: bool) -> Settings {
     Settings {
         master,
         backup_active: effective_backup_active(cfg),
         keepalive_ms: cfg.keepalive().0.max(1),
         deadtime_ms: cfg.deadtime().0.max(1),
+        ready_ms: ready_bound_ms(cfg),
+        handover_ms: handover_bound_ms(cfg),
     }
 }
 
@@ -266,6 +331,18 @@ struct Channel {
     partner: Ipv4Addr,
 }
 
+/// The lvs child and what pulse knows of it.
+struct Lvs {
+    child: Child,
+    /// pulse's end of the readiness pipe, until lvs writes or closes it.
+    ready_pipe: Option<std::fs::File>,
+    /// lvs said its table is ready.
+    ready: bool,
+    /// lvs runs in the standby role (`hot_standby`, passive director).
+    standby: bool,
+    started: Instant,
+}
+
 /// Everything the running daemon owns.
 struct Director {
     opts: Options,
@@ -278,7 +355,18 @@ struct Director {
     channels: Vec<Channel>,
     kernel: Netlink,
     machine: Machine,
-    lvs: Option<Child>,
+    lvs: Option<Lvs>,
+    /// When to start a standby lvs (again).
+    lvs_restart_at: Option<Instant>,
+    lvs_backoff: Duration,
+    /// The sync daemons pulse started: backup, master.
+    sync_running: (bool, bool),
+    /// An [`Action::Exit`] was carried out.
+    exiting: bool,
+    /// `--lvsd` is our own lvs (installed beside pulse): it reports its
+    /// table ready and knows the standby role.  Any other lvs gets
+    /// Piranha's takeover (addresses up at once) and no hot standby.
+    lvs_ours: bool,
     helpers: Vec<Child>,
     added: Vec<Addr>,
     /// The lifetime of `added` and when to renew it.
@@ -453,6 +541,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
     let settings = settings_of(&cfg, master);
     let start = Instant::now();
     let (machine, actions) = Machine::start(settings, 0, opts.forceactive);
+    let opts_lvsd = opts.lvsd.clone();
     let mut d = Director {
         opts,
         cfg,
@@ -465,6 +554,11 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         kernel,
         machine,
         lvs: None,
+        lvs_restart_at: None,
+        lvs_backoff: LVS_RESTART_FIRST,
+        sync_running: (false, false),
+        lvs_ours: piranha_runtime::is_beside_me(&opts_lvsd, "lvs"),
+        exiting: false,
         helpers: Vec::new(),
         added: Vec::new(),
         lease: Lease::new(settings.keepalive_ms, settings.deadtime_ms, 0),
@@ -474,10 +568,20 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         start,
         monitor_links,
     };
+    if d.cfg.hot_standby() && !d.lvs_ours && !d.opts.test_start {
+        warn!(
+            "hot_standby = 1 needs this suite's lvs; {} is another program: lvs starts at takeover",
+            d.opts.lvsd.display()
+        );
+    }
     d.remove_stale_addresses();
+    d.stop_stale_lvs();
     if d.execute(actions) {
         d.cleanup_exit();
         return Ok(EXIT_OK);
+    }
+    if !d.machine.active() {
+        d.want_standby_lvs();
     }
     let code = d.main_loop(&signals);
     d.cleanup_exit();
@@ -491,6 +595,7 @@ impl Director {
 
     fn cleanup_exit(&mut self) {
         self.arp_gen.fetch_add(1, Ordering::SeqCst);
+        self.stop_lvs();
         let _ = std::fs::remove_file(&self.opts.pidfile);
     }
 
@@ -502,6 +607,7 @@ impl Director {
                 Action::Log(s) => info!("{s}"),
                 Action::Send(m) => self.send(m),
                 Action::Activate => self.activate(),
+                Action::Announce => self.announce(),
                 Action::Deactivate { was_active } => self.deactivate(was_active),
                 Action::ResendArps => {
                     // An active director that hears an active partner: it
@@ -520,34 +626,60 @@ impl Director {
                 Action::Exit => exit = true,
             }
         }
+        self.exiting |= exit;
         exit
     }
 
     fn main_loop(&mut self, signals: &SignalWaiter) -> u8 {
         loop {
+            // A handover that ended in a heartbeat's actions (read below).
+            if self.exiting {
+                return EXIT_OK;
+            }
             for sig in signals.take() {
                 match sig {
                     libc::SIGTERM | libc::SIGINT => {
                         info!("Terminating due to signal {sig}");
-                        let a = self.machine.terminate();
-                        self.execute(a);
-                        return EXIT_OK;
+                        let now = self.now();
+                        let a = self.machine.terminate(now);
+                        if self.execute(a) {
+                            return EXIT_OK;
+                        }
                     }
                     libc::SIGHUP => self.reload(),
                     libc::SIGUSR1 | libc::SIGUSR2 => self.dump(),
+                    s if s == switchover_signal() => {
+                        let now = self.now();
+                        let a = self.machine.switchover(now);
+                        if self.execute(a) {
+                            return EXIT_OK;
+                        }
+                    }
                     _ => {}
                 }
             }
-            self.reap();
+            if self.reap() {
+                return EXIT_OK;
+            }
+            if self.lvs_restart_at.is_some_and(|t| t <= Instant::now()) {
+                self.lvs_restart_at = None;
+                self.want_standby_lvs();
+            }
+            if self.lvs_said_ready() {
+                return EXIT_OK;
+            }
             // Heartbeats that arrived while the loop was busy (an lvs slow
             // to stop blocks it for up to LVS_STOP_GRACE) or not scheduled
             // are read before the dead timer is looked at: otherwise a
             // director that just yielded declares its live partner dead.
             // Bounded, so that a flood cannot keep us from sending.
             for _ in 0..4 {
-                if !self.receive() {
+                if !self.receive() || self.exiting {
                     break;
                 }
+            }
+            if self.exiting {
+                return EXIT_OK;
             }
             let now = self.now();
             let a = self.machine.tick(now);
@@ -565,11 +697,15 @@ impl Director {
             self.renew_addresses(false);
             let now = self.now();
             let mut wait = self.machine.next_deadline().saturating_sub(now);
-            if self.machine.active() && !self.added.is_empty() {
+            if self.machine.serving() && !self.added.is_empty() {
                 wait = wait.min(self.lease.next_at().saturating_sub(now));
             }
             if self.monitor_links || self.lvs.is_some() || !self.helpers.is_empty() {
                 wait = wait.min(200);
+            }
+            if let Some(t) = self.lvs_restart_at {
+                let ms = t.saturating_duration_since(Instant::now()).as_millis() as u64;
+                wait = wait.min(ms);
             }
             let mut fds: Vec<PollFd> = self
                 .channels
@@ -577,6 +713,9 @@ impl Director {
                 .map(|c| PollFd::new(c.sock.as_fd(), PollFlags::POLLIN))
                 .collect();
             fds.push(PollFd::new(signals.as_fd(), PollFlags::POLLIN));
+            if let Some(p) = self.lvs.as_ref().and_then(|l| l.ready_pipe.as_ref()) {
+                fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
+            }
             if let Err(e) = poll(&mut fds, poll_timeout(Duration::from_millis(wait))) {
                 if e != nix::errno::Errno::EINTR {
                     warn!("select() failed: {e}");
@@ -668,48 +807,214 @@ impl Director {
         }
     }
 
-    fn sync_daemon(&mut self, master: bool) {
+    /// The sync daemons (`syncdaemon = 1`): the backup daemon runs on both
+    /// directors from start-up, the master daemon on the active one only
+    /// (the kernel runs both at once), so connections opened through either
+    /// director are known to the other.  Run as `ipvsadm` commands, waited
+    /// for (they are quick).
+    fn sync_daemons(&mut self, master: bool) {
         if !self.cfg.syncdaemon() {
             return;
         }
-        for argv in sync_daemon_argvs(&self.cfg, master) {
+        let run = |argv: Vec<String>, quiet: bool| -> bool {
             let mut c = Command::new(&argv[0]);
             c.args(&argv[1..]).stdin(Stdio::null());
+            if quiet {
+                c.stderr(Stdio::null());
+            }
             prepare_child(&mut c, false);
             match c.status() {
-                Ok(s) if s.success() => {}
-                Ok(s) => warn!("{} {}", argv.join(" "), describe(s)),
-                Err(e) => warn!("failed to run {}: {e}", argv[0]),
+                Ok(s) if s.success() => true,
+                Ok(s) => {
+                    if !quiet {
+                        warn!("{} {}", argv.join(" "), describe(s));
+                    }
+                    false
+                }
+                Err(e) => {
+                    warn!("failed to run {}: {e}", argv[0]);
+                    false
+                }
             }
+        };
+        let cmds = sync_daemon_argvs(&self.cfg);
+        if !self.sync_running.0 {
+            // Whatever an earlier pulse left running goes first, as
+            // Piranha's syncDaemon did.
+            run(cmds.stop_backup.clone(), true);
+            run(cmds.stop_master.clone(), true);
+            self.sync_running = (run(cmds.start_backup, false), false);
+        }
+        if master && !self.sync_running.1 {
+            self.sync_running.1 = run(cmds.start_master, false);
+        } else if !master && self.sync_running.1 {
+            run(cmds.stop_master, false);
+            self.sync_running.1 = false;
         }
     }
 
+    /// Take the role: `active_cmd`, the sync master, and lvs active (told
+    /// so when it stands by, started otherwise).  The addresses come up on
+    /// [`Action::Announce`], once lvs has said its table is ready.
     fn activate(&mut self) {
         self.run_command("active_cmd", self.cfg.active_cmd.clone().map(|s| s.value));
-        if !self.opts.test_start {
-            let argv = lvs_argv(
-                &self.opts.lvsd,
-                self.daemon,
-                &self.opts.configfile,
-                self.opts.verbose,
-            );
-            let mut c = Command::new(&argv[0]);
-            c.args(&argv[1..]).stdin(Stdio::null());
-            prepare_child(&mut c, true);
-            match c.spawn() {
-                Ok(child) => {
-                    debug!("started lvs as process {}", child.id());
-                    self.lvs = Some(child);
+        self.sync_daemons(true);
+        self.lvs_restart_at = None;
+        if self.opts.test_start {
+            let now = self.now();
+            let a = self.machine.lvs_ready(now);
+            self.execute(a);
+            return;
+        }
+        match &mut self.lvs {
+            Some(l) => {
+                if l.standby {
+                    l.standby = false;
+                    signal_lvs(&l.child, nix::sys::signal::Signal::SIGUSR1);
                 }
-                Err(e) => {
-                    warn!("failed to start lvs {}: {e}", argv[0]);
+                if l.ready {
+                    let now = self.now();
+                    let a = self.machine.lvs_ready(now);
+                    self.execute(a);
                 }
             }
+            None => self.spawn_lvs(false),
         }
-        self.sync_daemon(true);
+    }
+
+    /// lvs is ready (or the wait ended): the floating addresses up, the
+    /// first gratuitous ARP sent by pulse itself before the RUNNING
+    /// heartbeat that follows (a leaving partner drops its addresses when
+    /// it hears it), then send_arp's five runs.
+    fn announce(&mut self) {
         let floating = floating_addresses(&self.cfg);
         self.bring_up(&floating);
         self.send_arps(floating);
+    }
+
+    /// Start lvs (`--standby` on a passive director with `hot_standby`),
+    /// with the readiness pipe ([`piranha_runtime::ready`]).
+    fn spawn_lvs(&mut self, standby: bool) {
+        let mut argv = lvs_argv(
+            &self.opts.lvsd,
+            self.daemon,
+            &self.opts.configfile,
+            self.opts.verbose,
+        );
+        if standby {
+            argv.push("--standby".to_string());
+        }
+        let mut c = Command::new(&argv[0]);
+        c.args(&argv[1..]).stdin(Stdio::null());
+        prepare_child(&mut c, true);
+        let pipe = match piranha_runtime::ready::pipe() {
+            // Another lvs (Piranha's lvsd) knows no handshake: the
+            // addresses come up at once, as in Piranha.
+            _ if !self.lvs_ours => None,
+            Ok((r, w)) => {
+                let fd = w.as_raw_fd();
+                c.env(piranha_runtime::ready::READY_FD_ENV, fd.to_string());
+                // SAFETY: only fcntl between fork and exec.
+                unsafe {
+                    c.pre_exec(move || piranha_runtime::ready::inherit_in_child(fd));
+                }
+                Some((r, w))
+            }
+            Err(e) => {
+                warn!("failed to create lvs's readiness pipe: {e}");
+                None
+            }
+        };
+        match c.spawn() {
+            Ok(child) => {
+                debug!(
+                    "started lvs{} as process {}",
+                    if standby { " (standby)" } else { "" },
+                    child.id()
+                );
+                let ready = pipe.is_none();
+                self.lvs = Some(Lvs {
+                    child,
+                    ready_pipe: pipe.map(|(r, _w)| r),
+                    ready,
+                    standby,
+                    started: Instant::now(),
+                });
+                if ready && self.machine.active() {
+                    let now = self.now();
+                    let a = self.machine.lvs_ready(now);
+                    self.execute(a);
+                }
+            }
+            Err(e) => warn!("failed to start lvs {}: {e}", argv[0]),
+        }
+    }
+
+    /// A passive director with `hot_standby` runs lvs as the standby.
+    fn want_standby_lvs(&mut self) {
+        if self.hot_standby() && self.lvs.is_none() && !self.machine.active() {
+            self.spawn_lvs(true);
+        }
+    }
+
+    /// `hot_standby = 1` with our own lvs (not with `--norun`).
+    fn hot_standby(&self) -> bool {
+        self.cfg.hot_standby() && self.lvs_ours && !self.opts.test_start
+    }
+
+    /// Read lvs's readiness pipe; a director waiting for lvs announces.
+    /// True when pulse must exit.
+    fn lvs_said_ready(&mut self) -> bool {
+        let Some(l) = &mut self.lvs else {
+            return false;
+        };
+        let Some(p) = &mut l.ready_pipe else {
+            return false;
+        };
+        match piranha_runtime::ready::read(p) {
+            piranha_runtime::ready::Heard::Nothing => return false,
+            piranha_runtime::ready::Heard::Closed => {
+                l.ready_pipe = None;
+                return false;
+            }
+            piranha_runtime::ready::Heard::Ready => {
+                l.ready_pipe = None;
+                l.ready = true;
+                debug!("lvs {} reports its table ready", l.child.id());
+            }
+        }
+        let now = self.now();
+        let a = self.machine.lvs_ready(now);
+        self.execute(a)
+    }
+
+    /// Crash safety: an lvs that a killed pulse left behind (it keeps its
+    /// table until the addresses are gone, which the sweep before did) is
+    /// stopped before this pulse starts its own.
+    fn stop_stale_lvs(&mut self) {
+        let Some(pid) = std::fs::read_to_string(LVS_PIDFILE)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .filter(|&p| p > 1)
+        else {
+            return;
+        };
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if !matches!(comm.trim(), "lvs" | "lvsd") {
+            return;
+        }
+        let pid = nix::unistd::Pid::from_raw(pid);
+        info!("stopping lvs {pid}, left running by a previous pulse");
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let deadline = Instant::now() + LVS_STOP_GRACE;
+        while nix::sys::signal::kill(pid, None).is_ok() {
+            if Instant::now() >= deadline {
+                warn!("lvs {pid} did not exit after SIGTERM; sending SIGKILL");
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Renew the lifetime of the floating addresses we hold (create or
@@ -720,7 +1025,7 @@ impl Director {
         if !now_anyway && !self.lease.due(now) {
             return;
         }
-        if !self.machine.active() || self.added.is_empty() {
+        if !self.machine.serving() || self.added.is_empty() {
             self.lease.restart(now);
             return;
         }
@@ -799,7 +1104,7 @@ impl Director {
             "inactive_cmd",
             self.cfg.inactive_cmd.clone().map(|s| s.value),
         );
-        self.sync_daemon(false);
+        self.sync_daemons(false);
         if !was_active {
             return;
         }
@@ -808,11 +1113,23 @@ impl Director {
         // (its nannies remove their servers), and until they are gone both
         // directors would hold the VIPs (Piranha waited for lvsd first).
         self.take_down(&[]);
+        if self.hot_standby() {
+            // lvs stays, its table and nannies with it, as the standby.
+            match &mut self.lvs {
+                Some(l) if !l.standby => {
+                    l.standby = true;
+                    signal_lvs(&l.child, nix::sys::signal::Signal::SIGUSR2);
+                }
+                Some(_) => {}
+                None => self.lvs_restart_at = Some(Instant::now() + self.lvs_backoff),
+            }
+            return;
+        }
         self.stop_lvs();
     }
 
     fn stop_lvs(&mut self) {
-        let Some(mut child) = self.lvs.take() else {
+        let Some(Lvs { mut child, .. }) = self.lvs.take() else {
             return;
         };
         let pid = nix::unistd::Pid::from_raw(child.id() as i32);
@@ -832,16 +1149,20 @@ impl Director {
         }
     }
 
-    fn reap(&mut self) {
+    /// Reap helpers and lvs; true when pulse must exit (lvs died while
+    /// a stopping pulse handed over).
+    fn reap(&mut self) -> bool {
         self.helpers
             .retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
-        let Some(child) = &mut self.lvs else { return };
-        let status = match child.try_wait() {
-            Ok(Some(s)) => s,
-            Ok(None) => return,
-            Err(_) => return,
+        let Some(l) = &mut self.lvs else {
+            return false;
         };
-        let pid = child.id();
+        let status = match l.child.try_wait() {
+            Ok(Some(s)) => s,
+            Ok(None) | Err(_) => return false,
+        };
+        let pid = l.child.id();
+        let lived = l.started.elapsed();
         self.lvs = None;
         use std::os::unix::process::ExitStatusExt;
         match (status.code(), status.signal()) {
@@ -849,8 +1170,23 @@ impl Director {
             (None, Some(s)) => info!("Child process {pid} terminated with signal {s}"),
             _ => info!("Child process {pid} exited"),
         }
-        let a = self.machine.child_failed();
-        self.execute(a);
+        if self.machine.active() {
+            let a = self.machine.child_failed();
+            return self.execute(a);
+        }
+        // The standby lvs: started again, with back-off.
+        if lived >= Duration::from_secs(60) {
+            self.lvs_backoff = LVS_RESTART_FIRST;
+        }
+        if self.hot_standby() {
+            warn!(
+                "standby lvs {pid} ended; starting it again in {} s",
+                self.lvs_backoff.as_secs()
+            );
+            self.lvs_restart_at = Some(Instant::now() + self.lvs_backoff);
+            self.lvs_backoff = (self.lvs_backoff * 2).min(LVS_RESTART_MAX);
+        }
+        false
     }
 
     fn send_arps(&mut self, floating: Vec<Floating>) {
@@ -881,6 +1217,18 @@ impl Director {
                 "ffffffffffff".to_string(),
             ]);
         }
+        // The first of the five frames of each address from pulse itself,
+        // now: the RUNNING heartbeat that follows an announcement must not
+        // overtake it.  send_arp sends the four others, one second apart.
+        for args in &jobs {
+            if let Err(e) = crate::arp::parse_args(args).and_then(|r| crate::arp::send(&r)) {
+                warn!(
+                    "failed to send a gratuitous ARP for {}: {}",
+                    args[2],
+                    chain(&e)
+                );
+            }
+        }
         std::thread::spawn(move || {
             let handles: Vec<_> = jobs
                 .into_iter()
@@ -891,7 +1239,7 @@ impl Director {
                         // On a one-second grid, so slow execs do not stretch
                         // the spacing.
                         let t0 = Instant::now();
-                        for i in 0..ARP_COUNT {
+                        for i in 1..ARP_COUNT {
                             let at = t0 + Duration::from_secs(u64::from(i));
                             std::thread::sleep(at.saturating_duration_since(Instant::now()));
                             if flag.load(Ordering::SeqCst) != gen {
@@ -989,7 +1337,18 @@ impl Director {
                     .reconfigure(settings.keepalive_ms, settings.deadtime_ms, now);
                 self.monitor_links =
                     self.cfg.monitor_links() != 0 && effective_backup_active(&self.cfg);
-                if self.machine.active() {
+                if !self.machine.active() {
+                    // hot_standby turned on or off on the passive director.
+                    match &self.lvs {
+                        None => self.want_standby_lvs(),
+                        Some(_) if !self.hot_standby() => {
+                            info!("hot_standby is off: stopping the standby lvs");
+                            self.stop_lvs();
+                        }
+                        Some(_) => {}
+                    }
+                }
+                if self.machine.serving() {
                     let new = floating_addresses(&self.cfg);
                     self.take_down(&new);
                     let fresh: Vec<Floating> =
@@ -999,11 +1358,8 @@ impl Director {
                 }
             }
         }
-        if let Some(child) = &self.lvs {
-            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-            if let Err(e) = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP) {
-                warn!("failed to send SIGHUP to lvs {pid}: {e}");
-            }
+        if let Some(l) = &self.lvs {
+            signal_lvs(&l.child, nix::sys::signal::Signal::SIGHUP);
         }
     }
 
@@ -1075,7 +1431,12 @@ impl Director {
             "lvs: {}; floating addresses held: {}",
             self.lvs
                 .as_ref()
-                .map(|c| format!("process {}", c.id()))
+                .map(|l| format!(
+                    "process {}{}{}",
+                    l.child.id(),
+                    if l.standby { ", standby" } else { "" },
+                    if l.ready { ", table ready" } else { "" }
+                ))
                 .unwrap_or_else(|| "not running".to_string()),
             if self.added.is_empty() {
                 "none".to_string()
@@ -1158,19 +1519,21 @@ virtual d {\n active = 1\n address = 10.0.0.102 eth0:1\n port = 80\n}\n");
     #[test]
     fn sync_daemon_commands() {
         let c = cfg("primary = 10.0.0.1\nsyncdaemon = 1\nsyncd_iface = eth1\nsyncd_id = 7\n");
-        let v = sync_daemon_argvs(&c, true);
-        assert_eq!(v[0][1..], ["--stop-daemon", "backup"]);
-        assert_eq!(v[1][1..], ["--stop-daemon", "master"]);
-        assert_eq!(
-            v[2][1..],
-            [
-                "--start-daemon",
-                "master",
-                "--mcast-interface",
-                "eth1",
-                "--syncid",
-                "7"
-            ]
-        );
+        let v = sync_daemon_argvs(&c);
+        assert_eq!(v.stop_backup, ["/sbin/ipvsadm", "--stop-daemon", "backup"]);
+        assert_eq!(v.stop_master[1..], ["--stop-daemon", "master"]);
+        for (argv, role) in [(&v.start_master, "master"), (&v.start_backup, "backup")] {
+            assert_eq!(
+                argv[1..],
+                [
+                    "--start-daemon",
+                    role,
+                    "--mcast-interface",
+                    "eth1",
+                    "--syncid",
+                    "7"
+                ]
+            );
+        }
     }
 }

@@ -5,8 +5,8 @@
 //!   orders) and the authenticated extension.
 //! * [`machine`]: the pure state machine (flags and timers) tested against a
 //!   fake clock.
-//! * [`net`]: addresses and link state over rtnetlink.
 //! * [`lease`]: floating addresses with a lifetime the active pulse renews.
+//! * [`switchover`]: `pulse --switchover`, the client side.
 //! * [`daemon`]: the process: sockets, signals, lvs child, activation.
 
 pub mod arp;
@@ -14,4 +14,5 @@ pub mod daemon;
 pub mod heartbeat;
 pub mod lease;
 pub mod machine;
-pub mod net;
+pub mod switchover;
+pub use piranha_runtime::net;

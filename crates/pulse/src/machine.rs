@@ -19,6 +19,12 @@ pub struct Settings {
     pub keepalive_ms: u64,
     /// `deadtime` in milliseconds.
     pub deadtime_ms: u64,
+    /// How long a takeover waits for lvs to report its table ready before
+    /// the addresses come up anyway.
+    pub ready_ms: u64,
+    /// How long a leaving director (SIGTERM, switch-over) keeps serving
+    /// while it waits for the partner to report RUNNING.
+    pub handover_ms: u64,
 }
 
 impl Settings {
@@ -40,17 +46,23 @@ pub enum Action {
     Log(String),
     /// Send a heartbeat with this magic on every channel.
     Send(Magic),
-    /// Bring the director up: active_cmd, lvs, addresses, ARPs, sync master.
+    /// Take the active role: active_cmd, sync master, and lvs made ready
+    /// (started, or told it is active); the daemon calls
+    /// [`Machine::lvs_ready`] once lvs reports its table ready.
     Activate,
-    /// Bring it down: inactive_cmd, sync backup, and if it was active, stop
-    /// lvs and remove the addresses.  `was_active` tells which.
+    /// lvs is ready (or the wait for it ended): bring the floating
+    /// addresses up and send the gratuitous ARPs.
+    Announce,
+    /// Bring it down: inactive_cmd, sync master stopped, and if it was
+    /// active, remove the addresses and stop lvs (or, with `hot_standby`,
+    /// keep it as the standby).  `was_active` tells which.
     Deactivate {
         /// The director was active.
         was_active: bool,
     },
     /// Run `active_cmd` again and resend the gratuitous ARPs.
     ResendArps,
-    /// Leave pulse (a backup with backup_active = 0).
+    /// Leave pulse.
     Exit,
 }
 
@@ -63,16 +75,52 @@ pub enum Nic {
     Private,
 }
 
+/// What a leaving director does once the partner has taken over (or the
+/// wait for it ended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Then {
+    /// SIGTERM: exit.
+    Exit,
+    /// Switch-over: stay, passive.
+    Stay,
+}
+
+/// Where the director is in the life of the active role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Not active (AMACTIVE clear); STOPPED heartbeats.
+    Passive,
+    /// The role is taken (AMACTIVE set) but lvs is not ready yet: no
+    /// address is up, heartbeats still say STOPPED.  The addresses come up
+    /// when lvs reports ready, or at `until`.
+    Activating {
+        /// When to bring the addresses up anyway.
+        until: u64,
+    },
+    /// Addresses up, serving; RUNNING heartbeats.
+    Active,
+    /// Handing the role over: STOPPED heartbeats while still serving, until
+    /// the partner reports RUNNING (make before break) or `until`.
+    Leaving {
+        /// The end of the wait.
+        until: u64,
+        /// What comes after.
+        then: Then,
+    },
+}
+
 /// The pulse state machine.
 #[derive(Debug, Clone)]
 pub struct Machine {
     settings: Settings,
-    active: bool,
+    phase: Phase,
     linkfail: bool,
     childfail: bool,
     send_at: u64,
     need_at: u64,
     started_at: u64,
+    /// When the partner was last heard.
+    heard_at: Option<u64>,
 }
 
 impl Machine {
@@ -80,12 +128,13 @@ impl Machine {
     pub fn start(settings: Settings, now: u64, force_active: bool) -> (Machine, Vec<Action>) {
         let mut m = Machine {
             settings,
-            active: false,
+            phase: Phase::Passive,
             linkfail: false,
             childfail: false,
             send_at: now,
             need_at: now + settings.deadtime_ms,
             started_at: now,
+            heard_at: None,
         };
         let mut out = vec![Action::Log(
             if settings.master {
@@ -107,7 +156,7 @@ impl Machine {
             out.push(Action::Log(
                 "Forced active on startup: activating lvs".to_string(),
             ));
-            out.extend(m.activate());
+            out.extend(m.activate(now));
         }
         (m, out)
     }
@@ -124,9 +173,20 @@ impl Machine {
         self.need_at = now + settings.deadtime_ms;
     }
 
-    /// AMACTIVE.
+    /// AMACTIVE: the role is ours (activating, active or leaving).
     pub fn active(&self) -> bool {
-        self.active
+        self.phase != Phase::Passive
+    }
+
+    /// The floating addresses are up (active, or leaving and still
+    /// serving).
+    pub fn serving(&self) -> bool {
+        matches!(self.phase, Phase::Active | Phase::Leaving { .. })
+    }
+
+    /// Where the role stands.
+    pub fn phase(&self) -> Phase {
+        self.phase
     }
 
     /// LINKFAIL.
@@ -139,41 +199,103 @@ impl Machine {
         self.childfail
     }
 
+    /// The partner was heard within the last `deadtime` (and its grace).
+    pub fn partner_alive(&self, now: u64) -> bool {
+        self.heard_at
+            .is_some_and(|t| now < t + self.settings.deadtime_ms + self.settings.grace_ms())
+    }
+
     /// When [`Machine::tick`] next has something to do.
     pub fn next_deadline(&self) -> u64 {
-        if self.settings.backup_active {
+        let mut at = if self.settings.backup_active {
             self.send_at.min(self.need_at)
         } else {
             self.need_at
+        };
+        if let Phase::Activating { until } | Phase::Leaving { until, .. } = self.phase {
+            at = at.min(until);
         }
+        at
     }
 
     fn my_magic(&self) -> Magic {
-        if self.active {
+        if self.phase == Phase::Active {
             Magic::LvsRunning
         } else {
             Magic::LvsStopped
         }
     }
 
-    fn activate(&mut self) -> Vec<Action> {
-        self.active = true;
+    fn activate(&mut self, now: u64) -> Vec<Action> {
+        self.phase = Phase::Activating {
+            until: now + self.settings.ready_ms,
+        };
         vec![Action::Activate]
     }
 
     fn may_activate(&self) -> bool {
-        !self.active && !self.linkfail && !self.childfail
+        self.phase == Phase::Passive && !self.linkfail && !self.childfail
     }
 
-    /// Timers: send a heartbeat when due, activate when the partner is dead.
+    /// lvs reported its table ready: a director taking over brings its
+    /// addresses up and says RUNNING at once (a leaving partner lets go
+    /// when it hears it).
+    pub fn lvs_ready(&mut self, _now: u64) -> Vec<Action> {
+        if !matches!(self.phase, Phase::Activating { .. }) {
+            return Vec::new();
+        }
+        self.announce()
+    }
+
+    fn announce(&mut self) -> Vec<Action> {
+        self.phase = Phase::Active;
+        let mut out = vec![Action::Announce];
+        if self.settings.backup_active {
+            out.push(Action::Send(Magic::LvsRunning));
+        }
+        out
+    }
+
+    /// The handover is over (partner RUNNING, partner dead, or the wait
+    /// ended): let go, and exit after a SIGTERM.
+    fn let_go(&mut self, then: Then) -> Vec<Action> {
+        self.phase = Phase::Passive;
+        let mut out = vec![Action::Deactivate { was_active: true }];
+        if then == Then::Exit {
+            out.push(Action::Exit);
+        }
+        out
+    }
+
+    /// Timers: send a heartbeat when due, activate when the partner is dead,
+    /// end a wait for lvs or for the partner.
     pub fn tick(&mut self, now: u64) -> Vec<Action> {
         let mut out = Vec::new();
         if now >= self.need_at {
             self.need_at = now + self.settings.deadtime_ms;
             if self.may_activate() {
                 out.push(Action::Log("partner dead: activating lvs".to_string()));
-                out.extend(self.activate());
+                out.extend(self.activate(now));
+            } else if let Phase::Leaving { then, .. } = self.phase {
+                out.extend(self.leaving_ended(then, "partner dead"));
             }
+        }
+        match self.phase {
+            Phase::Activating { until } if now >= until => {
+                out.push(Action::Log(format!(
+                    "lvs not ready after {} ms: bringing the virtual addresses up anyway",
+                    self.settings.ready_ms
+                )));
+                out.extend(self.announce());
+            }
+            Phase::Leaving { until, then } if now >= until => {
+                let why = format!(
+                    "partner did not take over within {} ms",
+                    self.settings.handover_ms
+                );
+                out.extend(self.leaving_ended(then, &why));
+            }
+            _ => {}
         }
         if now >= self.send_at {
             // On a fixed grid: a late wake-up does not push every later
@@ -192,22 +314,54 @@ impl Machine {
         out
     }
 
+    /// A wait for the partner ended without its RUNNING: a stopping pulse
+    /// lets go all the same, a switch-over is called off.
+    fn leaving_ended(&mut self, then: Then, why: &str) -> Vec<Action> {
+        match then {
+            Then::Exit => {
+                let mut out = vec![Action::Log(format!("{why}: deactivating LVS"))];
+                out.extend(self.let_go(then));
+                out
+            }
+            Then::Stay => {
+                self.phase = Phase::Active;
+                vec![Action::Log(format!(
+                    "{why}: switchover cancelled, staying active"
+                ))]
+            }
+        }
+    }
+
     /// A valid heartbeat from the partner arrived at `now`.
     pub fn heartbeat(&mut self, magic: Magic, now: u64) -> Vec<Action> {
         self.need_at = now + self.settings.deadtime_ms + self.settings.grace_ms();
+        self.heard_at = Some(now);
         let mut out = Vec::new();
         match magic {
             Magic::LvsRunning => {
                 self.childfail = false;
-                if self.active {
-                    if self.settings.master {
+                match self.phase {
+                    Phase::Passive => {}
+                    // The master wins a tie: it goes on and announces when
+                    // lvs is ready; the partner yields when it hears that.
+                    Phase::Activating { .. } if self.settings.master => {}
+                    Phase::Active if self.settings.master => {
                         out.push(Action::Log("partner active: resending arps".to_string()));
                         out.push(Action::ResendArps);
-                    } else {
+                    }
+                    // Piranha's backup sends one last heartbeat (RUNNING once
+                    // it announced: the master then resends its ARPs).
+                    Phase::Activating { .. } | Phase::Active => {
                         out.push(Action::Send(self.my_magic()));
                         out.push(Action::Log("partner active: deactivating LVS".to_string()));
-                        self.active = false;
+                        self.phase = Phase::Passive;
                         out.push(Action::Deactivate { was_active: true });
+                    }
+                    // Make before break: the partner has its addresses up
+                    // and has announced them; now ours go.
+                    Phase::Leaving { then, .. } => {
+                        out.push(Action::Log("partner active: deactivating LVS".to_string()));
+                        out.extend(self.let_go(then));
                     }
                 }
             }
@@ -226,7 +380,7 @@ impl Machine {
                         }
                         .to_string(),
                     ));
-                    out.extend(self.activate());
+                    out.extend(self.activate(now));
                 }
             }
             // fos-mode and hold magics are valid heartbeats with no meaning
@@ -236,14 +390,14 @@ impl Machine {
         out
     }
 
-    /// lvs (our child) died; the daemon has logged how.
+    /// lvs (our child, while the role is ours) died; the daemon has logged
+    /// how.  A leaving director has nothing left to hand over.
     pub fn child_failed(&mut self) -> Vec<Action> {
         self.childfail = true;
-        if self.active {
-            self.active = false;
-            vec![Action::Deactivate { was_active: true }]
-        } else {
-            Vec::new()
+        match self.phase {
+            Phase::Passive => Vec::new(),
+            Phase::Leaving { then, .. } => self.let_go(then),
+            Phase::Activating { .. } | Phase::Active => self.let_go(Then::Stay),
         }
     }
 
@@ -264,12 +418,15 @@ impl Machine {
                 "Local NIC link failure: Pulse disabled".to_string(),
             ));
             self.linkfail = true;
-            if self.active {
+            if self.active() {
                 out.push(Action::Log(
                     "local link failure: deactivating LVS".to_string(),
                 ));
-                self.active = false;
-                out.push(Action::Deactivate { was_active: true });
+                let then = match self.phase {
+                    Phase::Leaving { then, .. } => then,
+                    _ => Then::Stay,
+                };
+                out.extend(self.let_go(then));
             }
         } else if down.is_empty() && self.linkfail {
             self.linkfail = false;
@@ -280,19 +437,93 @@ impl Machine {
         out
     }
 
-    /// SIGTERM/SIGINT: deactivate before exit.
-    pub fn terminate(&mut self) -> Vec<Action> {
-        let was_active = self.active;
-        self.active = false;
-        vec![Action::Deactivate { was_active }]
+    /// SIGTERM/SIGINT.  An active director with a live partner hands the
+    /// role over first: STOPPED heartbeats now, its addresses kept until
+    /// the partner reports RUNNING (at most `handover_ms`), then exit.
+    /// Anything else deactivates and exits at once; so does a second signal
+    /// while handing over.
+    pub fn terminate(&mut self, now: u64) -> Vec<Action> {
+        match self.phase {
+            Phase::Active if self.settings.backup_active && self.partner_alive(now) => self
+                .begin_leaving(
+                    now,
+                    Then::Exit,
+                    "shutting down: handing the active role to the partner",
+                ),
+            Phase::Leaving {
+                then: Then::Stay,
+                until,
+            } => {
+                self.phase = Phase::Leaving {
+                    until,
+                    then: Then::Exit,
+                };
+                vec![Action::Log(
+                    "shutting down once the partner has taken over".to_string(),
+                )]
+            }
+            Phase::Passive => vec![Action::Deactivate { was_active: false }, Action::Exit],
+            Phase::Active | Phase::Activating { .. } | Phase::Leaving { .. } => {
+                self.let_go(Then::Exit)
+            }
+        }
     }
 
-    /// The SIGUSR1/SIGUSR2 state dump.
+    /// A switch-over request (`pulse --switchover`): hand the active role to
+    /// the partner and stay, passive.  Refused (logged) unless this
+    /// director is active and the partner is heard.
+    pub fn switchover(&mut self, now: u64) -> Vec<Action> {
+        match self.phase {
+            Phase::Active if self.settings.backup_active && self.partner_alive(now) => self
+                .begin_leaving(
+                    now,
+                    Then::Stay,
+                    "switchover: handing the active role to the partner",
+                ),
+            Phase::Active => vec![Action::Log(
+                "switchover refused: no partner heard within deadtime".to_string(),
+            )],
+            Phase::Leaving { .. } => vec![Action::Log(
+                "switchover: already handing the active role over".to_string(),
+            )],
+            Phase::Passive | Phase::Activating { .. } => vec![Action::Log(
+                "switchover refused: this director is not active".to_string(),
+            )],
+        }
+    }
+
+    fn begin_leaving(&mut self, now: u64, then: Then, why: &str) -> Vec<Action> {
+        self.phase = Phase::Leaving {
+            until: now + self.settings.handover_ms,
+            then,
+        };
+        vec![
+            Action::Log(why.to_string()),
+            Action::Send(Magic::LvsStopped),
+        ]
+    }
+
+    /// The SIGUSR1 state dump.
     pub fn dump(&self, now: u64) -> String {
+        let phase = match self.phase {
+            Phase::Passive => "inactive".to_string(),
+            Phase::Activating { until } => {
+                format!(
+                    "activating (addresses up in at most {} ms)",
+                    until.saturating_sub(now)
+                )
+            }
+            Phase::Active => "active".to_string(),
+            Phase::Leaving { until, then } => format!(
+                "handing over{} (at most {} ms more)",
+                if then == Then::Exit { " to exit" } else { "" },
+                until.saturating_sub(now)
+            ),
+        };
         format!(
             "state: {} {}{}{}, next heartbeat in {} ms, partner dead in {} ms, keepalive {} ms, deadtime {} ms, backup_active {}",
             if self.settings.master { "master" } else { "backup" },
-            if self.active { "active" } else { "inactive" },
+            phase,
             if self.linkfail { " LINKFAIL" } else { "" },
             if self.childfail { " CHILDFAIL" } else { "" },
             self.send_at.saturating_sub(now),
@@ -313,6 +544,8 @@ mod tests {
         backup_active: true,
         keepalive_ms: 1000,
         deadtime_ms: 3000,
+        ready_ms: 4000,
+        handover_ms: 3000,
     };
     const BACKUP: Settings = Settings {
         master: false,
@@ -330,7 +563,11 @@ mod tests {
 
     #[test]
     fn heartbeats_stay_on_their_grid_when_ticks_are_late() {
-        let (mut m, _) = Machine::start(MASTER, 0, false);
+        let s = Settings {
+            deadtime_ms: 100_000,
+            ..MASTER
+        };
+        let (mut m, _) = Machine::start(s, 0, false);
         let sends = |a: &[Action]| a.iter().filter(|x| matches!(x, Action::Send(_))).count();
         assert_eq!(sends(&m.tick(0)), 1);
         // Every wake-up 7 ms late: the heartbeats stay due at 1000, 2000,
@@ -356,6 +593,8 @@ mod tests {
         b_alive: bool,
         m_to_b: bool,
         b_to_m: bool,
+        /// lvs is ready as soon as a director activates (hot standby).
+        ready_at_once: bool,
         log: Vec<(u64, char, Action)>,
     }
 
@@ -371,8 +610,15 @@ mod tests {
                 b_alive: b_start == Some(0),
                 m_to_b: true,
                 b_to_m: true,
+                ready_at_once: true,
                 log: Vec::new(),
             }
+        }
+
+        /// `who` sends `magic` now (outside the timers: a daemon's
+        /// immediate heartbeat).
+        fn inject(&mut self, who: char, magic: Magic) {
+            self.process(vec![(who, Action::Send(magic))]);
         }
 
         fn run_until(&mut self, end: u64) {
@@ -390,22 +636,33 @@ mod tests {
                         pending.push(('b', a));
                     }
                 }
-                while let Some((who, a)) = pending.pop() {
-                    if let Action::Send(magic) = a {
-                        let (dst_alive, link, dst) = if who == 'm' {
-                            (self.b_alive, self.m_to_b, &mut self.b)
-                        } else {
-                            (self.m_alive, self.b_to_m, &mut self.m)
-                        };
-                        if dst_alive && link {
-                            let to = if who == 'm' { 'b' } else { 'm' };
-                            for r in dst.heartbeat(magic, now) {
-                                pending.push((to, r));
-                            }
+                self.process(pending);
+            }
+        }
+
+        fn process(&mut self, mut pending: Vec<(char, Action)>) {
+            let now = self.now;
+            while let Some((who, a)) = pending.pop() {
+                if a == Action::Activate && self.ready_at_once {
+                    let m = if who == 'm' { &mut self.m } else { &mut self.b };
+                    for r in m.lvs_ready(now) {
+                        pending.push((who, r));
+                    }
+                }
+                if let Action::Send(magic) = a {
+                    let (dst_alive, link, dst) = if who == 'm' {
+                        (self.b_alive, self.m_to_b, &mut self.b)
+                    } else {
+                        (self.m_alive, self.b_to_m, &mut self.m)
+                    };
+                    if dst_alive && link {
+                        let to = if who == 'm' { 'b' } else { 'm' };
+                        for r in dst.heartbeat(magic, now) {
+                            pending.push((to, r));
                         }
                     }
-                    self.log.push((now, who, a));
                 }
+                self.log.push((now, who, a));
             }
         }
     }
@@ -497,14 +754,233 @@ mod tests {
         p.m = m;
         p.m_alive = true;
         p.run_until(8_000);
-        assert_eq!(
-            p.b.terminate(),
-            vec![Action::Deactivate { was_active: true }]
-        );
-        p.b_alive = false;
         let t0 = p.now;
-        p.run_until(t0 + 4_000);
+        let out = p.b.terminate(t0);
+        assert_eq!(
+            out,
+            vec![
+                Action::Log("shutting down: handing the active role to the partner".into()),
+                Action::Send(Magic::LvsStopped)
+            ]
+        );
+        assert_eq!(
+            p.b.phase(),
+            Phase::Leaving {
+                until: t0 + 3_000,
+                then: Then::Exit
+            }
+        );
+        // The STOPPED goes out at once (what the daemon sends).
+        p.inject('b', Magic::LvsStopped);
         assert!(p.m.active());
+        p.run_until(t0 + 1_000);
+        assert!(p.m.serving(), "the master announced at once");
+        let announced = p
+            .log
+            .iter()
+            .find(|(_, w, a)| *w == 'm' && *a == Action::Announce)
+            .unwrap()
+            .0;
+        let exited = p
+            .log
+            .iter()
+            .find(|(_, w, a)| *w == 'b' && *a == Action::Exit)
+            .unwrap()
+            .0;
+        let let_go = p
+            .log
+            .iter()
+            .find(|(_, w, a)| *w == 'b' && *a == Action::Deactivate { was_active: true })
+            .unwrap()
+            .0;
+        assert!(announced <= let_go && let_go <= exited, "make before break");
+        assert!(exited - t0 < 100, "no deadtime waited: {} ms", exited - t0);
+    }
+
+    #[test]
+    fn switchover_and_back_keeps_one_director_serving() {
+        let mut p = Pair::new(Some(0), Some(0));
+        p.run_until(5_000);
+        assert!(p.m.serving() && !p.b.active());
+        // Every 10 ms at least one director serves (make before break);
+        // both may for a moment.
+        let check = |p: &mut Pair, end: u64| {
+            while p.now < end {
+                p.run_until(p.now + 10);
+                assert!(p.m.serving() || p.b.serving(), "nobody serves at {}", p.now);
+            }
+        };
+        for (leaving, name) in [('m', "master"), ('b', "backup"), ('m', "master again")] {
+            let now = p.now;
+            let out = if leaving == 'm' {
+                p.m.switchover(now)
+            } else {
+                p.b.switchover(now)
+            };
+            assert!(
+                out.contains(&Action::Send(Magic::LvsStopped)),
+                "{name}: {out:?}"
+            );
+            p.inject(leaving, Magic::LvsStopped);
+            check(&mut p, now + 1_500);
+            let (gone, took) = if leaving == 'm' {
+                (&p.m, &p.b)
+            } else {
+                (&p.b, &p.m)
+            };
+            assert!(!gone.active() && took.serving(), "{name}: handed over");
+            check(&mut p, now + 6_000);
+            let (gone, took) = if leaving == 'm' {
+                (&p.m, &p.b)
+            } else {
+                (&p.b, &p.m)
+            };
+            assert!(
+                !gone.active() && took.serving(),
+                "{name}: it stays that way"
+            );
+        }
+        assert!(!p.log.iter().any(|(_, _, a)| *a == Action::Exit));
+    }
+
+    #[test]
+    fn a_switchover_the_partner_does_not_take_is_called_off() {
+        let mut p = Pair::new(Some(0), Some(0));
+        p.run_until(5_000);
+        p.m_to_b = false;
+        p.b.linkfail = true; // the backup cannot take over
+        p.m_to_b = true;
+        let t0 = p.now;
+        let out = p.m.switchover(t0);
+        assert!(out.contains(&Action::Send(Magic::LvsStopped)));
+        p.run_until(t0 + 3_000 + 50);
+        assert_eq!(
+            p.m.phase(),
+            Phase::Active,
+            "back to active after handover_ms"
+        );
+        assert!(p.log.iter().any(|(_, w, a)| *w == 'm'
+            && *a == Action::Log(
+                "partner did not take over within 3000 ms: switchover cancelled, staying active"
+                    .into()
+            )));
+        assert!(!p
+            .log
+            .iter()
+            .any(|(t, w, a)| *t > t0 && *w == 'm' && matches!(a, Action::Deactivate { .. })));
+    }
+
+    #[test]
+    fn terminate_without_a_live_partner_lets_go_at_once() {
+        let (mut m, _) = Machine::start(MASTER, 0, true);
+        let _ = m.lvs_ready(0);
+        assert_eq!(m.phase(), Phase::Active);
+        // never heard the partner
+        assert_eq!(
+            m.terminate(10),
+            vec![Action::Deactivate { was_active: true }, Action::Exit]
+        );
+        // heard it, but longer ago than deadtime
+        let (mut m, _) = Machine::start(MASTER, 0, true);
+        let _ = m.lvs_ready(0);
+        let _ = m.heartbeat(Magic::LvsStopped, 100);
+        assert_eq!(m.phase(), Phase::Active);
+        assert_eq!(
+            m.terminate(100 + 3_000 + MASTER.grace_ms()),
+            vec![Action::Deactivate { was_active: true }, Action::Exit]
+        );
+        // passive: nothing to hand over
+        let (mut b, _) = Machine::start(BACKUP, 0, false);
+        assert_eq!(
+            b.terminate(5),
+            vec![Action::Deactivate { was_active: false }, Action::Exit]
+        );
+    }
+
+    #[test]
+    fn a_stopping_pulse_waits_at_most_handover_ms_and_a_second_signal_ends_the_wait() {
+        let (mut m, _) = Machine::start(MASTER, 0, true);
+        let _ = m.lvs_ready(0);
+        let _ = m.heartbeat(Magic::LvsStopped, 500);
+        assert!(m
+            .terminate(1_000)
+            .contains(&Action::Send(Magic::LvsStopped)));
+        // heartbeats keep saying STOPPED while it waits, and a STOPPED
+        // from the partner changes nothing
+        assert_eq!(m.tick(1_000), vec![Action::Send(Magic::LvsStopped)]);
+        assert!(m.heartbeat(Magic::LvsStopped, 1_500).is_empty());
+        assert!(m.serving());
+        let out = m.tick(4_000);
+        assert_eq!(
+            out[..3],
+            [
+                Action::Log("partner did not take over within 3000 ms: deactivating LVS".into()),
+                Action::Deactivate { was_active: true },
+                Action::Exit
+            ]
+        );
+        let (mut m, _) = Machine::start(MASTER, 0, true);
+        let _ = m.lvs_ready(0);
+        let _ = m.heartbeat(Magic::LvsStopped, 500);
+        let _ = m.terminate(1_000);
+        assert_eq!(
+            m.terminate(1_100),
+            vec![Action::Deactivate { was_active: true }, Action::Exit]
+        );
+        // a switch-over under way becomes a stop
+        let (mut m, _) = Machine::start(MASTER, 0, true);
+        let _ = m.lvs_ready(0);
+        let _ = m.heartbeat(Magic::LvsStopped, 500);
+        let _ = m.switchover(1_000);
+        let _ = m.terminate(1_100);
+        assert_eq!(
+            m.heartbeat(Magic::LvsRunning, 1_200),
+            vec![
+                Action::Log("partner active: deactivating LVS".into()),
+                Action::Deactivate { was_active: true },
+                Action::Exit
+            ]
+        );
+    }
+
+    #[test]
+    fn a_takeover_says_stopped_until_lvs_is_ready_or_the_wait_ends() {
+        let (mut b, _) = Machine::start(BACKUP, 0, false);
+        let _ = b.heartbeat(Magic::LvsRunning, 1_000);
+        let out = b.tick(4_200);
+        assert!(out.contains(&Action::Activate));
+        assert!(
+            out.contains(&Action::Send(Magic::LvsStopped)),
+            "not announced yet: {out:?}"
+        );
+        assert!(b.active() && !b.serving());
+        assert_eq!(
+            b.next_deadline(),
+            5_200,
+            "the next heartbeat, before the wait's end"
+        );
+        // lvs never reports: the addresses come up after ready_ms
+        let _ = b.tick(5_000);
+        let out = b.tick(4_200 + 4_000);
+        assert_eq!(
+            out[..3],
+            [
+                Action::Log(
+                    "lvs not ready after 4000 ms: bringing the virtual addresses up anyway".into()
+                ),
+                Action::Announce,
+                Action::Send(Magic::LvsRunning)
+            ]
+        );
+        assert!(b.serving());
+        assert!(b.lvs_ready(9_000).is_empty(), "only once");
+        // lvs reports in time
+        let (mut b, _) = Machine::start(BACKUP, 0, false);
+        let _ = b.tick(3_000);
+        assert_eq!(
+            b.lvs_ready(3_500),
+            vec![Action::Announce, Action::Send(Magic::LvsRunning)]
+        );
     }
 
     #[test]
@@ -641,16 +1117,29 @@ mod tests {
         );
         let out = b.heartbeat(Magic::LvsStopped, 3_005);
         assert_eq!(logs(&out), vec!["primary inactive: activating lvs"]);
+        // not announced yet: the last heartbeat says STOPPED
         let out = b.heartbeat(Magic::LvsRunning, 3_006);
         assert_eq!(
             out,
             vec![
-                Action::Send(Magic::LvsRunning),
+                Action::Send(Magic::LvsStopped),
                 Action::Log("partner active: deactivating LVS".into()),
                 Action::Deactivate { was_active: true }
             ]
         );
+        let _ = b.heartbeat(Magic::LvsStopped, 3_100);
+        let _ = b.lvs_ready(3_200);
+        assert_eq!(
+            b.heartbeat(Magic::LvsRunning, 3_300)[0],
+            Action::Send(Magic::LvsRunning),
+            "announced: Piranha's last RUNNING, so that the master resends its ARPs"
+        );
         let (mut m, _) = Machine::start(MASTER, 0, true);
+        assert!(
+            m.heartbeat(Magic::LvsRunning, 1).is_empty(),
+            "the master wins the tie and goes on"
+        );
+        let _ = m.lvs_ready(1);
         assert_eq!(
             m.heartbeat(Magic::LvsRunning, 1),
             vec![

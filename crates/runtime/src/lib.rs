@@ -8,6 +8,10 @@
 //!   `/dev/null`), and mark inherited descriptors close-on-exec.
 //! * [`forkserver`]: start many copies of one program (lvs's nannies) by
 //!   forking a pre-started copy instead of an `exec` each.
+//! * [`net`]: IPv4 addresses and link state over rtnetlink (pulse's
+//!   floating addresses; lvs asks whether a virtual IP is still here).
+//! * [`ready`]: a readiness byte from an exec'd child (lvs to pulse)
+//!   through an inherited pipe named in the environment.
 //! * [`signals`]: catch signals into flags plus a self-pipe, so one loop
 //!   outside the handler can wait for "a signal or a deadline".
 //! * [`spawn`]: run a helper program with default signal dispositions, stdin
@@ -15,7 +19,25 @@
 //!   reap every ended child with `waitpid(-1, WNOHANG)`.
 
 pub mod daemon;
+
+/// Is `path` the program `name` installed next to the running executable
+/// (compared after resolving links)?  pulse asks it of `--lvsd`: only our
+/// own lvs speaks the readiness handshake and the standby role.
+pub fn is_beside_me(path: &std::path::Path, name: &str) -> bool {
+    let Ok(exe) = std::env::current_exe() else {
+        return false;
+    };
+    match (
+        std::fs::canonicalize(path),
+        std::fs::canonicalize(exe.with_file_name(name)),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
 pub mod forkserver;
 pub mod logger;
+pub mod net;
+pub mod ready;
 pub mod signals;
 pub mod spawn;

@@ -10,7 +10,7 @@
 //! active pulse renews with `RTM_NEWADDR` and `NLM_F_CREATE | NLM_F_REPLACE`:
 //! the kernel resets the lifetime of an existing address and adds one that
 //! has expired.  A pulse that stops renewing (killed, stopped) loses its
-//! addresses when the lifetime runs out (see [`crate::lease`]).  The daemon uses it through the [`Kernel`] trait so
+//! addresses when the lifetime runs out (see pulse's `lease` module).  The daemon uses it through the [`Kernel`] trait so
 //! the activation logic can be tested against a fake.
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -322,6 +322,36 @@ impl Kernel for Netlink {
         )
         .map(|_| ())
     }
+}
+
+/// How many of `ips` are addresses of this host now (0 when the kernel
+/// cannot be asked).
+pub fn count_local(ips: &[Ipv4Addr]) -> usize {
+    match Netlink::open().and_then(|mut n| n.addresses()) {
+        Ok(a) => ips
+            .iter()
+            .filter(|ip| a.iter().any(|x| x.ip == **ip))
+            .count(),
+        Err(_) => 0,
+    }
+}
+
+/// Wait while any of `ips` is an address of this host, at most `bound`,
+/// looking every 100 ms and calling `between` after each look.  Returns
+/// how long it waited.  A process whose parent died while the director
+/// held its virtual addresses (pulse or lvs killed) keeps the table they
+/// lead to until they are gone, so that no client finds a refusal there.
+pub fn wait_while_local(
+    ips: &[Ipv4Addr],
+    bound: std::time::Duration,
+    mut between: impl FnMut(),
+) -> std::time::Duration {
+    let t0 = std::time::Instant::now();
+    while count_local(ips) > 0 && t0.elapsed() < bound {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        between();
+    }
+    t0.elapsed()
 }
 
 /// Find a link by name.

@@ -1,0 +1,453 @@
+#!/bin/bash
+# Every role change of the director pair, as a client sees it; runs INSIDE
+# the kernel lab:
+#     tests/kernel-lab/run [--env RC_...=...] tests/lab/role-change.sh BIN_DIR
+# (`bin/pulse/tests/lab.rs` runs it in `make test`, `tests/bench/role-change.sh`
+# in `make bench` with keepalived beside it).
+#
+# make demo's topology, one bridge per network, one namespace per machine:
+#   client c 10.9.0.2 ── pub ──┬── d1 eth0 10.9.0.11 (primary)   VIP 10.9.0.100 (eth0:1)
+#                              ├── d2 eth0 10.9.0.12 (backup)
+#   [dr: gw 10.9.0.254] ───────┘
+#   d1 eth1 10.8.0.11, d2 eth1 10.8.0.12 ── priv ── r1 10.8.0.21, r2 .22, r3 .23 [dr: gw 10.8.0.254]
+# nat: the real servers' gateway is the floating NAT router address 10.8.0.1;
+# dr:  the real servers hold the VIP on lo (arp_ignore 1, arp_announce 2) and
+#      answer through gw.
+# Real servers: tests/lab/rolechange.py server (HTTP for checks and probes,
+# an echo for long-lived connections).  Directors: pulse -n with keepalive 1,
+# deadtime 3, syncdaemon = 1 on eth1; each director has its own /run (so
+# /run/lvs.pid is its own, as on a real machine).
+#
+# The client (rolechange.py client) holds RC_STREAMS (50) long-lived
+# connections exchanging a line every 100 ms and opens a new connection every
+# 50 ms; tcpdump on its interface records ARP, RSTs and ICMP.  Scenarios, each
+# on whichever director is active:
+#   a   `service pulse stop` (the init script's stop: SIGTERM, wait)
+#   b   pulse --switchover, and b' the switch back
+#   c   kill -9 of pulse
+#   d   the director dead: both its links cut
+# Each prints one row: failed new connections, outage (longest time between
+# two answered probes), established connections kept, and RST / ICMP
+# unreachable from a director after the new director's first gratuitous ARP.
+#
+# RC_MODES      nat dr             RC_VARIANTS  hot cold (hot_standby = 1 / 0)
+# RC_SCENARIOS  a b c d            RC_COLD_SCENARIOS  a c (cold: the issue's (e))
+# RC_PEER       keepalived: the same scenarios with keepalived 2.2.7 (VRRP,
+#               checkers and lvs_sync_daemon on both directors)
+# RC_ASSERT     1: the goals are checked and the exit status says so:
+#               a, b, b', c: 0 failed, every stream kept (cold: a and c, 0 failed);
+#               d: outage <= deadtime + 0.3 s (+ RC_SLACK_MS), no RST or ICMP
+#               from a director after the first ARP, 98 % of the streams kept.
+# RC_OUT        a file for the table rows (tab-separated).
+set -u
+[ "${KERNEL_LAB:-}" = 1 ] || { echo "role-change.sh: run me through tests/kernel-lab/run" >&2; exit 2; }
+REPO=${KERNEL_LAB_REPO:-$(pwd)}
+BIN=${1:-$REPO/target/release}
+MODES=${RC_MODES:-nat dr}
+VARIANTS=${RC_VARIANTS:-hot cold}
+SCENARIOS=${RC_SCENARIOS:-a b c d}
+COLD_SCENARIOS=${RC_COLD_SCENARIOS:-a c}
+PEER=${RC_PEER:-}
+ASSERT=${RC_ASSERT:-0}
+STREAMS=${RC_STREAMS:-50}
+SLACK_MS=${RC_SLACK_MS:-0}
+OUTFILE=${RC_OUT:-}
+PY=$REPO/tests/lab/rolechange.py
+VIP=10.9.0.100
+NATR=10.8.0.1
+KEEPALIVE=1
+DEADTIME=3
+W=$(mktemp -d /tmp/rolechange.XXXXXX)
+FAILS=0
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+
+for b in pulse lvs nanny send_arp ipvsadm; do [ -x "$BIN/$b" ] || { echo "FAIL: $BIN/$b missing"; exit 1; }; done
+command -v tcpdump >/dev/null || { echo "FAIL: tcpdump missing (tests/install-deps)"; exit 1; }
+if [ "$PEER" = keepalived ] && ! command -v keepalived >/dev/null; then
+    echo "role-change.sh: keepalived missing: no peer rows"; PEER=
+fi
+
+ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+exec {ZZFD}<> <(:)
+zz() { read -r -t "$1" -u "$ZZFD" || :; }
+say() { printf '%s %s\n' "$(date +%T)" "$*"; }
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+wait_for() {  # seconds command...: poll every 0.1 s
+    local end=$(( $(ms) + $1 * 1000 )); shift
+    while :; do "$@" && return 0; [ "$(ms)" -ge "$end" ] && return 1; zz 0.1; done
+}
+mac_of() {  # 10.9.0.11 -> 02:09:00:00:00:11
+    local last=${1##*.} net
+    net=$(echo "$1" | cut -d. -f2)
+    if [ "$last" = 254 ]; then last=fe; else last=$(printf '%02d' "$last"); fi
+    printf '02:%02d:00:00:00:%s\n' "$net" "$last"
+}
+
+# ------------------------------------------------------------ topology
+NSS=() BRIDGE_PORTS=()
+declare -A PULSE=() KAD=() RS_PID=()
+CLIENT= TCPDUMP=
+port() {  # ns ifname bridge addr/len
+    local h="$1$2"
+    ip link add "$h" type veth peer name "$2" netns "rc-$1"
+    ip link set "$h" master "$3" up
+    ip -n "rc-$1" link set "$2" address "$(mac_of "${4%/*}")"
+    ip -n "rc-$1" addr add "$4" dev "$2"
+    ip -n "rc-$1" link set "$2" up
+    BRIDGE_PORTS+=("$h")
+}
+nsx() { local n=$1; shift; ip netns exec "rc-$n" "$@"; }
+build() {  # mode
+    local m i gwaddr=$NATR
+    ip link add rcpub type bridge && ip link set rcpub up
+    ip link add rcpriv type bridge && ip link set rcpriv up
+    for m in c d1 d2 r1 r2 r3; do ip netns add "rc-$m"; NSS+=("rc-$m"); ip -n "rc-$m" link set lo up; done
+    port c eth0 rcpub 10.9.0.2/24
+    for i in 1 2; do
+        port "d$i" eth0 rcpub "10.9.0.1$i/24"
+        port "d$i" eth1 rcpriv "10.8.0.1$i/24"
+        nsx "d$i" sysctl -qw net.ipv4.ip_forward=1
+    done
+    if [ "$1" = dr ]; then
+        gwaddr=10.8.0.254
+        ip netns add rc-gw; NSS+=(rc-gw); ip -n rc-gw link set lo up
+        port gw eth0 rcpub 10.9.0.254/24
+        port gw eth1 rcpriv 10.8.0.254/24
+        nsx gw sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth1.rp_filter=0
+    fi
+    for i in 1 2 3; do
+        port "r$i" eth0 rcpriv "10.8.0.2$i/24"
+        ip -n "rc-r$i" route add default via "$gwaddr"
+        if [ "$1" = dr ]; then
+            ip -n "rc-r$i" addr add "$VIP/32" dev lo
+            nsx "r$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+                net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
+        fi
+        nsx "r$i" python3 "$PY" server "rs$i" 80 &
+        RS_PID[$i]=$!
+    done
+    for i in 1 2; do mkdir -p "$W/d$i/run"; done
+}
+teardown() {
+    local ns p
+    stop_client
+    for d in d1 d2; do
+        [ -n "${PULSE[$d]:-}" ] && kill "${PULSE[$d]}" 2>/dev/null
+        [ -n "${KAD[$d]:-}" ] && kill "${KAD[$d]}" 2>/dev/null
+    done
+    for d in d1 d2; do
+        [ -n "${PULSE[$d]:-}" ] && timeout 20 tail --pid="${PULSE[$d]}" -f /dev/null 2>/dev/null
+        [ -n "${KAD[$d]:-}" ] && timeout 10 tail --pid="${KAD[$d]}" -f /dev/null 2>/dev/null
+    done
+    PULSE=() KAD=()
+    for ns in ${NSS[@]+"${NSS[@]}"}; do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    done
+    for p in ${BRIDGE_PORTS[@]+"${BRIDGE_PORTS[@]}"}; do ip link del "$p" 2>/dev/null; done
+    for ns in ${NSS[@]+"${NSS[@]}"}; do ip netns del "$ns" 2>/dev/null; done
+    ip link del rcpub 2>/dev/null; ip link del rcpriv 2>/dev/null
+    NSS=() BRIDGE_PORTS=() RS_PID=()
+    wait 2>/dev/null
+}
+trap 'teardown; rm -rf "$W"' EXIT
+
+# ------------------------------------------------------------ lvs.cf, pulse
+write_cf() {  # mode hot(0|1) file
+    local net=nat
+    [ "$1" = dr ] && net=direct
+    {
+        cat <<CF
+serial_no = 1
+primary = 10.9.0.11
+primary_private = 10.8.0.11
+service = lvs
+backup_active = 1
+backup = 10.9.0.12
+backup_private = 10.8.0.12
+heartbeat = 1
+heartbeat_port = 539
+keepalive = $KEEPALIVE
+deadtime = $DEADTIME
+network = $net
+CF
+        [ "$1" = nat ] && printf 'nat_router = %s eth1:1\nnat_nmask = 255.255.255.0\n' "$NATR"
+        cat <<CF
+syncdaemon = 1
+syncd_iface = eth1
+syncd_id = 7
+hot_standby = $2
+ipvsadm = $BIN/ipvsadm
+virtual web {
+    active = 1
+    address = $VIP eth0:1
+    vip_nmask = 255.255.255.0
+    port = 80
+    send = "GET / HTTP/1.0\r\n\r\n"
+    expect = "HTTP"
+    scheduler = rr
+    protocol = tcp
+    client_monitor = $BIN/nanny
+    timeout = 2
+    reentry = 4
+CF
+        for i in 1 2 3; do
+            printf '    server rs%d {\n        address = 10.8.0.2%d\n        active = 1\n        weight = 1\n    }\n' "$i" "$i"
+        done
+        echo "}"
+    } >"$3"
+}
+stamp() { local l; while IFS= read -r l; do printf '%s %s\n' "$(ms)" "$l"; done; }
+start_pulse() {  # d
+    local d=$1
+    ip netns exec "rc-$d" sh -c "mount --bind $W/$d/run /run && exec $BIN/pulse -n -c $W/$d/lvs.cf --pidfile $W/$d/pulse.pid --lvsd $BIN/lvs --send-arp $BIN/send_arp" \
+        > >(stamp >>"$W/$d.log") 2>&1 &
+    PULSE[$d]=$!
+}
+has_vip() { ip -n "rc-$1" -4 -o addr show dev eth0 2>/dev/null | grep -q " $VIP/"; }
+no_vip() { ! has_vip "$1"; }
+full_table() { [ "$(nsx "$1" "$BIN/ipvsadm" -L -n 2>/dev/null | grep -c -- '-> 10.8.0.2')" = 3 ]; }
+active_one() { if has_vip d1; then echo d1; elif has_vip d2; then echo d2; fi; }
+other() { if [ "$1" = d1 ]; then echo d2; else echo d1; fi; }
+pulse_alive() { [ -n "${PULSE[$1]:-}" ] && kill -0 "${PULSE[$1]}" 2>/dev/null; }
+
+# ------------------------------------------------------------ keepalived (RC_PEER)
+write_keepalived() {  # mode d file
+    local state=BACKUP prio=100 kind=NAT
+    [ "$2" = d1 ] && { state=MASTER; prio=150; }
+    [ "$1" = dr ] && kind=DR
+    {
+        cat <<KA
+global_defs {
+    router_id $2
+    lvs_sync_daemon eth1 VI_1 id 7
+    enable_script_security
+}
+vrrp_instance VI_1 {
+    state $state
+    interface eth0
+    virtual_router_id 51
+    priority $prio
+    advert_int $KEEPALIVE
+    nopreempt
+    virtual_ipaddress {
+        $VIP/24 dev eth0 label eth0:1
+KA
+        [ "$1" = nat ] && echo "        $NATR/24 dev eth1 label eth1:1"
+        cat <<KA
+    }
+    garp_master_delay 1
+    garp_master_repeat 5
+}
+virtual_server $VIP 80 {
+    delay_loop 2
+    lb_algo rr
+    lb_kind $kind
+    protocol TCP
+KA
+        for i in 1 2 3; do
+            cat <<KA
+    real_server 10.8.0.2$i 80 {
+        weight 1
+        TCP_CHECK {
+            connect_timeout 2
+        }
+    }
+KA
+        done
+        echo "}"
+    } >"$3"
+}
+start_keepalived() {  # d
+    local d=$1
+    ip netns exec "rc-$d" sh -c "mount --bind $W/$d/run /run && exec keepalived -n -l -D -f $W/$d/keepalived.conf -p $W/$d/ka.pid -r $W/$d/vrrp.pid -c $W/$d/checkers.pid" \
+        > >(stamp >>"$W/$d.log") 2>&1 &
+    KAD[$d]=$!
+}
+ka_stop() { kill "${KAD[$1]}" 2>/dev/null; timeout 15 tail --pid="${KAD[$1]}" -f /dev/null 2>/dev/null; KAD[$1]=; }
+
+# ------------------------------------------------------------ the client
+start_client() {
+    : >"$W/client.log"
+    nsx c tcpdump -i eth0 -U -n -s 128 -w "$W/client.pcap" 'arp or icmp or (tcp[tcpflags] & tcp-rst != 0)' 2>"$W/tcpdump.err" &
+    TCPDUMP=$!
+    nsx c python3 "$PY" client "$VIP" "$W/client.log" --streams "$STREAMS" &
+    CLIENT=$!
+    wait_for 60 streams_open "$STREAMS" || fail "the client opened only $(streams_now) of $STREAMS connections"
+}
+streams_now() { awk '$2 == "open" { o++ } $2 == "lost" { l++ } END { print o - l }' "$W/client.log"; }
+streams_open() { [ "$(streams_now)" -ge "$1" ]; }
+stop_client() {
+    [ -n "$CLIENT" ] && { kill "$CLIENT" 2>/dev/null; wait "$CLIENT" 2>/dev/null; }
+    [ -n "$TCPDUMP" ] && { kill -INT "$TCPDUMP" 2>/dev/null; wait "$TCPDUMP" 2>/dev/null; }
+    CLIENT= TCPDUMP=
+}
+# Settle before a scenario: every stream open for 4 s (the sync daemon sends
+# a partly filled buffer after at most ~3 s).
+settle() {
+    wait_for 30 streams_open "$STREAMS" || fail "only $(streams_now) of $STREAMS connections before the next scenario"
+    zz 5
+}
+
+# RST / ICMP unreachable sent by a director (by MAC) after the first ARP for
+# the VIP from director $3 (MAC), between $1 and $2 (epoch ms).
+refusals_after_arp() {  # t0 t1 new-director-mac
+    local t0=$1 t1=$2 mac=$3
+    tcpdump -r "$W/client.pcap" -tt -n -e 2>/dev/null | awk -v t0="$t0" -v t1="$t1" -v mac="$mac" \
+        -v m1="$(mac_of 10.9.0.11)" -v m2="$(mac_of 10.9.0.12)" -v vip="$VIP" '
+        { t = $1 * 1000; src = $2 }
+        t < t0 || t > t1 { next }
+        !arp && src == mac && /ARP/ && index($0, " " vip " ") { arp = t; next }
+        arp && (src == m1 || src == m2) && (/Flags \[R/ || /ICMP .*unreachable/) { n++ }
+        END { printf "%d %d\n", n + 0, arp ? t - arp : -1 }' | { read -r n _; echo "$n"; }
+}
+
+ROWS=()
+row() {  # mode who scenario t0 t1 new-director
+    local r refusals
+    r=$(python3 "$PY" report "$W/client.log" "$4" "$5")
+    refusals=$(refusals_after_arp "$4" "$5" "$(mac_of "10.9.0.1${6#d}")")
+    local line
+    line=$(printf '%s\t%s\t%s\t%s refusals_after_arp=%s' "$1" "$2" "$3" "$r" "$refusals")
+    ROWS+=("$line")
+    echo "ROW $line"
+    [ -n "$OUTFILE" ] && echo "$line" >>"$OUTFILE"
+    [ "$ASSERT" = 1 ] || return 0
+    local failed kept streams outage
+    failed=$(sed -E 's/.* failed=([0-9]+).*/\1/' <<<"$r")
+    kept=$(sed -E 's/.* kept=([0-9]+).*/\1/' <<<"$r")
+    streams=$(sed -E 's/.* streams=([0-9]+).*/\1/' <<<"$r")
+    outage=$(sed -E 's/.* outage_ms=([0-9]+).*/\1/' <<<"$r")
+    case "$2:$3" in
+        ours-hot:d*|ours-cold:d*)
+            [ "$outage" -le $((DEADTIME * 1000 + 300 + SLACK_MS)) ] || fail "$1 $2 $3: outage $outage ms > deadtime + 0.3 s"
+            [ "$refusals" = 0 ] || fail "$1 $2 $3: $refusals RST/ICMP unreachable from a director after the first gratuitous ARP"
+            [ $((kept * 100)) -ge $((streams * 98)) ] || fail "$1 $2 $3: kept $kept of $streams connections (< 98 %)"
+            ;;
+        ours-hot:*)
+            [ "$failed" = 0 ] || fail "$1 $2 $3: $failed failed connects"
+            [ "$kept" = "$streams" ] || fail "$1 $2 $3: kept $kept of $streams connections"
+            ;;
+        ours-cold:*)
+            [ "$failed" = 0 ] || fail "$1 $2 $3: $failed failed connects"
+            ;;
+    esac
+}
+
+# ------------------------------------------------------------ scenarios (ours)
+# Each runs on the active director A; B takes over.  Afterwards the pair is
+# back to "B active, A passive (its pulse running)".
+scenario() {  # mode who letter A
+    local mode=$1 who=$2 s=$3 a=$4 b t0 t1 out
+    b=$(other "$a")
+    say "$mode $who: scenario $s on $a"
+    t0=$(ms)
+    case $s in
+        a) PIDFILE=$W/$a/pulse.pid STOP_TIMEOUT=30 "$REPO/init/pulse" stop >"$W/stop.out" 2>&1 ;;
+        b|b2) out=$(nsx "$a" "$BIN/pulse" --switchover -c "$W/$a/lvs.cf" --pidfile "$W/$a/pulse.pid" 2>&1) || fail "$mode $who $s: switchover: $out"
+              echo "   $out" ;;
+        c) kill -9 "${PULSE[$a]}" ;;
+        d) ip link set "${a}eth0" down; ip link set "${a}eth1" down ;;
+    esac
+    wait_for 20 has_vip "$b" || fail "$mode $who $s: $b did not take the VIP"
+    if [ "$s" != d ]; then wait_for 20 no_vip "$a" || fail "$mode $who $s: $a kept the VIP"; fi
+    zz 3
+    t1=$(ms)
+    row "$mode" "$who" "$s" "$t0" "$t1" "$b"
+    # back to a pair
+    case $s in
+        a) wait "${PULSE[$a]}" 2>/dev/null; start_pulse "$a" ;;
+        c) wait "${PULSE[$a]}" 2>/dev/null; start_pulse "$a" ;;
+        d) kill "${PULSE[$a]}"; wait "${PULSE[$a]}" 2>/dev/null
+           ip link set "${a}eth0" up; ip link set "${a}eth1" up
+           start_pulse "$a" ;;
+    esac
+    zz 2
+    [ "$(active_one)" = "$b" ] || fail "$mode $who $s: $b is not the active director after the restore"
+    if [ "$who" = ours-hot ]; then wait_for 30 full_table "$a" || fail "$mode $who $s: $a's standby table is not full"; fi
+    settle
+}
+
+run_ours() {  # mode variant
+    local mode=$1 v=$2 hot=1 list=$SCENARIOS a s
+    [ "$v" = cold ] && { hot=0; list=$COLD_SCENARIOS; }
+    for d in d1 d2; do write_cf "$mode" "$hot" "$W/$d/lvs.cf"; done
+    "$BIN/lvs" --config-test -c "$W/d1/lvs.cf" >/dev/null 2>&1 || fail "lvs.cf does not pass --config-test"
+    start_pulse d1
+    wait_for 30 has_vip d1 || fail "$mode $v: d1 did not take the VIP"
+    start_pulse d2
+    wait_for 30 full_table d1 || fail "$mode $v: d1's table is not full"
+    [ "$hot" = 1 ] && { wait_for 30 full_table d2 || fail "$mode $v: d2's standby table is not full"; }
+    start_client
+    settle
+    for s in $list; do
+        a=$(active_one)
+        [ -n "$a" ] || { fail "$mode $v: no active director before $s"; break; }
+        scenario "$mode" "ours-$v" "$s" "$a"
+        if [ "$s" = b ]; then scenario "$mode" "ours-$v" b2 "$(active_one)"; fi
+    done
+    stop_client
+    for d in d1 d2; do kill "${PULSE[$d]}" 2>/dev/null; done
+    for d in d1 d2; do timeout 30 tail --pid="${PULSE[$d]}" -f /dev/null 2>/dev/null; done
+    PULSE=()
+}
+
+# ------------------------------------------------------------ scenarios (keepalived)
+ka_scenario() {  # mode letter A
+    local mode=$1 s=$2 a=$3 b t0 t1
+    b=$(other "$a")
+    say "$mode keepalived: scenario $s on $a"
+    t0=$(ms)
+    case $s in
+        a) ka_stop "$a" ;;
+        c) kill -9 "${KAD[$a]}"; pkill -9 -f "keepalived.*$W/$a/" 2>/dev/null ;;
+        d) ip link set "${a}eth0" down; ip link set "${a}eth1" down ;;
+    esac
+    wait_for 20 has_vip "$b" || fail "$mode keepalived $s: $b did not take the VIP"
+    zz 3
+    t1=$(ms)
+    row "$mode" keepalived "$s" "$t0" "$t1" "$b"
+    case $s in
+        a|c) ka_stop "$a" 2>/dev/null; start_keepalived "$a" ;;
+        d) ka_stop "$a"; ip link set "${a}eth0" up; ip link set "${a}eth1" up; start_keepalived "$a" ;;
+    esac
+    zz 4
+    settle
+}
+
+run_keepalived() {  # mode
+    local mode=$1 s a
+    for d in d1 d2; do write_keepalived "$mode" "$d" "$W/$d/keepalived.conf"; done
+    start_keepalived d1
+    wait_for 30 has_vip d1 || fail "$mode keepalived: d1 did not take the VIP"
+    start_keepalived d2
+    wait_for 30 full_table d1 || fail "$mode keepalived: d1's table is not full"
+    start_client
+    settle
+    for s in $SCENARIOS; do
+        [ "$s" = b ] && continue     # keepalived has no switch-over command
+        a=$(active_one)
+        [ -n "$a" ] || { fail "$mode keepalived: no active director before $s"; break; }
+        ka_scenario "$mode" "$s" "$a"
+    done
+    stop_client
+    for d in d1 d2; do [ -n "${KAD[$d]:-}" ] && ka_stop "$d"; done
+}
+
+# ------------------------------------------------------------ main
+for mode in $MODES; do
+    say "== $mode"
+    build "$mode"
+    zz 2
+    for v in $VARIANTS; do run_ours "$mode" "$v"; done
+    [ "$PEER" = keepalived ] && run_keepalived "$mode"
+    if [ "$FAILS" -gt 0 ]; then
+        for d in d1 d2; do echo "--- $d log (last 30 lines)"; tail -n 30 "$W/$d.log" 2>/dev/null; done
+    fi
+    teardown
+    rm -f "$W"/d*.log "$W/client.log" "$W/client.pcap"
+done
+echo
+printf 'mode\trun\tscenario\tresult\n'
+printf '%s\n' "${ROWS[@]}"
+if [ "$FAILS" -gt 0 ]; then echo "role-change: $FAILS failure(s)"; exit 1; fi
+echo "role-change: ok"
