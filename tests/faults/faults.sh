@@ -24,6 +24,11 @@
 #      the suite killed, with lvs and one nanny per real server running;
 #   I4 the passive director runs no lvs and no nanny and holds no floating
 #      address (no orphan after a stop, a kill or a deactivation);
+#   I5 a director never refuses a client's connection while it holds the VIP:
+#      no RST answering a SYN and no ICMP unreachable from the VIP at any
+#      time (a healthy real server is always configured: the suite stops at
+#      most one of three); tcpdump in the client's namespace watches the
+#      whole run, the recovery after a failed step excepted;
 # plus what each fault must (or must not) cause, asserted in the fault.
 # A failure prints "FAIL [seed S step N FAULT]: ...", then the suite brings
 # the pair back to a known state and goes on; exit status 1 when anything
@@ -362,6 +367,35 @@ dump_state() {
     tail -n 8 "$W/probe" | awk -v t="$T_START" '{ printf "      %.3f %.3f %s %s\n", ($1 - t) / 1000, ($2 - t) / 1000, $3, $4 }'
 }
 
+# ------------------------------------------------------------ I5: refusals
+# Every RST and ICMP error whose source is the VIP, as the client sees it
+# (absolute sequence numbers: a RST that answers a SYN is "[R.], seq 0").
+refusal_watch() {
+    ip netns exec c tcpdump -i eth0 -n -l -S -tt \
+        "src host $VIP and ((tcp[tcpflags] & tcp-rst != 0) or icmp)" 2>/dev/null >>"$W/refusals"
+}
+I5_SEEN=0 RECOVERING=
+i5_judge() {
+    local n t line
+    n=$(wc -l <"$W/refusals")
+    [ "$n" -gt "$I5_SEEN" ] || return 0
+    while IFS= read -r line; do
+        case $line in
+            *"Flags [R.], seq 0,"*|*unreachable*) ;;
+            *) continue ;;
+        esac
+        t=${line%% *}; t=${t/./}; t=$((10#${t:0:13}))
+        in_recovery "$t" && continue
+        fail "I5: a director refused a client's connection at $((t - T_START)) ms: ${line#* }"
+    done < <(tail -n +$((I5_SEEN + 1)) "$W/refusals" | head -n $((n - I5_SEEN)))
+    I5_SEEN=$n
+}
+in_recovery() {  # t (ms): inside a recover()'s window
+    local w
+    for w in $RECOVERING; do [ "$1" -ge "${w%-*}" ] && [ "$1" -le "${w#*-}" ] && return 0; done
+    return 1
+}
+
 # ------------------------------------------------------------ the invariants
 # Two observers run for the whole suite, so that the bounds are measured by
 # event times and not by this script's (TCG-slow) polling:
@@ -556,6 +590,7 @@ check_invariants() {
     read -r both cur since <<<"$(vip_timeline "$t1")"
     [ "$both" = - ] || fail "I1: both directors hold the VIP at $(( both - t_ref )) ms after the fault"
     i2_judge
+    i5_judge
     CHECK_TIMES="$CHECK_TIMES [check +$((t_i34 - t_ref)) ms at I3/I4, $looks look(s) $(( $((${EPOCHREALTIME/./}/1000)) - t_i34 )) ms]"
     if [ -z "$ok" ]; then
         fail "I3/I4 not reached within ${SETTLE} s:${why}"
@@ -616,6 +651,7 @@ recover() {
         exit 1
     fi
     info "recovered: $ACTIVE active"
+    RECOVERING="$RECOVERING $t_rec-$((${EPOCHREALTIME/./}/1000 + 2000))"
     # requests may fail until then (and for the usual bound after)
     i2_window "$t_rec" $(( $((${EPOCHREALTIME/./}/1000)) + (BOUND + VIP_SLACK) * 1000 ))
 }
@@ -1003,7 +1039,9 @@ say "start: pulse on both directors"
 T_START=$((${EPOCHREALTIME/./}/1000))
 : >"$W/mon-d1"; : >"$W/mon-d2"; : >"$W/probe"; : >"$W/stalls"; : >"$W/windows"
 T_STEP=$T_START
+: >"$W/refusals"
 monitor d1 & monitor d2 & prober 2>/dev/null & staller & STALLER=$!
+refusal_watch &
 zz 0.5
 # d1 first, so that a slow start of d1 (exec under TCG) cannot leave d2 active
 start_pulse d1
@@ -1053,7 +1091,7 @@ done
 while [ "$((${EPOCHREALTIME/./}/1000))" -lt $((I2_LAST_BOUND + 300)) ]; do zz 0.2; done
 wait_for 15 eval '[ "$(awk -v b="$I2_LAST_BOUND" '"'"'$1 >= b { print 1; exit }'"'"' "$W/probe")" = 1 ]' ||
     fail "I2: no request sent after the last bound completed within 15 s"
-STEP_FAILS=0; FAULT=end; i2_judge
+STEP_FAILS=0; FAULT=end; i2_judge; zz 0.5; i5_judge
 [ $STEP_FAILS = 0 ] || dump_state
 
 say "summary (seed $SEED)"

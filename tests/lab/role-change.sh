@@ -209,6 +209,13 @@ full_table() { [ "$(nsx "$1" "$BIN/ipvsadm" -L -n 2>/dev/null | grep -c -- '-> 1
 active_one() { if has_vip d1; then echo d1; elif has_vip d2; then echo d2; fi; }
 other() { if [ "$1" = d1 ]; then echo d2; else echo d1; fi; }
 pulse_alive() { [ -n "${PULSE[$1]:-}" ] && kill -0 "${PULSE[$1]}" 2>/dev/null; }
+# wait (bounded) for a process this shell started to end, then reap it
+gone() {  # pid seconds
+    [ -n "$1" ] || return 0
+    timeout "$2" tail --pid="$1" -f /dev/null 2>/dev/null || { echo "   (process $1 still running after $2 s: killed)"; kill -9 "$1" 2>/dev/null; }
+    wait "$1" 2>/dev/null
+    return 0
+}
 
 # ------------------------------------------------------------ keepalived (RC_PEER)
 write_keepalived() {  # mode d file
@@ -266,19 +273,22 @@ start_keepalived() {  # d
 ka_stop() { kill "${KAD[$1]}" 2>/dev/null; timeout 15 tail --pid="${KAD[$1]}" -f /dev/null 2>/dev/null; KAD[$1]=; }
 
 # ------------------------------------------------------------ the client
+CLIENT_N=0
 start_client() {
-    : >"$W/client.log"
-    nsx c tcpdump -i eth0 -U -n -s 128 -w "$W/client.pcap" 'arp or icmp or (tcp[tcpflags] & tcp-rst != 0)' 2>"$W/tcpdump.err" &
+    CLIENT_N=$((CLIENT_N + 1))
+    CLOG=$W/client-$CLIENT_N.log CPCAP=$W/client-$CLIENT_N.pcap
+    : >"$CLOG"
+    nsx c tcpdump -i eth0 -U -n -s 128 -w "$CPCAP" 'arp or icmp or (tcp[tcpflags] & tcp-rst != 0)' 2>"$W/tcpdump.err" &
     TCPDUMP=$!
-    nsx c python3 "$PY" client "$VIP" "$W/client.log" --streams "$STREAMS" &
+    nsx c python3 "$PY" client "$VIP" "$CLOG" --streams "$STREAMS" &
     CLIENT=$!
     wait_for 60 streams_open "$STREAMS" || fail "the client opened only $(streams_now) of $STREAMS connections"
 }
-streams_now() { awk '$2 == "open" { o++ } $2 == "lost" { l++ } END { print o - l }' "$W/client.log"; }
+streams_now() { awk '$2 == "open" { o++ } $2 == "lost" { l++ } END { print o - l }' "$CLOG"; }
 streams_open() { [ "$(streams_now)" -ge "$1" ]; }
 stop_client() {
-    [ -n "$CLIENT" ] && { kill "$CLIENT" 2>/dev/null; wait "$CLIENT" 2>/dev/null; }
-    [ -n "$TCPDUMP" ] && { kill -INT "$TCPDUMP" 2>/dev/null; wait "$TCPDUMP" 2>/dev/null; }
+    [ -n "$CLIENT" ] && { kill "$CLIENT" 2>/dev/null; gone "$CLIENT" 5; }
+    [ -n "$TCPDUMP" ] && { kill -INT "$TCPDUMP" 2>/dev/null; gone "$TCPDUMP" 10; }
     CLIENT= TCPDUMP=
 }
 # Settle before a scenario: every stream open for 4 s (the sync daemon sends
@@ -292,7 +302,7 @@ settle() {
 # the VIP from director $3 (MAC), between $1 and $2 (epoch ms).
 refusals_after_arp() {  # t0 t1 new-director-mac
     local t0=$1 t1=$2 mac=$3
-    tcpdump -r "$W/client.pcap" -tt -n -e 2>/dev/null | awk -v t0="$t0" -v t1="$t1" -v mac="$mac" \
+    tcpdump -r "$CPCAP" -tt -n -e 2>/dev/null | awk -v t0="$t0" -v t1="$t1" -v mac="$mac" \
         -v m1="$(mac_of 10.9.0.11)" -v m2="$(mac_of 10.9.0.12)" -v vip="$VIP" '
         { t = $1 * 1000; src = $2 }
         t < t0 || t > t1 { next }
@@ -302,14 +312,37 @@ refusals_after_arp() {  # t0 t1 new-director-mac
 }
 
 ROWS=()
-row() {  # mode who scenario t0 t1 new-director
+row() {  # mode who scenario t0 t1 new-director: after the settle that follows t1
     local r refusals
-    r=$(python3 "$PY" report "$W/client.log" "$4" "$5")
+    # a connection whose segments were lost (d: the director died) is judged
+    # once TCP had the time to retry them (the client gives up after 15 s
+    # without an echo); where nothing is lost, a moment is enough
+    local judge=2000
+    [ "$3" = d ] && judge=16000
+    while [ $(( $(ms) - $5 )) -lt $judge ]; do zz 0.5; done
+    r=$(python3 "$PY" report "$CLOG" "$4" "$5" --settle $(( ($(ms) - $5) / 1000 )))
     refusals=$(refusals_after_arp "$4" "$5" "$(mac_of "10.9.0.1${6#d}")")
     local line
     line=$(printf '%s\t%s\t%s\t%s refusals_after_arp=%s' "$1" "$2" "$3" "$r" "$refusals")
     ROWS+=("$line")
     echo "ROW $line"
+    if [ "$refusals" != 0 ]; then
+        echo "   RST / ICMP seen by the client (time, source MAC, frame):"
+        tcpdump -r "$CPCAP" -tt -n -e 2>/dev/null | awk -v t0="$4" -v t1="$5" '$1 * 1000 >= t0 && $1 * 1000 <= t1 && (/Flags \[R/ || /unreachable/) { printf "      %.3f %s\n", $1 - t0 / 1000, substr($0, index($0, $2)) }' | head -n 8
+    fi
+    case $r in *"kept="*" streams="*)
+        local k s
+        k=$(sed -E 's/.* kept=([0-9]+).*/\1/' <<<"$r"); s=$(sed -E 's/.* streams=([0-9]+).*/\1/' <<<"$r")
+        if [ "$k" != "$s" ]; then
+            echo "   lost streams (id reason, client port) and $6's connections for them:"
+            awk -v t0="$4" '$2 == "open" { port[$3] = $4 } $2 == "lost" && $1 >= t0 - 1000 { printf "      %s %s %s\n", $3, $4, port[$3] }' "$CLOG" | head -n 5
+            for p in $(awk -v t0="$4" '$2 == "open" { port[$3] = $4 } $2 == "lost" && $1 >= t0 - 1000 { print port[$3] }' "$CLOG" | head -n 3); do
+                nsx "$6" "$BIN/ipvsadm" -L -n -c 2>/dev/null | grep ":$p " | sed 's/^/      /'
+                tcpdump -r "$CPCAP" -tt -n -e "port $p" 2>/dev/null | awk -v t0="$4" '{ printf "      %.3f %s\n", $1 - t0 / 1000, substr($0, index($0, $2)) }' | head -n 4
+            done
+            nsx "$6" nft list table ip piranha_takeover 2>/dev/null | grep counter | sed 's/^/      guard: /'
+        fi ;;
+    esac
     [ -n "$OUTFILE" ] && echo "$line" >>"$OUTFILE"
     [ "$ASSERT" = 1 ] || return 0
     local failed kept streams outage
@@ -352,24 +385,25 @@ scenario() {  # mode who letter A
     if [ "$s" != d ]; then wait_for 20 no_vip "$a" || fail "$mode $who $s: $a kept the VIP"; fi
     zz 3
     t1=$(ms)
-    row "$mode" "$who" "$s" "$t0" "$t1" "$b"
     # back to a pair
+    say "   restoring $a"
     case $s in
-        a) wait "${PULSE[$a]}" 2>/dev/null; start_pulse "$a" ;;
-        c) wait "${PULSE[$a]}" 2>/dev/null; start_pulse "$a" ;;
-        d) kill "${PULSE[$a]}"; wait "${PULSE[$a]}" 2>/dev/null
+        a|c) gone "${PULSE[$a]}" 20; start_pulse "$a" ;;
+        d) kill "${PULSE[$a]}"; gone "${PULSE[$a]}" 20
            ip link set "${a}eth0" up; ip link set "${a}eth1" up
            start_pulse "$a" ;;
     esac
     zz 2
     [ "$(active_one)" = "$b" ] || fail "$mode $who $s: $b is not the active director after the restore"
     if [ "$who" = ours-hot ]; then wait_for 30 full_table "$a" || fail "$mode $who $s: $a's standby table is not full"; fi
+    row "$mode" "$who" "$s" "$t0" "$t1" "$b"
     settle
 }
 
 run_ours() {  # mode variant
     local mode=$1 v=$2 hot=1 list=$SCENARIOS a s
     [ "$v" = cold ] && { hot=0; list=$COLD_SCENARIOS; }
+    say "$mode $v: starting (hot_standby = $hot)"
     for d in d1 d2; do write_cf "$mode" "$hot" "$W/$d/lvs.cf"; done
     "$BIN/lvs" --config-test -c "$W/d1/lvs.cf" >/dev/null 2>&1 || fail "lvs.cf does not pass --config-test"
     start_pulse d1
@@ -385,9 +419,10 @@ run_ours() {  # mode variant
         scenario "$mode" "ours-$v" "$s" "$a"
         if [ "$s" = b ]; then scenario "$mode" "ours-$v" b2 "$(active_one)"; fi
     done
+    say "$mode $v: stopping"
     stop_client
     for d in d1 d2; do kill "${PULSE[$d]}" 2>/dev/null; done
-    for d in d1 d2; do timeout 30 tail --pid="${PULSE[$d]}" -f /dev/null 2>/dev/null; done
+    for d in d1 d2; do gone "${PULSE[$d]}" 30; done
     PULSE=()
 }
 
@@ -405,12 +440,12 @@ ka_scenario() {  # mode letter A
     wait_for 20 has_vip "$b" || fail "$mode keepalived $s: $b did not take the VIP"
     zz 3
     t1=$(ms)
-    row "$mode" keepalived "$s" "$t0" "$t1" "$b"
     case $s in
         a|c) ka_stop "$a" 2>/dev/null; start_keepalived "$a" ;;
         d) ka_stop "$a"; ip link set "${a}eth0" up; ip link set "${a}eth1" up; start_keepalived "$a" ;;
     esac
     zz 4
+    row "$mode" keepalived "$s" "$t0" "$t1" "$b"
     settle
 }
 
@@ -444,7 +479,7 @@ for mode in $MODES; do
         for d in d1 d2; do echo "--- $d log (last 30 lines)"; tail -n 30 "$W/$d.log" 2>/dev/null; done
     fi
     teardown
-    rm -f "$W"/d*.log "$W/client.log" "$W/client.pcap"
+    rm -f "$W"/d*.log "$W"/client-*
 done
 echo
 printf 'mode\trun\tscenario\tresult\n'

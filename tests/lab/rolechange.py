@@ -11,17 +11,18 @@
         The client: N long-lived connections through VIP:P, each exchanging
         a line every 100 ms and expecting it back; and a new connection
         every S seconds (0.05) that fetches "GET /".  A long-lived
-        connection that breaks (reset, closed, no echo for 5 s) is logged
+        connection that breaks (reset, closed, no echo for 15 s) is logged
         lost and replaced after a second, so that every scenario starts
         with N.  Every event goes to LOG, one line each, times in epoch ms:
             T probe ok LATENCY_MS SERVER      T probe fail REASON LATENCY_MS
-            T open ID SERVER                  T lost ID REASON
+            T open ID CLIENT_PORT             T lost ID REASON
         The client runs until SIGTERM.
 
     rolechange.py report LOG T_EVENT T_END [--settle S]
         One scenario: the probes started in [T_EVENT - 1 s, T_END] and the
         long-lived connections open at T_EVENT - 4 s (so the sync daemon
-        had time to send them).  Prints one line of key=value:
+        had time to send them), kept when still alive at T_END + SETTLE.
+        Prints one line of key=value:
             probes failed outage_ms kept streams reasons
         outage_ms is the longest time between two successful probe answers
         inside the window (0.05 s apart when nothing happens).
@@ -34,7 +35,10 @@ import sys
 import time
 
 ECHO_EVERY = 0.1
-STALL = 5.0          # no echo for this long: the connection is lost
+# No echo for this long: the connection is lost.  TCP itself retries a
+# segment after 0.2, 0.6, 1.4, 3, 6.2, 12.6 s: a connection whose segments
+# were lost during a takeover of about deadtime (3 s) is back after 6.2 s.
+STALL = 15.0
 PROBE_TIMEOUT = 5.0  # a probe not answered in this time failed
 REPLACE_AFTER = 1.0
 
@@ -144,7 +148,7 @@ async def stream(vip, port, log, ident):
         log("lost", ident, "hello-" + reason_of(e))
         writer.close()
         return
-    log("open", ident)
+    log("open", ident, writer.get_extra_info("sockname")[1])
     n = 0
     try:
         while True:
@@ -201,6 +205,8 @@ async def client_main(vip, log_path, port, streams, every):
     for k in keepers:
         k.cancel()
     await asyncio.sleep(0.1)
+    log.f.flush()
+    os._exit(0)
 
 
 # ------------------------------------------------------------------ report

@@ -8,6 +8,8 @@
 //!   `--daemon` output as pure functions over the model.
 //! - [`ipvsadm`]: the drop-in `ipvsadm` (argv parser that behaves like popt,
 //!   option checks, `-R` restore in one netlink pass).
+//! - [`sync`]: the connection table sent at once in the sync daemon's
+//!   protocol (a director handing over).
 
 pub mod error;
 pub mod fake;
@@ -16,6 +18,7 @@ pub mod ipvsadm;
 pub mod model;
 pub mod netlink;
 pub mod resolve;
+pub mod sync;
 
 pub use error::{Error, OpKind};
 pub use model::*;

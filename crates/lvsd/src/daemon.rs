@@ -483,6 +483,22 @@ impl Lvsd {
         }
     }
 
+    /// With `syncdaemon = 1`: send the partner's sync daemon every
+    /// connection of this director now ([`ipvs::sync`]).
+    fn push_connections(&self) {
+        if !self.cfg.syncdaemon() || self.opts.test_start {
+            return;
+        }
+        match ipvs::sync::push_table(
+            &self.cfg.syncd_iface(),
+            self.cfg.syncd_id(),
+            ipvs::sync::Forward::from_letter(self.cfg.network().method_letter()),
+        ) {
+            Ok(n) => log::info!("sent {n} connection(s) to the partner's sync daemon"),
+            Err(e) => log::warn!("failed to send the connections to the partner: {e}"),
+        }
+    }
+
     /// SIGUSR1 / SIGUSR2 from pulse: the director took the active role, or
     /// went back to standby (`hot_standby`).  The table is the same in both
     /// roles; the role is what lvs reports.
@@ -521,9 +537,13 @@ impl Lvsd {
             "pulse is gone: keeping the table while this director still holds its virtual addresses (at most {} s)",
             bound.as_secs()
         );
+        // The partner learns every connection now, and again once the
+        // addresses are gone (the table is then final: no client reaches it).
+        self.push_connections();
         let waited = piranha_runtime::net::wait_while_local(&ips, bound, || {
             let _ = self.reap();
         });
+        self.push_connections();
         log::info!(
             "the virtual addresses are gone after {} ms",
             waited.as_millis()

@@ -363,6 +363,10 @@ struct Director {
     sync_running: (bool, bool),
     /// An [`Action::Exit`] was carried out.
     exiting: bool,
+    /// The takeover guard ([`crate::guard`]) is in place until then.
+    guard_until: Option<Instant>,
+    /// A failure of the guard was logged (once).
+    guard_warned: bool,
     /// `--lvsd` is our own lvs (installed beside pulse): it reports its
     /// table ready and knows the standby role.  Any other lvs gets
     /// Piranha's takeover (addresses up at once) and no hot standby.
@@ -531,6 +535,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         libc::SIGUSR1,
         libc::SIGUSR2,
         libc::SIGCHLD,
+        switchover_signal(),
     ])
     .map_err(StartError::Signals)?;
 
@@ -559,6 +564,8 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         sync_running: (false, false),
         lvs_ours: piranha_runtime::is_beside_me(&opts_lvsd, "lvs"),
         exiting: false,
+        guard_until: None,
+        guard_warned: false,
         helpers: Vec::new(),
         added: Vec::new(),
         lease: Lease::new(settings.keepalive_ms, settings.deadtime_ms, 0),
@@ -576,6 +583,10 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
     }
     d.remove_stale_addresses();
     d.stop_stale_lvs();
+    if d.cfg.syncdaemon() {
+        // a guard left by a killed pulse
+        let _ = crate::guard::nft(&crate::guard::removal());
+    }
     if d.execute(actions) {
         d.cleanup_exit();
         return Ok(EXIT_OK);
@@ -595,6 +606,7 @@ impl Director {
 
     fn cleanup_exit(&mut self) {
         self.arp_gen.fetch_add(1, Ordering::SeqCst);
+        self.remove_guard();
         self.stop_lvs();
         let _ = std::fs::remove_file(&self.opts.pidfile);
     }
@@ -623,6 +635,7 @@ impl Director {
                         self.send_arps(floating_addresses(&self.cfg));
                     }
                 }
+                Action::PushConnections => self.push_connections(),
                 Action::Exit => exit = true,
             }
         }
@@ -660,6 +673,9 @@ impl Director {
             }
             if self.reap() {
                 return EXIT_OK;
+            }
+            if self.guard_until.is_some_and(|t| t <= Instant::now()) {
+                self.remove_guard();
             }
             if self.lvs_restart_at.is_some_and(|t| t <= Instant::now()) {
                 self.lvs_restart_at = None;
@@ -702,6 +718,10 @@ impl Director {
             }
             if self.monitor_links || self.lvs.is_some() || !self.helpers.is_empty() {
                 wait = wait.min(200);
+            }
+            if let Some(t) = self.guard_until {
+                let ms = t.saturating_duration_since(Instant::now()).as_millis() as u64;
+                wait = wait.min(ms);
             }
             if let Some(t) = self.lvs_restart_at {
                 let ms = t.saturating_duration_since(Instant::now()).as_millis() as u64;
@@ -887,9 +907,65 @@ impl Director {
     /// heartbeat that follows (a leaving partner drops its addresses when
     /// it hears it), then send_arp's five runs.
     fn announce(&mut self) {
+        self.install_guard();
         let floating = floating_addresses(&self.cfg);
         self.bring_up(&floating);
         self.send_arps(floating);
+    }
+
+    /// The takeover guard ([`crate::guard`]), with `syncdaemon = 1`, for
+    /// [`crate::guard::GUARD_MS`].
+    fn install_guard(&mut self) {
+        if !self.cfg.syncdaemon() {
+            return;
+        }
+        let services: Vec<(Ipv4Addr, u16)> = self
+            .cfg
+            .active_virtual_servers()
+            .filter(|v| v.fwmark() == 0 && v.protocol() == lvs_config::Protocol::Tcp)
+            .filter_map(|v| v.address.as_ref().map(|a| (a.value.ip.addr, v.port())))
+            .collect();
+        if services.is_empty() {
+            return;
+        }
+        match crate::guard::nft(&crate::guard::script(&services)) {
+            Ok(()) => {
+                debug!("takeover guard in place for {} ms", crate::guard::GUARD_MS);
+                self.guard_until =
+                    Some(Instant::now() + Duration::from_millis(crate::guard::GUARD_MS));
+            }
+            Err(e) if !self.guard_warned => {
+                self.guard_warned = true;
+                warn!(
+                    "no takeover guard (segments of connections not synced yet may be reset): {e}"
+                );
+            }
+            Err(_) => {}
+        }
+    }
+
+    fn remove_guard(&mut self) {
+        if self.guard_until.take().is_some() {
+            if let Err(e) = crate::guard::nft(&crate::guard::removal()) {
+                warn!("failed to remove the takeover guard: {e}");
+            }
+        }
+    }
+
+    /// Send the partner our connections now ([`ipvs::sync`]), with
+    /// `syncdaemon = 1`.
+    fn push_connections(&mut self) {
+        if !self.cfg.syncdaemon() {
+            return;
+        }
+        match ipvs::sync::push_table(
+            &self.cfg.syncd_iface(),
+            self.cfg.syncd_id(),
+            ipvs::sync::Forward::from_letter(self.cfg.network().method_letter()),
+        ) {
+            Ok(n) => info!("sent {n} connection(s) to the partner's sync daemon"),
+            Err(e) => warn!("failed to send the connections to the partner: {e}"),
+        }
     }
 
     /// Start lvs (`--standby` on a passive director with `hot_standby`),
@@ -1108,6 +1184,7 @@ impl Director {
         if !was_active {
             return;
         }
+        self.remove_guard();
         self.arp_gen.fetch_add(1, Ordering::SeqCst);
         // The addresses go first: lvs may take up to LVS_STOP_GRACE to stop
         // (its nannies remove their servers), and until they are gone both

@@ -1,6 +1,8 @@
 //! Piranha's `pulse`: heartbeat, failover and floating addresses.
 //!
 //! * [`arp`]: send_arp's arguments and frame (pnet, AF_PACKET).
+//! * [`guard`]: the takeover guard (nftables): segments of connections
+//!   whose state has not arrived yet are dropped, not reset.
 //! * [`heartbeat`]: the 4-byte wire format of Piranha 0.8.6 (both byte
 //!   orders) and the authenticated extension.
 //! * [`machine`]: the pure state machine (flags and timers) tested against a
@@ -11,6 +13,7 @@
 
 pub mod arp;
 pub mod daemon;
+pub mod guard;
 pub mod heartbeat;
 pub mod lease;
 pub mod machine;

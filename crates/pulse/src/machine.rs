@@ -62,6 +62,10 @@ pub enum Action {
     },
     /// Run `active_cmd` again and resend the gratuitous ARPs.
     ResendArps,
+    /// Send the partner this director's IPVS connections now, in the sync
+    /// daemon's protocol (`syncdaemon = 1`), so that it knows every one of
+    /// them when the clients move (a handover).
+    PushConnections,
     /// Leave pulse.
     Exit,
 }
@@ -361,6 +365,7 @@ impl Machine {
                     // and has announced them; now ours go.
                     Phase::Leaving { then, .. } => {
                         out.push(Action::Log("partner active: deactivating LVS".to_string()));
+                        out.push(Action::PushConnections);
                         out.extend(self.let_go(then));
                     }
                 }
@@ -499,6 +504,7 @@ impl Machine {
         };
         vec![
             Action::Log(why.to_string()),
+            Action::PushConnections,
             Action::Send(Magic::LvsStopped),
         ]
     }
@@ -760,6 +766,7 @@ mod tests {
             out,
             vec![
                 Action::Log("shutting down: handing the active role to the partner".into()),
+                Action::PushConnections,
                 Action::Send(Magic::LvsStopped)
             ]
         );
@@ -937,6 +944,7 @@ mod tests {
             m.heartbeat(Magic::LvsRunning, 1_200),
             vec![
                 Action::Log("partner active: deactivating LVS".into()),
+                Action::PushConnections,
                 Action::Deactivate { was_active: true },
                 Action::Exit
             ]
