@@ -37,6 +37,14 @@ impl Settings {
     pub fn grace_ms(&self) -> u64 {
         (self.keepalive_ms / 10).min(100)
     }
+
+    /// How long a leaving director keeps its addresses after the partner
+    /// said RUNNING: half a keepalive, at most 250 ms.  Our pulse sends its
+    /// first gratuitous ARP before RUNNING; Piranha 0.8.6 sends RUNNING at
+    /// once on activation, then brings the VIPs up and announces them.
+    pub fn let_go_ms(&self) -> u64 {
+        (self.keepalive_ms / 2).min(250)
+    }
 }
 
 /// A step for the daemon to carry out.
@@ -104,12 +112,17 @@ pub enum Phase {
     /// Addresses up, serving; RUNNING heartbeats.
     Active,
     /// Handing the role over: STOPPED heartbeats while still serving, until
-    /// the partner reports RUNNING (make before break) or `until`.
+    /// the partner reports RUNNING (make before break) or `until`.  Once
+    /// it has (`taken`), the addresses stay a moment more
+    /// ([`Settings::let_go_ms`]): an original 0.8.6 partner says RUNNING
+    /// before its `ifconfig` and first gratuitous ARP.
     Leaving {
-        /// The end of the wait.
+        /// The end of the wait (or, once taken, of the moment more).
         until: u64,
         /// What comes after.
         then: Then,
+        /// The partner said RUNNING.
+        taken: bool,
     },
 }
 
@@ -280,8 +293,12 @@ impl Machine {
             if self.may_activate() {
                 out.push(Action::Log("partner dead: activating lvs".to_string()));
                 out.extend(self.activate(now));
-            } else if let Phase::Leaving { then, .. } = self.phase {
-                out.extend(self.leaving_ended(then, "partner dead"));
+            } else if let Phase::Leaving { then, taken, .. } = self.phase {
+                if taken {
+                    out.extend(self.taken_over(then));
+                } else {
+                    out.extend(self.leaving_ended(then, "partner dead"));
+                }
             }
         }
         match self.phase {
@@ -292,7 +309,12 @@ impl Machine {
                 )));
                 out.extend(self.announce());
             }
-            Phase::Leaving { until, then } if now >= until => {
+            Phase::Leaving {
+                until,
+                then,
+                taken: true,
+            } if now >= until => out.extend(self.taken_over(then)),
+            Phase::Leaving { until, then, .. } if now >= until => {
                 let why = format!(
                     "partner did not take over within {} ms",
                     self.settings.handover_ms
@@ -315,6 +337,16 @@ impl Machine {
                 out.push(Action::Send(self.my_magic()));
             }
         }
+        out
+    }
+
+    /// The partner took over a moment ago: let go.
+    fn taken_over(&mut self, then: Then) -> Vec<Action> {
+        let mut out = vec![
+            Action::Log("partner active: deactivating LVS".to_string()),
+            Action::PushConnections,
+        ];
+        out.extend(self.let_go(then));
         out
     }
 
@@ -361,13 +393,20 @@ impl Machine {
                         self.phase = Phase::Passive;
                         out.push(Action::Deactivate { was_active: true });
                     }
-                    // Make before break: the partner has its addresses up
-                    // and has announced them; now ours go.
-                    Phase::Leaving { then, .. } => {
-                        out.push(Action::Log("partner active: deactivating LVS".to_string()));
+                    // Make before break: the partner has (or is bringing)
+                    // its addresses up; ours go a moment later.  Our
+                    // connections go to it now, and again then.
+                    Phase::Leaving {
+                        then, taken: false, ..
+                    } => {
+                        self.phase = Phase::Leaving {
+                            until: now + self.settings.let_go_ms(),
+                            then,
+                            taken: true,
+                        };
                         out.push(Action::PushConnections);
-                        out.extend(self.let_go(then));
                     }
+                    Phase::Leaving { .. } => {}
                 }
             }
             Magic::LvsStopped => {
@@ -458,10 +497,12 @@ impl Machine {
             Phase::Leaving {
                 then: Then::Stay,
                 until,
+                taken,
             } => {
                 self.phase = Phase::Leaving {
                     until,
                     then: Then::Exit,
+                    taken,
                 };
                 vec![Action::Log(
                     "shutting down once the partner has taken over".to_string(),
@@ -501,6 +542,7 @@ impl Machine {
         self.phase = Phase::Leaving {
             until: now + self.settings.handover_ms,
             then,
+            taken: false,
         };
         vec![
             Action::Log(why.to_string()),
@@ -520,7 +562,7 @@ impl Machine {
                 )
             }
             Phase::Active => "active".to_string(),
-            Phase::Leaving { until, then } => format!(
+            Phase::Leaving { until, then, .. } => format!(
                 "handing over{} (at most {} ms more)",
                 if then == Then::Exit { " to exit" } else { "" },
                 until.saturating_sub(now)
@@ -774,7 +816,8 @@ mod tests {
             p.b.phase(),
             Phase::Leaving {
                 until: t0 + 3_000,
-                then: Then::Exit
+                then: Then::Exit,
+                taken: false
             }
         );
         // The STOPPED goes out at once (what the daemon sends).
@@ -801,7 +844,11 @@ mod tests {
             .unwrap()
             .0;
         assert!(announced <= let_go && let_go <= exited, "make before break");
-        assert!(exited - t0 < 100, "no deadtime waited: {} ms", exited - t0);
+        assert!(
+            exited - t0 <= MASTER.let_go_ms() + 20,
+            "no deadtime waited, only the moment after RUNNING: {} ms",
+            exited - t0
+        );
     }
 
     #[test]
@@ -940,8 +987,20 @@ mod tests {
         let _ = m.heartbeat(Magic::LvsStopped, 500);
         let _ = m.switchover(1_000);
         let _ = m.terminate(1_100);
+        // RUNNING: the connections go to the partner now, the addresses a
+        // moment later (an original partner is not announced yet)
         assert_eq!(
             m.heartbeat(Magic::LvsRunning, 1_200),
+            vec![Action::PushConnections]
+        );
+        assert!(m.serving());
+        assert!(m.heartbeat(Magic::LvsRunning, 1_300).is_empty());
+        assert!(m.next_deadline() <= 1_200 + MASTER.let_go_ms());
+        assert!(!m
+            .tick(1_200 + MASTER.let_go_ms() - 1)
+            .contains(&Action::Exit));
+        assert_eq!(
+            m.tick(1_200 + MASTER.let_go_ms()),
             vec![
                 Action::Log("partner active: deactivating LVS".into()),
                 Action::PushConnections,
