@@ -131,6 +131,7 @@ build() {  # mode
 teardown() {
     local ns p
     stop_client
+    disown -a 2>/dev/null     # what is left dies by pid below, without bash's "Killed" reports
     for d in d1 d2; do
         [ -n "${PULSE[$d]:-}" ] && kill "${PULSE[$d]}" 2>/dev/null
         [ -n "${KAD[$d]:-}" ] && kill "${KAD[$d]}" 2>/dev/null
@@ -213,7 +214,7 @@ pulse_alive() { [ -n "${PULSE[$1]:-}" ] && kill -0 "${PULSE[$1]}" 2>/dev/null; }
 gone() {  # pid seconds
     [ -n "$1" ] || return 0
     timeout "$2" tail --pid="$1" -f /dev/null 2>/dev/null || { echo "   (process $1 still running after $2 s: killed)"; kill -9 "$1" 2>/dev/null; }
-    wait "$1" 2>/dev/null
+    { wait "$1"; } 2>/dev/null    # no "Killed" report from bash
     return 0
 }
 
@@ -298,8 +299,10 @@ settle() {
     zz 5
 }
 
-# RST / ICMP unreachable sent by a director (by MAC) after the first ARP for
-# the VIP from director $3 (MAC), between $1 and $2 (epoch ms).
+# RST / ICMP port unreachable sent by a director (by MAC) after the first ARP
+# for the VIP from director $3 (MAC), between $1 and $2 (epoch ms).  (An ICMP
+# host unreachable from a director's own address is routing, not a refusal:
+# a packet for the VIP that reached the director that was about to take it.)
 refusals_after_arp() {  # t0 t1 new-director-mac
     local t0=$1 t1=$2 mac=$3
     tcpdump -r "$CPCAP" -tt -n -e 2>/dev/null | awk -v t0="$t0" -v t1="$t1" -v mac="$mac" \
@@ -307,7 +310,7 @@ refusals_after_arp() {  # t0 t1 new-director-mac
         { t = $1 * 1000; src = $2 }
         t < t0 || t > t1 { next }
         !arp && src == mac && /ARP/ && index($0, " " vip " ") { arp = t; next }
-        arp && (src == m1 || src == m2) && (/Flags \[R/ || /ICMP .*unreachable/) { n++ }
+        arp && (src == m1 || src == m2) && (/Flags \[R/ || /ICMP .* port .* unreachable/) { n++ }
         END { printf "%d %d\n", n + 0, arp ? t - arp : -1 }' | { read -r n _; echo "$n"; }
 }
 
@@ -326,7 +329,13 @@ row() {  # mode who scenario t0 t1 new-director: after the settle that follows t
     line=$(printf '%s\t%s\t%s\t%s refusals_after_arp=%s' "$1" "$2" "$3" "$r" "$refusals")
     ROWS+=("$line")
     echo "ROW $line"
+    case $r in *" failed=0 "*) ;; *) refusals=${refusals}x ;; esac
     if [ "$refusals" != 0 ]; then
+        refusals=${refusals%x}
+        echo "   the directors' logs around it (ms after the event):"
+        for d in d1 d2; do
+            awk -v t0="$4" -v t1="$5" -v d="$d" '$1 >= t0 - 500 && $1 <= t1 { $1 = sprintf("%6d %s", $1 - t0, d); print "     " $0 }' "$W/$d.log" | head -n 25
+        done
         echo "   RST / ICMP seen by the client (time, source MAC, frame):"
         tcpdump -r "$CPCAP" -tt -n -e 2>/dev/null | awk -v t0="$4" -v t1="$5" '$1 * 1000 >= t0 && $1 * 1000 <= t1 && (/Flags \[R/ || /unreachable/) { printf "      %.3f %s\n", $1 - t0 / 1000, substr($0, index($0, $2)) }' | head -n 8
     fi
@@ -484,5 +493,42 @@ done
 echo
 printf 'mode\trun\tscenario\tresult\n'
 printf '%s\n' "${ROWS[@]}"
+# The role change table (make bench, docs/BENCHMARKS.md), and make bench's
+# summary lines: ours with and without hot standby against keepalived.
+printf '%s\n' "${ROWS[@]}" | python3 -c '
+import sys, collections
+rows = collections.OrderedDict()
+for line in sys.stdin:
+    mode, who, sc, rest = line.rstrip("\n").split("\t", 3)
+    kv = dict(w.split("=", 1) for w in rest.split() if "=" in w)
+    rows[(mode, sc, who)] = kv
+names = {"a": "(a) service pulse stop", "b": "(b) switch-over", "b2": "(b) switch back",
+         "c": "(c) kill -9 of pulse", "d": "(d) director dead (links cut)"}
+whos = [("ours-hot", "ours, hot_standby = 1"), ("ours-cold", "ours, hot_standby = 0"), ("keepalived", "keepalived 2.2.7")]
+def cell(kv):
+    if not kv:
+        return "—"
+    return "%s / %.2f s / %s of %s%s" % (kv["failed"], int(kv["outage_ms"]) / 1000, kv["kept"], kv["streams"],
+        "" if kv.get("refusals_after_arp", "0") == "0" else " (%s RST/ICMP)" % kv["refusals_after_arp"])
+print()
+print("| network | scenario | " + " | ".join(w[1] for w in whos) + " |")
+print("|---|---|" + "---|" * len(whos))
+for mode in ["nat", "dr"]:
+    for sc in ["a", "b", "b2", "c", "d"]:
+        cells = [cell(rows.get((mode, sc, w))) for w, _ in whos]
+        if all(c == "—" for c in cells):
+            continue
+        print("| %s | %s | %s |" % (mode.upper(), names[sc], " | ".join(cells)))
+print()
+print("Cells: failed new connections / outage (longest time between two answered probes) / established connections kept; RST or ICMP port unreachable from a director after the new one'"'"'s first gratuitous ARP in brackets.")
+for mode in ["nat", "dr"]:
+    for sc in ["a", "b", "b2", "c", "d"]:
+        o = rows.get((mode, sc, "ours-hot"))
+        k = rows.get((mode, sc, "keepalived"))
+        if not o:
+            continue
+        print("SUMMARY|role change, %s|%s: failed / outage / kept|%s|keepalived 2.2.7|%s|—" % (mode.upper(), names[sc], cell(o), cell(k)))
+'
+
 if [ "$FAILS" -gt 0 ]; then echo "role-change: $FAILS failure(s)"; exit 1; fi
 echo "role-change: ok"

@@ -60,7 +60,25 @@ struct Lvs {
 
 impl Lvs {
     fn start(dir: &Path, cfg: &Path, extra: &[&str]) -> Lvs {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_lvs"))
+        Lvs::start_with(dir, cfg, extra, None)
+    }
+
+    /// With pulse's readiness pipe: `ready_fd` (inheritable) named in
+    /// `PIRANHA_READY_FD`.
+    fn start_with(dir: &Path, cfg: &Path, extra: &[&str], ready_fd: Option<i32>) -> Lvs {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lvs"));
+        if let Some(fd) = ready_fd {
+            cmd.env("PIRANHA_READY_FD", fd.to_string());
+            // Inherited by this lvs only (other tests spawn meanwhile).
+            // SAFETY: only fcntl between fork and exec.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                    libc::fcntl(fd, libc::F_SETFD, 0);
+                    Ok(())
+                });
+            }
+        }
+        let mut child = cmd
             .args(["-n", "-c"])
             .arg(cfg)
             .arg("--pidfile")
@@ -112,7 +130,7 @@ impl Lvs {
     }
 
     /// Wait until `f` holds, or fail with the logs.
-    fn wait_for(&self, what: &str, secs: u64, f: impl Fn(&Lvs) -> bool) {
+    fn wait_for(&self, what: &str, secs: u64, mut f: impl FnMut(&Lvs) -> bool) {
         let end = Instant::now() + Duration::from_secs(secs);
         while Instant::now() < end {
             if f(self) {
@@ -125,6 +143,11 @@ impl Lvs {
             self.log().join("\n"),
             self.ipvsadm().join("\n")
         );
+    }
+
+    fn child_alive(&self) -> bool {
+        // SAFETY: kill(2) with signal 0 on our own child's pid.
+        unsafe { libc::kill(self.pid(), 0) == 0 }
     }
 
     fn has_log(&self, s: &str) -> bool {
@@ -568,4 +591,92 @@ virtual www {{\n    active = 1\n    address = 192.0.2.100 eth0:1\n    port = 80\
     lvs.wait_for("web1 back after rise 1", 10, |l| {
         l.ipvsadm().iter().filter(|c| **c == add).count() == 2
     });
+}
+
+
+/// pulse's readiness pipe: the read end (non-blocking) and the write end
+/// (close-on-exec; `Lvs::start_with` hands it to lvs only), both raw.
+fn ready_pipe() -> (std::fs::File, i32) {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2(2) into a two-element array.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: the read end is ours from here on; O_NONBLOCK on it.
+    let r = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fds[0]) };
+    unsafe {
+        libc::fcntl(fds[0], libc::F_SETFL, libc::O_NONBLOCK);
+        libc::fcntl(fds[0], libc::F_SETFD, libc::FD_CLOEXEC);
+    }
+    (r, fds[1])
+}
+
+fn read_ready(r: &mut std::fs::File) -> Option<usize> {
+    let mut b = [0u8; 8];
+    std::io::Read::read(r, &mut b).ok()
+}
+
+/// lvs tells pulse (one byte on PIRANHA_READY_FD) when its table can serve:
+/// at once when a real server is in, only after the first checks' time
+/// (timeout 1 s + 1 s) when none is.
+#[test]
+fn lvs_reports_its_table_ready_to_pulse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stand_in(dir);
+    let (w1, w2) = (web(), web());
+    let cfg = config(dir, &base(dir, w1.port, w2.port, 1));
+    // The servers answer: ready as soon as the nannies say so.
+    let (mut r, w) = ready_pipe();
+    let t0 = Instant::now();
+    let lvs = Lvs::start_with(dir, &cfg, &[], Some(w));
+    // SAFETY: our copy of the write end; lvs has its own.
+    unsafe { libc::close(w) };
+    lvs.wait_for("the readiness byte", 10, |_| matches!(read_ready(&mut r), Some(1)));
+    assert!(lvs.has_log("table ready: 2 virtual services"), "{:?}", lvs.log());
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert_eq!(read_ready(&mut r), Some(0), "written once, then closed");
+    drop(lvs);
+    // Nothing answers and the table shows no real server: the byte waits
+    // for the first checks' time (fwmark 7 has a sorry server, which then
+    // comes in; www's nannies fail).
+    w1.up.store(false, Ordering::SeqCst);
+    w2.up.store(false, Ordering::SeqCst);
+    let (mut r, w) = ready_pipe();
+    let t0 = Instant::now();
+    let lvs = Lvs::start_with(dir, &cfg, &[], Some(w));
+    unsafe { libc::close(w) };
+    lvs.wait_for("nannies started", 10, |l| l.count_log("running as pid") == 3);
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(read_ready(&mut r), None, "not ready within the first checks' time");
+    lvs.wait_for("the readiness byte after the first checks' time", 10, |_| {
+        matches!(read_ready(&mut r), Some(1))
+    });
+    assert!(t0.elapsed() >= Duration::from_secs(2), "{:?}", t0.elapsed());
+}
+
+/// `--standby`, SIGUSR1 and SIGUSR2: the role is logged; the table is the
+/// same.
+#[test]
+fn lvs_standby_role_follows_pulses_signals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    stand_in(dir);
+    let (w1, w2) = (web(), web());
+    let cfg = config(dir, &base(dir, w1.port, w2.port, 1));
+    let lvs = Lvs::start(dir, &cfg, &["--standby"]);
+    lvs.wait_for("the standby line", 10, |l| {
+        l.has_log("standby: the table is programmed without the virtual addresses")
+    });
+    lvs.wait_for("real servers added on the standby", 10, |l| {
+        l.has_cmd(&format!(
+            "-a -t 192.0.2.100:80 -r 127.0.0.1:{} -m -w 1",
+            w1.port
+        ))
+    });
+    lvs.signal(libc::SIGUSR1);
+    lvs.wait_for("active", 5, |l| l.has_log("active: this director took over"));
+    lvs.signal(libc::SIGUSR2);
+    lvs.wait_for("standby again", 5, |l| {
+        l.has_log("standby: the partner director is active")
+    });
+    assert!(lvs.child_alive(), "USR1/USR2 do not end lvs");
 }
