@@ -37,7 +37,7 @@ test: deps
 	$(CARGO) test -p piranha-gui --test e2e -- --ignored
 	tests/kernel-lab/run --timeout 300 tests/kernel-lab/smoke.sh
 	$(CARGO) build --release $(FAULT_PACKAGES)
-	tests/kernel-lab/run --timeout 1500 --env RC_ASSERT=1 tests/lab/role-change.sh $(abspath $(RELEASE))
+	tests/kernel-lab/run --timeout 1500 --env RC_ASSERT=1 --env RC_SLACK_MS=$${RC_SLACK_MS:-400} tests/lab/role-change.sh $(abspath $(RELEASE))
 	FAULT_SEED=$${FAULT_SEED:-2026} FAULT_COUNT=$${FAULT_COUNT:-100} ./tests/faults/run $(RELEASE)
 
 # The fault suite alone (tests/faults/README.md): one kernel-lab boot, the

@@ -111,6 +111,16 @@ refused() {  # comment
 unreachable() {  # comment
     view pub "icmp.type == 3 && ip.src == $VIP" distinct:1 "$1" eth.src ip.src ip.dst icmp.type icmp.code
 }
+# The client's long-lived connection of this step (its port is in the
+# client's log): the director its segments reach (eth.dst) and when that
+# changes, with the echo still flowing.
+long_lived() {  # slug comment
+    local port
+    port=$(awk '$2 == "open" { print $4; exit }' "client-$1.log" 2>/dev/null)
+    [ -n "$port" ] || { say "  (no long-lived connection logged)"; return; }
+    view pub "tcp.port == $port && tcp.len > 0 && ip.src == 10.9.0.2" transitions:3:2 "$2" ip.src eth.dst tcp.srcport tcp.seq
+    view pub "tcp.port == $port && tcp.len > 0 && ip.dst == 10.9.0.2" transitions:2:1 "Its real server's echoes, on the client's network: from the VIP throughout$([ "$MODE" = nat ] && echo ", through whichever director holds it (eth.src)" || echo " (direct routing: from gw's MAC, never through a director)")." eth.src ip.src tcp.dstport
+}
 MAGICS="Each heartbeat is 4 bytes on UDP 539, Piranha's magic in host byte order: dadbadbd (0xbdaddbda) says 'I am active', bddabdad (0xadbddabd) 'I am inactive'"
 
 say "Commented frames of the $MODE run (pub.pcap, priv.pcap: the whole run; steps/: one pair per step)."
@@ -127,7 +137,7 @@ while IFS=$'\t' read -r n slug title start end; do
     say "   $STEP_FILE-pub.pcap, $STEP_FILE-priv.pcap"
     case $slug in
     setup)
-        heartbeats pub "$MAGICS. Shown: each sender's first frame, every change of its magic and its last frame. d1 (the primary) starts inactive and turns active once it has taken the VIP; d2 stays inactive."
+        heartbeats pub "$MAGICS. Shown: each sender's first frame, every change of its magic and its last frame. d1 (the primary) starts inactive and turns active once it has taken the VIP (its lvs reported the table ready first); d2 stays inactive, its lvs standing by."
         [ "$MODE" = nat ] && heartbeats priv "The same heartbeats on the private network (primary_private, backup_private): a second channel, so one cut cable is not taken for a dead partner."
         garps pub "d1 announces the VIP it just brought up: five gratuitous ARPs, one a second (send_arp), so that the client and the router refresh their ARP caches."
         [ "$MODE" = nat ] && garps priv "On the private network the same for the NAT router address 10.8.0.1, the real servers' gateway."
@@ -175,15 +185,27 @@ while IFS=$'\t' read -r n slug title start end; do
             eth.src eth.dst ip.src ip.dst http.request.uri http.file_data
         requests_by_server "The client's requests during this step, per server: the sorry server while no real server was alive, then the real servers again."
         ;;
+    switchover)
+        heartbeats pub "$MAGICS. At the switch-over command d1's magic turns inactive at once (not on its keepalive grid), while it still serves; d2 takes over and its magic turns active (sent at once, after its first gratuitous ARP); a quarter second later d1 lets go. Then the same the other way."
+        [ "$MODE" = nat ] && heartbeats priv "The same on the private channel."
+        garps pub "Each director that takes over announces the VIP with its own MAC: the first frame from pulse itself, before its RUNNING heartbeat, the four others one second apart (send_arp)."
+        view priv "udp.dstport == 8848" distinct:1 "The connections the leaving director sends to the partner's sync daemon (the kernel's own protocol, 224.0.0.81:8848 on eth1), besides the kernel's: when it starts handing over, when it hears RUNNING, when it lets go." \
+            eth.src ip.src ip.dst udp.length
+        refused "No connection refused by a director: the leaving one keeps serving until the partner has announced itself, and the partner's table was ready (hot standby)."
+        unreachable "No ICMP port unreachable either."
+        long_lived switchover "The client's long-lived connection: its segments go to d1's MAC until d2's gratuitous ARP, then to d2's, and back; the connection goes on, since d2 knew it (sync daemon)."
+        client_syns "The client's new connections (SYN): to d1's MAC, then d2's, then d1's again."
+        ;;
     failover)
-        heartbeats pub "d1's heartbeats stop at the kill; deadtime ($DEADTIME s) later d2 declares it dead, starts lvs and brings up the VIP, and its magic turns from inactive to active."
+        heartbeats pub "d1's heartbeats stop at the kill; deadtime ($DEADTIME s) later d2 declares it dead and brings up the VIP (its lvs was standing by with the table), and its magic turns from inactive to active."
         [ "$MODE" = nat ] && heartbeats priv "The same on the private channel."
         garps pub "d2 announces the VIP with its own MAC (five gratuitous ARPs)."
         [ "$MODE" = nat ] && garps priv "and the NAT router address on the private network, so that the real servers' answers go to d2."
         view pub "icmp.type == 3 && udp.dstport == 539" distinct:1 "d2's heartbeats to d1 now get an ICMP port unreachable from d1's kernel: nothing listens on UDP 539 there any more." \
             ip.src ip.dst icmp.type icmp.code
-        refused "Connections refused during the takeover: first by d1, which still holds the VIP until its lifetime (deadtime, renewed by pulse every keepalive) runs out but lost its IPVS service with lvs; then by d2 once it holds the VIP, until its lvs has created the service."
-        unreachable "IPVS answers a SYN with ICMP port unreachable while a service exists without a real server: on d1 while its dying lvs has its nannies remove the servers before the service goes, on d2 while its new service waits for the nannies' first checks."
+        refused "No connection refused by a director: d1's lvs kept its table while d1 still held the VIP, d2's table was ready when it took the VIP, and for 5 s after the takeover d2 drops (does not reset) segments of connections it does not know yet (the takeover guard)."
+        unreachable "No ICMP port unreachable either (before, a takeover showed both from the dying and the new director)."
+        long_lived failover "The client's long-lived connection: its segments go to d1 until d1's VIP expires, nowhere for a moment (TCP sends them again), then to d2, which knew the connection from the sync daemon: the connection survives the takeover."
         client_syns "The client's connection attempts (SYN) to the VIP: they go to d1's MAC until d2's gratuitous ARP, then to d2's."
         requests_by_server "The client's requests on the private network during this step, per server. None should reach the sorry server: lvs gives the nannies' first checks their time before it calls the service empty (COMPATIBILITY L15)."
         ;;
@@ -193,13 +215,14 @@ while IFS=$'\t' read -r n slug title start end; do
         client_syns "The client's connections keep going to d2."
         ;;
     backup-stops)
-        heartbeats pub "d2 stops sending (its last heartbeat still says active: pulse sends no farewell), and deadtime later d1's magic turns to active: it took over again."
+        heartbeats pub "At the stop d2's magic turns inactive at once (its farewell: Piranha 0.8.6 activates on it too), d1's turns active at once, and d2's heartbeats end a moment later: no deadtime waited."
         [ "$MODE" = nat ] && heartbeats priv "The same on the private channel."
         garps pub "d1 announces the VIP again with its own MAC."
-        refused "Connections refused during the takeover (by d2 while it takes its addresses down, by d1 before its lvs has created the service)."
-        unreachable "ICMP port unreachable while a service has no real server: on d2 while its stopping nannies remove the servers, on d1 while its new service waits for the nannies' first checks."
+        refused "No connection refused: d2 kept serving until d1 had announced the VIP."
+        unreachable "No ICMP port unreachable."
+        long_lived backup-stops "The client's long-lived connection moves from d2 back to d1 and goes on."
         client_syns "The client's connection attempts move from d2's MAC back to d1's."
-        requests_by_server "The client's requests on the private network during this step, per server (none to the sorry server: lvs waits for the nannies' first checks, COMPATIBILITY L15)."
+        requests_by_server "The client's requests on the private network during this step, per server (none to the sorry server)."
         ;;
     stop)
         heartbeats pub "The last heartbeats: after the stop nothing is sent any more."

@@ -9,7 +9,8 @@
 #   [dr: gw 10.9.0.254] ──┤                                         │ floats with the active one
 #                         └── d2 eth0 10.9.0.12  backup director   ─┘
 #   d1 eth1 10.8.0.11, d2 eth1 10.8.0.12 ──┐     private network 10.8.0.0/24 (bridge "priv")
-#   rs1 10.8.0.21, rs2 .22, rs3 .23 ───────┤     busybox httpd, each page names its server
+#   rs1 10.8.0.21, rs2 .22, rs3 .23 ───────┤     web servers (tests/lab/rolechange.py: each page
+#                                          │     names its server; anything else is echoed)
 #   sorry 10.8.0.30 ───────────────────────┤     the sorry server
 #   [dr: gw 10.8.0.254] ───────────────────┘
 #
@@ -89,8 +90,13 @@ mac_of() {  # 10.9.0.11 -> 02:09:00:00:00:11 (the host part in decimal digits, f
     printf '02:%02d:00:00:00:%s\n' "$net" "$last"
 }
 nsx_bg() { local n=$1; shift; exec ip netns exec "demo-$n" "$@"; }  # with &: $! is the command's pid
-serve() {  # machine: start (again) its web server
-    nsx_bg "$1" "$BUSYBOX" httpd -f -p 80 -h "$W/www/$1" &
+RC_PY=$REPO/tests/lab/rolechange.py
+declare -A PAGE=([rs1]="rs1 10.8.0.21" [rs2]="rs2 10.8.0.22" [rs3]="rs3 10.8.0.23"
+    [sorry]="sorry 10.8.0.30: the service is down, please come back later")
+serve() {  # machine: start (again) its web server (the page names the server;
+           # a connection that does not start with GET is an echo: the
+           # client's long-lived connection)
+    nsx_bg "$1" python3 "$RC_PY" server "$1" 80 "${PAGE[$1]}" &
     HTTPD[$1]=$!
 }
 halt_web() {  # machine: its web server dies
@@ -146,7 +152,6 @@ build() {
     for m in rs1 rs2 rs3 sorry; do
         route "$m" "$gwaddr"
         [ "$MODE" = dr ] && NS_BATCH[$m]+="addr add $VIP/32 dev lo"$'\n'
-        mkdir -p "$W/www/$m"
     done
     # -force: one failing line does not stop the rest
     printf '%s' "$ROOT_BATCH" | ip -force -batch - || bad "building the bridges and links"
@@ -155,8 +160,6 @@ build() {
         printf '%s' "${NS_BATCH[$m]}" | ip netns exec "demo-$m" sh -c "ip -force -batch - && sysctl -qw ${NS_SYSCTL[$m]}" ||
             bad "configuring $m"
     done
-    for i in 1 2 3; do echo "rs$i 10.8.0.2$i" >"$W/www/rs$i/index.html"; done
-    echo "sorry 10.8.0.30: the service is down, please come back later" >"$W/www/sorry/index.html"
     for m in rs1 rs2 rs3 sorry; do serve "$m"; done
     printf '%s\t%s\n' "$VIP" "VIP" 10.8.0.1 "NAT router" >>"$OUT/hosts.tsv"
 }
@@ -245,6 +248,37 @@ outage() {
         }' "$PROBE_LOG"
 }
 probe_summary() { awk '{ print $2 }' "$PROBE_LOG" | tally; }
+# The role changes' client (tests/lab/rolechange.py): a new connection every
+# 50 ms, and one long-lived connection through the VIP exchanging a line with
+# its real server every 100 ms, "epoch_ms probe ok|fail ...", "... echo 1 N".
+STREAM=
+stream_start() {
+    STREAM_LOG=$OUT/client-$STEP.log
+    : >"$STREAM_LOG"
+    nsx_bg client python3 "$RC_PY" client "$VIP" "$STREAM_LOG" --streams 1 --every 0.05 &
+    STREAM=$!
+    wait_for 60 grep -q " open 1 " "$STREAM_LOG" || bad "the client's long-lived connection did not open"
+    # the sync daemon sends a connection at its third packet and holds a
+    # partly filled buffer up to 2 s
+    sleep 3
+    note "the client opens a new connection to $VIP every 50 ms and holds one long-lived connection (client port $(awk '$2 == "open" { print $4; exit }' "$STREAM_LOG"), a line echoed by its real server every 100 ms)"
+}
+stream_stop() {
+    [ -n "$STREAM" ] || return 0
+    kill "$STREAM" 2>/dev/null; wait "$STREAM" 2>/dev/null; STREAM=
+}
+# What the client saw from 1 s before $1 (epoch ms) to now.
+stream_report() {
+    local r
+    r=$(python3 "$RC_PY" report "$STREAM_LOG" "$1" "$(date +%s%3N)")
+    awk -v r="$r" 'BEGIN {
+        n = split(r, w, " "); for (i = 1; i <= n; i++) { split(w[i], kv, "="); v[kv[1]] = kv[2] }
+        printf "%d new connections, %d failed (%s); longest time without an answer %d ms; the long-lived connection %s, its longest pause between two echoes %d ms\n",
+            v["probes"], v["failed"], v["reasons"], v["outage_ms"], (v["kept"] == v["streams"] ? "survived" : "was LOST"), v["stream_gap_ms"]
+    }'
+    case $r in *" failed=0 "*" kept=1 streams=1 "*) return 0 ;; esac
+    return 1
+}
 answered_after() { [ -n "$(awk -v tf="$1" '$1 >= tf && $2 != "FAIL" { print $1; exit }' "$PROBE_LOG")" ]; }
 
 # ------------------------------------------------------------ captures
@@ -268,6 +302,7 @@ capture_stop() {
 cleanup_mode() {
     local ns p pids tries
     probe_stop
+    stream_stop
     capture_stop
     end_step
     # Every process of every machine, by pid (pulse first, so that it
@@ -318,6 +353,9 @@ deadtime = $DEADTIME
 network = nat
 nat_router = 10.8.0.1 eth1:1
 nat_nmask = 255.255.255.0
+syncdaemon = 1
+syncd_iface = eth1
+hot_standby = 1
 virtual web {
     active = 1
     address = $VIP eth0:1
@@ -359,6 +397,9 @@ heartbeat_port = 539
 keepalive = $KEEPALIVE
 deadtime = $DEADTIME
 network = direct
+syncdaemon = 1
+syncd_iface = eth1
+hot_standby = 1
 virtual web {
     active = 1
     address = $VIP eth0:1
@@ -445,13 +486,14 @@ run_mode() {
     note "d1 holds the VIP: $(addr_line d1 eth0 "$VIP")$([ "$MODE" = nat ] && echo ", and the NAT router address $(addr_line d1 eth1 10.8.0.1)")"
     for m in 21 22 23; do wait_for 30 in_table d1 "10.8.0.$m" || bad "10.8.0.$m never entered d1's table"; done
     wait_for 15 logged d1 0 "gratuitous lvs arps finished" || bad "d1 did not finish its gratuitous ARPs"
+    for m in 21 22 23; do wait_for 30 in_table d2 "10.8.0.$m" || bad "10.8.0.$m never entered d2's standby table"; done
     note "the three nannies put their servers in the table; d1's /var/log/messages:"
     show_log d1 0
-    note "d2's /var/log/messages:"
+    note "d2's /var/log/messages (hot_standby = 1: its lvs stands by, with its own nannies):"
     show_log d2 0
     no_vip d2 || bad "d2 holds the VIP too"
     show_table d1
-    text "d2# ipvsadm -L -n      (the backup has no table)"
+    text "d2# ipvsadm -L -n      (the backup's standby table: the same services and real servers, no VIP on d2)"
     table d2 | block
 
     if [ "$MODE" = dr ]; then
@@ -529,29 +571,63 @@ run_mode() {
     show_log d1 "$m" "lvs|making"
     note "6 requests: $(requests 6)"
 
+    step switchover "A planned switch-over for maintenance: service pulse switchover on d1, then back"
+    stream_start
+    m=$(mark d1); m2=$(mark d2)
+    tf=$(date +%s%3N); t=$(now_ns)
+    service_pulse d1 switchover
+    if wait_for 10 has_vip d2 && wait_for 5 no_vip d1; then
+        note "d2 holds the VIP, d1 does not, $(ms_since "$t") ms after the command; pulse runs on both"
+    else
+        bad "the VIP did not move to d2"
+    fi
+    note "d1's /var/log/messages: it says STOPPED and keeps serving until d2 says RUNNING (make before break), and sends its connections to d2's sync daemon:"
+    show_log d1 "$m"
+    note "d2's /var/log/messages: its lvs was standing by, so the takeover only moves addresses:"
+    show_log d2 "$m2"
+    sleep 2
+    note "the client during the switch-over: $(stream_report "$tf" || echo "(UNEXPECTED)")"
+    stream_report "$tf" >/dev/null || bad "the client saw a failure during the switch-over"
+    m=$(mark d1); m2=$(mark d2)
+    tf=$(date +%s%3N); t=$(now_ns)
+    note "and back, from d2:"
+    service_pulse d2 switchover
+    if wait_for 10 has_vip d1 && wait_for 5 no_vip d2; then
+        note "d1 holds the VIP again $(ms_since "$t") ms after the command"
+    else
+        bad "the VIP did not move back to d1"
+    fi
+    show_log d2 "$m2" "handing|deactivating|sent|removed"
+    show_log d1 "$m" "activating|added|active"
+    sleep 2
+    note "the client during the switch back: $(stream_report "$tf" || echo "(UNEXPECTED)")"
+    stream_report "$tf" >/dev/null || bad "the client saw a failure during the switch back"
+    stream_stop
+
     step failover "The primary's pulse dies (kill -9): the backup takes over"
-    probe_start
-    note "the client probes http://$VIP/ every 0.1 s from now on"
-    m=$(mark d2)
+    stream_start
+    m=$(mark d2); m1=$(mark d1)
     p=$(pulse_pid d1)
     tf=$(date +%s%3N); t=$(now_ns)
     kill -9 "$p"
-    note "d1# kill -9 $p     (pulse; lvs follows it, and its nannies follow lvs)"
+    note "d1# kill -9 $p     (pulse: no farewell; lvs, signalled by the kernel, keeps its table while the VIP is still on d1)"
     if wait_for $((DEADTIME + 10)) has_vip d2; then
-        note "d2 brought up the VIP $(ms_since "$t") ms after the kill (deadtime = $DEADTIME s)"
+        note "d2 brought up the VIP $(ms_since "$t") ms after the kill (deadtime = $DEADTIME s; its standby lvs had the table ready)"
     else
         bad "d2 did not take the VIP"
     fi
-    wait_for 10 answered_after "$tf" || bad "no answer through d2"
     wait_for 10 logged d2 "$m" "gratuitous lvs arps finished" || bad "d2 did not finish its gratuitous ARPs"
+    wait_for 10 no_vip d1 || bad "d1's VIP did not expire"
     sleep 1
-    probe_stop
     note "d2's /var/log/messages:"
     show_log d2 "$m"
-    note "client-side outage: $(outage "$tf")"
-    text "probes during this step: $(probe_summary)"
+    note "d1's /var/log/messages (its lvs, orphaned, held the table until the VIP expired, sent its connections to d2, then stopped):"
+    show_log d1 "$m1"
+    note "the client during the takeover: $(stream_report "$tf" || echo "(UNEXPECTED)")"
+    stream_report "$tf" >/dev/null || bad "the client saw a failure during the takeover"
+    stream_stop
     show_table d2
-    text "d1 after the kill (lvs and its nannies stopped with pulse and emptied its table; the VIP, no longer renewed by pulse, expires about deadtime after the kill: pulse(8), Floating addresses):"
+    text "d1 after the kill (the VIP, no longer renewed by pulse, expired about deadtime after the kill: pulse(8), Floating addresses; then lvs tore its table down):"
     text "d1# ip -4 -o addr show dev eth0 | grep $VIP"
     addr_line d1 eth0 "$VIP" | block
     has_vip d1 && text "  (still there: not yet expired)" || text "  (nothing: the address expired)"
@@ -570,32 +646,32 @@ run_mode() {
         sleep 0.2
     done
     probe_stop
-    note "$((DEADTIME + 2)) s later: d1 has $(has_vip d1 && echo the VIP || echo no VIP), d2 $(has_vip d2 && echo holds the VIP || echo has lost the VIP); d1's /var/log/messages:"
+    for a in 21 22 23; do wait_for 30 in_table d1 "10.8.0.$a" || bad "10.8.0.$a never entered d1's standby table"; done
+    note "$((DEADTIME + 2)) s later: d1 has $(has_vip d1 && echo the VIP || echo no VIP), d2 $(has_vip d2 && echo holds the VIP || echo has lost the VIP); d1 stands by with its table; d1's /var/log/messages:"
     show_log d1 "$m"
     logged d1 "$m" "activating lvs" && bad "d1 activated"
     note "client probes meanwhile: $(probe_summary)"
 
-    step backup-stops "The backup is stopped cleanly: the primary takes over"
-    probe_start
+    step backup-stops "The backup is stopped cleanly: it hands the active role back to the primary"
+    stream_start
     m=$(mark d1); m2=$(mark d2)
     tf=$(date +%s%3N); t=$(now_ns)
     note "pulse is stopped on d2"
     service_pulse d2 stop
     if wait_for $((DEADTIME + 10)) has_vip d1; then
-        note "d1 brought up the VIP $(ms_since "$t") ms after the stop command"
+        note "d1 brought up the VIP $(ms_since "$t") ms after the stop command (deadtime = $DEADTIME s is not waited for: d2 said STOPPED)"
     else
         bad "d1 did not take the VIP"
     fi
     wait_for 10 logged d1 "$m" "gratuitous lvs arps finished" || bad "d1 did not finish its gratuitous ARPs"
-    sleep 0.5
-    probe_stop
     no_vip d2 || bad "d2 kept the VIP after its stop"
     note "d2's /var/log/messages:"
     show_log d2 "$m2"
     note "d1's /var/log/messages:"
     show_log d1 "$m"
-    note "client-side outage: $(outage "$tf")"
-    text "probes during this step: $(probe_summary)"
+    note "the client during the handover: $(stream_report "$tf" || echo "(UNEXPECTED)")"
+    stream_report "$tf" >/dev/null || bad "the client saw a failure during the handover"
+    stream_stop
     show_table d1
 
     step stop "Everything stops cleanly"

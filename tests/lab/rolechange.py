@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """What a client sees of a director role change (tests/lab/role-change.sh).
 
-    rolechange.py server NAME [PORT]
+    rolechange.py server NAME [PORT [PAGE]]
         A real server: a request starting with "GET " gets an HTTP answer
-        naming NAME, then the connection closes (nanny's send/expect check
-        and the client's probes); anything else is echoed line by line for
-        as long as the client stays (the long-lived connections).
+        whose body is PAGE (default NAME), then the connection closes
+        (nanny's send/expect check and the client's probes); anything else is
+        echoed line by line for as long as the client stays (the long-lived
+        connections).
 
     rolechange.py client VIP LOG [--port P] [--streams N] [--every S]
         The client: N long-lived connections through VIP:P, each exchanging
@@ -16,6 +17,7 @@
         with N.  Every event goes to LOG, one line each, times in epoch ms:
             T probe ok LATENCY_MS SERVER      T probe fail REASON LATENCY_MS
             T open ID CLIENT_PORT             T lost ID REASON
+        With 2 streams or fewer every echo is logged too (T echo ID N).
         The client runs until SIGTERM.
 
     rolechange.py report LOG T_EVENT T_END [--settle S]
@@ -25,7 +27,9 @@
         Prints one line of key=value:
             probes failed outage_ms kept streams reasons
         outage_ms is the longest time between two successful probe answers
-        inside the window (0.05 s apart when nothing happens).
+        inside the window (0.05 s apart when nothing happens); with echoes
+        logged, stream_gap_ms the longest pause between two echoes of a kept
+        connection (0.1 s when nothing happens).
 """
 
 import asyncio
@@ -49,7 +53,7 @@ def now_ms():
 
 # ------------------------------------------------------------------ server
 
-async def serve_conn(name, reader, writer):
+async def serve_conn(page, reader, writer):
     try:
         first = await reader.readline()
         if first.startswith(b"GET "):
@@ -58,7 +62,7 @@ async def serve_conn(name, reader, writer):
                 line = await asyncio.wait_for(reader.readline(), 5)
                 if line in (b"\r\n", b"\n", b""):
                     break
-            body = ("%s\n" % name).encode()
+            body = ("%s\n" % page).encode()
             writer.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
             await writer.drain()
             return
@@ -76,8 +80,8 @@ async def serve_conn(name, reader, writer):
             pass
 
 
-async def server_main(name, port):
-    srv = await asyncio.start_server(lambda r, w: serve_conn(name, r, w), "0.0.0.0", port, backlog=512, reuse_address=True)
+async def server_main(page, port):
+    srv = await asyncio.start_server(lambda r, w: serve_conn(page, r, w), "0.0.0.0", port, backlog=512, reuse_address=True)
     async with srv:
         await srv.serve_forever()
 
@@ -132,7 +136,7 @@ async def probe(vip, port, log):
                 pass
 
 
-async def stream(vip, port, log, ident):
+async def stream(vip, port, log, ident, verbose=False):
     """One long-lived connection; returns when it is lost."""
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(vip, port), PROBE_TIMEOUT)
@@ -160,6 +164,8 @@ async def stream(vip, port, log, ident):
             if got != msg:
                 log("lost", ident, "closed" if not got else "garbled")
                 break
+            if verbose:
+                log("echo", ident, n)
             await asyncio.sleep(ECHO_EVERY)
     except Exception as e:  # noqa: BLE001
         log("lost", ident, reason_of(e))
@@ -180,7 +186,7 @@ async def client_main(vip, log_path, port, streams, every):
     async def keeper():
         while not stop.is_set():
             next_id[0] += 1
-            await stream(vip, port, log, next_id[0])
+            await stream(vip, port, log, next_id[0], streams <= 2)
             await asyncio.sleep(REPLACE_AFTER)
 
     async def prober():
@@ -215,6 +221,7 @@ def report(log_path, t_event, t_end, settle=0):
     probes = []   # (start, end, ok, reason)
     opened = {}   # id -> time
     lost = {}     # id -> (time, reason)
+    echoes = {}   # id -> [time] (logged with 2 streams or fewer)
     with open(log_path) as f:
         for line in f:
             w = line.split()
@@ -230,6 +237,8 @@ def report(log_path, t_event, t_end, settle=0):
                 opened[int(w[2])] = t
             elif w[1] == "lost":
                 lost.setdefault(int(w[2]), (t, w[3] if len(w) > 3 else "?"))
+            elif w[1] == "echo":
+                echoes.setdefault(int(w[2]), []).append(t)
     lo = t_event - 1000
     window = [p for p in probes if lo <= p[0] <= t_end]
     failed = [p for p in window if not p[2]]
@@ -249,15 +258,22 @@ def report(log_path, t_event, t_end, settle=0):
         if i in lost and lost[i][0] <= t_end + settle:
             r = "stream-" + lost[i][1]
             reasons[r] = reasons.get(r, 0) + 1
-    print("probes=%d failed=%d outage_ms=%d kept=%d streams=%d reasons=%s" % (
+    gap = 0
+    for i in kept:
+        ts = [t for t in echoes.get(i, []) if lo <= t <= t_end + settle]
+        for a, b in zip(ts, ts[1:]):
+            gap = max(gap, b - a)
+    print("probes=%d failed=%d outage_ms=%d kept=%d streams=%d reasons=%s%s" % (
         len(window), len(failed), outage, len(kept), len(streams),
-        ",".join("%s:%d" % kv for kv in sorted(reasons.items())) or "-"))
+        ",".join("%s:%d" % kv for kv in sorted(reasons.items())) or "-",
+        " stream_gap_ms=%d" % gap if echoes else ""))
 
 
 def main(argv):
     if len(argv) >= 2 and argv[0] == "server":
         port = int(argv[2]) if len(argv) > 2 else 80
-        asyncio.run(server_main(argv[1], port))
+        page = argv[3] if len(argv) > 3 else argv[1]
+        asyncio.run(server_main(page, port))
         return 0
     if len(argv) >= 3 and argv[0] == "client":
         opts = {"--port": "80", "--streams": "50", "--every": "0.05"}

@@ -363,7 +363,9 @@ struct Director {
     sync_running: (bool, bool),
     /// An [`Action::Exit`] was carried out.
     exiting: bool,
-    /// The takeover guard ([`crate::guard`]) is in place until then.
+    /// The takeover guard ([`crate::guard`]) is in place.
+    guard_armed: bool,
+    /// The guard goes then (GUARD_MS after a takeover).
     guard_until: Option<Instant>,
     /// A failure of the guard was logged (once).
     guard_warned: bool,
@@ -564,6 +566,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         sync_running: (false, false),
         lvs_ours: piranha_runtime::is_beside_me(&opts_lvsd, "lvs"),
         exiting: false,
+        guard_armed: false,
         guard_until: None,
         guard_warned: false,
         helpers: Vec::new(),
@@ -593,6 +596,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
     }
     if !d.machine.active() {
         d.want_standby_lvs();
+        d.arm_guard();
     }
     let code = d.main_loop(&signals);
     d.cleanup_exit();
@@ -836,7 +840,21 @@ impl Director {
         if !self.cfg.syncdaemon() {
             return;
         }
+        let ours = ipvs::ipvsadm::is_ours(&self.cfg.ipvsadm());
         let run = |argv: Vec<String>, quiet: bool| -> bool {
+            if ours {
+                // our own ipvsadm: the same run without a fork and exec
+                // (the master starts right after a takeover's announcement)
+                let c = ipvs::ipvsadm::run_captured(&argv, b"");
+                if c.code != 0 && !quiet {
+                    warn!(
+                        "{} failed: {}",
+                        argv.join(" "),
+                        String::from_utf8_lossy(&c.err).trim()
+                    );
+                }
+                return c.code == 0;
+            }
             let mut c = Command::new(&argv[0]);
             c.args(&argv[1..]).stdin(Stdio::null());
             if quiet {
@@ -873,12 +891,12 @@ impl Director {
         }
     }
 
-    /// Take the role: `active_cmd`, the sync master, and lvs active (told
-    /// so when it stands by, started otherwise).  The addresses come up on
-    /// [`Action::Announce`], once lvs has said its table is ready.
+    /// Take the role: `active_cmd`, and lvs active (told so when it stands
+    /// by, started otherwise).  The addresses come up on
+    /// [`Action::Announce`], once lvs has said its table is ready; the sync
+    /// master starts after them.
     fn activate(&mut self) {
         self.run_command("active_cmd", self.cfg.active_cmd.clone().map(|s| s.value));
-        self.sync_daemons(true);
         self.lvs_restart_at = None;
         if self.opts.test_start {
             let now = self.now();
@@ -907,16 +925,27 @@ impl Director {
     /// heartbeat that follows (a leaving partner drops its addresses when
     /// it hears it), then send_arp's five runs.
     fn announce(&mut self) {
-        self.install_guard();
+        // Nothing is exec'd on this path: the guard is in place since the
+        // director went passive (it matches only packets to a local VIP);
+        // it stays GUARD_MS from now.
+        if !self.guard_armed {
+            self.arm_guard();
+        }
+        if self.guard_armed {
+            self.guard_until = Some(Instant::now() + Duration::from_millis(crate::guard::GUARD_MS));
+        }
         let floating = floating_addresses(&self.cfg);
         self.bring_up(&floating);
         self.send_arps(floating);
+        self.sync_daemons(true);
     }
 
-    /// The takeover guard ([`crate::guard`]), with `syncdaemon = 1`, for
-    /// [`crate::guard::GUARD_MS`].
-    fn install_guard(&mut self) {
-        if !self.cfg.syncdaemon() {
+    /// Put the takeover guard ([`crate::guard`]) in place, with
+    /// `syncdaemon = 1`: on a passive director, where it matches nothing
+    /// (no VIP is local), so that a takeover needs no `nft` run; it goes
+    /// [`crate::guard::GUARD_MS`] after the takeover.
+    fn arm_guard(&mut self) {
+        if !self.cfg.syncdaemon() || self.guard_armed {
             return;
         }
         let services: Vec<(Ipv4Addr, u16)> = self
@@ -930,9 +959,8 @@ impl Director {
         }
         match crate::guard::nft(&crate::guard::script(&services)) {
             Ok(()) => {
-                debug!("takeover guard in place for {} ms", crate::guard::GUARD_MS);
-                self.guard_until =
-                    Some(Instant::now() + Duration::from_millis(crate::guard::GUARD_MS));
+                debug!("takeover guard armed");
+                self.guard_armed = true;
             }
             Err(e) if !self.guard_warned => {
                 self.guard_warned = true;
@@ -945,7 +973,8 @@ impl Director {
     }
 
     fn remove_guard(&mut self) {
-        if self.guard_until.take().is_some() {
+        self.guard_until = None;
+        if std::mem::take(&mut self.guard_armed) {
             if let Err(e) = crate::guard::nft(&crate::guard::removal()) {
                 warn!("failed to remove the takeover guard: {e}");
             }
@@ -1184,7 +1213,8 @@ impl Director {
         if !was_active {
             return;
         }
-        self.remove_guard();
+        self.guard_until = None;
+        self.arm_guard();
         self.arp_gen.fetch_add(1, Ordering::SeqCst);
         // The addresses go first: lvs may take up to LVS_STOP_GRACE to stop
         // (its nannies remove their servers), and until they are gone both
@@ -1414,6 +1444,14 @@ impl Director {
                     .reconfigure(settings.keepalive_ms, settings.deadtime_ms, now);
                 self.monitor_links =
                     self.cfg.monitor_links() != 0 && effective_backup_active(&self.cfg);
+                // the guard of a passive director follows the services
+                // (and syncdaemon)
+                if self.guard_until.is_none() && self.guard_armed {
+                    self.remove_guard();
+                }
+                if !self.machine.serving() {
+                    self.arm_guard();
+                }
                 if !self.machine.active() {
                     // hot_standby turned on or off on the passive director.
                     match &self.lvs {
