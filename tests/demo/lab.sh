@@ -259,8 +259,9 @@ stream_start() {
     STREAM=$!
     wait_for 60 grep -q " open 1 " "$STREAM_LOG" || bad "the client's long-lived connection did not open"
     # the sync daemon sends a connection at its third packet and holds a
-    # partly filled buffer up to 2 s
-    sleep 3
+    # partly filled buffer up to 2 s (the client's report counts a
+    # long-lived connection open 4 s before the event)
+    sleep 4.5
     note "the client opens a new connection to $VIP every 50 ms and holds one long-lived connection (client port $(awk '$2 == "open" { print $4; exit }' "$STREAM_LOG"), a line echoed by its real server every 100 ms)"
 }
 stream_stop() {
