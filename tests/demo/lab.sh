@@ -457,7 +457,7 @@ run_mode() {
     step setup "Machines, networks, lvs.cf on both directors, pulse started with the init script"
     build
     capture
-    note "namespaces: client, d1 (primary), d2 (backup), rs1 rs2 rs3 (busybox httpd, each page names its server), sorry$([ "$MODE" = dr ] && echo ', gw (the real servers'"'"' router)')"
+    note "namespaces: client, d1 (primary), d2 (backup), rs1 rs2 rs3 (web servers: each page names its server, anything else is echoed), sorry$([ "$MODE" = dr ] && echo ', gw (the real servers'"'"' router)')"
     note "bridges pub (10.9.0.0/24) and priv (10.8.0.0/24); tcpdump records both for the whole run"
     if [ "$MODE" = nat ]; then
         text "real servers: default route via 10.8.0.1, the NAT router address that floats with the active director"
