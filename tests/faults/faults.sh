@@ -372,7 +372,7 @@ dump_state() {
 # (absolute sequence numbers: a RST that answers a SYN is "[R.], seq 0").
 refusal_watch() {
     ip netns exec c tcpdump -i eth0 -n -l -S -tt \
-        "src host $VIP and ((tcp[tcpflags] & tcp-rst != 0) or icmp)" 2>/dev/null >>"$W/refusals"
+        "src host $VIP and ((tcp[tcpflags] & tcp-rst != 0) or icmp)" 2>"$W/refusals.err" >>"$W/refusals"
 }
 I5_SEEN=0 RECOVERING=
 i5_judge() {
@@ -1039,9 +1039,11 @@ say "start: pulse on both directors"
 T_START=$((${EPOCHREALTIME/./}/1000))
 : >"$W/mon-d1"; : >"$W/mon-d2"; : >"$W/probe"; : >"$W/stalls"; : >"$W/windows"
 T_STEP=$T_START
+command -v tcpdump >/dev/null || { echo "FAIL: tcpdump missing (tests/install-deps): I5 cannot be watched"; exit 1; }
 : >"$W/refusals"
 monitor d1 & monitor d2 & prober 2>/dev/null & staller & STALLER=$!
 refusal_watch &
+wait_for 20 grep -q "listening on" "$W/refusals.err" || { echo "FAIL: the refusal watch (tcpdump) did not start: $(cat "$W/refusals.err")"; exit 1; }
 zz 0.5
 # d1 first, so that a slow start of d1 (exec under TCG) cannot leave d2 active
 start_pulse d1

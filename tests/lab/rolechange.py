@@ -17,7 +17,8 @@
         with N.  Every event goes to LOG, one line each, times in epoch ms:
             T probe ok LATENCY_MS SERVER      T probe fail REASON LATENCY_MS
             T open ID CLIENT_PORT             T lost ID REASON
-        With 2 streams or fewer every echo is logged too (T echo ID N).
+            T alive ID N (every 10th echo; with 2 streams or fewer every
+            echo: T echo ID N)
         The client runs until SIGTERM.
 
     rolechange.py report LOG T_EVENT T_END [--settle S]
@@ -166,6 +167,8 @@ async def stream(vip, port, log, ident, verbose=False):
                 break
             if verbose:
                 log("echo", ident, n)
+            elif n % 10 == 0:
+                log("alive", ident, n)
             await asyncio.sleep(ECHO_EVERY)
     except Exception as e:  # noqa: BLE001
         log("lost", ident, reason_of(e))
@@ -222,6 +225,7 @@ def report(log_path, t_event, t_end, settle=0):
     opened = {}   # id -> time
     lost = {}     # id -> (time, reason)
     echoes = {}   # id -> [time] (logged with 2 streams or fewer)
+    alive = {}    # id -> last echo or "alive" line (every 10th echo)
     with open(log_path) as f:
         for line in f:
             w = line.split()
@@ -239,6 +243,9 @@ def report(log_path, t_event, t_end, settle=0):
                 lost.setdefault(int(w[2]), (t, w[3] if len(w) > 3 else "?"))
             elif w[1] == "echo":
                 echoes.setdefault(int(w[2]), []).append(t)
+                alive[int(w[2])] = t
+            elif w[1] == "alive":
+                alive[int(w[2])] = t
     lo = t_event - 1000
     window = [p for p in probes if lo <= p[0] <= t_end]
     failed = [p for p in window if not p[2]]
@@ -250,7 +257,9 @@ def report(log_path, t_event, t_end, settle=0):
         outage = t_end - lo
     before = t_event - 4000
     streams = [i for i, t in opened.items() if t <= before and (i not in lost or lost[i][0] > before)]
-    kept = [i for i in streams if i not in lost or lost[i][0] > t_end + settle]
+    # kept: not lost, and echoing after the window (a silently stalled
+    # connection is not kept)
+    kept = [i for i in streams if (i not in lost or lost[i][0] > t_end + settle) and alive.get(i, 0) > t_end]
     reasons = {}
     for p in failed:
         reasons[p[3]] = reasons.get(p[3], 0) + 1

@@ -593,7 +593,6 @@ virtual www {{\n    active = 1\n    address = 192.0.2.100 eth0:1\n    port = 80\
     });
 }
 
-
 /// pulse's readiness pipe: the read end (non-blocking) and the write end
 /// (close-on-exec; `Lvs::start_with` hands it to lvs only), both raw.
 fn ready_pipe() -> (std::fs::File, i32) {
@@ -630,8 +629,14 @@ fn lvs_reports_its_table_ready_to_pulse() {
     let lvs = Lvs::start_with(dir, &cfg, &[], Some(w));
     // SAFETY: our copy of the write end; lvs has its own.
     unsafe { libc::close(w) };
-    lvs.wait_for("the readiness byte", 10, |_| matches!(read_ready(&mut r), Some(1)));
-    assert!(lvs.has_log("table ready: 2 virtual services"), "{:?}", lvs.log());
+    lvs.wait_for("the readiness byte", 10, |_| {
+        matches!(read_ready(&mut r), Some(1))
+    });
+    assert!(
+        lvs.has_log("table ready: 2 virtual services"),
+        "{:?}",
+        lvs.log()
+    );
     assert!(t0.elapsed() < Duration::from_secs(5));
     assert_eq!(read_ready(&mut r), Some(0), "written once, then closed");
     drop(lvs);
@@ -644,12 +649,20 @@ fn lvs_reports_its_table_ready_to_pulse() {
     let t0 = Instant::now();
     let lvs = Lvs::start_with(dir, &cfg, &[], Some(w));
     unsafe { libc::close(w) };
-    lvs.wait_for("nannies started", 10, |l| l.count_log("running as pid") == 3);
-    std::thread::sleep(Duration::from_millis(1200));
-    assert_eq!(read_ready(&mut r), None, "not ready within the first checks' time");
-    lvs.wait_for("the readiness byte after the first checks' time", 10, |_| {
-        matches!(read_ready(&mut r), Some(1))
+    lvs.wait_for("nannies started", 10, |l| {
+        l.count_log("running as pid") == 3
     });
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(
+        read_ready(&mut r),
+        None,
+        "not ready within the first checks' time"
+    );
+    lvs.wait_for(
+        "the readiness byte after the first checks' time",
+        10,
+        |_| matches!(read_ready(&mut r), Some(1)),
+    );
     assert!(t0.elapsed() >= Duration::from_secs(2), "{:?}", t0.elapsed());
 }
 
@@ -673,7 +686,9 @@ fn lvs_standby_role_follows_pulses_signals() {
         ))
     });
     lvs.signal(libc::SIGUSR1);
-    lvs.wait_for("active", 5, |l| l.has_log("active: this director took over"));
+    lvs.wait_for("active", 5, |l| {
+        l.has_log("active: this director took over")
+    });
     lvs.signal(libc::SIGUSR2);
     lvs.wait_for("standby again", 5, |l| {
         l.has_log("standby: the partner director is active")

@@ -86,7 +86,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("pulse: switchover: {}", error_chain(&e));
+                eprintln!("pulse: switchover: {}", daemon::chain(&e));
                 ExitCode::from(daemon::EXIT_FAILURE)
             }
         };
@@ -113,19 +113,8 @@ fn main() -> ExitCode {
     match daemon::run(opts) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("pulse: {}", error_chain(&e));
+            eprintln!("pulse: {}", daemon::chain(&e));
             ExitCode::from(daemon::EXIT_FAILURE)
         }
     }
-}
-
-/// An error with its sources, `: `-separated.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg.push_str(&format!(": {s}"));
-        src = s.source();
-    }
-    msg
 }

@@ -21,7 +21,8 @@ use std::os::fd::AsRawFd;
 pub const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 81);
 /// See [`GROUP`].
 pub const PORT: u16 = 8848;
-/// The kernel's sync datagrams fit a 1500-byte MTU.
+/// The largest datagram for a 1500-byte MTU (IPv4 and UDP headers off),
+/// as the kernel sizes its own.
 const MAX_DATAGRAM: usize = 1472;
 const HEADER: usize = 8;
 const ENTRY_V4: usize = 36;
@@ -134,12 +135,12 @@ pub fn parse_conns(text: &str) -> Vec<Conn> {
         .collect()
 }
 
-/// The datagrams (version 1 messages of at most 1472 bytes) carrying
-/// `conns` for the backup daemons with `syncid` (0: every backup accepts
-/// them).  Timeouts are sent as 0: the partner gives each entry its own
-/// timeout for the state.
-pub fn encode(conns: &[Conn], syncid: u8, fwd: Forward) -> Vec<Vec<u8>> {
-    let per = ((MAX_DATAGRAM - HEADER) / ENTRY_V4).min(255);
+/// The datagrams (version 1 messages of at most `max` bytes, at least one
+/// connection each) carrying `conns` for the backup daemons with `syncid`
+/// (0: every backup accepts them).  Timeouts are sent as 0: the partner
+/// gives each entry its own timeout for the state.
+pub fn encode(conns: &[Conn], syncid: u8, fwd: Forward, max: usize) -> Vec<Vec<u8>> {
+    let per = (max.saturating_sub(HEADER) / ENTRY_V4).clamp(1, 255);
     conns
         .chunks(per)
         .map(|chunk| {
@@ -173,7 +174,18 @@ pub fn encode(conns: &[Conn], syncid: u8, fwd: Forward) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The largest sync datagram for `iface`: its MTU less the IPv4 and UDP
+/// headers (what the partner's backup daemon reads at most), or 1472.
+pub fn max_datagram(iface: &str) -> usize {
+    std::fs::read_to_string(format!("/sys/class/net/{iface}/mtu"))
+        .ok()
+        .and_then(|m| m.trim().parse::<usize>().ok())
+        .map_or(MAX_DATAGRAM, |mtu| mtu.saturating_sub(28).min(65507))
+}
+
 /// Send `datagrams` to the sync group out of `iface`; how many were sent.
+/// A full socket buffer (ENOBUFS) waits a millisecond and tries again,
+/// a few times.
 pub fn send(datagrams: &[Vec<u8>], iface: &str) -> io::Result<usize> {
     let sock = UdpSocket::bind("0.0.0.0:0")?;
     let name = iface.as_bytes();
@@ -195,7 +207,17 @@ pub fn send(datagrams: &[Vec<u8>], iface: &str) -> io::Result<usize> {
     let to = SocketAddrV4::new(GROUP, PORT);
     let mut n = 0;
     for d in datagrams {
-        sock.send_to(d, to)?;
+        let mut tries = 0;
+        loop {
+            match sock.send_to(d, to) {
+                Ok(_) => break,
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) && tries < 20 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Err(e) => return Err(e),
+            }
+        }
         n += 1;
     }
     Ok(n)
@@ -206,7 +228,7 @@ pub fn send(datagrams: &[Vec<u8>], iface: &str) -> io::Result<usize> {
 pub fn push_table(iface: &str, syncid: u8, fwd: Forward) -> io::Result<usize> {
     let text = std::fs::read_to_string("/proc/net/ip_vs_conn")?;
     let conns = parse_conns(&text);
-    send(&encode(&conns, syncid, fwd), iface)?;
+    send(&encode(&conns, syncid, fwd, max_datagram(iface)), iface)?;
     Ok(conns.len())
 }
 
@@ -247,7 +269,7 @@ SCTP 0A090002 C353 0A090064 0050 0A080015 0050 ESTABLISHED     899
     #[test]
     fn messages_are_the_kernels_version_1_layout() {
         let c = parse_conns(TABLE);
-        let d = encode(&c[..2], 7, Forward::Route);
+        let d = encode(&c[..2], 7, Forward::Route, 1472);
         assert_eq!(d.len(), 1);
         let m = &d[0];
         assert_eq!(m.len(), 8 + 2 * 36);
@@ -274,9 +296,15 @@ SCTP 0A090002 C353 0A090064 0050 0A080015 0050 ESTABLISHED     899
     #[test]
     fn a_big_table_is_split_into_datagrams_that_fit() {
         let one = parse_conns(TABLE)[0];
-        let d = encode(&vec![one; 100], 0, Forward::Masq);
+        let d = encode(&vec![one; 100], 0, Forward::Masq, 1472);
         assert_eq!(d.iter().map(|m| m[4] as usize).sum::<usize>(), 100);
         assert!(d.iter().all(|m| m.len() <= 1472));
+        assert_eq!(d.len(), 3, "40 connections a datagram at 1500 bytes of MTU");
+        let small = encode(&vec![one; 100], 0, Forward::Masq, 1400 - 28);
+        assert!(
+            small.iter().all(|m| m.len() <= 1372),
+            "a smaller MTU, smaller datagrams"
+        );
         for m in &d {
             assert_eq!(u16::from_be_bytes([m[2], m[3]]) as usize, m.len());
         }

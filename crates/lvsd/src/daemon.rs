@@ -317,10 +317,13 @@ impl Lvsd {
             ready: None,
             ready_check_at: None,
             standby,
-            parent: match nix::unistd::getppid() {
-                p if p.as_raw() > 1 => Some(p),
-                _ => None,
-            },
+            // lvs holds its table after its parent died only when that
+            // parent is pulse (which puts up the VIPs)
+            parent: Some(nix::unistd::getppid()).filter(|p| {
+                p.as_raw() > 1
+                    && std::fs::read_to_string(format!("/proc/{p}/comm"))
+                        .is_ok_and(|c| c.trim() == "pulse")
+            }),
         };
         d.set_services(services);
         d

@@ -31,6 +31,14 @@ pub const EXIT_HARD_SHUTDOWN: u8 = 3;
 
 /// Run the daemon; returns the process exit status.
 pub fn main(opts: Options) -> u8 {
+    // pulse may signal the role (SIGUSR1/SIGUSR2) as soon as lvs runs;
+    // until the handlers are in place below, ignoring them beats dying
+    // (the role is what lvs reports, not what it does).
+    // SAFETY: signal(2) with SIG_IGN, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGUSR1, libc::SIG_IGN);
+        libc::signal(libc::SIGUSR2, libc::SIG_IGN);
+    }
     let opened = lvs_config::read_file(&opts.config).and_then(|text| {
         let popts = lvs_config::ParseOptions::for_file(opts.config.display().to_string());
         lvs_config::parse_str(&text, &popts).map(|p| (text, p))

@@ -234,7 +234,9 @@ impl RealEnv {
     /// clients.  A stop sent by a live lvs or an administrator acts at once.
     pub fn hold_when_orphaned(mut self, vip: std::net::Ipv4Addr) -> Self {
         let parent = nix::unistd::getppid();
-        if parent.as_raw() > 1 {
+        let comm = std::fs::read_to_string(format!("/proc/{parent}/comm")).unwrap_or_default();
+        // only under lvs (a nanny run by hand acts at once)
+        if parent.as_raw() > 1 && matches!(comm.trim(), "lvs" | "lvsd") {
             self.orphan_hold = Some((parent, vip));
         }
         self

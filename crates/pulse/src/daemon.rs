@@ -235,6 +235,42 @@ pub fn sync_daemon_argvs(cfg: &Config) -> SyncCommands {
     }
 }
 
+/// Run one sync daemon command and wait for it; whether it worked.  Our
+/// own ipvsadm (the `ipvsadm` beside pulse) runs in-process, without a fork
+/// and exec; `quiet`: failures are expected (stopping what may not run).
+fn run_sync(argv: Vec<String>, quiet: bool) -> bool {
+    if ipvs::ipvsadm::is_ours(&argv[0]) {
+        let c = ipvs::ipvsadm::run_captured(&argv, b"");
+        if c.code != 0 && !quiet {
+            warn!(
+                "{} failed: {}",
+                argv.join(" "),
+                String::from_utf8_lossy(&c.err).trim()
+            );
+        }
+        return c.code == 0;
+    }
+    let mut c = Command::new(&argv[0]);
+    c.args(&argv[1..]).stdin(Stdio::null());
+    if quiet {
+        c.stderr(Stdio::null());
+    }
+    prepare_child(&mut c, false);
+    match c.status() {
+        Ok(s) if s.success() => true,
+        Ok(s) => {
+            if !quiet {
+                warn!("{} {}", argv.join(" "), describe(s));
+            }
+            false
+        }
+        Err(e) => {
+            warn!("failed to run {}: {e}", argv[0]);
+            false
+        }
+    }
+}
+
 /// Send `sig` to lvs; a failure is logged (ESRCH: it is being reaped).
 fn signal_lvs(child: &Child, sig: nix::sys::signal::Signal) {
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
@@ -363,6 +399,9 @@ struct Director {
     sync_running: (bool, bool),
     /// An [`Action::Exit`] was carried out.
     exiting: bool,
+    /// The sync master starts at the end of the actions being carried out
+    /// (after an announcement's RUNNING heartbeat).
+    sync_master_due: bool,
     /// The takeover guard ([`crate::guard`]) is in place.
     guard_armed: bool,
     /// The guard goes then (GUARD_MS after a takeover).
@@ -566,6 +605,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         sync_running: (false, false),
         lvs_ours: piranha_runtime::is_beside_me(&opts_lvsd, "lvs"),
         exiting: false,
+        sync_master_due: false,
         guard_armed: false,
         guard_until: None,
         guard_warned: false,
@@ -643,6 +683,9 @@ impl Director {
                 Action::Exit => exit = true,
             }
         }
+        if std::mem::take(&mut self.sync_master_due) && self.machine.serving() {
+            self.sync_daemons(true);
+        }
         self.exiting |= exit;
         exit
     }
@@ -675,9 +718,7 @@ impl Director {
                     _ => {}
                 }
             }
-            if self.reap() {
-                return EXIT_OK;
-            }
+            self.reap();
             if self.guard_until.is_some_and(|t| t <= Instant::now()) {
                 self.remove_guard();
             }
@@ -685,20 +726,19 @@ impl Director {
                 self.lvs_restart_at = None;
                 self.want_standby_lvs();
             }
-            if self.lvs_said_ready() {
-                return EXIT_OK;
-            }
+            self.lvs_said_ready();
             // Heartbeats that arrived while the loop was busy (an lvs slow
             // to stop blocks it for up to LVS_STOP_GRACE) or not scheduled
             // are read before the dead timer is looked at: otherwise a
             // director that just yielded declares its live partner dead.
             // Bounded, so that a flood cannot keep us from sending.
             for _ in 0..4 {
-                if !self.receive() || self.exiting {
+                if self.exiting || !self.receive() {
                     break;
                 }
             }
             if self.exiting {
+                // lvs died while handing over, or a handover ended
                 return EXIT_OK;
             }
             let now = self.now();
@@ -835,46 +875,12 @@ impl Director {
     /// directors from start-up, the master daemon on the active one only
     /// (the kernel runs both at once), so connections opened through either
     /// director are known to the other.  Run as `ipvsadm` commands, waited
-    /// for (they are quick).
+    /// for (they are quick), in-process when lvs.cf's ipvsadm is ours.
     fn sync_daemons(&mut self, master: bool) {
         if !self.cfg.syncdaemon() {
             return;
         }
-        let ours = ipvs::ipvsadm::is_ours(&self.cfg.ipvsadm());
-        let run = |argv: Vec<String>, quiet: bool| -> bool {
-            if ours {
-                // our own ipvsadm: the same run without a fork and exec
-                // (the master starts right after a takeover's announcement)
-                let c = ipvs::ipvsadm::run_captured(&argv, b"");
-                if c.code != 0 && !quiet {
-                    warn!(
-                        "{} failed: {}",
-                        argv.join(" "),
-                        String::from_utf8_lossy(&c.err).trim()
-                    );
-                }
-                return c.code == 0;
-            }
-            let mut c = Command::new(&argv[0]);
-            c.args(&argv[1..]).stdin(Stdio::null());
-            if quiet {
-                c.stderr(Stdio::null());
-            }
-            prepare_child(&mut c, false);
-            match c.status() {
-                Ok(s) if s.success() => true,
-                Ok(s) => {
-                    if !quiet {
-                        warn!("{} {}", argv.join(" "), describe(s));
-                    }
-                    false
-                }
-                Err(e) => {
-                    warn!("failed to run {}: {e}", argv[0]);
-                    false
-                }
-            }
-        };
+        let run = run_sync;
         let cmds = sync_daemon_argvs(&self.cfg);
         if !self.sync_running.0 {
             // Whatever an earlier pulse left running goes first, as
@@ -899,8 +905,7 @@ impl Director {
         self.run_command("active_cmd", self.cfg.active_cmd.clone().map(|s| s.value));
         self.lvs_restart_at = None;
         if self.opts.test_start {
-            let now = self.now();
-            let a = self.machine.lvs_ready(now);
+            let a = self.machine.lvs_ready();
             self.execute(a);
             return;
         }
@@ -911,8 +916,7 @@ impl Director {
                     signal_lvs(&l.child, nix::sys::signal::Signal::SIGUSR1);
                 }
                 if l.ready {
-                    let now = self.now();
-                    let a = self.machine.lvs_ready(now);
+                    let a = self.machine.lvs_ready();
                     self.execute(a);
                 }
             }
@@ -937,7 +941,9 @@ impl Director {
         let floating = floating_addresses(&self.cfg);
         self.bring_up(&floating);
         self.send_arps(floating);
-        self.sync_daemons(true);
+        // after the RUNNING heartbeat that follows (execute's end): a
+        // foreign ipvsadm is a fork and exec
+        self.sync_master_due = true;
     }
 
     /// Put the takeover guard ([`crate::guard`]) in place, with
@@ -1012,11 +1018,11 @@ impl Director {
         let mut c = Command::new(&argv[0]);
         c.args(&argv[1..]).stdin(Stdio::null());
         prepare_child(&mut c, true);
-        let pipe = match piranha_runtime::ready::pipe() {
-            // Another lvs (Piranha's lvsd) knows no handshake: the
-            // addresses come up at once, as in Piranha.
-            _ if !self.lvs_ours => None,
-            Ok((r, w)) => {
+        // Another lvs (Piranha's lvsd) knows no handshake: the addresses
+        // come up at once, as in Piranha.
+        let pipe = match self.lvs_ours.then(piranha_runtime::ready::pipe) {
+            None => None,
+            Some(Ok((r, w))) => {
                 let fd = w.as_raw_fd();
                 c.env(piranha_runtime::ready::READY_FD_ENV, fd.to_string());
                 // SAFETY: only fcntl between fork and exec.
@@ -1025,7 +1031,7 @@ impl Director {
                 }
                 Some((r, w))
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 warn!("failed to create lvs's readiness pipe: {e}");
                 None
             }
@@ -1046,8 +1052,7 @@ impl Director {
                     started: Instant::now(),
                 });
                 if ready && self.machine.active() {
-                    let now = self.now();
-                    let a = self.machine.lvs_ready(now);
+                    let a = self.machine.lvs_ready();
                     self.execute(a);
                 }
             }
@@ -1068,19 +1073,18 @@ impl Director {
     }
 
     /// Read lvs's readiness pipe; a director waiting for lvs announces.
-    /// True when pulse must exit.
-    fn lvs_said_ready(&mut self) -> bool {
+    fn lvs_said_ready(&mut self) {
         let Some(l) = &mut self.lvs else {
-            return false;
+            return;
         };
         let Some(p) = &mut l.ready_pipe else {
-            return false;
+            return;
         };
         match piranha_runtime::ready::read(p) {
-            piranha_runtime::ready::Heard::Nothing => return false,
+            piranha_runtime::ready::Heard::Nothing => return,
             piranha_runtime::ready::Heard::Closed => {
                 l.ready_pipe = None;
-                return false;
+                return;
             }
             piranha_runtime::ready::Heard::Ready => {
                 l.ready_pipe = None;
@@ -1088,9 +1092,8 @@ impl Director {
                 debug!("lvs {} reports its table ready", l.child.id());
             }
         }
-        let now = self.now();
-        let a = self.machine.lvs_ready(now);
-        self.execute(a)
+        let a = self.machine.lvs_ready();
+        self.execute(a);
     }
 
     /// Crash safety: an lvs that a killed pulse left behind (it keeps its
@@ -1209,17 +1212,20 @@ impl Director {
             "inactive_cmd",
             self.cfg.inactive_cmd.clone().map(|s| s.value),
         );
+        if was_active {
+            // The addresses go first, before anything is run: lvs may take
+            // up to LVS_STOP_GRACE to stop (its nannies remove their
+            // servers), and until they are gone both directors would hold
+            // the VIPs (Piranha waited for lvsd first).
+            self.arp_gen.fetch_add(1, Ordering::SeqCst);
+            self.take_down(&[]);
+        }
         self.sync_daemons(false);
         if !was_active {
             return;
         }
         self.guard_until = None;
         self.arm_guard();
-        self.arp_gen.fetch_add(1, Ordering::SeqCst);
-        // The addresses go first: lvs may take up to LVS_STOP_GRACE to stop
-        // (its nannies remove their servers), and until they are gone both
-        // directors would hold the VIPs (Piranha waited for lvsd first).
-        self.take_down(&[]);
         if self.hot_standby() {
             // lvs stays, its table and nannies with it, as the standby.
             match &mut self.lvs {
@@ -1256,17 +1262,17 @@ impl Director {
         }
     }
 
-    /// Reap helpers and lvs; true when pulse must exit (lvs died while
-    /// a stopping pulse handed over).
-    fn reap(&mut self) -> bool {
+    /// Reap helpers and lvs (lvs dying while a stopping pulse hands over
+    /// ends pulse: [`Director::exiting`]).
+    fn reap(&mut self) {
         self.helpers
             .retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_)) | Err(_)));
         let Some(l) = &mut self.lvs else {
-            return false;
+            return;
         };
         let status = match l.child.try_wait() {
             Ok(Some(s)) => s,
-            Ok(None) | Err(_) => return false,
+            Ok(None) | Err(_) => return,
         };
         let pid = l.child.id();
         let lived = l.started.elapsed();
@@ -1279,7 +1285,8 @@ impl Director {
         }
         if self.machine.active() {
             let a = self.machine.child_failed();
-            return self.execute(a);
+            self.execute(a);
+            return;
         }
         // The standby lvs: started again, with back-off.
         if lived >= Duration::from_secs(60) {
@@ -1293,7 +1300,6 @@ impl Director {
             self.lvs_restart_at = Some(Instant::now() + self.lvs_backoff);
             self.lvs_backoff = (self.lvs_backoff * 2).min(LVS_RESTART_MAX);
         }
-        false
     }
 
     fn send_arps(&mut self, floating: Vec<Floating>) {
@@ -1435,8 +1441,11 @@ impl Director {
             Ok(cfg) => {
                 info!("re-read {}", self.opts.configfile.display());
                 let old = floating_addresses(&self.cfg);
+                let sync_of =
+                    |c: &Config| (c.syncdaemon(), c.syncd_iface(), c.syncd_id(), c.ipvsadm());
+                let sync_changed = sync_of(&cfg) != sync_of(&self.cfg);
                 let cfg = self.rebind_if_changed(cfg);
-                self.cfg = cfg;
+                let old_cfg = std::mem::replace(&mut self.cfg, cfg);
                 let now = self.now();
                 let settings = settings_of(&self.cfg, self.master);
                 self.machine.reconfigure(settings, now);
@@ -1462,6 +1471,16 @@ impl Director {
                         }
                         Some(_) => {}
                     }
+                }
+                if sync_changed && self.sync_running != (false, false) {
+                    // stopped with the old settings, started with the new
+                    let cmds = sync_daemon_argvs(&old_cfg);
+                    run_sync(cmds.stop_master, true);
+                    run_sync(cmds.stop_backup, true);
+                    self.sync_running = (false, false);
+                }
+                if sync_changed {
+                    self.sync_daemons(self.machine.serving());
                 }
                 if self.machine.serving() {
                     let new = floating_addresses(&self.cfg);
@@ -1571,7 +1590,7 @@ fn describe(s: std::process::ExitStatus) -> String {
 }
 
 /// An error with its sources, `: `-separated.
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+pub fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

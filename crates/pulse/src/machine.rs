@@ -257,7 +257,7 @@ impl Machine {
     /// lvs reported its table ready: a director taking over brings its
     /// addresses up and says RUNNING at once (a leaving partner lets go
     /// when it hears it).
-    pub fn lvs_ready(&mut self, _now: u64) -> Vec<Action> {
+    pub fn lvs_ready(&mut self) -> Vec<Action> {
         if !matches!(self.phase, Phase::Activating { .. }) {
             return Vec::new();
         }
@@ -333,7 +333,10 @@ impl Machine {
             if self.send_at <= now {
                 self.send_at = now + self.settings.keepalive_ms;
             }
-            if self.settings.backup_active {
+            // Not in the tick that took the role: the daemon may announce
+            // (and say RUNNING) while carrying out Activate, and a STOPPED
+            // queued here would follow it.
+            if self.settings.backup_active && !out.contains(&Action::Activate) {
                 out.push(Action::Send(self.my_magic()));
             }
         }
@@ -546,8 +549,8 @@ impl Machine {
         };
         vec![
             Action::Log(why.to_string()),
-            Action::PushConnections,
             Action::Send(Magic::LvsStopped),
+            Action::PushConnections,
         ]
     }
 
@@ -688,13 +691,18 @@ mod tests {
             }
         }
 
-        fn process(&mut self, mut pending: Vec<(char, Action)>) {
+        /// Carry out actions in the daemon's order: each director's in
+        /// turn, the follow-ups of Activate (lvs ready at once) right after
+        /// it, what a heartbeat makes the partner do after everything
+        /// already queued (it crossed the wire).
+        fn process(&mut self, pending: Vec<(char, Action)>) {
             let now = self.now;
-            while let Some((who, a)) = pending.pop() {
+            let mut pending: std::collections::VecDeque<(char, Action)> = pending.into();
+            while let Some((who, a)) = pending.pop_front() {
                 if a == Action::Activate && self.ready_at_once {
                     let m = if who == 'm' { &mut self.m } else { &mut self.b };
-                    for r in m.lvs_ready(now) {
-                        pending.push((who, r));
+                    for r in m.lvs_ready().into_iter().rev() {
+                        pending.push_front((who, r));
                     }
                 }
                 if let Action::Send(magic) = a {
@@ -706,7 +714,7 @@ mod tests {
                     if dst_alive && link {
                         let to = if who == 'm' { 'b' } else { 'm' };
                         for r in dst.heartbeat(magic, now) {
-                            pending.push((to, r));
+                            pending.push_back((to, r));
                         }
                     }
                 }
@@ -808,8 +816,8 @@ mod tests {
             out,
             vec![
                 Action::Log("shutting down: handing the active role to the partner".into()),
-                Action::PushConnections,
-                Action::Send(Magic::LvsStopped)
+                Action::Send(Magic::LvsStopped),
+                Action::PushConnections
             ]
         );
         assert_eq!(
@@ -901,9 +909,7 @@ mod tests {
     fn a_switchover_the_partner_does_not_take_is_called_off() {
         let mut p = Pair::new(Some(0), Some(0));
         p.run_until(5_000);
-        p.m_to_b = false;
         p.b.linkfail = true; // the backup cannot take over
-        p.m_to_b = true;
         let t0 = p.now;
         let out = p.m.switchover(t0);
         assert!(out.contains(&Action::Send(Magic::LvsStopped)));
@@ -927,7 +933,7 @@ mod tests {
     #[test]
     fn terminate_without_a_live_partner_lets_go_at_once() {
         let (mut m, _) = Machine::start(MASTER, 0, true);
-        let _ = m.lvs_ready(0);
+        let _ = m.lvs_ready();
         assert_eq!(m.phase(), Phase::Active);
         // never heard the partner
         assert_eq!(
@@ -936,7 +942,7 @@ mod tests {
         );
         // heard it, but longer ago than deadtime
         let (mut m, _) = Machine::start(MASTER, 0, true);
-        let _ = m.lvs_ready(0);
+        let _ = m.lvs_ready();
         let _ = m.heartbeat(Magic::LvsStopped, 100);
         assert_eq!(m.phase(), Phase::Active);
         assert_eq!(
@@ -954,7 +960,7 @@ mod tests {
     #[test]
     fn a_stopping_pulse_waits_at_most_handover_ms_and_a_second_signal_ends_the_wait() {
         let (mut m, _) = Machine::start(MASTER, 0, true);
-        let _ = m.lvs_ready(0);
+        let _ = m.lvs_ready();
         let _ = m.heartbeat(Magic::LvsStopped, 500);
         assert!(m
             .terminate(1_000)
@@ -974,7 +980,7 @@ mod tests {
             ]
         );
         let (mut m, _) = Machine::start(MASTER, 0, true);
-        let _ = m.lvs_ready(0);
+        let _ = m.lvs_ready();
         let _ = m.heartbeat(Magic::LvsStopped, 500);
         let _ = m.terminate(1_000);
         assert_eq!(
@@ -983,7 +989,7 @@ mod tests {
         );
         // a switch-over under way becomes a stop
         let (mut m, _) = Machine::start(MASTER, 0, true);
-        let _ = m.lvs_ready(0);
+        let _ = m.lvs_ready();
         let _ = m.heartbeat(Magic::LvsStopped, 500);
         let _ = m.switchover(1_000);
         let _ = m.terminate(1_100);
@@ -1017,8 +1023,9 @@ mod tests {
         let out = b.tick(4_200);
         assert!(out.contains(&Action::Activate));
         assert!(
-            out.contains(&Action::Send(Magic::LvsStopped)),
-            "not announced yet: {out:?}"
+            !out.iter().any(|a| matches!(a, Action::Send(_))),
+            "no heartbeat in the tick that takes the role (an announcement made while \
+             carrying out Activate would be followed by a stale STOPPED): {out:?}"
         );
         assert!(b.active() && !b.serving());
         assert_eq!(
@@ -1026,8 +1033,12 @@ mod tests {
             5_200,
             "the next heartbeat, before the wait's end"
         );
+        assert_eq!(
+            b.tick(5_200),
+            vec![Action::Send(Magic::LvsStopped)],
+            "not announced yet: the next heartbeat says STOPPED"
+        );
         // lvs never reports: the addresses come up after ready_ms
-        let _ = b.tick(5_000);
         let out = b.tick(4_200 + 4_000);
         assert_eq!(
             out[..3],
@@ -1040,12 +1051,12 @@ mod tests {
             ]
         );
         assert!(b.serving());
-        assert!(b.lvs_ready(9_000).is_empty(), "only once");
+        assert!(b.lvs_ready().is_empty(), "only once");
         // lvs reports in time
         let (mut b, _) = Machine::start(BACKUP, 0, false);
         let _ = b.tick(3_000);
         assert_eq!(
-            b.lvs_ready(3_500),
+            b.lvs_ready(),
             vec![Action::Announce, Action::Send(Magic::LvsRunning)]
         );
     }
@@ -1195,7 +1206,7 @@ mod tests {
             ]
         );
         let _ = b.heartbeat(Magic::LvsStopped, 3_100);
-        let _ = b.lvs_ready(3_200);
+        let _ = b.lvs_ready();
         assert_eq!(
             b.heartbeat(Magic::LvsRunning, 3_300)[0],
             Action::Send(Magic::LvsRunning),
@@ -1206,7 +1217,7 @@ mod tests {
             m.heartbeat(Magic::LvsRunning, 1).is_empty(),
             "the master wins the tie and goes on"
         );
-        let _ = m.lvs_ready(1);
+        let _ = m.lvs_ready();
         assert_eq!(
             m.heartbeat(Magic::LvsRunning, 1),
             vec![

@@ -47,12 +47,15 @@ pub enum SwitchoverError {
     Timeout(u128),
 }
 
-/// The floating addresses of lvs.cf this host holds now.
+/// The floating addresses of lvs.cf this host holds now and pulse added
+/// (pulse adds them with a finite lifetime; one already present, "forever",
+/// is not pulse's and never leaves).
 fn held(kernel: &mut Netlink, floating: &[Ipv4Addr]) -> Result<usize, SwitchoverError> {
     let here: HashSet<Ipv4Addr> = kernel
         .addresses()
         .map_err(SwitchoverError::Net)?
         .into_iter()
+        .filter(|a| a.lifetime.is_some())
         .map(|a| a.ip)
         .collect();
     Ok(floating.iter().filter(|ip| here.contains(ip)).count())

@@ -19,6 +19,12 @@
 //!   reap every ended child with `waitpid(-1, WNOHANG)`.
 
 pub mod daemon;
+pub mod forkserver;
+pub mod logger;
+pub mod net;
+pub mod ready;
+pub mod signals;
+pub mod spawn;
 
 /// Is `path` the program `name` installed next to the running executable
 /// (compared after resolving links)?  pulse asks it of `--lvsd`: only our
@@ -35,9 +41,3 @@ pub fn is_beside_me(path: &std::path::Path, name: &str) -> bool {
         _ => false,
     }
 }
-pub mod forkserver;
-pub mod logger;
-pub mod net;
-pub mod ready;
-pub mod signals;
-pub mod spawn;

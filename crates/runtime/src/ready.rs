@@ -46,9 +46,18 @@ pub fn take_inherited() -> Option<Notifier> {
     let v = std::env::var(READY_FD_ENV).ok()?;
     std::env::remove_var(READY_FD_ENV);
     let fd: RawFd = v.trim().parse().ok().filter(|&fd| fd > 2)?;
-    // SAFETY: F_GETFD only checks that the descriptor is open.
-    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-        return None;
+    // Only the write end of a pipe is taken: a variable left in the
+    // environment must not make lvs write to (and close) some other file.
+    // SAFETY: fstat into a zeroed struct and F_GETFL on a descriptor
+    // number; no memory of ours is handed out.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(fd, &mut st) != 0 || st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+            return None;
+        }
+        if libc::fcntl(fd, libc::F_GETFL) & libc::O_ACCMODE != libc::O_WRONLY {
+            return None;
+        }
     }
     // The descriptor is ours from here on (the parent made it for us).
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
