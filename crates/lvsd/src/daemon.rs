@@ -340,7 +340,7 @@ impl Lvsd {
     }
 
     /// Owe pulse the readiness byte: written once the table is ready
-    /// ([`Lvsd::check_ready`]).
+    /// (when every service can serve a client).
     pub fn with_ready(mut self, ready: Option<Notifier>) -> Self {
         self.ready = ready;
         self
