@@ -28,7 +28,9 @@
 #      no RST answering a SYN and no ICMP unreachable from the VIP at any
 #      time (a healthy real server is always configured: the suite stops at
 #      most one of three); tcpdump in the client's namespace watches the
-#      whole run, the recovery after a failed step excepted;
+#      whole run, the recovery after a failed step excepted, and one on the
+#      private network tells a real server's own RST (a dead web server not
+#      yet taken out by its nanny, seen from the VIP through NAT) apart;
 # plus what each fault must (or must not) cause, asserted in the fault.
 # A failure prints "FAIL [seed S step N FAULT]: ...", then the suite brings
 # the pair back to a known state and goes on; exit status 1 when anything
@@ -108,13 +110,14 @@ rand() {  # rand N -> R in [0, N)
 }
 
 # ------------------------------------------------------------ cleanup
-STALLER=
+STALLER= RS_WATCH=
 cleanup() {
     local d p
     # the observers, servers and placeholders die below by pid: no
     # "Killed" report from bash for each of them
     disown -a 2>/dev/null
     [ -n "$STALLER" ] && kill "$STALLER" 2>/dev/null
+    [ -n "$RS_WATCH" ] && pkill -P "$RS_WATCH" 2>/dev/null; [ -n "$RS_WATCH" ] && kill "$RS_WATCH" 2>/dev/null
     for d in d1 d2; do [ -n "${PULSE[$d]:-}" ] && kill -CONT "${PULSE[$d]}" 2>/dev/null; done
     for d in d1 d2; do [ -n "${PULSE[$d]:-}" ] && kill "${PULSE[$d]}" 2>/dev/null; done
     for d in d1 d2; do [ -n "${PULSE[$d]:-}" ] && { timeout 20 tail --pid="${PULSE[$d]}" -f /dev/null; } 2>/dev/null; done
@@ -374,9 +377,17 @@ refusal_watch() {
     ip netns exec c tcpdump -i eth0 -n -l -S -tt \
         "src host $VIP and ((tcp[tcpflags] & tcp-rst != 0) or icmp)" 2>"$W/refusals.err" >>"$W/refusals"
 }
+# A real server whose web server is down refuses the SYNs IPVS still sends
+# it until its nanny takes it out (flap); with NAT the client sees that RST
+# from the VIP too.  This watch on the private network tells those apart:
+# a refusal whose client port a real server reset is the real server's.
+rs_refusal_watch() {
+    tcpdump -i fpriv -n -l -tt "src port 80 and src net 10.8.0.0/24 and tcp[tcpflags] & tcp-rst != 0" \
+        2>"$W/rs-refusals.err" >>"$W/rs-refusals"
+}
 I5_SEEN=0 RECOVERING=
 i5_judge() {
-    local n t line
+    local n t line cport
     n=$(wc -l <"$W/refusals")
     [ "$n" -gt "$I5_SEEN" ] || return 0
     while IFS= read -r line; do
@@ -386,6 +397,8 @@ i5_judge() {
         esac
         t=${line%% *}; t=${t/./}; t=$((10#${t:0:13}))
         in_recovery "$t" && continue
+        cport=${line#*> 10.9.0.2.}; cport=${cport%%:*}
+        grep -q "> 10.9.0.2.$cport: " "$W/rs-refusals" && continue   # the real server's own RST
         fail "I5: a director refused a client's connection at $((t - T_START)) ms: ${line#* }"
     done < <(tail -n +$((I5_SEEN + 1)) "$W/refusals" | head -n $((n - I5_SEEN)))
     I5_SEEN=$n
@@ -694,10 +707,15 @@ f_kill_pulse() {
     zz 0.8
     if [ $was_active = 1 ]; then
         # its floating addresses stay until their lifetime (deadtime) runs
-        # out or the restarted pulse removes them; I1 (below) bounds that
-        # lvs got SIGTERM (PR_SET_PDEATHSIG): it and its nannies stop
-        wait_for "$RESTART_SEC" eval "look; [ -z \"\$LVS_$d\" ] && [ \$(nanny_count $d) = 0 ] && [ \$FORKSRV_$d = 0 ]" ||
-            fail "lvs or nannies still run on $d $RESTART_SEC s after its pulse was killed"
+        # out or the restarted pulse removes them; I1 (below) bounds that.
+        # lvs got SIGTERM (PR_SET_PDEATHSIG) but keeps its table and its
+        # nannies while the VIP is still here (a client reaching it is
+        # served, I5), then stops (I4 bounds that, after the restart)
+        look
+        if eval "[ \$HOLD_$d = 1 ]"; then
+            eval "[ -n \"\$LVS_$d\" ]" && table_ok "$d" ||
+                fail "lvs on $d did not keep its table while $d still held the VIP after its pulse was killed"
+        fi
     fi
     while [ $(( $((${EPOCHREALTIME/./}/1000)) - t0 )) -lt $((RESTART_SEC * 1000)) ]; do zz 0.1; done
     start_pulse "$d"
@@ -1040,10 +1058,11 @@ T_START=$((${EPOCHREALTIME/./}/1000))
 : >"$W/mon-d1"; : >"$W/mon-d2"; : >"$W/probe"; : >"$W/stalls"; : >"$W/windows"
 T_STEP=$T_START
 command -v tcpdump >/dev/null || { echo "FAIL: tcpdump missing (tests/install-deps): I5 cannot be watched"; exit 1; }
-: >"$W/refusals"
+: >"$W/refusals"; : >"$W/rs-refusals"
 monitor d1 & monitor d2 & prober 2>/dev/null & staller & STALLER=$!
-refusal_watch &
+refusal_watch & rs_refusal_watch & RS_WATCH=$!
 wait_for 20 grep -q "listening on" "$W/refusals.err" || { echo "FAIL: the refusal watch (tcpdump) did not start: $(cat "$W/refusals.err")"; exit 1; }
+wait_for 20 grep -q "listening on" "$W/rs-refusals.err" || { echo "FAIL: the real servers' refusal watch (tcpdump) did not start: $(cat "$W/rs-refusals.err")"; exit 1; }
 zz 0.5
 # d1 first, so that a slow start of d1 (exec under TCG) cannot leave d2 active
 start_pulse d1
