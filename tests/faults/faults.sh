@@ -117,7 +117,7 @@ cleanup() {
     # "Killed" report from bash for each of them
     disown -a 2>/dev/null
     [ -n "$STALLER" ] && kill "$STALLER" 2>/dev/null
-    [ -n "$RS_WATCH" ] && pkill -P "$RS_WATCH" 2>/dev/null; [ -n "$RS_WATCH" ] && kill "$RS_WATCH" 2>/dev/null
+    [ -n "$RS_WATCH" ] && kill "$RS_WATCH" 2>/dev/null
     for d in d1 d2; do [ -n "${PULSE[$d]:-}" ] && kill -CONT "${PULSE[$d]}" 2>/dev/null; done
     for d in d1 d2; do [ -n "${PULSE[$d]:-}" ] && kill "${PULSE[$d]}" 2>/dev/null; done
     for d in d1 d2; do [ -n "${PULSE[$d]:-}" ] && { timeout 20 tail --pid="${PULSE[$d]}" -f /dev/null; } 2>/dev/null; done
@@ -373,8 +373,8 @@ dump_state() {
 # ------------------------------------------------------------ I5: refusals
 # Every RST and ICMP error whose source is the VIP, as the client sees it
 # (absolute sequence numbers: a RST that answers a SYN is "[R.], seq 0").
-refusal_watch() {
-    ip netns exec c tcpdump -i eth0 -n -l -S -tt \
+refusal_watch() {   # run with &: exec, so that its end is reported by nobody
+    exec ip netns exec c tcpdump -i eth0 -n -l -S -tt \
         "src host $VIP and ((tcp[tcpflags] & tcp-rst != 0) or icmp)" 2>"$W/refusals.err" >>"$W/refusals"
 }
 # A real server whose web server is down refuses the SYNs IPVS still sends
@@ -382,7 +382,7 @@ refusal_watch() {
 # from the VIP too.  This watch on the private network tells those apart:
 # a refusal whose client port a real server reset is the real server's.
 rs_refusal_watch() {
-    tcpdump -i fpriv -n -l -tt "src port 80 and src net 10.8.0.0/24 and tcp[tcpflags] & tcp-rst != 0" \
+    exec tcpdump -i fpriv -n -l -tt "src port 80 and src net 10.8.0.0/24 and tcp[tcpflags] & tcp-rst != 0" \
         2>"$W/rs-refusals.err" >>"$W/rs-refusals"
 }
 I5_SEEN=0 RECOVERING=

@@ -614,8 +614,9 @@ fn read_ready(r: &mut std::fs::File) -> Option<usize> {
 }
 
 /// lvs tells pulse (one byte on PIRANHA_READY_FD) when its table can serve:
-/// at once when a real server is in, only after the first checks' time
-/// (timeout 1 s + 1 s) when none is.
+/// as soon as the kernel's table (here the stand-in's `-S` output) has a
+/// real server with a weight in every service, only after the first checks'
+/// time (timeout 1 s + 1 s) when it has not, whatever the nannies said.
 #[test]
 fn lvs_reports_its_table_ready_to_pulse() {
     let tmp = tempfile::tempdir().unwrap();
@@ -623,7 +624,15 @@ fn lvs_reports_its_table_ready_to_pulse() {
     stand_in(dir);
     let (w1, w2) = (web(), web());
     let cfg = config(dir, &base(dir, w1.port, w2.port, 1));
-    // The servers answer: ready as soon as the nannies say so.
+    // The table has a real server in each service: ready at once.
+    std::fs::write(
+        dir.join("table"),
+        format!(
+            "-A -t 192.0.2.100:80 -s wlc\n-a -t 192.0.2.100:80 -r 127.0.0.1:{p} -m -w 1\n-A -f 7 -s rr\n-a -f 7 -r 127.0.0.1:{p} -m -w 1\n",
+            p = w1.port
+        ),
+    )
+    .unwrap();
     let (mut r, w) = ready_pipe();
     let t0 = Instant::now();
     let lvs = Lvs::start_with(dir, &cfg, &[], Some(w));
@@ -637,14 +646,16 @@ fn lvs_reports_its_table_ready_to_pulse() {
         "{:?}",
         lvs.log()
     );
-    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert!(
+        t0.elapsed() < Duration::from_millis(1800),
+        "before the first checks' time: {:?}",
+        t0.elapsed()
+    );
     assert_eq!(read_ready(&mut r), Some(0), "written once, then closed");
     drop(lvs);
-    // Nothing answers and the table shows no real server: the byte waits
-    // for the first checks' time (fwmark 7 has a sorry server, which then
-    // comes in; www's nannies fail).
-    w1.up.store(false, Ordering::SeqCst);
-    w2.up.store(false, Ordering::SeqCst);
+    // The servers answer (the nannies say so) but the table shows no real
+    // server: the byte waits for the first checks' time.
+    std::fs::remove_file(dir.join("table")).unwrap();
     let (mut r, w) = ready_pipe();
     let t0 = Instant::now();
     let lvs = Lvs::start_with(dir, &cfg, &[], Some(w));
