@@ -16,7 +16,7 @@ FUZZ_SECONDS ?= 60
 # start in the loaded TCG guest, which the VIP's 8 s bound does not cover).
 FAULT_PACKAGES := -p pulse -p lvs -p nanny-bin -p send_arp -p ipvsadm
 
-.PHONY: all build test test-unit test-lab deps validate fmt clippy doc bench fuzz install demo lab faults clean
+.PHONY: all build check test deps validate bench fuzz install demo lab faults clean
 
 all:
 	$(CARGO) build --release --workspace --bins
@@ -25,6 +25,13 @@ build:
 	$(CARGO) build --workspace --all-targets
 
 # Debian packages the tests need; installed only when missing.
+# The edit-test loop: format, lint and the host tests, no kernel lab and no
+# Debian packages.
+check:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) test --workspace
+
 deps:
 	@./tests/install-deps
 

@@ -83,6 +83,11 @@ fn hexdump(data: &[u8]) -> String {
 }
 
 fn main() -> ExitCode {
+    // The check's own log lines (why a fetch failed, at debug) go to stderr
+    // when RUST_LOG asks for them; nothing is printed by default.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off"))
+        .format_timestamp(None)
+        .init();
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {

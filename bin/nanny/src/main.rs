@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 use nanny::config::{ExtOptions, Options, DEFAULT_IPVSADM};
+use piranha_runtime::error::Chain;
 use piranha_runtime::forkserver;
 use piranha_runtime::logger::{self, Sinks};
 
@@ -324,8 +325,8 @@ fn start(opts: Options) -> u8 {
     match nanny::start(&config) {
         Ok(code) => code.clamp(0, 255) as u8,
         Err(e) => {
-            log::error!("{e}: {}", cause(&e));
-            eprintln!("nanny: {e}: {}", cause(&e));
+            log::error!("{}", Chain(&e));
+            eprintln!("nanny: {}", Chain(&e));
             EXIT_USAGE
         }
     }
@@ -438,10 +439,6 @@ fn bad_argument(e: &clap::Error) -> String {
     };
     let arg = arg.split_whitespace().next().unwrap_or("").to_string();
     format!("nanny: bad argument {arg}: {reason}")
-}
-
-fn cause(e: &dyn std::error::Error) -> String {
-    e.source().map(|s| s.to_string()).unwrap_or_default()
 }
 
 #[cfg(test)]

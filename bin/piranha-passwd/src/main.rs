@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use nix::unistd::{access, AccessFlags, Uid};
 use piranha_auth::{set_password, PasswdFile, DEFAULT_PASSWD_FILE, GUI_USER};
+use piranha_runtime::error::chain;
 
 /// Set the Piranha Configuration Tool's login password (user piranha).
 ///
@@ -121,15 +122,4 @@ fn read_stdin_line() -> Result<String, Failure> {
         }
     }
     Ok(line)
-}
-
-/// The error and its causes, `: `-separated.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg.push_str(&format!(": {s}"));
-        src = s.source();
-    }
-    msg
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use piranha_runtime::error::chain;
 use pulse::daemon::{self, Options};
 
 #[derive(Parser, Debug)]
@@ -86,7 +87,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("pulse: switchover: {}", daemon::chain(&e));
+                eprintln!("pulse: switchover: {}", chain(&e));
                 ExitCode::from(daemon::EXIT_FAILURE)
             }
         };
@@ -113,7 +114,7 @@ fn main() -> ExitCode {
     match daemon::run(opts) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("pulse: {}", daemon::chain(&e));
+            eprintln!("pulse: {}", chain(&e));
             ExitCode::from(daemon::EXIT_FAILURE)
         }
     }

@@ -4,7 +4,8 @@
 
 use std::process::ExitCode;
 
-use pulse::arp::{self, ArpError};
+use piranha_runtime::arp::{self, ArpError};
+use piranha_runtime::error::Chain;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -16,13 +17,7 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(e) => {
-            let mut msg = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
-                src = s.source();
-            }
-            eprintln!("send_arp: {msg}");
+            eprintln!("send_arp: {}", Chain(&e));
             ExitCode::from(1)
         }
     }

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use nix::unistd::{Uid, User};
-use piranha_runtime::daemon::{daemonize, Role};
+use piranha_runtime::daemon::{detach, Detached};
 use piranha_runtime::logger::{self, Sinks};
+use piranha_runtime::pidfile::{Pidfile, PidfileError};
 
 use crate::{App, Settings};
 
@@ -25,6 +26,9 @@ pub enum DaemonError {
     /// Detaching failed.
     #[error("cannot detach")]
     Detach(#[source] piranha_runtime::daemon::DaemonError),
+    /// Another piranha-gui runs.
+    #[error(transparent)]
+    Pidfile(PidfileError),
     /// Dropping privileges failed.
     #[error("cannot switch to user `{0}`")]
     Drop(String, #[source] nix::Error),
@@ -82,6 +86,9 @@ fn drop_to(u: &User) -> Result<(), DaemonError> {
     Ok(())
 }
 
+/// What a running piranha-gui is called (`comm`), for its pidfile.
+const PROGRAM: &[&str] = &["piranha-gui"];
+
 /// Detach (unless `nodaemon`), write the pidfile, drop privileges and
 /// serve on `listener` until SIGTERM or SIGINT.
 pub fn run(
@@ -92,17 +99,12 @@ pub fn run(
     // Readiness handshake: the starting process exits once the daemon has
     // written its pidfile and dropped privileges (one byte through a pipe),
     // or fails if the daemon dies first.
-    let (ready_r, ready_w) = nix::unistd::pipe().map_err(|e| DaemonError::Io(e.into()))?;
-    if daemonize(opts.nodaemon).map_err(DaemonError::Detach)? == Role::Parent {
-        drop(ready_w);
-        let mut b = [0u8; 1];
-        let mut f = std::fs::File::from(ready_r);
-        return match std::io::Read::read(&mut f, &mut b) {
-            Ok(1) => Ok(()),
-            _ => Err(DaemonError::NotReady),
-        };
-    }
-    drop(ready_r);
+    Pidfile::check(&opts.pidfile, PROGRAM).map_err(DaemonError::Pidfile)?;
+    let starter = match detach(opts.nodaemon).map_err(DaemonError::Detach)? {
+        Detached::Parent { ready: true } => return Ok(()),
+        Detached::Parent { ready: false } => return Err(DaemonError::NotReady),
+        Detached::Daemon(s) => s,
+    };
     logger::init(
         "piranha-gui",
         Sinks {
@@ -112,7 +114,14 @@ pub fn run(
         opts.verbose,
     );
     piranha_runtime::daemon::cloexec_inherited_fds();
-    let _ = std::fs::write(&opts.pidfile, format!("{}\n", std::process::id()));
+    let pidfile = match Pidfile::create(&opts.pidfile, PROGRAM) {
+        Ok(p) => Some(p),
+        Err(e @ PidfileError::Running { .. }) => return Err(DaemonError::Pidfile(e)),
+        Err(e) => {
+            log::warn!("{}", piranha_runtime::error::Chain(&e));
+            None
+        }
+    };
     if let Some(u) = &opts.user {
         let _ = nix::unistd::chown(&opts.pidfile, Some(u.uid), Some(u.gid));
         drop_to(u)?;
@@ -155,7 +164,7 @@ pub fn run(
         // so an immediate `stop` ends us cleanly (pidfile removed).
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
-        let _ = std::io::Write::write_all(&mut std::fs::File::from(ready_w), b"1");
+        starter.ready();
         let stop = async move {
             tokio::select! {
                 _ = term.recv() => {},
@@ -164,7 +173,9 @@ pub fn run(
         };
         crate::serve(l, app, stop).await
     });
-    let _ = std::fs::remove_file(&opts.pidfile);
+    if let Some(p) = pidfile {
+        p.remove();
+    }
     log::info!("shutting down");
     r.map_err(DaemonError::Io)
 }

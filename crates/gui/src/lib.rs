@@ -141,13 +141,7 @@ pub fn check_passwd(path: &Path) -> Result<(), StartError> {
         reason: if e.is_not_found() {
             "it does not exist".to_string()
         } else {
-            let mut r = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                r.push_str(&format!(": {s}"));
-                src = s.source();
-            }
-            r
+            piranha_runtime::error::chain(&e)
         },
     })?;
     match f.hash_for(auth::GUI_USER) {

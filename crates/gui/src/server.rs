@@ -427,11 +427,18 @@ fn chrome<'a>(ctx: &'a Ctx, q: &HashMap<String, String>) -> Chrome<'a> {
     }
 }
 
-async fn read(app: &Shared) -> Result<lvs_config::Editor, String> {
+/// Why a page could not read the configuration file.
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error(transparent)]
+    File(#[from] lvs_config::EditError),
+    #[error("reading the file failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+async fn read(app: &Shared) -> Result<lvs_config::Editor, ReadError> {
     let store = app.store.clone();
-    tokio::task::spawn_blocking(move || store.read())
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()))
+    Ok(tokio::task::spawn_blocking(move || store.read()).await??)
 }
 
 fn file_problem(ctx: &Ctx, tab: &str, msg: &str) -> Response {
@@ -563,7 +570,7 @@ async fn global_get(
             &[],
         )
         .into_response(),
-        Err(m) => file_problem(&ctx, "global", &m),
+        Err(m) => file_problem(&ctx, "global", &m.to_string()),
     }
 }
 
@@ -620,7 +627,7 @@ async fn redundancy_get(
             )
             .into_response()
         }
-        Err(m) => file_problem(&ctx, "redundancy", &m),
+        Err(m) => file_problem(&ctx, "redundancy", &m.to_string()),
     }
 }
 
@@ -680,7 +687,7 @@ async fn vmain_get(
             &[],
         )
         .into_response(),
-        Err(m) => file_problem(&ctx, "virtual", &m),
+        Err(m) => file_problem(&ctx, "virtual", &m.to_string()),
     }
 }
 
@@ -744,7 +751,7 @@ async fn vmain_post(
                 Some(&vs),
                 &errs,
             )),
-            Err(m) => file_problem(&ctx, "virtual", &m),
+            Err(m) => file_problem(&ctx, "virtual", &m.to_string()),
         },
         Err(ChangeError::File(m)) => file_problem(&ctx, "virtual", &m),
     }
@@ -773,7 +780,7 @@ async fn vs_page(
             .virtual_server(vs)
             .and_then(render)
             .unwrap_or_else(|| no_such(what)),
-        Err(m) => file_problem(ctx, "virtual", &m),
+        Err(m) => file_problem(ctx, "virtual", &m.to_string()),
     }
 }
 
@@ -798,7 +805,7 @@ async fn refused_form(
                 .unwrap_or_default();
             refused(page(&merged(cur, &ctx.form, checkboxes, errs)))
         }
-        Err(m) => file_problem(ctx, "virtual", &m),
+        Err(m) => file_problem(ctx, "virtual", &m.to_string()),
     }
 }
 

@@ -147,8 +147,8 @@ fn options(path: &Path) -> ParseOptions {
 /// Read and parse the file: the editor, or why not. A file that does not
 /// exist yet reads as `serial_no = 0` (the first ACCEPT creates it, mode
 /// 0644).
-pub fn load(path: &Path) -> Result<Editor, String> {
-    open(path).map_err(|e| e.to_string())
+pub fn load(path: &Path) -> Result<Editor, EditError> {
+    open(path)
 }
 
 fn open(path: &Path) -> Result<Editor, EditError> {
@@ -175,7 +175,7 @@ impl Store {
     }
 
     /// Read the file (never writes).
-    pub fn read(&self) -> Result<Editor, String> {
+    pub fn read(&self) -> Result<Editor, EditError> {
         load(&self.path)
     }
 

@@ -208,16 +208,26 @@ impl RealServer {
     }
 }
 
+/// Why a `check_status` value is not a status list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadStatusList {
+    /// Nothing but blanks and commas.
+    #[error("expected at least one status code")]
+    Empty,
+    /// A word that is not a code 100-999 or an ascending range of them.
+    #[error("`{0}` is not a status code (100-999) or a range such as 200-299")]
+    Word(String),
+}
+
 /// Parse a `check_status` value: codes 100-999 and ranges `A-B`, separated
-/// by blanks or commas. Returns the inclusive ranges, or the bad word.
-pub fn parse_status_list(s: &str) -> Result<Vec<(u16, u16)>, String> {
+/// by blanks or commas. Returns the inclusive ranges.
+pub fn parse_status_list(s: &str) -> Result<Vec<(u16, u16)>, BadStatusList> {
     let mut out = Vec::new();
     for w in s.split([' ', '\t', ',']).filter(|w| !w.is_empty()) {
-        let code = |t: &str| -> Result<u16, String> {
-            match t.parse::<u16>() {
-                Ok(c) if (100..=999).contains(&c) => Ok(c),
-                _ => Err(w.to_string()),
-            }
+        let bad = || BadStatusList::Word(w.to_string());
+        let code = |t: &str| match t.parse::<u16>() {
+            Ok(c) if (100..=999).contains(&c) => Ok(c),
+            _ => Err(bad()),
         };
         let r = match w.split_once('-') {
             Some((a, b)) => (code(a)?, code(b)?),
@@ -227,12 +237,12 @@ pub fn parse_status_list(s: &str) -> Result<Vec<(u16, u16)>, String> {
             }
         };
         if r.0 > r.1 {
-            return Err(w.to_string());
+            return Err(bad());
         }
         out.push(r);
     }
     if out.is_empty() {
-        return Err(String::new());
+        return Err(BadStatusList::Empty);
     }
     Ok(out)
 }
@@ -249,9 +259,15 @@ mod tests {
             parse_status_list("200, 301 400-404"),
             Ok(vec![(200, 200), (301, 301), (400, 404)])
         );
-        assert_eq!(parse_status_list("299-200"), Err("299-200".into()));
-        assert_eq!(parse_status_list("2000"), Err("2000".into()));
-        assert_eq!(parse_status_list(""), Err(String::new()));
+        assert_eq!(
+            parse_status_list("299-200"),
+            Err(BadStatusList::Word("299-200".into()))
+        );
+        assert_eq!(
+            parse_status_list("2000"),
+            Err(BadStatusList::Word("2000".into()))
+        );
+        assert_eq!(parse_status_list(""), Err(BadStatusList::Empty));
     }
 
     #[test]

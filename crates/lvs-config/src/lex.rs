@@ -91,14 +91,20 @@ fn after_lines(b: &[u8], from: usize, n: usize) -> usize {
     b.len()
 }
 
+/// The line grammar refused its input: a bug in the grammar, since every
+/// text has a parse.
+#[derive(Debug, thiserror::Error)]
+#[error("internal lexer failure: {0}")]
+pub(crate) struct GrammarBug(String);
+
 /// Split `text` into lines and tokens, handing each line to `f` in order
 /// until it returns `false`. Returns the number of the last line seen. The
 /// grammar is total (every input has a parse), so an error here is an
-/// internal grammar bug, reported as a plain string.
+/// internal grammar bug.
 pub(crate) fn for_each_line<'a>(
     text: &'a str,
     f: impl FnMut(&Line<'a, '_>) -> bool,
-) -> Result<u32, String> {
+) -> Result<u32, GrammarBug> {
     for_each_line_in(text, 0..text.len(), 0, f)
 }
 
@@ -109,7 +115,7 @@ pub(crate) fn for_each_line_in<'a>(
     range: std::ops::Range<usize>,
     lines_before: u32,
     mut f: impl FnMut(&Line<'a, '_>) -> bool,
-) -> Result<u32, String> {
+) -> Result<u32, GrammarBug> {
     let bytes = &text.as_bytes()[..range.end];
     let mut base = range.start;
     let mut number = lines_before;
@@ -154,10 +160,12 @@ fn lex_block<'a>(
     first_number: u32,
     out: &mut Vec<RawLine<'a>>,
     toks: &mut Vec<Tok<'a>>,
-) -> Result<(), String> {
+) -> Result<(), GrammarBug> {
     let chunk = &text[base..end];
-    let mut pairs = LvsLexer::parse(Rule::file, chunk).map_err(|e| e.to_string())?;
-    let file = pairs.next().ok_or("empty parse")?;
+    let mut pairs = LvsLexer::parse(Rule::file, chunk).map_err(|e| GrammarBug(e.to_string()))?;
+    let file = pairs
+        .next()
+        .ok_or_else(|| GrammarBug("empty parse".to_string()))?;
     let mut number = first_number;
     for line in file.into_inner() {
         if line.as_rule() != Rule::line {
@@ -224,7 +232,7 @@ pub(crate) struct OwnedLine<'a> {
 
 /// Every line of `text` (tests).
 #[cfg(test)]
-pub(crate) fn lex(text: &str) -> Result<Vec<OwnedLine<'_>>, String> {
+pub(crate) fn lex(text: &str) -> Result<Vec<OwnedLine<'_>>, GrammarBug> {
     let mut v = Vec::new();
     for_each_line(text, |l| {
         v.push(OwnedLine {

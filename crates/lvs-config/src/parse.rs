@@ -234,13 +234,7 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
     }) {
         Ok(n) => n,
         Err(e) => {
-            p.error_at(
-                Span::default(),
-                ErrorKind::Io,
-                None,
-                format!("internal lexer failure: {e}"),
-                None,
-            );
+            p.error_at(Span::default(), ErrorKind::Io, None, e.to_string(), None);
             return Err(Diagnostics(p.diags));
         }
     };
@@ -1592,18 +1586,7 @@ impl<'o> P<'o> {
             }
             "check_status" => {
                 if let Err(bad) = parse_status_list(t.text) {
-                    let mut d = self.err(
-                        t,
-                        ErrorKind::InvalidArgument,
-                        kw,
-                        if bad.is_empty() {
-                            "expected at least one status code".into()
-                        } else {
-                            format!(
-                                "`{bad}` is not a status code (100-999) or a range such as 200-299"
-                            )
-                        },
-                    );
+                    let mut d = self.err(t, ErrorKind::InvalidArgument, kw, bad.to_string());
                     d.hint = Some("codes and ranges separated by commas, or quoted with blanks: \"200-299 301\"".into());
                     return Err(d);
                 }

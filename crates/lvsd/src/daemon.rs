@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::OwnedFd;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
+use piranha_runtime::error::Chain;
 use piranha_runtime::forkserver::{ForkServer, ForkServerError};
 use piranha_runtime::ready::Notifier;
 use piranha_runtime::signals::{poll_timeout, SignalWaiter};
@@ -234,7 +235,7 @@ impl Forks {
                         self.servers.push((self.next_id, s));
                     }
                     Err(e) => {
-                        log::warn!("{e}: {}; starting nannies with exec", cause(&e));
+                        log::warn!("{}; starting nannies with exec", Chain(&e));
                         break;
                     }
                 }
@@ -258,7 +259,7 @@ impl Forks {
     /// still owe answers to are collected as usual, so no nanny they
     /// already started is started twice.
     fn failed(&mut self, id: u64, e: &ForkServerError) {
-        log::warn!("{e}: {}; starting this nanny with exec", cause(e));
+        log::warn!("{}; starting this nanny with exec", Chain(e));
         if let Some(i) = self.servers.iter().position(|(i, _)| *i == id) {
             let (_, s) = self.servers.remove(i);
             let _ = kill(s.pid(), Signal::SIGKILL);
@@ -274,10 +275,6 @@ impl Forks {
         }
         false
     }
-}
-
-fn cause(e: &dyn std::error::Error) -> String {
-    e.source().map(|s| s.to_string()).unwrap_or_default()
 }
 
 /// `pre_exec` hook of every nanny: die with lvs, default signals.
@@ -1537,99 +1534,6 @@ impl Lvsd {
                 d.name,
                 self.live_weight(key),
                 spec.params.gain_at()
-            );
-        }
-    }
-}
-
-/// Write the pidfile, refusing when it names a running lvs.  A pidfile left
-/// by an lvs that was killed may name a pid the kernel has since given to
-/// another program: that one does not count.
-pub fn write_pidfile(path: &Path) -> Result<(), String> {
-    if let Ok(old) = std::fs::read_to_string(path) {
-        if let Ok(pid) = old.trim().parse::<i32>() {
-            if pid > 0
-                && pid != std::process::id() as i32
-                && kill(Pid::from_raw(pid), None).is_ok()
-                && is_lvs(pid)
-            {
-                return Err(format!(
-                    "lvs is already running (pid {pid} in {})",
-                    path.display()
-                ));
-            }
-        }
-    }
-    lvs_config::editor::write_atomic(path, format!("{}\n", std::process::id()).as_bytes(), false)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-/// Is process `pid` an lvs: the same program as this one, or named `lvs` or
-/// `lvsd`?  When /proc cannot tell, assume it is (refusing to start twice
-/// is the safe mistake).
-fn is_lvs(pid: i32) -> bool {
-    let exe = |p: &str| std::fs::read_link(format!("/proc/{p}/exe")).ok();
-    if let (Some(theirs), Some(ours)) = (exe(&pid.to_string()), exe("self")) {
-        if theirs == ours {
-            return true;
-        }
-    }
-    match std::fs::read_to_string(format!("/proc/{pid}/comm")) {
-        Ok(comm) => matches!(comm.trim_end(), "lvs" | "lvsd"),
-        Err(_) => true,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::process::{Child, Command};
-
-    struct Reaped(Child);
-    impl Drop for Reaped {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-
-    /// `sleep` started under the name `name` (its comm: the kernel names a
-    /// process after the path it was exec'd by, a symlink's own name).  A
-    /// copy of the binary would race other tests' forks, which inherit its
-    /// write descriptor until they exec: ETXTBSY.
-    fn sleeper(dir: &Path, name: &str) -> Reaped {
-        let prog = dir.join(name);
-        let _ = std::fs::remove_file(&prog);
-        std::os::unix::fs::symlink("/bin/sleep", &prog).unwrap();
-        Reaped(Command::new(&prog).arg("30").spawn().unwrap())
-    }
-
-    #[test]
-    fn a_pidfile_naming_another_program_is_stale() {
-        let tmp = tempfile::tempdir().unwrap();
-        let pidfile = tmp.path().join("lvs.pid");
-        let other = sleeper(tmp.path(), "sleep");
-        std::fs::write(&pidfile, format!("{}\n", other.0.id())).unwrap();
-        write_pidfile(&pidfile).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(&pidfile).unwrap(),
-            format!("{}\n", std::process::id())
-        );
-    }
-
-    #[test]
-    fn a_pidfile_naming_a_running_lvs_refuses() {
-        let tmp = tempfile::tempdir().unwrap();
-        let pidfile = tmp.path().join("lvs.pid");
-        for name in ["lvs", "lvsd"] {
-            let running = sleeper(tmp.path(), name);
-            let pid = running.0.id();
-            std::fs::write(&pidfile, format!("{pid}\n")).unwrap();
-            let e = write_pidfile(&pidfile).unwrap_err();
-            assert!(e.contains(&format!("already running (pid {pid}")), "{e}");
-            assert_eq!(
-                std::fs::read_to_string(&pidfile).unwrap(),
-                format!("{pid}\n")
             );
         }
     }

@@ -16,11 +16,15 @@ pub mod scripts;
 pub mod sorry;
 pub mod table;
 
-use piranha_runtime::daemon::{cloexec_inherited_fds, daemonize, Role};
+use piranha_runtime::daemon::{cloexec_inherited_fds, detach, Detached, Starter};
 use piranha_runtime::logger::{self, Sinks};
+use piranha_runtime::pidfile::Pidfile;
 use piranha_runtime::signals::SignalWaiter;
 
 pub use daemon::{Exit, Options};
+
+/// What a running lvs is called (`comm`), for its pidfile.
+const LVS_NAMES: &[&str] = &["lvs", "lvsd"];
 
 /// Exit status: stopped cleanly.
 pub const EXIT_OK: u8 = 0;
@@ -62,10 +66,18 @@ pub fn main(opts: Options) -> u8 {
     }
     // pulse's readiness pipe, before anything else can see the variable.
     let ready = piranha_runtime::ready::take_inherited();
+    // The starting process exits once the pidfile is written (or with 1 if
+    // the daemon dies before).
+    let mut starter = Starter::none();
+    if let Err(e) = Pidfile::check(&opts.pidfile, LVS_NAMES) {
+        eprintln!("lvs: {e}");
+        return EXIT_FAILURE;
+    }
     if !opts.nodaemon {
-        match daemonize(opts.nofork) {
-            Ok(Role::Parent) => return EXIT_OK,
-            Ok(Role::Daemon) => {}
+        match detach(opts.nofork) {
+            Ok(Detached::Parent { ready: true }) => return EXIT_OK,
+            Ok(Detached::Parent { ready: false }) => return EXIT_FAILURE,
+            Ok(Detached::Daemon(s)) => starter = s,
             Err(e) => {
                 eprintln!("lvs: {e}");
                 return EXIT_FAILURE;
@@ -95,17 +107,20 @@ pub fn main(opts: Options) -> u8 {
             return EXIT_FAILURE;
         }
     };
-    if let Err(e) = daemon::write_pidfile(&opts.pidfile) {
-        log::error!("{e}");
-        return EXIT_FAILURE;
-    }
-    let pidfile = opts.pidfile.clone();
+    let pidfile = match Pidfile::create(&opts.pidfile, LVS_NAMES) {
+        Ok(p) => p,
+        Err(e) => {
+            log::error!("{}", piranha_runtime::error::Chain(&e));
+            return EXIT_FAILURE;
+        }
+    };
+    starter.ready();
     let mut d = daemon::Lvsd::new(opts, parsed.config, signals)
         .with_source(text, parsed.layout, parsed.warnings)
         .with_ready(ready);
     d.start();
     let exit = d.run();
-    let _ = std::fs::remove_file(&pidfile);
+    pidfile.remove();
     match exit {
         Exit::Stopped => EXIT_OK,
         Exit::HardShutdown => EXIT_HARD_SHUTDOWN,

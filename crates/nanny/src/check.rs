@@ -30,6 +30,7 @@ use nix::poll::{poll, PollFd, PollFlags};
 use nix::sys::socket::{
     connect, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn,
 };
+use piranha_runtime::error::Chain;
 use piranha_runtime::signals::poll_timeout;
 use piranha_runtime::spawn::{run, Completion, Interrupt, RunOptions};
 
@@ -128,7 +129,7 @@ pub struct SocketCheck {
     pub send: Option<Vec<u8>>,
     /// What the reply must be; `Err` holds a regex that did not compile
     /// (every check then fails, as in Piranha).
-    pub expect: Option<Result<Matcher, String>>,
+    pub expect: Option<Result<Matcher, regex::Error>>,
     /// Deadline of the whole check.
     pub timeout: Duration,
 }
@@ -397,7 +398,7 @@ pub struct ProgramCheck {
     /// The program and its arguments, already substituted.
     pub argv: Vec<String>,
     /// What its output must be; `Err` holds a bad regex (checks fail).
-    pub expect: Option<Result<Matcher, String>>,
+    pub expect: Option<Result<Matcher, regex::Error>>,
     /// `RIP:RPORT` for the log.
     pub name: String,
     /// Longest run.
@@ -419,10 +420,7 @@ impl Checker for ProgramCheck {
         let out = match run(&self.argv, &opts, intr) {
             Ok(o) => o,
             Err(e) => {
-                log::info!(
-                    "The following exited abnormally:{args} ({e}: {})",
-                    source_text(&e)
-                );
+                log::info!("The following exited abnormally:{args} ({})", Chain(&e));
                 return Outcome::Down;
             }
         };
@@ -471,10 +469,6 @@ impl Checker for ProgramCheck {
             Outcome::Down
         }
     }
-}
-
-fn source_text(e: &dyn std::error::Error) -> String {
-    e.source().map(|s| s.to_string()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -275,8 +275,7 @@ impl ExtOptions {
                     .unwrap_or_else(|| "SOA".into())
                     .to_ascii_uppercase();
                 let name = self.dns_name.clone().unwrap_or_else(|| ".".into());
-                if let Err(e) = crate::health::dns_query(0, &name, &qtype) {
-                    let _ = e;
+                if crate::health::dns_query(0, &name, &qtype).is_err() {
                     return Err(Self::bad(
                         "--dns-name/--dns-type",
                         &format!("{name} {qtype}"),

@@ -52,14 +52,13 @@ impl Matcher {
         Matcher::Prefix(expect.to_vec())
     }
 
-    /// A regex matcher; the error text is the crate's.
-    pub fn regex(expect: &[u8]) -> Result<Self, String> {
+    /// A regex matcher, or the regex crate's reason it is not one.
+    pub fn regex(expect: &[u8]) -> Result<Self, regex::Error> {
         let pattern = String::from_utf8_lossy(expect);
         regex::bytes::RegexBuilder::new(&pattern)
             .unicode(false)
             .build()
             .map(Matcher::Regex)
-            .map_err(|e| e.to_string())
     }
 
     /// How many bytes a decision can need at most.

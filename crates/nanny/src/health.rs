@@ -178,9 +178,42 @@ pub struct ResponseHead {
     pub head_len: usize,
 }
 
+/// What a server said that is not the protocol its check speaks (the text
+/// is the line nanny logs, after the check's name).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Garbled {
+    /// The first line of an HTTP response.
+    #[error("not an HTTP status line: {0:?}")]
+    StatusLine(String),
+    /// Three bytes that are not a reply code.
+    #[error("not an SMTP reply")]
+    NotSmtp,
+    /// A reply line that does not start with a code.
+    #[error("not an SMTP reply line: {0:?}")]
+    SmtpLine(String),
+    /// A code followed by neither `-`, a blank nor the line's end.
+    #[error("not an SMTP reply line")]
+    SmtpSeparator,
+    /// A DNS datagram shorter than a header.
+    #[error("reply of {0} bytes is shorter than a header")]
+    DnsShort(usize),
+    /// A DNS reply to another query.
+    #[error("reply id {got} does not match query id {want}")]
+    DnsId { got: u16, want: u16 },
+    /// A DNS query, not a response.
+    #[error("reply is not a response")]
+    DnsNotResponse,
+    /// A DNS error code.
+    #[error("reply RCODE {0}")]
+    DnsRcode(u8),
+    /// A DNS reply that does not parse.
+    #[error("malformed reply: {0}")]
+    DnsMalformed(String),
+}
+
 /// Parse the head of an HTTP response from the first bytes received:
 /// `Ok(None)` if the blank line ending the head has not arrived yet.
-pub fn parse_head(buf: &[u8]) -> Result<Option<ResponseHead>, String> {
+pub fn parse_head(buf: &[u8]) -> Result<Option<ResponseHead>, Garbled> {
     // Whichever blank line comes first ends the head (a bare-LF head may be
     // followed by a body that contains CRLF CRLF).
     let (end, sep) = match (find(buf, b"\r\n\r\n"), find(buf, b"\n\n")) {
@@ -194,10 +227,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<ResponseHead>, String> {
     let first = lines.next().unwrap_or_default();
     let first = first.strip_suffix(b"\r").unwrap_or(first);
     let status = parse_status_line(first).ok_or_else(|| {
-        format!(
-            "not an HTTP status line: {:?}",
-            String::from_utf8_lossy(&first[..first.len().min(80)])
-        )
+        Garbled::StatusLine(String::from_utf8_lossy(&first[..first.len().min(80)]).into_owned())
     })?;
     let mut content_length = None;
     for l in lines {
@@ -331,7 +361,7 @@ impl HttpGet {
         let mut buf: Vec<u8> = Vec::new();
         let mut chunk = vec![0u8; 4096];
         let head = loop {
-            if let Some(h) = parse_head(&buf).map_err(Fail::Down)? {
+            if let Some(h) = parse_head(&buf).map_err(|e| Fail::Down(e.to_string()))? {
                 break h;
             }
             if buf.len() >= MAX_HEADER {
@@ -498,31 +528,30 @@ impl rustls::client::danger::ServerCertVerifier for NoVerify {
 /// A complete SMTP reply in `buf`: its code, once the last line (`NNN `
 /// or a bare `NNN`, then CRLF) has arrived. `Ok(None)`: not complete yet.
 /// `Err`: not an SMTP reply.
-pub fn smtp_reply(buf: &[u8]) -> Result<Option<u16>, String> {
+pub fn smtp_reply(buf: &[u8]) -> Result<Option<u16>, Garbled> {
     let mut rest = buf;
     loop {
         let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
             if rest.len() >= 3 && !rest[..3].iter().all(u8::is_ascii_digit) {
-                return Err("not an SMTP reply".into());
+                return Err(Garbled::NotSmtp);
             }
             return Ok(None);
         };
         let line = &rest[..nl];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.len() < 3 || !line[..3].iter().all(u8::is_ascii_digit) {
-            return Err(format!(
-                "not an SMTP reply line: {:?}",
-                String::from_utf8_lossy(&line[..line.len().min(80)])
+            return Err(Garbled::SmtpLine(
+                String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned(),
             ));
         }
         let code: u16 = std::str::from_utf8(&line[..3])
             .ok()
             .and_then(|c| c.parse().ok())
-            .ok_or("not an SMTP reply")?;
+            .ok_or(Garbled::NotSmtp)?;
         match line.get(3) {
             Some(b'-') => rest = &rest[nl + 1..],
             None | Some(b' ') => return Ok(Some(code)),
-            Some(_) => return Err("not an SMTP reply line".into()),
+            Some(_) => return Err(Garbled::SmtpSeparator),
         }
     }
 }
@@ -569,8 +598,22 @@ pub fn smtp_check(
 
 // ---------------------------------------------------------------- DNS
 
+/// Why a DNS query could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadQuery {
+    /// Not one of the types the check asks for.
+    #[error("unknown query type {0}")]
+    Type(String),
+    /// Not a domain name.
+    #[error("bad name {name}: {reason}")]
+    Name { name: String, reason: String },
+    /// The encoder refused the packet.
+    #[error("cannot build query: {0}")]
+    Build(String),
+}
+
 /// Build a query for `name` of type `qtype` with id `id`.
-pub fn dns_query(id: u16, name: &str, qtype: &str) -> Result<Vec<u8>, String> {
+pub fn dns_query(id: u16, name: &str, qtype: &str) -> Result<Vec<u8>, BadQuery> {
     use simple_dns::{Name, Packet, Question, CLASS, QCLASS, QTYPE, TYPE};
     let t = match qtype {
         "A" => TYPE::A,
@@ -580,10 +623,13 @@ pub fn dns_query(id: u16, name: &str, qtype: &str) -> Result<Vec<u8>, String> {
         "MX" => TYPE::MX,
         "TXT" => TYPE::TXT,
         "AAAA" => TYPE::AAAA,
-        other => return Err(format!("unknown query type {other}")),
+        other => return Err(BadQuery::Type(other.to_string())),
     };
     let qname = name.trim_end_matches('.');
-    let n = Name::new(qname).map_err(|e| format!("bad name {name}: {e}"))?;
+    let n = Name::new(qname).map_err(|e| BadQuery::Name {
+        name: name.to_string(),
+        reason: e.to_string(),
+    })?;
     let mut p = Packet::new_query(id);
     p.set_flags(simple_dns::PacketFlag::RECURSION_DESIRED);
     p.questions.push(Question::new(
@@ -593,29 +639,26 @@ pub fn dns_query(id: u16, name: &str, qtype: &str) -> Result<Vec<u8>, String> {
         false,
     ));
     p.build_bytes_vec()
-        .map_err(|e| format!("cannot build query: {e}"))
+        .map_err(|e| BadQuery::Build(e.to_string()))
 }
 
 /// Check a DNS reply to query `id`: a response with that id and RCODE 0.
-pub fn check_dns_reply(buf: &[u8], id: u16) -> Result<(), String> {
+pub fn check_dns_reply(buf: &[u8], id: u16) -> Result<(), Garbled> {
     if buf.len() < 12 {
-        return Err(format!(
-            "reply of {} bytes is shorter than a header",
-            buf.len()
-        ));
+        return Err(Garbled::DnsShort(buf.len()));
     }
     let rid = u16::from_be_bytes([buf[0], buf[1]]);
     if rid != id {
-        return Err(format!("reply id {rid} does not match query id {id}"));
+        return Err(Garbled::DnsId { got: rid, want: id });
     }
     if buf[2] & 0x80 == 0 {
-        return Err("reply is not a response".into());
+        return Err(Garbled::DnsNotResponse);
     }
     let rcode = buf[3] & 0x0f;
     if rcode != 0 {
-        return Err(format!("reply RCODE {rcode}"));
+        return Err(Garbled::DnsRcode(rcode));
     }
-    simple_dns::Packet::parse(buf).map_err(|e| format!("malformed reply: {e}"))?;
+    simple_dns::Packet::parse(buf).map_err(|e| Garbled::DnsMalformed(e.to_string()))?;
     Ok(())
 }
 
@@ -631,7 +674,7 @@ pub fn dns_check(
     let mut idb = [0u8; 2];
     let _ = getrandom::fill(&mut idb);
     let id = u16::from_ne_bytes(idb);
-    let q = dns_query(id, name, qtype).map_err(Fail::Down)?;
+    let q = dns_query(id, name, qtype).map_err(|e| Fail::Down(e.to_string()))?;
     let fd = nonblocking_socket(SockType::Datagram)?;
     connect(fd.as_raw_fd(), &SockaddrIn::from(addr))
         .or_else(|e| down(format!("connect to {addr}: {}", e.desc())))?;
@@ -650,7 +693,7 @@ pub fn dns_check(
                 if n >= 2 && u16::from_be_bytes([buf[0], buf[1]]) != id {
                     continue;
                 }
-                return check_dns_reply(&buf[..n], id).map_err(Fail::Down);
+                return check_dns_reply(&buf[..n], id).map_err(|e| Fail::Down(e.to_string()));
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -984,16 +1027,13 @@ mod tests {
         let q = dns_query(0x1234, "example.com.", "MX").unwrap();
         assert_eq!(&q[..2], &[0x12, 0x34]);
         // The query itself is not a response.
-        assert_eq!(
-            check_dns_reply(&q, 0x1234),
-            Err("reply is not a response".into())
-        );
+        assert_eq!(check_dns_reply(&q, 0x1234), Err(Garbled::DnsNotResponse));
         let mut r = q.clone();
         r[2] |= 0x80;
         assert_eq!(check_dns_reply(&r, 0x1234), Ok(()));
         assert!(check_dns_reply(&r, 0x1235).is_err());
         r[3] = (r[3] & 0xf0) | 3;
-        assert_eq!(check_dns_reply(&r, 0x1234), Err("reply RCODE 3".into()));
+        assert_eq!(check_dns_reply(&r, 0x1234), Err(Garbled::DnsRcode(3)));
         assert!(dns_query(1, ".", "SOA").is_ok());
         assert!(dns_query(1, "x", "PTR").is_err());
     }

@@ -10,6 +10,7 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use piranha_runtime::error::Chain;
 use piranha_runtime::spawn::{run, Completion, RunOptions};
 
 /// A virtual service as ipvsadm names it.
@@ -176,7 +177,7 @@ impl Table for IpvsadmTable {
             }
             Err(e) => {
                 log::info!("{} command failed!", self.dest.ipvsadm);
-                log::info!("{e}: {}", e.source_text());
+                log::info!("{}", Chain(&e));
                 false
             }
         }
@@ -255,16 +256,6 @@ impl Table for NetlinkTable {
                 false
             }
         }
-    }
-}
-
-trait SourceText {
-    fn source_text(&self) -> String;
-}
-
-impl<E: std::error::Error> SourceText for E {
-    fn source_text(&self) -> String {
-        self.source().map(|s| s.to_string()).unwrap_or_default()
     }
 }
 

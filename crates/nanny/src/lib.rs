@@ -27,7 +27,7 @@ pub mod translate;
 
 use std::net::SocketAddrV4;
 
-use piranha_runtime::daemon::{cloexec_inherited_fds, daemonize, DaemonError, Role};
+use piranha_runtime::daemon::{cloexec_inherited_fds, detach, DaemonError, Detached, Starter};
 use piranha_runtime::signals::{SignalError, SignalWaiter};
 
 use crate::check::{program_argv, Checker, ProgramCheck, SocketCheck};
@@ -53,7 +53,7 @@ pub enum StartError {
     Signals(#[from] SignalError),
 }
 
-fn matcher(e: &Expect) -> Result<Matcher, String> {
+fn matcher(e: &Expect) -> Result<Matcher, regex::Error> {
     if e.regex {
         let m = Matcher::regex(&e.text);
         if let Err(err) = &m {
@@ -164,13 +164,20 @@ pub fn build_machine(config: &Config) -> Machine {
 }
 
 /// Daemonize unless `-n`, then monitor until told to stop.  Returns the exit
-/// status (0 in the parent of a daemon).  Call it with one thread only.
+/// status (in the starting process of a daemon: 0 once it has caught its
+/// signals, 1 if it died before).  Call it with one thread only.
 pub fn start(config: &Config) -> Result<i32, StartError> {
-    if !config.nodaemon && daemonize(config.nofork)? == Role::Parent {
-        return Ok(EXIT_OK);
+    let mut starter = Starter::none();
+    if !config.nodaemon {
+        match detach(config.nofork)? {
+            Detached::Parent { ready: true } => return Ok(EXIT_OK),
+            Detached::Parent { ready: false } => return Ok(EXIT_FAILURE),
+            Detached::Daemon(s) => starter = s,
+        }
     }
     cloexec_inherited_fds();
     let waiter = SignalWaiter::new(&SIGNALS)?;
+    starter.ready();
     for note in &config.notes {
         log::info!("{note}");
     }

@@ -23,6 +23,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use log::{debug, info, warn};
 use lvs_config::{Config, Network, ServiceType};
 use nix::poll::{poll, PollFd, PollFlags};
+use piranha_runtime::daemon::{detach, Detached, Starter};
+use piranha_runtime::error::chain;
+use piranha_runtime::pidfile::{Pidfile, PidfileError};
 use piranha_runtime::signals::{poll_timeout, SignalWaiter};
 
 use crate::heartbeat::{self, Authenticator, DecodeError, Magic};
@@ -115,6 +118,9 @@ pub enum StartError {
     /// Daemonizing failed.
     #[error("failed to become a daemon")]
     Daemon(#[source] piranha_runtime::daemon::DaemonError),
+    /// Another pulse runs.
+    #[error(transparent)]
+    Pidfile(PidfileError),
     /// Signal handlers.
     #[error("failed to install signal handlers")]
     Signals(#[source] piranha_runtime::signals::SignalError),
@@ -382,6 +388,8 @@ struct Lvs {
 /// Everything the running daemon owns.
 struct Director {
     opts: Options,
+    /// Removed when pulse exits.
+    pidfile: Option<Pidfile>,
     cfg: Config,
     master: bool,
     daemon: bool,
@@ -537,38 +545,28 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
     let master = local.contains(&cfg.primary());
     let hb = heartbeat_setup(&cfg, master)?;
     let daemon = !opts.nodaemon;
-    // Readiness handshake: the parent returns only once the daemon has
-    // written its pidfile (one byte through a pipe), so an init system that
-    // reads the pidfile after the parent exits finds it.
-    let mut ready = None;
+    Pidfile::check(&opts.pidfile, &["pulse"]).map_err(StartError::Pidfile)?;
+    // Readiness handshake: the starting process returns only once the
+    // daemon has written its pidfile, so an init system that reads the
+    // pidfile after it returns finds it.
+    let mut starter = Starter::none();
     if daemon {
-        let (r, w) = nix::unistd::pipe().map_err(|e| StartError::Socket(e.into()))?;
-        match piranha_runtime::daemon::daemonize(false).map_err(StartError::Daemon)? {
-            piranha_runtime::daemon::Role::Parent => {
-                drop(w);
-                let mut f = std::fs::File::from(r);
-                let mut b = [0u8; 1];
-                let ok = matches!(std::io::Read::read(&mut f, &mut b), Ok(1));
-                return Ok(if ok { EXIT_OK } else { EXIT_FAILURE });
-            }
-            piranha_runtime::daemon::Role::Daemon => {
-                drop(r);
-                ready = Some(std::fs::File::from(w));
-            }
+        match detach(false).map_err(StartError::Daemon)? {
+            Detached::Parent { ready } => return Ok(if ready { EXIT_OK } else { EXIT_FAILURE }),
+            Detached::Daemon(s) => starter = s,
         }
     }
     piranha_runtime::daemon::cloexec_inherited_fds();
-    // Atomically (a reader never sees a half-written pid), mode 0644.
-    if let Err(e) = lvs_config::editor::write_atomic(
-        &opts.pidfile,
-        format!("{}\n", std::process::id()).as_bytes(),
-        false,
-    ) {
-        log::warn!("cannot write {}: {e}", opts.pidfile.display());
-    }
-    if let Some(mut w) = ready.take() {
-        let _ = std::io::Write::write_all(&mut w, b"1");
-    }
+    let pidfile = match Pidfile::create(&opts.pidfile, &["pulse"]) {
+        Ok(p) => Some(p),
+        Err(e @ PidfileError::Running { .. }) => return Err(StartError::Pidfile(e)),
+        // As Piranha: a pidfile that cannot be written is only logged.
+        Err(e) => {
+            log::warn!("{}", chain(&e));
+            None
+        }
+    };
+    starter.ready();
     let signals = SignalWaiter::new(&[
         libc::SIGTERM,
         libc::SIGINT,
@@ -590,6 +588,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
     let opts_lvsd = opts.lvsd.clone();
     let mut d = Director {
         opts,
+        pidfile,
         cfg,
         master,
         daemon,
@@ -652,7 +651,9 @@ impl Director {
         self.arp_gen.fetch_add(1, Ordering::SeqCst);
         self.remove_guard();
         self.stop_lvs();
-        let _ = std::fs::remove_file(&self.opts.pidfile);
+        if let Some(p) = self.pidfile.take() {
+            p.remove();
+        }
     }
 
     /// Carry out actions; true when pulse must exit.
@@ -971,7 +972,8 @@ impl Director {
             Err(e) if !self.guard_warned => {
                 self.guard_warned = true;
                 warn!(
-                    "no takeover guard (segments of connections not synced yet may be reset): {e}"
+                    "no takeover guard (segments of connections not synced yet may be reset): {}",
+                    chain(&e)
                 );
             }
             Err(_) => {}
@@ -982,7 +984,7 @@ impl Director {
         self.guard_until = None;
         if std::mem::take(&mut self.guard_armed) {
             if let Err(e) = crate::guard::nft(&crate::guard::removal()) {
-                warn!("failed to remove the takeover guard: {e}");
+                warn!("failed to remove the takeover guard: {}", chain(&e));
             }
         }
     }
@@ -1587,18 +1589,6 @@ impl Director {
 
 fn describe(s: std::process::ExitStatus) -> String {
     piranha_runtime::spawn::completion(s).to_string()
-}
-
-/// An error with its sources, `: `-separated.
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 #[cfg(test)]

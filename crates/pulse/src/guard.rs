@@ -49,27 +49,38 @@ pub fn removal() -> String {
     format!("table ip {TABLE}\ndelete table ip {TABLE}\n")
 }
 
+/// Why `nft` did not apply a script.
+#[derive(Debug, thiserror::Error)]
+pub enum NftError {
+    /// The program could not be started.
+    #[error("failed to run nft")]
+    Spawn(#[source] std::io::Error),
+    /// Waiting for it failed.
+    #[error("failed to wait for nft")]
+    Wait(#[source] std::io::Error),
+    /// It ran and refused the script; its standard error.
+    #[error("nft failed: {0}")]
+    Refused(String),
+}
+
 /// Run `nft -f -` with `script`.
-pub fn nft(script: &str) -> Result<(), String> {
+pub fn nft(script: &str) -> Result<(), NftError> {
     let mut child = Command::new("nft")
         .args(["-f", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("failed to run nft: {e}"))?;
+        .map_err(NftError::Spawn)?;
     if let Some(mut i) = child.stdin.take() {
         let _ = i.write_all(script.as_bytes());
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("failed to wait for nft: {e}"))?;
+    let out = child.wait_with_output().map_err(NftError::Wait)?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "nft failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+        Err(NftError::Refused(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
         ))
     }
 }

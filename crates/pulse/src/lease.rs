@@ -120,7 +120,7 @@ impl Lease {
                     if self.failing.insert(a.ip) {
                         out.push(Event::Failed(format!(
                             "{}; it expires within {} s unless a later renewal succeeds (retried every keepalive, logged again once it does)",
-                            crate::daemon::chain(&e),
+                            piranha_runtime::error::chain(&e),
                             self.lifetime
                         )));
                     }

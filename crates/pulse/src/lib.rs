@@ -1,6 +1,5 @@
 //! Piranha's `pulse`: heartbeat, failover and floating addresses.
 //!
-//! * [`arp`]: send_arp's arguments and frame (pnet, AF_PACKET).
 //! * [`guard`]: the takeover guard (nftables): segments of connections
 //!   whose state has not arrived yet are dropped, not reset.
 //! * [`heartbeat`]: the 4-byte wire format of Piranha 0.8.6 (both byte
@@ -11,11 +10,10 @@
 //! * [`switchover`]: `pulse --switchover`, the client side.
 //! * [`daemon`]: the process: sockets, signals, lvs child, activation.
 
-pub mod arp;
 pub mod daemon;
 pub mod guard;
 pub mod heartbeat;
 pub mod lease;
 pub mod machine;
 pub mod switchover;
-pub use piranha_runtime::net;
+pub use piranha_runtime::{arp, net};

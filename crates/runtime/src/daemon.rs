@@ -1,19 +1,25 @@
-//! Detaching from the terminal, the way Piranha's `daemonize` did.
+//! Detaching from the terminal, the way Piranha's `daemonize` did, with a
+//! readiness handshake it lacked.
 //!
-//! [`daemonize`] forks twice (the original process waits for the middle one
-//! and should then exit 0; the grandchild carries on as the daemon), unless
+//! [`detach`] forks twice (the grandchild carries on as the daemon), unless
 //! `nofork` is set, in which case the process stays where it is.  Either way
 //! stdin, stdout and stderr are then pointed at `/dev/null` and the process
-//! starts a new session.  Piranha's nanny writes no pidfile, so neither do we.
+//! starts a new session.  The original process waits on a pipe until the
+//! daemon calls [`Starter::ready`] (its pidfile written, its signals caught)
+//! or dies, so an init script that reads the pidfile after the starting
+//! command returns finds it, and a daemon that fails to start makes the
+//! command fail.
 //!
 //! [`cloexec_inherited_fds`] marks every descriptor above stderr
 //! close-on-exec, so that whatever our parent leaked to us is not passed on to
 //! the programs we run.
 
+use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 
+use nix::fcntl::OFlag;
 use nix::sys::wait::waitpid;
-use nix::unistd::{fork, setsid, ForkResult};
+use nix::unistd::{fork, pipe2, setsid, ForkResult};
 
 /// Which side of [`daemonize`] the caller is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,11 +39,78 @@ pub enum DaemonError {
     /// `/dev/null` could not be opened or duplicated onto stdio.
     #[error("failed to point stdio at /dev/null")]
     DevNull(#[source] std::io::Error),
+    /// The readiness pipe could not be made.
+    #[error("failed to make the readiness pipe")]
+    Pipe(#[source] nix::Error),
 }
 
-/// Detach from the terminal.  Must be called while the process has a single
-/// thread (before any thread is started), because the daemon continues in a
-/// forked child.
+/// Which side of [`detach`] the caller is on.
+#[derive(Debug)]
+pub enum Detached {
+    /// The starting process, after the daemon said it is ready (`true`) or
+    /// died before it did (`false`): exit 0 or 1 now.
+    Parent {
+        /// The daemon called [`Starter::ready`].
+        ready: bool,
+    },
+    /// The daemon (or, with `nofork`, the same process, now detached).
+    Daemon(Starter),
+}
+
+/// The daemon's end of the readiness handshake.
+#[derive(Debug)]
+pub struct Starter(Option<std::fs::File>);
+
+impl Starter {
+    /// No one is waiting (the process did not fork).
+    pub fn none() -> Self {
+        Starter(None)
+    }
+
+    /// Tell the starting process that the daemon is up; it exits 0.
+    /// Dropping the starter without calling this makes it exit 1.
+    pub fn ready(mut self) {
+        if let Some(mut f) = self.0.take() {
+            let _ = f.write_all(b"1");
+        }
+    }
+}
+
+/// Detach from the terminal with a readiness handshake: see the module
+/// documentation.  Must be called while the process has a single thread.
+pub fn detach(nofork: bool) -> Result<Detached, DaemonError> {
+    if nofork {
+        daemonize(true)?;
+        return Ok(Detached::Daemon(Starter::none()));
+    }
+    // CLOEXEC: no program the daemon runs inherits the write end (which
+    // would keep the starter waiting after the daemon died).
+    let (r, w) = pipe2(OFlag::O_CLOEXEC).map_err(DaemonError::Pipe)?;
+    match daemonize(false)? {
+        Role::Parent => {
+            drop(w);
+            let mut f = std::fs::File::from(r);
+            let mut b = [0u8; 1];
+            let ready = loop {
+                match f.read(&mut b) {
+                    Ok(n) => break n == 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break false,
+                }
+            };
+            Ok(Detached::Parent { ready })
+        }
+        Role::Daemon => {
+            drop(r);
+            Ok(Detached::Daemon(Starter(Some(std::fs::File::from(w)))))
+        }
+    }
+}
+
+/// Detach from the terminal without a handshake: the original process
+/// gets [`Role::Parent`] as soon as the daemon is forked.  Must be called
+/// while the process has a single thread (before any thread is started),
+/// because the daemon continues in a forked child.
 pub fn daemonize(nofork: bool) -> Result<Role, DaemonError> {
     if !nofork {
         // SAFETY: documented precondition: the process is single-threaded

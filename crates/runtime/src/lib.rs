@@ -4,12 +4,17 @@
 //!
 //! * [`logger`]: a [`log::Log`] that writes to syslog (facility daemon, ident
 //!   with the pid) and, in the foreground, also `ident: message` lines on stdout.
+//! * [`arp`]: send_arp's arguments and the gratuitous ARP frame (pnet,
+//!   AF_PACKET), for send_arp and pulse's first announcement.
 //! * [`daemon`]: detach from the terminal (double fork, `setsid`, stdio on
 //!   `/dev/null`), and mark inherited descriptors close-on-exec.
+//! * [`error`]: print an error with all its sources, `: `-separated.
 //! * [`forkserver`]: start many copies of one program (lvs's nannies) by
 //!   forking a pre-started copy instead of an `exec` each.
 //! * [`net`]: IPv4 addresses and link state over rtnetlink (pulse's
 //!   floating addresses; lvs asks whether a virtual IP is still here).
+//! * [`pidfile`]: a daemon's pidfile, refusing a live copy, written
+//!   atomically, removed on exit.
 //! * [`ready`]: a readiness byte from an exec'd child (lvs to pulse)
 //!   through an inherited pipe named in the environment.
 //! * [`signals`]: catch signals into flags plus a self-pipe, so one loop
@@ -18,10 +23,13 @@
 //!   closed, bounded captured output and a deadline; describe wait statuses;
 //!   reap every ended child with `waitpid(-1, WNOHANG)`.
 
+pub mod arp;
 pub mod daemon;
+pub mod error;
 pub mod forkserver;
 pub mod logger;
 pub mod net;
+pub mod pidfile;
 pub mod ready;
 pub mod signals;
 pub mod spawn;

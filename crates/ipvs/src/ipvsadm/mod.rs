@@ -1331,10 +1331,18 @@ fn init() -> Result<(NetlinkIpvs, Info), Error> {
     Ok((c, info))
 }
 
+/// The kernel's IPVS could not be reached; its `Display` is the message
+/// ipvsadm prints (to standard error, with exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
+    .0.ipvsadm_message()
+)]
+struct CannotInit(Error);
+
 /// Connect and read the kernel's `GET_INFO`, running modprobe and trying
-/// once more on failure as ipvsadm does; on failure the message ipvsadm
-/// prints (to standard error, with exit code 2).
-fn connect() -> Result<(NetlinkIpvs, Info), String> {
+/// once more on failure as ipvsadm does.
+fn connect() -> Result<(NetlinkIpvs, Info), CannotInit> {
     // ipvsadm: on failure run modprobe and try once more; when modprobe
     // fails the first error is reported.
     let connected = match init() {
@@ -1347,12 +1355,7 @@ fn connect() -> Result<(NetlinkIpvs, Info), String> {
             }
         }
     };
-    connected.map_err(|e| {
-        format!(
-            "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
-            e.ipvsadm_message()
-        )
-    })
+    connected.map_err(CannotInit)
 }
 
 /// The `ipvsadm` program: connect to the kernel (with the modprobe retry),
@@ -1366,7 +1369,7 @@ pub fn main(argv: Vec<String>) -> i32 {
     let (mut backend, info) = match connect() {
         Ok(x) => x,
         Err(m) => {
-            let _ = err.write_all(m.as_bytes());
+            let _ = err.write_all(m.to_string().as_bytes());
             return 2;
         }
     };
@@ -1401,7 +1404,7 @@ pub fn run_captured(argv: &[String], input: &[u8]) -> Captured {
     let (mut backend, info) = match connect() {
         Ok(x) => x,
         Err(m) => {
-            c.err = m.into_bytes();
+            c.err = m.to_string().into_bytes();
             c.code = 2;
             return c;
         }
