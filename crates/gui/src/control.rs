@@ -10,6 +10,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use piranha_runtime::quote::argv_line;
 use piranha_runtime::spawn::{self, Completion};
 
 /// Most output kept from one command, in bytes.
@@ -40,11 +41,11 @@ pub fn run_fixed(argv: &[String], timeout: Duration) -> String {
                 if !s.is_empty() && !s.ends_with('\n') {
                     s.push('\n');
                 }
-                s.push_str(&format!("[{} {}]\n", argv.join(" "), out.completion));
+                s.push_str(&format!("[{} {}]\n", argv_line(argv), out.completion));
             }
             s
         }
-        Err(e) => format!("cannot run {}: {e}\n", argv.join(" ")),
+        Err(e) => format!("cannot run {}: {e}\n", argv_line(argv)),
     }
 }
 
@@ -64,11 +65,7 @@ pub fn run_merged(argv: &[String], timeout: Duration) -> std::io::Result<Output>
         .stdout(Stdio::from(w))
         .stderr(Stdio::from(w2))
         .process_group(0);
-    // SAFETY: reset_signals runs between fork and exec and makes only
-    // async-signal-safe calls.
-    unsafe {
-        cmd.pre_exec(spawn::reset_signals);
-    }
+    spawn::prepare_child(&mut cmd, false);
     let spawned = cmd.spawn();
     // The Command holds the pipe's write ends; close ours so that the read
     // side sees end-of-file when the child (and its children) are done.

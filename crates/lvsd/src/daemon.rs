@@ -7,7 +7,6 @@ use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::OwnedFd;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -228,7 +227,7 @@ impl Forks {
             }
             self.starts += 1;
             for _ in 0..self.want {
-                match ForkServer::start(ours, nanny_pre_exec) {
+                match ForkServer::start(ours, piranha_runtime::spawn::child_of_daemon) {
                     Ok(s) => {
                         log::debug!("nanny fork server running as pid {}", s.pid());
                         self.next_id += 1;
@@ -275,16 +274,6 @@ impl Forks {
         }
         false
     }
-}
-
-/// `pre_exec` hook of every nanny: die with lvs, default signals.
-fn nanny_pre_exec() -> std::io::Result<()> {
-    // SAFETY (runs between fork and exec): prctl is async-signal-safe and
-    // only changes this process.
-    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    piranha_runtime::spawn::reset_signals()
 }
 
 impl Lvsd {
@@ -685,10 +674,7 @@ impl Lvsd {
             } else {
                 Stdio::inherit()
             });
-        // SAFETY: the closure only calls async-signal-safe functions.
-        unsafe {
-            cmd.pre_exec(nanny_pre_exec);
-        }
+        piranha_runtime::spawn::prepare_child(&mut cmd, true);
         match cmd.spawn() {
             Ok(mut child) => {
                 let pid = Pid::from_raw(child.id() as i32);

@@ -92,10 +92,7 @@ impl Scripts {
             .stdin(Stdio::null())
             .envs(job.env.iter().map(|(k, v)| (k, v)))
             .process_group(0);
-        // SAFETY: reset_signals only calls async-signal-safe functions.
-        unsafe {
-            cmd.pre_exec(piranha_runtime::spawn::reset_signals);
-        }
+        piranha_runtime::spawn::prepare_child(&mut cmd, false);
         match cmd.spawn() {
             Ok(child) => {
                 // Reaped by pid through `reaped`; dropping the handle does

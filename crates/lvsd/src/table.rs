@@ -39,25 +39,7 @@ pub enum TableError {
     },
 }
 
-/// Quote one word for a log line the way a shell would need it.
-pub fn shell_word(w: &str) -> String {
-    if !w.is_empty()
-        && w.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b))
-    {
-        w.to_string()
-    } else {
-        format!("'{}'", w.replace('\'', "'\\''"))
-    }
-}
-
-/// An argv as one loggable line.
-pub fn argv_line(argv: &[String]) -> String {
-    argv.iter()
-        .map(|w| shell_word(w))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use piranha_runtime::quote::{argv_line, shell_word};
 
 /// The ipvsadm program and whether changes are only logged.
 #[derive(Clone, Debug)]
@@ -300,13 +282,5 @@ mod tests {
         assert_eq!(e[0].dests[0].port, 80);
         assert_eq!(e[1].service.fwmark, 80);
         assert_eq!(e[2].dests[0].weight, 0);
-    }
-
-    #[test]
-    fn words_are_quoted_for_logs() {
-        assert_eq!(shell_word("-t"), "-t");
-        assert_eq!(shell_word("GET / HTTP/1.0\\r\\n"), "'GET / HTTP/1.0\\r\\n'");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
-        assert_eq!(shell_word(""), "''");
     }
 }

@@ -739,10 +739,7 @@ pub fn run_misc(argv: &[String], timeout: Duration, intr: Option<&Interrupt<'_>>
         .stderr(Stdio::null());
     use std::os::unix::process::{CommandExt, ExitStatusExt};
     cmd.process_group(0);
-    // SAFETY: reset_signals only makes async-signal-safe calls.
-    unsafe {
-        cmd.pre_exec(piranha_runtime::spawn::reset_signals);
-    }
+    piranha_runtime::spawn::prepare_child(&mut cmd, false);
     let mut child = cmd
         .spawn()
         .or_else(|e| down(format!("cannot run {prog}: {e}")))?;

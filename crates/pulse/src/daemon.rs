@@ -26,7 +26,9 @@ use nix::poll::{poll, PollFd, PollFlags};
 use piranha_runtime::daemon::{detach, Detached, Starter};
 use piranha_runtime::error::chain;
 use piranha_runtime::pidfile::{Pidfile, PidfileError};
+use piranha_runtime::quote::argv_line;
 use piranha_runtime::signals::{poll_timeout, SignalWaiter};
+use piranha_runtime::spawn::prepare_child;
 
 use crate::heartbeat::{self, Authenticator, DecodeError, Magic};
 use crate::lease::{Event, Lease};
@@ -266,7 +268,7 @@ fn run_sync(argv: Vec<String>, quiet: bool) -> bool {
         Ok(s) if s.success() => true,
         Ok(s) => {
             if !quiet {
-                warn!("{} {}", argv.join(" "), describe(s));
+                warn!("{} {}", argv_line(&argv), describe(s));
             }
             false
         }
@@ -330,32 +332,6 @@ fn settings_of(cfg: &Config, master: bool) -> Settings {
 
 fn effective_backup_active(cfg: &Config) -> bool {
     cfg.backup_active() && !cfg.backup().is_unspecified()
-}
-
-/// Reset what an exec'd child inherits: signal mask and dispositions; and
-/// optionally ask for SIGTERM when pulse dies.
-fn prepare_child(cmd: &mut Command, pdeathsig: bool) {
-    // SAFETY: the closure runs in the child between fork and exec and only
-    // makes async-signal-safe calls (sigprocmask, signal, prctl, getppid).
-    unsafe {
-        cmd.pre_exec(move || {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-            for sig in 1..32 {
-                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                    libc::signal(sig, libc::SIG_DFL);
-                }
-            }
-            if pdeathsig {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong);
-                if libc::getppid() == 1 {
-                    libc::_exit(0);
-                }
-            }
-            Ok(())
-        });
-    }
 }
 
 fn now_unix_ms() -> u64 {

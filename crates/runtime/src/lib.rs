@@ -15,6 +15,7 @@
 //!   floating addresses; lvs asks whether a virtual IP is still here).
 //! * [`pidfile`]: a daemon's pidfile, refusing a live copy, written
 //!   atomically, removed on exit.
+//! * [`quote`]: commands in log lines, quoted as a shell needs them.
 //! * [`ready`]: a readiness byte from an exec'd child (lvs to pulse)
 //!   through an inherited pipe named in the environment.
 //! * [`signals`]: catch signals into flags plus a self-pipe, so one loop
@@ -30,6 +31,7 @@ pub mod forkserver;
 pub mod logger;
 pub mod net;
 pub mod pidfile;
+pub mod quote;
 pub mod ready;
 pub mod signals;
 pub mod spawn;

@@ -115,8 +115,9 @@ pub fn completion(status: ExitStatus) -> Completion {
 }
 
 /// For a `pre_exec` hook (between fork and exec): an empty signal mask and
-/// every signal back at its default disposition, so an exec'd program does
-/// not inherit what the daemon blocks or ignores. Async-signal-safe.
+/// every signal, 1 to SIGRTMAX included, back at its default disposition,
+/// so an exec'd program does not inherit what the daemon blocks or
+/// ignores. Async-signal-safe.
 pub fn reset_signals() -> std::io::Result<()> {
     // SAFETY (called between fork and exec): sigemptyset, sigprocmask and
     // signal are async-signal-safe and touch only this process.
@@ -124,13 +125,51 @@ pub fn reset_signals() -> std::io::Result<()> {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
         libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-        for sig in 1..libc::SIGRTMAX() {
+        for sig in 1..=libc::SIGRTMAX() {
             if sig != libc::SIGKILL && sig != libc::SIGSTOP {
                 libc::signal(sig, libc::SIG_DFL);
             }
         }
     }
     Ok(())
+}
+
+/// For a `pre_exec` hook: [`reset_signals`], and SIGTERM to the child when
+/// the process that forked it dies (`PR_SET_PDEATHSIG`), as Piranha's
+/// daemons expected of their children (lvs of pulse, nannies of lvs).
+/// Async-signal-safe.
+pub fn child_of_daemon() -> std::io::Result<()> {
+    // SAFETY (called between fork and exec): prctl is async-signal-safe and
+    // only changes this process.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    reset_signals()
+}
+
+/// Set `cmd` up as a daemon's child: [`reset_signals`], and with
+/// `die_with_parent` also [`child_of_daemon`]'s parent-death signal; a
+/// child whose parent died before the signal was armed exits 0 at once.
+/// Descriptors need nothing here: the standard library opens its own
+/// close-on-exec, and a daemon marks what it inherited with
+/// [`crate::daemon::cloexec_inherited_fds`] at start-up.
+pub fn prepare_child(cmd: &mut Command, die_with_parent: bool) {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // makes async-signal-safe calls (sigprocmask, signal, prctl, getppid,
+    // _exit).
+    unsafe {
+        cmd.pre_exec(move || {
+            if !die_with_parent {
+                return reset_signals();
+            }
+            child_of_daemon()?;
+            if libc::getppid() != parent {
+                libc::_exit(0);
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Run `argv` as described by `opts`, waiting at most `opts.timeout`.
@@ -158,11 +197,7 @@ pub fn run(
     } else {
         Stdio::null()
     });
-    // SAFETY: the closure runs in the child between fork and exec and only
-    // makes async-signal-safe calls (see reset_signals).
-    unsafe {
-        cmd.pre_exec(reset_signals);
-    }
+    prepare_child(&mut cmd, false);
     let mut child = cmd.spawn().map_err(|source| SpawnError::Spawn {
         program: program.clone(),
         source,
