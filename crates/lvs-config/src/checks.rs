@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::config::{Opt, QString, RealServer, Seconds, VirtualServer};
+use crate::value::{Opt, QString, Seconds};
 
 /// `check =`: which health check nanny runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -197,14 +197,6 @@ impl HealthCheck {
             .zip(vals)
             .filter_map(|(k, v)| v.map(|v| (*k, v)))
             .collect()
-    }
-}
-
-impl RealServer {
-    /// The health check this server gets: its own keys over its virtual
-    /// server's.
-    pub fn health_in(&self, vs: &VirtualServer) -> HealthCheck {
-        vs.health.merged(&self.health)
     }
 }
 

@@ -9,41 +9,8 @@
 use std::fmt;
 use std::net::Ipv4Addr;
 
-use crate::diag::Span;
-
-/// A value and where it was written (no span for values built in code).
-#[derive(Clone, Debug, Default)]
-pub struct Spanned<T> {
-    /// The value.
-    pub value: T,
-    /// Where the value's token(s) are in the source, if it came from one.
-    pub span: Option<Span>,
-}
-
-impl<T> Spanned<T> {
-    /// A value with no source position.
-    pub fn new(value: T) -> Self {
-        Spanned { value, span: None }
-    }
-
-    /// A value read at `span`.
-    pub fn at(value: T, span: Span) -> Self {
-        Spanned {
-            value,
-            span: Some(span),
-        }
-    }
-}
-
-impl<T: PartialEq> PartialEq for Spanned<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.value == other.value
-    }
-}
-impl<T: Eq> Eq for Spanned<T> {}
-
-/// An optional keyword value.
-pub type Opt<T> = Option<Spanned<T>>;
+use crate::checks::HealthCheck;
+pub use crate::value::{Opt, QString, Quote, Seconds, Spanned};
 
 fn get<T: Clone>(o: &Opt<T>, default: T) -> T {
     o.as_ref().map(|s| s.value.clone()).unwrap_or(default)
@@ -82,55 +49,6 @@ impl IpDev {
     /// The device with any `:alias` suffix removed (`eth0:1` → `eth0`).
     pub fn base_device(&self) -> &str {
         self.dev.split(':').next().unwrap_or(&self.dev)
-    }
-}
-
-/// The quote a string value was written with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Quote {
-    /// `"..."`
-    Double,
-    /// `'...'`: Piranha passes the quotes on to nanny.
-    Single,
-}
-
-impl Quote {
-    /// The quote character.
-    pub fn char(self) -> char {
-        match self {
-            Quote::Double => '"',
-            Quote::Single => '\'',
-        }
-    }
-}
-
-/// A string value that keeps how it was quoted (`send`, `expect`,
-/// `send_program`, `start_cmd`, `stop_cmd`). Backslash escapes are kept as
-/// written; nanny translates them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QString {
-    /// The text between the quotes (or the bare token).
-    pub text: String,
-    /// The quote used, if any.
-    pub quote: Option<Quote>,
-}
-
-impl QString {
-    /// A double-quoted string.
-    pub fn quoted(text: impl Into<String>) -> Self {
-        QString {
-            text: text.into(),
-            quote: Some(Quote::Double),
-        }
-    }
-
-    /// The value as Piranha's lvsd handed it on: its `strip_quotes()` removes
-    /// double quotes only, so a single-quoted value keeps its quotes.
-    pub fn as_passed_to_nanny(&self) -> String {
-        match self.quote {
-            Some(Quote::Single) => format!("'{}'", self.text),
-            _ => self.text.clone(),
-        }
     }
 }
 
@@ -312,34 +230,6 @@ pub enum ConflictAction {
     Nothing,
     /// `preempt`
     Preempt,
-}
-
-/// A duration given in seconds in the file (integer, or a decimal fraction
-/// as our extension), held in milliseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Seconds(pub u64);
-
-impl Seconds {
-    /// Whole seconds.
-    pub const fn secs(s: u64) -> Self {
-        Seconds(s * 1000)
-    }
-
-    /// As a std duration.
-    pub fn as_duration(self) -> std::time::Duration {
-        std::time::Duration::from_millis(self.0)
-    }
-}
-
-impl fmt::Display for Seconds {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 1000 == 0 {
-            write!(f, "{}", self.0 / 1000)
-        } else {
-            let s = format!("{}.{:03}", self.0 / 1000, self.0 % 1000);
-            f.write_str(s.trim_end_matches('0'))
-        }
-    }
 }
 
 /// The whole file.
@@ -577,7 +467,7 @@ pub struct VirtualServer {
     /// Extension: `quorum_down`, run when the quorum is lost.
     pub quorum_down: Opt<String>,
     /// Extension (issue 9): health-check keys, for all its servers.
-    pub health: crate::checks::HealthCheck,
+    pub health: HealthCheck,
     /// `server NAME { }` blocks, in file order.
     pub servers: Vec<RealServer>,
 }
@@ -707,7 +597,7 @@ pub struct RealServer {
     pub weight: Opt<u32>,
     /// Extension (issue 9): health-check keys overriding the virtual
     /// server's.
-    pub health: crate::checks::HealthCheck,
+    pub health: HealthCheck,
 }
 
 impl RealServer {
@@ -736,6 +626,12 @@ impl RealServer {
     /// The checked and forwarded port: `port`, else the virtual server's.
     pub fn port_in(&self, vs: &VirtualServer) -> u16 {
         self.port.as_ref().map(|p| p.value).unwrap_or(vs.port())
+    }
+
+    /// The health check this server gets: its own keys over its virtual
+    /// server's.
+    pub fn health_in(&self, vs: &VirtualServer) -> HealthCheck {
+        vs.health.merged(&self.health)
     }
 }
 

@@ -1,9 +1,13 @@
 //! Scalar value parsers with Piranha's meaning: C `strtol(.., 0)` integers
 //! (hex `0x..`, octal leading `0`), `inet_aton` addresses, dotted masks,
-//! service names for ports.
+//! service names for ports; and the typed values a keyword holds (a value
+//! with its span, quoted strings, seconds).
 
+use std::fmt;
 use std::net::Ipv4Addr;
 use std::sync::Mutex;
+
+use crate::diag::Span;
 
 /// How an integer was written, so a trap (octal) can be warned about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,6 +204,119 @@ pub fn service_port(name: &str) -> Option<u16> {
             None
         } else {
             Some(u16::from_be((*ent).s_port as u16))
+        }
+    }
+}
+
+// ------------------------------------------------ typed keyword values
+
+/// A value and where it was written (no span for values built in code).
+#[derive(Clone, Debug, Default)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where the value's token(s) are in the source, if it came from one.
+    pub span: Option<Span>,
+}
+
+impl<T> Spanned<T> {
+    /// A value with no source position.
+    pub fn new(value: T) -> Self {
+        Spanned { value, span: None }
+    }
+
+    /// A value read at `span`.
+    pub fn at(value: T, span: Span) -> Self {
+        Spanned {
+            value,
+            span: Some(span),
+        }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+impl<T: Eq> Eq for Spanned<T> {}
+
+/// An optional keyword value.
+pub type Opt<T> = Option<Spanned<T>>;
+
+/// The quote a string value was written with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Quote {
+    /// `"..."`
+    Double,
+    /// `'...'`: Piranha passes the quotes on to nanny.
+    Single,
+}
+
+impl Quote {
+    /// The quote character.
+    pub fn char(self) -> char {
+        match self {
+            Quote::Double => '"',
+            Quote::Single => '\'',
+        }
+    }
+}
+
+/// A string value that keeps how it was quoted (`send`, `expect`,
+/// `send_program`, `start_cmd`, `stop_cmd`). Backslash escapes are kept as
+/// written; nanny translates them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QString {
+    /// The text between the quotes (or the bare token).
+    pub text: String,
+    /// The quote used, if any.
+    pub quote: Option<Quote>,
+}
+
+impl QString {
+    /// A double-quoted string.
+    pub fn quoted(text: impl Into<String>) -> Self {
+        QString {
+            text: text.into(),
+            quote: Some(Quote::Double),
+        }
+    }
+
+    /// The value as Piranha's lvsd handed it on: its `strip_quotes()` removes
+    /// double quotes only, so a single-quoted value keeps its quotes.
+    pub fn as_passed_to_nanny(&self) -> String {
+        match self.quote {
+            Some(Quote::Single) => format!("'{}'", self.text),
+            _ => self.text.clone(),
+        }
+    }
+}
+
+/// A duration given in seconds in the file (integer, or a decimal fraction
+/// as our extension), held in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Seconds(pub u64);
+
+impl Seconds {
+    /// Whole seconds.
+    pub const fn secs(s: u64) -> Self {
+        Seconds(s * 1000)
+    }
+
+    /// As a std duration.
+    pub fn as_duration(self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.0)
+    }
+}
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 % 1000 == 0 {
+            write!(f, "{}", self.0 / 1000)
+        } else {
+            let s = format!("{}.{:03}", self.0 / 1000, self.0 % 1000);
+            f.write_str(s.trim_end_matches('0'))
         }
     }
 }

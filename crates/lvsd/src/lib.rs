@@ -2,6 +2,7 @@
 //! through ipvsadm, run one nanny per active real server, keep them alive,
 //! apply a changed lvs.cf on SIGHUP, and tear everything down on SIGTERM.
 //!
+//! * [`key`]: how IPVS names a virtual service (`-t`, `-u`, `-f`).
 //! * [`plan`]: pure: the services, nanny argv, start-up and reload changes.
 //! * [`table`]: the ipvsadm program: read with `-S -n`, write with `-R`.
 //! * [`sorry`]: live real servers from nanny state lines (sorry server).
@@ -10,6 +11,7 @@
 //! * [`daemon`]: the process: supervision, signals, reload, shutdown.
 
 pub mod daemon;
+pub mod key;
 pub mod plan;
 pub mod quorum;
 pub mod scripts;

@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 
-use crate::plan::ServiceKey;
+use crate::key::ServiceKey;
 
 /// `quorum` and `hysteresis` of one virtual server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
-use crate::plan::ServiceKey;
+use crate::key::ServiceKey;
 
 /// How long a quorum script may run before its process group is killed.
 pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(30);
