@@ -14,7 +14,7 @@ BINARIES   := lvs pulse nanny send_arp ipvsadm piranha-passwd piranha-gui genhas
 FUZZ_SECONDS ?= 60
 # What the fault suite runs (release: a debug lvs and nanny take seconds to
 # start in the loaded TCG guest, which the VIP's 8 s bound does not cover).
-FAULT_PACKAGES := -p pulse -p lvs -p nanny-bin -p send_arp -p ipvsadm
+FAULT_PACKAGES := -p pulse -p lvs -p nanny -p send_arp -p ipvsadm
 
 .PHONY: all build check test deps validate bench fuzz install demo lab faults clean
 
@@ -40,7 +40,7 @@ deps:
 test: deps
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
-	$(CARGO) test -p nanny-bin --test lab -- --ignored --test-threads=1
+	$(CARGO) test -p nanny --test lab -- --ignored --test-threads=1
 	$(CARGO) test -p piranha-gui --test e2e -- --ignored
 	tests/kernel-lab/run --timeout 300 tests/kernel-lab/smoke.sh
 	$(CARGO) build --release $(FAULT_PACKAGES)

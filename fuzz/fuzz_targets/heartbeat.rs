@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pulse::heartbeat::{self, Authenticator, Order};
+use pulse_core::heartbeat::{self, Authenticator, Order};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok((m, order)) = heartbeat::decode(data) {

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nanny::expect::{Decision, Matcher};
+use nanny_core::expect::{Decision, Matcher};
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 2 {

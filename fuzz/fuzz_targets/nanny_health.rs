@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nanny::health::{check_dns_reply, parse_head, parse_status_line, smtp_reply};
+use nanny_core::health::{check_dns_reply, parse_head, parse_status_line, smtp_reply};
 
 fuzz_target!(|data: &[u8]| {
     if let Some(c) = parse_status_line(data) {

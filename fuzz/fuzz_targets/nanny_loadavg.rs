@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nanny::load::{load_weight, parse_loadavg};
+use nanny_core::load::{load_weight, parse_loadavg};
 
 fuzz_target!(|data: &[u8]| {
     if let Some(l) = parse_loadavg(data) {

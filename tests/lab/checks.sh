@@ -61,7 +61,7 @@ wait_until() {
     done
 }
 
-[ -x "$NANNY" ] || die "nanny binary not found (build it first: cargo build -p nanny-bin)"
+[ -x "$NANNY" ] || die "nanny binary not found (build it first: cargo build -p nanny)"
 [ -r /proc/net/ip_vs ] || die "/proc/net/ip_vs missing"
 
 ip link add lab-vip type dummy && ip link set lab-vip up && ip addr add $VIP/32 dev lab-vip || die "VIP"

@@ -70,7 +70,7 @@ start_httpd() {
     HTTPD=$!
 }
 
-[ -x "$NANNY" ] || die "nanny binary not found (build it first: cargo build -p nanny-bin)"
+[ -x "$NANNY" ] || die "nanny binary not found (build it first: cargo build -p nanny)"
 [ -r /proc/net/ip_vs ] || die "/proc/net/ip_vs missing"
 echo "nanny:   $NANNY"
 echo "ipvsadm: $($IPVSADM --version 2>&1 | head -n1)"

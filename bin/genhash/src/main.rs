@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{ArgAction, Parser};
-use nanny::health::{Fail, HttpGet, Tls};
+use nanny_core::health::{Fail, HttpGet, Tls};
 
 /// Bytes of the body dumped in verbose mode.
 const VERBOSE_BODY: usize = 64 * 1024;

@@ -1,7 +1,7 @@
 //! nanny benchmark: detection latency, memory, CPU.  Prints a table.
 //!
-//!     cargo build --release -p nanny-bin
-//!     cargo run --release -p nanny-bin --example nanny_bench [-- --quick]
+//!     cargo build --release -p nanny
+//!     cargo run --release -p nanny --example nanny_bench [-- --quick]
 //!
 //! Uses the binary in `NANNY_BIN` (default `target/release/nanny`), loopback
 //! servers in this process, and a recording ipvsadm stand-in script that
@@ -119,7 +119,7 @@ fn spawn_nanny(port: u16, interval: u64, ipvsadm: &Path) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start nanny (build it with cargo build --release -p nanny-bin)")
+        .expect("start nanny (build it with cargo build --release -p nanny)")
 }
 
 fn stop(children: &mut [Child]) {
@@ -265,7 +265,7 @@ fn main() {
     let bin = nanny_bin();
     assert!(
         bin.exists(),
-        "{} missing: cargo build --release -p nanny-bin",
+        "{} missing: cargo build --release -p nanny",
         bin.display()
     );
     let dir = tempfile::tempdir().unwrap();

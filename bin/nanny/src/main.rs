@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
-use nanny::config::{ExtOptions, Options, DEFAULT_IPVSADM};
+use nanny_core::config::{ExtOptions, Options, DEFAULT_IPVSADM};
 use piranha_runtime::error::Chain;
 use piranha_runtime::forkserver;
 use piranha_runtime::logger::{self, Sinks};
@@ -322,7 +322,7 @@ fn start(opts: Options) -> u8 {
         },
         config.verbose,
     );
-    match nanny::start(&config) {
+    match nanny_core::start(&config) {
         Ok(code) => code.clamp(0, 255) as u8,
         Err(e) => {
             log::error!("{}", Chain(&e));

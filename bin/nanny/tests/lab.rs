@@ -1,5 +1,5 @@
 //! Kernel-lab tests (ignored by default: each boots a QEMU guest):
-//! `cargo test -p nanny-bin --test lab -- --ignored --test-threads=1`, or
+//! `cargo test -p nanny --test lab -- --ignored --test-threads=1`, or
 //! directly `tests/kernel-lab/run tests/lab/nanny.sh target/debug/nanny`
 //! (and `tests/lab/checks.sh`, `tests/lab/checks-keepalived.sh`).
 

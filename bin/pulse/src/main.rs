@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use piranha_runtime::error::chain;
-use pulse::daemon::{self, Options};
+use pulse_core::daemon::{self, Options};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -78,7 +78,7 @@ fn main() -> ExitCode {
         return ExitCode::from(t.code);
     }
     if args.switchover {
-        return match pulse::switchover::switchover(&args.configfile, &args.pidfile) {
+        return match pulse_core::switchover::switchover(&args.configfile, &args.pidfile) {
             Ok(took) => {
                 println!(
                     "pulse: switched over in {} ms: the partner director holds the virtual addresses",

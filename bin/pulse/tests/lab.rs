@@ -24,7 +24,7 @@ fn bin_dir() -> PathBuf {
         .to_path_buf();
     for (pkg, bin) in [
         ("lvs", "lvs"),
-        ("nanny-bin", "nanny"),
+        ("nanny", "nanny"),
         ("send_arp", "send_arp"),
         ("ipvsadm", "ipvsadm"),
     ] {

@@ -10,8 +10,8 @@ mod util;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use pulse::lease::Lease;
-use pulse::net::{Addr, Kernel, Netlink};
+use pulse_core::lease::Lease;
+use pulse_core::net::{Addr, Kernel, Netlink};
 use util::*;
 
 const IP: Ipv4Addr = Ipv4Addr::new(10, 66, 0, 100);
