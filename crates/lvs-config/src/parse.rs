@@ -239,7 +239,10 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
         }
     };
     if !p.stopped {
-        if let Some(f) = p.stack.last() {
+        // Piranha closed the open blocks at the end of the file (lvsconfig.c
+        // never returned its "unexpected end of file"): the meaning is the
+        // same, since nothing follows; say so and do the same.
+        while let Some(f) = p.stack.last() {
             let (word, name, at) = (f.kind().word(), f.name().to_string(), f.header_line());
             let eof = Span {
                 start: text.len(),
@@ -247,13 +250,13 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
                 line: last_line,
                 col: 1,
             };
-            p.error_at(
+            p.warn_at(
                 eof,
-                ErrorKind::UnexpectedEof,
-                Some(word.to_string()),
-                format!("`{word} {name}` opened at line {at} is never closed"),
+                Some(word),
+                format!("`{word} {name}` opened at line {at} is never closed; it ends at the end of the file, as in Piranha"),
                 Some("add a line with a lone `}`".into()),
             );
+            p.close(text.len()..text.len());
         }
     }
     if !p.diags.iter().any(|d| d.is_error()) {
@@ -336,12 +339,15 @@ enum Frame {
         header_line: u32,
         /// Servers whose port was inherited: (index, inherited port, line).
         inherited: Vec<(usize, u16, u32)>,
+        /// Range errors held until `active` is known ([`P::settle`]).
+        deferred: Vec<Diagnostic>,
     },
     Failover {
         fs: Box<FailoverService>,
         layout: BlockLayout,
         seen: Seen,
         header_line: u32,
+        deferred: Vec<Diagnostic>,
     },
     Server {
         rs: Box<RealServer>,
@@ -351,6 +357,7 @@ enum Frame {
         inherited_port: u16,
         /// A server inside a failover block: parsed, then dropped.
         ignored: bool,
+        deferred: Vec<Diagnostic>,
     },
 }
 
@@ -383,6 +390,13 @@ impl Frame {
             Frame::Server { .. } => Scope::Server,
         }
     }
+    fn deferred(&mut self) -> &mut Vec<Diagnostic> {
+        match self {
+            Frame::Virtual { deferred, .. }
+            | Frame::Failover { deferred, .. }
+            | Frame::Server { deferred, .. } => deferred,
+        }
+    }
 }
 
 struct P<'o> {
@@ -395,6 +409,9 @@ struct P<'o> {
     eq_span: Span,
     global_seen: Seen,
     stopped: bool,
+    /// The error being returned is about a value's range (a number that
+    /// parsed but is not allowed), which an inactive block only warns of.
+    range_error: bool,
 }
 
 type R<T> = Result<T, Box<Diagnostic>>;
@@ -413,6 +430,7 @@ impl<'o> P<'o> {
             eq_span: Span::default(),
             global_seen: Seen::default(),
             stopped: false,
+            range_error: false,
         }
     }
 }
@@ -531,7 +549,7 @@ impl<'o> P<'o> {
                     Some("put comments on a line of their own".into()),
                 );
             }
-            self.close(line);
+            self.close(line.start..line.full_end);
             return;
         }
         let header = match scope {
@@ -630,6 +648,7 @@ impl<'o> P<'o> {
                 seen,
                 header_line: line.number,
                 inherited: Vec::new(),
+                deferred: Vec::new(),
             },
             BlockKind::Failover => Frame::Failover {
                 fs: Box::new(FailoverService {
@@ -639,6 +658,7 @@ impl<'o> P<'o> {
                 layout,
                 seen,
                 header_line: line.number,
+                deferred: Vec::new(),
             },
             BlockKind::Server => {
                 let (inherited_port, ignored) = match self.stack.last() {
@@ -664,17 +684,17 @@ impl<'o> P<'o> {
                     header_line: line.number,
                     inherited_port,
                     ignored,
+                    deferred: Vec::new(),
                 }
             }
         };
         self.stack.push(frame);
     }
 
-    fn close(&mut self, line: &Line<'_, '_>) {
+    fn close(&mut self, close: Range<usize>) {
         let Some(frame) = self.stack.pop() else {
             return;
         };
-        let close = line.start..line.full_end;
         match frame {
             Frame::Server {
                 rs,
@@ -682,11 +702,20 @@ impl<'o> P<'o> {
                 header_line,
                 inherited_port,
                 ignored,
+                deferred,
                 ..
             } => {
                 layout.close = close;
                 if ignored {
+                    self.settle(deferred, false, "server", &rs.name.value);
                     return;
+                }
+                // An active server's range errors wait for its virtual
+                // server's `active`.
+                if !rs.active() {
+                    self.settle(deferred, false, "server", &rs.name.value);
+                } else if let Some(f) = self.stack.last_mut() {
+                    f.deferred().extend(deferred);
                 }
                 if let Some(Frame::Virtual {
                     vs,
@@ -706,9 +735,11 @@ impl<'o> P<'o> {
                 mut vs,
                 mut layout,
                 inherited,
+                deferred,
                 ..
             } => {
                 layout.close = close;
+                self.settle(deferred, vs.active(), "virtual", &vs.name.value);
                 let final_port = vs.port();
                 for (idx, port, at) in inherited {
                     if port != final_port {
@@ -729,11 +760,39 @@ impl<'o> P<'o> {
                 self.cfg.virtual_servers.push(*vs);
                 self.layout.blocks.push(layout);
             }
-            Frame::Failover { fs, mut layout, .. } => {
+            Frame::Failover {
+                fs,
+                mut layout,
+                deferred,
+                ..
+            } => {
                 layout.close = close;
+                self.settle(deferred, fs.active(), "failover", &fs.name.value);
                 self.cfg.failover_services.push(*fs);
                 self.layout.blocks.push(layout);
             }
+        }
+    }
+
+    /// The range errors held for a closed block: errors when the block is
+    /// used (`active`), else warnings. Piranha's lvsd and pulse never read
+    /// a value of an inactive block (lvsd.c `startVirtualServer` and
+    /// `startClientMonitor` return first), so a file it ran with must not
+    /// stop ours.
+    fn settle(&mut self, deferred: Vec<Diagnostic>, active: bool, word: &str, name: &str) {
+        for mut d in deferred {
+            if !active {
+                d.severity = Severity::Warning;
+                d.detail = format!(
+                    "{}; ignored, because `{word} {name}` is inactive (`active = 0`)",
+                    d.detail
+                );
+                d.hint = Some(
+                    "Piranha never used the values of an inactive block; fix it before setting `active = 1`"
+                        .into(),
+                );
+            }
+            self.push(d);
         }
     }
 
@@ -843,7 +902,15 @@ impl<'o> P<'o> {
                 self.layout.globals.push(keyline);
             }
             _ => {
-                self.block_key(name, args)?;
+                self.range_error = false;
+                if let Err(d) = self.block_key(name, args) {
+                    if !std::mem::take(&mut self.range_error) {
+                        return Err(d);
+                    }
+                    if let Some(f) = self.stack.last_mut() {
+                        f.deferred().push(*d);
+                    }
+                }
                 match self.stack.last_mut() {
                     Some(Frame::Virtual { layout, .. })
                     | Some(Frame::Failover { layout, .. })
@@ -904,6 +971,7 @@ impl<'o> P<'o> {
         match value::parse_c_int(t.text) {
             Ok((v, radix)) => {
                 if v < min || v > max {
+                    self.range_error = true;
                     let mut d = self.err(
                         t,
                         ErrorKind::InvalidArgument,
@@ -987,6 +1055,7 @@ impl<'o> P<'o> {
                     );
                 }
                 if ms == 0 {
+                    self.range_error = true;
                     return Err(self.err(
                         t,
                         ErrorKind::InvalidArgument,
@@ -1094,6 +1163,7 @@ impl<'o> P<'o> {
         match value::parse_c_int(t.text) {
             Ok((v, radix)) => {
                 if !(1..=65535).contains(&v) {
+                    self.range_error = true;
                     return Err(self.err(
                         t,
                         ErrorKind::InvalidArgument,
@@ -1414,6 +1484,7 @@ impl<'o> P<'o> {
     fn check_timeout(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<u32>> {
         let v = self.uint(kw, t, 0, i32::MAX as u32)?;
         if v.value == 0 {
+            self.range_error = true;
             let mut d = self.err(
                 t,
                 ErrorKind::InvalidArgument,

@@ -45,10 +45,10 @@ const REJECTED: &[(&str, u32, u32, ErrorKind, &str)] = &[
     ("service = heartbeat\n", 1, 11, ErrorKind::InvalidArgument, "service"),
     ("virtual a {\n scheduler = fastest\n}\n", 2, 14, ErrorKind::InvalidArgument, "scheduler"),
     ("virtual a {\n protocol = sctp\n}\n", 2, 13, ErrorKind::InvalidArgument, "protocol"),
-    ("virtual a {\n port = 70000\n}\n", 2, 9, ErrorKind::InvalidArgument, "port"),
+    ("virtual a {\n port = 70000\n active = 1\n}\n", 2, 9, ErrorKind::InvalidArgument, "port"),
     ("virtual a {\n port = no-such-service\n}\n", 2, 9, ErrorKind::InvalidArgument, "port"),
-    ("virtual a {\n timeout = 0\n}\n", 2, 12, ErrorKind::InvalidArgument, "timeout"),
-    ("virtual a {\n server b {\n  weight = 70000\n }\n}\n", 3, 12, ErrorKind::InvalidArgument, "weight"),
+    ("virtual a {\n timeout = 0\n active = 1\n}\n", 2, 12, ErrorKind::InvalidArgument, "timeout"),
+    ("virtual a {\n server b {\n  weight = 70000\n  active = 1\n }\n active = 1\n}\n", 3, 12, ErrorKind::InvalidArgument, "weight"),
     ("reservation_conflict_action = kill\n", 1, 31, ErrorKind::InvalidArgument, "reservation_conflict_action"),
     ("keepalive = 0\n", 1, 13, ErrorKind::InvalidArgument, "keepalive"),
     ("keepalive = two\n", 1, 13, ErrorKind::IntegerExpected, "keepalive"),
@@ -62,8 +62,6 @@ const REJECTED: &[(&str, u32, u32, ErrorKind, &str)] = &[
     ("virtual a {\n dirs = [ a b\n}\n", 2, 13, ErrorKind::ListExpected, "dirs"),
     ("nat_nmask = 255.255.255.x\n", 1, 13, ErrorKind::BadSubnetMask, "nat_nmask"),
     ("virtual a {\n vip_nmask = mask\n}\n", 2, 14, ErrorKind::BadSubnetMask, "vip_nmask"),
-    ("virtual a {\n active = 1\n", 3, 1, ErrorKind::UnexpectedEof, "virtual"),
-    ("virtual a {\n server b {\n }\n", 4, 1, ErrorKind::UnexpectedEof, "virtual"),
     ("virtual a\n{\n}\n", 1, 1, ErrorKind::MissingArguments, "virtual"),
     ("virtual {\n}\n", 1, 1, ErrorKind::MissingArguments, "virtual"),
     ("virtual web farm {\n}\n", 1, 13, ErrorKind::UnexpectedArguments, "virtual"),
@@ -115,6 +113,14 @@ fn rejected_inputs_name_the_right_place() {
 
 /// (input, warning substring, line)
 const WARNED: &[(&str, &str, u32)] = &[
+    // Piranha closed open blocks at the end of the file.
+    ("virtual a {\n port = 80\n", "`virtual a` opened at line 1 is never closed", 3),
+    ("virtual a {\n server b {\n }\n", "never closed", 4),
+    // Piranha never read the values of an inactive block.
+    ("virtual a {\n port = 70000\n}\n", "ignored, because `virtual a` is inactive", 2),
+    ("virtual a {\n timeout = 0\n active = 0\n}\n", "is inactive", 2),
+    ("virtual a {\n server b {\n  weight = 70000\n }\n active = 1\n address = 1.2.3.4 eth0:1\n}\n", "`server b` is inactive", 3),
+    ("virtual a {\n server b {\n  weight = 70000\n  active = 1\n }\n}\n", "`virtual a` is inactive", 3),
     ("virtual a {\n timeout = 010\n}\n", "read as octal: 8", 2),
     ("primary = 10.200\n", "read as 10.0.0.200", 1),
     ("virtual a {\n pmask = 255.255.255.255\n}\n", "treated as unset", 2),
