@@ -417,6 +417,12 @@ impl Config {
         self.virtual_servers.iter().filter(|v| v.active())
     }
 
+    /// The virtual servers lvs programs into the kernel, in file order:
+    /// [`VirtualServer::in_table`].
+    pub fn table_virtual_servers(&self) -> impl Iterator<Item = &VirtualServer> {
+        self.virtual_servers.iter().filter(|v| v.in_table())
+    }
+
     /// The longest [`VirtualServer::first_verdict`] of the active virtual
     /// servers: how long a starting lvs may need before every service has
     /// its first verdict (pulse's bound on a takeover's wait for lvs).
@@ -483,6 +489,15 @@ impl VirtualServer {
     /// `active` (default 0: the block is ignored).
     pub fn active(&self) -> bool {
         get(&self.active, false)
+    }
+    /// Whether lvs programs this virtual server: it is active and has a
+    /// firewall mark or a virtual IP. An active block without an address
+    /// (or with 0.0.0.0) is accepted, as Piranha accepted it: with a mark
+    /// it is a whole service whose VIPs live elsewhere; without one
+    /// Piranha's `ipvsadm -A` named 0.0.0.0, which no client reaches, so
+    /// it is left out.
+    pub fn in_table(&self) -> bool {
+        self.active() && (self.fwmark() != 0 || !self.vip().is_unspecified())
     }
     /// The VIP (0.0.0.0 when unset).
     pub fn vip(&self) -> Ipv4Addr {

@@ -112,7 +112,9 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
                 );
             }
         }
-        check_server_addresses(vs, out);
+        if vs.in_table() {
+            check_server_addresses(vs, out);
+        }
     }
 }
 
@@ -175,27 +177,38 @@ fn check_block_head(vs: &VirtualServer, out: &mut Sink<'_>) {
     check_quorum(vs, out);
 }
 
-/// An active virtual server's missing or 0.0.0.0 address.
+/// An active virtual server's missing or 0.0.0.0 address: a warning, as
+/// Piranha ran such a file ([`VirtualServer::in_table`] says what lvs
+/// does with it).
 fn check_address(vs: &VirtualServer, out: &mut Sink<'_>) {
-    use Severity::Error;
+    use Severity::Warning;
     let name = vs.name.value.as_str();
-    let span = vs.name.span;
-    match &vs.address {
-        None => out(
-            Error,
+    let (span, what) = match &vs.address {
+        None => (vs.name.span, "has no `address`"),
+        Some(a) if a.value.ip.addr.is_unspecified() => (a.span, "has the address 0.0.0.0"),
+        Some(_) => return,
+    };
+    if vs.fwmark() != 0 {
+        out(
+            Warning,
             span,
             Some("address"),
-            format!("active virtual server `{name}` has no `address`"),
-            Some("add `address = VIP DEVICE`, e.g. `address = 192.168.1.100 eth0:1`".into()),
-        ),
-        Some(a) if a.value.ip.addr.is_unspecified() => out(
-            Error,
-            a.span,
+            format!(
+                "active virtual server `{name}` {what}: pulse brings no virtual IP up for it; lvs programs fwmark {} as usual",
+                vs.fwmark()
+            ),
+            Some("the packets marked there must reach this director on addresses configured elsewhere; set `address = VIP DEVICE` to have pulse move one".into()),
+        );
+    } else {
+        out(
+            Warning,
+            span,
             Some("address"),
-            format!("active virtual server `{name}` has the address 0.0.0.0"),
-            Some("set the virtual IP, or `active = 0`".into()),
-        ),
-        Some(_) => {}
+            format!(
+                "active virtual server `{name}` {what}: it is left out (no virtual IP, no service, no nannies)"
+            ),
+            Some("add `address = VIP DEVICE`, e.g. `address = 192.168.1.100 eth0:1`, or `active = 0`".into()),
+        );
     }
 }
 

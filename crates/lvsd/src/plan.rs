@@ -335,7 +335,7 @@ fn piped(vs: &VirtualServer, mode: RunMode) -> bool {
 
 /// Every service and monitor lvs.cf asks for, in file order.
 pub fn desired(cfg: &Config, mode: RunMode) -> Vec<DesiredService> {
-    cfg.active_virtual_servers()
+    cfg.table_virtual_servers()
         .map(|vs| desired_one(cfg, vs, mode))
         .collect()
 }
@@ -359,7 +359,7 @@ pub fn desired_after(
     old_cfg: &Config,
     old: &[DesiredService],
 ) -> Vec<DesiredService> {
-    let old_vs: Vec<&VirtualServer> = old_cfg.active_virtual_servers().collect();
+    let old_vs: Vec<&VirtualServer> = old_cfg.table_virtual_servers().collect();
     if inputs(cfg) != inputs(old_cfg) || old_vs.len() != old.len() {
         return desired(cfg, mode);
     }
@@ -407,7 +407,7 @@ fn replan<'a>(
         .virtual_servers
         .iter()
         .enumerate()
-        .filter(|(_, vs)| vs.active())
+        .filter(|(_, vs)| vs.in_table())
         .map(|(i, vs)| match reuse(i, vs) {
             Some(d) => d.clone(),
             None => desired_one(cfg, vs, mode),
@@ -613,6 +613,23 @@ mod tests {
     }
 
     const BASE: &str = "primary = 192.168.1.10\nnetwork = nat\nvirtual www {\n active = 1\n address = 192.168.1.100 eth0:1\n port = 80\n send = \"GET / HTTP/1.0\\r\\n\\r\\n\"\n expect = \"HTTP\"\n scheduler = wlc\n timeout = 6\n reentry = 15\n server web1 {\n  address = 10.0.0.1\n  active = 1\n  weight = 1\n }\n server web2 {\n  address = 10.0.0.2\n  active = 1\n  port = 8080\n  weight = 2\n }\n}\n";
+
+    #[test]
+    fn an_active_block_without_a_vip_is_programmed_only_with_a_mark() {
+        // Piranha ran both: `ipvsadm -A -f 5` worked (the marked addresses
+        // live elsewhere); `-A -t 0.0.0.0:80` served no one.
+        let c = cfg("primary = 1.1.1.1\nvirtual marked {\n active = 1\n fwmark = 5\n server a {\n  address = 10.0.0.1\n  active = 1\n }\n}\nvirtual nowhere {\n active = 1\n address = 0.0.0.0 eth0:1\n server b {\n  address = 10.0.0.2\n  active = 1\n }\n}\n");
+        let d = desired(
+            &c,
+            RunMode {
+                daemon: true,
+                verbose: false,
+            },
+        );
+        let names: Vec<&str> = d.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["marked"]);
+        assert_eq!(d[0].key, ServiceKey::Fwmark(5));
+    }
 
     #[test]
     fn nanny_argv_is_piranhas() {

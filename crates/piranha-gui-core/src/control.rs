@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(
             s,
             "IP Virtual Server version 1.2.1\nCan not initialize ipvs: Protocol not available\n\
-             [/bin/sh -c echo IP Virtual Server version 1.2.1; echo Can not initialize ipvs: Protocol not available >&2; exit 2 exited with status 2]\n"
+             [/bin/sh -c 'echo IP Virtual Server version 1.2.1; echo Can not initialize ipvs: Protocol not available >&2; exit 2' exited with status 2]\n"
         );
     }
 

@@ -989,7 +989,7 @@ async fn keeps_owner_mode_and_backup() {
 
 #[tokio::test]
 async fn a_broken_file_is_shown_not_overwritten() {
-    let broken = "serial_no = 1\nvirtual x {\n    port = 80\n";
+    let broken = "serial_no = 1\nvirtual x {\n    bogus = 80\n}\n";
     let h = H::new(broken);
     let (c, csrf) = h.login().await;
     let r = h.get("/virtual_main", Some(&c)).await;
@@ -1396,7 +1396,7 @@ async fn control_panel_shows_stderr_and_the_exit_status() {
     let (c, _) = h.login().await;
     let r = h.get("/control", Some(&c)).await;
     assert!(
-        r.body.contains("pulse is stopped\npulse: no lvs.cf\n[/bin/sh -c echo pulse is stopped; echo pulse: no lvs.cf &gt;&amp;2; exit 3 exited with status 3]"),
+        r.body.contains("pulse is stopped\npulse: no lvs.cf\n[/bin/sh -c 'echo pulse is stopped; echo pulse: no lvs.cf &gt;&amp;2; exit 3' exited with status 3]"),
         "{}",
         r.body
     );
