@@ -1,7 +1,9 @@
 //! ipvsadm behaviour against the fake backend: messages, exit codes, output.
 
+use super::program::is_next_to;
 use super::*;
 use crate::fake::FakeIpvs;
+use crate::model::*;
 
 fn argv(s: &str) -> Vec<String> {
     std::iter::once("ipvsadm")
