@@ -1,0 +1,225 @@
+//! The daemon's life: programming the table and starting every nanny, the
+//! main loop (timers, nanny output, signals), and the shutdown.
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use piranha_runtime::signals::poll_timeout;
+
+use super::state::{Exit, Lvsd, MonKey};
+use crate::plan::{self, Monitor, ServiceKey};
+use crate::sorry::Live;
+
+impl Lvsd {
+    /// Program the table and start every nanny.
+    pub fn start(&mut self) {
+        // Start the nanny fork servers first: their exec and start-up run
+        // while lvs reads and programs the table (a takeover waits for
+        // both before the first nanny can check anything).
+        if !self.opts.test_start {
+            let first = self
+                .services
+                .iter()
+                .flat_map(|d| d.monitors.values())
+                .map(|m| m.argv[0].clone())
+                .next();
+            if let Some(argv0) = first {
+                let _ = self.forks.for_program(&argv0);
+            }
+        }
+        let current = match self.table.save() {
+            Ok(c) => c,
+            Err(e) => {
+                log::error!("cannot read the IPVS table: {e}");
+                Vec::new()
+            }
+        };
+        let mut lines = Vec::new();
+        if let Some(t) = plan::timeouts_line(&self.cfg) {
+            lines.push(t);
+        }
+        for d in &self.services {
+            log::info!("starting virtual service {} active: {}", d.name, d.port);
+        }
+        lines.extend(plan::startup_lines(&current, &self.services));
+        self.restore(&lines);
+        let list: Vec<(ServiceKey, Monitor)> = self
+            .services
+            .iter()
+            .flat_map(|d| d.monitors.values().map(|m| (d.key, m.clone())))
+            .collect();
+        self.spawn_many(list);
+        let keys: Vec<ServiceKey> = self.services.iter().map(|d| d.key).collect();
+        for k in keys {
+            self.live.insert(k, Live::default());
+            self.hold_sorry(k);
+            self.check_sorry(k);
+            self.quorum_eval(k, true);
+        }
+        if self.standby {
+            log::info!(
+                "standby: the table is programmed without the virtual addresses (hot_standby)"
+            );
+        }
+        self.ready_by = self
+            .services
+            .iter()
+            .map(|d| d.first_verdict)
+            .max()
+            .map(|v| Instant::now() + v);
+        self.check_ready();
+    }
+
+    pub(super) fn restore(&self, lines: &[Vec<String>]) {
+        match self.table.restore(lines) {
+            Ok(errs) => {
+                for e in errs {
+                    log::error!("ipvsadm failed: {e}");
+                }
+            }
+            Err(e) => log::error!("{e}"),
+        }
+    }
+
+    /// Stop every nanny and delete every service lvs runs.
+    pub fn shutdown(&mut self) {
+        for d in &self.services {
+            log::info!("shutting down virtual service {}", d.name);
+        }
+        let keys: Vec<MonKey> = self.monitors.keys().copied().collect();
+        self.stop_monitors(&keys);
+        self.scripts.terminate_all();
+        let lines: Vec<Vec<String>> = self.services.iter().map(|d| d.del_line()).collect();
+        self.restore(&lines);
+        // Closing the request sockets ends the fork servers.
+        let pids: Vec<Pid> = self.forks.servers.iter().map(|(_, s)| s.pid()).collect();
+        self.forks.servers.clear();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        for pid in pids {
+            while matches!(
+                waitpid(pid, Some(WaitPidFlag::WNOHANG)),
+                Ok(WaitStatus::StillAlive)
+            ) {
+                if Instant::now() >= deadline {
+                    let _ = kill(pid, Signal::SIGKILL);
+                    let _ = waitpid(pid, None);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    /// The main loop, until SIGTERM/SIGINT or a hard shutdown.
+    pub fn run(&mut self) -> Exit {
+        loop {
+            let now = Instant::now();
+            let due: Vec<MonKey> = self
+                .monitors
+                .iter()
+                .filter(|(_, r)| r.restart_at.is_some_and(|t| t <= now))
+                .map(|(k, _)| *k)
+                .collect();
+            for k in due {
+                if let Some(r) = self.monitors.get_mut(&k) {
+                    Self::spawn(r, self.opts.test_start, &mut self.forks);
+                }
+            }
+            self.scripts.expire(now);
+            let retries: Vec<ServiceKey> = self
+                .quorums
+                .iter()
+                .filter(|(_, q)| q.retry_at.is_some_and(|t| t <= now))
+                .map(|(k, _)| *k)
+                .collect();
+            for k in retries {
+                self.quorum_eval(k, false);
+            }
+            let verdicts: Vec<ServiceKey> = self
+                .sorry_hold
+                .iter()
+                .filter(|(_, &t)| t <= now)
+                .map(|(k, _)| *k)
+                .collect();
+            for k in verdicts {
+                self.sorry_hold.remove(&k);
+                self.check_sorry(k);
+                self.quorum_eval(k, true);
+            }
+            if self.ready_check_at.is_some_and(|t| t <= now) {
+                self.check_ready();
+            }
+            let next = self
+                .monitors
+                .values()
+                .filter_map(|r| r.restart_at)
+                .chain(self.scripts.next_deadline())
+                .chain(self.quorums.values().filter_map(|q| q.retry_at))
+                .chain(self.sorry_hold.values().copied())
+                .chain(self.ready_check_at)
+                .min();
+            let timeout = match next {
+                Some(t) => poll_timeout(t.saturating_duration_since(Instant::now())),
+                None => PollTimeout::NONE,
+            };
+            let piped: Vec<(MonKey, i32)> = self
+                .monitors
+                .iter()
+                .filter_map(|(k, r)| r.pipe.as_ref().map(|p| (*k, p.as_raw_fd())))
+                .collect();
+            let ready = {
+                let sig_fd = self.signals.as_fd();
+                let mut fds = vec![PollFd::new(sig_fd, PollFlags::POLLIN)];
+                for (_, fd) in &piped {
+                    // SAFETY: the pipe is owned by `self.monitors` and stays
+                    // open for the duration of this poll.
+                    fds.push(PollFd::new(
+                        unsafe { BorrowedFd::borrow_raw(*fd) },
+                        PollFlags::POLLIN,
+                    ));
+                }
+                let _ = poll(&mut fds, timeout);
+                fds[1..]
+                    .iter()
+                    .zip(&piped)
+                    .filter(|(f, _)| {
+                        f.revents().is_some_and(|r| {
+                            r.intersects(
+                                PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR,
+                            )
+                        })
+                    })
+                    .map(|(_, (k, _))| *k)
+                    .collect::<Vec<_>>()
+            };
+            self.read_pipes(&ready);
+            if self.ready.is_some() && !ready.is_empty() {
+                self.check_ready();
+            }
+            for sig in self.signals.take() {
+                match sig {
+                    libc::SIGCHLD => {}
+                    libc::SIGHUP => self.reload(),
+                    libc::SIGUSR1 => self.set_role(false),
+                    libc::SIGUSR2 => self.set_role(true),
+                    s => {
+                        log::info!("shutting down due to signal {s}");
+                        if self.parent.is_some_and(|p| p != nix::unistd::getppid()) {
+                            self.hold_while_addresses_remain();
+                        }
+                        self.shutdown();
+                        return Exit::Stopped;
+                    }
+                }
+            }
+            if let Some(exit) = self.reap() {
+                self.shutdown();
+                return exit;
+            }
+        }
+    }
+}
