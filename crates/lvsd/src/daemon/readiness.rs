@@ -102,6 +102,7 @@ impl Lvsd {
             .cfg
             .active_virtual_servers()
             .filter_map(|v| v.address.as_ref().map(|a| a.value.ip.addr))
+            .filter(|ip| !ip.is_unspecified())
             .collect();
         if self.cfg.network() == lvs_config::Network::Nat {
             ips.extend(self.cfg.nat_router.as_ref().map(|r| r.value.ip.addr));

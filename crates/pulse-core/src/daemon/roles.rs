@@ -73,7 +73,7 @@ impl Director {
         }
         let services: Vec<(Ipv4Addr, u16)> = self
             .cfg
-            .active_virtual_servers()
+            .table_virtual_servers()
             .filter(|v| v.fwmark() == 0 && v.protocol() == lvs_config::Protocol::Tcp)
             .filter_map(|v| v.address.as_ref().map(|a| (a.value.ip.addr, v.port())))
             .collect();

@@ -1,0 +1,179 @@
+//! The checker: one check kind, retries and its verdict.
+
+use std::net::SocketAddrV4;
+use std::time::{Duration, Instant};
+
+use crate::check::{Checker, Outcome};
+use piranha_runtime::spawn::Interrupt;
+
+use super::dns::*;
+use super::http::*;
+use super::io::*;
+use super::misc::*;
+use super::smtp::*;
+
+/// Which extended check, with its parameters.
+#[derive(Debug, Clone)]
+pub enum Kind {
+    /// Connect only.
+    Tcp,
+    /// GET (TLS when `get.tls` is set).
+    Http {
+        /// The request.
+        get: HttpGet,
+        /// Accepted status ranges.
+        status: Vec<(u16, u16)>,
+        /// Expected MD5 of the body.
+        digest: Option<String>,
+    },
+    /// SMTP.
+    Smtp {
+        /// HELO name.
+        helo: String,
+    },
+    /// DNS.
+    Dns {
+        /// Query name.
+        name: String,
+        /// Query type.
+        qtype: String,
+    },
+    /// External program.
+    Misc {
+        /// argv, `%h`/`%p` substituted.
+        argv: Vec<String>,
+        /// Dynamic weights.
+        dynamic: bool,
+        /// The configured weight, which exit 0 restores in dynamic mode.
+        base_weight: i32,
+    },
+}
+
+/// An extended check of one real server.
+#[derive(Debug, Clone)]
+pub struct HealthChecker {
+    /// The real server.
+    pub addr: SocketAddrV4,
+    /// What to check.
+    pub kind: Kind,
+    /// Deadline of one check.
+    pub timeout: Duration,
+    /// Why the last check failed (or what it found).
+    pub detail: String,
+    /// Weight the last misc check asked for (dynamic mode).
+    pub weight: Option<i32>,
+    /// Exit status of the last misc check when it was a success in dynamic
+    /// mode (`None` after a failure): a weight is set only when it changes.
+    pub last_code: Option<i32>,
+}
+
+impl HealthChecker {
+    /// The check's name in log lines (`http`, `misc`, ...).
+    pub fn name(&self) -> &'static str {
+        match &self.kind {
+            Kind::Tcp => "tcp",
+            Kind::Http { get, .. } if get.tls.is_some() => "https",
+            Kind::Http { .. } => "http",
+            Kind::Smtp { .. } => "smtp",
+            Kind::Dns { .. } => "dns",
+            Kind::Misc { .. } => "misc",
+        }
+    }
+
+    fn run(&mut self, intr: Option<&Interrupt<'_>>) -> Res<String> {
+        match &self.kind {
+            Kind::Tcp => {
+                let deadline = Instant::now() + self.timeout;
+                connect_tcp(self.addr, deadline, intr)?;
+                Ok("connected".into())
+            }
+            Kind::Http {
+                get,
+                status,
+                digest,
+            } => {
+                let r = get.run(intr, 0)?;
+                if !status_ok(r.status, status) {
+                    return down(format!("status {} not accepted", r.status));
+                }
+                if let Some(want) = digest {
+                    if *want != r.digest {
+                        return down(format!(
+                            "digest {} of {} body bytes, expected {want}",
+                            r.digest, r.body_len
+                        ));
+                    }
+                }
+                Ok(format!("status {}", r.status))
+            }
+            Kind::Smtp { helo } => {
+                smtp_check(self.addr, helo, self.timeout, intr)?;
+                Ok("220/250".into())
+            }
+            Kind::Dns { name, qtype } => {
+                dns_check(self.addr, name, qtype, self.timeout, intr)?;
+                Ok(format!("{qtype} {name} answered"))
+            }
+            Kind::Misc {
+                argv,
+                dynamic,
+                base_weight,
+            } => {
+                // keepalived (check_misc.c) sets the weight when the exit
+                // status changes; we also set it at the first success after
+                // a failure (the server re-enters at the weight its status
+                // says, not through slow start).
+                let prev = self.last_code.take();
+                let code = run_misc(argv, self.timeout, intr)?;
+                let changed = prev != Some(code);
+                match misc_result(code, *dynamic) {
+                    MiscResult::Up if *dynamic => {
+                        // Exit 0 drops the dynamic part: the configured
+                        // weight is back.
+                        self.last_code = Some(code);
+                        if changed {
+                            self.weight = Some(*base_weight);
+                        }
+                        Ok("exit 0".into())
+                    }
+                    MiscResult::Up => Ok("exit 0".into()),
+                    MiscResult::UpWeight(w) => {
+                        self.last_code = Some(code);
+                        if changed {
+                            self.weight = Some(w);
+                        }
+                        Ok(format!("exit {code}, weight {w}"))
+                    }
+                    MiscResult::Down => down(format!("exit {code}")),
+                }
+            }
+        }
+    }
+}
+
+impl Checker for HealthChecker {
+    fn check(&mut self, intr: Option<&Interrupt<'_>>) -> Outcome {
+        self.weight = None;
+        match self.run(intr) {
+            Ok(d) => {
+                log::debug!("{} check of {}: {d}", self.name(), self.addr);
+                self.detail = d;
+                Outcome::Up
+            }
+            Err(Fail::Down(d)) => {
+                log::debug!("{} check of {} failed: {d}", self.name(), self.addr);
+                self.detail = d;
+                Outcome::Down
+            }
+            Err(Fail::Interrupted) => Outcome::Interrupted,
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        Some(format!("{} check: {}", self.name(), self.detail))
+    }
+
+    fn dynamic_weight(&self) -> Option<i32> {
+        self.weight
+    }
+}
