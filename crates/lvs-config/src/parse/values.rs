@@ -1,0 +1,329 @@
+//! Value conversions with Piranha's meaning: C integers, booleans, seconds, hosts, masks, ports, strings, choices.
+
+use std::net::Ipv4Addr;
+
+use super::reader::*;
+use crate::config::*;
+use crate::diag::ErrorKind;
+use crate::lex::Tok;
+use crate::value::{self, AddrForm, IntError, Radix};
+
+impl<'o> P<'o> {
+    // ---- value conversions ----
+
+    pub(super) fn int(&mut self, kw: &str, t: &Tok<'_>, min: i64, max: i64) -> R<Spanned<i64>> {
+        match value::parse_c_int(t.text) {
+            Ok((v, radix)) => {
+                if v < min || v > max {
+                    self.range_error = true;
+                    let mut d = self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        format!("{v} is out of range; expected {min} to {max}"),
+                    );
+                    if radix == Radix::Octal {
+                        d.hint = Some(octal_hint(t.text));
+                    }
+                    return Err(d);
+                }
+                if radix == Radix::Octal && v != 0 {
+                    self.warn_at(
+                        t.span,
+                        Some(kw),
+                        format!("`{}` has a leading 0 and is read as octal: {v}", t.text),
+                        Some(octal_hint(t.text)),
+                    );
+                }
+                Ok(Spanned::at(v, t.span))
+            }
+            Err(e) => {
+                let mut d = self.err(
+                    t,
+                    match e {
+                        IntError::OutOfRange => ErrorKind::InvalidArgument,
+                        _ => ErrorKind::IntegerExpected,
+                    },
+                    kw,
+                    match e {
+                        IntError::NotANumber => format!("`{}` is not an integer", t.text),
+                        IntError::BadOctal => format!(
+                            "`{}` starts with 0, so it is octal, and octal has no 8 or 9",
+                            t.text
+                        ),
+                        IntError::OutOfRange => format!("`{}` is too large", t.text),
+                    },
+                );
+                if e == IntError::BadOctal {
+                    d.hint = Some(octal_hint(t.text));
+                }
+                Err(d)
+            }
+        }
+    }
+
+    pub(super) fn uint(&mut self, kw: &str, t: &Tok<'_>, min: u32, max: u32) -> R<Spanned<u32>> {
+        let v = self.int(kw, t, min as i64, max as i64)?;
+        Ok(Spanned::at(v.value as u32, t.span))
+    }
+
+    pub(super) fn boolean(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<bool>> {
+        match value::parse_bool(t.text) {
+            Some(b) => Ok(Spanned::at(b, t.span)),
+            None => {
+                let mut d = self.err(
+                    t,
+                    ErrorKind::BooleanExpected,
+                    kw,
+                    format!("`{}` is not 0 or 1", t.text),
+                );
+                d.hint = Some("booleans are written 0 (off) or 1 (on)".into());
+                Err(d)
+            }
+        }
+    }
+
+    pub(super) fn seconds(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<Seconds>> {
+        match value::parse_seconds(t.text) {
+            Ok((ms, radix)) => {
+                if radix == Radix::Octal && ms != 0 {
+                    self.warn_at(
+                        t.span,
+                        Some(kw),
+                        format!(
+                            "`{}` has a leading 0 and is read as octal: {}",
+                            t.text,
+                            ms / 1000
+                        ),
+                        Some(octal_hint(t.text)),
+                    );
+                }
+                if ms == 0 {
+                    self.range_error = true;
+                    return Err(self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        "must be more than 0 seconds".into(),
+                    ));
+                }
+                Ok(Spanned::at(Seconds(ms), t.span))
+            }
+            Err(_) => Err(self.err(
+                t,
+                ErrorKind::IntegerExpected,
+                kw,
+                format!(
+                    "`{}` is not a number of seconds (an integer, or a decimal such as 0.5)",
+                    t.text
+                ),
+            )),
+        }
+    }
+
+    pub(super) fn host(&mut self, kw: &str, t: &Tok<'_>, allow_zero: bool) -> R<Spanned<Host>> {
+        let addr = match value::inet_aton(t.text) {
+            Some((a, form)) => {
+                if form == AddrForm::Shorthand {
+                    self.warn_at(
+                        t.span,
+                        Some(kw),
+                        format!("`{}` is read as {a} (inet_aton shorthand)", t.text),
+                        Some(format!("write {a}")),
+                    );
+                }
+                a
+            }
+            None => match self.opts.resolver.resolve(t.text) {
+                Some(a) => a,
+                None => {
+                    let mut d = self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        format!(
+                            "`{}` is not an IPv4 address or a host name that resolves",
+                            t.text
+                        ),
+                    );
+                    d.hint = Some("write a dotted address such as 192.168.1.10".into());
+                    return Err(d);
+                }
+            },
+        };
+        if !allow_zero && addr.is_unspecified() {
+            return Err(self.err(
+                t,
+                ErrorKind::InvalidHost,
+                kw,
+                "0.0.0.0 is not a usable address".into(),
+            ));
+        }
+        Ok(Spanned::at(
+            Host {
+                name: t.text.to_string(),
+                addr,
+            },
+            t.span,
+        ))
+    }
+
+    pub(super) fn dotted(
+        &mut self,
+        kw: &str,
+        t: &Tok<'_>,
+        kind: ErrorKind,
+    ) -> R<Spanned<Ipv4Addr>> {
+        match value::inet_aton(t.text) {
+            Some((a, form)) => {
+                if form == AddrForm::Shorthand {
+                    self.warn_at(
+                        t.span,
+                        Some(kw),
+                        format!("`{}` is read as {a} (inet_aton shorthand)", t.text),
+                        Some(format!("write {a}")),
+                    );
+                }
+                Ok(Spanned::at(a, t.span))
+            }
+            None => Err(self.err(
+                t,
+                kind,
+                kw,
+                format!("`{}` is not a dotted address such as 255.255.255.0", t.text),
+            )),
+        }
+    }
+
+    pub(super) fn mask(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<Ipv4Addr>> {
+        let m = self.dotted(kw, t, ErrorKind::BadSubnetMask)?;
+        if !value::is_contiguous_mask(m.value) {
+            self.warn_at(
+                t.span,
+                Some(kw),
+                format!("{} is not a contiguous netmask", m.value),
+                None,
+            );
+        }
+        Ok(m)
+    }
+
+    pub(super) fn port(&mut self, kw: &str, t: &Tok<'_>, names: bool) -> R<Spanned<u16>> {
+        match value::parse_c_int(t.text) {
+            Ok((v, radix)) => {
+                if !(1..=65535).contains(&v) {
+                    self.range_error = true;
+                    return Err(self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        format!("port {v} is out of range; expected 1 to 65535"),
+                    ));
+                }
+                if radix == Radix::Octal {
+                    self.warn_at(
+                        t.span,
+                        Some(kw),
+                        format!("`{}` has a leading 0 and is read as octal: {v}", t.text),
+                        Some(octal_hint(t.text)),
+                    );
+                }
+                Ok(Spanned::at(v as u16, t.span))
+            }
+            Err(_) if names => {
+                match value::service_port(t.text) {
+                    Some(p) if p > 0 => Ok(Spanned::at(p, t.span)),
+                    _ => {
+                        let mut d = self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        format!("`{}` is neither a port number nor a tcp service name in /etc/services", t.text),
+                    );
+                        d.hint = Some("write the port number, e.g. 80".into());
+                        Err(d)
+                    }
+                }
+            }
+            Err(_) => {
+                let mut d = self.err(
+                    t,
+                    ErrorKind::IntegerExpected,
+                    kw,
+                    format!("`{}` is not a port number", t.text),
+                );
+                d.hint = Some(
+                    "a real server's port is a number; service names work only in virtual blocks"
+                        .into(),
+                );
+                Err(d)
+            }
+        }
+    }
+
+    pub(super) fn string(&self, t: &Tok<'_>) -> Spanned<String> {
+        Spanned::at(t.text.to_string(), t.span)
+    }
+
+    pub(super) fn qstring(&mut self, kw: &str, t: &Tok<'_>) -> Spanned<QString> {
+        if t.quote == Some(Quote::Single) {
+            self.warn_at(
+                t.span,
+                Some(kw),
+                format!("single quotes are passed on as part of the value: nanny gets '{}' with the quotes, as in Piranha", t.text),
+                Some("use double quotes unless the quotes are meant to be sent".into()),
+            );
+        }
+        Spanned::at(
+            QString {
+                text: t.text.to_string(),
+                quote: t.quote,
+            },
+            t.span,
+        )
+    }
+
+    pub(super) fn ipdev(&mut self, kw: &str, args: &[Tok<'_>]) -> R<Spanned<IpDev>> {
+        let ip = self.host(kw, &args[0], true)?;
+        Ok(Spanned::at(
+            IpDev {
+                ip: ip.value,
+                dev: args[1].text.to_string(),
+            },
+            span_of(args),
+        ))
+    }
+
+    pub(super) fn choice<T: Copy>(
+        &self,
+        kw: &str,
+        t: &Tok<'_>,
+        options: &[(&str, T)],
+    ) -> R<Spanned<T>> {
+        match options.iter().find(|(n, _)| *n == t.text) {
+            Some((_, v)) => Ok(Spanned::at(*v, t.span)),
+            None => {
+                let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+                let mut d = self.err(
+                    t,
+                    ErrorKind::InvalidArgument,
+                    kw,
+                    format!("`{}` is not one of {}", t.text, names.join(", ")),
+                );
+                let lower = t.text.to_ascii_lowercase();
+                if let Some(n) = names.iter().find(|n| **n == lower) {
+                    d.hint = Some(format!("values are lower case: `{n}`"));
+                }
+                Err(d)
+            }
+        }
+    }
+}
+
+pub(super) fn octal_hint(tok: &str) -> String {
+    let trimmed = tok.trim_start_matches('0');
+    format!(
+        "Piranha reads a leading 0 as octal; write `{}` for decimal",
+        if trimmed.is_empty() { "0" } else { trimmed }
+    )
+}
