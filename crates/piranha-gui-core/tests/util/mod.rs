@@ -320,3 +320,20 @@ pub fn parse(text: &str) -> lvs_config::Config {
         .unwrap_or_else(|e| panic!("{e}\n{text}"))
         .config
 }
+
+/// Every page of the tool (and one that is not).
+pub const ROUTES: [&str; 13] = [
+    "/",
+    "/control",
+    "/control?auto=1&rate=10",
+    "/passwd",
+    "/global_settings",
+    "/redundancy",
+    "/virtual_main",
+    "/virtual_edit_virt?vs=www",
+    "/virtual_edit_real?vs=www",
+    "/virtual_edit_real_server?vs=www&rs=web1",
+    "/virtual_edit_services?vs=www",
+    "/logout",
+    "/no/such/page",
+];
