@@ -38,8 +38,8 @@ struct Args {
     #[arg(short = 'I', long = "ipvsadm", default_value = DEFAULT_IPVSADM)]
     ipvsadm: String,
     /// Command to get the remote load average (rup, ruptime, rsh, ssh, none, or a program).
-    #[arg(short = 'U', long = "loadcmd", default_value = "none")]
-    loadcmd: String,
+    #[arg(short = 'U', long = "loadcmd")]
+    loadcmd: Option<String>,
     /// ipvsadm routing method: m (NAT), g (direct routing) or i (tunnel).
     #[arg(
         short = 'M',
@@ -220,7 +220,7 @@ fn main() -> ExitCode {
 /// nanny proper, for one argv; returns the exit status.  `cmd` is clap's
 /// parser when it is already built.
 fn run(cmd: &mut Option<clap::Command>, argv: Vec<OsString>) -> u8 {
-    if let Some(opts) = quick_parse(&argv) {
+    if let Some(opts) = Options::from_argv(&argv) {
         return start(opts);
     }
     let parsed = cmd
@@ -332,93 +332,6 @@ fn start(opts: Options) -> u8 {
     }
 }
 
-/// The argv lvs builds, read without clap.
-///
-/// lvs starts a nanny per real server, thousands of them on a large
-/// director, and clap's parser was most of the work a forked nanny did before
-/// its first check (and most of the heap it dirtied).  lvs's argv has one
-/// strict shape: every option a whole word (`-t`, `--interval`), its value the
-/// next word.  This reads exactly that shape and gives up (`None`, then clap
-/// parses) on anything else: a clustered or attached form (`-nc`, `-t5`,
-/// `--interval=5`), an unknown word, a value clap would refuse or read
-/// differently (a leading `-` where the option allows none, a number that
-/// does not parse), help, usage and version.  So the result is always what
-/// clap would have produced (through [`options`]); the tests compare the two
-/// for every option.
-fn quick_parse(argv: &[OsString]) -> Option<Options> {
-    let mut a = Options::default();
-    let mut words = argv.iter().skip(1);
-    // A value that must not look like an option (clap would take it for one).
-    fn plain(v: &str) -> Option<String> {
-        (!v.starts_with('-')).then(|| v.to_string())
-    }
-    // A value that may start with `-` (allow_hyphen_values), but not the
-    // lone `--` whose reading is clap's business.
-    fn any(v: &str) -> Option<String> {
-        (v != "--").then(|| v.to_string())
-    }
-    // A number (allow_negative_numbers): what clap's i64 parser accepts.
-    fn num(v: &str) -> Option<i64> {
-        if v.starts_with('+') {
-            return None;
-        }
-        v.parse().ok()
-    }
-    while let Some(word) = words.next() {
-        let word = word.to_str()?;
-        let mut value = || words.next().and_then(|v| v.to_str());
-        match word {
-            "-t" | "--interval" => a.interval = num(value()?)?,
-            "--io-timeout" => a.io_timeout = Some(num(value()?)?),
-            "-I" | "--ipvsadm" => a.ipvsadm = plain(value()?)?,
-            "-U" | "--loadcmd" => a.loadcmd = plain(value()?)?,
-            "-M" | "--method" => a.method = any(value()?)?,
-            "-n" | "--nodaemon" => a.nodaemon = true,
-            "-c" | "--nofork" => a.nofork = true,
-            "-p" | "--port" => a.port = num(value()?)?,
-            "-r" | "--rport" => a.rport = Some(num(value()?)?),
-            "-a" | "--reentrytime" => a.reentry = num(value()?)?,
-            "-S" | "--scale" => a.scale = num(value()?)?,
-            "-h" | "--server" => a.server = Some(plain(value()?)?),
-            "-e" | "--send_program" => a.send_program = Some(any(value()?)?),
-            "-s" | "--send_string" => a.send = Some(any(value()?)?),
-            "-x" | "--expect_string" => a.expect = Some(any(value()?)?),
-            "--regex" => a.regex = true,
-            "-T" | "--suppress" => a.suppress = true,
-            "-q" | "--quiesce_server" => a.quiesce = true,
-            "-u" | "--udp" => a.udp = true,
-            "-v" | "--verbose" => a.verbose = true,
-            "-V" | "--virtaddress" => a.vip = Some(plain(value()?)?),
-            "-f" | "--fwmark" => a.fwmark = num(value()?)?,
-            "-w" | "--weight" => a.weight = num(value()?)?,
-            "--test-start" => a.norun = true,
-            "--norun" => a.norun = true,
-            "--fos" => a.fos = true,
-            "--lvs" => a.lvs = true,
-            "--lvs-table" => a.lvs_table = true,
-            "--check" => a.ext.check = Some(plain(value()?)?),
-            "--http-path" => a.ext.http_path = Some(plain(value()?)?),
-            "--http-status" => a.ext.http_status = Some(plain(value()?)?),
-            "--http-digest" => a.ext.http_digest = Some(plain(value()?)?),
-            "--http-virtualhost" => a.ext.http_vhost = Some(plain(value()?)?),
-            "--tls-sni" => a.ext.tls_sni = Some(plain(value()?)?),
-            "--tls-verify" => a.ext.tls_verify = true,
-            "--tls-ca" => a.ext.tls_ca = Some(plain(value()?)?),
-            "--smtp-helo" => a.ext.smtp_helo = Some(plain(value()?)?),
-            "--dns-name" => a.ext.dns_name = Some(plain(value()?)?),
-            "--dns-type" => a.ext.dns_type = Some(plain(value()?)?),
-            "--misc-program" => a.ext.misc_program = Some(any(value()?)?),
-            "--misc-dynamic" => a.ext.misc_dynamic = true,
-            "--retry" => a.ext.retry = Some(num(value()?)?),
-            "--retry-delay" => a.ext.retry_delay = Some(plain(value()?)?),
-            "--rise" => a.ext.rise = Some(num(value()?)?),
-            "--warmup" => a.ext.warmup = Some(plain(value()?)?),
-            _ => return None,
-        }
-    }
-    Some(a)
-}
-
 /// popt's wording: `nanny: bad argument ARG: REASON`, or `nanny: unexpected
 /// arguments` for a stray operand.
 fn bad_argument(e: &clap::Error) -> String {
@@ -497,7 +410,7 @@ mod tests {
 
     /// When the fast path answers, clap gives the same answer.
     fn agrees(argv: &[OsString]) -> Result<(), String> {
-        if let Some(quick) = quick_parse(argv) {
+        if let Some(quick) = Options::from_argv(argv) {
             match clap_parse(argv) {
                 Some(full) if full == quick => {}
                 other => return Err(format!("{argv:?}: quick {quick:?}, clap {other:?}")),
@@ -509,7 +422,10 @@ mod tests {
     #[test]
     fn defaults_are_claps() {
         assert_eq!(clap_parse(&os(&["nanny"])), Some(Options::default()));
-        assert_eq!(quick_parse(&os(&["nanny"])), Some(Options::default()));
+        assert_eq!(
+            Options::from_argv(&os(&["nanny"])),
+            Some(Options::default())
+        );
     }
 
     #[test]
@@ -544,13 +460,17 @@ mod tests {
             };
             assert!(clap_parse(&argv).is_some(), "{argv:?}");
             assert!(
-                quick_parse(&argv).is_some(),
+                Options::from_argv(&argv).is_some(),
                 "{opt} is not on the fast path"
             );
             if let Some(s) = arg.get_short() {
                 let mut short = argv.clone();
                 short[1] = OsString::from(format!("-{s}"));
-                assert_eq!(quick_parse(&short), quick_parse(&argv), "-{s}");
+                assert_eq!(
+                    Options::from_argv(&short),
+                    Options::from_argv(&argv),
+                    "-{s}"
+                );
             }
         }
     }
@@ -651,7 +571,7 @@ mod tests {
             ],
         ] {
             let argv = os(&line);
-            let quick = quick_parse(&argv).expect("fast path");
+            let quick = Options::from_argv(&argv).expect("fast path");
             assert_eq!(Some(quick), clap_parse(&argv), "{line:?}");
         }
     }

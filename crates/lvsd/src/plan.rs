@@ -204,126 +204,88 @@ pub struct RunMode {
 /// With the quorum extension (`quorum` set), `--lvs-table` follows
 /// `--nodaemon`: lvs, not nanny, changes the real server's entry.
 pub fn nanny_argv(cfg: &Config, vs: &VirtualServer, rs: &RealServer, mode: RunMode) -> Vec<String> {
-    let mut v = vec![
-        vs.client_monitor(),
-        "-c".into(),
-        "-h".into(),
-        rs.addr().to_string(),
-        "-p".into(),
-        vs.port().to_string(),
-        "-r".into(),
-        rs.port_in(vs).to_string(),
-    ];
-    if vs.fwmark() != 0 {
-        v.push("-f".into());
-        v.push(vs.fwmark().to_string());
-    }
-    if vs.protocol() == Protocol::Udp {
-        v.push("-u".into());
-    }
-    if let Some(p) = &vs.send_program {
-        v.push("-e".into());
-        v.push(p.value.as_passed_to_nanny());
-    }
-    if let Some(s) = &vs.send {
-        v.push("-s".into());
-        v.push(s.value.as_passed_to_nanny());
-    }
-    if let Some(x) = &vs.expect {
-        v.push("-x".into());
-        v.push(x.value.as_passed_to_nanny());
-    }
-    if vs.quiesce_server() {
-        v.push("-q".into());
-    }
-    if vs.use_regex() {
-        v.push("--regex".into());
-    }
-    if mode.verbose {
-        v.push("-v".into());
-    }
-    v.extend([
-        "-a".into(),
-        vs.reentry().to_string(),
-        "-I".into(),
-        cfg.ipvsadm(),
-        "-t".into(),
-        vs.timeout().to_string(),
-        "-w".into(),
-        rs.weight().to_string(),
-        "-V".into(),
-        vs.vip().to_string(),
-        "-M".into(),
-        cfg.network().method_letter().to_string(),
-    ]);
-    if let Some(lm) = &vs.load_monitor {
-        v.push("-U".into());
-        v.push(match &lm.value {
+    nanny_options(cfg, vs, rs, mode).to_argv(&vs.client_monitor())
+}
+
+/// The flags of the nanny of `rs` in `vs`: the one lvs→nanny contract
+/// ([`nanny_core::args`]), turned into argv by [`nanny_argv`].
+pub fn nanny_options(
+    cfg: &Config,
+    vs: &VirtualServer,
+    rs: &RealServer,
+    mode: RunMode,
+) -> nanny_core::config::Options {
+    let h = rs.health_in(vs);
+    nanny_core::config::Options {
+        nofork: true,
+        server: Some(rs.addr().to_string()),
+        port: vs.port().into(),
+        rport: Some(rs.port_in(vs).into()),
+        fwmark: vs.fwmark().into(),
+        udp: vs.protocol() == Protocol::Udp,
+        send_program: vs
+            .send_program
+            .as_ref()
+            .map(|p| p.value.as_passed_to_nanny()),
+        send: vs.send.as_ref().map(|s| s.value.as_passed_to_nanny()),
+        expect: vs.expect.as_ref().map(|x| x.value.as_passed_to_nanny()),
+        quiesce: vs.quiesce_server(),
+        regex: vs.use_regex(),
+        verbose: mode.verbose,
+        reentry: vs.reentry().into(),
+        ipvsadm: cfg.ipvsadm(),
+        interval: vs.timeout().into(),
+        weight: rs.weight().into(),
+        vip: Some(vs.vip().to_string()),
+        method: cfg.network().method_letter().to_string(),
+        // `-U` only when lvs.cf sets load_monitor (lvsd.c).
+        loadcmd: vs.load_monitor.as_ref().map(|lm| match &lm.value {
             LoadMonitor::Uptime => cfg.rsh_command(),
             other => other.as_str().to_string(),
-        });
+        }),
+        nodaemon: piped(vs, mode),
+        lvs_table: vs.quorum().is_some(),
+        lvs: true,
+        io_timeout: g(&h.check_timeout).map(i64::from),
+        ext: health_options(&h),
+        ..nanny_core::config::Options::default()
     }
-    if piped(vs, mode) {
-        v.push("--nodaemon".into());
-    }
-    if vs.quorum().is_some() {
-        v.push("--lvs-table".into());
-    }
-    v.push("--lvs".into());
-    v.extend(health_args(&rs.health_in(vs)));
-    v
+}
+
+fn g<T: Clone>(o: &lvs_config::Opt<T>) -> Option<T> {
+    o.as_ref().map(|s| s.value.clone())
 }
 
 /// Extension (issue 9): the nanny long options for lvs.cf's health-check
-/// keys, appended after Piranha's argv, only for the keys that are set (a
-/// Piranha file gets none, so its argv stays Piranha's).
-pub fn health_args(h: &lvs_config::HealthCheck) -> Vec<String> {
-    let mut v: Vec<String> = Vec::new();
-    let mut opt = |flag: &str, val: Option<String>| {
-        if let Some(x) = val {
-            v.push(flag.to_string());
-            v.push(x);
-        }
-    };
-    fn g<T: Clone>(o: &lvs_config::Opt<T>) -> Option<T> {
-        o.as_ref().map(|s| s.value.clone())
-    }
-    opt(
-        "--check",
-        g(&h.check)
+/// keys, only for the keys that are set (a Piranha file gets none, so its
+/// argv stays Piranha's).
+fn health_options(h: &lvs_config::HealthCheck) -> nanny_core::config::ExtOptions {
+    nanny_core::config::ExtOptions {
+        check: g(&h.check)
             .filter(|k| *k != lvs_config::CheckKind::SendExpect)
             .map(|k| k.as_str().to_string()),
-    );
-    opt("--http-path", g(&h.check_path));
-    opt(
-        "--http-status",
-        g(&h.check_status).map(|s| {
+        http_path: g(&h.check_path),
+        http_status: g(&h.check_status).map(|s| {
             s.split([' ', '\t', ','])
                 .filter(|w| !w.is_empty())
                 .collect::<Vec<_>>()
                 .join(",")
         }),
-    );
-    opt("--http-digest", g(&h.check_digest));
-    opt("--http-virtualhost", g(&h.check_virtualhost));
-    opt("--tls-sni", g(&h.check_sni));
-    opt("--tls-ca", g(&h.check_ca));
-    opt("--smtp-helo", g(&h.check_helo));
-    opt("--dns-name", g(&h.check_dns_name));
-    opt("--dns-type", g(&h.check_dns_type));
-    opt("--misc-program", g(&h.check_program).map(|q| q.text));
-    opt("--io-timeout", g(&h.check_timeout).map(|t| t.to_string()));
-    opt("--retry", g(&h.retry).map(|t| t.to_string()));
-    opt("--retry-delay", g(&h.retry_delay).map(|t| t.to_string()));
-    opt("--rise", g(&h.rise).map(|t| t.to_string()));
-    opt("--warmup", g(&h.warmup).map(|t| t.to_string()));
-    if g(&h.check_verify) == Some(true) {
-        v.push("--tls-verify".into());
+        http_digest: g(&h.check_digest),
+        http_vhost: g(&h.check_virtualhost),
+        tls_sni: g(&h.check_sni),
+        tls_verify: g(&h.check_verify) == Some(true),
+        tls_ca: g(&h.check_ca),
+        smtp_helo: g(&h.check_helo),
+        dns_name: g(&h.check_dns_name),
+        dns_type: g(&h.check_dns_type),
+        misc_program: g(&h.check_program).map(|q| q.text),
+        misc_dynamic: g(&h.check_dynamic) == Some(true),
+        retry: g(&h.retry).map(i64::from),
+        retry_delay: g(&h.retry_delay).map(|t| t.to_string()),
+        rise: g(&h.rise).map(i64::from),
+        warmup: g(&h.warmup).map(|t| t.to_string()),
     }
-    if g(&h.check_dynamic) == Some(true) {
-        v.push("--misc-dynamic".into());
-    }
-    v
 }
 
 /// Piranha gave a nanny `--nodaemon` (and read its stdout) when lvs was

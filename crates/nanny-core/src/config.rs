@@ -28,8 +28,8 @@ pub struct Options {
     pub io_timeout: Option<i64>,
     /// `-I/--ipvsadm`.
     pub ipvsadm: String,
-    /// `-U/--loadcmd`.
-    pub loadcmd: String,
+    /// `-U/--loadcmd` (not given: `none`).
+    pub loadcmd: Option<String>,
     /// `-M/--method`.
     pub method: String,
     /// `-n/--nodaemon`.
@@ -327,7 +327,7 @@ impl Default for Options {
             interval: 10,
             io_timeout: None,
             ipvsadm: DEFAULT_IPVSADM.to_string(),
-            loadcmd: "none".to_string(),
+            loadcmd: None,
             method: "-m".to_string(),
             nodaemon: false,
             nofork: false,
@@ -667,10 +667,9 @@ impl Options {
                 expect,
             },
         };
-        let load = if self.loadcmd == "none" {
-            LoadMonitor::None
-        } else {
-            LoadMonitor::Command(self.loadcmd.clone())
+        let load = match self.loadcmd.as_deref() {
+            None | Some("none") => LoadMonitor::None,
+            Some(cmd) => LoadMonitor::Command(cmd.to_string()),
         };
         Ok(Config {
             service_type,

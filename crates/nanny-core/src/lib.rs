@@ -3,6 +3,7 @@
 //! 0.8.6 did, without its failure modes (see `docs/nanny.8` and
 //! `docs/COMPATIBILITY.md`).
 //!
+//! * [`args`]: the lvs→nanny contract: [`Options`](config::Options) to argv and back.
 //! * [`config`]: the flags, Piranha's defaults and argument errors.
 //! * [`translate`], [`expect`]: send/expect strings.
 //! * [`check`]: one TCP/UDP or send-program check.
@@ -14,6 +15,7 @@
 //!
 //! [`start`] puts them together for the binary.
 
+pub mod args;
 pub mod check;
 pub mod config;
 pub mod expect;
