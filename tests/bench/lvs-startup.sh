@@ -2,7 +2,9 @@
 # make bench, inside the kernel lab:  tests/kernel-lab/run --mem 3072 tests/bench/lvs-startup.sh [BIN_DIR] [SIZES]
 # Start-up of lvs to a full table (every real server added by its nanny)
 # for N virtual services x 4 real servers, next to Debian's keepalived with
-# the same services (TCP_CHECK) in the same guest; memory as PSS; then the
+# the same services (TCP_CHECK) in the same guest, once as configured (every
+# server in the table before its first check) and once with `alpha` (servers
+# in after their first check, like nanny); memory as PSS; then the
 # time a one-server SIGHUP change takes at the largest N.
 # Knobs (--env NAME=VALUE to kernel-lab/run): LAB_IPVSADM (an ipvsadm other
 # than Debian's; ours runs in-process in lvs and nanny), LAB_BENCH_PEER=0
@@ -93,10 +95,15 @@ lvs_cf() {  # n [weight-of-last]
         echo "}"
     done
 }
+# ka_cf N [alpha]: with "alpha", keepalived starts every real server down
+# and adds it after its first check passes, as nanny does: the like-for-like
+# peer of lvs's start-up; without it, every server is in the table before any
+# check.
 ka_cf() {
     local i r t; t=$(interval "$1")
     for ((i = 0; i < $1; i++)); do
         printf 'virtual_server %s %d {\n    delay_loop %d\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n' "$(vip $i)" "$PORT" "$t"
+        [ "${2:-}" = alpha ] && printf '    alpha\n'
         for r in 1 2 3 4; do
             printf '    real_server 10.0.%d.2 %d {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n        }\n    }\n' $((r + 1)) "$PORT"
         done
@@ -234,21 +241,27 @@ for n in $SIZES; do
     if [ "${LAB_BENCH_PEER:-1}" = 0 ]; then
         :
     elif [ -x "$KEEPALIVED" ]; then
-        $IPVSADM -C
-        ka_cf "$n" >"$W/ka.conf"
-        clock; t0=$NOW
-        "$KEEPALIVED" -n -l -C -f "$W/ka.conf" -p "$W/ka.pid" -c "$W/kac.pid" >/dev/null 2>&1 &
-        kp=$!
-        MAXSEEN=0; ok=1; until full $((4 * n)); do nap 0.1; clock; [ $(( (NOW - t0) / 1000000000 )) -gt $LIMIT ] && { ok=0; break; }; done
-        clock; t=$(( (NOW - t0) / 1000000 )); [ $ok = 1 ] || t="not full after ${LIMIT}s (max $MAXSEEN of $((4 * n)))"
-        kpids=$(pgrep keepalived | tr '\n' ' ')
-        ka_p=$(pss $kpids)
-        printf '%-6s %-10s %10s %8s %10s\n' "$n" keepalived "$(secs "$t")" "$(echo $kpids | wc -w)" "$ka_p"
         kav=$("$KEEPALIVED" --version 2>&1 | head -1 | awk '{print $2}')
         ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.1f", a / b; else print "-" }'; }
-        echo "SUMMARY|lvs|start-up to a full table, $n x 4 real servers (kernel lab)|$(secs "$our_t") s|keepalived $kav|$(secs "$t") s|$(ratio "$our_t" "$t")"
-        echo "SUMMARY|lvs|PSS of lvs + nannies, $n x 4 real servers (kernel lab)|$our_p MB|keepalived $kav|$ka_p MB|$(ratio "$our_p" "$ka_p")"
-        kill -TERM $kp; wait $kp 2>/dev/null; pkill -9 keepalived 2>/dev/null || :
+        for mode in "" alpha; do
+            $IPVSADM -C
+            ka_cf "$n" $mode >"$W/ka.conf"
+            clock; t0=$NOW
+            "$KEEPALIVED" -n -l -C -f "$W/ka.conf" -p "$W/ka.pid" -c "$W/kac.pid" >/dev/null 2>&1 &
+            kp=$!
+            MAXSEEN=0; ok=1; until full $((4 * n)); do nap 0.1; clock; [ $(( (NOW - t0) / 1000000000 )) -gt $LIMIT ] && { ok=0; break; }; done
+            clock; t=$(( (NOW - t0) / 1000000 )); [ $ok = 1 ] || t="not full after ${LIMIT}s (max $MAXSEEN of $((4 * n)))"
+            kpids=$(pgrep keepalived | tr '\n' ' ')
+            ka_p=$(pss $kpids)
+            printf '%-6s %-10s %10s %8s %10s\n' "$n" "keepalived${mode:+ $mode}" "$(secs "$t")" "$(echo $kpids | wc -w)" "$ka_p"
+            if [ -z "$mode" ]; then
+                echo "SUMMARY|lvs|start-up to a full table, $n x 4 real servers (kernel lab)|$(secs "$our_t") s|keepalived $kav (servers up before any check)|$(secs "$t") s|$(ratio "$our_t" "$t")"
+                echo "SUMMARY|lvs|PSS of lvs + nannies, $n x 4 real servers (kernel lab)|$our_p MB|keepalived $kav|$ka_p MB|$(ratio "$our_p" "$ka_p")"
+            else
+                echo "SUMMARY|lvs|start-up to a full table, $n x 4 real servers (kernel lab)|$(secs "$our_t") s|keepalived $kav with alpha (servers in after their first check, like nanny)|$(secs "$t") s|$(ratio "$our_t" "$t")"
+            fi
+            kill -TERM $kp; wait $kp 2>/dev/null; pkill -9 keepalived 2>/dev/null || :
+        done
     else
         echo "keepalived not installed on the host: no peer figure"
     fi
