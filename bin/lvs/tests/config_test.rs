@@ -58,6 +58,25 @@ fn print_writes_a_canonical_file_that_parses_to_the_same() {
 }
 
 #[test]
+fn print_keeps_the_files_block_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("lvs.cf");
+    std::fs::write(
+        &p,
+        "primary = 192.0.2.10\nvirtual www {\n    port = 80\n}\nfailover ftp {\n    port = 21\n}\nvirtual mail {\n    port = 25\n}\n",
+    )
+    .unwrap();
+    let (code, out, _) = lvs(&["-c", p.to_str().unwrap(), "--config-test", "--print"]);
+    assert_eq!(code, 0);
+    let headers: Vec<&str> = out.lines().filter(|l| l.ends_with(" {")).collect();
+    assert_eq!(
+        headers,
+        ["virtual www {", "failover ftp {", "virtual mail {"],
+        "{out}"
+    );
+}
+
+#[test]
 fn errors_name_the_place_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("lvs.cf");

@@ -39,7 +39,7 @@ pub use parse::{
     parse_file, parse_file_with, parse_str, read_file, BlockKind, BlockLayout, KeyLine, Layout,
     ParseOptions, Parsed, Resolver,
 };
-pub use writer::write_config;
+pub use writer::{write_config, write_config_in_order};
 
 /// What `--config-test` prints and returns, shared by `lvs` and `pulse`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +54,8 @@ pub struct ConfigTest {
 }
 
 /// Parse and validate `path` for `--config-test`. With `print`, stdout is
-/// the canonical configuration and the verdict goes to stderr.
+/// the canonical configuration, its blocks in the file's order, and the
+/// verdict goes to stderr.
 pub fn config_test(path: &std::path::Path, print: bool) -> ConfigTest {
     let mut stderr = String::new();
     match parse_file(path) {
@@ -72,7 +73,7 @@ pub fn config_test(path: &std::path::Path, print: bool) -> ConfigTest {
             );
             let stdout = if print {
                 stderr.push_str(&verdict);
-                write_config(&p.config)
+                write_config_in_order(&p.config, &p.layout.blocks)
             } else {
                 verdict
             };

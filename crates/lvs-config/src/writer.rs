@@ -137,26 +137,71 @@ pub fn write_config(cfg: &Config) -> String {
     w.kv("ipvsadm", o(&c.ipvsadm, |v| s(v)));
     w.kv("sync", o(&c.sync, |v| b(*v).into()));
     for f in &c.failover_services {
-        let _ = writeln!(w.out, "failover {} {{", f.name.value);
-        w.indent = "    ";
-        w.kv("active", o(&f.active, |v| b(*v).into()));
-        w.kv("address", o(&f.address, ipdev));
-        w.kv("vip_nmask", o(&f.vip_nmask, |v| v.to_string()));
-        w.kv("port", o(&f.port, |v| v.to_string()));
-        w.kv("send", o(&f.send, q));
-        w.kv("expect", o(&f.expect, q));
-        w.kv("send_program", o(&f.send_program, q));
-        w.kv("timeout", o(&f.timeout, |v| v.to_string()));
-        w.kv("reentry", o(&f.reentry, |v| v.to_string()));
-        w.kv("start_cmd", o(&f.start_cmd, q));
-        w.kv("stop_cmd", o(&f.stop_cmd, q));
-        w.indent = "";
-        w.out.push_str("}\n");
+        write_failover(&mut w, f);
     }
     for v in &c.virtual_servers {
         write_virtual(&mut w, v);
     }
     w.out
+}
+
+/// [`write_config`] with the blocks in the order of `blocks` (a parse's
+/// [`Layout::blocks`](crate::Layout), i.e. the file's order), for
+/// `--config-test --print`; blocks the layout does not name follow in the
+/// canonical order.
+pub fn write_config_in_order(cfg: &Config, blocks: &[crate::parse::BlockLayout]) -> String {
+    let globals_only = Config {
+        virtual_servers: Vec::new(),
+        failover_services: Vec::new(),
+        ..cfg.clone()
+    };
+    let mut w = W {
+        out: write_config(&globals_only),
+        indent: "",
+    };
+    let (mut vi, mut fi) = (0, 0);
+    for b in blocks {
+        match b.kind {
+            crate::parse::BlockKind::Virtual => {
+                if let Some(v) = cfg.virtual_servers.get(vi) {
+                    write_virtual(&mut w, v);
+                }
+                vi += 1;
+            }
+            crate::parse::BlockKind::Failover => {
+                if let Some(f) = cfg.failover_services.get(fi) {
+                    write_failover(&mut w, f);
+                }
+                fi += 1;
+            }
+            crate::parse::BlockKind::Server => {}
+        }
+    }
+    for f in cfg.failover_services.iter().skip(fi) {
+        write_failover(&mut w, f);
+    }
+    for v in cfg.virtual_servers.iter().skip(vi) {
+        write_virtual(&mut w, v);
+    }
+    w.out
+}
+
+fn write_failover(w: &mut W, f: &FailoverService) {
+    let _ = writeln!(w.out, "failover {} {{", f.name.value);
+    w.indent = "    ";
+    w.kv("active", o(&f.active, |v| b(*v).into()));
+    w.kv("address", o(&f.address, ipdev));
+    w.kv("vip_nmask", o(&f.vip_nmask, |v| v.to_string()));
+    w.kv("port", o(&f.port, |v| v.to_string()));
+    w.kv("send", o(&f.send, q));
+    w.kv("expect", o(&f.expect, q));
+    w.kv("send_program", o(&f.send_program, q));
+    w.kv("timeout", o(&f.timeout, |v| v.to_string()));
+    w.kv("reentry", o(&f.reentry, |v| v.to_string()));
+    w.kv("start_cmd", o(&f.start_cmd, q));
+    w.kv("stop_cmd", o(&f.stop_cmd, q));
+    w.indent = "";
+    w.out.push_str("}\n");
 }
 
 fn write_virtual(w: &mut W, v: &VirtualServer) {
