@@ -165,12 +165,12 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Err(Fail::NoData) => {
+            eprintln!("no data received from remote webserver");
+            ExitCode::from(1)
+        }
         Err(Fail::Down(e)) => {
-            if e.contains("no data received") {
-                eprintln!("no data received from remote webserver");
-            } else {
-                eprintln!("genhash: {e}");
-            }
+            eprintln!("genhash: {e}");
             ExitCode::from(1)
         }
         Err(Fail::Interrupted) => ExitCode::from(1),

@@ -160,12 +160,14 @@ impl Checker for HealthChecker {
                 self.detail = d;
                 Outcome::Up
             }
-            Err(Fail::Down(d)) => {
-                log::debug!("{} check of {} failed: {d}", self.name(), self.addr);
-                self.detail = d;
-                Outcome::Down
-            }
-            Err(Fail::Interrupted) => Outcome::Interrupted,
+            Err(f) => match f.reason() {
+                Some(d) => {
+                    log::debug!("{} check of {} failed: {d}", self.name(), self.addr);
+                    self.detail = d;
+                    Outcome::Down
+                }
+                None => Outcome::Interrupted,
+            },
         }
     }
 

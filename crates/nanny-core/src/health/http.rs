@@ -198,7 +198,7 @@ impl HttpGet {
                 return down(format!("response head longer than {MAX_HEADER} bytes"));
             }
             match read_some(s, &mut chunk)? {
-                0 if buf.is_empty() => return down("no data received"),
+                0 if buf.is_empty() => return Err(Fail::NoData),
                 0 => {
                     // Closed before the blank line: a head without a body.
                     buf.extend_from_slice(b"\r\n\r\n");

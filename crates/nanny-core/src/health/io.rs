@@ -28,8 +28,23 @@ pub const MISC_KILL_GRACE: Duration = Duration::from_secs(2);
 pub enum Fail {
     /// The server failed the check; the text says how (logged).
     Down(String),
+    /// The server closed the connection without sending a byte (genhash
+    /// says so in keepalived's words).
+    NoData,
     /// A stop signal arrived.
     Interrupted,
+}
+
+impl Fail {
+    /// What a failed check logs: the reason, or `None` when a stop signal
+    /// ended it.
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            Fail::Down(d) => Some(d.clone()),
+            Fail::NoData => Some("no data received".to_string()),
+            Fail::Interrupted => None,
+        }
+    }
 }
 
 pub(super) type Res<T> = Result<T, Fail>;
