@@ -232,6 +232,15 @@ pub enum ConflictAction {
     Preempt,
 }
 
+/// How IPVS names a virtual service (see [`VirtualServer::service_id`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ServiceId {
+    /// `-f MARK`.
+    Mark(u32),
+    /// `-t|-u VIP:PORT`.
+    Addr(Protocol, Ipv4Addr, u16),
+}
+
 /// The whole file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[allow(missing_docs)]
@@ -418,9 +427,24 @@ impl Config {
     }
 
     /// The virtual servers lvs programs into the kernel, in file order:
-    /// [`VirtualServer::in_table`].
+    /// those [`VirtualServer::in_table`], and of two that name the same IPVS
+    /// service only the first (Piranha's second `ipvsadm -A` failed with
+    /// "Service already exists" and only that block was lost).
     pub fn table_virtual_servers(&self) -> impl Iterator<Item = &VirtualServer> {
-        self.virtual_servers.iter().filter(|v| v.in_table())
+        self.virtual_servers
+            .iter()
+            .zip(self.table_mask())
+            .filter_map(|(v, keep)| keep.then_some(v))
+    }
+
+    /// For each of `virtual_servers`, whether it is one of
+    /// [`Config::table_virtual_servers`].
+    pub fn table_mask(&self) -> Vec<bool> {
+        let mut seen = std::collections::HashSet::new();
+        self.virtual_servers
+            .iter()
+            .map(|v| v.in_table() && seen.insert(v.service_id()))
+            .collect()
     }
 
     /// The longest [`VirtualServer::first_verdict`] of the active virtual
@@ -496,8 +520,23 @@ impl VirtualServer {
     /// it is a whole service whose VIPs live elsewhere; without one
     /// Piranha's `ipvsadm -A` named 0.0.0.0, which no client reaches, so
     /// it is left out.
+    ///
+    /// A service on port 0 is the whole address (`ipvsadm` takes it only
+    /// when persistent): without `persistent` Piranha's `ipvsadm -A` failed
+    /// and the block was lost, so it is left out too.
     pub fn in_table(&self) -> bool {
-        self.active() && (self.fwmark() != 0 || !self.vip().is_unspecified())
+        self.active()
+            && (self.fwmark() != 0
+                || (!self.vip().is_unspecified() && (self.port() != 0 || self.persistent() > 0)))
+    }
+
+    /// The IPVS service this block names: its firewall mark, or protocol,
+    /// address and port.
+    pub fn service_id(&self) -> ServiceId {
+        match self.fwmark() {
+            0 => ServiceId::Addr(self.protocol(), self.vip(), self.port()),
+            m => ServiceId::Mark(m),
+        }
     }
     /// The VIP (0.0.0.0 when unset).
     pub fn vip(&self) -> Ipv4Addr {
@@ -641,6 +680,13 @@ impl RealServer {
     /// The checked and forwarded port: `port`, else the virtual server's.
     pub fn port_in(&self, vs: &VirtualServer) -> u16 {
         self.port.as_ref().map(|p| p.value).unwrap_or(vs.port())
+    }
+
+    /// Whether lvs runs a nanny for this server: it is active and has an
+    /// address (Piranha's nanny of an address-less server checked the
+    /// director itself, and its `ipvsadm -a ... -r 0.0.0.0` failed).
+    pub fn monitored(&self) -> bool {
+        self.active() && !self.addr().is_unspecified()
     }
 
     /// The health check this server gets: its own keys over its virtual

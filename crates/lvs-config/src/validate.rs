@@ -12,7 +12,7 @@ pub(crate) type Sink<'a> =
     dyn FnMut(Severity, Option<Span>, Option<&str>, String, Option<String>) + 'a;
 
 pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
-    use Severity::{Error, Warning};
+    use Severity::Warning;
     if cfg.backup_active() && cfg.backup().is_unspecified() {
         out(
             Warning,
@@ -38,8 +38,7 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
     }
     let mut names: HashMap<&str, Option<Span>> = HashMap::new();
     let mut vip_dev: HashMap<Ipv4Addr, (&str, &str)> = HashMap::new();
-    let mut keys: HashMap<(Ipv4Addr, Protocol, u16), &str> = HashMap::new();
-    let mut marks: HashMap<u32, &str> = HashMap::new();
+    let mut services: HashMap<ServiceId, &str> = HashMap::new();
     for vs in &cfg.virtual_servers {
         let name = vs.name.value.as_str();
         if let Some(prev) = names.insert(name, vs.name.span) {
@@ -80,41 +79,37 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
                     );
                 }
             }
-            if vs.fwmark() == 0 {
-                let key = (a.value.ip.addr, vs.protocol(), vs.port());
-                if let Some(other) = keys.insert(key, name) {
-                    out(
-                        Error,
-                        a.span,
-                        Some("address"),
-                        format!(
-                            "active virtual servers `{other}` and `{name}` are both {} {}:{}",
-                            match key.1 { Protocol::Tcp => "tcp", Protocol::Udp => "udp" },
-                            key.0,
-                            key.2
-                        ),
-                        Some("IPVS has one service per address, protocol and port; deactivate or change one".into()),
-                    );
-                }
-            }
         }
-        if vs.fwmark() != 0 {
-            if let Some(other) = marks.insert(vs.fwmark(), name) {
-                out(
-                    Error,
-                    vs.fwmark.as_ref().and_then(|f| f.span),
-                    Some("fwmark"),
-                    format!(
-                        "active virtual servers `{other}` and `{name}` both use fwmark {}",
-                        vs.fwmark()
-                    ),
-                    None,
-                );
-            }
+        check_zero_port_service(vs, out);
+        if !vs.in_table() {
+            continue;
         }
-        if vs.in_table() {
-            check_server_addresses(vs, out);
+        if let Some(other) = services.insert(vs.service_id(), name) {
+            let what = match vs.service_id() {
+                ServiceId::Mark(m) => format!("fwmark {m}"),
+                ServiceId::Addr(p, a, port) => format!(
+                    "{} {a}:{port}",
+                    match p {
+                        Protocol::Tcp => "tcp",
+                        Protocol::Udp => "udp",
+                    }
+                ),
+            };
+            let span = match vs.service_id() {
+                ServiceId::Mark(_) => vs.fwmark.as_ref().and_then(|f| f.span),
+                ServiceId::Addr(..) => vs.address.as_ref().and_then(|a| a.span),
+            };
+            out(
+                Warning,
+                span,
+                Some(if vs.fwmark() != 0 { "fwmark" } else { "address" }),
+                format!("active virtual servers `{other}` and `{name}` are both {what}: `{name}` is left out, as Piranha's second `ipvsadm -A` failed"),
+                Some("IPVS has one service per address, protocol and port, or per mark; deactivate or change one".into()),
+            );
+            continue;
         }
+        check_server_addresses(vs, out);
+        check_zero_ports(vs, out);
     }
 }
 
@@ -212,21 +207,61 @@ fn check_address(vs: &VirtualServer, out: &mut Sink<'_>) {
     }
 }
 
-/// An active virtual server's active real servers without an address.
+/// An active port-0 service without `persistent` (and without a mark):
+/// left out, as ipvsadm refuses it.
+fn check_zero_port_service(vs: &VirtualServer, out: &mut Sink<'_>) {
+    if !vs.vip().is_unspecified() && vs.fwmark() == 0 && vs.port() == 0 && vs.persistent() == 0 {
+        out(
+            Severity::Warning,
+            vs.port.as_ref().and_then(|p| p.span),
+            Some("port"),
+            format!("active virtual server `{}` has port 0 and no `persistent`: it is left out (IPVS takes a port-0 service only when persistent; Piranha's `ipvsadm -A` failed)", vs.name.value),
+            Some("set the port, or `persistent` for an all-ports service".into()),
+        );
+    }
+}
+
+/// An active virtual server's active real servers without an address: a
+/// warning, and the server is left out ([`RealServer::monitored`]).
 fn check_server_addresses(vs: &VirtualServer, out: &mut Sink<'_>) {
-    use Severity::Error;
     let name = vs.name.value.as_str();
     for rs in vs.servers.iter().filter(|r| r.active()) {
         if rs.addr().is_unspecified() {
             out(
-                Error,
+                Severity::Warning,
                 rs.address.as_ref().and_then(|a| a.span).or(rs.name.span),
                 Some("address"),
                 format!(
-                    "active server `{}` of active virtual server `{name}` has no address",
+                    "active server `{}` of active virtual server `{name}` has no address: it is left out (no nanny)",
                     rs.name.value
                 ),
                 Some("set `address`, or `active = 0`".into()),
+            );
+        }
+    }
+}
+
+/// Servers checked on port 0 (a port-0 virtual server's, without a port of
+/// their own): a TCP check there never passes, unless a program does it.
+fn check_zero_ports(vs: &VirtualServer, out: &mut Sink<'_>) {
+    if vs.send_program.is_some() {
+        return;
+    }
+    for rs in vs.servers.iter().filter(|r| r.monitored()) {
+        let programmed = matches!(
+            rs.health_in(vs).check.as_ref().map(|c| c.value),
+            Some(crate::checks::CheckKind::Misc)
+        );
+        if rs.port_in(vs) == 0 && !programmed {
+            out(
+                Severity::Warning,
+                rs.port.as_ref().and_then(|p| p.span).or(rs.name.span),
+                Some("port"),
+                format!(
+                    "server `{}` of `{}` is checked on port 0, which never answers: it never enters the table",
+                    rs.name.value, vs.name.value
+                ),
+                Some("give the server its own `port`, or check it with `send_program`".into()),
             );
         }
     }
@@ -245,7 +280,11 @@ pub(crate) fn clean_after_edit(cfg: &Config, k: usize) -> bool {
     check_block_head(vs, &mut sink);
     if vs.active() {
         check_address(vs, &mut sink);
+        check_zero_port_service(vs, &mut sink);
+    }
+    if vs.in_table() {
         check_server_addresses(vs, &mut sink);
+        check_zero_ports(vs, &mut sink);
     }
     if !clean {
         return false;
@@ -263,20 +302,11 @@ pub(crate) fn clean_after_edit(cfg: &Config, k: usize) -> bool {
             continue;
         }
         if let (Some(a), Some(b)) = (addr, o.address.as_ref().map(|a| &a.value)) {
-            if a.ip.addr == b.ip.addr && !b.ip.addr.is_unspecified() {
-                if a.dev != b.dev {
-                    return false;
-                }
-                if vs.fwmark() == 0
-                    && o.fwmark() == 0
-                    && vs.protocol() == o.protocol()
-                    && vs.port() == o.port()
-                {
-                    return false;
-                }
+            if a.ip.addr == b.ip.addr && !b.ip.addr.is_unspecified() && a.dev != b.dev {
+                return false;
             }
         }
-        if vs.fwmark() != 0 && vs.fwmark() == o.fwmark() {
+        if vs.in_table() && o.in_table() && vs.service_id() == o.service_id() {
             return false;
         }
     }

@@ -365,11 +365,12 @@ fn replan<'a>(
     mode: RunMode,
     reuse: impl Fn(usize, &VirtualServer) -> Option<&'a DesiredService>,
 ) -> Vec<DesiredService> {
+    let mask = cfg.table_mask();
     let new: Vec<DesiredService> = cfg
         .virtual_servers
         .iter()
         .enumerate()
-        .filter(|(_, vs)| vs.in_table())
+        .filter(|(i, _)| mask[*i])
         .map(|(i, vs)| match reuse(i, vs) {
             Some(d) => d.clone(),
             None => desired_one(cfg, vs, mode),
@@ -390,7 +391,7 @@ fn desired_one(cfg: &Config, vs: &VirtualServer, mode: RunMode) -> DesiredServic
             let monitors = vs
                 .servers
                 .iter()
-                .filter(|rs| rs.active())
+                .filter(|rs| rs.monitored())
                 .map(|rs| {
                     let m = Monitor {
                         vs: vs.name.value.clone(),

@@ -44,7 +44,7 @@ impl<'o> P<'o> {
             "backup_private" => c.backup_private = Some(self.host(kw, &a[0], false)?),
             "backup_shared" => c.backup_shared = Some(self.string(&a[0])),
             "heartbeat" => c.heartbeat = Some(self.boolean(kw, &a[0])?),
-            "heartbeat_port" => c.heartbeat_port = Some(self.port(kw, &a[0], true)?),
+            "heartbeat_port" => c.heartbeat_port = Some(self.port(kw, &a[0], true, false)?),
             "keepalive" => c.keepalive = Some(self.seconds(kw, &a[0])?),
             "deadtime" => c.deadtime = Some(self.seconds(kw, &a[0])?),
             "network" => {
@@ -132,7 +132,7 @@ impl<'o> P<'o> {
             }
             "vip_nmask" => v.vip_nmask = Some(self.mask(kw, &a[0])?),
             "fwmark" => v.fwmark = Some(self.uint(kw, &a[0], 0, u32::MAX)?),
-            "port" => v.port = Some(self.port(kw, &a[0], true)?),
+            "port" => v.port = Some(self.port(kw, &a[0], true, true)?),
             "persistent" => v.persistent = Some(self.uint(kw, &a[0], 0, 2_678_400)?),
             "pmask" => {
                 let t = &a[0];
@@ -313,7 +313,7 @@ impl<'o> P<'o> {
             "active" => f.active = Some(self.boolean(kw, &a[0])?),
             "address" => f.address = Some(self.ipdev(kw, a)?),
             "vip_nmask" => f.vip_nmask = Some(self.mask(kw, &a[0])?),
-            "port" => f.port = Some(self.port(kw, &a[0], true)?),
+            "port" => f.port = Some(self.port(kw, &a[0], true, false)?),
             "send" => f.send = Some(self.qstring(kw, &a[0])),
             "expect" => f.expect = Some(self.qstring(kw, &a[0])),
             "send_program" => f.send_program = Some(self.qstring(kw, &a[0])),
@@ -345,7 +345,7 @@ impl<'o> P<'o> {
         match kw {
             "address" => r.address = Some(self.host(kw, &a[0], true)?),
             "active" => r.active = Some(self.boolean(kw, &a[0])?),
-            "port" => r.port = Some(self.port(kw, &a[0], false)?),
+            "port" => r.port = Some(self.port(kw, &a[0], false, true)?),
             "weight" => r.weight = Some(self.uint(kw, &a[0], 0, 65535)?),
             k if crate::checks::HEALTH_KEYS.contains(&k) => {
                 self.health_key(&mut r.health, kw, a)?

@@ -208,16 +208,26 @@ impl<'o> P<'o> {
         Ok(m)
     }
 
-    pub(super) fn port(&mut self, kw: &str, t: &Tok<'_>, names: bool) -> R<Spanned<u16>> {
+    /// A port (1-65535; `zero` lets 0 through: a virtual or real server's
+    /// port, which Piranha took and ipvsadm programs for a persistent or
+    /// fwmark service). With `names`, a tcp service name also works.
+    pub(super) fn port(
+        &mut self,
+        kw: &str,
+        t: &Tok<'_>,
+        names: bool,
+        zero: bool,
+    ) -> R<Spanned<u16>> {
+        let min = if zero { 0 } else { 1 };
         match value::parse_c_int(t.text) {
             Ok((v, radix)) => {
-                if !(1..=65535).contains(&v) {
+                if !(min..=65535).contains(&v) {
                     self.range_error = true;
                     return Err(self.err(
                         t,
                         ErrorKind::InvalidArgument,
                         kw,
-                        format!("port {v} is out of range; expected 1 to 65535"),
+                        format!("port {v} is out of range; expected {min} to 65535"),
                     ));
                 }
                 if radix == Radix::Octal {

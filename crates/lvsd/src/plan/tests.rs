@@ -363,3 +363,25 @@ fn a_block_edited_in_place_replans_that_block_only() {
         ("other", "web2")
     );
 }
+
+#[test]
+fn what_piranha_lost_is_left_out_and_the_rest_runs() {
+    // Two blocks name one service: the first runs (Piranha's second
+    // `ipvsadm -A` failed). A server without an address gets no nanny. An
+    // all-ports persistent service (port 0) runs.
+    let c = cfg("primary = 1.1.1.1\nvirtual first {\n active = 1\n address = 1.1.1.100 eth0:1\n server a {\n  address = 10.0.0.1\n  active = 1\n }\n server nowhere {\n  active = 1\n }\n}\nvirtual second {\n active = 1\n address = 1.1.1.100 eth0:1\n server b {\n  address = 10.0.0.2\n  active = 1\n }\n}\nvirtual all {\n active = 1\n address = 1.1.1.101 eth0:1\n port = 0\n persistent = 300\n server c {\n  address = 10.0.0.3\n  port = 80\n  active = 1\n }\n}\n");
+    let d = desired(
+        &c,
+        RunMode {
+            daemon: true,
+            verbose: false,
+        },
+    );
+    let names: Vec<&str> = d.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["first", "all"]);
+    let rs: Vec<&str> = d[0].monitors.values().map(|m| m.rs.as_str()).collect();
+    assert_eq!(rs, ["a"]);
+    assert_eq!(d[1].key, ServiceKey::Tcp("1.1.1.101".parse().unwrap(), 0));
+    let rports: Vec<u16> = d[1].monitors.values().map(|m| m.rport).collect();
+    assert_eq!(rports, [80]);
+}
