@@ -19,6 +19,9 @@ pub(crate) struct Tok<'a> {
     pub quote: Option<Quote>,
     /// The whole token, quotes included.
     pub span: Span,
+    /// Quoted with its own quote inside (`"{"a":1}"`): Piranha's reading,
+    /// the first and last character taken as the quotes.
+    pub glued: bool,
 }
 
 /// One physical line, as handed to the parser.
@@ -190,16 +193,22 @@ fn lex_block<'a>(
                     bad_quote = Some(span);
                     continue;
                 }
-                Rule::dquoted => Some(Quote::Double),
-                Rule::squoted => Some(Quote::Single),
+                Rule::dquoted | Rule::dglued => Some(Quote::Double),
+                Rule::squoted | Rule::sglued => Some(Quote::Single),
                 Rule::bare => None,
                 _ => continue,
             };
+            let glued = matches!(rule, Rule::dglued | Rule::sglued);
             let text = match quote {
                 Some(_) => &text[s + 1..e - 1],
                 None => &text[s..e],
             };
-            toks.push(Tok { text, quote, span });
+            toks.push(Tok {
+                text,
+                quote,
+                span,
+                glued,
+            });
         }
         if let Some(prev) = out.last_mut() {
             prev.full_end = lstart;

@@ -26,10 +26,14 @@ pub fn token(s: &str) -> Option<String> {
     }
 }
 
-/// A [`QString`] as written: its own quote if it has one.
+/// A [`QString`] as written: its own quote if it has one. A value that
+/// holds its own quote and no blank is written the way Piranha read it
+/// (`"{"a":1}"`: the first and last character are the quotes).
 pub fn qtoken(q: &QString) -> Option<String> {
     match q.quote {
-        Some(qu) if !q.text.contains(qu.char()) && !q.text.contains(['\n', '\r']) => {
+        Some(_) if q.text.contains(['\n', '\r']) => None,
+        Some(qu) if !q.text.contains(qu.char()) => Some(format!("{c}{}{c}", q.text, c = qu.char())),
+        Some(qu) if !q.text.contains([' ', '\t']) => {
             Some(format!("{c}{}{c}", q.text, c = qu.char()))
         }
         _ => token(&q.text),

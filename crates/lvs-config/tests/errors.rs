@@ -384,6 +384,9 @@ fn rejected_inputs_name_the_right_place() {
 
 /// (input, warning substring, line)
 const WARNED: &[(&str, &str, u32)] = &[
+    // Piranha's tokenizer: a quoted value with its own quote inside, no blank.
+    ("virtual a {\n expect = \"{\"status\":\"ok\"}\"\n}\n", "read as `{\"status\":\"ok\"}`", 2),
+    ("virtual a {\n expect = \"\"OK\"\"\n}\n", "read as `\"OK\"`", 2),
     // Piranha's second `ipvsadm -A` failed and only that block was lost.
     (
         "virtual a {\n active = 1\n address = 1.2.3.4 eth0:1\n}\nvirtual b {\n active = 1\n address = 1.2.3.4 eth0:1\n}\n",
@@ -510,4 +513,26 @@ fn latin1_files_parse() {
     let p = parse_str(&text, &opts()).unwrap();
     assert_eq!(p.config.primary().to_string(), "1.2.3.4");
     assert_eq!(lvs_config::parse::encode(&text, true), bytes.to_vec());
+}
+
+#[test]
+fn a_glued_quote_reads_as_piranha_read_it() {
+    let p = parse_str(
+        "virtual a {\n expect = \"{\"status\":\"ok\"}\"\n}\n",
+        &opts(),
+    )
+    .unwrap();
+    let x = p.config.virtual_servers[0].expect.as_ref().unwrap();
+    assert_eq!(x.value.as_passed_to_nanny(), "{\"status\":\"ok\"}");
+    // The canonical writer writes it back the same way: a fixed point.
+    for text in [
+        "virtual a {\n expect = \"{\"status\":\"ok\"}\"\n}\n",
+        "virtual a {\n expect = \"\"OK\"\"\n send = 'it's'\n}\n",
+    ] {
+        let first = parse_str(text, &opts()).unwrap().config;
+        let canon = lvs_config::write_config(&first);
+        let second = parse_str(&canon, &opts()).unwrap().config;
+        assert_eq!(second, first, "{canon}");
+        assert_eq!(lvs_config::write_config(&second), canon);
+    }
 }

@@ -336,6 +336,15 @@ impl<'o> P<'o> {
         if toks.is_empty() {
             return;
         }
+        for t in toks.iter().filter(|t| t.glued) {
+            let q = t.quote.map(|q| q.char()).unwrap_or('"');
+            self.warn_at(
+                t.span,
+                Some(toks[0].text),
+                format!("a {q} inside a value quoted with {q}: read as `{}`, the first and last {q} taken as the quotes, as Piranha did", t.text),
+                Some("lvs.cf has no escapes; quote a value that holds one quote character with the other".into()),
+            );
+        }
         let word = toks[0].text;
         let scope = self.scope();
         if word == "}" && toks[0].quote.is_none() {
