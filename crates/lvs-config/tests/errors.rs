@@ -231,11 +231,11 @@ const REJECTED: &[(&str, u32, u32, ErrorKind, &str)] = &[
         "reservation_conflict_action",
     ),
     (
-        "keepalive = 0\n",
-        1,
-        13,
+        "backup_active = 1\nbackup = 1.2.3.5\ndeadtime = 0\n",
+        3,
+        12,
         ErrorKind::InvalidArgument,
-        "keepalive",
+        "deadtime",
     ),
     (
         "keepalive = two\n",
@@ -384,6 +384,12 @@ fn rejected_inputs_name_the_right_place() {
 
 /// (input, warning substring, line)
 const WARNED: &[(&str, &str, u32)] = &[
+    // Values Piranha took, read as it used them.
+    ("keepalive = 0\n", "0 seconds: read as 1", 1),
+    ("deadtime = 0\n", "harmless without a partner director", 1),
+    ("virtual a {\n persistent = -1\n}\n", "-1 is negative: read as 0", 2),
+    ("virtual a {\n reentry = -5\n}\n", "-5 is negative: read as 1", 2),
+    ("virtual a {\n server b {\n  weight = -5\n }\n}\n", "-5 is negative: read as 1", 3),
     // Piranha's tokenizer: a quoted value with its own quote inside, no blank.
     ("virtual a {\n expect = \"{\"status\":\"ok\"}\"\n}\n", "read as `{\"status\":\"ok\"}`", 2),
     ("virtual a {\n expect = \"\"OK\"\"\n}\n", "read as `\"OK\"`", 2),

@@ -45,6 +45,23 @@ impl<'o> P<'o> {
             "backup_shared" => c.backup_shared = Some(self.string(&a[0])),
             "heartbeat" => c.heartbeat = Some(self.boolean(kw, &a[0])?),
             "heartbeat_port" => c.heartbeat_port = Some(self.port(kw, &a[0], true, false)?),
+            "keepalive" if zero_seconds(a[0].text) => {
+                // Piranha sent heartbeats in a busy loop; one a second.
+                self.warn_at(
+                    a[0].span,
+                    Some(kw),
+                    "0 seconds: read as 1 (Piranha sent heartbeats as fast as it could)".into(),
+                    Some("set the interval between heartbeats, e.g. `keepalive = 2`".into()),
+                );
+                c.keepalive = Some(Spanned::at(Seconds::secs(1), a[0].span));
+            }
+            "deadtime" if zero_seconds(a[0].text) => {
+                // Harmless without a partner; whether there is one is
+                // known at the end of the file.
+                let mut d = self.err(&a[0], ErrorKind::InvalidArgument, kw, "must be more than 0 seconds with a partner director: both would go active at once".into());
+                d.hint = Some("set `deadtime`, e.g. 3 times `keepalive`".into());
+                self.zero_deadtime = Some(*d);
+            }
             "keepalive" => c.keepalive = Some(self.seconds(kw, &a[0])?),
             "deadtime" => c.deadtime = Some(self.seconds(kw, &a[0])?),
             "network" => {
@@ -133,7 +150,15 @@ impl<'o> P<'o> {
             "vip_nmask" => v.vip_nmask = Some(self.mask(kw, &a[0])?),
             "fwmark" => v.fwmark = Some(self.uint(kw, &a[0], 0, u32::MAX)?),
             "port" => v.port = Some(self.port(kw, &a[0], true, true)?),
-            "persistent" => v.persistent = Some(self.uint(kw, &a[0], 0, 2_678_400)?),
+            "persistent" => {
+                v.persistent = Some(self.uint_or_negative(
+                    kw,
+                    &a[0],
+                    2_678_400,
+                    0,
+                    "Piranha's lvsd passed `-p` only for a positive value",
+                )?)
+            }
             "pmask" => {
                 let t = &a[0];
                 match value::inet_aton(t.text) {
@@ -190,7 +215,15 @@ impl<'o> P<'o> {
                 )?)
             }
             "timeout" => v.timeout = Some(self.check_timeout(kw, &a[0])?),
-            "reentry" => v.reentry = Some(self.uint(kw, &a[0], 0, i32::MAX as u32)?),
+            "reentry" => {
+                v.reentry = Some(self.uint_or_negative(
+                    kw,
+                    &a[0],
+                    i32::MAX as u32,
+                    1,
+                    "Piranha's nanny put a server back after one good check",
+                )?)
+            }
             "quiesce_server" => v.quiesce_server = Some(self.boolean(kw, &a[0])?),
             "client_monitor" => v.client_monitor = Some(self.string(&a[0])),
             "start_cmd" => v.start_cmd = Some(self.qstring(kw, &a[0])),
@@ -346,7 +379,15 @@ impl<'o> P<'o> {
             "address" => r.address = Some(self.host(kw, &a[0], true)?),
             "active" => r.active = Some(self.boolean(kw, &a[0])?),
             "port" => r.port = Some(self.port(kw, &a[0], false, true)?),
-            "weight" => r.weight = Some(self.uint(kw, &a[0], 0, 65535)?),
+            "weight" => {
+                r.weight = Some(self.uint_or_negative(
+                    kw,
+                    &a[0],
+                    65535,
+                    1,
+                    "Piranha's nanny raised a weight below 1 to 1",
+                )?)
+            }
             k if crate::checks::HEALTH_KEYS.contains(&k) => {
                 self.health_key(&mut r.health, kw, a)?
             }
@@ -514,4 +555,9 @@ impl<'o> P<'o> {
         }
         Ok(())
     }
+}
+
+/// A `seconds` value that is zero (`0`, `0.0`, `00`...).
+fn zero_seconds(tok: &str) -> bool {
+    matches!(value::parse_seconds(tok), Ok((0, _)))
 }

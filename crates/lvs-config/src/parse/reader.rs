@@ -56,6 +56,13 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
             p.close(text.len()..text.len());
         }
     }
+    if let Some(mut d) = p.zero_deadtime.take() {
+        if !(p.cfg.backup_active() && !p.cfg.backup().is_unspecified()) {
+            d.severity = Severity::Warning;
+            d.detail = "0 seconds: harmless without a partner director (`backup_active = 0`), as in Piranha; pulse never declares a partner dead".into();
+        }
+        p.push(d);
+    }
     if !p.diags.iter().any(|d| d.is_error()) {
         p.validate();
     }
@@ -209,6 +216,9 @@ pub(super) struct P<'o> {
     /// The error being returned is about a value's range (a number that
     /// parsed but is not allowed), which an inactive block only warns of.
     pub(super) range_error: bool,
+    /// `deadtime = 0`: an error with a partner director, else a warning
+    /// (known at the end of the file).
+    pub(super) zero_deadtime: Option<Diagnostic>,
 }
 
 pub(super) type R<T> = Result<T, Box<Diagnostic>>;
@@ -228,6 +238,7 @@ impl<'o> P<'o> {
             global_seen: Seen::default(),
             stopped: false,
             range_error: false,
+            zero_deadtime: None,
         }
     }
 }

@@ -62,6 +62,30 @@ impl<'o> P<'o> {
         }
     }
 
+    /// [`P::uint`] from 0 to `max`, where a negative number (which Piranha
+    /// took) reads as `as_value`, with a warning saying `why`.
+    pub(super) fn uint_or_negative(
+        &mut self,
+        kw: &str,
+        t: &Tok<'_>,
+        max: u32,
+        as_value: u32,
+        why: &str,
+    ) -> R<Spanned<u32>> {
+        if let Ok((v, _)) = value::parse_c_int(t.text) {
+            if v < 0 {
+                self.warn_at(
+                    t.span,
+                    Some(kw),
+                    format!("{v} is negative: read as {as_value} ({why})"),
+                    Some(format!("write a number from 0 to {max}")),
+                );
+                return Ok(Spanned::at(as_value, t.span));
+            }
+        }
+        self.uint(kw, t, 0, max)
+    }
+
     pub(super) fn uint(&mut self, kw: &str, t: &Tok<'_>, min: u32, max: u32) -> R<Spanned<u32>> {
         let v = self.int(kw, t, min as i64, max as i64)?;
         Ok(Spanned::at(v.value as u32, t.span))
