@@ -57,7 +57,7 @@ pub fn parse_str(text: &str, opts: &ParseOptions) -> Result<Parsed, Diagnostics>
         }
     }
     if let Some(mut d) = p.zero_deadtime.take() {
-        if !(p.cfg.backup_active() && !p.cfg.backup().is_unspecified()) {
+        if !p.cfg.backup_active() || p.cfg.backup().is_unspecified() {
             d.severity = Severity::Warning;
             d.detail = "0 seconds: harmless without a partner director (`backup_active = 0`), as in Piranha; pulse never declares a partner dead".into();
         }
