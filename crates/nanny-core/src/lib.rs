@@ -6,6 +6,7 @@
 //! * [`args`]: the lvs→nanny contract: [`Options`](config::Options) to argv and back.
 //! * [`config`]: the flags, Piranha's defaults and argument errors.
 //! * [`translate`], [`expect`]: send/expect strings.
+//! * [`cli`]: nanny's command line (flags, usage, version, exit status).
 //! * [`check`]: one TCP/UDP or send-program check.
 //! * [`load`]: load-average parsing and weight formulas.
 //! * [`ipvsadm`]: the exact ipvsadm argv and the [`ipvsadm::Table`] seam.
@@ -17,6 +18,7 @@
 
 pub mod args;
 pub mod check;
+pub mod cli;
 pub mod config;
 pub mod expect;
 pub mod health;
