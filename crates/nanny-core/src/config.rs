@@ -242,7 +242,7 @@ impl ExtOptions {
                 }
                 let status = match &self.http_status {
                     None => vec![(200, 299)],
-                    Some(s) => crate::health::parse_status_ranges(s).ok_or_else(|| {
+                    Some(s) => lvs_config::checks::parse_status_list(s).map_err(|_| {
                         Self::bad(
                             "--http-status",
                             s,

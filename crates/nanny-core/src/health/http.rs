@@ -81,24 +81,6 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Parse `200-299,301` or `200-299 301` into inclusive ranges (codes
-/// 100-999).
-pub fn parse_status_ranges(s: &str) -> Option<Vec<(u16, u16)>> {
-    let mut out = Vec::new();
-    for w in s.split([' ', ',', '\t']).filter(|w| !w.is_empty()) {
-        let code = |t: &str| t.parse::<u16>().ok().filter(|c| (100..=999).contains(c));
-        let r = match w.split_once('-') {
-            Some((a, b)) => (code(a)?, code(b)?),
-            None => (code(w)?, code(w)?),
-        };
-        if r.0 > r.1 {
-            return None;
-        }
-        out.push(r);
-    }
-    (!out.is_empty()).then_some(out)
-}
-
 /// Is `code` in one of the inclusive ranges?
 pub fn status_ok(code: u16, ranges: &[(u16, u16)]) -> bool {
     ranges.iter().any(|&(a, b)| (a..=b).contains(&code))
