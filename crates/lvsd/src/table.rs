@@ -4,7 +4,8 @@
 //! keeps Piranha's contract: an administrator's `ipvsadm` wrapper sees
 //! every change, and Debian's ipvsadm works as well as ours. When the
 //! program is our own ipvsadm (installed next to lvs), the same runs
-//! happen in-process ([`ipvs::ipvsadm::run_captured`]): same parser,
+//! happen in-process ([`ipvs::ipvsadm::run_captured`]; the table is read
+//! straight from netlink, no `-S -n` text): same parser,
 //! requests, output and exit codes, without a fork and exec
 //! (COMPATIBILITY.md L9).
 
@@ -76,16 +77,18 @@ impl Ipvsadm {
             return Ok(Vec::new());
         }
         if self.in_process {
-            let c = self.captured(&["-S", "-n"], b"");
-            if c.code != 0 {
-                return Err(TableError::Failed {
-                    program: self.program.clone(),
-                    args: "-S -n".into(),
-                    status: spawn::Completion::Exited(c.code).to_string(),
-                    stderr: String::from_utf8_lossy(&c.err).trim().to_string(),
-                });
-            }
-            return Ok(parse_save(&String::from_utf8_lossy(&c.out)));
+            // Our ipvsadm's connection (modprobe retry included), and the
+            // kernel's table as it is: no `-S -n` text to parse back.
+            use ipvs::IpvsBackend;
+            let failed = |stderr: String| TableError::Failed {
+                program: self.program.clone(),
+                args: "-S -n (in-process)".into(),
+                status: spawn::Completion::Exited(2).to_string(),
+                stderr,
+            };
+            let (mut nl, _) =
+                ipvs::ipvsadm::connect().map_err(|e| failed(e.to_string().trim().to_string()))?;
+            return nl.table().map_err(|e| failed(e.ipvsadm_message()));
         }
         let out = spawn::run(
             &[self.program.clone(), "-S".into(), "-n".into()],

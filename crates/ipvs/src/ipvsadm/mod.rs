@@ -22,7 +22,7 @@ mod values;
 pub use action::{Action, Diag};
 pub use options::Command;
 pub use parse::parse;
-pub use program::{is_ours, main, run_captured, Captured};
+pub use program::{connect, is_ours, main, run_captured, CannotInit, Captured};
 pub use run::{run, Io};
 pub use usage::{usage, VERSION_LINE};
 

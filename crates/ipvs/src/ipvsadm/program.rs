@@ -29,11 +29,12 @@ fn init() -> Result<(NetlinkIpvs, Info), Error> {
     "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
     .0.ipvsadm_message()
 )]
-struct CannotInit(Error);
+pub struct CannotInit(Error);
 
 /// Connect and read the kernel's `GET_INFO`, running modprobe and trying
-/// once more on failure as ipvsadm does.
-fn connect() -> Result<(NetlinkIpvs, Info), CannotInit> {
+/// once more on failure as ipvsadm does: what our ipvsadm does first, for
+/// an in-process caller that reads the table itself (lvs at start-up).
+pub fn connect() -> Result<(NetlinkIpvs, Info), CannotInit> {
     // ipvsadm: on failure run modprobe and try once more; when modprobe
     // fails the first error is reported.
     let connected = match init() {
