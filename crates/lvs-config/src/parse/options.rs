@@ -36,7 +36,10 @@ impl Resolver {
     }
 }
 
+/// A host name the resolver may be asked about; an absolute name (one
+/// trailing dot, `web1.example.com.`) counts, as gethostbyname took it.
 pub(super) fn is_hostname(s: &str) -> bool {
+    let s = s.strip_suffix('.').unwrap_or(s);
     !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|l| {
@@ -63,5 +66,19 @@ impl ParseOptions {
             file: file.into(),
             resolver: Resolver::System,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hostname;
+
+    #[test]
+    fn host_names() {
+        assert!(is_hostname("web1.example.com"));
+        assert!(is_hostname("web1.example.com."));
+        assert!(!is_hostname("web1..example.com"));
+        assert!(!is_hostname("."));
+        assert!(!is_hostname("a b"));
     }
 }
