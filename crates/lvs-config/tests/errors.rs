@@ -387,6 +387,7 @@ const WARNED: &[(&str, &str, u32)] = &[
     // Values Piranha took, read as it used them.
     ("keepalive = 0\n", "0 seconds: read as 1", 1),
     ("deadtime = 0\n", "harmless without a partner director", 1),
+    ("deadtime = 3\ndeadtime = 0\n", "harmless without a partner director", 2),
     ("virtual a {\n persistent = -1\n}\n", "-1 is negative: read as 0", 2),
     ("virtual a {\n reentry = -5\n}\n", "-5 is negative: read as 1", 2),
     ("virtual a {\n server b {\n  weight = -5\n }\n}\n", "-5 is negative: read as 1", 3),
@@ -541,4 +542,16 @@ fn a_glued_quote_reads_as_piranha_read_it() {
         assert_eq!(second, first, "{canon}");
         assert_eq!(lvs_config::write_config(&second), canon);
     }
+}
+
+#[test]
+fn the_last_deadtime_wins() {
+    let p = parse_str(
+        "backup_active = 1\nbackup = 1.2.3.5\ndeadtime = 0\ndeadtime = 6\n",
+        &opts(),
+    )
+    .unwrap();
+    assert_eq!(p.config.deadtime(), lvs_config::Seconds::secs(6));
+    let p = parse_str("deadtime = 6\ndeadtime = 0\n", &opts()).unwrap();
+    assert!(p.config.deadtime.is_none(), "{:?}", p.config.deadtime);
 }

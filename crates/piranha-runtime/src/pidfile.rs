@@ -169,15 +169,21 @@ mod tests {
         assert!(!path.exists());
     }
 
+    /// A running `sleep` whose pid `path` names.
+    fn sleeper_in(path: &Path) -> std::process::Child {
+        let child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        std::fs::write(path, format!("{}\n", child.id())).unwrap();
+        child
+    }
+
     #[test]
     fn a_file_naming_another_program_is_stale() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.pid");
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .unwrap();
-        std::fs::write(&path, format!("{}\n", child.id())).unwrap();
+        let mut child = sleeper_in(&path);
         let p = Pidfile::create(&path, &["not-sleep"]);
         let _ = child.kill();
         let _ = child.wait();
@@ -188,11 +194,7 @@ mod tests {
     fn a_file_naming_a_live_copy_refuses_and_stays() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.pid");
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .unwrap();
-        std::fs::write(&path, format!("{}\n", child.id())).unwrap();
+        let mut child = sleeper_in(&path);
         let e = Pidfile::create(&path, &["sleep"]).unwrap_err();
         let _ = child.kill();
         let _ = child.wait();

@@ -60,10 +60,15 @@ impl<'o> P<'o> {
                 // known at the end of the file.
                 let mut d = self.err(&a[0], ErrorKind::InvalidArgument, kw, "must be more than 0 seconds with a partner director: both would go active at once".into());
                 d.hint = Some("set `deadtime`, e.g. 3 times `keepalive`".into());
+                // The last `deadtime` wins, as for every keyword.
+                c.deadtime = None;
                 self.zero_deadtime = Some(*d);
             }
             "keepalive" => c.keepalive = Some(self.seconds(kw, &a[0])?),
-            "deadtime" => c.deadtime = Some(self.seconds(kw, &a[0])?),
+            "deadtime" => {
+                c.deadtime = Some(self.seconds(kw, &a[0])?);
+                self.zero_deadtime = None;
+            }
             "network" => {
                 c.network = Some(self.choice(
                     kw,

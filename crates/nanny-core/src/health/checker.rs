@@ -160,7 +160,7 @@ impl Checker for HealthChecker {
                 self.detail = d;
                 Outcome::Up
             }
-            Err(f) => match f.reason() {
+            Err(f) => match f.into_reason() {
                 Some(d) => {
                     log::debug!("{} check of {} failed: {d}", self.name(), self.addr);
                     self.detail = d;

@@ -38,9 +38,9 @@ pub enum Fail {
 impl Fail {
     /// What a failed check logs: the reason, or `None` when a stop signal
     /// ended it.
-    pub fn reason(&self) -> Option<String> {
+    pub fn into_reason(self) -> Option<String> {
         match self {
-            Fail::Down(d) => Some(d.clone()),
+            Fail::Down(d) => Some(d),
             Fail::NoData => Some("no data received".to_string()),
             Fail::Interrupted => None,
         }
