@@ -2,7 +2,7 @@
 //! runtime and the scripts.
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 
 use lvs_config::{Protocol, VirtualServer};
 
@@ -38,6 +38,56 @@ impl ServiceKey {
         }
     }
 
+    /// The kernel's identity of the service (what `-t`, `-u` or `-f` name:
+    /// ipvsadm gives a firewall-mark service the TCP protocol number).
+    pub fn service(&self) -> ipvs::Service {
+        let (protocol, addr, port, fwmark) = match *self {
+            ServiceKey::Fwmark(m) => (ipvs::IPPROTO_TCP, Ipv4Addr::UNSPECIFIED, 0, m),
+            ServiceKey::Tcp(a, p) => (ipvs::IPPROTO_TCP, a, p, 0),
+            ServiceKey::Udp(a, p) => (ipvs::IPPROTO_UDP, a, p, 0),
+        };
+        ipvs::Service {
+            af: ipvs::AF_INET,
+            protocol,
+            addr: IpAddr::V4(addr),
+            port,
+            fwmark,
+            ..ipvs::Service::default()
+        }
+    }
+
+    /// The real server `addr` of this service as the kernel keys it when it
+    /// is forwarded by `method` (lvs.cf's `m`, `g` or `i`): direct routing
+    /// and tunnels cannot change the port, so such an entry of a `-t`/`-u`
+    /// service lives under the service's port whatever port lvs.cf gives.
+    /// `weight` is `None` for a removal (the kernel only needs the address).
+    pub fn destination(
+        &self,
+        addr: SocketAddrV4,
+        method: char,
+        weight: Option<u32>,
+    ) -> ipvs::Destination {
+        let fwd = forward(method);
+        let port = match self {
+            ServiceKey::Tcp(_, p) | ServiceKey::Udp(_, p) if fwd != ipvs::Forward::Masq => *p,
+            _ => addr.port(),
+        };
+        let base = ipvs::Destination {
+            af: ipvs::AF_INET,
+            addr: IpAddr::V4(*addr.ip()),
+            port,
+            ..ipvs::Destination::default()
+        };
+        match weight {
+            Some(w) => ipvs::Destination {
+                fwd,
+                weight: i32::try_from(w).unwrap_or(i32::MAX),
+                ..base
+            },
+            None => base,
+        }
+    }
+
     /// The key of a kernel service (IPv4 only; others are never ours).
     pub fn of_kernel(s: &ipvs::Service) -> Option<Self> {
         if s.fwmark != 0 {
@@ -51,6 +101,16 @@ impl ServiceKey {
             p if p == libc::IPPROTO_UDP as u16 => Some(ServiceKey::Udp(a, s.port)),
             _ => None,
         }
+    }
+}
+
+/// The kernel's forwarding method for lvs.cf's letter (`m` NAT, `i`
+/// tunnel, anything else direct routing, ipvsadm's default).
+pub fn forward(method: char) -> ipvs::Forward {
+    match method {
+        'm' => ipvs::Forward::Masq,
+        'i' => ipvs::Forward::Tunnel,
+        _ => ipvs::Forward::Route,
     }
 }
 

@@ -1,22 +1,23 @@
 //! lvs (Piranha's lvsd): read lvs.cf, program the kernel's virtual services
-//! through ipvsadm, run one nanny per active real server, keep them alive,
+//! (over netlink, or through the ipvsadm program lvs.cf names), run one nanny per active real server, keep them alive,
 //! apply a changed lvs.cf on SIGHUP, and tear everything down on SIGTERM.
 //!
 //! * [`key`]: how IPVS names a virtual service (`-t`, `-u`, `-f`).
 //! * [`plan`]: pure: the services, nanny argv, start-up and reload changes.
-//! * [`table`]: the ipvsadm program: read with `-S -n`, write with `-R`.
+//! * [`kernel`]: the IPVS table behind one seam: netlink, the fake, or a
+//!   foreign ipvsadm program (the only place with ipvsadm text).
 //! * [`sorry`]: live real servers from nanny state lines (sorry server).
 //! * [`quorum`]: pure: the quorum extension's decisions and table changes.
 //! * [`scripts`]: the `quorum_up` / `quorum_down` scripts, bounded.
 //! * [`daemon`]: the process: supervision, signals, reload, shutdown.
 
 pub mod daemon;
+pub mod kernel;
 pub mod key;
 pub mod plan;
 pub mod quorum;
 pub mod scripts;
 pub mod sorry;
-pub mod table;
 
 use piranha_runtime::daemon::{cloexec_inherited_fds, detach, Detached, Starter};
 use piranha_runtime::logger::{self, Sinks};

@@ -1,13 +1,16 @@
 //! What the kernel table and the nannies should be, computed from lvs.cf
-//! without touching anything: the ipvsadm lines of a start-up or a reload,
+//! without touching anything: the typed kernel changes ([`ipvs::Op`]) of a
+//! start-up or a reload,
 //! and the argv of every nanny (Piranha's order, reference §3.2).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::rc::Rc;
 use std::time::Duration;
 
 use lvs_config::{Config, LoadMonitor, Protocol, RealServer, Scheduler, VirtualServer};
+
+use ipvs::Op;
 
 pub use crate::key::ServiceKey;
 
@@ -36,18 +39,18 @@ impl ServiceAttrs {
         }
     }
 
-    /// `-s SCHED [-p N [-M MASK]]`, as Piranha's lvsd wrote it.
-    pub fn args(&self) -> Vec<String> {
-        let mut v = vec!["-s".to_string(), self.scheduler.as_str().to_string()];
+    /// `service` with these attributes, as `-s SCHED [-p N [-M MASK]]`
+    /// (Piranha's lvsd's words) would set them.
+    pub fn apply_to(&self, mut service: ipvs::Service) -> ipvs::Service {
+        service.sched_name = self.scheduler.as_str().to_string();
         if self.persistent > 0 {
-            v.push("-p".into());
-            v.push(self.persistent.to_string());
+            service.flags |= ipvs::SVC_F_PERSISTENT;
+            service.timeout = self.persistent;
             if !self.pmask.is_unspecified() {
-                v.push("-M".into());
-                v.push(self.pmask.to_string());
+                service.netmask = u32::from(self.pmask);
             }
         }
-        v
+        service
     }
 
     /// Do a kernel service's attributes already match?
@@ -142,47 +145,42 @@ impl QuorumSpec {
 }
 
 impl DesiredService {
-    /// `-A <key> -s ...`
-    pub fn add_line(&self) -> Vec<String> {
-        let mut v = vec!["-A".to_string()];
-        v.extend(self.key.args());
-        v.extend(self.attrs.args());
-        v
+    /// The service as lvs.cf defines it (ipvsadm's `-A <key> -s ...`).
+    pub fn kernel_service(&self) -> ipvs::Service {
+        self.attrs.apply_to(self.key.service())
     }
 
-    /// `-E <key> -s ...` (a full replace, like ipvsadm's).
-    pub fn edit_line(&self) -> Vec<String> {
-        let mut v = self.add_line();
-        v[0] = "-E".into();
-        v
+    /// Add the service.
+    pub fn add_op(&self) -> Op {
+        Op::AddService(self.kernel_service())
     }
 
-    /// `-D <key>`
-    pub fn del_line(&self) -> Vec<String> {
-        del_line(&self.key)
+    /// Replace its scheduler and persistence (a full replace, like `-E`).
+    pub fn edit_op(&self) -> Op {
+        Op::EditService(self.kernel_service())
     }
 
-    /// `-a <key> -r SORRY:VPORT -m|-g|-i -w 1` (or `-d`).
-    pub fn sorry_line(&self, add: bool) -> Option<Vec<String>> {
-        let sorry = self.sorry?;
-        let mut v = vec![if add { "-a" } else { "-d" }.to_string()];
-        v.extend(self.key.args());
-        v.push("-r".into());
-        v.push(format!("{sorry}:{}", self.port));
-        if add {
-            v.push(format!("-{}", self.method));
-            v.push("-w".into());
-            v.push("1".into());
-        }
-        Some(v)
+    /// Delete it with its real servers.
+    pub fn del_op(&self) -> Op {
+        del_op(&self.key)
+    }
+
+    /// Put the sorry server in (weight 1, the director's method) or take it
+    /// out; `None` without a sorry server.
+    pub fn sorry_op(&self, add: bool) -> Option<Op> {
+        let sorry = SocketAddrV4::new(self.sorry?, self.port);
+        let id = self.key.service();
+        Some(if add {
+            Op::AddDest(id, self.key.destination(sorry, self.method, Some(1)))
+        } else {
+            Op::DelDest(id, self.key.destination(sorry, self.method, None))
+        })
     }
 }
 
-/// `-D <key>`
-pub fn del_line(key: &ServiceKey) -> Vec<String> {
-    let mut v = vec!["-D".to_string()];
-    v.extend(key.args());
-    v
+/// Delete the service `key` with its real servers.
+pub fn del_op(key: &ServiceKey) -> Op {
+    Op::DelService(key.service())
 }
 
 /// How lvs itself runs, which changes the nanny argv.
@@ -420,58 +418,55 @@ fn desired_one(cfg: &Config, vs: &VirtualServer, mode: RunMode) -> DesiredServic
     }
 }
 
-/// `ipvsadm --set T F U`, only when lvs.cf sets a timeout (B6 fixed).
-pub fn timeouts_line(cfg: &Config) -> Option<Vec<String>> {
-    let t = (cfg.tcp_timeout(), cfg.tcpfin_timeout(), cfg.udp_timeout());
-    (t != (0, 0, 0)).then(|| {
-        vec![
-            "--set".into(),
-            t.0.to_string(),
-            t.1.to_string(),
-            t.2.to_string(),
-        ]
-    })
+/// The protocol timeouts (`ipvsadm --set T F U`), only when lvs.cf sets
+/// one (B6 fixed).
+pub fn timeouts_op(cfg: &Config) -> Option<Op> {
+    let t = ipvs::Timeouts {
+        tcp: cfg.tcp_timeout(),
+        tcp_fin: cfg.tcpfin_timeout(),
+        udp: cfg.udp_timeout(),
+    };
+    (t != ipvs::Timeouts::default()).then_some(Op::SetTimeouts(t))
 }
 
-/// The ipvsadm lines that make the kernel's services match `want` at
-/// start-up. Services lvs.cf does not define are left alone (B6 fixed);
-/// a defined service that exists is edited when its attributes differ, and
-/// its destinations are removed so that the nannies add them after their
+/// The changes that make the kernel's services match `want` at start-up.
+/// Services lvs.cf does not define are left alone (B6 fixed); a defined
+/// service that exists is edited when its attributes differ, and its
+/// destinations are removed so that the nannies add them after their
 /// first good check, as with Piranha.
-pub fn startup_lines(current: &[ipvs::ServiceEntry], want: &[DesiredService]) -> Vec<Vec<String>> {
-    let mut lines = Vec::new();
+pub fn startup_ops(current: &[ipvs::ServiceEntry], want: &[DesiredService]) -> Vec<Op> {
+    let mut ops = Vec::new();
     for d in want {
         match current
             .iter()
             .find(|e| ServiceKey::of_kernel(&e.service) == Some(d.key))
         {
-            None => lines.push(d.add_line()),
+            None => ops.push(d.add_op()),
             Some(e) => {
                 if !d.attrs.matches(&e.service) {
-                    lines.push(d.edit_line());
+                    ops.push(d.edit_op());
                 }
                 for dest in &e.dests {
-                    let mut v = vec!["-d".to_string()];
-                    v.extend(d.key.args());
-                    v.push("-r".into());
-                    v.push(match dest.addr {
-                        std::net::IpAddr::V4(a) => format!("{a}:{}", dest.port),
-                        std::net::IpAddr::V6(a) => format!("[{a}]:{}", dest.port),
-                    });
-                    lines.push(v);
+                    let gone = ipvs::Destination {
+                        af: dest.af,
+                        addr: dest.addr,
+                        port: dest.port,
+                        ..ipvs::Destination::default()
+                    };
+                    ops.push(Op::DelDest(d.key.service(), gone));
                 }
             }
         }
     }
-    lines
+    ops
 }
 
 /// What a reload changes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reload {
-    /// ipvsadm lines to run before monitors start (timeouts, new and
-    /// edited services), after the `stop` monitors are gone.
-    pub lines: Vec<Vec<String>>,
+    /// Changes to make before monitors start (timeouts, new and edited
+    /// services), after the `stop` monitors are gone.
+    pub ops: Vec<Op>,
     /// Services to delete after their monitors stopped.
     pub delete: Vec<ServiceKey>,
     /// Monitors to stop: (service, rip, rport).
@@ -483,7 +478,7 @@ pub struct Reload {
 impl Reload {
     /// True when nothing changes.
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.ops.is_empty()
             && self.delete.is_empty()
             && self.stop.is_empty()
             && self.start.is_empty()
@@ -501,22 +496,21 @@ pub fn reload(
     new_cfg: &Config,
     new: &[DesiredService],
 ) -> Reload {
-    reload_from(timeouts_line(old_cfg), old, new_cfg, new)
+    reload_from(timeouts_op(old_cfg), old, new_cfg, new)
 }
 
-/// [`reload`] when only the old configuration's `--set` line is at hand
-/// (`old_timeouts`, from [`timeouts_line`]).
+/// [`reload`] when only the old configuration's timeouts are at hand
+/// (`old_timeouts`, from [`timeouts_op`]).
 pub fn reload_from(
-    old_timeouts: Option<Vec<String>>,
+    old_timeouts: Option<Op>,
     old: &[DesiredService],
     new_cfg: &Config,
     new: &[DesiredService],
 ) -> Reload {
     let mut r = Reload::default();
-    if timeouts_line(new_cfg) != old_timeouts {
-        if let Some(l) = timeouts_line(new_cfg) {
-            r.lines.push(l);
-        }
+    let timeouts = timeouts_op(new_cfg);
+    if timeouts != old_timeouts {
+        r.ops.extend(timeouts);
     }
     let new_keys: HashSet<ServiceKey> = new.iter().map(|n| n.key).collect();
     let old_by_key: HashMap<ServiceKey, &DesiredService> = old.iter().map(|o| (o.key, o)).collect();
@@ -530,14 +524,14 @@ pub fn reload_from(
     }
     for n in new {
         let Some(o) = old_by_key.get(&n.key) else {
-            r.lines.push(n.add_line());
+            r.ops.push(n.add_op());
             for m in n.monitors.values() {
                 r.start.push((n.key, m.clone()));
             }
             continue;
         };
         if o.attrs != n.attrs {
-            r.lines.push(n.edit_line());
+            r.ops.push(n.edit_op());
         }
         if Rc::ptr_eq(&o.monitors, &n.monitors) {
             continue;

@@ -156,38 +156,22 @@ pub fn changes(have: &Entries, want: &Entries) -> Vec<Change> {
     v
 }
 
-/// The ipvsadm words of `c` on service `key`, forwarding method letter
-/// `method` (`m`, `g`, `i`), as nanny would have written them.
-pub fn change_line(key: &ServiceKey, method: char, c: Change) -> Vec<String> {
-    let (op, addr, w) = match c {
-        Change::Delete(a) => ("-d", a, None),
-        Change::Add(a, w) => ("-a", a, Some(w)),
-        Change::Edit(a, w) => ("-e", a, Some(w)),
-    };
-    // Direct routing and tunnels cannot change the port: the kernel keeps
-    // such an entry under the service's port, whatever the -a said, so -e
-    // and -d must name it there.
-    let addr = match (key, method) {
-        (ServiceKey::Tcp(_, port) | ServiceKey::Udp(_, port), 'g' | 'i') if op != "-a" => {
-            SocketAddrV4::new(*addr.ip(), *port)
-        }
-        _ => addr,
-    };
-    let mut v = vec![op.to_string()];
-    v.extend(key.args());
-    v.push("-r".into());
-    v.push(addr.to_string());
-    if let Some(w) = w {
-        v.push(format!("-{method}"));
-        v.push("-w".into());
-        v.push(w.to_string());
+/// The kernel change `c` on service `key`, forwarding method letter
+/// `method` (`m`, `g`, `i`), as nanny would have made it. Direct routing
+/// and tunnels cannot change the port: the kernel keeps such an entry under
+/// the service's port ([`ServiceKey::destination`]).
+pub fn change_op(key: &ServiceKey, method: char, c: Change) -> ipvs::Op {
+    let id = key.service();
+    match c {
+        Change::Delete(a) => ipvs::Op::DelDest(id, key.destination(a, method, None)),
+        Change::Add(a, w) => ipvs::Op::AddDest(id, key.destination(a, method, Some(w))),
+        Change::Edit(a, w) => ipvs::Op::EditDest(id, key.destination(a, method, Some(w))),
     }
-    v
 }
 
 /// What the kernel holds for one service (`ipvsadm -S -n` read back after a
 /// failed change), keyed as [`target`] keys it. Direct routing and tunnels
-/// keep an entry under the service's port (see [`change_line`]), so such an
+/// keep an entry under the service's port (see [`change_op`]), so such an
 /// entry is keyed by the port of the wanted real server with its address;
 /// otherwise the next pass would delete and re-add it.
 pub fn kernel_entries(
@@ -309,7 +293,7 @@ mod tests {
         assert_eq!(have.sorry, sorry);
         // 10.0.0.1 matches the wanted key, so no change is planned for it;
         // 10.0.0.2 is not wanted and stays under the port the kernel shows
-        // (change_line deletes it there).
+        // (change_op deletes it there).
         let real: Vec<_> = have.real.iter().map(|(k, w)| (*k, *w)).collect();
         assert_eq!(real, vec![(a("10.0.0.1:8080"), 3), (a("10.0.0.2:80"), 2)]);
         // Quorum up, no sorry server wanted: only the unwanted entries go,
@@ -442,6 +426,12 @@ mod tests {
                 Change::Add(a("10.0.0.1:80"), 1),
             ]
         );
+    }
+
+    /// The text a foreign ipvsadm is given for a change (what nanny would
+    /// have run).
+    fn change_line(key: &ServiceKey, method: char, c: Change) -> Vec<String> {
+        crate::kernel::foreign::op_words(&change_op(key, method, c))
     }
 
     #[test]

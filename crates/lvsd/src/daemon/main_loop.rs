@@ -31,22 +31,19 @@ impl Lvsd {
                 let _ = self.forks.for_program(&argv0);
             }
         }
-        let current = match self.table.save() {
+        let current = match self.table.read() {
             Ok(c) => c,
             Err(e) => {
                 log::error!("cannot read the IPVS table: {e}");
                 Vec::new()
             }
         };
-        let mut lines = Vec::new();
-        if let Some(t) = plan::timeouts_line(&self.cfg) {
-            lines.push(t);
-        }
+        let mut ops: Vec<ipvs::Op> = plan::timeouts_op(&self.cfg).into_iter().collect();
         for d in &self.services {
             log::info!("starting virtual service {} active: {}", d.name, d.port);
         }
-        lines.extend(plan::startup_lines(&current, &self.services));
-        self.restore(&lines);
+        ops.extend(plan::startup_ops(&current, &self.services));
+        self.table.apply(&ops);
         let list: Vec<(ServiceKey, Monitor)> = self
             .services
             .iter()
@@ -74,17 +71,6 @@ impl Lvsd {
         self.check_ready();
     }
 
-    pub(super) fn restore(&self, lines: &[Vec<String>]) {
-        match self.table.restore(lines) {
-            Ok(errs) => {
-                for e in errs {
-                    log::error!("ipvsadm failed: {e}");
-                }
-            }
-            Err(e) => log::error!("{e}"),
-        }
-    }
-
     /// Stop every nanny and delete every service lvs runs.
     pub fn shutdown(&mut self) {
         for d in &self.services {
@@ -93,8 +79,8 @@ impl Lvsd {
         let keys: Vec<MonKey> = self.monitors.keys().copied().collect();
         self.stop_monitors(&keys);
         self.scripts.terminate_all();
-        let lines: Vec<Vec<String>> = self.services.iter().map(|d| d.del_line()).collect();
-        self.restore(&lines);
+        let ops: Vec<ipvs::Op> = self.services.iter().map(|d| d.del_op()).collect();
+        self.table.apply(&ops);
         // Closing the request sockets ends the fork servers.
         let pids: Vec<Pid> = self.forks.servers.iter().map(|(_, s)| s.pid()).collect();
         self.forks.servers.clear();

@@ -19,10 +19,10 @@ use piranha_runtime::forkserver::{ForkServer, ForkServerError};
 
 use super::forks::{Forks, FORK_WINDOW};
 use super::state::{Exit, Lvsd, MonKey, Running};
+use crate::kernel::argv_line;
 use crate::plan::{Monitor, ServiceKey};
 use crate::quorum;
 use crate::sorry;
-use crate::table::argv_line;
 
 /// First delay before restarting a dead nanny; doubles per quick death.
 const RESTART_FIRST: Duration = Duration::from_secs(1);

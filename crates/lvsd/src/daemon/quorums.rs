@@ -164,29 +164,17 @@ impl Lvsd {
         if changes.is_empty() {
             return;
         }
-        let lines: Vec<Vec<String>> = changes
+        let ops: Vec<ipvs::Op> = changes
             .iter()
-            .map(|c| quorum::change_line(&key, method, *c))
+            .map(|c| quorum::change_op(&key, method, *c))
             .collect();
-        let failed = match self.table.restore(&lines) {
-            Ok(errs) => {
-                for e in &errs {
-                    log::error!("ipvsadm failed: {e}");
-                }
-                !errs.is_empty()
-            }
-            Err(e) => {
-                log::error!("{e}");
-                true
-            }
-        };
-        if !failed {
+        if self.table.apply(&ops) {
             st.have = want;
             return;
         }
         // Learn what the kernel holds, and try again later.
         st.retry_at = Some(Instant::now() + QUORUM_RETRY);
-        match self.table.save() {
+        match self.table.read() {
             Ok(all) => {
                 let dests = all
                     .iter()

@@ -37,7 +37,7 @@ impl Lvsd {
         let ready = waiting.is_empty() || {
             let served: Vec<ServiceKey> = self
                 .table
-                .save()
+                .read()
                 .unwrap_or_default()
                 .iter()
                 .filter(|e| e.dests.iter().any(|d| d.weight > 0))

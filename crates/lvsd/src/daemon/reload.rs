@@ -8,9 +8,9 @@ use std::time::Instant;
 use lvs_config::{Diagnostics, Parsed, Reparsed};
 
 use super::state::{Lvsd, MonKey, Source};
+use crate::kernel::Table;
 use crate::plan::{self, DesiredService, ServiceKey};
 use crate::quorum::{self, Entries};
-use crate::table::Ipvsadm;
 
 /// What [`Lvsd::reread`] found.
 enum Reread {
@@ -67,7 +67,7 @@ impl Lvsd {
     pub fn reload(&mut self) {
         log::info!("rereading configuration file");
         let t0 = Instant::now();
-        let old_timeouts = plan::timeouts_line(&self.cfg);
+        let old_timeouts = plan::timeouts_op(&self.cfg);
         let how = |t: lvs_config::ReparseTrace| {
             format!(
                 " (read {} ms, {})",
@@ -128,10 +128,10 @@ impl Lvsd {
                 log::info!("shutting down virtual service {}", d.name);
             }
         }
-        let mut lines: Vec<Vec<String>> = r.delete.iter().map(plan::del_line).collect();
-        lines.extend(r.lines.iter().cloned());
+        let mut ops: Vec<ipvs::Op> = r.delete.iter().map(plan::del_op).collect();
+        ops.extend(r.ops.iter().cloned());
         if program != self.table.program {
-            self.table = Ipvsadm::new(program, self.opts.test_start);
+            self.table = Table::open(program, self.opts.test_start);
         }
         let mut fresh = Vec::new();
         for d in &new {
@@ -144,7 +144,7 @@ impl Lvsd {
         // the old sorry entry out (found while the old plan is at hand).
         // (Quorum extension: turning `quorum` on or off counts as a change,
         // and the old method is kept to take out the entry lvs held.)
-        let resorry: Vec<(ServiceKey, Option<Vec<String>>, char)> = new
+        let resorry: Vec<(ServiceKey, Option<ipvs::Op>, char)> = new
             .iter()
             .filter_map(|d| {
                 let o = old_by_key.get(&d.key)?;
@@ -152,7 +152,7 @@ impl Lvsd {
                     || o.method != d.method
                     || o.port != d.port
                     || o.quorum.is_some() != d.quorum.is_some();
-                changed.then(|| (d.key, o.sorry_line(false), o.method))
+                changed.then(|| (d.key, o.sorry_op(false), o.method))
             })
             .collect();
         // Quorum extension: a service that drops `quorum` gets back the
@@ -167,14 +167,14 @@ impl Lvsd {
                 if let Some(st) = self.quorums.remove(&d.key) {
                     self.scripts.drop_queued(&d.key);
                     let gone = quorum::changes(&st.have, &Entries::default());
-                    lines.extend(
+                    ops.extend(
                         gone.into_iter()
-                            .map(|c| quorum::change_line(&d.key, d.method, c)),
+                            .map(|c| quorum::change_op(&d.key, d.method, c)),
                     );
                 }
             }
         }
-        self.restore(&lines);
+        self.table.apply(&ops);
         for key in &r.delete {
             self.live.remove(key);
             self.sorry_on.remove(key);
@@ -182,22 +182,18 @@ impl Lvsd {
         }
         // A sorry entry that is in the table under the old settings goes;
         // check_sorry below decides afresh with the new ones.
-        for (key, line, method) in resorry {
+        for (key, sorry_out, method) in resorry {
             // Quorum extension: the sorry entry lvs holds goes; the
             // evaluation below puts the new one in if needed.
             if let Some(st) = self.quorums.get_mut(&key) {
                 if let Some(s) = st.have.sorry.take() {
-                    let l = quorum::change_line(&key, method, quorum::Change::Delete(s));
-                    if let Err(e) = self.table.run(&l) {
-                        log::error!("{e}");
-                    }
+                    let op = quorum::change_op(&key, method, quorum::Change::Delete(s));
+                    self.table.apply_one(&op);
                 }
             }
             if self.sorry_on.insert(key, false) == Some(true) {
-                if let Some(l) = line {
-                    if let Err(e) = self.table.run(&l) {
-                        log::error!("{e}");
-                    }
+                if let Some(op) = sorry_out {
+                    self.table.apply_one(&op);
                 }
             }
         }

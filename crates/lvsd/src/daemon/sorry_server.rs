@@ -48,10 +48,8 @@ impl Lvsd {
                 "Virtual Server {}: No real servers; activate sorry_server {sorry}",
                 d.name
             );
-            if let Some(l) = d.sorry_line(true) {
-                if let Err(e) = self.table.run(&l) {
-                    log::error!("{e}");
-                }
+            if let Some(op) = d.sorry_op(true) {
+                self.table.apply_one(&op);
             }
             self.sorry_on.insert(key, true);
         } else if count > 0 && on {
@@ -59,10 +57,8 @@ impl Lvsd {
                 "Virtual Server {}: {count} real servers; deactivate sorry_server {sorry}",
                 d.name
             );
-            if let Some(l) = d.sorry_line(false) {
-                if let Err(e) = self.table.run(&l) {
-                    log::error!("{e}");
-                }
+            if let Some(op) = d.sorry_op(false) {
+                self.table.apply_one(&op);
             }
             self.sorry_on.insert(key, false);
         }

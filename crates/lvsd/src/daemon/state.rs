@@ -16,11 +16,11 @@ use piranha_runtime::ready::Notifier;
 use piranha_runtime::signals::SignalWaiter;
 
 use super::forks::Forks;
+use crate::kernel::Table;
 use crate::plan::{self, DesiredService, Monitor, RunMode, ServiceKey};
 use crate::quorum::Entries;
 use crate::scripts::Scripts;
 use crate::sorry::Live;
-use crate::table::Ipvsadm;
 
 /// How lvs was started.
 #[derive(Clone, Debug)]
@@ -105,7 +105,7 @@ pub struct Lvsd {
     pub(super) quorums: BTreeMap<ServiceKey, QState>,
     /// Quorum extension: `quorum_up` / `quorum_down` scripts.
     pub(super) scripts: Scripts,
-    pub(super) table: Ipvsadm,
+    pub(super) table: Table,
     pub(super) signals: SignalWaiter,
     pub(super) forks: Forks,
     /// The readiness byte owed to pulse ([`piranha_runtime::ready`]),
@@ -143,7 +143,7 @@ impl Lvsd {
             daemon: !opts.nodaemon,
             verbose: opts.verbose,
         };
-        let table = Ipvsadm::new(cfg.ipvsadm(), opts.test_start);
+        let table = Table::open(cfg.ipvsadm(), opts.test_start);
         let services = plan::desired(&cfg, mode);
         let mut d = Lvsd {
             services: Vec::new(),

@@ -3,6 +3,15 @@
 use super::*;
 use lvs_config::{parse_str, ParseOptions, Resolver};
 
+/// The words a foreign ipvsadm is given for `op` (Piranha's lvsd's).
+fn words(op: &Op) -> String {
+    crate::kernel::foreign::op_words(op).join(" ")
+}
+
+fn all_words(ops: &[Op]) -> Vec<String> {
+    ops.iter().map(words).collect()
+}
+
 fn cfg(t: &str) -> Config {
     parse_str(
         t,
@@ -203,14 +212,14 @@ fn service_lines() {
     let d = desired(&c, RunMode::default());
     assert_eq!(d.len(), 2, "inactive services are ignored");
     assert_eq!(
-        d[0].add_line().join(" "),
+        words(&d[0].add_op()),
         "-A -t 1.2.3.4:80 -s rr -p 300 -M 255.255.255.0"
     );
-    assert_eq!(d[1].add_line().join(" "), "-A -f 80 -s wlc");
-    assert_eq!(d[0].del_line().join(" "), "-D -t 1.2.3.4:80");
-    assert!(timeouts_line(&c).is_none());
+    assert_eq!(words(&d[1].add_op()), "-A -f 80 -s wlc");
+    assert_eq!(words(&d[0].del_op()), "-D -t 1.2.3.4:80");
+    assert!(timeouts_op(&c).is_none());
     let c = cfg("tcp_timeout = 900\n");
-    assert_eq!(timeouts_line(&c).unwrap().join(" "), "--set 900 0 0");
+    assert_eq!(words(&timeouts_op(&c).unwrap()), "--set 900 0 0");
 }
 
 #[test]
@@ -227,11 +236,8 @@ fn startup_leaves_foreign_services_alone() {
         },
         dests: vec![],
     };
-    let lines = startup_lines(&[foreign], &want);
-    assert_eq!(
-        lines.iter().map(|l| l.join(" ")).collect::<Vec<_>>(),
-        ["-A -t 192.168.1.100:80 -s wlc"]
-    );
+    let ops = startup_ops(&[foreign], &want);
+    assert_eq!(all_words(&ops), ["-A -t 192.168.1.100:80 -s wlc"]);
 }
 
 #[test]
@@ -257,9 +263,9 @@ fn startup_adopts_an_existing_service() {
             ..ipvs::Destination::default()
         }],
     };
-    let lines = startup_lines(&[mine], &want);
+    let ops = startup_ops(&[mine], &want);
     assert_eq!(
-        lines.iter().map(|l| l.join(" ")).collect::<Vec<_>>(),
+        all_words(&ops),
         [
             "-E -t 192.168.1.100:80 -s wlc",
             "-d -t 192.168.1.100:80 -r 10.0.0.1:80"
@@ -281,7 +287,7 @@ fn reload_touches_only_what_changed() {
     let new_c = cfg(&BASE.replace("weight = 2", "weight = 5"));
     let new = desired(&new_c, mode);
     let r = reload(&old_c, &old, &new_c, &new);
-    assert!(r.lines.is_empty() && r.delete.is_empty());
+    assert!(r.ops.is_empty() && r.delete.is_empty());
     assert_eq!(r.stop.len(), 1);
     assert_eq!(r.stop[0].1.to_string(), "10.0.0.2");
     assert_eq!(r.start.len(), 1);
@@ -289,10 +295,7 @@ fn reload_touches_only_what_changed() {
     // Scheduler changed: -E, no nanny restarts.
     let new_c = cfg(&BASE.replace("scheduler = wlc", "scheduler = rr"));
     let r = reload(&old_c, &old, &new_c, &desired(&new_c, mode));
-    assert_eq!(
-        r.lines,
-        vec![vec!["-E", "-t", "192.168.1.100:80", "-s", "rr"]]
-    );
+    assert_eq!(all_words(&r.ops), ["-E -t 192.168.1.100:80 -s rr"]);
     assert!(r.stop.is_empty() && r.start.is_empty());
     // Port changed: a different service: delete and add.
     let new_c = cfg(&BASE.replace("port = 80", "port = 81"));
@@ -301,7 +304,7 @@ fn reload_touches_only_what_changed() {
         r.delete,
         vec![ServiceKey::Tcp("192.168.1.100".parse().unwrap(), 80)]
     );
-    assert_eq!(r.lines[0].join(" "), "-A -t 192.168.1.100:81 -s wlc");
+    assert_eq!(words(&r.ops[0]), "-A -t 192.168.1.100:81 -s wlc");
     assert_eq!((r.stop.len(), r.start.len()), (2, 2));
     // A server removed and one deactivated virtual server.
     let new_c = cfg(&BASE.replace(
@@ -310,7 +313,7 @@ fn reload_touches_only_what_changed() {
     ));
     let r = reload(&old_c, &old, &new_c, &desired(&new_c, mode));
     assert_eq!(r.stop.len(), 1);
-    assert!(r.start.is_empty() && r.lines.is_empty() && r.delete.is_empty());
+    assert!(r.start.is_empty() && r.ops.is_empty() && r.delete.is_empty());
     let new_c = cfg(&BASE.replace(" active = 1\n address", " active = 0\n address"));
     let r = reload(&old_c, &old, &new_c, &desired(&new_c, mode));
     assert_eq!(r.delete.len(), 1);
@@ -335,7 +338,7 @@ fn a_block_edited_in_place_replans_that_block_only() {
     let mut p = parse_str(&old_t, &opts).unwrap();
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     let old = desired(&p.config, mode);
-    let old_timeouts = timeouts_line(&p.config);
+    let old_timeouts = timeouts_op(&p.config);
     // web2 of `other` re-weighted (the last `weight = 2`).
     let at = old_t.rfind("weight = 2").unwrap();
     let new_t = format!("{}weight = 5{}", &old_t[..at], &old_t[at + 10..]);
@@ -352,7 +355,7 @@ fn a_block_edited_in_place_replans_that_block_only() {
     );
     assert!(!Rc::ptr_eq(&new[1].monitors, &old[1].monitors));
     let r = reload_from(old_timeouts, &old, &p.config, &new);
-    assert!(r.lines.is_empty() && r.delete.is_empty());
+    assert!(r.ops.is_empty() && r.delete.is_empty());
     assert_eq!(
         r.stop,
         vec![(new[1].key, "10.0.0.2".parse().unwrap(), 8080)]
