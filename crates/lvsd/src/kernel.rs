@@ -59,7 +59,7 @@ pub enum Refused {
     /// The kernel's answer to a typed change.
     Kernel {
         /// The change.
-        op: Op,
+        op: Box<Op>,
         /// The kernel's error.
         error: ipvs::Error,
     },
@@ -111,7 +111,7 @@ fn refusals(ops: &[Op], results: Vec<Result<(), ipvs::Error>>) -> Vec<Refused> {
         .zip(results)
         .filter_map(|(op, r)| {
             r.err().map(|error| Refused::Kernel {
-                op: op.clone(),
+                op: Box::new(op.clone()),
                 error,
             })
         })
