@@ -7,7 +7,7 @@
 //! machine and the world: [`IpvsadmTable`] runs the real program (or only
 //! logs it with `--norun`), tests use a recording fake.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use piranha_runtime::error::Chain;
@@ -119,6 +119,55 @@ impl Dest {
     }
 }
 
+impl Dest {
+    /// The typed kernel change for `op`: exactly what ipvsadm makes of
+    /// [`Dest::argv`] (direct routing and tunnels keep a `-t`/`-u`
+    /// service's port; a removal names only the address). `None` when the
+    /// virtual address is not an IPv4 literal (a host name: only the
+    /// program resolves it).
+    pub fn kernel_op(&self, op: Op) -> Option<ipvs::Op> {
+        let (protocol, vip, vport, fwmark) = match &self.service {
+            Service::Fwmark(m) => (ipvs::IPPROTO_TCP, Ipv4Addr::UNSPECIFIED, 0, *m),
+            Service::Tcp(vip, p) => (ipvs::IPPROTO_TCP, vip.parse().ok()?, *p, 0),
+            Service::Udp(vip, p) => (ipvs::IPPROTO_UDP, vip.parse().ok()?, *p, 0),
+        };
+        let service = ipvs::Service {
+            af: ipvs::AF_INET,
+            protocol,
+            addr: IpAddr::V4(vip),
+            port: vport,
+            fwmark,
+            ..ipvs::Service::default()
+        };
+        let fwd = match self.forward {
+            Forward::Gate => ipvs::Forward::Route,
+            Forward::Masq => ipvs::Forward::Masq,
+            Forward::Tunnel => ipvs::Forward::Tunnel,
+        };
+        let port = if fwmark == 0 && fwd != ipvs::Forward::Masq {
+            vport
+        } else {
+            self.rport
+        };
+        let entry = ipvs::Destination {
+            af: ipvs::AF_INET,
+            addr: IpAddr::V4(self.rip),
+            port,
+            ..ipvs::Destination::default()
+        };
+        let with = |w: i32| ipvs::Destination {
+            fwd,
+            weight: w,
+            ..entry.clone()
+        };
+        Some(match op {
+            Op::Add(w) => ipvs::Op::AddDest(service, with(w)),
+            Op::Edit(w) => ipvs::Op::EditDest(service, with(w)),
+            Op::Delete => ipvs::Op::DelDest(service, entry),
+        })
+    }
+}
+
 /// Something that applies [`Op`]s to the real server's entry.
 pub trait Table {
     /// Apply `op`; true when it worked.  Failures are logged here.
@@ -184,12 +233,13 @@ impl Table for IpvsadmTable {
     }
 }
 
-/// Applies each change in-process through the ipvs crate, exactly as our
-/// ipvsadm would for the same argv (the argv is built, then parsed by the
-/// ipvsadm parser, then sent over one generic-netlink socket kept open).
-/// Failures are logged as for [`IpvsadmTable`]; a socket that cannot be
-/// opened falls back to running the program. Used only when `-I` names our
-/// own ipvsadm ([`ipvs::ipvsadm::is_ours`]); any other program is run.
+/// Applies each change in-process as a typed request ([`Dest::kernel_op`],
+/// the same request our ipvsadm would make of the argv) over one
+/// generic-netlink socket kept open. Failures are logged as for
+/// [`IpvsadmTable`]; a socket that cannot be opened, or a virtual address
+/// that is a host name, falls back to running the program. Used only when
+/// `-I` names our own ipvsadm ([`ipvs::ipvsadm::is_ours`]); any other
+/// program is run.
 pub struct NetlinkTable {
     /// Who we are in the table.
     pub dest: Dest,
@@ -209,38 +259,42 @@ impl NetlinkTable {
     }
 }
 
+impl NetlinkTable {
+    /// Run the program instead (no socket, or a host name to resolve).
+    fn run_program(&self, op: Op) -> bool {
+        IpvsadmTable {
+            dest: self.dest.clone(),
+            norun: false,
+            verbose: self.verbose,
+        }
+        .apply(op)
+    }
+}
+
 impl Table for NetlinkTable {
     fn apply(&mut self, op: Op) -> bool {
-        let argv = self.dest.argv(op);
-        if self.verbose {
-            log::info!("running command{} (in-process)", quote_argv(&argv));
-        }
-        let kop = match ipvs::ipvsadm::parse(&argv, false) {
-            Ok(ipvs::ipvsadm::Action::Apply(kop)) => kop,
-            other => {
-                log::info!("{} command failed!", self.dest.ipvsadm);
-                log::info!("{}{} {other:?}", self.dest.ipvsadm, quote_argv(&argv[1..]));
-                return false;
-            }
+        let Some(kop) = self.dest.kernel_op(op) else {
+            return self.run_program(op);
         };
-        if self.client.is_none() {
-            match ipvs::netlink::NetlinkIpvs::connect() {
-                Ok(c) => self.client = Some(c),
+        if self.verbose {
+            log::info!(
+                "running command{} (in-process)",
+                quote_argv(&self.dest.argv(op))
+            );
+        }
+        let client = match &mut self.client {
+            Some(c) => c,
+            None => match ipvs::netlink::NetlinkIpvs::connect() {
+                Ok(c) => self.client.insert(c),
                 Err(e) => {
                     log::debug!(
                         "netlink unavailable ({}); running the program",
                         e.ipvsadm_message()
                     );
-                    let mut fallback = IpvsadmTable {
-                        dest: self.dest.clone(),
-                        norun: false,
-                        verbose: self.verbose,
-                    };
-                    return fallback.apply(op);
+                    return self.run_program(op);
                 }
-            }
-        }
-        let client = self.client.as_mut().expect("connected above");
+            },
+        };
         match ipvs::IpvsBackend::apply_one(client, &kop) {
             Ok(()) => true,
             Err(e) => {
@@ -248,7 +302,7 @@ impl Table for NetlinkTable {
                 log::info!(
                     "{}{} {}",
                     self.dest.ipvsadm,
-                    quote_argv(&argv[1..]),
+                    quote_argv(&self.dest.argv(op)[1..]),
                     e.ipvsadm_message()
                 );
                 // A socket error may have left the socket unusable.
@@ -312,6 +366,37 @@ mod tests {
         assert_eq!(
             f.argv(Op::Add(1)).join(" "),
             "/sbin/ipvsadm -a -f 80 -r 10.0.0.2:8080 -g -w 1"
+        );
+    }
+
+    #[test]
+    fn the_typed_change_is_what_ipvsadm_makes_of_the_argv() {
+        let services = [
+            Service::Tcp("192.168.1.10".into(), 80),
+            Service::Udp("192.168.1.10".into(), 53),
+            Service::Fwmark(80),
+        ];
+        for service in services {
+            for forward in [Forward::Gate, Forward::Masq, Forward::Tunnel] {
+                for op in [Op::Add(3), Op::Edit(0), Op::Delete] {
+                    let d = Dest {
+                        forward,
+                        ..dest(service.clone())
+                    };
+                    let argv = d.argv(op);
+                    let parsed = match ipvs::ipvsadm::parse(&argv, false) {
+                        Ok(ipvs::ipvsadm::Action::Apply(kop)) => kop,
+                        other => panic!("{argv:?}: {other:?}"),
+                    };
+                    assert_eq!(d.kernel_op(op), Some(parsed), "{argv:?}");
+                }
+            }
+        }
+        let named = dest(Service::Tcp("www.example.com".into(), 80));
+        assert_eq!(
+            named.kernel_op(Op::Delete),
+            None,
+            "a host name is the program's"
         );
     }
 
