@@ -16,6 +16,8 @@ fn get<T: Clone>(o: &Opt<T>, default: T) -> T {
     o.as_ref().map(|s| s.value.clone()).unwrap_or(default)
 }
 
+/// The largest IPVS timeout in seconds (31 days, ipvsadm's limit).
+pub const MAX_IPVS_TIMEOUT: u32 = 2_678_400;
 /// A host field: the text as written (address or host name) and the IPv4
 /// address it resolved to when parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -398,6 +400,18 @@ impl Config {
     /// Piranha).
     pub fn hot_standby(&self) -> bool {
         get(&self.hot_standby, false)
+    }
+    /// The three protocol timeouts lvs sets with `ipvsadm --set`, or `None`
+    /// when lvs.cf sets none (B6 fixed) or one is out of the kernel's range
+    /// (0 to [`MAX_IPVS_TIMEOUT`]: Piranha's `--set` failed as a whole).
+    pub fn ipvs_timeouts(&self) -> Option<(u32, u32, u32)> {
+        let t = (
+            self.tcp_timeout(),
+            self.tcpfin_timeout(),
+            self.udp_timeout(),
+        );
+        let ok = [t.0, t.1, t.2].iter().all(|v| *v <= MAX_IPVS_TIMEOUT);
+        (t != (0, 0, 0) && ok).then_some(t)
     }
     /// `tcp_timeout` (default 0: leave the kernel's).
     pub fn tcp_timeout(&self) -> u32 {

@@ -217,11 +217,11 @@ const REJECTED: &[(&str, u32, u32, ErrorKind, &str)] = &[
         "timeout",
     ),
     (
-        "virtual a {\n server b {\n  weight = 70000\n  active = 1\n }\n active = 1\n}\n",
+        "virtual a {\n server b {\n  port = 70000\n  active = 1\n }\n active = 1\n}\n",
         3,
-        12,
+        10,
         ErrorKind::InvalidArgument,
-        "weight",
+        "port",
     ),
     (
         "reservation_conflict_action = kill\n",
@@ -433,8 +433,16 @@ const WARNED: &[(&str, &str, u32)] = &[
     // Piranha never read the values of an inactive block.
     ("virtual a {\n port = 70000\n}\n", "ignored, because `virtual a` is inactive", 2),
     ("virtual a {\n timeout = 0\n active = 0\n}\n", "is inactive", 2),
-    ("virtual a {\n server b {\n  weight = 70000\n }\n active = 1\n address = 1.2.3.4 eth0:1\n}\n", "`server b` is inactive", 3),
-    ("virtual a {\n server b {\n  weight = 70000\n  active = 1\n }\n}\n", "`virtual a` is inactive", 3),
+    ("virtual a {\n server b {\n  port = 70000\n }\n active = 1\n address = 1.2.3.4 eth0:1\n}\n", "`server b` is inactive", 3),
+    ("virtual a {\n server b {\n  port = 70000\n  active = 1\n }\n}\n", "`virtual a` is inactive", 3),
+    // Values Piranha read its own way (docs/research/lvs-cf-piranha-acceptance.md).
+    ("virtual a {\n server b {\n  weight = 70000\n  active = 1\n }\n active = 1\n}\n", "70000 is above 65535: read as 65535", 3),
+    ("virtual a {\n active = \"\"\n}\n", "an empty value is read as 0", 2),
+    ("virtual a {\n quiesce_server = \" 1\"\n}\n", "the blanks before `1` are skipped", 2),
+    ("tcp_timeout = -1\n", "lvs does not set the timeouts", 1),
+    ("udp_timeout = 3000000\n", "lvs does not set the timeouts", 1),
+    ("heartbeat_port = 70000\n", "read as 4464", 1),
+    ("virtual a {\n dirs = [ /a /b ] extra\n}\n", "text after the closing `]` is ignored", 2),
     ("virtual a {\n timeout = 010\n}\n", "read as octal: 8", 2),
     ("primary = 10.200\n", "read as 10.0.0.200", 1),
     ("virtual a {\n pmask = 255.255.255.255\n}\n", "treated as unset", 2),
@@ -476,6 +484,25 @@ fn warnings_are_reported_and_the_file_accepted() {
         assert_eq!(w.severity, Severity::Warning);
         assert_eq!(w.span.line, *line, "{w}");
     }
+}
+
+#[test]
+fn odd_values_read_as_piranha_read_them() {
+    let c = |t: &str| parse_str(t, &opts()).unwrap().config;
+    let cfg = c("heartbeat_port = -1\nvirtual a {\n active = \"\"\n quiesce_server = \" 1\"\n port = \"\"\n persistent = 30\n server b {\n  weight = 100000\n }\n dirs = [ /a ] x y\n}\n");
+    assert_eq!(cfg.heartbeat_port(), 65535);
+    let vs = &cfg.virtual_servers[0];
+    assert!(!vs.active());
+    assert!(vs.quiesce_server());
+    assert_eq!(vs.port(), 0);
+    assert_eq!(vs.servers[0].weight(), 65535);
+    assert_eq!(vs.dirs.as_ref().unwrap().value, ["/a"]);
+    assert_eq!(
+        c("tcp_timeout = 900\nudp_timeout = -1\n").ipvs_timeouts(),
+        None
+    );
+    assert_eq!(c("tcp_timeout = 900\n").ipvs_timeouts(), Some((900, 0, 0)));
+    assert_eq!(c("tcp_timeout = 0\n").ipvs_timeouts(), None);
 }
 
 #[test]

@@ -419,14 +419,10 @@ fn desired_one(cfg: &Config, vs: &VirtualServer, mode: RunMode) -> DesiredServic
 }
 
 /// The protocol timeouts (`ipvsadm --set T F U`), only when lvs.cf sets
-/// one (B6 fixed).
+/// one (B6 fixed) and all are in range ([`Config::ipvs_timeouts`]).
 pub fn timeouts_op(cfg: &Config) -> Option<Op> {
-    let t = ipvs::Timeouts {
-        tcp: cfg.tcp_timeout(),
-        tcp_fin: cfg.tcpfin_timeout(),
-        udp: cfg.udp_timeout(),
-    };
-    (t != ipvs::Timeouts::default()).then_some(Op::SetTimeouts(t))
+    let (tcp, tcp_fin, udp) = cfg.ipvs_timeouts()?;
+    Some(Op::SetTimeouts(ipvs::Timeouts { tcp, tcp_fin, udp }))
 }
 
 /// The changes that make the kernel's services match `want` at start-up.

@@ -370,7 +370,7 @@ fn in_place_returns_the_old_block_and_keeps_the_parse_on_errors() {
     assert!(reparse_in_place(&new, &mut p, &broken, &opts()).is_err());
     // A value out of range in an active block (a duplicate service is only
     // a warning now: the first block wins, as in Piranha).
-    let out_of_range = new.replacen("weight = 4", "weight = 70000", 1);
+    let out_of_range = new.replacen("weight = 4", "weight = 4\n  port = 70000", 1);
     assert!(reparse_in_place(&new, &mut p, &out_of_range, &opts()).is_err());
     assert_eq!(format!("{p:?}"), before);
     // A global edit: the whole file, and the old parse handed back.

@@ -44,7 +44,23 @@ impl<'o> P<'o> {
             "backup_private" => c.backup_private = Some(self.host(kw, &a[0], false)?),
             "backup_shared" => c.backup_shared = Some(self.string(&a[0])),
             "heartbeat" => c.heartbeat = Some(self.boolean(kw, &a[0])?),
-            "heartbeat_port" => c.heartbeat_port = Some(self.port(kw, &a[0], true, false)?),
+            "heartbeat_port" => {
+                let t = &self.numeric(kw, &a[0]);
+                c.heartbeat_port = Some(match value::parse_c_int(t.text) {
+                    Ok((v, _)) if !(0..=65535).contains(&v) && v & 0xffff != 0 => {
+                        // htons() kept the low 16 bits, on both directors.
+                        let port = (v & 0xffff) as u16;
+                        self.warn_at(
+                            t.span,
+                            Some(kw),
+                            format!("port {v} is out of range: read as {port}, as Piranha's htons() read it"),
+                            Some("write a port from 1 to 65535".into()),
+                        );
+                        Spanned::at(port, t.span)
+                    }
+                    _ => self.port(kw, t, true, false)?,
+                })
+            }
             "keepalive" if zero_seconds(a[0].text) => {
                 // Piranha sent heartbeats in a busy loop; one a second.
                 self.warn_at(
@@ -118,9 +134,9 @@ impl<'o> P<'o> {
                 }
                 c.syncd_id = Some(v);
             }
-            "tcp_timeout" => c.tcp_timeout = Some(self.uint(kw, &a[0], 0, 2_678_400)?),
-            "tcpfin_timeout" => c.tcpfin_timeout = Some(self.uint(kw, &a[0], 0, 2_678_400)?),
-            "udp_timeout" => c.udp_timeout = Some(self.uint(kw, &a[0], 0, 2_678_400)?),
+            "tcp_timeout" => c.tcp_timeout = Some(self.timeout(kw, &a[0])?),
+            "tcpfin_timeout" => c.tcpfin_timeout = Some(self.timeout(kw, &a[0])?),
+            "udp_timeout" => c.udp_timeout = Some(self.timeout(kw, &a[0])?),
             "hard_shutdown" => c.hard_shutdown = Some(self.boolean(kw, &a[0])?),
             "ipvsadm" => c.ipvsadm = Some(self.string(&a[0])),
             "sync" => c.sync = Some(self.boolean(kw, &a[0])?),
@@ -325,15 +341,14 @@ impl<'o> P<'o> {
             return Err(bad(self, &a[a.len() - 1]));
         };
         if end + 1 < a.len() {
+            // Piranha's list reader stopped at `]` and ignored the rest.
             let extra = &a[end + 1..];
-            return Err(Box::new(self.diag(
-                Severity::Error,
+            self.warn_at(
                 span_of(extra),
-                ErrorKind::UnexpectedArguments,
-                Some(kw.to_string()),
-                "text after the closing `]`".into(),
-                None,
-            )));
+                Some(kw),
+                "the text after the closing `]` is ignored, as Piranha ignored it".into(),
+                Some("remove it, or move it inside the brackets".into()),
+            );
         }
         Ok(Spanned::at(
             a[1..end].iter().map(|t| t.text.to_string()).collect(),
@@ -385,13 +400,28 @@ impl<'o> P<'o> {
             "active" => r.active = Some(self.boolean(kw, &a[0])?),
             "port" => r.port = Some(self.port(kw, &a[0], false, true)?),
             "weight" => {
-                r.weight = Some(self.uint_or_negative(
-                    kw,
-                    &a[0],
-                    65535,
-                    1,
-                    "Piranha's nanny raised a weight below 1 to 1",
-                )?)
+                let t = &self.numeric(kw, &a[0]);
+                r.weight = Some(match value::parse_c_int(t.text) {
+                    Ok((v, _)) if v > 65535 => {
+                        self.warn_at(
+                            t.span,
+                            Some(kw),
+                            format!("{v} is above 65535: read as 65535"),
+                            Some(
+                                "ipvsadm refuses larger weights; Piranha's nanny died when slow start passed 65535"
+                                    .into(),
+                            ),
+                        );
+                        Spanned::at(65535, t.span)
+                    }
+                    _ => self.uint_or_negative(
+                        kw,
+                        t,
+                        65535,
+                        1,
+                        "Piranha's nanny raised a weight below 1 to 1",
+                    )?,
+                })
             }
             k if crate::checks::HEALTH_KEYS.contains(&k) => {
                 self.health_key(&mut r.health, kw, a)?

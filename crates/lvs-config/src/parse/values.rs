@@ -11,7 +11,36 @@ use crate::value::{self, AddrForm, IntError, Radix};
 impl<'o> P<'o> {
     // ---- value conversions ----
 
+    /// A quoted number that is empty or starts with blanks (`""`, `" 1"`):
+    /// Piranha's `atoi` read 0 and skipped the blanks, so do we, with a
+    /// warning. Any other token is returned as it is.
+    pub(super) fn numeric<'t>(&mut self, kw: &str, t: &Tok<'t>) -> Tok<'t> {
+        if t.quote.is_none() || !(t.text.is_empty() || t.text.starts_with([' ', '\t'])) {
+            return t.clone();
+        }
+        let trimmed = t.text.trim_start_matches([' ', '\t']);
+        let (text, detail) = if trimmed.is_empty() {
+            (
+                "0",
+                "an empty value is read as 0, as Piranha read it".to_string(),
+            )
+        } else {
+            (
+                trimmed,
+                format!("the blanks before `{trimmed}` are skipped, as Piranha skipped them"),
+            )
+        };
+        self.warn_at(
+            t.span,
+            Some(kw),
+            detail,
+            Some("write the number without quotes".into()),
+        );
+        Tok { text, ..t.clone() }
+    }
+
     pub(super) fn int(&mut self, kw: &str, t: &Tok<'_>, min: i64, max: i64) -> R<Spanned<i64>> {
+        let t = &self.numeric(kw, t);
         match value::parse_c_int(t.text) {
             Ok((v, radix)) => {
                 if v < min || v > max {
@@ -91,7 +120,30 @@ impl<'o> P<'o> {
         Ok(Spanned::at(v.value as u32, t.span))
     }
 
+    /// `tcp_timeout`, `tcpfin_timeout`, `udp_timeout`: 0 to 31 days. Out
+    /// of that range Piranha's `ipvsadm --set` failed as a whole and lvs
+    /// carried on; the value is kept (a negative one as `u32::MAX`) so
+    /// that lvs skips `--set` ([`crate::MAX_IPVS_TIMEOUT`]), with a warning.
+    pub(super) fn timeout(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<u32>> {
+        let t = &self.numeric(kw, t);
+        match value::parse_c_int(t.text) {
+            Ok((v, _)) if !(0..=i64::from(MAX_IPVS_TIMEOUT)).contains(&v) => {
+                self.warn_at(
+                    t.span,
+                    Some(kw),
+                    format!(
+                        "{v} is out of range: lvs does not set the timeouts (ipvsadm --set), as Piranha's ipvsadm refused them"
+                    ),
+                    Some(format!("write a number of seconds from 0 to {MAX_IPVS_TIMEOUT}")),
+                );
+                Ok(Spanned::at(u32::try_from(v).unwrap_or(u32::MAX), t.span))
+            }
+            _ => self.uint(kw, t, 0, MAX_IPVS_TIMEOUT),
+        }
+    }
+
     pub(super) fn boolean(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<bool>> {
+        let t = &self.numeric(kw, t);
         match value::parse_bool(t.text) {
             Some(b) => Ok(Spanned::at(b, t.span)),
             None => {
@@ -108,6 +160,7 @@ impl<'o> P<'o> {
     }
 
     pub(super) fn seconds(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<Seconds>> {
+        let t = &self.numeric(kw, t);
         match value::parse_seconds(t.text) {
             Ok((ms, radix)) => {
                 if radix == Radix::Octal && ms != 0 {
@@ -243,6 +296,7 @@ impl<'o> P<'o> {
         zero: bool,
     ) -> R<Spanned<u16>> {
         let min = if zero { 0 } else { 1 };
+        let t = &self.numeric(kw, t);
         match value::parse_c_int(t.text) {
             Ok((v, radix)) => {
                 if !(min..=65535).contains(&v) {
