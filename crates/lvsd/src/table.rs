@@ -4,7 +4,7 @@
 //! keeps Piranha's contract: an administrator's `ipvsadm` wrapper sees
 //! every change, and Debian's ipvsadm works as well as ours. When the
 //! program is our own ipvsadm (installed next to lvs), the same runs
-//! happen in-process ([`ipvs::ipvsadm::run_captured`]; the table is read
+//! happen in-process ([`ipvsadm_cli::run_captured`]; the table is read
 //! straight from netlink, no `-S -n` text): same parser,
 //! requests, output and exit codes, without a fork and exec
 //! (COMPATIBILITY.md L9).
@@ -56,7 +56,7 @@ pub struct Ipvsadm {
 impl Ipvsadm {
     /// The table through `program`, in-process when it is our own ipvsadm.
     pub fn new(program: String, test_start: bool) -> Self {
-        let in_process = !test_start && ipvs::ipvsadm::is_ours(&program);
+        let in_process = !test_start && ipvsadm_cli::is_ours(&program);
         Ipvsadm {
             program,
             test_start,
@@ -65,10 +65,10 @@ impl Ipvsadm {
     }
 
     /// Our ipvsadm in this process, as if run with `args` and `input`.
-    fn captured(&self, args: &[&str], input: &[u8]) -> ipvs::ipvsadm::Captured {
+    fn captured(&self, args: &[&str], input: &[u8]) -> ipvsadm_cli::Captured {
         let mut argv = vec![self.program.clone()];
         argv.extend(args.iter().map(|a| a.to_string()));
-        ipvs::ipvsadm::run_captured(&argv, input)
+        ipvsadm_cli::run_captured(&argv, input)
     }
 
     /// Read the table (`-S -n`). In test-start mode the table reads empty.
@@ -87,7 +87,7 @@ impl Ipvsadm {
                 stderr,
             };
             let (mut nl, _) =
-                ipvs::ipvsadm::connect().map_err(|e| failed(e.to_string().trim().to_string()))?;
+                ipvsadm_cli::connect().map_err(|e| failed(e.to_string().trim().to_string()))?;
             return nl.table().map_err(|e| failed(e.ipvsadm_message()));
         }
         let out = spawn::run(
@@ -250,14 +250,14 @@ pub fn parse_save(text: &str) -> Vec<ipvs::ServiceEntry> {
         if argv.len() < 2 {
             continue;
         }
-        match ipvs::ipvsadm::parse(&argv, true) {
-            Ok(ipvs::ipvsadm::Action::Apply(ipvs::Op::AddService(s))) => {
+        match ipvsadm_cli::parse(&argv, true) {
+            Ok(ipvsadm_cli::Action::Apply(ipvs::Op::AddService(s))) => {
                 out.push(ipvs::ServiceEntry {
                     service: s,
                     dests: Vec::new(),
                 })
             }
-            Ok(ipvs::ipvsadm::Action::Apply(ipvs::Op::AddDest(s, d))) => {
+            Ok(ipvsadm_cli::Action::Apply(ipvs::Op::AddDest(s, d))) => {
                 if let Some(e) = out.iter_mut().rev().find(|e| e.service.same_service(&s)) {
                     e.dests.push(d);
                 }

@@ -189,7 +189,7 @@ impl Table for IpvsadmTable {
 /// ipvsadm parser, then sent over one generic-netlink socket kept open).
 /// Failures are logged as for [`IpvsadmTable`]; a socket that cannot be
 /// opened falls back to running the program. Used only when `-I` names our
-/// own ipvsadm ([`ipvs::ipvsadm::is_ours`]); any other program is run.
+/// own ipvsadm ([`ipvsadm_cli::is_ours`]); any other program is run.
 pub struct NetlinkTable {
     /// Who we are in the table.
     pub dest: Dest,
@@ -215,8 +215,8 @@ impl Table for NetlinkTable {
         if self.verbose {
             log::info!("running command{} (in-process)", quote_argv(&argv));
         }
-        let kop = match ipvs::ipvsadm::parse(&argv, false) {
-            Ok(ipvs::ipvsadm::Action::Apply(kop)) => kop,
+        let kop = match ipvsadm_cli::parse(&argv, false) {
+            Ok(ipvsadm_cli::Action::Apply(kop)) => kop,
             other => {
                 log::info!("{} command failed!", self.dest.ipvsadm);
                 log::info!("{}{} {other:?}", self.dest.ipvsadm, quote_argv(&argv[1..]));
