@@ -11,5 +11,5 @@ fuzz_target!(|data: &[u8]| {
                 .map(|w| String::from_utf8_lossy(w).into_owned()),
         )
         .collect();
-    let _ = ipvs::ipvsadm::parse(&argv, false);
+    let _ = ipvsadm_cli::parse(&argv, false);
 });

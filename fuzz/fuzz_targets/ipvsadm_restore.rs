@@ -3,7 +3,7 @@
 #![no_main]
 
 use ipvs::fake::FakeIpvs;
-use ipvs::ipvsadm::{run, Io};
+use ipvsadm_cli::{run, Io};
 use ipvs::Info;
 use libfuzzer_sys::fuzz_target;
 

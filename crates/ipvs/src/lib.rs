@@ -1,23 +1,21 @@
 //! Linux IPVS from user space: the table model, a typed generic-netlink
-//! client, and ipvsadm 1.31's command line and text formats.
+//! client and an in-memory fake of the kernel table.
 //!
 //! - [`model`]: services, destinations, daemons, timeouts, counters.
 //! - [`IpvsBackend`]: what the kernel offers, implemented over netlink by
 //!   [`netlink::NetlinkIpvs`] and in memory by [`fake::FakeIpvs`] for tests.
-//! - [`format`](mod@format): `-L`/`-l` (with all modifiers), `-S`, `-c`, `--timeout`,
-//!   `--daemon` output as pure functions over the model.
-//! - [`ipvsadm`]: the drop-in `ipvsadm` (argv parser that behaves like popt,
-//!   option checks, `-R` restore in one netlink pass).
+//! - [`Error`]: a failed request (errno, socket, malformed reply), with
+//!   ipvsadm 1.31's wording for it ([`Error::ipvsadm_message`]).
 //! - [`sync`]: the connection table sent at once in the sync daemon's
 //!   protocol (a director handing over).
+//!
+//! The ipvsadm command line (parser, usage, text formats, exit codes) is the
+//! `ipvsadm-cli` crate, built on this one.
 
 pub mod error;
 pub mod fake;
-pub mod format;
-pub mod ipvsadm;
 pub mod model;
 pub mod netlink;
-pub mod resolve;
 pub mod sync;
 
 pub use error::{Error, OpKind};

@@ -128,7 +128,7 @@ pub struct Netlink {
 impl Netlink {
     fn client(&mut self) -> Result<&mut ipvs::netlink::NetlinkIpvs, TableError> {
         if self.client.is_none() {
-            let (c, _) = ipvs::ipvsadm::connect()
+            let (c, _) = ipvsadm_cli::connect()
                 .map_err(|e| TableError::Kernel(e.to_string().trim().to_string()))?;
             self.client = Some(c);
         }
@@ -204,7 +204,7 @@ impl Table {
             Box::new(DryRun {
                 program: program.clone(),
             })
-        } else if ipvs::ipvsadm::is_ours(&program) {
+        } else if ipvsadm_cli::is_ours(&program) {
             Box::new(Netlink::default())
         } else {
             Box::new(foreign::Program {

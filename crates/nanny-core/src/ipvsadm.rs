@@ -238,7 +238,7 @@ impl Table for IpvsadmTable {
 /// generic-netlink socket kept open. Failures are logged as for
 /// [`IpvsadmTable`]; a socket that cannot be opened, or a virtual address
 /// that is a host name, falls back to running the program. Used only when
-/// `-I` names our own ipvsadm ([`ipvs::ipvsadm::is_ours`]); any other
+/// `-I` names our own ipvsadm ([`ipvsadm_cli::is_ours`]); any other
 /// program is run.
 pub struct NetlinkTable {
     /// Who we are in the table.
@@ -384,8 +384,8 @@ mod tests {
                         ..dest(service.clone())
                     };
                     let argv = d.argv(op);
-                    let parsed = match ipvs::ipvsadm::parse(&argv, false) {
-                        Ok(ipvs::ipvsadm::Action::Apply(kop)) => kop,
+                    let parsed = match ipvsadm_cli::parse(&argv, false) {
+                        Ok(ipvsadm_cli::Action::Apply(kop)) => kop,
                         other => panic!("{argv:?}: {other:?}"),
                     };
                     assert_eq!(d.kernel_op(op), Some(parsed), "{argv:?}");

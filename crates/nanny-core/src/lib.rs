@@ -198,7 +198,7 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
         Box::new(lvs_table::LvsTable {
             name: format!("{}:{}", config.rip, config.rport),
         })
-    } else if !config.norun && ipvs::ipvsadm::is_ours(&config.ipvsadm) {
+    } else if !config.norun && ipvsadm_cli::is_ours(&config.ipvsadm) {
         Box::new(NetlinkTable::new(dest, config.verbose))
     } else {
         Box::new(IpvsadmTable {

@@ -287,12 +287,12 @@ pub fn parse_save(text: &str) -> Vec<ServiceEntry> {
         if argv.len() < 2 {
             continue;
         }
-        match ipvs::ipvsadm::parse(&argv, true) {
-            Ok(ipvs::ipvsadm::Action::Apply(ipvs::Op::AddService(s))) => out.push(ServiceEntry {
+        match ipvsadm_cli::parse(&argv, true) {
+            Ok(ipvsadm_cli::Action::Apply(ipvs::Op::AddService(s))) => out.push(ServiceEntry {
                 service: s,
                 dests: Vec::new(),
             }),
-            Ok(ipvs::ipvsadm::Action::Apply(ipvs::Op::AddDest(s, d))) => {
+            Ok(ipvsadm_cli::Action::Apply(ipvs::Op::AddDest(s, d))) => {
                 if let Some(e) = out.iter_mut().rev().find(|e| e.service.same_service(&s)) {
                     e.dests.push(d);
                 }

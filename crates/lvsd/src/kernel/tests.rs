@@ -33,8 +33,8 @@ fn cfg(t: &str) -> Config {
 fn parsed(words: &str) -> Op {
     let mut argv = vec!["ipvsadm".to_string()];
     argv.extend(words.split_whitespace().map(str::to_string));
-    match ipvs::ipvsadm::parse(&argv, false) {
-        Ok(ipvs::ipvsadm::Action::Apply(op)) => op,
+    match ipvsadm_cli::parse(&argv, false) {
+        Ok(ipvsadm_cli::Action::Apply(op)) => op,
         other => panic!("{words}: {other:?}"),
     }
 }

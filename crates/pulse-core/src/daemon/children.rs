@@ -23,8 +23,8 @@ use crate::net::{broadcast, Kernel};
 /// own ipvsadm (the `ipvsadm` beside pulse) runs in-process, without a fork
 /// and exec; `quiet`: failures are expected (stopping what may not run).
 pub(super) fn run_sync(argv: Vec<String>, quiet: bool) -> bool {
-    if ipvs::ipvsadm::is_ours(&argv[0]) {
-        let c = ipvs::ipvsadm::run_captured(&argv, b"");
+    if ipvsadm_cli::is_ours(&argv[0]) {
+        let c = ipvsadm_cli::run_captured(&argv, b"");
         if c.code != 0 && !quiet {
             warn!(
                 "{} failed: {}",

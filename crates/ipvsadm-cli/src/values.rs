@@ -3,8 +3,9 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use super::action::{fail, Diag};
-use crate::model::*;
+use ipvs::model::*;
+
+use crate::action::{fail, Diag};
 use crate::resolve;
 
 /// C `strtol(s, &end, 10)` with `*end == '\0'` required; `None` on junk or overflow.

@@ -1,8 +1,9 @@
 //! ipvsadm's commands and its command/option matrix: which options each
 //! command (and each tunnel type) requires, allows or forbids.
 
-use super::action::{fail, Diag};
-use crate::model::*;
+use ipvs::model::*;
+
+use crate::action::{fail, Diag};
 
 /// ipvsadm's commands, in its internal order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

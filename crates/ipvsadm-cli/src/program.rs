@@ -3,11 +3,12 @@
 
 use std::io::Write;
 
-use super::run::{run, Io};
-use crate::error::Error;
-use crate::model::*;
-use crate::netlink::NetlinkIpvs;
-use crate::IpvsBackend;
+use ipvs::model::*;
+use ipvs::netlink::NetlinkIpvs;
+use ipvs::Error;
+use ipvs::IpvsBackend;
+
+use crate::run::{run, Io};
 
 fn modprobe_ipvs() -> bool {
     matches!(

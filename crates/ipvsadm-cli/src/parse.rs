@@ -3,17 +3,18 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::action::{fail, Action, Diag};
-use super::options::{generic_opt_check, optc, tunnel_opt_check, Command, OPT_NAMES};
-use super::popt::{Opt, Popt};
-use super::values::{
+use ipvs::model::*;
+use ipvs::Op;
+
+use crate::action::{fail, Action, Diag};
+use crate::format::Format;
+use crate::options::{generic_opt_check, optc, tunnel_opt_check, Command, OPT_NAMES};
+use crate::popt::{Opt, Popt};
+use crate::resolve;
+use crate::values::{
     atoi, parse_fwmark, parse_ipv6, parse_sched_flags, parse_service, parse_timeout,
     string_to_number, truncated, Target, SERVICE_ADDR,
 };
-use crate::format::Format;
-use crate::model::*;
-use crate::resolve;
-use crate::Op;
 
 const MAX_TIMEOUT: i64 = 86400 * 31;
 

@@ -3,13 +3,14 @@
 
 use std::io::{BufRead, Write};
 
-use super::action::{Action, Diag};
-use super::parse::parse;
-use super::usage::{usage, VERSION_LINE};
+use ipvs::model::*;
+use ipvs::{IpvsBackend, Op};
+
+use crate::action::{Action, Diag};
 use crate::format::{self, Format};
-use crate::model::*;
+use crate::parse::parse;
 use crate::resolve::{Names, Numeric, System};
-use crate::{IpvsBackend, Op};
+use crate::usage::{usage, VERSION_LINE};
 
 const CONN_PROC_FILE: &str = "/proc/net/ip_vs_conn";
 

@@ -1,9 +1,10 @@
 //! ipvsadm behaviour against the fake backend: messages, exit codes, output.
 
+use ipvs::fake::FakeIpvs;
+use ipvs::model::*;
+
 use super::program::is_next_to;
 use super::*;
-use crate::fake::FakeIpvs;
-use crate::model::*;
 
 fn argv(s: &str) -> Vec<String> {
     std::iter::once("ipvsadm")

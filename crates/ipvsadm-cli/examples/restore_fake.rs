@@ -1,11 +1,11 @@
 //! Time `ipvsadm -R` parsing and batching against the in-memory fake table
-//! (no kernel): `cargo run --release -p ipvs --example restore_fake [SERVICES]`.
+//! (no kernel): `cargo run --release -p ipvsadm-cli --example restore_fake [SERVICES]`.
 
 use std::time::Instant;
 
 use ipvs::fake::FakeIpvs;
-use ipvs::ipvsadm::{run, Io};
 use ipvs::Info;
+use ipvsadm_cli::{run, Io};
 
 fn main() {
     let n: usize = std::env::args()

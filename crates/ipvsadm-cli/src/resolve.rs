@@ -5,7 +5,7 @@
 use std::ffi::{CStr, CString};
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::model::{AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
+use ipvs::model::{AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
 
 /// Reverse lookups used by non-numeric listings.
 pub trait Names {
@@ -140,7 +140,7 @@ pub fn service_to_port(name: &str, proto: u16) -> Option<u16> {
 /// Address family of an address.
 pub fn af_of(addr: &IpAddr) -> u16 {
     match addr {
-        IpAddr::V4(_) => crate::model::AF_INET,
+        IpAddr::V4(_) => ipvs::model::AF_INET,
         IpAddr::V6(_) => AF_INET6,
     }
 }

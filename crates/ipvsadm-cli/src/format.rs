@@ -9,7 +9,8 @@ use std::cmp::Ordering;
 use std::fmt::Write;
 use std::net::IpAddr;
 
-use crate::model::*;
+use ipvs::model::*;
+
 use crate::resolve::Names;
 
 /// Which listing to produce (ipvsadm's `FMT_*` bits).

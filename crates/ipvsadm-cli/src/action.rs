@@ -1,9 +1,10 @@
 //! What one command line asks for ([`Action`]) and why parsing stopped
 //! ([`Diag`]).
 
+use ipvs::model::*;
+use ipvs::Op;
+
 use crate::format::Format;
-use crate::model::*;
-use crate::Op;
 
 /// What one invocation (or one `-R` line) asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
