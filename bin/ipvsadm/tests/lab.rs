@@ -10,7 +10,7 @@
 //! Both run in one guest boot through `tests/ipvsadm/lab.sh` (about 10 min).
 //!
 //! They skip (and say why) when the lab is missing or unusable, or when
-//! `PIRANHA_SKIP_LAB=1`. `KERNEL_LAB_RUN` may point at another copy of the
+//! `PIRANHA_SKIP_LAB=1` or `KERNEL_LAB_SKIP` is set (as `make check` does). `KERNEL_LAB_RUN` may point at another copy of the
 //! lab's `run` script.
 
 use std::path::PathBuf;
@@ -26,6 +26,10 @@ fn repo_root() -> PathBuf {
 fn lab_runner() -> Option<PathBuf> {
     if std::env::var("PIRANHA_SKIP_LAB").as_deref() == Ok("1") {
         eprintln!("skipping: PIRANHA_SKIP_LAB=1");
+        return None;
+    }
+    if std::env::var_os("KERNEL_LAB_SKIP").is_some_and(|v| !v.is_empty()) {
+        eprintln!("skipping: KERNEL_LAB_SKIP is set");
         return None;
     }
     let run = match std::env::var_os("KERNEL_LAB_RUN") {
