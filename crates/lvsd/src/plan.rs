@@ -549,4 +549,4 @@ pub fn reload_from(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

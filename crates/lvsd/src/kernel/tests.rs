@@ -8,26 +8,15 @@ use std::net::SocketAddrV4;
 
 use ipvs::fake::FakeIpvs;
 use ipvs::Op;
-use lvs_config::{parse_str, Config, ParseOptions, Resolver};
+use lvs_config::Config;
 use proptest::prelude::*;
 
-use super::foreign::{op_words, parse_save};
+use super::foreign::op_words;
 use super::*;
 use crate::key::ServiceKey;
+use crate::plan::tests::cfg;
 use crate::plan::{self, desired, RunMode};
 use crate::quorum::{self, Change};
-
-fn cfg(t: &str) -> Config {
-    parse_str(
-        t,
-        &ParseOptions {
-            file: "t.cf".into(),
-            resolver: Resolver::None,
-        },
-    )
-    .unwrap()
-    .config
-}
 
 /// What our ipvsadm (ipvsadm 1.31's parser) makes of `words`.
 fn parsed(words: &str) -> Op {
@@ -168,21 +157,6 @@ proptest! {
         let words = op_words(&op).join(" ");
         prop_assert_eq!(parsed(&words), op, "{}", words);
     }
-}
-
-#[test]
-fn save_output_is_read_back() {
-    let t = "-A -t 10.0.0.1:80 -s wlc -p 360 -M 255.255.255.0\n-a -t 10.0.0.1:80 -r 192.168.1.2:80 -m -w 1\n-A -f 80 -s rr\n-A -u 10.0.0.1:53 -s rr\n-a -u 10.0.0.1:53 -r 192.168.1.3:53 -g -w 0\n";
-    let e = parse_save(t);
-    assert_eq!(e.len(), 3);
-    assert_eq!(e[0].service.sched_name, "wlc");
-    assert!(e[0].service.is_persistent());
-    assert_eq!(e[0].service.timeout, 360);
-    assert_eq!(e[0].service.netmask, 0xffff_ff00);
-    assert_eq!(e[0].dests.len(), 1);
-    assert_eq!(e[0].dests[0].port, 80);
-    assert_eq!(e[1].service.fwmark, 80);
-    assert_eq!(e[2].dests[0].weight, 0);
 }
 
 /// The services of `k` as (key, scheduler, persistence, mask, real

@@ -12,7 +12,8 @@ fn all_words(ops: &[Op]) -> Vec<String> {
     ops.iter().map(words).collect()
 }
 
-fn cfg(t: &str) -> Config {
+/// `t` parsed (no name resolution); shared with the kernel tests.
+pub(crate) fn cfg(t: &str) -> Config {
     parse_str(
         t,
         &ParseOptions {
