@@ -77,6 +77,20 @@ impl Pidfile {
         }
     }
 
+    /// The live process that `path` names when /proc shows it is named one
+    /// of `names`: for a caller that will signal it (pulse stopping an lvs
+    /// a previous pulse left running). A process that cannot be identified
+    /// is never returned (signalling a stranger is the unsafe mistake;
+    /// [`Pidfile::check`] makes the opposite choice).
+    pub fn named_holder(path: &Path, names: &[&str]) -> Option<i32> {
+        let pid = read_pid(path)?;
+        if pid <= 1 || pid == std::process::id() as i32 {
+            return None;
+        }
+        let comm = comm(pid)?;
+        names.contains(&comm.as_str()).then_some(pid)
+    }
+
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -131,10 +145,16 @@ fn is_program(pid: i32, names: &[&str]) -> bool {
             return true;
         }
     }
-    match std::fs::read_to_string(format!("/proc/{pid}/comm")) {
-        Ok(comm) => names.contains(&comm.trim_end()),
-        Err(_) => true,
+    match comm(pid) {
+        Some(comm) => names.contains(&comm.as_str()),
+        None => true,
     }
+}
+
+/// The process's name (`/proc/PID/comm`), if it runs and /proc says.
+fn comm(pid: i32) -> Option<String> {
+    let c = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(c.trim_end().to_string())
 }
 
 /// Replace `path` with `data` through a temporary file in the same
@@ -203,6 +223,22 @@ mod tests {
             "{e}"
         );
         assert_eq!(read_pid(&path), Some(child.id() as i32));
+    }
+
+    #[test]
+    fn only_an_identified_holder_is_named_for_signalling() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.pid");
+        assert_eq!(Pidfile::named_holder(&path, &["sleep"]), None, "no file");
+        let mut child = sleeper_in(&path);
+        let pid = child.id() as i32;
+        assert_eq!(Pidfile::named_holder(&path, &["sleep"]), Some(pid));
+        assert_eq!(Pidfile::named_holder(&path, &["lvs", "lvsd"]), None);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(Pidfile::named_holder(&path, &["sleep"]), None, "gone");
+        std::fs::write(&path, "1\n").unwrap();
+        assert_eq!(Pidfile::named_holder(&path, &["init", "systemd"]), None);
     }
 
     #[test]

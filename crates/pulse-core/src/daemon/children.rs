@@ -206,17 +206,12 @@ impl Director {
     /// table until the addresses are gone, which the sweep before did) is
     /// stopped before this pulse starts its own.
     pub(super) fn stop_stale_lvs(&mut self) {
-        let Some(pid) = std::fs::read_to_string(LVS_PIDFILE)
-            .ok()
-            .and_then(|s| s.trim().parse::<i32>().ok())
-            .filter(|&p| p > 1)
-        else {
+        let Some(pid) = piranha_runtime::pidfile::Pidfile::named_holder(
+            std::path::Path::new(LVS_PIDFILE),
+            &["lvs", "lvsd"],
+        ) else {
             return;
         };
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if !matches!(comm.trim(), "lvs" | "lvsd") {
-            return;
-        }
         let pid = nix::unistd::Pid::from_raw(pid);
         info!("stopping lvs {pid}, left running by a previous pulse");
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
