@@ -87,7 +87,18 @@ pub fn write_config(cfg: &Config) -> String {
         out: String::new(),
         indent: "",
     };
-    let c = cfg;
+    write_globals(&mut w, cfg);
+    for f in &cfg.failover_services {
+        write_failover(&mut w, f);
+    }
+    for v in &cfg.virtual_servers {
+        write_virtual(&mut w, v);
+    }
+    w.out
+}
+
+/// The global keywords, in the canonical order.
+fn write_globals(w: &mut W, c: &Config) {
     w.kv("serial_no", o(&c.serial_no, |v| v.to_string()));
     w.kv("primary", o(&c.primary, host));
     w.kv("primary_private", o(&c.primary_private, host));
@@ -140,13 +151,6 @@ pub fn write_config(cfg: &Config) -> String {
     w.kv("hard_shutdown", o(&c.hard_shutdown, |v| b(*v).into()));
     w.kv("ipvsadm", o(&c.ipvsadm, |v| s(v)));
     w.kv("sync", o(&c.sync, |v| b(*v).into()));
-    for f in &c.failover_services {
-        write_failover(&mut w, f);
-    }
-    for v in &c.virtual_servers {
-        write_virtual(&mut w, v);
-    }
-    w.out
 }
 
 /// [`write_config`] with the blocks in the order of `blocks` (a parse's
@@ -154,15 +158,11 @@ pub fn write_config(cfg: &Config) -> String {
 /// `--config-test --print`; blocks the layout does not name follow in the
 /// canonical order.
 pub fn write_config_in_order(cfg: &Config, blocks: &[crate::parse::BlockLayout]) -> String {
-    let globals_only = Config {
-        virtual_servers: Vec::new(),
-        failover_services: Vec::new(),
-        ..cfg.clone()
-    };
     let mut w = W {
-        out: write_config(&globals_only),
+        out: String::new(),
         indent: "",
     };
+    write_globals(&mut w, cfg);
     let (mut vi, mut fi) = (0, 0);
     for b in blocks {
         match b.kind {
