@@ -514,6 +514,10 @@ pub struct VirtualServer {
     pub health: HealthCheck,
     /// `server NAME { }` blocks, in file order.
     pub servers: Vec<RealServer>,
+    /// An active block with a value Piranha's `ipvsadm -A` refused (a
+    /// `port` or `persistent` out of range): parsed with a warning and
+    /// left out of the table ([`VirtualServer::in_table`]). Not a keyword.
+    pub left_out: bool,
 }
 
 impl VirtualServer {
@@ -540,6 +544,7 @@ impl VirtualServer {
     /// and the block was lost, so it is left out too.
     pub fn in_table(&self) -> bool {
         self.active()
+            && !self.left_out
             && (self.fwmark() != 0
                 || (!self.vip().is_unspecified() && (self.port() != 0 || self.persistent() > 0)))
     }

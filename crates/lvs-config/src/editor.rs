@@ -8,7 +8,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, ErrorKind, Severity};
 use crate::keywords::{self, Scope};
 use crate::parse::{self, BlockKind, BlockLayout, KeyLine, ParseOptions, Parsed};
 use crate::writer;
@@ -167,6 +167,17 @@ impl Editor {
     /// Replace `range` with `with`, re-parse, and keep the change only if
     /// the result is valid.
     fn splice(&mut self, edits: Vec<(std::ops::Range<usize>, String)>) -> Result<(), EditError> {
+        let (text, parsed) = self.spliced(edits)?;
+        self.text = text;
+        self.parsed = parsed;
+        Ok(())
+    }
+
+    /// The text and its parse after `edits`, or why it is not valid.
+    fn spliced(
+        &self,
+        edits: Vec<(std::ops::Range<usize>, String)>,
+    ) -> Result<(String, Parsed), EditError> {
         let mut text = self.text.clone();
         let mut edits = edits;
         edits.sort_by_key(|e| std::cmp::Reverse(e.0.start));
@@ -174,9 +185,7 @@ impl Editor {
             text.replace_range(r, &s);
         }
         let parsed = parse::parse_str(&text, &self.opts).map_err(EditError::Invalid)?;
-        self.text = text;
-        self.parsed = parsed;
-        Ok(())
+        Ok((text, parsed))
     }
 
     fn eol(&self) -> String {
@@ -211,13 +220,32 @@ impl Editor {
             ));
         }
         let keys = self.keys(target)?;
-        if let Some(k) = keys.iter().rev().find(|k| k.key == key) {
-            let r = k.value.clone();
-            return self.splice(vec![(r, value.to_string())]);
+        let (edit, at) = match keys.iter().rev().find(|k| k.key == key) {
+            Some(k) => ((k.value.clone(), value.to_string()), k.value.start),
+            None => {
+                let (at, indent) = self.insertion_point(target)?;
+                let head = format!("{}{indent}{key} = ", self.tail_fix(at));
+                let line = format!("{head}{value}{}", self.eol());
+                ((at..at, line), at + head.len())
+            }
+        };
+        let (text, parsed) = self.spliced(vec![edit])?;
+        // A value lvs.cf reads only for Piranha's sake (a warning of one of
+        // Piranha's error categories on the value itself: a port out of
+        // range, a wrapped number, a value of an inactive block that would
+        // be an error in an active one) is not written by the editor: the
+        // administrator means something else.
+        let value_range = at..at + value.len();
+        if let Some(w) = parsed.warnings.iter().find(|w| {
+            value_range.contains(&w.span.start) && w.kind != ErrorKind::InvalidConfiguration
+        }) {
+            let mut d = w.clone();
+            d.severity = Severity::Error;
+            return Err(EditError::Invalid(Diagnostics(vec![d])));
         }
-        let (at, indent) = self.insertion_point(target)?;
-        let line = format!("{}{indent}{key} = {value}{}", self.tail_fix(at), self.eol());
-        self.splice(vec![(at..at, line)])
+        self.text = text;
+        self.parsed = parsed;
+        Ok(())
     }
 
     /// Set a string value, quoting it as needed.

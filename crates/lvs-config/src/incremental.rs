@@ -445,6 +445,7 @@ fn shift_virtual(x: &mut VirtualServer, d: &Shift) {
         quorum_down,
         health,
         servers,
+        left_out: _,
     } = x;
     d.spanned(name);
     d.opt(active);

@@ -31,9 +31,9 @@ pub enum IntError {
     OutOfRange,
 }
 
-/// Parse an integer as C `strtol(tok, &end, 0)` with `*end == 0` does,
-/// refusing values that do not fit a 32-bit `int` (Piranha silently wrapped).
-pub fn parse_c_int(tok: &str) -> Result<(i64, Radix), IntError> {
+/// The sign, magnitude (saturated past `u64::MAX`) and radix of a C
+/// integer as `strtol(tok, &end, 0)` with `*end == 0` reads it.
+fn c_digits(tok: &str) -> Result<(bool, u128, Radix), IntError> {
     let (neg, body) = match tok.as_bytes().first() {
         Some(b'-') => (true, &tok[1..]),
         Some(b'+') => (false, &tok[1..]),
@@ -50,26 +50,44 @@ pub fn parse_c_int(tok: &str) -> Result<(i64, Radix), IntError> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(IntError::NotANumber);
     }
-    let mut v: i64 = 0;
+    let mut v: u128 = 0;
     for b in digits.bytes() {
         let d = match (b as char).to_digit(radix) {
-            Some(d) => d as i64,
+            Some(d) => u128::from(d),
             None if radix == 8 && b.is_ascii_digit() => return Err(IntError::BadOctal),
             None => return Err(IntError::NotANumber),
         };
-        v = v
-            .checked_mul(radix as i64)
-            .and_then(|v| v.checked_add(d))
-            .ok_or(IntError::OutOfRange)?;
-        if v > u32::MAX as i64 {
-            return Err(IntError::OutOfRange);
-        }
+        v = (v * u128::from(radix) + d).min(u128::from(u64::MAX) + 1);
     }
-    let v = if neg { -v } else { v };
-    if v < i32::MIN as i64 || v > u32::MAX as i64 {
+    Ok((neg, v, r))
+}
+
+/// Parse an integer as C `strtol(tok, &end, 0)` with `*end == 0` does,
+/// refusing values that do not fit a 32-bit `int` (Piranha silently wrapped:
+/// see [`wrap_c_int`]).
+pub fn parse_c_int(tok: &str) -> Result<(i64, Radix), IntError> {
+    let (neg, mag, r) = c_digits(tok)?;
+    if mag > u128::from(u32::MAX) {
+        return Err(IntError::OutOfRange);
+    }
+    let v = if neg { -(mag as i64) } else { mag as i64 };
+    if v < i32::MIN as i64 {
         return Err(IntError::OutOfRange);
     }
     Ok((v, r))
+}
+
+/// What Piranha stored for an integer keyword it read with `atoi` into an
+/// `int`: `strtol` (saturating at the 64-bit `long` range) cast to 32 bits,
+/// so `4294967297` is 1 and `-1` is -1.
+pub fn wrap_c_int(tok: &str) -> Result<(i32, Radix), IntError> {
+    let (neg, mag, r) = c_digits(tok)?;
+    let long: i64 = if neg {
+        i64::try_from(mag).map(|m| -m).unwrap_or(i64::MIN)
+    } else {
+        i64::try_from(mag).unwrap_or(i64::MAX)
+    };
+    Ok((long as i32, r))
 }
 
 /// Parse a number of seconds: a C integer, or (our extension) a decimal
@@ -342,6 +360,24 @@ mod tests {
             parse_c_int("99999999999999999999999"),
             Err(IntError::OutOfRange)
         );
+        // What Piranha's atoi stored in an int.
+        assert_eq!(wrap_c_int("4294967297"), Ok((1, Radix::Decimal)));
+        assert_eq!(
+            wrap_c_int("99999999999"),
+            Ok((1_215_752_191, Radix::Decimal))
+        );
+        assert_eq!(wrap_c_int("-1"), Ok((-1, Radix::Decimal)));
+        assert_eq!(wrap_c_int("0x100000002"), Ok((2, Radix::Hex)));
+        // strtol saturates at the long range before the cast.
+        assert_eq!(
+            wrap_c_int("99999999999999999999999"),
+            Ok((-1, Radix::Decimal))
+        );
+        assert_eq!(
+            wrap_c_int("-99999999999999999999999"),
+            Ok((0, Radix::Decimal))
+        );
+        assert_eq!(wrap_c_int("12a"), Err(IntError::NotANumber));
     }
 
     #[test]

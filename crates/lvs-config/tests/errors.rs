@@ -196,7 +196,7 @@ const REJECTED: &[(&str, u32, u32, ErrorKind, &str)] = &[
         "protocol",
     ),
     (
-        "virtual a {\n port = 70000\n active = 1\n}\n",
+        "virtual a {\n port = eighty\n active = 1\n}\n",
         2,
         9,
         ErrorKind::InvalidArgument,
@@ -259,11 +259,11 @@ const REJECTED: &[(&str, u32, u32, ErrorKind, &str)] = &[
         "timeout",
     ),
     (
-        "virtual a {\n fwmark = 4294967297\n}\n",
+        "virtual a {\n active = 2\n}\n",
         2,
         11,
-        ErrorKind::InvalidArgument,
-        "fwmark",
+        ErrorKind::BooleanExpected,
+        "active",
     ),
     (
         "virtual a {\n server b {\n  port = http\n }\n}\n",
@@ -442,6 +442,13 @@ const WARNED: &[(&str, &str, u32)] = &[
     ("tcp_timeout = -1\n", "lvs does not set the timeouts", 1),
     ("udp_timeout = 3000000\n", "lvs does not set the timeouts", 1),
     ("heartbeat_port = 70000\n", "read as 4464", 1),
+    ("virtual a {\n fwmark = 4294967297\n}\n", "read as 1, as Piranha's atoi wrapped it", 2),
+    ("virtual a {\n fwmark = -1\n}\n", "read as 4294967295", 2),
+    ("virtual a {\n port = 70000\n active = 1\n}\n", "port 70000 is out of range; expected 0 to 65535; the virtual server `a` is left out of the table", 2),
+    ("virtual a {\n active = 1\n persistent = 3000000\n}\n", "the virtual server `a` is left out of the table, as Piranha's ipvsadm -A failed", 3),
+    ("serial_no = 4294967297\n", "read as 1", 1),
+    ("monitor_links = 99999999999\n", "read as 1215752191", 1),
+    ("virtual a {\n active = 4294967297\n}\n", "does not fit a 32-bit int: read as 1", 2),
     ("virtual a {\n dirs = [ /a /b ] extra\n}\n", "text after the closing `]` is ignored", 2),
     ("virtual a {\n timeout = 010\n}\n", "read as octal: 8", 2),
     ("primary = 10.200\n", "read as 10.0.0.200", 1),
@@ -503,6 +510,25 @@ fn odd_values_read_as_piranha_read_them() {
     );
     assert_eq!(c("tcp_timeout = 900\n").ipvs_timeouts(), Some((900, 0, 0)));
     assert_eq!(c("tcp_timeout = 0\n").ipvs_timeouts(), None);
+    let cfg = c("serial_no = 4294967297\nsyncd_id = 4294967296\nvirtual a {\n active = 4294967297\n fwmark = -1\n}\nvirtual b {\n fwmark = 4294967298\n}\n");
+    assert_eq!(cfg.serial_no.as_ref().unwrap().value, 1);
+    assert_eq!(cfg.syncd_id.as_ref().unwrap().value, 0);
+    assert!(cfg.virtual_servers[0].active());
+    assert_eq!(cfg.virtual_servers[0].fwmark(), u32::MAX);
+    assert_eq!(cfg.virtual_servers[1].fwmark(), 2);
+    // A value Piranha's ipvsadm -A refused leaves that block out, not the file.
+    let cfg = c("virtual a {\n active = 1\n address = 1.2.3.4 eth0:1\n port = 70000\n}\nvirtual b {\n active = 1\n address = 1.2.3.5 eth0:1\n persistent = 3000000\n}\nvirtual c {\n active = 1\n address = 1.2.3.6 eth0:1\n}\n");
+    assert!(cfg.virtual_servers[0].left_out && cfg.virtual_servers[1].left_out);
+    let names: Vec<&str> = cfg
+        .table_virtual_servers()
+        .map(|v| v.name.value.as_str())
+        .collect();
+    assert_eq!(names, ["c"]);
+    let cfg = c("virtual a {\n port = 70000\n}\n");
+    assert!(
+        !cfg.virtual_servers[0].left_out,
+        "an inactive block is only warned of"
+    );
 }
 
 #[test]

@@ -25,9 +25,7 @@ impl<'o> P<'o> {
         a: &[Tok<'_>],
     ) -> R<()> {
         match kw {
-            "serial_no" => {
-                c.serial_no = Some(self.int(kw, &a[0], i32::MIN as i64, i32::MAX as i64)?)
-            }
+            "serial_no" => c.serial_no = Some(self.c_int(kw, &a[0])?),
             "primary" => c.primary = Some(self.host(kw, &a[0], false)?),
             "primary_private" => c.primary_private = Some(self.host(kw, &a[0], false)?),
             "primary_shared" => c.primary_shared = Some(self.string(&a[0])),
@@ -50,9 +48,10 @@ impl<'o> P<'o> {
                     Ok((v, _)) if !(0..=65535).contains(&v) && v & 0xffff != 0 => {
                         // htons() kept the low 16 bits, on both directors.
                         let port = (v & 0xffff) as u16;
-                        self.warn_at(
+                        self.warn_reading(
+                            ErrorKind::InvalidArgument,
                             t.span,
-                            Some(kw),
+                            kw,
                             format!("port {v} is out of range: read as {port}, as Piranha's htons() read it"),
                             Some("write a port from 1 to 65535".into()),
                         );
@@ -112,14 +111,12 @@ impl<'o> P<'o> {
             "active_cmd" => c.active_cmd = Some(self.string(&a[0])),
             "inactive_cmd" => c.inactive_cmd = Some(self.string(&a[0])),
             "heartbeat_key" => c.heartbeat_key = Some(self.string(&a[0])),
-            "monitor_links" => {
-                c.monitor_links = Some(self.int(kw, &a[0], i32::MIN as i64, i32::MAX as i64)?)
-            }
+            "monitor_links" => c.monitor_links = Some(self.c_int(kw, &a[0])?),
             "syncdaemon" => c.syncdaemon = Some(self.boolean(kw, &a[0])?),
             "syncd_iface" => c.syncd_iface = Some(self.string(&a[0])),
             "hot_standby" => c.hot_standby = Some(self.boolean(kw, &a[0])?),
             "syncd_id" => {
-                let v = self.int(kw, &a[0], i32::MIN as i64, i32::MAX as i64)?;
+                let v = self.c_int(kw, &a[0])?;
                 if !(0..=255).contains(&v.value) {
                     self.warn_at(
                         a[0].span,
@@ -169,16 +166,44 @@ impl<'o> P<'o> {
                 v.sorry_server = Some(self.dotted(kw, &a[0], ErrorKind::InvalidHost)?)
             }
             "vip_nmask" => v.vip_nmask = Some(self.mask(kw, &a[0])?),
-            "fwmark" => v.fwmark = Some(self.uint(kw, &a[0], 0, u32::MAX)?),
-            "port" => v.port = Some(self.port(kw, &a[0], true, true)?),
+            "fwmark" => {
+                let t = &self.numeric(kw, &a[0]);
+                v.fwmark = Some(match value::parse_c_int(t.text) {
+                    // Piranha stored -1 as 4294967295 (an unsigned mark).
+                    Ok((m, _)) if m < 0 => {
+                        let mark = m as i32 as u32;
+                        self.warn_reading(
+                            ErrorKind::InvalidArgument,
+                            t.span,
+                            kw,
+                            format!("{m} is negative: read as {mark}, as Piranha stored it"),
+                            Some("write a mark from 0 to 4294967295".into()),
+                        );
+                        Spanned::at(mark, t.span)
+                    }
+                    _ => match self.wrapped(kw, t) {
+                        Some(w) => Spanned::at(w as u32, t.span),
+                        None => self.uint(kw, t, 0, u32::MAX)?,
+                    },
+                })
+            }
+            // Out of range, Piranha's `ipvsadm -A` failed for this block
+            // only: `leave_out` (see `P::assignment`).
+            "port" => {
+                let port = self.port(kw, &a[0], true, true);
+                self.leave_out = self.range_error;
+                v.port = Some(port?)
+            }
             "persistent" => {
-                v.persistent = Some(self.uint_or_negative(
+                let p = self.uint_or_negative(
                     kw,
                     &a[0],
                     2_678_400,
                     0,
                     "Piranha's lvsd passed `-p` only for a positive value",
-                )?)
+                );
+                self.leave_out = self.range_error;
+                v.persistent = Some(p?)
             }
             "pmask" => {
                 let t = &a[0];
@@ -343,9 +368,10 @@ impl<'o> P<'o> {
         if end + 1 < a.len() {
             // Piranha's list reader stopped at `]` and ignored the rest.
             let extra = &a[end + 1..];
-            self.warn_at(
+            self.warn_reading(
+                ErrorKind::UnexpectedArguments,
                 span_of(extra),
-                Some(kw),
+                kw,
                 "the text after the closing `]` is ignored, as Piranha ignored it".into(),
                 Some("remove it, or move it inside the brackets".into()),
             );
@@ -403,9 +429,10 @@ impl<'o> P<'o> {
                 let t = &self.numeric(kw, &a[0]);
                 r.weight = Some(match value::parse_c_int(t.text) {
                     Ok((v, _)) if v > 65535 => {
-                        self.warn_at(
+                        self.warn_reading(
+                            ErrorKind::InvalidArgument,
                             t.span,
-                            Some(kw),
+                            kw,
                             format!("{v} is above 65535: read as 65535"),
                             Some(
                                 "ipvsadm refuses larger weights; Piranha's nanny died when slow start passed 65535"

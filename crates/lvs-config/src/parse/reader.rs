@@ -145,6 +145,10 @@ pub(super) enum Frame {
         inherited: Vec<(usize, u16, u32)>,
         /// Range errors held until `active` is known ([`P::settle`]).
         deferred: Vec<Diagnostic>,
+        /// Values Piranha's `ipvsadm -A` refused (a port or persistence
+        /// out of range): in an active block they leave it out of the
+        /// table, with a warning, instead of failing the file.
+        left_out: Vec<Diagnostic>,
     },
     Failover {
         fs: Box<FailoverService>,
@@ -216,6 +220,9 @@ pub(super) struct P<'o> {
     /// The error being returned is about a value's range (a number that
     /// parsed but is not allowed), which an inactive block only warns of.
     pub(super) range_error: bool,
+    /// With `range_error`: the value only made Piranha's `ipvsadm -A` fail
+    /// for this virtual server (it leaves the table, the file stands).
+    pub(super) leave_out: bool,
     /// `deadtime = 0`: an error with a partner director, else a warning
     /// (known at the end of the file).
     pub(super) zero_deadtime: Option<Diagnostic>,
@@ -238,6 +245,7 @@ impl<'o> P<'o> {
             global_seen: Seen::default(),
             stopped: false,
             range_error: false,
+            leave_out: false,
             zero_deadtime: None,
         }
     }
@@ -282,6 +290,28 @@ impl<'o> P<'o> {
         hint: Option<String>,
     ) {
         let d = self.diag(Severity::Error, span, kind, keyword, detail, hint);
+        self.push(d);
+    }
+
+    /// A warning of Piranha's category `kind` (not "invalid
+    /// configuration"): a value read only the way Piranha read it, which
+    /// the editor refuses to write.
+    pub(super) fn warn_reading(
+        &mut self,
+        kind: ErrorKind,
+        span: Span,
+        keyword: &str,
+        detail: String,
+        hint: Option<String>,
+    ) {
+        let d = self.diag(
+            Severity::Warning,
+            span,
+            kind,
+            Some(keyword.to_string()),
+            detail,
+            hint,
+        );
         self.push(d);
     }
 
@@ -478,6 +508,7 @@ impl<'o> P<'o> {
                 header_line: line.number,
                 inherited: Vec::new(),
                 deferred: Vec::new(),
+                left_out: Vec::new(),
             },
             BlockKind::Failover => Frame::Failover {
                 fs: Box::new(FailoverService {
@@ -565,10 +596,25 @@ impl<'o> P<'o> {
                 mut layout,
                 inherited,
                 deferred,
+                left_out,
                 ..
             } => {
                 layout.close = close;
                 self.settle(deferred, vs.active(), "virtual", &vs.name.value);
+                if vs.active() && !left_out.is_empty() {
+                    vs.left_out = true;
+                    for mut d in left_out {
+                        d.severity = Severity::Warning;
+                        d.detail = format!(
+                            "{}; the virtual server `{}` is left out of the table, as Piranha's ipvsadm -A failed for it",
+                            d.detail, vs.name.value
+                        );
+                        d.hint = Some("fix the value; the other virtual servers run".into());
+                        self.push(d);
+                    }
+                } else {
+                    self.settle(left_out, false, "virtual", &vs.name.value);
+                }
                 let final_port = vs.port();
                 for (idx, port, at) in inherited {
                     if port != final_port {
@@ -738,12 +784,19 @@ impl<'o> P<'o> {
             }
             _ => {
                 self.range_error = false;
+                self.leave_out = false;
                 if let Err(d) = self.block_key(name, args) {
                     if !std::mem::take(&mut self.range_error) {
                         return Err(d);
                     }
-                    if let Some(f) = self.stack.last_mut() {
-                        f.deferred().push(*d);
+                    match self.stack.last_mut() {
+                        Some(Frame::Virtual { left_out, .. })
+                            if std::mem::take(&mut self.leave_out) =>
+                        {
+                            left_out.push(*d)
+                        }
+                        Some(f) => f.deferred().push(*d),
+                        None => {}
                     }
                 }
                 match self.stack.last_mut() {

@@ -30,9 +30,10 @@ impl<'o> P<'o> {
                 format!("the blanks before `{trimmed}` are skipped, as Piranha skipped them"),
             )
         };
-        self.warn_at(
+        self.warn_reading(
+            ErrorKind::IntegerExpected,
             t.span,
-            Some(kw),
+            kw,
             detail,
             Some("write the number without quotes".into()),
         );
@@ -91,6 +92,37 @@ impl<'o> P<'o> {
         }
     }
 
+    /// A value that does not fit a 32-bit int, read as Piranha's `atoi`
+    /// wrapped it ([`value::wrap_c_int`]), with a warning; `None` when `t`
+    /// fits (or is no number at all): the caller parses it as usual.
+    pub(super) fn wrapped(&mut self, kw: &str, t: &Tok<'_>) -> Option<i32> {
+        if value::parse_c_int(t.text) != Err(IntError::OutOfRange) {
+            return None;
+        }
+        let (w, _) = value::wrap_c_int(t.text).ok()?;
+        self.warn_reading(
+            ErrorKind::InvalidArgument,
+            t.span,
+            kw,
+            format!(
+                "`{}` does not fit a 32-bit int: read as {w}, as Piranha's atoi wrapped it",
+                t.text
+            ),
+            Some("write the value you mean".into()),
+        );
+        Some(w)
+    }
+
+    /// A C `int` keyword with no range of its own (`serial_no`,
+    /// `monitor_links`, `syncd_id`): wrapped as Piranha wrapped it.
+    pub(super) fn c_int(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<i64>> {
+        let t = &self.numeric(kw, t);
+        match self.wrapped(kw, t) {
+            Some(w) => Ok(Spanned::at(i64::from(w), t.span)),
+            None => self.int(kw, t, i32::MIN as i64, i32::MAX as i64),
+        }
+    }
+
     /// [`P::uint`] from 0 to `max`, where a negative number (which Piranha
     /// took) reads as `as_value`, with a warning saying `why`.
     pub(super) fn uint_or_negative(
@@ -128,9 +160,10 @@ impl<'o> P<'o> {
         let t = &self.numeric(kw, t);
         match value::parse_c_int(t.text) {
             Ok((v, _)) if !(0..=i64::from(MAX_IPVS_TIMEOUT)).contains(&v) => {
-                self.warn_at(
+                self.warn_reading(
+                    ErrorKind::InvalidArgument,
                     t.span,
-                    Some(kw),
+                    kw,
                     format!(
                         "{v} is out of range: lvs does not set the timeouts (ipvsadm --set), as Piranha's ipvsadm refused them"
                     ),
@@ -144,6 +177,11 @@ impl<'o> P<'o> {
 
     pub(super) fn boolean(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<bool>> {
         let t = &self.numeric(kw, t);
+        if let Ok((w @ (0 | 1), _)) = value::wrap_c_int(t.text) {
+            if value::parse_bool(t.text).is_none() && self.wrapped(kw, t).is_some() {
+                return Ok(Spanned::at(w == 1, t.span));
+            }
+        }
         match value::parse_bool(t.text) {
             Some(b) => Ok(Spanned::at(b, t.span)),
             None => {
