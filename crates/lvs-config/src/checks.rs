@@ -11,6 +11,9 @@ use std::fmt;
 
 use crate::value::{Opt, QString, Seconds};
 
+mod typed;
+pub use typed::*;
+
 /// `check =`: which health check nanny runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum CheckKind {
@@ -164,6 +167,38 @@ impl HealthCheck {
     /// The check kind (default send_expect).
     pub fn kind(&self) -> CheckKind {
         self.check.as_ref().map(|c| c.value).unwrap_or_default()
+    }
+
+    /// The words of the check keys this block sets (a server's block merged
+    /// with its virtual block's first: [`HealthCheck::merged`]).
+    pub fn words(&self) -> CheckWords<'_> {
+        fn w<T>(o: &Opt<T>, f: impl Fn(&T) -> &str) -> Option<&str> {
+            o.as_ref().map(|x| f(&x.value))
+        }
+        let s = |o| w(o, String::as_str);
+        CheckWords {
+            check: w(&self.check, |k| k.as_str()),
+            path: s(&self.check_path),
+            status: s(&self.check_status),
+            digest: s(&self.check_digest),
+            vhost: s(&self.check_virtualhost),
+            sni: s(&self.check_sni),
+            verify: self.check_verify.as_ref().is_some_and(|v| v.value),
+            ca: s(&self.check_ca),
+            helo: s(&self.check_helo),
+            dns_name: s(&self.check_dns_name),
+            dns_type: s(&self.check_dns_type),
+            program: w(&self.check_program, |q| q.text.as_str()),
+            dynamic: self.check_dynamic.as_ref().is_some_and(|v| v.value),
+        }
+    }
+
+    /// The typed check these keys describe (`None`: send/expect), as nanny
+    /// validates it from the options lvs passes it. The parser has checked
+    /// each key; what is left to fail is the block as a whole (`check =
+    /// misc` without `check_program`).
+    pub fn to_check(&self) -> Result<Option<Check>, BadCheck> {
+        self.words().check()
     }
 
     /// The keys a block sets, as (keyword, value text) in writer order.

@@ -9,6 +9,8 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use lvs_config::checks::{BadCheck, Check, CheckWords};
+
 use crate::ipvsadm::{Forward, Service};
 use crate::translate::translate;
 
@@ -121,66 +123,6 @@ pub struct ExtOptions {
     pub warmup: Option<String>,
 }
 
-/// Extension (issue 9): a validated extended check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExtCheck {
-    /// `tcp`.
-    Tcp,
-    /// `http` / `https`.
-    Http {
-        /// TLS settings for https.
-        tls: Option<crate::health::Tls>,
-        /// URL path.
-        path: String,
-        /// Host header.
-        vhost: Option<String>,
-        /// Accepted status ranges.
-        status: Vec<(u16, u16)>,
-        /// Expected MD5.
-        digest: Option<String>,
-    },
-    /// `smtp`.
-    Smtp {
-        /// HELO name.
-        helo: String,
-    },
-    /// `dns`.
-    Dns {
-        /// Query name.
-        name: String,
-        /// Query type.
-        qtype: String,
-    },
-    /// `misc`.
-    Misc {
-        /// The command line.
-        command: String,
-        /// Dynamic weights.
-        dynamic: bool,
-    },
-}
-
-impl ExtCheck {
-    /// The check's name (`--check` value).
-    pub fn name(&self) -> &'static str {
-        match self {
-            ExtCheck::Tcp => "tcp",
-            ExtCheck::Http { tls: Some(_), .. } => "https",
-            ExtCheck::Http { .. } => "http",
-            ExtCheck::Smtp { .. } => "smtp",
-            ExtCheck::Dns { .. } => "dns",
-            ExtCheck::Misc { .. } => "misc",
-        }
-    }
-}
-
-impl PartialEq for crate::health::Tls {
-    fn eq(&self, o: &Self) -> bool {
-        self.sni == o.sni && self.verify == o.verify && self.ca == o.ca
-    }
-}
-impl Eq for crate::health::Tls {}
-
 /// Extension (issue 9): retry and warm-up timing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Timing {
@@ -220,86 +162,57 @@ impl ExtOptions {
         }
     }
 
-    /// The extended check, or `None` for Piranha's send/expect.
-    pub fn check(&self) -> Result<Option<ExtCheck>, ConfigError> {
-        let kind = self.check.as_deref().unwrap_or("send_expect");
-        let tls = || crate::health::Tls {
-            sni: self.tls_sni.clone().or_else(|| self.http_vhost.clone()),
+    /// The words of the check options, for [`CheckWords::check`].
+    pub fn words(&self) -> CheckWords<'_> {
+        CheckWords {
+            check: self.check.as_deref(),
+            path: self.http_path.as_deref(),
+            status: self.http_status.as_deref(),
+            digest: self.http_digest.as_deref(),
+            vhost: self.http_vhost.as_deref(),
+            sni: self.tls_sni.as_deref(),
             verify: self.tls_verify,
-            ca: self.tls_ca.clone(),
+            ca: self.tls_ca.as_deref(),
+            helo: self.smtp_helo.as_deref(),
+            dns_name: self.dns_name.as_deref(),
+            dns_type: self.dns_type.as_deref(),
+            program: self.misc_program.as_deref(),
+            dynamic: self.misc_dynamic,
+        }
+    }
+
+    /// The check, or `None` for Piranha's send/expect: lvs.cf's rules
+    /// ([`CheckWords::check`]), and a DNS query the encoder can build.
+    pub fn check(&self) -> Result<Option<Check>, ConfigError> {
+        let dns = |name: &str, qtype: &str| {
+            Self::bad(
+                "--dns-name/--dns-type",
+                &format!("{name} {qtype}"),
+                "a domain name and one of A, NS, CNAME, SOA, MX, TXT, AAAA",
+            )
         };
-        Ok(Some(match kind {
-            "send_expect" => return Ok(None),
-            "tcp" => ExtCheck::Tcp,
-            "http" | "https" => {
-                let path = self.http_path.clone().unwrap_or_else(|| "/".into());
-                if !path.starts_with('/') || path.bytes().any(|b| b <= b' ' || b == 0x7f) {
-                    return Err(Self::bad(
-                        "--http-path",
-                        &path,
-                        "a URL path starting with /",
-                    ));
-                }
-                let status = match &self.http_status {
-                    None => vec![(200, 299)],
-                    Some(s) => lvs_config::checks::parse_status_list(s).map_err(|_| {
-                        Self::bad(
-                            "--http-status",
-                            s,
-                            "status codes and ranges, e.g. 200-299,301",
-                        )
-                    })?,
-                };
-                let digest = match &self.http_digest {
-                    None => None,
-                    Some(d) if d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                        Some(d.to_ascii_lowercase())
-                    }
-                    Some(d) => return Err(Self::bad("--http-digest", d, "32 hex digits")),
-                };
-                ExtCheck::Http {
-                    tls: (kind == "https").then(tls),
-                    path,
-                    vhost: self.http_vhost.clone(),
-                    status,
-                    digest,
-                }
+        let check = self.words().check().map_err(|e| match e {
+            BadCheck::Kind(k) => Self::bad(
+                "--check",
+                &k,
+                "send_expect, tcp, http, https, smtp, dns or misc",
+            ),
+            BadCheck::Path(p) => Self::bad("--http-path", &p, "a URL path starting with /"),
+            BadCheck::Status(s, _) => Self::bad(
+                "--http-status",
+                &s,
+                "status codes and ranges, e.g. 200-299,301",
+            ),
+            BadCheck::Digest(d) => Self::bad("--http-digest", &d, "32 hex digits"),
+            BadCheck::DnsType { name, qtype } => dns(&name, &qtype),
+            BadCheck::NoProgram => Self::bad("--misc-program", "", "a command for --check misc"),
+        })?;
+        if let Some(Check::Dns { name, qtype }) = &check {
+            if crate::health::dns_query(0, name, qtype).is_err() {
+                return Err(dns(name, qtype));
             }
-            "smtp" => ExtCheck::Smtp {
-                helo: self.smtp_helo.clone().unwrap_or_else(|| "localhost".into()),
-            },
-            "dns" => {
-                let qtype = self
-                    .dns_type
-                    .clone()
-                    .unwrap_or_else(|| "SOA".into())
-                    .to_ascii_uppercase();
-                let name = self.dns_name.clone().unwrap_or_else(|| ".".into());
-                if crate::health::dns_query(0, &name, &qtype).is_err() {
-                    return Err(Self::bad(
-                        "--dns-name/--dns-type",
-                        &format!("{name} {qtype}"),
-                        "a domain name and one of A, NS, CNAME, SOA, MX, TXT, AAAA",
-                    ));
-                }
-                ExtCheck::Dns { name, qtype }
-            }
-            "misc" => ExtCheck::Misc {
-                command: self
-                    .misc_program
-                    .clone()
-                    .filter(|c| !c.trim().is_empty())
-                    .ok_or_else(|| Self::bad("--misc-program", "", "a command for --check misc"))?,
-                dynamic: self.misc_dynamic,
-            },
-            other => {
-                return Err(Self::bad(
-                    "--check",
-                    other,
-                    "send_expect, tcp, http, https, smtp, dns or misc",
-                ))
-            }
-        }))
+        }
+        Ok(check)
     }
 
     /// Retry and warm-up timing (all zero when not given).
@@ -455,7 +368,7 @@ pub struct Config {
     /// IPVS ([`crate::lvs_table`]).
     pub lvs_table: bool,
     /// Extension (issue 9): the check beyond send/expect, if any.
-    pub ext: Option<ExtCheck>,
+    pub check: Option<Check>,
     /// Extension (issue 9): retries and warm-up.
     pub timing: Timing,
 }
@@ -618,7 +531,7 @@ impl Options {
             }
         };
 
-        let ext = self.ext.check()?;
+        let check = self.ext.check()?;
         let timing = self.ext.timing()?;
         let count_thresh = match self.ext.rise {
             None => reentry / interval,
@@ -636,7 +549,7 @@ impl Options {
             ));
             send = None;
         }
-        if ext.is_none()
+        if check.is_none()
             && port == 80
             && send.is_none()
             && expect.is_none()
@@ -696,7 +609,7 @@ impl Options {
             nofork: self.nofork,
             notes,
             lvs_table: self.lvs_table,
-            ext,
+            check,
             timing,
         })
     }

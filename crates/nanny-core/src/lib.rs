@@ -31,15 +31,16 @@ pub mod translate;
 
 use std::net::SocketAddrV4;
 
+use lvs_config::checks::Check;
 use piranha_runtime::daemon::{cloexec_inherited_fds, detach, DaemonError, Detached, Starter};
 use piranha_runtime::signals::{SignalError, SignalWaiter};
 
 use crate::check::{program_argv, Checker, ProgramCheck, SocketCheck};
 use std::time::Duration;
 
-use crate::config::{Config, Expect, ExtCheck, LoadMonitor, Probe};
+use crate::config::{Config, Expect, LoadMonitor, Probe};
 use crate::expect::Matcher;
-use crate::health::{HealthChecker, HttpGet, Kind};
+use crate::health::HealthChecker;
 use crate::ipvsadm::{Dest, IpvsadmTable, NetlinkTable, Table};
 use crate::machine::{LoadSource, Machine, NoLoad, Params};
 use crate::run::{run_loop_with, CommandLoad, Policy, RealEnv, SIGNALS};
@@ -71,8 +72,8 @@ fn matcher(e: &Expect) -> Result<Matcher, regex::Error> {
 
 /// Build the checker for `config`.
 pub fn build_checker(config: &Config) -> Box<dyn Checker> {
-    if let Some(ext) = &config.ext {
-        return Box::new(build_health_checker(config, ext));
+    if let Some(check) = &config.check {
+        return Box::new(build_health_checker(config, check));
     }
     match &config.probe {
         Probe::Socket { send, expect } => Box::new(SocketCheck {
@@ -92,46 +93,13 @@ pub fn build_checker(config: &Config) -> Box<dyn Checker> {
 }
 
 /// Extension (issue 9): the checker of `--check`.
-pub fn build_health_checker(config: &Config, ext: &ExtCheck) -> HealthChecker {
-    let addr = SocketAddrV4::new(config.rip, config.rport);
-    let kind = match ext {
-        ExtCheck::Tcp => Kind::Tcp,
-        ExtCheck::Http {
-            tls,
-            path,
-            vhost,
-            status,
-            digest,
-        } => Kind::Http {
-            get: HttpGet {
-                addr,
-                path: path.clone(),
-                vhost: vhost.clone(),
-                tls: tls.clone(),
-                timeout: config.io_timeout,
-            },
-            status: status.clone(),
-            digest: digest.clone(),
-        },
-        ExtCheck::Smtp { helo } => Kind::Smtp { helo: helo.clone() },
-        ExtCheck::Dns { name, qtype } => Kind::Dns {
-            name: name.clone(),
-            qtype: qtype.clone(),
-        },
-        ExtCheck::Misc { command, dynamic } => Kind::Misc {
-            argv: program_argv(command, config.rip, config.rport),
-            dynamic: *dynamic,
-            base_weight: config.weight,
-        },
-    };
-    HealthChecker {
-        addr,
-        kind,
-        timeout: config.io_timeout,
-        detail: String::new(),
-        weight: None,
-        last_code: None,
-    }
+pub fn build_health_checker(config: &Config, check: &Check) -> HealthChecker {
+    HealthChecker::new(
+        SocketAddrV4::new(config.rip, config.rport),
+        check.clone(),
+        config.io_timeout,
+        config.weight,
+    )
 }
 
 /// Extension (issue 9): the loop policy: retries, and the warm-up drawn
@@ -222,10 +190,10 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
         }
     }
     let policy = build_policy(config);
-    if let Some(ext) = &config.ext {
+    if let Some(check) = &config.check {
         log::info!(
             "health check: {} (I/O timeout {} s, retry {}, first check in {} ms)",
-            ext.name(),
+            check.name(),
             config.io_timeout.as_secs(),
             policy.retry,
             policy.first_delay.as_millis()

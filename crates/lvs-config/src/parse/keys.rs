@@ -500,7 +500,9 @@ impl<'o> P<'o> {
         kw: &'static str,
         a: &[Tok<'_>],
     ) -> R<()> {
-        use crate::checks::{parse_status_list, CheckKind, DNS_TYPES};
+        use crate::checks::{
+            dns_type, is_url_path, md5_hex, parse_status_list, CheckKind, DNS_TYPES,
+        };
         let t = &a[0];
         let text = |p: &mut Self, what: &str| -> R<Spanned<String>> {
             if t.text.is_empty() {
@@ -519,7 +521,7 @@ impl<'o> P<'o> {
             "check" => h.check = Some(self.choice(kw, t, &CheckKind::ALL)?),
             "check_path" => {
                 let v = text(self, "a path starting with `/`")?;
-                if !v.value.starts_with('/') || v.value.bytes().any(|b| b <= b' ' || b == 0x7f) {
+                if !is_url_path(&v.value) {
                     let mut d = self.err(
                         t,
                         ErrorKind::InvalidArgument,
@@ -542,7 +544,7 @@ impl<'o> P<'o> {
                 h.check_status = Some(self.string(t));
             }
             "check_digest" => {
-                if t.text.len() != 32 || !t.text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let Some(md5) = md5_hex(t.text) else {
                     let mut d = self.err(
                         t,
                         ErrorKind::InvalidArgument,
@@ -551,8 +553,8 @@ impl<'o> P<'o> {
                     );
                     d.hint = Some("genhash(1) prints the digest of a page".into());
                     return Err(d);
-                }
-                h.check_digest = Some(Spanned::at(t.text.to_ascii_lowercase(), t.span));
+                };
+                h.check_digest = Some(Spanned::at(md5, t.span));
             }
             "check_virtualhost" | "check_sni" | "check_helo" => {
                 let v = text(self, "a host name")?;
@@ -588,8 +590,7 @@ impl<'o> P<'o> {
                 h.check_dns_name = Some(v);
             }
             "check_dns_type" => {
-                let up = t.text.to_ascii_uppercase();
-                if !DNS_TYPES.contains(&up.as_str()) {
+                let Some(up) = dns_type(t.text) else {
                     let mut d = self.err(
                         t,
                         ErrorKind::InvalidArgument,
@@ -598,8 +599,8 @@ impl<'o> P<'o> {
                     );
                     d.hint = Some(format!("one of {}", DNS_TYPES.join(", ")));
                     return Err(d);
-                }
-                h.check_dns_type = Some(Spanned::at(up, t.span));
+                };
+                h.check_dns_type = Some(Spanned::at(up.to_string(), t.span));
             }
             "check_program" => h.check_program = Some(self.qstring(kw, t)),
             "check_dynamic" => h.check_dynamic = Some(self.boolean(kw, t)?),

@@ -3,8 +3,10 @@
 use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 
-use crate::check::{Checker, Outcome};
+use lvs_config::checks::Check;
 use piranha_runtime::spawn::Interrupt;
+
+use crate::check::{program_argv, Checker, Outcome};
 
 use super::dns::*;
 use super::http::*;
@@ -12,52 +14,18 @@ use super::io::*;
 use super::misc::*;
 use super::smtp::*;
 
-/// Which extended check, with its parameters.
-#[derive(Debug, Clone)]
-pub enum Kind {
-    /// Connect only.
-    Tcp,
-    /// GET (TLS when `get.tls` is set).
-    Http {
-        /// The request.
-        get: HttpGet,
-        /// Accepted status ranges.
-        status: Vec<(u16, u16)>,
-        /// Expected MD5 of the body.
-        digest: Option<String>,
-    },
-    /// SMTP.
-    Smtp {
-        /// HELO name.
-        helo: String,
-    },
-    /// DNS.
-    Dns {
-        /// Query name.
-        name: String,
-        /// Query type.
-        qtype: String,
-    },
-    /// External program.
-    Misc {
-        /// argv, `%h`/`%p` substituted.
-        argv: Vec<String>,
-        /// Dynamic weights.
-        dynamic: bool,
-        /// The configured weight, which exit 0 restores in dynamic mode.
-        base_weight: i32,
-    },
-}
-
 /// An extended check of one real server.
 #[derive(Debug, Clone)]
 pub struct HealthChecker {
     /// The real server.
     pub addr: SocketAddrV4,
     /// What to check.
-    pub kind: Kind,
+    pub check: Check,
     /// Deadline of one check.
     pub timeout: Duration,
+    /// The configured weight, which exit 0 of a dynamic misc check
+    /// restores.
+    pub base_weight: i32,
     /// Why the last check failed (or what it found).
     pub detail: String,
     /// Weight the last misc check asked for (dynamic mode).
@@ -70,28 +38,43 @@ pub struct HealthChecker {
 impl HealthChecker {
     /// The check's name in log lines (`http`, `misc`, ...).
     pub fn name(&self) -> &'static str {
-        match &self.kind {
-            Kind::Tcp => "tcp",
-            Kind::Http { get, .. } if get.tls.is_some() => "https",
-            Kind::Http { .. } => "http",
-            Kind::Smtp { .. } => "smtp",
-            Kind::Dns { .. } => "dns",
-            Kind::Misc { .. } => "misc",
+        self.check.name()
+    }
+
+    /// A checker of `addr` (a misc program gets its `%h` and `%p`).
+    pub fn new(addr: SocketAddrV4, check: Check, timeout: Duration, base_weight: i32) -> Self {
+        HealthChecker {
+            addr,
+            check,
+            timeout,
+            base_weight,
+            detail: String::new(),
+            weight: None,
+            last_code: None,
         }
     }
 
     fn run(&mut self, intr: Option<&Interrupt<'_>>) -> Res<String> {
-        match &self.kind {
-            Kind::Tcp => {
+        match &self.check {
+            Check::Tcp => {
                 let deadline = Instant::now() + self.timeout;
                 connect_tcp(self.addr, deadline, intr)?;
                 Ok("connected".into())
             }
-            Kind::Http {
-                get,
+            Check::Http {
+                tls,
+                path,
+                vhost,
                 status,
                 digest,
             } => {
+                let get = HttpGet {
+                    addr: self.addr,
+                    path: path.clone(),
+                    vhost: vhost.clone(),
+                    tls: tls.clone(),
+                    timeout: self.timeout,
+                };
                 let r = get.run(intr, 0)?;
                 if !status_ok(r.status, status) {
                     return down(format!("status {} not accepted", r.status));
@@ -106,25 +89,22 @@ impl HealthChecker {
                 }
                 Ok(format!("status {}", r.status))
             }
-            Kind::Smtp { helo } => {
+            Check::Smtp { helo } => {
                 smtp_check(self.addr, helo, self.timeout, intr)?;
                 Ok("220/250".into())
             }
-            Kind::Dns { name, qtype } => {
+            Check::Dns { name, qtype } => {
                 dns_check(self.addr, name, qtype, self.timeout, intr)?;
                 Ok(format!("{qtype} {name} answered"))
             }
-            Kind::Misc {
-                argv,
-                dynamic,
-                base_weight,
-            } => {
+            Check::Misc { command, dynamic } => {
                 // keepalived (check_misc.c) sets the weight when the exit
                 // status changes; we also set it at the first success after
                 // a failure (the server re-enters at the weight its status
                 // says, not through slow start).
                 let prev = self.last_code.take();
-                let code = run_misc(argv, self.timeout, intr)?;
+                let argv = program_argv(command, *self.addr.ip(), self.addr.port());
+                let code = run_misc(&argv, self.timeout, intr)?;
                 let changed = prev != Some(code);
                 match misc_result(code, *dynamic) {
                     MiscResult::Up if *dynamic => {
@@ -132,7 +112,7 @@ impl HealthChecker {
                         // weight is back.
                         self.last_code = Some(code);
                         if changed {
-                            self.weight = Some(*base_weight);
+                            self.weight = Some(self.base_weight);
                         }
                         Ok("exit 0".into())
                     }

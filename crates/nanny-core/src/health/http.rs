@@ -86,16 +86,8 @@ pub fn status_ok(code: u16, ranges: &[(u16, u16)]) -> bool {
     ranges.iter().any(|&(a, b)| (a..=b).contains(&code))
 }
 
-/// TLS settings of an https check.
-#[derive(Debug, Clone, Default)]
-pub struct Tls {
-    /// Server name sent as SNI (and verified against); `None`: no SNI.
-    pub sni: Option<String>,
-    /// Verify the certificate chain and name.
-    pub verify: bool,
-    /// PEM CA bundle for verification (default: the system's roots).
-    pub ca: Option<String>,
-}
+/// TLS settings of an https check (the check's own, from lvs-config).
+pub use lvs_config::checks::Tls;
 
 /// One HTTP(S) GET, as the check and genhash do it.
 #[derive(Debug, Clone)]

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::check::{Checker, Outcome};
+use lvs_config::checks::Check;
 use proptest::prelude::*;
 use std::time::Duration;
 
@@ -91,12 +92,13 @@ fn keepalived_exit_rule() {
 fn dynamic_exit_0_restores_the_configured_weight() {
     let misc = |code: i32, dynamic: bool| HealthChecker {
         addr: "127.0.0.1:1".parse().unwrap(),
-        kind: Kind::Misc {
-            argv: vec!["sh".into(), "-c".into(), format!("exit {code}")],
+        // The command is split on spaces only: the tab stays in sh's script.
+        check: Check::Misc {
+            command: format!("sh -c exit\t{code}"),
             dynamic,
-            base_weight: 3,
         },
         timeout: Duration::from_secs(10),
+        base_weight: 3,
         detail: String::new(),
         weight: None,
         last_code: None,
