@@ -377,6 +377,40 @@ impl<'o> P<'o> {
         if toks.is_empty() {
             return;
         }
+        // Piranha compared the keyword, `=`, `{` and `}` without their
+        // quotes: `primary "=" 1.2.3.4` and `virtual www "{"` worked.
+        let structural = |i: usize, t: &Tok<'_>| {
+            t.quote.is_some()
+                && !t.glued
+                && (i == 0
+                    || (i == 1 && t.text == "=")
+                    || (i == 2
+                        && toks.len() == 3
+                        && t.text == "{"
+                        && matches!(toks[0].text, "virtual" | "failover" | "server")))
+        };
+        if toks.iter().enumerate().any(|(i, t)| structural(i, t)) {
+            let mut fixed = toks.to_vec();
+            for (i, t) in fixed.iter_mut().enumerate() {
+                if structural(i, t) {
+                    self.warn_reading(
+                        ErrorKind::QuotationMismatch,
+                        t.span,
+                        toks[0].text,
+                        format!(
+                            "`{}` in quotes is read as `{}`, as Piranha compared it without its quotes",
+                            t.text, t.text
+                        ),
+                        Some("write it without quotes".into()),
+                    );
+                    t.quote = None;
+                }
+            }
+            return self.line(&Line {
+                tokens: &fixed,
+                ..line.clone()
+            });
+        }
         for t in toks.iter().filter(|t| t.glued) {
             let q = t.quote.map(|q| q.char()).unwrap_or('"');
             self.warn_at(
