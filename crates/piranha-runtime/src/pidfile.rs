@@ -196,6 +196,13 @@ mod tests {
             .spawn()
             .unwrap();
         std::fs::write(path, format!("{}\n", child.id())).unwrap();
+        // Until it has exec'd, the child still bears the test thread's name.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while comm(child.id() as i32).as_deref() != Some("sleep")
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
         child
     }
 
