@@ -85,7 +85,9 @@ demo:
 	$(CARGO) build --release --workspace --bins
 	@./tests/demo/run
 
-install: all
+# Installs what `make all` built, without building (root often has no cargo).
+install:
+	@for b in $(BINARIES); do [ -x $(RELEASE)/$$b ] || { echo "make install: $(RELEASE)/$$b is missing; run make all first" >&2; exit 1; }; done
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	for b in $(BINARIES); do install -m 0755 $(RELEASE)/$$b $(DESTDIR)$(SBINDIR)/$$b; done
 	ln -sf lvs $(DESTDIR)$(SBINDIR)/lvsd
