@@ -13,6 +13,8 @@
 //!   forking a pre-started copy instead of an `exec` each.
 //! * [`net`]: IPv4 addresses and link state over rtnetlink (pulse's
 //!   floating addresses; lvs asks whether a virtual IP is still here).
+//! * [`notify`]: the service manager's notification socket (systemd
+//!   `Type=notify`): ready, reloading, stopping and a status line.
 //! * [`pidfile`]: a daemon's pidfile, refusing a live copy, written
 //!   atomically, removed on exit.
 //! * [`quote`]: commands in log lines, quoted as a shell needs them.
@@ -30,6 +32,7 @@ pub mod error;
 pub mod forkserver;
 pub mod logger;
 pub mod net;
+pub mod notify;
 pub mod pidfile;
 pub mod quote;
 pub mod ready;

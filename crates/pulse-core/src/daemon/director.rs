@@ -3,6 +3,7 @@
 //! and the actions, the heartbeat sockets, the child processes, the role
 //! change and the floating addresses.
 
+use piranha_runtime::notify::ServiceManager;
 use std::net::{Ipv4Addr, UdpSocket};
 use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -83,4 +84,6 @@ pub(super) struct Director {
     pub(super) auth: Option<Authenticator>,
     pub(super) start: Instant,
     pub(super) monitor_links: bool,
+    /// systemd's `Type=notify` socket (does nothing without one).
+    pub(super) service_manager: ServiceManager,
 }

@@ -78,6 +78,7 @@ impl Director {
                 match sig {
                     libc::SIGTERM | libc::SIGINT => {
                         info!("Terminating due to signal {sig}");
+                        self.service_manager.stopping();
                         let now = self.now();
                         let a = self.machine.terminate(now);
                         if self.execute(a) {
@@ -133,6 +134,7 @@ impl Director {
             // stop that finds its partner active yields before it would
             // renew (re-add) addresses that expired meanwhile.
             self.renew_addresses(false);
+            self.tell_service_manager();
             let now = self.now();
             let mut wait = self.machine.next_deadline().saturating_sub(now);
             if self.machine.serving() && !self.added.is_empty() {
@@ -170,6 +172,12 @@ impl Director {
     }
 
     fn reload(&mut self) {
+        self.service_manager.reloading();
+        self.reload_config();
+        self.service_manager.reloaded();
+    }
+
+    fn reload_config(&mut self) {
         match load_config(&self.opts.configfile) {
             Err(e) => warn!(
                 "failed to re-read {}, keeping the old configuration: {e}",

@@ -24,6 +24,7 @@ mod options;
 mod plan;
 mod roles;
 mod sockets;
+mod status;
 
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
@@ -35,6 +36,7 @@ use log::{info, warn};
 use lvs_config::ServiceType;
 use piranha_runtime::daemon::{detach, Detached, Starter};
 use piranha_runtime::error::chain;
+use piranha_runtime::notify::ServiceManager;
 use piranha_runtime::pidfile::{Pidfile, PidfileError};
 use piranha_runtime::signals::SignalWaiter;
 
@@ -81,7 +83,9 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
     // daemon has written its pidfile, so an init system that reads the
     // pidfile after it returns finds it.
     let mut starter = Starter::none();
-    if daemon {
+    // Under systemd's Type=notify the process systemd started is the
+    // daemon: no detaching, readiness through the notification socket.
+    if daemon && !piranha_runtime::notify::expected() {
         match detach(false).map_err(StartError::Daemon)? {
             Detached::Parent { ready } => return Ok(if ready { EXIT_OK } else { EXIT_FAILURE }),
             Detached::Daemon(s) => starter = s,
@@ -147,6 +151,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         auth: hb.auth,
         start,
         monitor_links,
+        service_manager: ServiceManager::new(),
     };
     if d.cfg.hot_standby() && !d.lvs_ours && !d.opts.test_start {
         warn!(
