@@ -17,6 +17,9 @@
 //! regex with `--regex`); empty output with an expect string fails.  Without
 //! an expect string, exit status 0 is success.
 //!
+//! With `-v` the bytes sent, the reply and the program's output are logged
+//! on one line each, escaped and capped ([`piranha_runtime::quote::dump`]).
+//!
 //! Piranha also sent one ICMP echo per check on a raw socket and never waited
 //! for the answer; we do not (it needed root and changed nothing).
 
@@ -31,6 +34,7 @@ use nix::sys::socket::{
     connect, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn,
 };
 use piranha_runtime::error::Chain;
+use piranha_runtime::quote::dump;
 use piranha_runtime::signals::poll_timeout;
 use piranha_runtime::spawn::{run, Completion, Interrupt, RunOptions};
 
@@ -220,11 +224,7 @@ impl SocketCheck {
         intr: Option<&Interrupt<'_>>,
     ) -> Outcome {
         let name = self.name();
-        log::debug!(
-            "Sending len={}, text=\"{}\"",
-            data.len(),
-            String::from_utf8_lossy(data)
-        );
+        log::debug!("Sending len={}, text={}", data.len(), dump(data));
         let mut off = 0;
         while off < data.len() {
             let r = match conn {
@@ -327,11 +327,7 @@ impl SocketCheck {
             Decision::Undecided => self.decide(matcher, buf, true),
             d => d,
         };
-        log::debug!(
-            "READ got len={}, text={}",
-            buf.len(),
-            String::from_utf8_lossy(buf)
-        );
+        log::debug!("READ got len={}, text={}", buf.len(), dump(buf));
         match d {
             Decision::Match => Outcome::Up,
             _ => {
@@ -449,10 +445,7 @@ impl Checker for ProgramCheck {
         if let Some(t) = text.strip_suffix(b"\n") {
             text = t;
         }
-        log::debug!(
-            "Got result ({}) from command sent to ({name})",
-            String::from_utf8_lossy(text)
-        );
+        log::debug!("Got result ({}) from command sent to ({name})", dump(text));
         let matcher = match &self.expect {
             None => return Outcome::Up,
             Some(Err(_)) => return Outcome::Down,

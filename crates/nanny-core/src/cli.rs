@@ -12,13 +12,19 @@ use piranha_runtime::logger::{self, Sinks};
 /// Exit status for bad arguments or a failure to start.
 const EXIT_USAGE: u8 = 1;
 
+/// The last lines of `--help`: what no option's line can say alone.
+const AFTER_HELP: &str =
+    "One of --lvs or --fos is required, and so is -h (lvs(8) starts every nanny with --lvs).";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "nanny",
     about = "Monitor one real server of an LVS virtual service and keep its IPVS entry true",
     disable_version_flag = true,
     disable_help_flag = true,
-    args_override_self = true
+    args_override_self = true,
+    override_usage = "nanny --lvs|--fos -h IP [OPTIONS]",
+    after_help = AFTER_HELP
 )]
 struct Args {
     /// Seconds between connection attempts (also the I/O timeout).
@@ -79,7 +85,7 @@ struct Args {
         allow_negative_numbers = true
     )]
     scale: i64,
-    /// IP address of the real server.
+    /// IP address of the real server (required).
     #[arg(short = 'h', long = "server")]
     server: Option<String>,
     /// External program that tests the service (%h, %p are replaced).
@@ -134,10 +140,10 @@ struct Args {
     /// Display the program version.
     #[arg(long = "version")]
     version: bool,
-    /// Failover service (legacy).
+    /// Failover service (legacy). One of --lvs or --fos is required.
     #[arg(long = "fos")]
     fos: bool,
-    /// LVS service.
+    /// LVS service. One of --lvs or --fos is required.
     #[arg(long = "lvs")]
     lvs: bool,
     /// Don't change IPVS: print the wanted entry for lvs (quorum extension).
@@ -233,7 +239,7 @@ pub fn run(cmd: &mut Option<clap::Command>, argv: Vec<OsString>) -> u8 {
         return 0;
     }
     if args.usage {
-        println!("Usage: nanny [-t|--interval N] [-I|--ipvsadm PATH] [-U|--loadcmd CMD] [-M|--method m|g|i] [-n|--nodaemon] [-c|--nofork] [-p|--port N] [-r|--rport N] [-a|--reentrytime N] [-S|--scale N] [-h|--server IP] [-e|--send_program CMD] [-s|--send_string S] [-x|--expect_string S] [--regex] [-T|--suppress] [-q|--quiesce_server] [-u|--udp] [-v|--verbose] [-V|--virtaddress IP] [-f|--fwmark N] [-w|--weight N] [--io-timeout N] [--check KIND] [--http-path PATH] [--http-status LIST] [--http-digest MD5] [--http-virtualhost HOST] [--tls-sni NAME] [--tls-verify] [--tls-ca FILE] [--smtp-helo NAME] [--dns-name NAME] [--dns-type TYPE] [--misc-program CMD] [--misc-dynamic] [--retry N] [--retry-delay S] [--rise N] [--warmup S] [--test-start] [--norun] [--version] [--fos|--lvs] [--lvs-table] [-?|--help] [--usage]");
+        println!("Usage: nanny --lvs|--fos -h|--server IP [-t|--interval N] [-I|--ipvsadm PATH] [-U|--loadcmd CMD] [-M|--method m|g|i] [-n|--nodaemon] [-c|--nofork] [-p|--port N] [-r|--rport N] [-a|--reentrytime N] [-S|--scale N] [-e|--send_program CMD] [-s|--send_string S] [-x|--expect_string S] [--regex] [-T|--suppress] [-q|--quiesce_server] [-u|--udp] [-v|--verbose] [-V|--virtaddress IP] [-f|--fwmark N] [-w|--weight N] [--io-timeout N] [--check KIND] [--http-path PATH] [--http-status LIST] [--http-digest MD5] [--http-virtualhost HOST] [--tls-sni NAME] [--tls-verify] [--tls-ca FILE] [--smtp-helo NAME] [--dns-name NAME] [--dns-type TYPE] [--misc-program CMD] [--misc-dynamic] [--retry N] [--retry-delay S] [--rise N] [--warmup S] [--test-start] [--norun] [--version] [--lvs-table] [-?|--help] [--usage]");
         return 0;
     }
     start(options(args))

@@ -383,8 +383,10 @@ pub enum ConfigError {
     /// `-h` not an IPv4 address in inet_aton's forms.
     #[error("nanny: bad IP address -- {0}")]
     BadAddress(String),
-    /// Neither `--fos` nor `--lvs`.
-    #[error("nanny: unknown service type")]
+    /// Neither `--fos` nor `--lvs` (Piranha's words, then what to do).
+    #[error(
+        "nanny: unknown service type (one of --lvs or --fos is required). Use '--help' for help."
+    )]
     UnknownServiceType,
     /// `-t` of zero or less (Piranha divided by zero).
     #[error("nanny: bad interval -- {0} (must be at least 1 second)")]

@@ -13,6 +13,7 @@
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
+use piranha_runtime::quote::dump;
 use piranha_runtime::signals::SignalWaiter;
 use piranha_runtime::spawn::{run, Interrupt, RunOptions};
 
@@ -336,10 +337,7 @@ impl LoadSource for CommandLoad {
         };
         let l = parse_loadavg(&out);
         if l.is_none() {
-            log::info!(
-                "bad load average returned: {}",
-                String::from_utf8_lossy(&out).trim_end()
-            );
+            log::info!("bad load average returned: {}", dump(out.trim_ascii_end()));
         }
         l
     }

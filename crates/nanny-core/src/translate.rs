@@ -3,6 +3,8 @@
 //! The escapes nanny 0.8.6 understood: `\\` `\r` `\n` `\t` `\'` `\"`.  Any
 //! other backslash is kept as it is, and so is a string of one character.
 //! (Piranha looped for ever on an unknown escape or a trailing backslash.)
+//! `-v` shows the bytes sent and received in the same syntax, plus `\xHH`
+//! for other bytes ([`piranha_runtime::quote::escape_bytes`]).
 
 /// Translate the escapes in `s`.
 pub fn translate(s: &[u8]) -> Vec<u8> {
@@ -46,6 +48,15 @@ mod tests {
         );
         assert_eq!(translate(b"a\\tb\\\\n"), b"a\tb\\n");
         assert_eq!(translate(b"\\'\\\""), b"'\"");
+    }
+
+    #[test]
+    fn verbose_dumps_read_back_as_send_strings() {
+        // `-v` shows bytes in this syntax (piranha_runtime::quote); what it
+        // shows of printable ASCII, CR, LF and tab can be pasted into -s/-x.
+        let bytes: Vec<u8> = (0x20..=0x7e).chain(*b"\r\n\t").collect();
+        let shown = piranha_runtime::quote::escape_bytes(&bytes);
+        assert_eq!(translate(shown.as_bytes()), bytes);
     }
 
     #[test]

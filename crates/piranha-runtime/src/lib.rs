@@ -17,7 +17,8 @@
 //!   `Type=notify`): ready, reloading, stopping and a status line.
 //! * [`pidfile`]: a daemon's pidfile, refusing a live copy, written
 //!   atomically, removed on exit.
-//! * [`quote`]: commands in log lines, quoted as a shell needs them.
+//! * [`quote`]: commands in log lines, quoted as a shell needs them; bytes
+//!   sent or received, escaped and capped to one log line.
 //! * [`ready`]: a readiness byte from an exec'd child (lvs to pulse)
 //!   through an inherited pipe named in the environment.
 //! * [`signals`]: catch signals into flags plus a self-pipe, so one loop

@@ -33,7 +33,7 @@ fn piranha_errors_in_piranha_order() {
     };
     assert_eq!(
         o.validate().unwrap_err().to_string(),
-        "nanny: unknown service type"
+        "nanny: unknown service type (one of --lvs or --fos is required). Use '--help' for help."
     );
 }
 

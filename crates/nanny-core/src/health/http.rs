@@ -56,9 +56,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<ResponseHead>, Garbled> {
     let mut lines = head.split(|&b| b == b'\n');
     let first = lines.next().unwrap_or_default();
     let first = first.strip_suffix(b"\r").unwrap_or(first);
-    let status = parse_status_line(first).ok_or_else(|| {
-        Garbled::StatusLine(String::from_utf8_lossy(&first[..first.len().min(80)]).into_owned())
-    })?;
+    let status = parse_status_line(first).ok_or_else(|| Garbled::StatusLine(reply_line(first)))?;
     let mut content_length = None;
     for l in lines {
         let l = l.strip_suffix(b"\r").unwrap_or(l);

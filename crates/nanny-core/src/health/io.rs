@@ -145,18 +145,29 @@ pub fn connect_tcp<'a>(
     })
 }
 
+/// Most bytes of a server's reply line quoted in a failed check's reason.
+pub const REPLY_LINE_MAX: usize = 80;
+
+/// A reply line for a failed check's reason: escaped, quoted and cut at
+/// [`REPLY_LINE_MAX`] bytes, the way `-v` shows replies
+/// ([`piranha_runtime::quote::dump`]).
+pub fn reply_line(line: &[u8]) -> String {
+    piranha_runtime::quote::dump_max(line, REPLY_LINE_MAX)
+}
+
 /// What a server said that is not the protocol its check speaks (the text
 /// is the line nanny logs, after the check's name).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Garbled {
-    /// The first line of an HTTP response.
-    #[error("not an HTTP status line: {0:?}")]
+    /// The first line of an HTTP response, as [`reply_line`] shows it.
+    #[error("not an HTTP status line: {0}")]
     StatusLine(String),
     /// Three bytes that are not a reply code.
     #[error("not an SMTP reply")]
     NotSmtp,
-    /// A reply line that does not start with a code.
-    #[error("not an SMTP reply line: {0:?}")]
+    /// A reply line that does not start with a code, as [`reply_line`]
+    /// shows it.
+    #[error("not an SMTP reply line: {0}")]
     SmtpLine(String),
     /// A code followed by neither `-`, a blank nor the line's end.
     #[error("not an SMTP reply line")]

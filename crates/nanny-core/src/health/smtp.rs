@@ -23,9 +23,7 @@ pub fn smtp_reply(buf: &[u8]) -> Result<Option<u16>, Garbled> {
         let line = &rest[..nl];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.len() < 3 || !line[..3].iter().all(u8::is_ascii_digit) {
-            return Err(Garbled::SmtpLine(
-                String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned(),
-            ));
+            return Err(Garbled::SmtpLine(reply_line(line)));
         }
         let code: u16 = std::str::from_utf8(&line[..3])
             .ok()

@@ -19,6 +19,23 @@ fn status_lines() {
 }
 
 #[test]
+fn garbled_replies_are_escaped_and_cut_in_reasons() {
+    let e = parse_head(b"\x1b[31mHELLO\r\n\r\n").unwrap_err();
+    assert_eq!(e.to_string(), "not an HTTP status line: \"\\x1b[31mHELLO\"");
+    let mut line = b"5xx \x07".to_vec();
+    line.extend_from_slice(&[b'a'; 100]);
+    line.extend_from_slice(b"\r\n");
+    let e = smtp_reply(&line).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "not an SMTP reply line: \"5xx \\x07{}\" (25 more bytes not shown)",
+            "a".repeat(75)
+        )
+    );
+}
+
+#[test]
 fn heads() {
     let h = parse_head(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello")
         .unwrap()
