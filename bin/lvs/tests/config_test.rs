@@ -106,3 +106,57 @@ fn a_missing_file_is_an_io_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_binary_file_is_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // A program given by mistake: NUL bytes and escape sequences, no lines.
+    let p = dir.path().join("lvs.cf");
+    std::fs::write(
+        &p,
+        b"\x7fELF\x02\x01\x01\x00\x00\x1b[2J\nvirtual\x00 {\n\x01\x02\x03\n",
+    )
+    .unwrap();
+    let f = p.to_str().unwrap();
+    let (code, out, err) = lvs(&["-c", f, "--config-test"]);
+    assert_eq!(code, 1);
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        format!(
+            "{f}: error: not a text file: a NUL byte at offset 7; lvs.cf is plain text; is this the right file?\n\
+             configuration file {f} is not valid: 1 error\n"
+        )
+    );
+    // Control characters without a NUL: the same error.
+    std::fs::write(&p, b"\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\n").unwrap();
+    let (code, _, err) = lvs(&["-c", f, "--config-test"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with(&format!(
+            "{f}: error: not a text file: 12 of its first 13 bytes are control characters;"
+        )),
+        "{err}"
+    );
+    // A Latin-1 file is text.
+    std::fs::write(&p, b"# r\xe9seau\nprimary = 192.0.2.10\n").unwrap();
+    let (code, _, err) = lvs(&["-c", f, "--config-test"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn control_characters_are_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("lvs.cf");
+    std::fs::write(
+        &p,
+        "primary = 192.0.2.10\nvirtual www {\n    protocol = tcp\x1b[31m\n    sched\x1b]0;pwned\x07uler = wlc\r\n}\n",
+    )
+    .unwrap();
+    let f = p.to_str().unwrap();
+    let (code, _, err) = lvs(&["-c", f, "--config-test"]);
+    assert_eq!(code, 1);
+    assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{err:?}");
+    assert!(err.contains("`tcp\\x1b[31m`"), "{err}");
+    assert!(err.contains("`sched\\x1b]0;pwned\\x07uler`"), "{err}");
+}

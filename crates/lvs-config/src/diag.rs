@@ -53,6 +53,10 @@ pub enum ErrorKind {
     Io,
     /// A check Piranha never made (ours): the value parses but cannot work.
     InvalidConfiguration,
+    /// `not a text file` (ours): a NUL byte, or mostly control characters
+    /// (see [`not_text`](crate::parse::not_text)); one error for the whole
+    /// file instead of one per line.
+    NotText,
 }
 
 impl ErrorKind {
@@ -75,6 +79,7 @@ impl ErrorKind {
             ErrorKind::EmptyConfiguration => "Empty configuration",
             ErrorKind::Io => "I/O error while reading configuration",
             ErrorKind::InvalidConfiguration => "invalid configuration",
+            ErrorKind::NotText => "not a text file",
         }
     }
 }
@@ -120,6 +125,10 @@ impl Diagnostic {
     }
 }
 
+/// Shown as `FILE:LINE:COL: error: `keyword`: category: detail; hint`
+/// (`FILE: error: ...` for [`ErrorKind::NotText`], which is about the
+/// whole file). Every part is shown through [`Escaped`]: text quoted from
+/// the file never reaches a terminal with a control character in it.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let file = if self.file.is_empty() {
@@ -127,13 +136,23 @@ impl fmt::Display for Diagnostic {
         } else {
             &self.file
         };
-        write!(f, "{}:{}:{}: ", file, self.span.line, self.span.col)?;
+        if self.kind == ErrorKind::NotText {
+            write!(f, "{}: ", Escaped(file))?;
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: ",
+                Escaped(file),
+                self.span.line,
+                self.span.col
+            )?;
+        }
         f.write_str(match self.severity {
             Severity::Error => "error: ",
             Severity::Warning => "warning: ",
         })?;
         if let Some(k) = &self.keyword {
-            write!(f, "`{k}`: ")?;
+            write!(f, "`{}`: ", Escaped(k))?;
         }
         if self.severity == Severity::Error || self.kind != ErrorKind::InvalidConfiguration {
             write!(f, "{}", self.kind)?;
@@ -141,11 +160,37 @@ impl fmt::Display for Diagnostic {
                 f.write_str(": ")?;
             }
         }
-        f.write_str(&self.detail)?;
+        write!(f, "{}", Escaped(&self.detail))?;
         if let Some(h) = &self.hint {
-            write!(f, "; {h}")?;
+            write!(f, "; {}", Escaped(h))?;
         }
         Ok(())
+    }
+}
+
+/// Text as a diagnostic shows it: every control character (C0, DEL and
+/// C1, [`char::is_control`]) escaped, tab, CR and LF as `\t`, `\r`,
+/// `\n`, the other ASCII ones as `\x1b`, the C1 ones (a Latin-1 file's
+/// bytes 0x80 to 0x9f) as `\u{9b}`. Backslashes are kept as they are:
+/// `send = "GET /\r\n"` is written with them.
+pub struct Escaped<'a>(pub &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(i) = rest.find(char::is_control) {
+            f.write_str(&rest[..i])?;
+            let c = rest[i..].chars().next().unwrap_or_default();
+            match c {
+                '\t' => f.write_str("\\t")?,
+                '\r' => f.write_str("\\r")?,
+                '\n' => f.write_str("\\n")?,
+                c if c.is_ascii() => write!(f, "\\x{:02x}", c as u32)?,
+                c => write!(f, "\\u{{{:x}}}", c as u32)?,
+            }
+            rest = &rest[i + c.len_utf8()..];
+        }
+        f.write_str(rest)
     }
 }
 

@@ -104,13 +104,17 @@ impl Editor {
         })
     }
 
-    /// Start editing the file at `path`.
+    /// Start editing the file at `path`; a file that is
+    /// [`not_text`](parse::not_text) is refused.
     pub fn open(path: &Path, opts: ParseOptions) -> Result<Self, EditError> {
         let bytes = std::fs::read(path).map_err(|source| EditError::Io {
             op: "cannot read",
             path: path.to_path_buf(),
             source,
         })?;
+        if let Some(d) = parse::not_text(&bytes, &opts.file) {
+            return Err(EditError::Invalid(Diagnostics(vec![d])));
+        }
         let latin1 = std::str::from_utf8(&bytes).is_err();
         let text = parse::decode(&bytes);
         let mut e = Editor::new(text, opts).map_err(EditError::Invalid)?;

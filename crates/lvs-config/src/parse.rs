@@ -8,7 +8,9 @@ mod options;
 mod reader;
 mod values;
 
-pub use file::{decode, decode_owned, encode, parse_file, parse_file_with, read_file};
+pub use file::{
+    decode, decode_owned, encode, not_text, parse_file, parse_file_with, read_file, TEXT_SAMPLE,
+};
 pub use layout::{BlockKind, BlockLayout, KeyLine, Layout, Parsed};
 pub use options::{ParseOptions, Resolver};
 pub use reader::parse_str;

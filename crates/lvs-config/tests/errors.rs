@@ -349,7 +349,167 @@ const REJECTED: &[(&str, u32, u32, ErrorKind, &str)] = &[
         ErrorKind::MissingArguments,
         "server",
     ),
+    // A server block missing its `}` (the hints: MISSING_CLOSE).
+    (
+        "virtual a {\n server s {\n  address = 1.2.3.4\n server t {\n  address = 1.2.3.5\n }\n}\n",
+        4,
+        2,
+        ErrorKind::UnknownCommand,
+        "server",
+    ),
+    (
+        "virtual a {\n server s {\n  address = 1.2.3.4\n scheduler = rr\n}\n",
+        4,
+        2,
+        ErrorKind::UnknownCommand,
+        "scheduler",
+    ),
+    (
+        "virtual a {\n server s {\n  address = 1.2.3.4\nvirtual b {\n}\n",
+        4,
+        1,
+        ErrorKind::UnknownCommand,
+        "virtual",
+    ),
+    (
+        "virtual a {\n port = 80\nfailover b {\n}\n",
+        3,
+        1,
+        ErrorKind::UnknownCommand,
+        "failover",
+    ),
+    ("server s {\n}\n", 1, 1, ErrorKind::UnknownCommand, "server"),
 ];
+
+/// (input, hint of the first error): a block keyword inside a block that a
+/// missing `}` left open names that block and its line.
+const MISSING_CLOSE: &[(&str, &str)] = &[
+    (
+        "virtual a {\n server s {\n  address = 1.2.3.4\n server t {\n  address = 1.2.3.5\n }\n}\n",
+        "`server s` opened at line 2 is still open; did you forget its `}`?",
+    ),
+    (
+        "virtual a {\n server s {\n  address = 1.2.3.4\n scheduler = rr\n}\n",
+        "`server s` opened at line 2 is still open; did you forget its `}`?",
+    ),
+    (
+        "virtual a {\n server s {\n  address = 1.2.3.4\nvirtual b {\n}\n",
+        "`server s` opened at line 2 and `virtual a` opened at line 1 are still open; did you forget their `}`?",
+    ),
+    (
+        "virtual a {\n server s {\n  address = 1.2.3.4\nprimary = 1.2.3.5\n",
+        "`server s` opened at line 2 and `virtual a` opened at line 1 are still open; did you forget their `}`?",
+    ),
+    (
+        "virtual a {\n port = 80\nvirtual b {\n}\n",
+        "`virtual a` opened at line 1 is still open; did you forget its `}`?",
+    ),
+    (
+        "virtual a {\n port = 80\n primary = 1.2.3.4\n}\n",
+        "`virtual a` opened at line 1 is still open; did you forget its `}`?",
+    ),
+    (
+        "virtual a {\n port = 80\nfailover b {\n}\n",
+        "`virtual a` opened at line 1 is still open; did you forget its `}`?",
+    ),
+    (
+        "failover f {\n server s {\n  active = 1\n  timeout = 5\n }\n}\n",
+        "`server s` opened at line 2 is still open; did you forget its `}`?",
+    ),
+    // Nothing to close: the hints of before.
+    (
+        "virtual a {\n weight = 1\n}\n",
+        "move it to the right block, or check for a missing `}`",
+    ),
+    ("server s {\n}\n", "check the block's closing `}`"),
+];
+
+#[test]
+fn a_block_left_open_is_named() {
+    for (text, hint) in MISSING_CLOSE {
+        let d = parse_str(text, &opts()).unwrap_err();
+        let e = d.first_error().unwrap();
+        assert_eq!(e.hint.as_deref(), Some(*hint), "{text:?}: {e}");
+        assert!(e.to_string().ends_with(&format!("; {hint}")), "{e}");
+    }
+    let d = parse_str("virtual a {\n virtual b {\n }\n}\n", &opts()).unwrap_err();
+    assert_eq!(
+        d.first_error().unwrap().to_string(),
+        "t.cf:2:2: error: `virtual`: unknown command: `virtual` blocks go at the top level, not in a virtual block; `virtual a` opened at line 1 is still open; did you forget its `}`?"
+    );
+    let d = parse_str("virtual a {\n server s {\n  server t {\n", &opts()).unwrap_err();
+    assert_eq!(
+        d.first_error().unwrap().to_string(),
+        "t.cf:3:3: error: `server`: unknown command: `server` blocks go in a virtual block, not in a server block; `server s` opened at line 2 is still open; did you forget its `}`?"
+    );
+}
+
+#[test]
+fn control_characters_in_diagnostics_are_escaped() {
+    // ESC, BEL, DEL and a C1 CSI (a Latin-1 file's byte 0x9b) from the file.
+    let text = "virtual a {\n protocol = tcp\u{1b}[2J\n sched\u{7}\u{7f}uler = rr\n expect = \"\u{9b}31m\"\n}\nb\u{1}gus = 1\n";
+    let d = parse_str(text, &opts()).unwrap_err();
+    let shown = d.to_string();
+    assert!(
+        !shown.chars().any(|c| c.is_control() && c != '\n'),
+        "{shown:?}"
+    );
+    assert!(shown.contains("`tcp\\x1b[2J`"), "{shown}");
+    assert!(shown.contains("`sched\\x07\\x7fuler`"), "{shown}");
+    assert!(shown.contains("`b\\x01gus`"), "{shown}");
+    // The diagnostic keeps the file's text; only its display escapes it.
+    assert_eq!(
+        d.first_error().unwrap().keyword.as_deref(),
+        Some("protocol")
+    );
+    // Tab, CR and LF (which the reader never leaves in a token) and the
+    // file name, through the one Display.
+    let e = lvs_config::Diagnostic {
+        severity: Severity::Error,
+        kind: ErrorKind::InvalidArgument,
+        file: "t\u{1b}.cf".into(),
+        span: Default::default(),
+        keyword: Some("k\te\ry".into()),
+        detail: "found `a\r\nb\u{0}c\u{9b}`".into(),
+        hint: Some("x\u{1b}y".into()),
+    };
+    assert_eq!(
+        e.to_string(),
+        "t\\x1b.cf:0:0: error: `k\\te\\ry`: invalid argument: found `a\\r\\nb\\x00c\\u{9b}`; x\\x1by"
+    );
+}
+
+#[test]
+fn a_binary_file_is_not_text() {
+    use lvs_config::parse::not_text;
+    let e = not_text(b"\x7fELF\x02\x01\x01\x00\x00", "t.cf").unwrap();
+    assert_eq!(e.kind, ErrorKind::NotText);
+    assert_eq!((e.span.line, e.span.start), (0, 7));
+    assert_eq!(
+        e.to_string(),
+        "t.cf: error: not a text file: a NUL byte at offset 7; lvs.cf is plain text; is this the right file?"
+    );
+    // A NUL anywhere, even past the first 8 KiB.
+    let mut big = "# comment\n".repeat(1000).into_bytes();
+    big.push(0);
+    assert!(not_text(&big, "t.cf")
+        .unwrap()
+        .detail
+        .contains("offset 10000"));
+    // At least one byte in ten of the first 8 KiB a control character.
+    let e = not_text(b"\x01\x02\x1b\x7fabcdef\n", "t.cf").unwrap();
+    assert_eq!(e.detail, "4 of its first 11 bytes are control characters");
+    assert!(not_text(b"primary = 1.2.3.4\x1b\n", "t.cf").is_none());
+    // Text: empty, tabs, CR LF, form feeds, Latin-1, UTF-8.
+    for ok in [
+        &b""[..],
+        b"\tprimary\t=\t1.2.3.4\r\n\x0c\n",
+        b"# r\xe9seau \x9b\x80\n",
+        "# réseau\n".as_bytes(),
+    ] {
+        assert!(not_text(ok, "t.cf").is_none(), "{ok:?}");
+    }
+}
 
 #[test]
 fn rejected_inputs_name_the_right_place() {

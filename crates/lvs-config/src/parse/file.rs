@@ -19,7 +19,9 @@ pub fn parse_file_with(path: &Path, resolver: Resolver) -> Result<Parsed, Diagno
     parse_str(&text, &ParseOptions { file, resolver })
 }
 
-/// Read and [`decode`] a file; the error names it.
+/// Read and [`decode`] a file; the error names it. A file that is
+/// [`not_text`] is one error, "not a text file", rather than a
+/// diagnostic for every line of garbage.
 pub fn read_file(path: &Path) -> Result<String, Diagnostics> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
@@ -33,7 +35,49 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostics> {
             hint: None,
         }])
     })?;
+    if let Some(d) = not_text(&bytes, &file) {
+        return Err(Diagnostics(vec![d]));
+    }
     Ok(decode_owned(bytes))
+}
+
+/// How much of a file [`not_text`] counts control characters in.
+pub const TEXT_SAMPLE: usize = 8192;
+
+/// Why `bytes` are not a text file, if they are not: a NUL byte anywhere
+/// (lvs.cf never has one; Piranha's C strings ended there), or at least one
+/// byte in ten of the first [`TEXT_SAMPLE`] bytes a control character other
+/// than tab, LF, CR and form feed. Bytes 0x80 and up count as text (a
+/// Latin-1 file is text, see [`decode`]). The error is about the whole
+/// file: [`ErrorKind::NotText`], line 0 (the span holds the NUL's offset).
+pub fn not_text(bytes: &[u8], file: &str) -> Option<Diagnostic> {
+    let mut span = Span::default();
+    let detail = if let Some(at) = memchr::memchr(0, bytes) {
+        (span.start, span.end) = (at, at + 1);
+        format!("a NUL byte at offset {at}")
+    } else {
+        let sample = &bytes[..bytes.len().min(TEXT_SAMPLE)];
+        let control = sample
+            .iter()
+            .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
+            .count();
+        if control == 0 || control * 10 < sample.len() {
+            return None;
+        }
+        format!(
+            "{control} of its first {} bytes are control characters",
+            sample.len()
+        )
+    };
+    Some(Diagnostic {
+        severity: Severity::Error,
+        kind: ErrorKind::NotText,
+        file: file.to_string(),
+        span,
+        keyword: None,
+        detail,
+        hint: Some("lvs.cf is plain text; is this the right file?".into()),
+    })
 }
 
 /// Decode file bytes: UTF-8, or Latin-1 when the file is not valid UTF-8

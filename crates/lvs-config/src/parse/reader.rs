@@ -844,6 +844,40 @@ impl<'o> P<'o> {
         Ok(())
     }
 
+    /// For a keyword (or block word) of an enclosing block: the blocks a
+    /// missing `}` left open above it, innermost first, as a hint.
+    pub(super) fn still_open(&self, word: &str) -> Option<String> {
+        let fits = |s: Scope| match word {
+            "virtual" | "failover" => s == Scope::Global,
+            "server" => matches!(s, Scope::Virtual | Scope::Failover),
+            _ => keywords::lookup(s, word).is_some(),
+        };
+        let outer = |i: usize| {
+            i.checked_sub(1)
+                .map_or(Scope::Global, |j| self.stack[j].scope())
+        };
+        let first = (0..self.stack.len()).rev().find(|&i| fits(outer(i)))?;
+        let open: Vec<String> = self.stack[first..]
+            .iter()
+            .rev()
+            .map(|f| {
+                format!(
+                    "`{} {}` opened at line {}",
+                    f.kind().word(),
+                    f.name(),
+                    f.header_line()
+                )
+            })
+            .collect();
+        Some(match open.len() {
+            1 => format!("{} is still open; did you forget its `}}`?", open[0]),
+            _ => format!(
+                "{} are still open; did you forget their `}}`?",
+                open.join(" and ")
+            ),
+        })
+    }
+
     pub(super) fn unknown(&self, scope: Scope, tok: &Tok<'_>) -> Box<Diagnostic> {
         let word = tok.text;
         let others = keywords::other_scopes(scope, word);
@@ -866,10 +900,27 @@ impl<'o> P<'o> {
                     o.describe(),
                     scope.describe()
                 ),
-                Some(match scope {
+                Some(self.still_open(word).unwrap_or_else(|| match scope {
                     Scope::Global => "check the block's closing `}`".to_string(),
                     _ => "move it to the right block, or check for a missing `}`".to_string(),
-                }),
+                })),
+            )
+        } else if matches!(word, "virtual" | "failover" | "server") {
+            let place = |s: Scope| match s {
+                Scope::Global => "at the top level".to_string(),
+                s => format!("in {}", s.describe()),
+            };
+            let home = place(if word == "server" {
+                Scope::Virtual
+            } else {
+                Scope::Global
+            });
+            (
+                format!("`{word}` blocks go {home}, not {}", place(scope)),
+                Some(
+                    self.still_open(word)
+                        .unwrap_or_else(|| "check the block's closing `}`".to_string()),
+                ),
             )
         } else {
             (
