@@ -124,7 +124,7 @@ fn a_binary_file_is_one_error() {
     assert_eq!(
         err,
         format!(
-            "{f}: error: not a text file: a NUL byte at offset 7; lvs.cf is plain text; is this the right file?\n\
+            "{f}: error: not a text file: 11 of its first 29 bytes are control characters, the first NUL at offset 7; lvs.cf is plain text; is this the right file?\n\
              configuration file {f} is not valid: 1 error\n"
         )
     );

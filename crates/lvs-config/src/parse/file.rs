@@ -44,31 +44,32 @@ pub fn read_file(path: &Path) -> Result<String, Diagnostics> {
 /// How much of a file [`not_text`] counts control characters in.
 pub const TEXT_SAMPLE: usize = 8192;
 
-/// Why `bytes` are not a text file, if they are not: a NUL byte anywhere
-/// (lvs.cf never has one; Piranha's C strings ended there), or at least one
-/// byte in ten of the first [`TEXT_SAMPLE`] bytes a control character other
-/// than tab, LF, CR and form feed. Bytes 0x80 and up count as text (a
-/// Latin-1 file is text, see [`decode`]). The error is about the whole
-/// file: [`ErrorKind::NotText`], line 0 (the span holds the NUL's offset).
+/// Why `bytes` are not a text file, if they are not: at least one byte in
+/// ten of the first [`TEXT_SAMPLE`] bytes a control character other than
+/// tab, LF, CR and form feed (NUL included: a program, an archive, UTF-16).
+/// A text file with a stray control byte is read as text, as Piranha read
+/// it (its C strings ended at a NUL; the parser shows such a byte escaped).
+/// Bytes 0x80 and up count as text (a Latin-1 file is text, see
+/// [`decode`]). The error is about the whole file: [`ErrorKind::NotText`],
+/// line 0 (the span holds the first NUL's offset, if any).
 pub fn not_text(bytes: &[u8], file: &str) -> Option<Diagnostic> {
     let mut span = Span::default();
-    let detail = if let Some(at) = memchr::memchr(0, bytes) {
+    let sample = &bytes[..bytes.len().min(TEXT_SAMPLE)];
+    let control = sample
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
+        .count();
+    if control == 0 || control * 10 < sample.len() {
+        return None;
+    }
+    let mut detail = format!(
+        "{control} of its first {} bytes are control characters",
+        sample.len()
+    );
+    if let Some(at) = memchr::memchr(0, sample) {
         (span.start, span.end) = (at, at + 1);
-        format!("a NUL byte at offset {at}")
-    } else {
-        let sample = &bytes[..bytes.len().min(TEXT_SAMPLE)];
-        let control = sample
-            .iter()
-            .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
-            .count();
-        if control == 0 || control * 10 < sample.len() {
-            return None;
-        }
-        format!(
-            "{control} of its first {} bytes are control characters",
-            sample.len()
-        )
-    };
+        detail.push_str(&format!(", the first NUL at offset {at}"));
+    }
     Some(Diagnostic {
         severity: Severity::Error,
         kind: ErrorKind::NotText,
