@@ -6,6 +6,7 @@ mod keys;
 mod layout;
 mod options;
 mod reader;
+mod report;
 mod values;
 
 pub use file::{
