@@ -625,7 +625,7 @@ pub fn apply_virtual(e: &mut Edit<'_>, vs: &str, cur: &Vals, form: &Form) -> Str
     let mut name = vs.to_string();
     if changed(form, cur, "name") {
         if let Some(n) = block_name(e, "name", field(form, "name")) {
-            if n != vs && e.with("name", |ed| ed.rename(t, &n)) {
+            if n != vs && e.with("name", t, &format!("renamed to {n}"), |ed| ed.rename(t, &n)) {
                 name = n;
             }
         }
@@ -648,10 +648,10 @@ fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
 pub fn add_virtual(e: &mut Edit<'_>) -> String {
     let cfg = e.config().clone();
     let name = unique("[server_name]", |n| cfg.virtual_server(n).is_some());
-    if !e.with("", |ed| ed.add_virtual(&name)) {
+    let t = Target::Virtual(&name);
+    if !e.with("", t, "added", |ed| ed.add_virtual(&name)) {
         return name;
     }
-    let t = Target::Virtual(&name);
     let defaults = [
         ("active", "0"),
         ("address", "0.0.0.0 eth0:1"),
@@ -724,7 +724,7 @@ pub fn apply_real(e: &mut Edit<'_>, vs: &str, rs: &str, cur: &Vals, form: &Form)
     let mut name = rs.to_string();
     if changed(form, cur, "name") {
         if let Some(n) = block_name(e, "name", field(form, "name")) {
-            if n != rs && e.with("name", |ed| ed.rename(t, &n)) {
+            if n != rs && e.with("name", t, &format!("renamed to {n}"), |ed| ed.rename(t, &n)) {
                 name = n;
             }
         }
@@ -740,8 +740,8 @@ pub fn add_real(e: &mut Edit<'_>, vs: &str) -> String {
         return String::new();
     };
     let name = unique("[unnamed]", |n| v.server(n).is_some());
-    if e.with("", |ed| ed.add_server(vs, &name)) {
-        let t = Target::Server(vs, &name);
+    let t = Target::Server(vs, &name);
+    if e.with("", t, "added", |ed| ed.add_server(vs, &name)) {
         let _ = e.set(t, "address", "0.0.0.0", "")
             && e.set(t, "active", "0", "")
             && e.set(t, "weight", "1", "");
