@@ -60,6 +60,21 @@ pub struct Edit<'a> {
     changed: Vec<(String, String)>,
 }
 
+/// What the page says about an edit lvs.cf refused: the diagnostic and its
+/// hint, without what reading such a file would do (the block "left out of
+/// the table", "ignored, because ... is inactive") and the hint that goes
+/// with it, which do not apply to a change that is not made.
+fn refused_message(d: &lvs_config::Diagnostic) -> String {
+    const READING: [&str; 2] = ["; the virtual server `", "; ignored, because `"];
+    if let Some(i) = READING.iter().filter_map(|r| d.detail.find(r)).min() {
+        return d.detail[..i].to_string();
+    }
+    match &d.hint {
+        Some(h) => format!("{} ({h})", d.detail),
+        None => d.detail.clone(),
+    }
+}
+
 /// How the audit line names a block: nothing for the global section.
 fn block_label(t: Target<'_>) -> String {
     match t {
@@ -134,10 +149,7 @@ impl Edit<'_> {
                         .as_deref()
                         .and_then(|k| (self.keyword_field)(k))
                         .unwrap_or(field);
-                    let mut msg = e.detail.clone();
-                    if let Some(h) = &e.hint {
-                        msg.push_str(&format!(" ({h})"));
-                    }
+                    let msg = refused_message(e);
                     self.errors.push(FieldError::new(f, msg));
                     any = true;
                 }
