@@ -96,6 +96,12 @@ install:
 	install -m 0644 docs/genhash.1 $(DESTDIR)$(MANDIR)/man1/genhash.1
 	for m in docs/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || true; done
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/samples
+	# The GUI's password file lives here (piranha-passwd does not create it):
+	# group piranha, when that group exists, so that the GUI can read it.
+	if [ ! -d $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/conf ]; then \
+		install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/conf && \
+		if getent group piranha >/dev/null 2>&1; then chgrp piranha $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/conf; fi; \
+	fi
 	install -m 0644 etc/*.cf $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/samples/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/sysconfig/pulse ] || install -m 0644 etc/sysconfig/pulse $(DESTDIR)$(SYSCONFDIR)/sysconfig/pulse
 	[ -e $(DESTDIR)$(SYSCONFDIR)/sysconfig/piranha-gui ] || install -m 0644 etc/sysconfig/piranha-gui $(DESTDIR)$(SYSCONFDIR)/sysconfig/piranha-gui

@@ -320,3 +320,170 @@ fn two_processes_on_one_file_do_not_lose_changes() {
     assert_eq!(end.lines().count(), text.lines().count());
     assert!(end.starts_with(&text[..text.find("serial_no").unwrap()]));
 }
+
+/// In the foreground (`-n`) the log is on stdout too: where it listens,
+/// once, then one audit line per change written to lvs.cf (panel, new
+/// serial number, user, client address, what changed), nothing for a
+/// refused or empty change.
+#[test]
+fn foreground_logs_where_it_listens_and_each_change() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    use std::sync::mpsc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("piranha.passwd");
+    piranha_auth::set_password(&pw, "piranha", "pw").unwrap();
+    let cf = dir.path().join("lvs.cf");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/nat-web-farm.cf"),
+        &cf,
+    )
+    .unwrap();
+    let serial = |cf: &Path| {
+        lvs_config::parse_str(&std::fs::read_to_string(cf).unwrap(), &Default::default())
+            .unwrap()
+            .config
+            .serial_no()
+    };
+    let first = serial(&cf);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = gui()
+        .args([
+            "-n",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--user",
+            &me(),
+        ])
+        .arg("-c")
+        .arg(&cf)
+        .arg("--passwd-file")
+        .arg(&pw)
+        .arg("--pidfile")
+        .arg(dir.path().join("gui.pid"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(i32);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.0),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+    }
+    let _kill = Kill(child.id() as i32);
+    let (tx, rx) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen: Vec<String> = Vec::new();
+    let mut wait_for = |want: &dyn Fn(&str) -> bool| -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(l) = seen.iter().find(|l| want(l)) {
+                return l.clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(l) => seen.push(l),
+                Err(_) => panic!("no such line in {seen:#?}"),
+            }
+        }
+    };
+
+    let listening = wait_for(&|l| l.contains("listening on"));
+    assert!(
+        listening.starts_with(&format!(
+            "piranha-gui: listening on 127.0.0.1:{port} (http://127.0.0.1:{port}/): "
+        )),
+        "{listening}"
+    );
+    assert!(listening.contains(&*cf.to_string_lossy()), "{listening}");
+
+    let (cookie, token) = log_in(port, "pw");
+    wait_for(&|l| l == "piranha-gui: login as piranha from 127.0.0.1");
+
+    // A refused change (port out of range) and an empty one write nothing
+    // and log no change.
+    let (st, _, _) = http(
+        port,
+        "POST",
+        "/virtual_edit_virt?vs=www",
+        &cookie,
+        &format!("csrf={token}&port=65536"),
+    );
+    assert_eq!(st, 422);
+    let (st, _, _) = http(
+        port,
+        "POST",
+        "/virtual_edit_virt?vs=www",
+        &cookie,
+        &format!("csrf={token}&port=80"),
+    );
+    assert_eq!(st, 303);
+    assert_eq!(serial(&cf), first);
+
+    let (st, _, _) = http(
+        port,
+        "POST",
+        "/virtual_edit_virt?vs=www",
+        &cookie,
+        &format!("csrf={token}&port=8080&scheduler=lc"),
+    );
+    assert_eq!(st, 303);
+    let line = wait_for(&|l| l.contains("lvs.cf changed"));
+    assert_eq!(
+        line,
+        format!(
+            "piranha-gui: VIRTUAL SERVER: lvs.cf changed to serial_no {} by piranha from 127.0.0.1: virtual www: port, scheduler",
+            first + 1
+        )
+    );
+    let (st, _, _) = http(
+        port,
+        "POST",
+        "/virtual_main",
+        &cookie,
+        &format!("csrf={token}&action=toggle&vs=www"),
+    );
+    assert_eq!(st, 303);
+    let line = wait_for(&|l| l.contains(&format!("serial_no {}", first + 2)));
+    assert_eq!(
+        line,
+        format!(
+            "piranha-gui: VIRTUAL SERVERS: lvs.cf changed to serial_no {} by piranha from 127.0.0.1: virtual www: active",
+            first + 2
+        )
+    );
+    assert_eq!(serial(&cf), first + 2);
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+    seen.extend(rx.try_iter());
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("piranha-gui: shutting down")
+    );
+    let count = |pat: &str| seen.iter().filter(|l| l.contains(pat)).count();
+    assert_eq!(count("listening on"), 1, "{seen:#?}");
+    assert_eq!(count("lvs.cf changed"), 2, "{seen:#?}");
+}

@@ -1,17 +1,24 @@
-//! `piranha-passwd [--file PATH] [password]`: set the password of the
-//! Piranha Configuration Tool's user `piranha` (Piranha's piranha-passwd).
+//! `piranha-passwd [-f|--force] [--file PATH] [password]`: set the password
+//! of the Piranha Configuration Tool's user `piranha` (Piranha's
+//! piranha-passwd).
 //!
 //! The password comes from the argument (with a warning), from two no-echo
 //! prompts on the terminal, or, when standard input is not a terminal, from
-//! its first line. Exit 0 set, 1 mismatch or any error, 2 usage.
+//! its first line. One of fewer than 8 characters is refused unless
+//! `--force` is given. The password file's directory must exist (`make
+//! install` creates the default one); it is never created here. Exit 0 set,
+//! 1 mismatch or any error, 2 usage.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use nix::unistd::{access, AccessFlags, Uid};
-use piranha_auth::{set_password, PasswdFile, DEFAULT_PASSWD_FILE, GUI_USER};
+use nix::unistd::{access, AccessFlags, Group, Uid};
+use piranha_auth::{
+    check_directory, check_min_length, set_password, AuthError, PasswdFile, DEFAULT_PASSWD_FILE,
+    GUI_USER,
+};
 use piranha_runtime::error::chain;
 
 /// Set the Piranha Configuration Tool's login password (user piranha).
@@ -21,9 +28,12 @@ use piranha_runtime::error::chain;
 #[derive(Parser)]
 #[command(name = "piranha-passwd", version)]
 struct Args {
-    /// Password file to update.
+    /// Password file to update. Its directory must exist.
     #[arg(long, value_name = "PATH", default_value = DEFAULT_PASSWD_FILE)]
     file: PathBuf,
+    /// Set a password shorter than 8 characters all the same.
+    #[arg(short = 'f', long = "force")]
+    force: bool,
     /// The new password. Other local users can see it in the process list;
     /// prefer the prompt.
     password: Option<String>,
@@ -54,25 +64,49 @@ fn run(args: &Args) -> Result<(), Failure> {
     if args.password.is_some() {
         eprintln!("Warning: sensitive information entered on command line.");
     }
+    check_directory(path).map_err(|e| failure(&e))?;
     check_writable(path)?;
     let password = match &args.password {
         Some(p) => p.clone(),
         None if std::io::stdin().is_terminal() => prompt_twice()?,
         None => read_stdin_line()?,
     };
+    if !args.force {
+        check_min_length(&password).map_err(|e| failure(&e))?;
+    }
     let existed = PasswdFile::load(path)
         .map(|f| f.hash_for(GUI_USER).is_some())
         .unwrap_or(false);
-    set_password(path, GUI_USER, &password).map_err(|e| {
-        let mut m = chain(&e);
-        if e.is_permission_denied() && !Uid::effective().is_root() {
-            m.push_str(" (piranha-passwd must normally be run as root)");
-        }
-        Failure::Message(m)
-    })?;
+    set_password(path, GUI_USER, &password).map_err(|e| failure(&e))?;
     let verb = if existed { "Updated" } else { "Added" };
     println!("{verb} password for user {GUI_USER} in {}", path.display());
     Ok(())
+}
+
+/// The message for a library error, with what to do about it where that
+/// is not obvious.
+fn failure(e: &AuthError) -> Failure {
+    let mut m = chain(e);
+    match e {
+        AuthError::PasswordTooShort(_) => m.push_str(" (or --force to set it anyway)"),
+        AuthError::NoDirectory { dir, .. } => {
+            // The GUI runs as piranha and must reach the file.
+            let group = match Group::from_name(GUI_USER) {
+                Ok(Some(_)) => format!(" -g {GUI_USER}"),
+                _ => String::new(),
+            };
+            m.push_str(&format!(
+                "; create it first (install -d -m 0750{group} {}; make install creates the default one) \
+                 or name another file with --file",
+                dir.display()
+            ));
+        }
+        _ if e.is_permission_denied() && !Uid::effective().is_root() => {
+            m.push_str(" (piranha-passwd must normally be run as root)");
+        }
+        _ => {}
+    }
+    Failure::Message(m)
 }
 
 /// Says before prompting when a non-root user cannot replace the file.

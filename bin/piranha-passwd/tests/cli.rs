@@ -81,6 +81,7 @@ fn run(mut c: Command, stdin: &[u8]) -> Output {
 #[test]
 fn prompts_without_echo_and_writes_a_bcrypt_entry() {
     let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("conf")).unwrap();
     let file = dir.path().join("conf/piranha.passwd");
     let pw = "Typed s3cret";
     let mut p = on_pty(&file);
@@ -129,8 +130,8 @@ fn updating_keeps_the_other_users() {
     )
     .unwrap();
     let mut p = on_pty(&file);
-    answer(&mut p, "New Password: ", "n3w");
-    answer(&mut p, "Verify: ", "n3w");
+    answer(&mut p, "New Password: ", "n3w passw0rd");
+    answer(&mut p, "Verify: ", "n3w passw0rd");
     let rest = p.exp_eof().unwrap();
     assert_eq!(exit_code(&p), 0, "{rest}");
     assert!(
@@ -138,7 +139,7 @@ fn updating_keeps_the_other_users() {
         "{rest:?}"
     );
     let f = PasswdFile::load(&file).unwrap();
-    assert!(f.check(GUI_USER, "n3w"));
+    assert!(f.check(GUI_USER, "n3w passw0rd"));
     assert!(!f.check(GUI_USER, "Secr3t pass!"));
     assert!(f.check("alice", "Secr3t pass!"));
 }
@@ -191,6 +192,117 @@ fn an_empty_password_is_refused() {
         "piranha-passwd: refusing an empty password\n"
     );
     assert!(!file.exists());
+}
+
+const OLD: &str = "piranha:Kufzw.yyR1M5g\n";
+
+/// Under 8 characters is refused, from a pipe, an argument or the
+/// terminal, with the file left as it was; `-f`/`--force` sets it anyway.
+#[test]
+fn a_short_password_is_refused_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("piranha.passwd");
+    fs::write(&file, OLD).unwrap();
+    let refused = "piranha-passwd: the password has 7 characters; use at least 8 \
+                   (or --force to set it anyway)\n";
+
+    let out = run(passwd_cmd(&file), b"seven77\n");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), refused);
+    assert_eq!(fs::read_to_string(&file).unwrap(), OLD);
+
+    // Characters, not bytes.
+    let out = run(passwd_cmd(&file), "ééééééé\n".as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), refused);
+
+    let mut c = passwd_cmd(&file);
+    c.arg("seven77");
+    let out = run(c, b"");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!("Warning: sensitive information entered on command line.\n{refused}")
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), OLD);
+
+    let mut p = on_pty(&file);
+    answer(&mut p, "New Password: ", "seven77");
+    answer(&mut p, "Verify: ", "seven77");
+    let rest = p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 1, "{rest}");
+    assert!(rest.contains(refused.trim_end()), "{rest:?}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), OLD);
+
+    // Eight characters need no force.
+    let out = run(passwd_cmd(&file), b"eight888\n");
+    assert!(out.status.success(), "{out:?}");
+    assert!(PasswdFile::load(&file).unwrap().check(GUI_USER, "eight888"));
+
+    for force in ["-f", "--force"] {
+        let mut c = passwd_cmd(&file);
+        c.arg(force);
+        let out = run(c, b"pw\n");
+        assert!(out.status.success(), "{force}: {out:?}");
+        assert!(out.stderr.is_empty(), "{force}: {out:?}");
+        assert!(PasswdFile::load(&file).unwrap().check(GUI_USER, "pw"));
+        fs::write(&file, OLD).unwrap();
+    }
+    // --force does not let an empty password through.
+    let mut c = passwd_cmd(&file);
+    c.arg("--force");
+    let out = run(c, b"\n");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "piranha-passwd: refusing an empty password\n"
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), OLD);
+}
+
+/// A password file in a directory that does not exist is an error naming
+/// the directory and how to make it, before any prompt; nothing is created.
+#[test]
+fn a_missing_directory_is_named_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("ha/conf");
+    let file = conf.join("piranha.passwd");
+    let out = run(passwd_cmd(&file), b"long enough\n");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let group = match nix::unistd::Group::from_name("piranha") {
+        Ok(Some(_)) => " -g piranha",
+        _ => "",
+    };
+    assert_eq!(
+        stderr,
+        format!(
+            "piranha-passwd: directory {conf} of password file {file} does not exist; \
+             create it first (install -d -m 0750{group} {conf}; make install creates the \
+             default one) or name another file with --file\n",
+            conf = conf.display(),
+            file = file.display(),
+        )
+    );
+    assert!(!dir.path().join("ha").exists(), "a directory was created");
+
+    // On a terminal it says so instead of prompting.
+    let mut p = on_pty(&file);
+    let all = p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 1, "{all}");
+    assert!(!all.contains("New Password"), "{all:?}");
+    assert!(all.contains("does not exist; create it first"), "{all:?}");
+    assert!(!dir.path().join("ha").exists());
+
+    // Once it exists, the same command works.
+    fs::create_dir_all(&conf).unwrap();
+    let out = run(passwd_cmd(&file), b"long enough\n");
+    assert!(out.status.success(), "{out:?}");
+    assert!(PasswdFile::load(&file)
+        .unwrap()
+        .check(GUI_USER, "long enough"));
 }
 
 #[test]

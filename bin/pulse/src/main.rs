@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{ArgAction, Parser};
 use piranha_runtime::error::chain;
 use pulse_core::daemon::{self, Options};
 
@@ -13,7 +13,9 @@ use pulse_core::daemon::{self, Options};
 #[command(
     name = "pulse",
     version,
-    about = "Heartbeat and failover daemon for LVS directors (Piranha pulse)"
+    about = "Heartbeat and failover daemon for LVS directors (Piranha pulse)",
+    override_usage = USAGE_ARGS,
+    disable_help_flag = true
 )]
 struct Args {
     /// Configuration file.
@@ -40,6 +42,9 @@ struct Args {
     /// Path of the fos daemon (fos mode is not supported).
     #[arg(long = "fos", default_value = "/usr/sbin/fos")]
     fos: PathBuf,
+    /// Print this help (popt's `-?`; `-h` works too).
+    #[arg(short = '?', long = "help", short_alias = 'h', action = ArgAction::Help)]
+    help: Option<bool>,
     /// Print a short usage message.
     #[arg(long = "usage")]
     usage: bool,
@@ -59,12 +64,14 @@ struct Args {
     rest: Vec<String>,
 }
 
-const USAGE: &str = "Usage: pulse [-c|--configfile FILE] [-n|--nodaemon] [-t|--test-start|--norun] [-v|--verbose] [--forceactive] [--lvsd PATH] [--fos PATH] [--config-test] [--switchover] [--version] [-?|--help] [--usage]";
+/// The options in one line, as popt's `--usage` printed them; also the
+/// usage line of `-?`/`--help` and of usage errors.
+const USAGE_ARGS: &str = "pulse [-c|--configfile FILE] [-n|--nodaemon] [-t|--test-start|--norun] [-v|--verbose] [--forceactive] [--lvsd PATH] [--fos PATH] [--pidfile FILE] [--send-arp PATH] [--config-test] [--switchover] [--version] [-?|--help] [--usage]";
 
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.usage {
-        println!("{USAGE}");
+        println!("Usage: {USAGE_ARGS}");
         return ExitCode::SUCCESS;
     }
     if !args.rest.is_empty() {

@@ -64,6 +64,15 @@ fn unexpected_arguments_and_usage() {
     let (code, out, _) = pulse(&["--help"]);
     assert_eq!(code, 0);
     for flag in [
+        "--pidfile",
+        "--send-arp",
+        "--switchover",
+        "--usage",
+        "-?, --help",
+    ] {
+        assert!(out.contains(flag), "{flag} in --help: {out}");
+    }
+    for flag in [
         "--configfile",
         "--nodaemon",
         "--test-start",
@@ -76,6 +85,42 @@ fn unexpected_arguments_and_usage() {
     ] {
         assert!(out.contains(flag), "{flag} in --help: {out}");
     }
+}
+
+/// popt's help flags, as the usage line advertises them: `-?` is the help
+/// (`-h` too), `--usage` the one-line usage; both exit 0 without starting.
+#[test]
+fn question_mark_is_help_and_usage_is_one_line() {
+    let (code, help, err) = pulse(&["-?"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "{err}");
+    assert!(help.contains("Options:"), "{help}");
+    assert!(help.contains("-?, --help"), "{help}");
+    assert_eq!(pulse(&["-h"]), (0, help.clone(), String::new()));
+    assert_eq!(pulse(&["--help"]), (0, help.clone(), String::new()));
+    // Wherever it comes, -? answers and nothing starts.
+    assert_eq!(
+        pulse(&["-n", "-c", "/nonexistent/lvs.cf", "-?"]),
+        (0, help.clone(), String::new())
+    );
+
+    let (code, usage, err) = pulse(&["--usage"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(usage.lines().count(), 1, "{usage}");
+    assert!(
+        usage.starts_with("Usage: pulse [-c|--configfile FILE] "),
+        "{usage}"
+    );
+    for flag in [
+        "[-?|--help]",
+        "[--usage]",
+        "[--pidfile FILE]",
+        "[--send-arp PATH]",
+    ] {
+        assert!(usage.contains(flag), "{flag} in --usage: {usage}");
+    }
+    // The help shows the same usage line.
+    assert!(help.contains(usage.trim_end()), "{help}");
 }
 
 #[test]

@@ -29,10 +29,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::fs::{self, DirBuilder, File};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -52,15 +52,16 @@ pub const BCRYPT_COST: u32 = 10;
 /// bcrypt looks at the first 72 bytes of a password only.
 pub const MAX_PASSWORD_BYTES: usize = 72;
 
+/// The fewest characters `piranha-passwd` takes without `--force`
+/// ([`check_min_length`]); [`set_password`] itself does not insist.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
 /// A bcrypt cost-10 hash of a random string nobody knows, checked for
 /// unknown users so that they take as long as known ones.
 const UNKNOWN_USER_HASH: &str = "$2y$10$b9cIJ8LQ9ckWtdjPO6CuSejcVl67P4jLzELZRfSEV4HgBiWUNh78a";
 
 /// Mode of the password file.
 const FILE_MODE: u32 = 0o600;
-
-/// Mode of a password directory we create.
-const DIR_MODE: u32 = 0o750;
 
 /// What went wrong while hashing, reading or writing passwords.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +77,10 @@ pub enum AuthError {
     /// The new password contains a character a password file line cannot carry.
     #[error("the password contains a NUL byte")]
     PasswordNul,
+    /// The new password has fewer than [`MIN_PASSWORD_CHARS`] characters
+    /// (only [`check_min_length`] says so).
+    #[error("the password has {0} characters; use at least {MIN_PASSWORD_CHARS}")]
+    PasswordTooShort(usize),
     /// The user name cannot be written as `user:hash`.
     #[error("invalid user name {0:?}: it must be non-empty, without ':' or line breaks")]
     InvalidUser(String),
@@ -99,14 +104,15 @@ pub enum AuthError {
         /// 1-based line number.
         line: usize,
     },
-    /// The directory of the password file could not be created.
-    #[error("failed to create directory {path}")]
-    CreateDir {
-        /// The directory.
+    /// The directory of the password file does not exist (it is not
+    /// created: a mistyped `--file` must not leave directories behind, and
+    /// the default one is made by the installation).
+    #[error("directory {dir} of password file {path} does not exist")]
+    NoDirectory {
+        /// The password file.
         path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: io::Error,
+        /// Its directory.
+        dir: PathBuf,
     },
     /// Writing the new password file failed (the old one is unchanged).
     #[error("failed to write password file {path}")]
@@ -142,9 +148,9 @@ impl AuthError {
     /// Whether the failure was a permission problem (EACCES, EPERM).
     pub fn is_permission_denied(&self) -> bool {
         match self {
-            AuthError::Read { source, .. }
-            | AuthError::CreateDir { source, .. }
-            | AuthError::Write { source, .. } => source.kind() == io::ErrorKind::PermissionDenied,
+            AuthError::Read { source, .. } | AuthError::Write { source, .. } => {
+                source.kind() == io::ErrorKind::PermissionDenied
+            }
             AuthError::Chown { source, .. } => {
                 matches!(source, nix::Error::EPERM | nix::Error::EACCES)
             }
@@ -162,6 +168,16 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
     check_new_password(password)?;
     let parts = bcrypt::hash_with_result(password, BCRYPT_COST).map_err(AuthError::Hash)?;
     Ok(parts.format_for_version(bcrypt::Version::TwoY))
+}
+
+/// Refuses a password of fewer than [`MIN_PASSWORD_CHARS`] characters
+/// (Unicode scalar values, not bytes). An empty one is left to
+/// [`hash_password`], which refuses it in any case.
+pub fn check_min_length(password: &str) -> Result<(), AuthError> {
+    match password.chars().count() {
+        n @ 1.. if n < MIN_PASSWORD_CHARS => Err(AuthError::PasswordTooShort(n)),
+        _ => Ok(()),
+    }
 }
 
 fn check_new_password(password: &str) -> Result<(), AuthError> {
@@ -311,20 +327,17 @@ impl PasswdFile {
 /// written atomically: a temporary file in the same directory, mode 0600,
 /// fsync, rename over `path`, fsync of the directory. An existing file keeps
 /// its owner and group; a new file goes to `piranha:piranha` when that system
-/// user exists and we are root (as Piranha's `piranha-passwd` did). A missing
-/// directory is created with mode 0750 (group `piranha` when it exists, so
-/// the GUI can reach the file).
+/// user exists and we are root (as Piranha's `piranha-passwd` did). The
+/// directory must exist ([`AuthError::NoDirectory`] otherwise): it is not
+/// created.
 pub fn set_password(path: &Path, user: &str, password: &str) -> Result<(), AuthError> {
     if user.is_empty() || user.contains([':', '\n', '\r']) {
         return Err(AuthError::InvalidUser(user.to_owned()));
     }
     let hash = hash_password(password)?;
     let gui = gui_user();
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    ensure_dir(&dir, gui.as_ref())?;
+    let dir = directory_of(path);
+    check_directory(path)?;
 
     let rerr = |source| AuthError::Read {
         path: path.to_owned(),
@@ -356,25 +369,26 @@ fn gui_user() -> Option<User> {
     User::from_name(GUI_USER).ok().flatten()
 }
 
-fn ensure_dir(dir: &Path, gui: Option<&User>) -> Result<(), AuthError> {
-    if dir.is_dir() {
-        return Ok(());
+/// The directory a password file `path` lives in (`.` for a bare name).
+pub fn directory_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
     }
-    let err = |source| AuthError::CreateDir {
-        path: dir.to_owned(),
-        source,
-    };
-    DirBuilder::new()
-        .recursive(true)
-        .mode(DIR_MODE)
-        .create(dir)
-        .map_err(err)?;
-    if let Some(u) = gui {
-        if Uid::effective().is_root() {
-            nix::unistd::chown(dir, None, Some(u.gid)).map_err(|e| err(io::Error::from(e)))?;
-        }
+}
+
+/// [`AuthError::NoDirectory`] when the directory of `path` does not exist.
+/// Anything else that is wrong with it (not a directory, not searchable)
+/// is left to the write, whose error names the file.
+pub fn check_directory(path: &Path) -> Result<(), AuthError> {
+    let dir = directory_of(path);
+    match fs::metadata(&dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(AuthError::NoDirectory {
+            path: path.to_owned(),
+            dir,
+        }),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// `old` with `user`'s first line replaced by `user:hash` (or that line

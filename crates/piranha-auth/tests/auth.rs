@@ -5,7 +5,10 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use piranha_auth::{hash_password, set_password, verify, AuthError, PasswdFile, GUI_USER};
+use piranha_auth::{
+    check_directory, check_min_length, hash_password, set_password, verify, AuthError, PasswdFile,
+    GUI_USER, MIN_PASSWORD_CHARS,
+};
 use proptest::prelude::*;
 
 /// Hashes of `Secr3t pass!` unless noted, made with Apache's htpasswd 2.4
@@ -143,6 +146,28 @@ fn new_password_rules() {
     assert!(hash_password(&"a".repeat(72)).is_ok());
 }
 
+#[test]
+fn minimum_length_counts_characters() {
+    assert_eq!(MIN_PASSWORD_CHARS, 8);
+    let e = check_min_length("seven77").unwrap_err();
+    assert!(matches!(e, AuthError::PasswordTooShort(7)), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "the password has 7 characters; use at least 8"
+    );
+    check_min_length("eight888").unwrap();
+    // Characters, not bytes: seven two-byte letters are still seven.
+    assert!(matches!(
+        check_min_length("ééééééé"),
+        Err(AuthError::PasswordTooShort(7))
+    ));
+    check_min_length("éééééééé").unwrap();
+    // An empty password is hash_password's to refuse, whatever the length rule.
+    check_min_length("").unwrap();
+    // set_password itself takes a short one (the rule is piranha-passwd's).
+    assert!(hash_password("x").is_ok());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
 
@@ -249,10 +274,32 @@ fn dir_entries(d: &Path) -> Vec<String> {
 }
 
 #[test]
-fn set_password_creates_the_file_and_its_directory() {
+fn set_password_creates_the_file_but_not_its_directory() {
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("ha/conf");
     let p = conf.join("piranha.passwd");
+    let e = set_password(&p, GUI_USER, "n3w secret").unwrap_err();
+    assert!(
+        matches!(&e, AuthError::NoDirectory { path, dir } if *path == p && *dir == conf),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "directory {} of password file {} does not exist",
+            conf.display(),
+            p.display()
+        )
+    );
+    assert!(!dir.path().join("ha").exists(), "no directory was created");
+    assert!(matches!(
+        check_directory(&p),
+        Err(AuthError::NoDirectory { .. })
+    ));
+
+    fs::create_dir_all(&conf).unwrap();
+    fs::set_permissions(&conf, fs::Permissions::from_mode(0o750)).unwrap();
+    check_directory(&p).unwrap();
     set_password(&p, GUI_USER, "n3w secret").unwrap();
     assert_eq!(mode(&p), 0o600);
     assert_eq!(mode(&conf), 0o750);

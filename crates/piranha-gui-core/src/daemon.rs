@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use nix::unistd::{Uid, User};
-use piranha_runtime::daemon::{detach, Detached};
+use piranha_runtime::daemon::{detach, Detached, Starter};
 use piranha_runtime::logger::{self, Sinks};
 use piranha_runtime::pidfile::{Pidfile, PidfileError};
 
@@ -100,10 +100,16 @@ pub fn run(
     // written its pidfile and dropped privileges (one byte through a pipe),
     // or fails if the daemon dies first.
     Pidfile::check(&opts.pidfile, PROGRAM).map_err(DaemonError::Pidfile)?;
-    let starter = match detach(opts.nodaemon).map_err(DaemonError::Detach)? {
-        Detached::Parent { ready: true } => return Ok(()),
-        Detached::Parent { ready: false } => return Err(DaemonError::NotReady),
-        Detached::Daemon(s) => s,
+    // In the foreground stdout stays where it is (`detach` would point it
+    // at /dev/null), so that `-n` shows the log.
+    let starter = if opts.nodaemon {
+        Starter::none()
+    } else {
+        match detach(false).map_err(DaemonError::Detach)? {
+            Detached::Parent { ready: true } => return Ok(()),
+            Detached::Parent { ready: false } => return Err(DaemonError::NotReady),
+            Detached::Daemon(s) => s,
+        }
     };
     logger::init(
         "piranha-gui",
@@ -147,7 +153,7 @@ pub fn run(
     }
     let addr = listener.local_addr().map_err(DaemonError::Io)?;
     log::info!(
-        "serving the Piranha Configuration Tool on http://{addr}/ for {} as uid {}",
+        "listening on {addr} (http://{addr}/): the Piranha Configuration Tool for {}, as uid {}",
         settings.configfile.display(),
         Uid::effective()
     );

@@ -166,6 +166,22 @@ fn check_uint(e: &mut Edit<'_>, field: &str, v: &str, max: u64) -> bool {
     }
 }
 
+/// A port field holds one lvs.cf word (no blank, comment, quote, brace or
+/// `=` that would make it something else than a value); whether that word
+/// is a port is lvs.cf's to say: the editor refuses what lvs.cf would not
+/// read as written (out of range, wrapped, unknown service name), with
+/// lvs.cf's message, so the panels take exactly what the file takes.
+fn check_port_word(e: &mut Edit<'_>, field: &str, v: &str) -> bool {
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v.chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '{' | '}' | '=' | '#'));
+    if !ok {
+        e.error(field, format!("`{v}` is not a port number"));
+    }
+    ok
+}
+
 fn check_secs(e: &mut Edit<'_>, field: &str, v: &str) -> bool {
     match v.parse::<f64>() {
         Ok(n) if n > 0.0 && n < 1e6 && !v.contains(['e', 'E']) => true,
@@ -436,14 +452,8 @@ pub fn apply_redundancy(e: &mut Edit<'_>, cur: &Vals, form: &Form) {
     }
     if changed(form, cur, "heartbeat_port") {
         let v = field(form, "heartbeat_port");
-        match v.parse::<u16>() {
-            Ok(p) if p > 0 => {
-                e.set(g, "heartbeat_port", v, "heartbeat_port");
-            }
-            _ => e.error(
-                "heartbeat_port",
-                format!("`{v}` is not a port number from 1 to 65535"),
-            ),
+        if check_port_word(e, "heartbeat_port", v) {
+            e.set(g, "heartbeat_port", v, "heartbeat_port");
         }
     }
     for k in ["monitor_links", "syncdaemon", "hot_standby"] {
@@ -532,14 +542,8 @@ pub fn apply_virtual(e: &mut Edit<'_>, vs: &str, cur: &Vals, form: &Form) -> Str
     }
     if changed(form, cur, "port") {
         let v = field(form, "port");
-        match v.parse::<u16>() {
-            Ok(_) => {
-                e.set(t, "port", v, "port");
-            }
-            Err(_) => e.error(
-                "port",
-                format!("`{v}` is not a port number from 0 to 65535"),
-            ),
+        if check_port_word(e, "port", v) {
+            e.set(t, "port", v, "port");
         }
     }
     if changed(form, cur, "protocol") {
@@ -625,7 +629,7 @@ pub fn apply_virtual(e: &mut Edit<'_>, vs: &str, cur: &Vals, form: &Form) -> Str
     let mut name = vs.to_string();
     if changed(form, cur, "name") {
         if let Some(n) = block_name(e, "name", field(form, "name")) {
-            if n != vs && e.with("name", |ed| ed.rename(t, &n)) {
+            if n != vs && e.with("name", t, &format!("renamed to {n}"), |ed| ed.rename(t, &n)) {
                 name = n;
             }
         }
@@ -648,10 +652,10 @@ fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
 pub fn add_virtual(e: &mut Edit<'_>) -> String {
     let cfg = e.config().clone();
     let name = unique("[server_name]", |n| cfg.virtual_server(n).is_some());
-    if !e.with("", |ed| ed.add_virtual(&name)) {
+    let t = Target::Virtual(&name);
+    if !e.with("", t, "added", |ed| ed.add_virtual(&name)) {
         return name;
     }
-    let t = Target::Virtual(&name);
     let defaults = [
         ("active", "0"),
         ("address", "0.0.0.0 eth0:1"),
@@ -724,7 +728,7 @@ pub fn apply_real(e: &mut Edit<'_>, vs: &str, rs: &str, cur: &Vals, form: &Form)
     let mut name = rs.to_string();
     if changed(form, cur, "name") {
         if let Some(n) = block_name(e, "name", field(form, "name")) {
-            if n != rs && e.with("name", |ed| ed.rename(t, &n)) {
+            if n != rs && e.with("name", t, &format!("renamed to {n}"), |ed| ed.rename(t, &n)) {
                 name = n;
             }
         }
@@ -740,8 +744,8 @@ pub fn add_real(e: &mut Edit<'_>, vs: &str) -> String {
         return String::new();
     };
     let name = unique("[unnamed]", |n| v.server(n).is_some());
-    if e.with("", |ed| ed.add_server(vs, &name)) {
-        let t = Target::Server(vs, &name);
+    let t = Target::Server(vs, &name);
+    if e.with("", t, "added", |ed| ed.add_server(vs, &name)) {
         let _ = e.set(t, "address", "0.0.0.0", "")
             && e.set(t, "active", "0", "")
             && e.set(t, "weight", "1", "");

@@ -7,7 +7,8 @@
 //! (each refused if it would make the file invalid), and only if every
 //! edit was accepted and something changed is `serial_no` bumped and the
 //! file replaced atomically, keeping its owner and mode and the previous
-//! version as `LVS.CF.bak`.
+//! version as `LVS.CF.bak`. What changed ([`Saved`]: the keys and blocks
+//! touched, the new `serial_no`) is returned for the audit log line.
 
 use std::fs::OpenOptions;
 use std::os::fd::AsRawFd;
@@ -55,6 +56,75 @@ pub struct Edit<'a> {
     /// The problems so far.
     pub errors: Vec<FieldError>,
     keyword_field: &'a dyn Fn(&str) -> Option<&'static str>,
+    /// What the accepted edits changed: (block, key or action), in order.
+    changed: Vec<(String, String)>,
+}
+
+/// What the page says about an edit lvs.cf refused: the diagnostic and its
+/// hint, without what reading such a file would do (the block "left out of
+/// the table", "ignored, because ... is inactive") and the hint that goes
+/// with it, which do not apply to a change that is not made.
+fn refused_message(d: &lvs_config::Diagnostic) -> String {
+    const READING: [&str; 2] = ["; the virtual server `", "; ignored, because `"];
+    if let Some(i) = READING.iter().filter_map(|r| d.detail.find(r)).min() {
+        return d.detail[..i].to_string();
+    }
+    match &d.hint {
+        Some(h) => format!("{} ({h})", d.detail),
+        None => d.detail.clone(),
+    }
+}
+
+/// How the audit line names a block: nothing for the global section.
+fn block_label(t: Target<'_>) -> String {
+    match t {
+        Target::Global => String::new(),
+        Target::Virtual(v) => format!("virtual {v}"),
+        Target::Server(v, s) => format!("server {s} of {v}"),
+        Target::Failover(f) => format!("failover {f}"),
+    }
+}
+
+/// What a saved change did, for the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Saved {
+    /// `serial_no` of the file as written.
+    pub serial: i64,
+    /// The keys and blocks changed, grouped by block: `heartbeat_port,
+    /// keepalive` (global keys), `virtual www: port, scheduler`, `server
+    /// web1 of www: removed`; groups separated by `; `.
+    pub what: String,
+}
+
+/// `changed` as [`Saved::what`] says: a block that was added is only
+/// "added" (not every key it was given), a key is named once.
+fn summarise(changed: &[(String, String)]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (block, item) in changed {
+        let i = match groups.iter().position(|(b, _)| b == block) {
+            Some(i) => i,
+            None => {
+                groups.push((block, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        let items = &mut groups[i].1;
+        if !items.contains(&"added") && !items.contains(&item.as_str()) {
+            items.push(item);
+        }
+    }
+    groups
+        .iter()
+        .map(|(b, items)| {
+            let items = items.join(", ");
+            if b.is_empty() {
+                items
+            } else {
+                format!("{b}: {items}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl Edit<'_> {
@@ -79,10 +149,7 @@ impl Edit<'_> {
                         .as_deref()
                         .and_then(|k| (self.keyword_field)(k))
                         .unwrap_or(field);
-                    let mut msg = e.detail.clone();
-                    if let Some(h) = &e.hint {
-                        msg.push_str(&format!(" ({h})"));
-                    }
+                    let msg = refused_message(e);
                     self.errors.push(FieldError::new(f, msg));
                     any = true;
                 }
@@ -99,37 +166,56 @@ impl Edit<'_> {
         }
     }
 
+    /// Run `f` on the editor; record its problems against `field`, or,
+    /// when it changed the text, `what` was done to block `t`.
+    fn apply(
+        &mut self,
+        field: &str,
+        t: Target<'_>,
+        what: &str,
+        f: impl FnOnce(&mut Editor) -> Result<(), EditError>,
+    ) -> bool {
+        let before = self.ed.text().to_string();
+        let r = f(self.ed);
+        let ok = self.record(field, r);
+        if ok && self.ed.text() != before {
+            self.changed.push((block_label(t), what.to_string()));
+        }
+        ok
+    }
+
     /// `key = value` (value as lvs.cf tokens).
     pub fn set(&mut self, t: Target<'_>, key: &str, value: &str, field: &str) -> bool {
-        let r = self.ed.set(t, key, value);
-        self.record(field, r)
+        self.apply(field, t, key, |ed| ed.set(t, key, value))
     }
 
     /// `key = "text"`: double quotes unless the text holds one, then the
     /// editor's quoting (single quotes).
     pub fn set_quoted(&mut self, t: Target<'_>, key: &str, text: &str, field: &str) -> bool {
-        let r = if text.contains('"') {
-            self.ed.set_str(t, key, text)
-        } else {
-            self.ed.set(t, key, &format!("\"{text}\""))
-        };
-        self.record(field, r)
+        self.apply(field, t, key, |ed| {
+            if text.contains('"') {
+                ed.set_str(t, key, text)
+            } else {
+                ed.set(t, key, &format!("\"{text}\""))
+            }
+        })
     }
 
     /// Remove `key`.
     pub fn remove(&mut self, t: Target<'_>, key: &str, field: &str) -> bool {
-        let r = self.ed.remove(t, key).map(|_| ());
-        self.record(field, r)
+        self.apply(field, t, key, |ed| ed.remove(t, key).map(|_| ()))
     }
 
-    /// Any other editor operation.
+    /// Any other editor operation on block `t`; `what` names it in the
+    /// audit line (`added`, `removed`, `renamed to NAME`, a key).
     pub fn with(
         &mut self,
         field: &str,
+        t: Target<'_>,
+        what: &str,
         f: impl FnOnce(&mut Editor) -> Result<(), EditError>,
     ) -> bool {
-        let r = f(self.ed);
-        self.record(field, r)
+        self.apply(field, t, what, f)
     }
 }
 
@@ -179,13 +265,14 @@ impl Store {
         load(&self.path)
     }
 
-    /// Apply `f` and save if it changed anything. Returns whether the file
-    /// was written. Blocking: call it off the async executor.
+    /// Apply `f` and save if it changed anything. Returns what was
+    /// written, `None` when nothing changed. Blocking: call it off the
+    /// async executor.
     pub fn change(
         &self,
         keyword_field: &dyn Fn(&str) -> Option<&'static str>,
         f: impl FnOnce(&mut Edit<'_>),
-    ) -> Result<bool, ChangeError> {
+    ) -> Result<Option<Saved>, ChangeError> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let _flock = self.flock()?;
         let mut ed = open(&self.path).map_err(|e| {
@@ -199,19 +286,24 @@ impl Store {
             ed: &mut ed,
             errors: Vec::new(),
             keyword_field,
+            changed: Vec::new(),
         };
         f(&mut edit);
         if !edit.errors.is_empty() {
             return Err(ChangeError::Fields(edit.errors));
         }
+        let what = summarise(&edit.changed);
         if ed.text() == before {
-            return Ok(false);
+            return Ok(None);
         }
         ed.bump_serial()
             .map_err(|e| ChangeError::File(format!("cannot bump serial_no: {e}")))?;
         ed.save(&self.path, true)
             .map_err(|e| ChangeError::File(e.to_string()))?;
-        Ok(true)
+        Ok(Some(Saved {
+            serial: ed.config().serial_no(),
+            what,
+        }))
     }
 
     fn flock(&self) -> Result<std::fs::File, ChangeError> {
@@ -237,5 +329,40 @@ impl Store {
             )));
         }
         Ok(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(b: &str, i: &str) -> (String, String) {
+        (b.to_string(), i.to_string())
+    }
+
+    #[test]
+    fn summary_groups_by_block_and_names_each_key_once() {
+        assert_eq!(
+            summarise(&[
+                c("", "keepalive"),
+                c("virtual www", "port"),
+                c("", "deadtime"),
+                c("virtual www", "port"),
+                c("server web1 of www", "removed"),
+            ]),
+            "keepalive, deadtime; virtual www: port; server web1 of www: removed"
+        );
+    }
+
+    #[test]
+    fn an_added_block_is_only_added() {
+        assert_eq!(
+            summarise(&[
+                c("virtual [server_name]", "added"),
+                c("virtual [server_name]", "active"),
+                c("virtual [server_name]", "port"),
+            ]),
+            "virtual [server_name]: added"
+        );
     }
 }

@@ -934,3 +934,137 @@ async fn an_accept_from_a_page_older_than_the_file_writes_nothing() {
         assert_eq!(h.file(), before, "{path}");
     }
 }
+
+/// The port fields (the virtual server's, the heartbeat's) take exactly
+/// what lvs.cf takes: lvs-config's editor decides, so a virtual server's
+/// port is 0 to 65535 or a tcp service name, the heartbeat's 1 to 65535 or
+/// a name, and a refused value gets lvs.cf's own message. Each refusal
+/// matches what lvs.cf says of the same line (an error, or a warning that
+/// it is not read as written); each accepted value reads back as the port.
+#[tokio::test]
+async fn port_fields_take_exactly_what_lvs_cf_takes() {
+    let enabled = SAMPLE.replace("backup_active = 0", "backup_active = 1");
+    let h = H::new(&enabled);
+    let (c, _) = h.login().await;
+    let http = lvs_config::value::service_port("http").expect("http in /etc/services");
+    type Case<'a> = (&'a str, Result<u16, &'a str>);
+    let virtual_port: &[Case] = &[
+        ("1", Ok(1)),
+        ("65535", Ok(65535)),
+        ("0", Ok(0)),
+        ("http", Ok(http)),
+        ("0x1F90", Ok(8080)),
+        ("65536", Err("port 65536 is out of range; expected 0 to 65535")),
+        ("-1", Err("port -1 is out of range; expected 0 to 65535")),
+        (
+            "no-such-service",
+            Err("`no-such-service` is neither a port number nor a tcp service name in /etc/services (write the port number, e.g. 80)"),
+        ),
+        ("80 81", Err("`80 81` is not a port number")),
+        ("80#", Err("`80#` is not a port number")),
+    ];
+    let heartbeat_port: &[Case] = &[
+        ("1", Ok(1)),
+        ("65535", Ok(65535)),
+        ("http", Ok(http)),
+        ("0", Err("port 0 is out of range; expected 1 to 65535")),
+        ("65536", Err("port 65536 is out of range; expected 1 to 65535")),
+        (
+            "70000",
+            Err("port 70000 is out of range: read as 4464, as Piranha's htons() read it (write a port from 1 to 65535)"),
+        ),
+    ];
+    // lvs.cf reads `line_to` as written: no error, and no warning on the
+    // value other than about the configuration as a whole (a port-0
+    // service left out without `persistent` is still port 0).
+    let lvs_cf_reads = |line_from: &str, key_line: &str, value: &str| {
+        let text = h.file().replace(line_from, &format!("{key_line}{value}"));
+        let at = text.find(&format!("\n{key_line}{value}\n")).unwrap() + 1 + key_line.len();
+        let opts = lvs_config::ParseOptions {
+            file: "lvs.cf".into(),
+            resolver: lvs_config::Resolver::None,
+        };
+        match lvs_config::parse_str(&text, &opts) {
+            Ok(p) => p.warnings.iter().all(|w| {
+                !(at..at + value.len()).contains(&w.span.start)
+                    || w.kind == lvs_config::ErrorKind::InvalidConfiguration
+            }),
+            Err(_) => false,
+        }
+    };
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    for (path, field, key_line, cases) in [
+        (
+            "/virtual_edit_virt?vs=www",
+            "port",
+            "    port = ",
+            virtual_port,
+        ),
+        (
+            "/redundancy",
+            "heartbeat_port",
+            "heartbeat_port = ",
+            heartbeat_port,
+        ),
+    ] {
+        for (value, want) in cases {
+            let now = h.file();
+            let current = now
+                .lines()
+                .find(|l| l.starts_with(key_line))
+                .unwrap()
+                .to_string();
+            let mut changes = vec![(field, *value)];
+            if field == "heartbeat_port" {
+                changes.push(("action", "accept"));
+            }
+            let r = h.submit(&c, path, &changes).await;
+            let read = lvs_cf_reads(&current, key_line, value);
+            match want {
+                Ok(port) => {
+                    assert_eq!(
+                        r.status,
+                        StatusCode::SEE_OTHER,
+                        "{field}={value}: {}",
+                        r.body
+                    );
+                    assert!(read, "lvs.cf refuses {field} = {value}");
+                    let cfg = parse(&h.file());
+                    let got = if field == "port" {
+                        cfg.virtual_server("www").unwrap().port()
+                    } else {
+                        cfg.heartbeat_port()
+                    };
+                    assert_eq!(got, *port, "{field}={value}");
+                    assert!(
+                        h.file().contains(&format!("\n{key_line}{value}\n")),
+                        "written as typed: {field}={value}"
+                    );
+                }
+                Err(msg) => {
+                    assert_eq!(
+                        r.status,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "{field}={value}: {}",
+                        r.body
+                    );
+                    assert!(!read, "lvs.cf takes {field} = {value}, the GUI did not");
+                    assert!(
+                        r.body.contains(&format!(
+                            "<span class=\"err\" id=\"err-{field}\">{}</span>",
+                            esc(msg)
+                        )),
+                        "{field}={value}: {}",
+                        r.body
+                    );
+                    assert_eq!(h.file(), now, "{field}={value}");
+                }
+            }
+        }
+    }
+}

@@ -110,6 +110,8 @@ pub(super) type Shared = Arc<App>;
 pub struct Ctx {
     /// The client.
     pub peer: IpAddr,
+    /// Who is logged in (a session's user, or HTTP Basic's), if anyone.
+    pub user: Option<String>,
     /// The session id, if the request has a live session.
     pub session: Option<String>,
     /// The session's CSRF token ("" for Basic-auth requests).

@@ -87,6 +87,8 @@ async fn gate_inner(app: Shared, req: Request, next: Next) -> Response {
         app.sessions().get(&id, now).map(|s| (id, s))
     });
     let authed = session.as_ref().is_some_and(|(_, s)| s.authed);
+    // Only `piranha` can log in (App::check_login).
+    let mut user = authed.then(|| piranha_auth::GUI_USER.to_string());
     if !authed && !is_login {
         let basic = req.headers().typed_get::<Authorization<Basic>>();
         match basic {
@@ -94,6 +96,7 @@ async fn gate_inner(app: Shared, req: Request, next: Next) -> Response {
                 if !app.check_login(peer, b.username(), b.password()).await {
                     return plain(StatusCode::UNAUTHORIZED, "wrong user name or password");
                 }
+                user = Some(b.username().to_string());
             }
             _ if safe => return Redirect::to(&login_url(req.uri())).into_response(),
             _ => return plain(StatusCode::UNAUTHORIZED, "log in first"),
@@ -149,6 +152,7 @@ async fn gate_inner(app: Shared, req: Request, next: Next) -> Response {
     };
     req.extensions_mut().insert(Ctx {
         peer,
+        user,
         session: sid,
         csrf,
         form,

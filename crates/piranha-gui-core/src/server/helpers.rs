@@ -11,7 +11,7 @@ use maud::Markup;
 use super::app::{Ctx, Shared};
 use crate::forms::{self, Form, Vals};
 use crate::pages::{self, Chrome};
-use crate::store::{ChangeError, Edit, FieldError};
+use crate::store::{ChangeError, Edit, FieldError, Saved};
 
 pub(super) fn plain(code: StatusCode, msg: &str) -> Response {
     (code, format!("{msg}\n")).into_response()
@@ -74,17 +74,36 @@ pub(super) async fn change<R: Send + 'static>(
     let store = app.store.clone();
     let r = tokio::task::spawn_blocking(move || {
         let mut out = None;
-        let changed = store.change(&kf, |e| out = Some(f(e)))?;
-        Ok((changed, out.expect("the edit ran")))
+        let saved = store.change(&kf, |e| out = Some(f(e)))?;
+        Ok((saved, out.expect("the edit ran")))
     })
     .await
     .unwrap_or_else(|e| Err(ChangeError::File(e.to_string())));
-    match &r {
-        Ok((true, _)) => log::info!("{what}: lvs.cf changed from {}", ctx.peer),
-        Err(ChangeError::File(m)) => log::error!("{what}: {m}"),
-        _ => {}
+    match r {
+        Ok((Some(saved), out)) => {
+            log::info!("{}", audit_line(what, ctx, &saved));
+            Ok((true, out))
+        }
+        Ok((None, out)) => Ok((false, out)),
+        Err(e) => {
+            if let ChangeError::File(m) = &e {
+                log::error!("{what}: {m}");
+            }
+            Err(e)
+        }
     }
-    r
+}
+
+/// The log line of an accepted change: the panel, the new serial number,
+/// who, from where, and which keys and blocks.
+fn audit_line(panel: &str, ctx: &Ctx, saved: &Saved) -> String {
+    format!(
+        "{panel}: lvs.cf changed to serial_no {} by {} from {}: {}",
+        saved.serial,
+        ctx.user.as_deref().unwrap_or("-"),
+        ctx.peer,
+        saved.what
+    )
 }
 
 pub(super) fn done(path: &str, changed: bool) -> Response {

@@ -58,13 +58,13 @@ pub(super) async fn vmain_post(
             match act.as_str() {
                 "add" => Some(forms::add_virtual(e)),
                 "delete" => {
-                    e.with("", |ed| ed.remove_block(t));
+                    e.with("", t, "removed", |ed| ed.remove_block(t));
                     None
                 }
                 "toggle" => {
                     match e.config().virtual_server(&vs2).map(|v| v.active()) {
                         Some(a) => {
-                            e.with("", |ed| ed.set_active(t, !a));
+                            e.with("", t, "active", |ed| ed.set_active(t, !a));
                         }
                         None => e.error("", format!("no virtual server `{vs2}`; select one first")),
                     }
@@ -245,7 +245,7 @@ pub(super) async fn rlist_post(
             match action.as_str() {
                 "add" => Some(forms::add_real(e, &vs2)),
                 "delete" => {
-                    e.with("", |ed| ed.remove_block(t));
+                    e.with("", t, "removed", |ed| ed.remove_block(t));
                     None
                 }
                 "toggle" => {
@@ -256,7 +256,7 @@ pub(super) async fn rlist_post(
                         .map(|s| s.active());
                     match a {
                         Some(a) => {
-                            e.with("", |ed| ed.set_active(t, !a));
+                            e.with("", t, "active", |ed| ed.set_active(t, !a));
                         }
                         None => e.error("", format!("no real server `{rs2}`; select one first")),
                     }
