@@ -88,6 +88,10 @@ pub trait Kernel {
     fn apply_one(&mut self, op: &Op) -> Result<Vec<Refused>, TableError> {
         self.apply(std::slice::from_ref(op))
     }
+    /// The changes are made in this process (said in `-v` log lines).
+    fn in_process(&self) -> bool {
+        false
+    }
 }
 
 /// Any [`IpvsBackend`] as the kernel: the fake in tests.
@@ -161,6 +165,10 @@ impl Kernel for Netlink {
             .any(|r| matches!(r, Err(ipvs::Error::Socket { .. })));
         let refused = refusals(ops, results);
         Ok(self.check(failed, refused))
+    }
+
+    fn in_process(&self) -> bool {
+        true
     }
 }
 
@@ -242,10 +250,21 @@ impl Table {
         report(r)
     }
 
+    /// With `-v`, each change as the ipvsadm line it stands for, as lvs
+    /// logged it when it ran the program (`tests/lab/lvs.sh` greps it).
     fn trace(&self, ops: &[Op]) {
         if log::log_enabled!(log::Level::Debug) {
             for op in ops {
-                log::debug!("{} {}", self.program, argv_line(&foreign::op_words(op)));
+                log::debug!(
+                    "{} {}{}",
+                    self.program,
+                    argv_line(&foreign::op_words(op)),
+                    if self.kernel.in_process() {
+                        " (in-process)"
+                    } else {
+                        ""
+                    }
+                );
             }
         }
     }

@@ -167,8 +167,9 @@ impl Edit<'_> {
     }
 
     /// Run `f` on the editor; record its problems against `field`, or,
-    /// when it changed the text, `what` was done to block `t`.
-    fn apply(
+    /// when it changed the text, `what` was done to block `t` (`added`,
+    /// `removed`, `renamed to NAME`, a key: the audit line says it).
+    pub fn with(
         &mut self,
         field: &str,
         t: Target<'_>,
@@ -186,13 +187,13 @@ impl Edit<'_> {
 
     /// `key = value` (value as lvs.cf tokens).
     pub fn set(&mut self, t: Target<'_>, key: &str, value: &str, field: &str) -> bool {
-        self.apply(field, t, key, |ed| ed.set(t, key, value))
+        self.with(field, t, key, |ed| ed.set(t, key, value))
     }
 
     /// `key = "text"`: double quotes unless the text holds one, then the
     /// editor's quoting (single quotes).
     pub fn set_quoted(&mut self, t: Target<'_>, key: &str, text: &str, field: &str) -> bool {
-        self.apply(field, t, key, |ed| {
+        self.with(field, t, key, |ed| {
             if text.contains('"') {
                 ed.set_str(t, key, text)
             } else {
@@ -203,19 +204,7 @@ impl Edit<'_> {
 
     /// Remove `key`.
     pub fn remove(&mut self, t: Target<'_>, key: &str, field: &str) -> bool {
-        self.apply(field, t, key, |ed| ed.remove(t, key).map(|_| ()))
-    }
-
-    /// Any other editor operation on block `t`; `what` names it in the
-    /// audit line (`added`, `removed`, `renamed to NAME`, a key).
-    pub fn with(
-        &mut self,
-        field: &str,
-        t: Target<'_>,
-        what: &str,
-        f: impl FnOnce(&mut Editor) -> Result<(), EditError>,
-    ) -> bool {
-        self.apply(field, t, what, f)
+        self.with(field, t, key, |ed| ed.remove(t, key).map(|_| ()))
     }
 }
 
