@@ -11,17 +11,24 @@ use util::{Behaviour, Lab, Nanny, TcpServer};
 
 const SEC: Duration = Duration::from_secs(1);
 
+/// Run nanny with `args` to its end: exit code, stdout, stderr.
+fn nanny(args: &[&str]) -> (Option<i32>, String, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_nanny"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn argument_errors_are_piranhas() {
     let run = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_nanny"))
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stderr).trim_end().to_string(),
-        )
+        let (code, _, err) = nanny(args);
+        (code, err.trim_end().to_string())
     };
     assert_eq!(
         run(&["--lvs"]),
@@ -61,17 +68,7 @@ const NO_SERVICE_TYPE: &str =
 
 #[test]
 fn missing_lvs_and_fos_names_both_and_help_says_one_is_required() {
-    let run = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_nanny"))
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
+    let run = nanny;
     // Everything else a hand-typed check needs, but no service type: the
     // usage-error status (1), one line naming both options, nothing else.
     let (code, out, err) = run(&["-h", "127.0.0.1", "-V", "10.9.9.9", "-p", "80", "-n"]);
