@@ -20,14 +20,25 @@ pub fn expected() -> bool {
 /// and a status only when it changes.
 #[derive(Debug, Default)]
 pub struct ServiceManager {
+    listening: bool,
     ready: bool,
     status: String,
 }
 
 impl ServiceManager {
-    /// A fresh notifier (nothing sent yet).
+    /// A notifier for this process (nothing sent yet): it listens when
+    /// [`expected`] says a service manager does.
     pub fn new() -> Self {
-        Self::default()
+        ServiceManager {
+            listening: expected(),
+            ..Self::default()
+        }
+    }
+
+    /// Does a service manager listen? A caller can skip building a status
+    /// line (in a loop) when none does.
+    pub fn listening(&self) -> bool {
+        self.listening
     }
 
     fn send(&self, states: &[NotifyState<'_>]) {

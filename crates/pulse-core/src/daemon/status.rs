@@ -42,6 +42,11 @@ impl Director {
 
     /// Send the status when it changed, and `READY=1` once settled.
     pub(super) fn tell_service_manager(&mut self) {
+        // Called on every pass of the heartbeat loop: nothing to build
+        // when no service manager listens (SysV, a shell).
+        if !self.service_manager.listening() {
+            return;
+        }
         let line = self.role_line();
         self.service_manager.status(&line);
         if !self.service_manager.is_ready() {
