@@ -209,6 +209,19 @@ impl Service {
         }
     }
 
+    /// The port under which the kernel keeps a real server given with
+    /// `port` and forwarded by `fwd`: direct routing and tunnels cannot
+    /// change the port, so ipvsadm files such an entry of an address
+    /// service under the service's own port (a firewall-mark service has
+    /// none and keeps `port`).
+    pub fn entry_port(&self, fwd: Forward, port: u16) -> u16 {
+        if self.fwmark == 0 && matches!(fwd, Forward::Route | Forward::Tunnel) {
+            self.port
+        } else {
+            port
+        }
+    }
+
     /// True when `other` names the same kernel service.
     pub fn same_service(&self, other: &Service) -> bool {
         self.af == other.af

@@ -68,10 +68,7 @@ impl ServiceKey {
         weight: Option<u32>,
     ) -> ipvs::Destination {
         let fwd = forward(method);
-        let port = match self {
-            ServiceKey::Tcp(_, p) | ServiceKey::Udp(_, p) if fwd != ipvs::Forward::Masq => *p,
-            _ => addr.port(),
-        };
+        let port = self.service().entry_port(fwd, addr.port());
         let base = ipvs::Destination {
             af: ipvs::AF_INET,
             addr: IpAddr::V4(*addr.ip()),

@@ -144,11 +144,7 @@ impl Dest {
             Forward::Masq => ipvs::Forward::Masq,
             Forward::Tunnel => ipvs::Forward::Tunnel,
         };
-        let port = if fwmark == 0 && fwd != ipvs::Forward::Masq {
-            vport
-        } else {
-            self.rport
-        };
+        let port = service.entry_port(fwd, self.rport);
         let entry = ipvs::Destination {
             af: ipvs::AF_INET,
             addr: IpAddr::V4(self.rip),
