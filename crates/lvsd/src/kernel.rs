@@ -56,13 +56,9 @@ pub enum TableError {
 /// A change the kernel (or the foreign program) refused.
 #[derive(Debug)]
 pub enum Refused {
-    /// The kernel's answer to a typed change.
-    Kernel {
-        /// The change.
-        op: Box<Op>,
-        /// The kernel's error.
-        error: ipvs::Error,
-    },
+    /// The kernel's answer to a typed change (its error names the kind of
+    /// change, in ipvsadm's words).
+    Kernel(ipvs::Error),
     /// A line a foreign ipvsadm wrote on its standard error.
     Program(String),
 }
@@ -70,7 +66,7 @@ pub enum Refused {
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Refused::Kernel { error, .. } => f.write_str(&error.ipvsadm_message()),
+            Refused::Kernel(error) => f.write_str(&error.ipvsadm_message()),
             Refused::Program(line) => f.write_str(line),
         }
     }
@@ -106,19 +102,14 @@ impl<B: IpvsBackend> Kernel for Direct<B> {
     }
 
     fn apply(&mut self, ops: &[Op]) -> Result<Vec<Refused>, TableError> {
-        Ok(refusals(ops, self.0.apply(ops)))
+        Ok(refusals(self.0.apply(ops)))
     }
 }
 
-fn refusals(ops: &[Op], results: Vec<Result<(), ipvs::Error>>) -> Vec<Refused> {
-    ops.iter()
-        .zip(results)
-        .filter_map(|(op, r)| {
-            r.err().map(|error| Refused::Kernel {
-                op: Box::new(op.clone()),
-                error,
-            })
-        })
+fn refusals(results: Vec<Result<(), ipvs::Error>>) -> Vec<Refused> {
+    results
+        .into_iter()
+        .filter_map(|r| r.err().map(Refused::Kernel))
         .collect()
 }
 
@@ -163,7 +154,7 @@ impl Kernel for Netlink {
         let failed = results
             .iter()
             .any(|r| matches!(r, Err(ipvs::Error::Socket { .. })));
-        let refused = refusals(ops, results);
+        let refused = refusals(results);
         Ok(self.check(failed, refused))
     }
 
