@@ -59,6 +59,24 @@ struct Args {
     /// until the virtual addresses have left this director.
     #[arg(long = "switchover")]
     switchover: bool,
+    /// Ask the running pulse for the director's status (role, partner,
+    /// addresses, and lvs's services) and print it (extension).
+    #[arg(long = "status")]
+    status: bool,
+    /// With --status: the versioned JSON form (docs/STATUS.md).
+    #[arg(long = "json", requires = "status")]
+    json: bool,
+    /// pulse's control socket (extension).
+    #[arg(long = "control", value_name = "PATH", default_value = piranha_status::socket::PULSE_SOCKET)]
+    control: PathBuf,
+    /// lvs's control socket, where pulse asks lvs for its status
+    /// (extension).
+    #[arg(long = "lvs-control", value_name = "PATH", default_value = piranha_status::socket::LVS_SOCKET)]
+    lvs_control: PathBuf,
+    /// Serve Prometheus metrics at ADDRESS:PORT, or at 127.0.0.1:PORT for
+    /// a bare port (extension; off unless given).
+    #[arg(long = "metrics", value_name = "[ADDRESS:]PORT", value_parser = metrics_addr)]
+    metrics: Option<std::net::SocketAddr>,
     /// Unexpected arguments.
     #[arg(hide = true)]
     rest: Vec<String>,
@@ -66,10 +84,40 @@ struct Args {
 
 /// The options in one line, as popt's `--usage` printed them; also the
 /// usage line of `-?`/`--help` and of usage errors.
-const USAGE_ARGS: &str = "pulse [-c|--configfile FILE] [-n|--nodaemon] [-t|--test-start|--norun] [-v|--verbose] [--forceactive] [--lvsd PATH] [--fos PATH] [--pidfile FILE] [--send-arp PATH] [--config-test] [--switchover] [--version] [-?|--help] [--usage]";
+const USAGE_ARGS: &str = "pulse [-c|--configfile FILE] [-n|--nodaemon] [-t|--test-start|--norun] [-v|--verbose] [--forceactive] [--lvsd PATH] [--fos PATH] [--pidfile FILE] [--send-arp PATH] [--config-test] [--switchover] [--status [--json]] [--control PATH] [--lvs-control PATH] [--metrics [ADDRESS:]PORT] [--version] [-?|--help] [--usage]";
+
+/// `--metrics`: `ADDRESS:PORT`, or a port on 127.0.0.1.
+fn metrics_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(p) = s.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], p)));
+    }
+    s.parse()
+        .map_err(|_| format!("{s:?} is not ADDRESS:PORT or a port"))
+}
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.status {
+        let line = if args.json { "status json" } else { "status" };
+        return match piranha_status::socket::ask(
+            &args.control,
+            line,
+            std::time::Duration::from_secs(10),
+        ) {
+            Ok(a) if a.ok => {
+                print!("{}", a.text);
+                ExitCode::SUCCESS
+            }
+            Ok(a) => {
+                eprintln!("pulse: {}", a.text.trim_end());
+                ExitCode::from(1)
+            }
+            Err(e) => {
+                eprintln!("pulse: {e}");
+                ExitCode::from(3)
+            }
+        };
+    }
     if args.usage {
         println!("Usage: {USAGE_ARGS}");
         return ExitCode::SUCCESS;
@@ -117,6 +165,9 @@ fn main() -> ExitCode {
         fos: args.fos,
         pidfile: args.pidfile,
         send_arp: args.send_arp,
+        control: Some(args.control),
+        lvs_control: args.lvs_control,
+        metrics: args.metrics,
     };
     match daemon::run(opts) {
         Ok(code) => ExitCode::from(code),

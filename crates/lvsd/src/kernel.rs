@@ -218,6 +218,12 @@ impl Table {
         Table { program, kernel }
     }
 
+    /// The changes are made in this process, and the table read from the
+    /// kernel carries its counters.
+    pub fn in_process(&self) -> bool {
+        self.kernel.in_process()
+    }
+
     /// Every service with its real servers.
     pub fn read(&mut self) -> Result<Vec<ServiceEntry>, TableError> {
         self.kernel.read()

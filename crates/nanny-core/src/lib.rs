@@ -26,6 +26,7 @@ pub mod ipvsadm;
 pub mod load;
 pub mod lvs_table;
 pub mod machine;
+pub mod overridden;
 pub mod run;
 pub mod translate;
 
@@ -175,6 +176,18 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
             verbose: config.verbose,
         })
     };
+    // Extension (issue 20): under lvs, keep to the administrator's
+    // overrides (lvs owns the entry itself with --lvs-table).
+    if !config.lvs_table {
+        if let Some(file) = piranha_status::overrides::Watched::from_env() {
+            table = Box::new(overridden::Overridden::new(
+                table,
+                file,
+                &config.service,
+                format!("{}:{}", config.rip, config.rport),
+            ));
+        }
+    }
     let mut load: Box<dyn LoadSource> = match &config.load {
         LoadMonitor::None => Box::new(NoLoad),
         LoadMonitor::Command(cmd) => Box::new(CommandLoad {

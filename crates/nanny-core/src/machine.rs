@@ -286,6 +286,11 @@ impl Machine {
         self.reason = reason;
     }
 
+    /// Why the last check decided as it did, when the check says.
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+
     fn reason_suffix(&self) -> String {
         self.reason
             .as_ref()

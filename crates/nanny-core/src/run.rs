@@ -17,6 +17,8 @@ use piranha_runtime::quote::dump;
 use piranha_runtime::signals::SignalWaiter;
 use piranha_runtime::spawn::{run, Interrupt, RunOptions};
 
+use piranha_status::report::{CheckState, Report, Reporter};
+
 use crate::check::{Checker, Outcome};
 use crate::ipvsadm::Table;
 use crate::load::parse_loadavg;
@@ -47,6 +49,9 @@ pub trait Env {
     fn run_check(&mut self, checker: &mut dyn Checker) -> Outcome;
     /// A stop signal came; called before the server leaves the table.
     fn before_stop(&mut self) {}
+    /// A check ended: tell lvs (extension, issue 20; nothing when lvs did
+    /// not ask for reports).
+    fn report(&mut self, _r: &Report) {}
 }
 
 /// Exit status after a stop signal when the final removal worked.
@@ -139,6 +144,7 @@ pub fn run_loop_with<E: Env>(
         }
         let started = next;
         if machine.forced() == Forced::Normal {
+            let mut t0 = env.now();
             let mut o = env.run_check(checker);
             // Extension: re-probe an active server before declaring it down.
             let mut tries = 0;
@@ -158,6 +164,7 @@ pub fn run_loop_with<E: Env>(
                     o = Outcome::Interrupted;
                     break;
                 }
+                t0 = env.now();
                 o = env.run_check(checker);
             }
             match o {
@@ -170,7 +177,21 @@ pub fn run_loop_with<E: Env>(
                             d
                         }
                     }));
-                    if let Step::Exit(code) = machine.after_check(o == Outcome::Up, table, load) {
+                    let took = env.now().saturating_sub(t0);
+                    let step = machine.after_check(o == Outcome::Up, table, load);
+                    env.report(&Report {
+                        state: if machine.active() {
+                            CheckState::Up
+                        } else if o == Outcome::Up {
+                            CheckState::Rising
+                        } else {
+                            CheckState::Down
+                        },
+                        pass: o == Outcome::Up,
+                        took,
+                        reason: machine.reason().unwrap_or_default().to_string(),
+                    });
+                    if let Step::Exit(code) = step {
                         return code;
                     }
                     if o == Outcome::Up {
@@ -203,6 +224,9 @@ pub struct RealEnv {
     /// The parent (lvs) and the virtual address, when a stop that comes
     /// because the parent died must wait for the address to leave.
     orphan_hold: Option<(nix::unistd::Pid, std::net::Ipv4Addr)>,
+    /// Where each check's result goes (lvs's report socket), when lvs
+    /// asked for reports ([`piranha_status::report::ENV`]).
+    reporter: Option<Reporter>,
 }
 
 /// How long a nanny whose lvs died waits at most for the virtual address
@@ -225,6 +249,7 @@ impl RealEnv {
             start: Instant::now(),
             waiter,
             orphan_hold: None,
+            reporter: Reporter::from_env(),
         }
     }
 
@@ -295,6 +320,12 @@ impl Env for RealEnv {
             abort: &abort,
         };
         checker.check(Some(&intr))
+    }
+
+    fn report(&mut self, r: &Report) {
+        if let Some(to) = &self.reporter {
+            to.send(r);
+        }
     }
 
     fn before_stop(&mut self) {

@@ -7,9 +7,12 @@
 //! - [`text`]: the same for a terminal;
 //! - [`protocol`]: the control socket's request lines and answers;
 //! - [`socket`]: the control socket itself (server and client);
-//! - [`report`]: the datagram each nanny sends lvs after a check.
+//! - [`report`]: the datagram each nanny sends lvs after a check;
+//! - [`overrides`]: the administrator's drains, weights and disables, kept
+//!   in a file lvs writes and each nanny reads.
 
 pub mod model;
+pub mod overrides;
 pub mod protocol;
 pub mod report;
 pub mod socket;

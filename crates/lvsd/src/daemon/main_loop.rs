@@ -17,6 +17,9 @@ use crate::sorry::Live;
 impl Lvsd {
     /// Program the table and start every nanny.
     pub fn start(&mut self) {
+        // The sockets first: the nannies (and their fork servers) learn
+        // where to report from the environment.
+        self.open_control();
         // Start the nanny fork servers first: their exec and start-up run
         // while lvs reads and programs the table (a takeover waits for
         // both before the first nanny can check anything).
@@ -42,7 +45,14 @@ impl Lvsd {
         for d in &self.services {
             log::info!("starting virtual service {} active: {}", d.name, d.port);
         }
-        ops.extend(plan::startup_ops(&current, &self.services));
+        // a service the administrator disabled stays out
+        let enabled: Vec<plan::DesiredService> = self
+            .services
+            .iter()
+            .filter(|d| !self.service_disabled(d.key))
+            .cloned()
+            .collect();
+        ops.extend(plan::startup_ops(&current, &enabled));
         self.table.apply(&ops);
         let list: Vec<(ServiceKey, Monitor)> = self
             .services
@@ -57,6 +67,7 @@ impl Lvsd {
             self.check_sorry(k);
             self.quorum_eval(k, true);
         }
+        self.enforce_all();
         if self.standby {
             log::info!(
                 "standby: the table is programmed without the virtual addresses (hot_standby)"
@@ -139,6 +150,9 @@ impl Lvsd {
             if self.ready_check_at.is_some_and(|t| t <= now) {
                 self.check_ready();
             }
+            if self.control_deadline().is_some_and(|t| t <= now) {
+                self.drain_tick();
+            }
             let next = self
                 .monitors
                 .values()
@@ -147,6 +161,7 @@ impl Lvsd {
                 .chain(self.quorums.values().filter_map(|q| q.retry_at))
                 .chain(self.sorry_hold.values().copied())
                 .chain(self.ready_check_at)
+                .chain(self.control_deadline())
                 .min();
             let timeout = match next {
                 Some(t) => poll_timeout(t.saturating_duration_since(Instant::now())),
@@ -157,9 +172,17 @@ impl Lvsd {
                 .iter()
                 .filter_map(|(k, r)| r.pipe.as_ref().map(|p| (*k, p.as_raw_fd())))
                 .collect();
-            let ready = {
+            let (ready, asked, reported) = {
                 let sig_fd = self.signals.as_fd();
                 let mut fds = vec![PollFd::new(sig_fd, PollFlags::POLLIN)];
+                let extra = [
+                    self.control.listener.as_ref().map(|l| l.as_fd()),
+                    self.control.inbox.as_ref().map(|i| i.as_fd()),
+                ];
+                for fd in extra.iter().flatten() {
+                    fds.push(PollFd::new(*fd, PollFlags::POLLIN));
+                }
+                let first = fds.len();
                 for (_, fd) in &piped {
                     // SAFETY: the pipe is owned by `self.monitors` and stays
                     // open for the duration of this poll.
@@ -169,7 +192,18 @@ impl Lvsd {
                     ));
                 }
                 let _ = poll(&mut fds, timeout);
-                fds[1..]
+                let hit = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
+                let mut i = 1;
+                let mut asked = false;
+                let mut reported = false;
+                if extra[0].is_some() {
+                    asked = hit(&fds[i]);
+                    i += 1;
+                }
+                if extra[1].is_some() {
+                    reported = hit(&fds[i]);
+                }
+                let ready = fds[first..]
                     .iter()
                     .zip(&piped)
                     .filter(|(f, _)| {
@@ -180,9 +214,16 @@ impl Lvsd {
                         })
                     })
                     .map(|(_, (k, _))| *k)
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>();
+                (ready, asked, reported)
             };
             self.read_pipes(&ready);
+            if reported {
+                self.read_reports();
+            }
+            if asked {
+                self.serve_control();
+            }
             if self.ready.is_some() && !ready.is_empty() {
                 self.check_ready();
             }

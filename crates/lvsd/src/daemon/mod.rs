@@ -5,9 +5,12 @@
 //! `main_loop` (start, the loop, shutdown), `forks` (the nanny fork
 //! servers), `nannies` (their supervision and output lines),
 //! `sorry_server` (sorry servers and their hold), `reload` (SIGHUP),
-//! `quorums` (the quorum extension at run time) and `readiness` (the
-//! readiness byte, the standby role, the hold after pulse died).
+//! `quorums` (the quorum extension at run time), `readiness` (the
+//! readiness byte, the standby role, the hold after pulse died) and
+//! `control` (the control socket, the nannies' check reports, drains and
+//! the other overrides).
 
+mod control;
 mod forks;
 mod main_loop;
 mod nannies;

@@ -31,7 +31,7 @@ impl Lvsd {
 
     /// Live weight of `key`: the weights its nannies report for their live
     /// real servers ([`quorum::live_weight`]).
-    fn live_weight(&self, key: ServiceKey) -> u64 {
+    pub(super) fn live_weight(&self, key: ServiceKey) -> u64 {
         quorum::live_weight(self.monitors_of(key).map(|r| (r.live, r.entry)))
     }
 
@@ -148,11 +148,17 @@ impl Lvsd {
             .filter(|_| !held)
             .map(|s| SocketAddrV4::new(s, d.port));
         let method = d.method;
+        if self.service_disabled(key) {
+            return;
+        }
+        // the administrator's overrides (drain, weight, disable) first
         let wanted: BTreeMap<SocketAddrV4, u32> = self
             .monitors_of(key)
             .filter_map(|r| {
+                let a = SocketAddrV4::new(r.mon.rip, r.mon.rport);
                 r.entry
-                    .map(|w| (SocketAddrV4::new(r.mon.rip, r.mon.rport), w))
+                    .and_then(|w| self.quorum_weight(key, a, w))
+                    .map(|w| (a, w))
             })
             .collect();
         let Some(st) = self.quorums.get_mut(&key) else {

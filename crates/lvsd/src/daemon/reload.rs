@@ -211,6 +211,8 @@ impl Lvsd {
             self.check_sorry(k);
             self.quorum_eval(k, true);
         }
+        // the administrator's overrides outlive a reload
+        self.enforce_all();
         log::info!(
             "reload took {} ms: file read and checked {} ms{how}, planned {} ms, nannies stopped {} ms, table and nannies {} ms",
             t0.elapsed().as_millis(),

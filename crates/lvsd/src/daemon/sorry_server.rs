@@ -32,8 +32,9 @@ impl Lvsd {
         let Some(sorry) = d.sorry else {
             return;
         };
-        if d.quorum.is_some() {
-            // The quorum extension decides instead (quorum_eval).
+        if d.quorum.is_some() || self.service_disabled(key) {
+            // The quorum extension decides instead (quorum_eval); a
+            // disabled service is out of the table.
             return;
         }
         let count = self.live.get(&key).map(Live::count).unwrap_or(0);

@@ -15,6 +15,7 @@ use nix::unistd::Pid;
 use piranha_runtime::ready::Notifier;
 use piranha_runtime::signals::SignalWaiter;
 
+use super::control::Control;
 use super::forks::Forks;
 use crate::kernel::Table;
 use crate::plan::{self, DesiredService, Monitor, RunMode, ServiceKey};
@@ -45,6 +46,11 @@ pub struct Options {
     /// `--standby`: start in the standby role (pulse, `hot_standby = 1`,
     /// on the passive director); SIGUSR1 makes lvs active, SIGUSR2 standby.
     pub standby: bool,
+    /// The control socket (`status`, drain, ...); `None`: none.  The
+    /// nannies' report socket is beside it (`.nanny` for `.ctl`).
+    pub control: Option<PathBuf>,
+    /// The overrides file (drain, weight, disable).
+    pub overrides: PathBuf,
 }
 
 pub(super) type MonKey = (ServiceKey, Ipv4Addr, u16);
@@ -121,6 +127,8 @@ pub struct Lvsd {
     /// The parent (pulse) when lvs was started by one: a SIGTERM that comes
     /// once it is gone (PR_SET_PDEATHSIG) finds the VIPs perhaps still here.
     pub(super) parent: Option<Pid>,
+    /// The control and report sockets, the checks' state, the overrides.
+    pub(super) control: Control,
 }
 
 /// Quorum extension: what lvs knows of one service with `quorum`.
@@ -145,7 +153,9 @@ impl Lvsd {
         };
         let table = Table::open(cfg.ipvsadm(), opts.test_start);
         let services = plan::desired(&cfg, mode);
+        let control = Control::new(opts.overrides.clone());
         let mut d = Lvsd {
+            control,
             services: Vec::new(),
             by_key: HashMap::new(),
             opts,

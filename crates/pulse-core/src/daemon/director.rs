@@ -86,4 +86,6 @@ pub(super) struct Director {
     pub(super) monitor_links: bool,
     /// systemd's `Type=notify` socket (does nothing without one).
     pub(super) service_manager: ServiceManager,
+    /// The control socket, the metrics, and what they report.
+    pub(super) control: super::control::Control,
 }

@@ -40,9 +40,17 @@ impl Director {
             match a {
                 Action::Log(s) => info!("{s}"),
                 Action::Send(m) => self.send(m),
-                Action::Activate => self.activate(),
+                Action::Activate => {
+                    self.control.takeovers += 1;
+                    self.activate()
+                }
                 Action::Announce => self.announce(),
-                Action::Deactivate { was_active } => self.deactivate(was_active),
+                Action::Deactivate { was_active } => {
+                    if was_active {
+                        self.control.handovers += 1;
+                    }
+                    self.deactivate(was_active)
+                }
                 Action::ResendArps => {
                     // An active director that hears an active partner: it
                     // may have been stopped long enough for its addresses
@@ -135,6 +143,7 @@ impl Director {
             // renew (re-add) addresses that expired meanwhile.
             self.renew_addresses(false);
             self.tell_service_manager();
+            self.note_role();
             let now = self.now();
             let mut wait = self.machine.next_deadline().saturating_sub(now);
             if self.machine.serving() && !self.added.is_empty() {
@@ -160,6 +169,14 @@ impl Director {
             if let Some(p) = self.lvs.as_ref().and_then(|l| l.ready_pipe.as_ref()) {
                 fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
             }
+            // the control socket and the metrics: served after the poll
+            // (each answer is one accept; nothing is read unless waiting)
+            if let Some(l) = &self.control.listener {
+                fds.push(PollFd::new(l.as_fd(), PollFlags::POLLIN));
+            }
+            if let Some(m) = &self.control.metrics {
+                fds.push(PollFd::new(m.as_fd(), PollFlags::POLLIN));
+            }
             if let Err(e) = poll(&mut fds, poll_timeout(Duration::from_millis(wait))) {
                 if e != nix::errno::Errno::EINTR {
                     warn!("select() failed: {e}");
@@ -168,6 +185,7 @@ impl Director {
             }
             drop(fds);
             let _ = self.receive();
+            self.serve_control();
         }
     }
 

@@ -18,6 +18,7 @@
 
 mod addresses;
 mod children;
+mod control;
 mod director;
 mod main_loop;
 mod options;
@@ -152,7 +153,9 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         start,
         monitor_links,
         service_manager: ServiceManager::new(),
+        control: control::Control::default(),
     };
+    d.open_control();
     if d.cfg.hot_standby() && !d.lvs_ours && !d.opts.test_start {
         warn!(
             "hot_standby = 1 needs this suite's lvs; {} is another program: lvs starts at takeover",

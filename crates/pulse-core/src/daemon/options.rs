@@ -59,6 +59,12 @@ pub struct Options {
     pub pidfile: PathBuf,
     /// send_arp program.
     pub send_arp: PathBuf,
+    /// pulse's control socket (`None`: none).
+    pub control: Option<PathBuf>,
+    /// lvs's control socket (where pulse asks lvs for its status).
+    pub lvs_control: PathBuf,
+    /// The Prometheus endpoint, when asked for.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Startup failures (each printed as `pulse: ...` on stderr, exit 1).

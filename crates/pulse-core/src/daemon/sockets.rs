@@ -127,7 +127,7 @@ impl Director {
         for c in &self.channels {
             loop {
                 match c.sock.recv_from(&mut buf) {
-                    Ok((n, from)) => got.push((buf[..n].to_vec(), from)),
+                    Ok((n, from)) => got.push((buf[..n].to_vec(), from, c.name)),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                     Err(e) => {
@@ -138,7 +138,7 @@ impl Director {
             }
         }
         let any = !got.is_empty();
-        for (data, from) in got {
+        for (data, from, channel) in got {
             let src = match from.ip() {
                 std::net::IpAddr::V4(a) => a,
                 std::net::IpAddr::V6(_) => continue,
@@ -154,6 +154,9 @@ impl Director {
             match decoded {
                 Ok((magic, _order)) => {
                     debug!("DEBUG -- Received Heartbeat from partner");
+                    self.control
+                        .heard
+                        .insert(channel, std::time::Instant::now());
                     let now = self.now();
                     let a = self.machine.heartbeat(magic, now);
                     self.execute(a);
