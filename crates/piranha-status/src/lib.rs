@@ -7,8 +7,12 @@
 //! - [`text`]: the same for a terminal;
 //! - [`protocol`]: the control socket's request lines and answers;
 //! - [`socket`]: the control socket itself (server and client);
-//! - [`report`]: the datagram each nanny sends lvs after a check.
+//! - [`report`]: the datagram each nanny sends lvs after a check;
+//! - [`metrics`]: the status as Prometheus metrics;
+//! - [`http`]: the metrics endpoint, served from a poll loop.
 
+pub mod http;
+pub mod metrics;
 pub mod model;
 pub mod protocol;
 pub mod report;
