@@ -9,8 +9,12 @@
 //! - [`socket`]: the control socket itself (server and client);
 //! - [`report`]: the datagram each nanny sends lvs after a check;
 //! - [`overrides`]: the administrator's drains, weights and disables, kept
-//!   in a file lvs writes and each nanny reads.
+//!   in a file lvs writes and each nanny reads;
+//! - [`metrics`]: the status as Prometheus metrics;
+//! - [`http`]: the metrics endpoint, served from a poll loop.
 
+pub mod http;
+pub mod metrics;
 pub mod model;
 pub mod overrides;
 pub mod protocol;
