@@ -59,14 +59,17 @@ serve() {  # ns name
 }
 serve sr1 rs1; serve sr2 rs2; serve sr3 rs3
 fetch() { ip netns exec sc curl -s --max-time 3 "http://$1/"; }
-# A client that connects, holds the connection idle SECS seconds, then asks
-# for the page over it and writes the answer's body to OUT.
-hold() {  # vip secs out
-    ip netns exec sc python3 - "$@" <<'PY' &
-import socket, sys, time
-vip, secs, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+# A client that connects, holds the connection idle until the file GO
+# exists (at most 60 s), then asks for the page over it and writes the
+# answer's body to OUT.
+hold() {  # vip go out
+    ip netns exec sc python3 - "$@" 2>/dev/null <<'PY' &
+import os, socket, sys, time
+vip, go, out = sys.argv[1], sys.argv[2], sys.argv[3]
 s = socket.create_connection((vip, 80), timeout=5)
-time.sleep(secs)
+end = time.time() + 60
+while not os.path.exists(go) and time.time() < end:
+    time.sleep(0.1)
 s.sendall(b"GET / HTTP/1.0\r\n\r\n")
 data = b""
 while True:
@@ -198,7 +201,7 @@ else fail "status JSON against ipvsadm"; cat "$WORK/stats.txt"; fi
 ask --status | grep -q "virtual web (tcp 10.0.1.100:80) scheduler rr" && pass "lvs --status prints the text form" || fail "text status"
 
 # Drain rs1 while two clients hold a connection each (rr: one per server).
-hold 10.0.1.100 12 "$WORK/h1"; hold 10.0.1.100 12 "$WORK/h2"
+hold 10.0.1.100 "$WORK/go1" "$WORK/h1"; hold 10.0.1.100 "$WORK/go1" "$WORK/h2"
 wait_until 5 "held" sh -c "[ \"\$($IPVSADM -L -n | awk '\$2==\"10.0.2.2:80\" {print \$5}')\" -ge 1 ]" ||
     fail "no held connection on rs1"
 lat0=$(srv web rs1 "['check']['latency']['count']")
@@ -214,8 +217,9 @@ sed -i '/virtual app/,/}/s/scheduler = rr/scheduler = wlc/' "$CF"; kill -HUP "$L
 wait_until 10 "reload" has "-A -t 10.0.1.101:80 -s wlc" || fail "reload did not happen"
 sleep 1
 has "-a -t 10.0.1.100:80 -r 10.0.2.2:80 -m -w 0" && [ "$(srv web rs1 "['state']")" = drained ] &&
-    pass "after SIGHUP rs1 is still drained (weight 0)" || { fail "SIGHUP lost the drain"; table; }
+    pass "after SIGHUP rs1 is still drained (weight 0)" || { fail "SIGHUP lost the drain"; table; grep -E "drain|rs1|reload" "$LOG" | tail -20; }
 [ "$(srv web rs1 "['check']['latency']['count']")" -gt "$lat0" ] && pass "the nanny keeps checking the drained server" || fail "no checks while drained"
+touch "$WORK/go1"
 wait_until 20 "holders" sh -c "[ -s $WORK/h1 ] && [ -s $WORK/h2 ]"
 cat "$WORK/h1" "$WORK/h2" | grep -q rs1 && pass "the connection held on rs1 outlived its drain and the reload (got: $(cat "$WORK/h1" "$WORK/h2" | tr '\n' ' '))" ||
     fail "held connections: $(cat "$WORK/h1" "$WORK/h2" 2>&1 | tr '\n' ' ')"
@@ -237,7 +241,7 @@ wait_until 5 "up" sh -c "[ \"\$($LVS --control $CTL --status --json | python3 -c
     pass "status: rs1 up again" || fail "state after undrain"
 
 # A deadline ends a drain with connections left.
-hold 10.0.1.100 20 "$WORK/h3"; hold 10.0.1.100 20 "$WORK/h4"
+hold 10.0.1.100 "$WORK/go2" "$WORK/h3"; hold 10.0.1.100 "$WORK/go2" "$WORK/h4"
 wait_until 5 "held" sh -c "[ \"\$($IPVSADM -L -n | awk '\$2==\"10.0.2.2:80\" {print \$5}')\" -ge 1 ]" || fail "no held connection on rs1 (2)"
 t0=$(date +%s%N)
 ask --drain rs1 --deadline 2 >/dev/null || fail "drain with deadline"
@@ -245,6 +249,7 @@ if wait_until 10 "deadline" hasnt "10.0.2.2:80"; then
     pass "drain with a 2 s deadline and a connection held: out after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 else fail "deadline drain"; table; fi
 grep -q "deadline passed with 1 active connection" "$LOG" && pass "logged: deadline passed with the connection left" || fail "deadline log"
+touch "$WORK/go2"
 ask --undrain rs1 >/dev/null; wait_until 10 "back" has "10.0.2.2:80" || fail "undrain after deadline"
 
 # Weight, disable and enable of a server and of a service.

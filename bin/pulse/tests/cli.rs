@@ -385,9 +385,10 @@ fn sysv_init_script_start_status_reload_stop() {
     std::fs::write(
         &sysconfig,
         format!(
-            "OPTIONS=\"-c {} --norun --send-arp {}\"\n",
+            "OPTIONS=\"-c {} --norun --send-arp {} --control {}\"\n",
             cfg.display(),
-            target_bin("send_arp").display()
+            target_bin("send_arp").display(),
+            d.join("pulse.ctl").display()
         ),
     )
     .unwrap();
@@ -414,6 +415,10 @@ fn sysv_init_script_start_status_reload_stop() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("is running"), "{out}");
     assert!(wait_for(S(3), || lab.has_vip(&lab.d1)).is_some());
+    // status names the role (from pulse's control socket)
+    let (code, out) = init("status");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("role active"), "{out}");
     let text = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(
         &cfg,

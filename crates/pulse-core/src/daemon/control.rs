@@ -39,9 +39,6 @@ impl Director {
     /// Listen at the control socket and the metrics address; a failure is
     /// logged, pulse runs on without it.
     pub(super) fn open_control(&mut self) {
-        if self.opts.test_start {
-            return;
-        }
         self.control.lvs_socket = self.opts.lvs_control.clone();
         if let Some(p) = self.opts.control.clone() {
             match Listener::bind(&p) {
