@@ -60,24 +60,12 @@ pub struct Report {
 impl Report {
     /// The datagram.
     pub fn encode(&self) -> String {
-        let mut reason: String = self
-            .reason
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        if reason.len() > MAX_REASON {
-            let mut cut = MAX_REASON;
-            while !reason.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            reason.truncate(cut);
-        }
         format!(
             "v1 {} {} {} {}",
             self.state.word(),
             if self.pass { "pass" } else { "fail" },
             self.took.as_micros(),
-            reason
+            clean_reason(&self.reason)
         )
     }
 
@@ -100,7 +88,10 @@ impl Report {
             _ => return None,
         };
         let took = Duration::from_micros(w.next()?.parse().ok()?);
-        let reason = w.next().unwrap_or("").chars().take(MAX_REASON).collect();
+        // The same rule as encode: a report from anyone but our nanny
+        // (or an older one) must not carry control characters to the
+        // status's terminal, nor more than MAX_REASON bytes.
+        let reason = clean_reason(w.next().unwrap_or(""));
         Some(Report {
             state,
             pass,
@@ -108,6 +99,19 @@ impl Report {
             reason,
         })
     }
+}
+
+/// `reason` with each control character made a blank, cut to at most
+/// [`MAX_REASON`] bytes (at a character boundary).
+fn clean_reason(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len().min(MAX_REASON));
+    for c in reason.chars() {
+        if out.len() + c.len_utf8() > MAX_REASON {
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
 }
 
 /// The nanny's side: sends reports when lvs asked for them.
@@ -225,6 +229,14 @@ mod tests {
         assert_eq!(back.took, r.took);
         assert_eq!(back.reason, "HTTP 200  from GET /");
         assert_eq!(Report::decode(b"v2 up pass 1 x"), None);
+        // Found by fuzzing: a received reason keeps no control character
+        // and at most MAX_REASON bytes, as an encoded one.
+        let got = Report::decode(b"v1 up pass 1234 HTTP 2\x0f\0\x1b[2J").unwrap();
+        assert_eq!(got.reason, "HTTP 2   [2J");
+        let long = format!("v1 up pass 1 {}", "\u{e9}".repeat(MAX_REASON));
+        let got = Report::decode(long.as_bytes()).unwrap();
+        assert_eq!(got.reason.len(), MAX_REASON);
+        assert_eq!(Report::decode(got.encode().as_bytes()), Some(got));
         assert_eq!(Report::decode(b"v1 up pass x"), None);
     }
 
