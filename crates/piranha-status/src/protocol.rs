@@ -372,7 +372,11 @@ mod tests {
 
     #[test]
     fn answers_round_trip() {
-        for a in [Answer::ok("drained\n"), Answer::error("no such server"), Answer::ok("")] {
+        for a in [
+            Answer::ok("drained\n"),
+            Answer::error("no such server"),
+            Answer::ok(""),
+        ] {
             let back = Answer::decode(&a.encode());
             assert_eq!(back.ok, a.ok);
             assert_eq!(back.text.trim_end(), a.text.trim_end());

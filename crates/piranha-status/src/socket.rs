@@ -81,9 +81,10 @@ impl Listener {
         let _ = stream.set_nonblocking(false);
         let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
         let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-        let (uid, pid) = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
-            .map(|c| (c.uid(), c.pid()))
-            .unwrap_or((u32::MAX, 0));
+        let (uid, pid) =
+            nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
+                .map(|c| (c.uid(), c.pid()))
+                .unwrap_or((u32::MAX, 0));
         let line = read_line(&stream);
         Some(Incoming {
             stream,

@@ -167,7 +167,9 @@ fn server(s: &mut String, r: &Server) {
         .unwrap_or_else(|| "-".into());
     let (act, inact) = match &r.stats {
         Some(st) => (
-            st.active.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
+            st.active
+                .map(|x| x.to_string())
+                .unwrap_or_else(|| "-".into()),
             st.inactive
                 .map(|x| x.to_string())
                 .unwrap_or_else(|| "-".into()),
