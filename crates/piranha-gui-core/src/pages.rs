@@ -696,7 +696,7 @@ pub fn virtual_main(
                         @let n = vs.name.value.as_str();
                         tr {
                             td { input type="radio" name="vs" value=(n) checked[Some(n) == sel]; }
-                            td { @if vs.active() { span.up { "up" } } @else { span.down { "down" } } }
+                            td { @if vs.active() { span.up title="active = 1 in lvs.cf; health is on CONTROL/MONITORING" { "active" } } @else { span.down { "inactive" } } }
                             td { (n) }
                             td { (vs.vip()) }
                             td { (vs.vip_nmask()) }
@@ -786,7 +786,7 @@ pub fn real_list(
                         @let n = s.name.value.as_str();
                         tr {
                             td { input type="radio" name="rs" value=(n) checked[Some(n) == sel]; }
-                            td { @if s.active() { span.up { "up" } } @else { span.down { "down" } } }
+                            td { @if s.active() { span.up title="active = 1 in lvs.cf; health is on CONTROL/MONITORING" { "active" } } @else { span.down { "inactive" } } }
                             td { (n) }
                             td { (s.addr()) }
                             td { (s.weight()) }

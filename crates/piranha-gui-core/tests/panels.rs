@@ -45,6 +45,13 @@ async fn control_panel_without_daemons_shows_lvs_cf_and_auto_update() {
         r.body
     );
     assert!(!r.body.contains("http-equiv=\"refresh\""));
+    // The real server list says what lvs.cf configures, not "up".
+    let list = h.get("/virtual_edit_real?vs=www", Some(&cookie)).await;
+    assert!(
+        list.body.contains("\">active</span></td><td>web1</td>"),
+        "{}",
+        list.body
+    );
     let r = h.get("/control?auto=1&rate=15", Some(&cookie)).await;
     assert!(
         r.body
