@@ -10,7 +10,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use piranha_gui_core::{Settings, DEFAULT_LISTEN, DEFAULT_PIDFILE, DEFAULT_SESSION_TIMEOUT};
+use piranha_gui_core::{
+    Settings, DEFAULT_LISTEN, DEFAULT_LVS_PIDFILE, DEFAULT_LVS_SOCKET, DEFAULT_PIDFILE,
+    DEFAULT_PULSE_PIDFILE, DEFAULT_PULSE_SOCKET, DEFAULT_SESSION_TIMEOUT,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -39,9 +42,23 @@ struct Args {
     /// Idle seconds after which a login session ends.
     #[arg(long = "session-timeout", default_value_t = DEFAULT_SESSION_TIMEOUT, value_name = "SECS")]
     session_timeout: u64,
-    /// ipvsadm shown by the CONTROL/MONITORING panel (default /sbin/ipvsadm,
-    /// else /usr/sbin/ipvsadm).
-    #[arg(long = "ipvsadm")]
+    /// pulse's control socket, asked for the director's status by the
+    /// CONTROL/MONITORING panel.
+    #[arg(long = "pulse-socket", default_value = DEFAULT_PULSE_SOCKET, value_name = "PATH")]
+    pulse_socket: PathBuf,
+    /// lvs's control socket: its status, and where the panel's drain,
+    /// undrain and weight buttons send their requests.
+    #[arg(long = "lvs-socket", default_value = DEFAULT_LVS_SOCKET, value_name = "PATH")]
+    lvs_socket: PathBuf,
+    /// pulse's pidfile, by which the panel finds pulse.
+    #[arg(long = "pulse-pidfile", default_value = DEFAULT_PULSE_PIDFILE, value_name = "FILE")]
+    pulse_pidfile: PathBuf,
+    /// lvs's pidfile, by which the panel finds lvs.
+    #[arg(long = "lvs-pidfile", default_value = DEFAULT_LVS_PIDFILE, value_name = "FILE")]
+    lvs_pidfile: PathBuf,
+    /// Deprecated and ignored: the panel no longer runs ipvsadm (the table
+    /// comes from lvs's control socket).
+    #[arg(long = "ipvsadm", value_name = "PATH", hide = true)]
     ipvsadm: Option<PathBuf>,
     /// Stay in the foreground and log to stdout too.
     #[arg(short = 'n', long = "nodaemon")]
@@ -62,6 +79,13 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(p) = &args.ipvsadm {
+        // Kept so that an existing unit file still starts piranha-gui.
+        eprintln!(
+            "piranha-gui: warning: --ipvsadm {} is deprecated and ignored: the CONTROL/MONITORING panel shows the table lvs reports on its control socket",
+            p.display()
+        );
+    }
     if args.session_timeout == 0 {
         eprintln!("piranha-gui: --session-timeout must be at least 1");
         return ExitCode::from(2);
@@ -79,9 +103,10 @@ fn main() -> ExitCode {
     };
     let mut settings = Settings::new(args.configfile, args.passwd_file);
     settings.session_timeout = Duration::from_secs(args.session_timeout);
-    if let Some(p) = args.ipvsadm {
-        settings.ipvsadm = p;
-    }
+    settings.pulse_socket = args.pulse_socket;
+    settings.lvs_socket = args.lvs_socket;
+    settings.pulse_pidfile = args.pulse_pidfile;
+    settings.lvs_pidfile = args.lvs_pidfile;
     if args.allow.is_empty() {
         settings.allow = vec![
             "0.0.0.0/0".parse().expect("literal"),

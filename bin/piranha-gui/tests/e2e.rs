@@ -1,8 +1,10 @@
 //! End to end in a real browser: Debian's chromium driven headless through
 //! chromedriver (WebDriver, fantoccini) against the piranha-gui binary on a
-//! throwaway lvs.cf. Logs in, creates a virtual server with two real
+//! throwaway lvs.cf. Logs in, drains a real server from CONTROL/MONITORING
+//! (a fake control socket serving `piranha_status::model::example()`
+//! stands for pulse and lvs), creates a virtual server with two real
 //! servers and a monitoring script, activates it, checks the file, and
-//! saves a PNG of every panel to target/gui-e2e/.
+//! saves a PNG of every panel to target/gui-e2e/ (copied to docs/gui/).
 //!
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver (Debian packages
 //! chromium and chromium-driver; `make test` installs them), hence
@@ -13,7 +15,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
 use fantoccini::{Client, ClientBuilder, Locator};
+use piranha_status::model::{example, Admin, Director};
+use piranha_status::socket::Listener;
+use piranha_status::Answer;
 
 const PASSWORD: &str = "e2e pass";
 
@@ -22,6 +30,90 @@ impl Drop for Kill {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// pulse's and lvs's control sockets, served from a thread: the status is
+/// the example director with its service `web` named `www` as in
+/// etc/nat-web-farm.cf; `drain www/SERVER` drains it there. Every change
+/// request is recorded.
+struct FakeDirector {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    changes: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeDirector {
+    fn serve(pulse: &Path, lvs: &Path) -> FakeDirector {
+        let mut d = example();
+        d.lvs.as_mut().unwrap().services[0].name = "www".into();
+        let d = Arc::new(Mutex::new(d));
+        let sockets = [Listener::bind(pulse).unwrap(), Listener::bind(lvs).unwrap()];
+        let stop = Arc::new(AtomicBool::new(false));
+        let changes = Arc::new(Mutex::new(Vec::new()));
+        let (st, ch) = (stop.clone(), changes.clone());
+        let thread = std::thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                let mut idle = true;
+                for (i, l) in sockets.iter().enumerate() {
+                    let Some(inc) = l.accept() else { continue };
+                    idle = false;
+                    let line = inc.line.clone().unwrap_or_default();
+                    let a = if line == "status json" {
+                        let mut now = d.lock().unwrap().clone();
+                        if i == 1 {
+                            now.pulse = None;
+                        }
+                        Answer::ok(now.to_json())
+                    } else {
+                        ch.lock().unwrap().push(line.clone());
+                        drain(&mut d.lock().unwrap(), &line)
+                    };
+                    inc.answer(&a);
+                }
+                if idle {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        });
+        FakeDirector {
+            stop,
+            thread: Some(thread),
+            changes,
+        }
+    }
+}
+
+fn drain(d: &mut Director, line: &str) -> Answer {
+    let Some(t) = line.strip_prefix("drain ") else {
+        return Answer::error(format!("this test lvs only drains, not `{line}`"));
+    };
+    let (svc, srv) = t.split_once('/').unwrap_or(("", t));
+    let now = d.taken_at;
+    for s in &mut d.lvs.as_mut().unwrap().services {
+        for r in &mut s.servers {
+            if s.name == svc && r.name == srv {
+                r.state = "drained".into();
+                r.kernel_weight = Some(0);
+                r.admin = Some(Admin {
+                    kind: "drain".into(),
+                    weight: None,
+                    deadline: None,
+                    since: now,
+                });
+                return Answer::ok(format!("{svc}/{srv}: draining (weight 0 in the kernel)"));
+            }
+        }
+    }
+    Answer::error(format!("no real server {t}"))
+}
+
+impl Drop for FakeDirector {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -147,6 +239,20 @@ async fn browser_creates_a_virtual_server() {
         .unwrap()
         .name;
 
+    let (pulse_sock, lvs_sock) = (dir.path().join("pulse.ctl"), dir.path().join("lvs.ctl"));
+    let director = FakeDirector::serve(&pulse_sock, &lvs_sock);
+    // pulse's pidfile names a live process that is not pulse; lvs's names
+    // a process called lvs (a copy of sleep).
+    std::fs::write(
+        dir.path().join("pulse.pid"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
+    let lvs_bin = dir.path().join("lvs");
+    std::fs::copy("/bin/sleep", &lvs_bin).unwrap();
+    let lvs = Kill(Command::new(&lvs_bin).arg("600").spawn().unwrap());
+    std::fs::write(dir.path().join("lvs.pid"), format!("{}\n", lvs.0.id())).unwrap();
+
     let port = free_port();
     let _gui = Kill(
         Command::new(env!("CARGO_BIN_EXE_piranha-gui"))
@@ -163,6 +269,14 @@ async fn browser_creates_a_virtual_server() {
             .arg(&pw)
             .arg("--pidfile")
             .arg(dir.path().join("gui.pid"))
+            .arg("--pulse-socket")
+            .arg(&pulse_sock)
+            .arg("--lvs-socket")
+            .arg(&lvs_sock)
+            .arg("--pulse-pidfile")
+            .arg(dir.path().join("pulse.pid"))
+            .arg("--lvs-pidfile")
+            .arg(dir.path().join("lvs.pid"))
             .stdout(Stdio::null())
             .spawn()
             .unwrap(),
@@ -201,6 +315,7 @@ async fn browser_creates_a_virtual_server() {
     let base = format!("http://127.0.0.1:{port}");
     scenario(&c, &base, &shots).await;
     let _ = c.close().await;
+    assert_eq!(*director.changes.lock().unwrap(), vec!["drain www/web1"]);
 
     let text = std::fs::read_to_string(&cf).unwrap();
     let cfg = lvs_config::parse_file(&cf)
@@ -253,19 +368,33 @@ async fn scenario(c: &Client, base: &str, shots: &Path) {
     fill(c, "password", PASSWORD).await;
     click(c, "#login").await;
     assert!(c.current_url().await.unwrap().path().ends_with("/control"));
-    shot(c, shots, "control").await;
-    // Whatever this host says about pulse and IPVS is shown, stderr and
-    // exit status included (a host without IPVS: "Can't initialize ipvs").
-    let table = text_of(c, "#ipvsadm").await;
+    // The director's status from the control sockets; the daemons by
+    // their pidfiles.
+    assert_eq!(text_of(c, "#role").await, "active");
+    assert!(text_of(c, "#channels").await.contains("0.4 s ago"));
+    assert!(text_of(c, "#daemon-pulse").await.contains("stale pidfile"));
+    let lvs = text_of(c, "#daemon-lvs").await;
+    assert!(lvs.ends_with(" running"), "{lvs}");
+    let web2 = text_of(c, "tr[data-server='www/web2']").await;
+    assert!(web2.contains("drained"), "{web2}");
+    assert!(text_of(c, "#service-dns").await.contains("LOST"));
+    // DRAIN web1: lvs's answer is shown, and the status after it.
+    click(c, "form[data-target='www/web1'] button[value=drain]").await;
+    let answer = text_of(c, "#answer").await;
+    assert!(answer.contains("drain www/web1"), "{answer}");
     assert!(
-        table.contains("IP Virtual Server") || table.contains("ipvsadm -L -n"),
-        "{table}"
+        answer.contains("www/web1: draining (weight 0 in the kernel)"),
+        "{answer}"
     );
-    if !table.contains("exited with status 0") && table.contains("exited with status") {
-        assert!(table.lines().count() >= 2, "no stderr shown: {table}");
-    }
-    let status = text_of(c, "#pulse-status").await;
-    assert!(!status.trim().is_empty());
+    let web1 = text_of(c, "tr[data-server='www/web1']").await;
+    assert!(
+        web1.contains("drained") && web1.contains("UNDRAIN"),
+        "{web1}"
+    );
+    // Tall enough for the whole panel.
+    c.set_window_size(1280, 1700).await.unwrap();
+    shot(c, shots, "control").await;
+    c.set_window_size(1100, 1000).await.unwrap();
 
     c.goto(&format!("{base}/global_settings")).await.unwrap();
     fill(c, "tcp_timeout", "900").await;

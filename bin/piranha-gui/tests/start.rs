@@ -107,6 +107,49 @@ fn bad_flags_are_usage_errors() {
 }
 
 #[test]
+fn help_names_the_control_sockets_and_pidfiles_and_ipvsadm_is_only_deprecated() {
+    let out = gui().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for f in [
+        "--pulse-socket <PATH>",
+        "[default: /run/pulse.ctl]",
+        "--lvs-socket <PATH>",
+        "[default: /run/lvs.ctl]",
+        "--pulse-pidfile <FILE>",
+        "[default: /var/run/pulse.pid]",
+        "--lvs-pidfile <FILE>",
+        "[default: /var/run/lvs.pid]",
+    ] {
+        assert!(help.contains(f), "{f} missing:\n{help}");
+    }
+    assert!(!help.contains("--ipvsadm"), "{help}");
+    // An old unit file's --ipvsadm still starts (here it stops at the
+    // missing password, after the warning).
+    let dir = tempfile::tempdir().unwrap();
+    let out = gui()
+        .args([
+            "-n",
+            "--listen",
+            "127.0.0.1:0",
+            "--ipvsadm",
+            "/sbin/ipvsadm",
+        ])
+        .arg("--passwd-file")
+        .arg(dir.path().join("none"))
+        .arg("--pidfile")
+        .arg(dir.path().join("pid"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("warning: --ipvsadm /sbin/ipvsadm is deprecated and ignored"),
+        "{err}"
+    );
+    assert!(err.contains("piranha-passwd"), "{err}");
+}
+
+#[test]
 fn sysv_script_starts_reports_and_stops() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -1,265 +1,354 @@
-//! The CONTROL/MONITORING panel's facts: `pulse status`, `ipvsadm -L -n`
-//! (each run with a fixed argv and a deadline, never through a shell, its
-//! stdout and stderr shown together as a terminal would show them) and the
-//! LVS processes read from `/proc` (what Piranha got from
-//! `ps auxw | egrep "pulse|lvs|send_arp|nanny|fos|ipvs"`).
+//! The CONTROL/MONITORING panel's facts: the daemons found by their
+//! pidfiles (the pid, and `/proc/PID/comm` naming the program), the
+//! director's status asked of their control sockets (`status json`), and
+//! the drain, undrain and weight requests sent to lvs's socket.
+//!
+//! Piranha's panel ran `pulse status`, `ipvsadm -L -n` and
+//! `ps auxw | egrep ...`; the daemons now say themselves what they run.
 
-use std::io::Read;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use piranha_runtime::quote::argv_line;
-use piranha_runtime::spawn::{self, Completion};
+use piranha_status::protocol::{Request, Target, MAX_WEIGHT};
+use piranha_status::socket;
+use piranha_status::{Answer, Director};
 
-/// Most output kept from one command, in bytes.
-pub const MAX_OUTPUT: usize = 256 * 1024;
-
-/// What one command printed and how it ended.
+/// One daemon as its pidfile and `/proc` show it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Output {
-    /// stdout and stderr, interleaved as written, at most [`MAX_OUTPUT`].
-    pub text: Vec<u8>,
-    /// More was written than was kept.
-    pub truncated: bool,
-    /// How it ended (killed at the deadline: [`Completion::TimedOut`]).
-    pub completion: Completion,
+pub struct Daemon {
+    /// `pulse` or `lvs`.
+    pub name: &'static str,
+    /// Its pidfile.
+    pub pidfile: PathBuf,
+    /// What the pidfile and `/proc` say.
+    pub state: DaemonState,
 }
 
-/// Run `argv` (fixed, from the command line of piranha-gui) and return
-/// what it wrote to stdout and stderr, followed by a line with its exit
-/// status when that is not 0, or a line saying why it could not run.
-pub fn run_fixed(argv: &[String], timeout: Duration) -> String {
-    match run_merged(argv, timeout) {
-        Ok(out) => {
-            let mut s = String::from_utf8_lossy(&out.text).into_owned();
-            if out.truncated {
-                s.push_str("\n[output truncated]\n");
+/// What a pidfile and `/proc` say of a daemon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DaemonState {
+    /// The pidfile names a live process of that name.
+    Running(u32),
+    /// No pidfile: the daemon does not run (or never wrote one).
+    NoPidfile,
+    /// The pidfile cannot be read or holds no pid.
+    Unreadable(String),
+    /// The pidfile names a process that no longer exists.
+    Gone(u32),
+    /// The pidfile names a live process of another name (the pid was
+    /// reused after the daemon died).
+    Other(u32, String),
+}
+
+impl DaemonState {
+    /// The daemon runs.
+    pub fn running(&self) -> bool {
+        matches!(self, DaemonState::Running(_))
+    }
+
+    /// The pid the pidfile names, if any.
+    pub fn pid(&self) -> Option<u32> {
+        match self {
+            DaemonState::Running(p) | DaemonState::Gone(p) | DaemonState::Other(p, _) => Some(*p),
+            _ => None,
+        }
+    }
+
+    /// In words, for the panel.
+    pub fn describe(&self) -> String {
+        match self {
+            DaemonState::Running(_) => "running".into(),
+            DaemonState::NoPidfile => "not running (no pidfile)".into(),
+            DaemonState::Unreadable(why) => format!("unknown: {why}"),
+            DaemonState::Gone(p) => format!("not running (stale pidfile: no process {p})"),
+            DaemonState::Other(p, comm) => {
+                format!("not running (stale pidfile: process {p} is `{comm}`)")
             }
-            if !out.completion.success() {
-                if !s.is_empty() && !s.ends_with('\n') {
-                    s.push('\n');
+        }
+    }
+}
+
+/// Look `name` up by its pidfile: the pid it names, and whether
+/// `/proc/PID/comm` is one of `comms`.
+pub fn find_daemon(name: &'static str, comms: &[&str], pidfile: &Path) -> Daemon {
+    find_daemon_in(name, comms, pidfile, Path::new("/proc"))
+}
+
+fn find_daemon_in(name: &'static str, comms: &[&str], pidfile: &Path, proc: &Path) -> Daemon {
+    let state = match std::fs::read_to_string(pidfile) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => DaemonState::NoPidfile,
+        Err(e) => DaemonState::Unreadable(format!("cannot read {}: {e}", pidfile.display())),
+        Ok(text) => match text.trim().parse::<u32>() {
+            Ok(pid) if pid > 0 => {
+                match std::fs::read_to_string(proc.join(pid.to_string()).join("comm")) {
+                    Err(_) => DaemonState::Gone(pid),
+                    Ok(comm) => {
+                        let comm = comm.trim_end().to_string();
+                        if comms.contains(&comm.as_str()) {
+                            DaemonState::Running(pid)
+                        } else {
+                            DaemonState::Other(pid, comm)
+                        }
+                    }
                 }
-                s.push_str(&format!("[{} {}]\n", argv_line(argv), out.completion));
             }
-            s
-        }
-        Err(e) => format!("cannot run {}: {e}\n", argv_line(argv)),
+            _ => DaemonState::Unreadable(format!("{} holds no pid", pidfile.display())),
+        },
+    };
+    Daemon {
+        name,
+        pidfile: pidfile.to_path_buf(),
+        state,
     }
 }
 
-/// Run `argv` without a shell: stdin `/dev/null`, stdout and stderr into
-/// one pipe, default signal dispositions, its own process group (killed
-/// as a whole at the deadline), reaped on every path.
-pub fn run_merged(argv: &[String], timeout: Duration) -> std::io::Result<Output> {
-    let (program, args) = argv.split_first().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, "no program to run")
+/// pulse and lvs, by the pidfiles of the settings.
+pub fn daemons(pulse_pidfile: &Path, lvs_pidfile: &Path) -> Vec<Daemon> {
+    vec![
+        find_daemon("pulse", &["pulse"], pulse_pidfile),
+        find_daemon("lvs", &["lvs", "lvsd"], lvs_pidfile),
+    ]
+}
+
+/// The director's status as the daemons gave it, and why a part is
+/// missing.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Live {
+    /// What pulse and lvs said (pulse's part and lvs's), if either
+    /// answered.
+    pub director: Option<Director>,
+    /// Each socket that did not give its part, and why.
+    pub problems: Vec<String>,
+}
+
+fn ask_json(what: &str, path: &Path, timeout: Duration) -> Result<Director, String> {
+    let a = socket::ask(path, "status json", timeout).map_err(|e| format!("{what}: {e}"))?;
+    if !a.ok {
+        return Err(format!(
+            "{what} ({}) refused `status json`: {}",
+            path.display(),
+            a.text.trim_end()
+        ));
+    }
+    let d = Director::from_json(&a.text).map_err(|e| {
+        format!(
+            "{what} ({}) did not answer with the status JSON: {e}",
+            path.display()
+        )
     })?;
-    let deadline = Instant::now() + timeout;
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    let w2: OwnedFd = w.try_clone()?;
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(w))
-        .stderr(Stdio::from(w2))
-        .process_group(0);
-    spawn::prepare_child(&mut cmd, false);
-    let spawned = cmd.spawn();
-    // The Command holds the pipe's write ends; close ours so that the read
-    // side sees end-of-file when the child (and its children) are done.
-    drop(cmd);
-    let mut child = spawned?;
-    let pgid = child.id() as libc::pid_t;
-    let mut pipe = std::fs::File::from(r);
-    let mut text = Vec::new();
-    let mut truncated = false;
-    let mut timed_out = false;
-    let mut buf = [0u8; 4096];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            timed_out = true;
-            break;
-        }
-        let mut pfd = libc::pollfd {
-            fd: pipe.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
-        // SAFETY: one valid pollfd on a descriptor we own.
-        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            break;
-        }
-        if n == 0 {
-            continue;
-        }
-        match pipe.read(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => {
-                let room = MAX_OUTPUT.saturating_sub(text.len());
-                text.extend_from_slice(&buf[..k.min(room)]);
-                truncated |= k > room;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-    }
-    let completion = loop {
-        if timed_out {
-            // SAFETY: signals the child's own process group only.
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
-            let _ = child.wait();
-            break Completion::TimedOut;
-        }
-        match child.try_wait()? {
-            Some(st) => break spawn::completion(st),
-            None if Instant::now() >= deadline => timed_out = true,
-            None => std::thread::sleep(Duration::from_millis(5)),
-        }
-    };
-    Ok(Output {
-        text,
-        truncated,
-        completion,
-    })
+    Ok(d)
 }
 
-/// One process of interest.
+/// Ask pulse (whose status includes lvs's part) and, when that part is
+/// missing, lvs itself.
+pub fn ask_status(pulse: &Path, lvs: &Path, timeout: Duration) -> Live {
+    let mut problems = Vec::new();
+    let p = ask_json("pulse", pulse, timeout);
+    if let Ok(d) = &p {
+        if d.lvs.is_some() {
+            let mut live = Live {
+                director: p.ok(),
+                problems,
+            };
+            version_note(&mut live);
+            return live;
+        }
+    }
+    let l = ask_json("lvs", lvs, timeout);
+    let director = match (p, l) {
+        (Ok(mut d), Ok(ld)) => {
+            d.lvs = ld.lvs;
+            d.notes.extend(ld.notes);
+            Some(d)
+        }
+        (Ok(d), Err(e)) => {
+            problems.push(e);
+            Some(d)
+        }
+        (Err(e), Ok(ld)) => {
+            problems.push(e);
+            Some(ld)
+        }
+        (Err(pe), Err(le)) => {
+            problems.push(pe);
+            problems.push(le);
+            None
+        }
+    };
+    let mut live = Live { director, problems };
+    version_note(&mut live);
+    live
+}
+
+fn version_note(live: &mut Live) {
+    if let Some(d) = &live.director {
+        if d.version != piranha_status::VERSION {
+            live.problems.push(format!(
+                "the daemons speak status version {}; this piranha-gui reads version {}: some facts may be missing",
+                d.version,
+                piranha_status::VERSION
+            ));
+        }
+    }
+}
+
+/// A name as the protocol takes it: one word without `/`.
+fn word(field: &str, s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err(format!("no {field} given"));
+    }
+    if s.contains('/') || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "the {field} name `{}` is not one word",
+            s.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+/// The request of the panel's form: `action` is `drain`, `undrain` or
+/// `weight` (then `weight` holds the new weight), for `service/server`.
+pub fn change_request(
+    action: &str,
+    service: &str,
+    server: &str,
+    weight: Option<&str>,
+) -> Result<Request, String> {
+    word("virtual server", service)?;
+    word("real server", server)?;
+    let target = Target::parse(&format!("{service}/{server}")).map_err(|e| e.to_string())?;
+    match action {
+        "drain" => Ok(Request::Drain {
+            target,
+            deadline: None,
+        }),
+        "undrain" => Ok(Request::Undrain(target)),
+        "weight" => {
+            let w = weight.unwrap_or("").trim();
+            let n = w
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= MAX_WEIGHT)
+                .ok_or_else(|| {
+                    format!(
+                        "the weight `{}` is not a number from 0 to {MAX_WEIGHT}",
+                        w.escape_debug()
+                    )
+                })?;
+            Ok(Request::Weight(target, n))
+        }
+        other => Err(format!("no such action `{}`", other.escape_debug())),
+    }
+}
+
+/// Send `request` to lvs's control socket.
+pub fn send_change(lvs: &Path, request: &Request, timeout: Duration) -> Result<Answer, String> {
+    socket::ask(lvs, &request.line(), timeout).map_err(|e| format!("lvs: {e}"))
+}
+
+/// The answer to a change asked from the panel.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Proc {
-    /// Its pid.
-    pub pid: u32,
-    /// Who runs it (user name, or the uid when it has none).
-    pub user: String,
-    /// Its whole command line (arguments joined by blanks), or `[comm]`
-    /// for a kernel thread.
-    pub cmdline: String,
+pub struct Outcome {
+    /// The request line sent to lvs (absent when the form was refused
+    /// before anything was sent).
+    pub request: Option<String>,
+    /// lvs carried it out.
+    pub ok: bool,
+    /// lvs's answer, or why nothing was sent or no answer came.
+    pub text: String,
 }
 
-/// What Piranha's `egrep` looked for in `ps auxw` (`lvs` also matches
-/// `lvsd`).
-pub const PATTERNS: [&str; 6] = ["pulse", "lvs", "send_arp", "nanny", "fos", "ipvs"];
-
-fn user_of(status: &str) -> String {
-    let uid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|u| u.parse::<u32>().ok());
-    match uid {
-        Some(u) => nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(u))
-            .ok()
-            .flatten()
-            .map(|u| u.name)
-            .unwrap_or_else(|| u.to_string()),
-        None => "?".to_string(),
-    }
-}
-
-/// The processes whose name or command line contains one of
-/// [`PATTERNS`], as Piranha's `ps auxw | egrep` listed them (pulse, lvs,
-/// lvsd, nanny, send_arp, the kernel's ipvs threads, and anything else
-/// that mentions them, such as an editor open on lvs.cf), by pid, from
-/// `/proc`. piranha-gui itself is left out.
-pub fn processes() -> Vec<Proc> {
-    let mut out = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    let me = std::process::id();
-    for ent in dir.flatten() {
-        let Some(pid) = ent.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        let base = ent.path();
-        let comm = std::fs::read_to_string(base.join("comm")).unwrap_or_default();
-        let comm = comm.trim_end();
-        let raw = std::fs::read(base.join("cmdline")).unwrap_or_default();
-        let cmdline = if raw.is_empty() {
-            format!("[{comm}]")
-        } else {
-            raw.split(|b| *b == 0)
-                .filter(|a| !a.is_empty())
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let hit = |s: &str| PATTERNS.iter().any(|p| s.contains(p));
-        if !(hit(comm) || hit(&cmdline)) || pid == me || comm.starts_with("piranha-gui") {
-            continue;
-        }
-        let status = std::fs::read_to_string(base.join("status")).unwrap_or_default();
-        out.push(Proc {
-            pid,
-            user: user_of(&status),
-            cmdline,
-        });
-    }
-    out.sort_by_key(|p| p.pid);
-    out
+/// Everything the panel shows.
+#[derive(Clone, Debug)]
+pub struct View {
+    /// pulse and lvs by their pidfiles.
+    pub daemons: Vec<Daemon>,
+    /// The status from the control sockets.
+    pub live: Live,
+    /// lvs.cf as the panels read it, or why it cannot be read.
+    pub config: Result<lvs_config::Config, String>,
+    /// The answer to the change just asked, if any.
+    pub outcome: Option<Outcome>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn argv(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
+    #[test]
+    fn a_pidfile_names_a_running_daemon_only_when_proc_agrees() {
+        let d = tempfile::tempdir().unwrap();
+        let proc = d.path().join("proc");
+        std::fs::create_dir_all(proc.join("4242")).unwrap();
+        std::fs::write(proc.join("4242/comm"), "pulse\n").unwrap();
+        std::fs::create_dir_all(proc.join("77")).unwrap();
+        std::fs::write(proc.join("77/comm"), "bash\n").unwrap();
+        let pf = d.path().join("pulse.pid");
+        let look = || find_daemon_in("pulse", &["pulse"], &pf, &proc).state;
+        assert_eq!(look(), DaemonState::NoPidfile);
+        std::fs::write(&pf, "4242\n").unwrap();
+        assert_eq!(look(), DaemonState::Running(4242));
+        std::fs::write(&pf, "77\n").unwrap();
+        assert_eq!(look(), DaemonState::Other(77, "bash".into()));
+        std::fs::write(&pf, "99999\n").unwrap();
+        assert_eq!(look(), DaemonState::Gone(99999));
+        std::fs::write(&pf, "pulse\n").unwrap();
+        assert!(matches!(look(), DaemonState::Unreadable(_)));
+        assert!(!look().running());
     }
 
     #[test]
-    fn stderr_is_shown_with_stdout_and_the_status() {
-        let s = run_fixed(
-            &argv(&[
-                "/bin/sh",
-                "-c",
-                "echo IP Virtual Server version 1.2.1; echo Can not initialize ipvs: Protocol not available >&2; exit 2",
-            ]),
-            Duration::from_secs(5),
+    fn our_own_process_is_found_through_the_real_proc() {
+        let d = tempfile::tempdir().unwrap();
+        let pf = d.path().join("x.pid");
+        std::fs::write(&pf, format!("{}\n", std::process::id())).unwrap();
+        let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+        let comm = comm.trim_end();
+        let found = find_daemon("x", &[comm], &pf);
+        assert_eq!(found.state, DaemonState::Running(std::process::id()));
+        let other = find_daemon("x", &["pulse"], &pf);
+        assert!(!other.state.running());
+    }
+
+    #[test]
+    fn change_requests_are_built_from_single_words() {
+        assert_eq!(
+            change_request("drain", "web", "web2", None).unwrap().line(),
+            "drain web/web2"
         );
         assert_eq!(
-            s,
-            "IP Virtual Server version 1.2.1\nCan not initialize ipvs: Protocol not available\n\
-             [/bin/sh -c 'echo IP Virtual Server version 1.2.1; echo Can not initialize ipvs: Protocol not available >&2; exit 2' exited with status 2]\n"
+            change_request("undrain", "web", "web2", None)
+                .unwrap()
+                .line(),
+            "undrain web/web2"
         );
+        assert_eq!(
+            change_request("weight", "web", "web2", Some(" 7 "))
+                .unwrap()
+                .line(),
+            "weight web/web2 7"
+        );
+        assert!(change_request("weight", "web", "web2", Some("70000")).is_err());
+        assert!(change_request("weight", "web", "web2", None).is_err());
+        // A blank would smuggle another word into the request line.
+        assert!(change_request("weight", "web", "web2 5", Some("1")).is_err());
+        assert!(change_request("drain", "web/x", "web2", None).is_err());
+        assert!(change_request("drain", "", "web2", None).is_err());
+        assert!(change_request("drain", "web", "a\nb", None).is_err());
+        assert!(change_request("disable-service", "web", "web2", None).is_err());
     }
 
     #[test]
-    fn a_missing_program_says_why() {
-        let s = run_fixed(
-            &argv(&["/nonexistent/pulse", "status"]),
-            Duration::from_secs(5),
+    fn absent_sockets_say_which_and_why() {
+        let d = tempfile::tempdir().unwrap();
+        let live = ask_status(
+            &d.path().join("pulse.ctl"),
+            &d.path().join("lvs.ctl"),
+            Duration::from_millis(200),
         );
-        assert!(
-            s.starts_with("cannot run /nonexistent/pulse status: "),
-            "{s}"
-        );
-        assert!(s.contains("No such file or directory"), "{s}");
-    }
-
-    #[test]
-    fn the_deadline_kills_the_whole_process_group() {
-        let t = Instant::now();
-        let s = run_fixed(
-            &argv(&["/bin/sh", "-c", "echo started; sleep 30 & sleep 30"]),
-            Duration::from_millis(300),
-        );
-        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
-        assert!(s.starts_with("started\n"), "{s}");
-        assert!(s.ends_with("timed out]\n"), "{s}");
-    }
-
-    #[test]
-    fn user_of_reads_the_real_uid() {
-        assert_eq!(user_of("Name:\tx\nUid:\t0\t0\t0\t0\n"), "root");
-        assert_eq!(user_of("Name:\tx\n"), "?");
+        assert_eq!(live.director, None);
+        assert_eq!(live.problems.len(), 2, "{:?}", live.problems);
+        assert!(live.problems[0].starts_with("pulse: cannot connect to "));
+        assert!(live.problems[1].starts_with("lvs: cannot connect to "));
     }
 }

@@ -13,8 +13,10 @@
 //!
 //! Modules: [`session`] (sessions, tokens, login back-off), [`store`]
 //! (locked, validated, atomic lvs.cf changes), [`forms`] (what each panel
-//! shows and changes), [`pages`] (HTML), [`control`] (status commands and
-//! the process list), [`server`] (the gate and the handlers).
+//! shows and changes), [`pages`] (HTML), [`control`] (the daemons found by
+//! their pidfiles, the director's status asked of their control sockets,
+//! and the drain and weight requests sent to lvs), [`server`] (the gate
+//! and the handlers).
 
 #![warn(missing_docs)]
 
@@ -37,6 +39,14 @@ use piranha_auth as auth;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3636";
 /// Default pidfile.
 pub const DEFAULT_PIDFILE: &str = "/var/run/piranha-gui.pid";
+/// Default control socket of pulse.
+pub const DEFAULT_PULSE_SOCKET: &str = piranha_status::socket::PULSE_SOCKET;
+/// Default control socket of lvs.
+pub const DEFAULT_LVS_SOCKET: &str = piranha_status::socket::LVS_SOCKET;
+/// Default pidfile of pulse.
+pub const DEFAULT_PULSE_PIDFILE: &str = "/var/run/pulse.pid";
+/// Default pidfile of lvs.
+pub const DEFAULT_LVS_PIDFILE: &str = "/var/run/lvs.pid";
 /// Default idle session timeout, seconds.
 pub const DEFAULT_SESSION_TIMEOUT: u64 = 900;
 
@@ -56,12 +66,16 @@ pub struct Settings {
     pub login_delay: Duration,
     /// Longest delay after failed logins.
     pub login_delay_max: Duration,
-    /// `ipvsadm` for the CONTROL panel's table (run as `ipvsadm -L -n`).
-    pub ipvsadm: PathBuf,
-    /// The command whose output is the pulse status (fixed argv).
-    pub pulse_status: Vec<String>,
-    /// Deadline for the CONTROL panel's commands.
-    pub command_timeout: Duration,
+    /// pulse's control socket (its `status json` includes lvs's part).
+    pub pulse_socket: PathBuf,
+    /// lvs's control socket (status, and the drain and weight requests).
+    pub lvs_socket: PathBuf,
+    /// pulse's pidfile.
+    pub pulse_pidfile: PathBuf,
+    /// lvs's pidfile.
+    pub lvs_pidfile: PathBuf,
+    /// How long to wait for each read and write on a control socket.
+    pub socket_timeout: Duration,
 }
 
 impl Settings {
@@ -78,40 +92,13 @@ impl Settings {
             session_timeout: Duration::from_secs(DEFAULT_SESSION_TIMEOUT),
             login_delay: Duration::from_secs(1),
             login_delay_max: Duration::from_secs(30),
-            ipvsadm: default_ipvsadm(),
-            pulse_status: default_pulse_status(),
-            command_timeout: Duration::from_secs(5),
+            pulse_socket: PathBuf::from(DEFAULT_PULSE_SOCKET),
+            lvs_socket: PathBuf::from(DEFAULT_LVS_SOCKET),
+            pulse_pidfile: PathBuf::from(DEFAULT_PULSE_PIDFILE),
+            lvs_pidfile: PathBuf::from(DEFAULT_LVS_PIDFILE),
+            socket_timeout: Duration::from_secs(3),
         }
     }
-}
-
-/// `/sbin/ipvsadm`, or `/usr/sbin/ipvsadm` when only that exists.
-pub fn default_ipvsadm() -> PathBuf {
-    let sbin = Path::new("/sbin/ipvsadm");
-    let usr = Path::new("/usr/sbin/ipvsadm");
-    if !sbin.exists() && usr.exists() {
-        usr.to_path_buf()
-    } else {
-        sbin.to_path_buf()
-    }
-}
-
-/// `systemctl status pulse` under systemd, else the SysV script's `status`.
-pub fn default_pulse_status() -> Vec<String> {
-    let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect();
-    if Path::new("/run/systemd/system").is_dir() {
-        for s in ["/usr/bin/systemctl", "/bin/systemctl"] {
-            if Path::new(s).exists() {
-                return v(&[s, "--no-pager", "status", "pulse"]);
-            }
-        }
-    }
-    for s in ["/etc/rc.d/init.d/pulse", "/etc/init.d/pulse"] {
-        if Path::new(s).exists() {
-            return v(&[s, "status"]);
-        }
-    }
-    v(&["/etc/init.d/pulse", "status"])
 }
 
 /// Why piranha-gui cannot start.

@@ -3,7 +3,7 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::control::Proc;
+use crate::control::View;
 use crate::forms::{Vals, MASKS, SCHEDULERS};
 use crate::store::FieldError;
 use lvs_config::{Config, VirtualServer};
@@ -33,7 +33,10 @@ pre{background:#f4f4f4;border:1px solid #ccc;padding:6px;font-size:12px;overflow
 .bad{color:#c00;font-weight:bold;border:1px solid #c00;padding:6px}
 .buttons{margin-top:10px}
 input[type=submit],button{font-weight:bold;padding:3px 10px}
-.up{color:#060;font-weight:bold}.down{color:#c00;font-weight:bold}
+.up{color:#060;font-weight:bold}.down{color:#c00;font-weight:bold}.warn{color:#a60;font-weight:bold}
+h3{font-size:13px;margin:14px 0 4px}
+form.act{display:inline;margin:0}form.act button{padding:1px 6px;font-size:12px}
+.answer{border:1px solid;padding:4px 8px;margin-bottom:8px}.answer.ok{border-color:#060}.answer.bad{border-color:#c00}.answer p{margin:2px 0;font-weight:bold}
 "#;
 
 /// The note after an ACCEPT that changed lvs.cf.
@@ -219,23 +222,287 @@ fn accept(extra: Markup) -> Markup {
     }
 }
 
-/// CONTROL/MONITORING.
-pub fn control(
+/// A duration in seconds, for people.
+fn span(x: f64) -> String {
+    let x = x.max(0.0);
+    if x < 10.0 {
+        format!("{x:.1} s")
+    } else if x < 120.0 {
+        format!("{x:.0} s")
+    } else if x < 7200.0 {
+        format!("{:.0} min", x / 60.0)
+    } else if x < 172_800.0 {
+        format!("{:.0} h", x / 3600.0)
+    } else {
+        format!("{:.0} days", x / 86400.0)
+    }
+}
+
+/// How long before `now` the moment `at` was (both seconds since the
+/// epoch), or how long after.
+fn ago(now: f64, at: f64) -> String {
+    if at <= now {
+        format!("{} ago", span(now - at))
+    } else {
+        format!("in {}", span(at - now))
+    }
+}
+
+fn state_class(state: &str) -> Option<&'static str> {
+    match state {
+        "up" => Some("up"),
+        "down" | "disabled" => Some("down"),
+        "drained" | "rising" | "unknown" => Some("warn"),
+        _ => None,
+    }
+}
+
+/// lvs.cf's `active` for real server `server` of virtual server `service`.
+fn configured_active(cfg: Option<&Config>, service: &str, server: &str) -> Markup {
+    let s = cfg
+        .and_then(|c| c.virtual_server(service))
+        .and_then(|vs| vs.servers.iter().find(|s| s.name.value == server));
+    html! {
+        @match s {
+            Some(s) if s.active() => "yes",
+            Some(_) => "no",
+            None => span.warn { "not in lvs.cf" },
+        }
+    }
+}
+
+/// The hidden fields every change form of the panel carries.
+fn change_hidden(c: &Chrome<'_>, service: &str, server: &str, auto: bool, rate: u32) -> Markup {
+    html! {
+        (csrf_input(c.csrf))
+        input type="hidden" name="service" value=(service);
+        input type="hidden" name="server" value=(server);
+        @if auto { input type="hidden" name="auto" value="1"; }
+        input type="hidden" name="rate" value=(rate);
+    }
+}
+
+fn server_actions(
     c: &Chrome<'_>,
-    status: &str,
-    table: &str,
-    procs: &[Proc],
+    service: &str,
+    s: &piranha_status::model::Server,
     auto: bool,
     rate: u32,
 ) -> Markup {
+    let target = format!("{service}/{}", s.name);
+    let drained = s
+        .admin
+        .as_ref()
+        .is_some_and(|a| a.kind == "drain" || a.kind == "drained");
+    html! {
+        form.act method="post" action="/control" data-target=(target) {
+            (change_hidden(c, service, &s.name, auto, rate))
+            @if drained {
+                button type="submit" name="action" value="undrain" title={"undrain " (target)} { "UNDRAIN" }
+            } @else {
+                button type="submit" name="action" value="drain" title={"drain " (target)} { "DRAIN" }
+            }
+        }
+        " "
+        form.act method="post" action="/control" data-target=(target) {
+            (change_hidden(c, service, &s.name, auto, rate))
+            input type="text" name="weight" size="4" value=(s.admin.as_ref().and_then(|a| a.weight).unwrap_or(s.weight)) aria-label={"weight of " (target)};
+            button type="submit" name="action" value="weight" title={"weight " (target)} { "SET WEIGHT" }
+        }
+    }
+}
+
+fn pulse_part(p: &piranha_status::model::Pulse) -> Markup {
+    html! {
+        table.f id="pulse" {
+            tr { td.l { "Role:" } td { b id="role" { (p.role) } " for " (span(p.role_for)) " (" (p.phase) ")" } }
+            tr { td.l { "Takeovers / handovers:" } td { (p.takeovers) " / " (p.handovers) } }
+            tr {
+                td.l { "Partner:" }
+                td {
+                    @match &p.partner {
+                        Some(pt) => {
+                            (pt.address) " "
+                            @if pt.alive { span.up id="partner" { "alive" } } @else { span.down id="partner" { "not heard" } }
+                        }
+                        None => "none (backup_active = 0)",
+                    }
+                }
+            }
+        }
+        @if let Some(pt) = &p.partner {
+            table.list id="channels" {
+                tr { th { "HEARTBEAT CHANNEL" } th { "LAST HEARD" } }
+                @for ch in &pt.channels {
+                    tr {
+                        td { (ch.name) }
+                        td { @match ch.last_heard { Some(s) => { (span(s)) " ago" }, None => span.down { "never" } } }
+                    }
+                }
+            }
+        }
+        table.list id="addresses" {
+            tr { th { "VIRTUAL ADDRESS HELD" } th { "DEVICE" } }
+            @for a in &p.addresses { tr { td { (a.address) } td { (a.device) } } }
+            @if p.addresses.is_empty() { tr { td colspan="2" { "none" } } }
+        }
+    }
+}
+
+fn lvs_part(
+    c: &Chrome<'_>,
+    l: &piranha_status::model::Lvs,
+    now: f64,
+    cfg: Option<&Config>,
+    auto: bool,
+    rate: u32,
+) -> Markup {
+    let n = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
+    html! {
+        p id="lvs" {
+            "lvs (pid " (l.pid) ") is " b { (l.role) } ", running " code { (l.config) } "; overrides in " code { (l.overrides) } "."
+            @if !l.counters { " The kernel's counters could not be read (a foreign ipvsadm): connections are not shown." }
+        }
+        @for svc in &l.services {
+            div.svc id={"service-" (svc.name)} {
+                h3 { (svc.name) " " code { (svc.key) } }
+                table.f {
+                    tr {
+                        td.l { "Scheduler:" } td { (svc.scheduler) @if let Some(p) = svc.persistent { ", persistent " (p) " s" } }
+                        td.l { "In the kernel's table:" } td { @if svc.in_kernel { "yes" } @else { span.down { "no" } } @if svc.disabled { " " span.down { "(disabled by the administrator)" } } }
+                    }
+                    tr {
+                        td.l { "Sorry server:" }
+                        td {
+                            @match &svc.sorry_server {
+                                Some(s) => { (s.address) " " @if s.serving { span.down { "(serving)" } } @else { "(standing by)" } }
+                                None => "none",
+                            }
+                        }
+                        td.l { "Quorum:" }
+                        td {
+                            @match &svc.quorum {
+                                Some(q) => { (q.have) " of " (q.need) " needed: " @if q.up { span.up { "HOLDS" } } @else { span.down.quorum { "LOST" } } }
+                                None => "none",
+                            }
+                        }
+                    }
+                }
+                table.list.servers {
+                    tr {
+                        th { "REAL SERVER" } th { "ADDRESS" } th { "CONFIGURED ACTIVE" } th { "CONFIGURED WEIGHT" } th { "KERNEL WEIGHT" }
+                        th { "STATE" } th { "HEALTH (CHECKS)" } th { "LAST CHECK" } th { "ADMIN OVERRIDE" } th { "ACTIVE CONN" } th { "INACTIVE CONN" } th { "CHANGE" }
+                    }
+                    @for s in &svc.servers {
+                        tr data-server={(svc.name) "/" (s.name)} {
+                            td { (s.name) }
+                            td { (s.address) }
+                            td.configured { (configured_active(cfg, &svc.name, &s.name)) }
+                            td { (s.weight) }
+                            td.kernel-weight { @match s.kernel_weight { Some(w) => (w), None => span.down { "not in table" } } }
+                            td.state { span class=[state_class(&s.state)] { (s.state) } }
+                            td.health { span class=[state_class(&s.check.state)] { (s.check.state) } @if let Some(p) = s.check.nanny { " (nanny " (p) ")" } }
+                            td.last-check {
+                                @match &s.check.last {
+                                    Some(r) => {
+                                        @if r.ok { span.up { "passed" } } @else { span.down { "failed" } }
+                                        ": " (r.reason) ", " (ago(now, r.at)) " (took " (span(r.took)) ")"
+                                    }
+                                    None => "none yet",
+                                }
+                            }
+                            td.admin {
+                                @match &s.admin {
+                                    Some(a) => {
+                                        (a.kind)
+                                        @if let Some(w) = a.weight { " to " (w) }
+                                        " since " (ago(now, a.since))
+                                        @if let Some(d) = a.deadline { ", deadline " (ago(now, d)) }
+                                    }
+                                    None => "none",
+                                }
+                            }
+                            td { (n(s.stats.as_ref().and_then(|x| x.active))) }
+                            td { (n(s.stats.as_ref().and_then(|x| x.inactive))) }
+                            td { (server_actions(c, &svc.name, s, auto, rate)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What lvs.cf configures, for when lvs does not answer.
+fn config_view(cfg: &Result<Config, String>) -> Markup {
+    html! {
+        h2 { "CONFIGURED IN LVS.CF" }
+        @match cfg {
+            Err(m) => p.bad { "lvs.cf cannot be read: " (m) },
+            Ok(cfg) => {
+                p.hint { "What lvs.cf configures; whether a real server passes its checks is known only to a running lvs." }
+                table.list id="configured" {
+                    tr { th { "VIRTUAL SERVER" } th { "CONFIGURED ACTIVE" } th { "SERVICE" } th { "SCHEDULER" } th { "REAL SERVER" } th { "ADDRESS" } th { "CONFIGURED ACTIVE" } th { "WEIGHT" } th { "HEALTH (CHECKS)" } }
+                    @for vs in &cfg.virtual_servers {
+                        @let head = html! {
+                            td { (vs.name.value) }
+                            td { @if vs.active() { "yes" } @else { "no" } }
+                            td { (crate::forms::protocol_word(vs.protocol())) " " (vs.vip()) ":" (vs.port()) }
+                            td { (vs.scheduler().as_str()) }
+                        };
+                        @if vs.servers.is_empty() {
+                            tr { (head) td colspan="5" { "no real servers" } }
+                        }
+                        @for s in &vs.servers {
+                            tr {
+                                (head)
+                                td { (s.name.value) }
+                                td { (s.addr()) }
+                                td { @if s.active() { "yes" } @else { "no" } }
+                                td { (s.weight()) }
+                                td { span.warn { "unknown" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// CONTROL/MONITORING.
+pub fn control(c: &Chrome<'_>, view: &View, auto: bool, rate: u32) -> Markup {
+    let d = view.live.director.as_ref();
+    let cfg = view.config.as_ref().ok();
     page(
         c,
         "control",
         "CONTROL/MONITORING",
         html! {
             h1 { "CONTROL/MONITORING" }
+            @if let Some(o) = &view.outcome {
+                div id="answer" class=(if o.ok { "answer ok" } else { "answer bad" }) {
+                    p {
+                        @match &o.request {
+                            Some(r) => { "lvs was asked: " code { (r) } @if o.ok { " — done:" } @else { " — refused or not sent:" } }
+                            None => "Nothing was sent to lvs:",
+                        }
+                    }
+                    pre id="answer-text" { (o.text) }
+                }
+            }
             h2 { "CONTROL" }
-            pre id="pulse-status" { (status) }
+            table.list id="daemons" {
+                tr { th { "DAEMON" } th { "PIDFILE" } th { "PID" } th { "STATE" } }
+                @for dm in &view.daemons {
+                    tr id={"daemon-" (dm.name)} {
+                        td { (dm.name) }
+                        td { code { (dm.pidfile.display().to_string()) } }
+                        td { @match dm.state.pid() { Some(p) => (p), None => "-" } }
+                        td { @if dm.state.running() { span.up { (dm.state.describe()) } } @else { span.down { (dm.state.describe()) } } }
+                    }
+                }
+            }
             form method="get" action="/control" {
                 table.f {
                     tr {
@@ -252,12 +519,34 @@ pub fn control(
                 }
             }
             h2 { "MONITOR" }
-            p { b { "CURRENT LVS ROUTING TABLE" } }
-            pre id="ipvsadm" { (table) }
-            p { b { "CURRENT LVS PROCESSES" } }
-            table.list id="processes" {
-                tr { th { "USER" } th { "PID" } th { "COMMAND" } }
-                @for p in procs { tr { td { (p.user) } td { (p.pid) } td { code { (p.cmdline) } } } }
+            @if d.is_none() {
+                div.bad id="no-status" {
+                    "The director's status is not available: neither pulse nor lvs answers on its control socket (are they running, and may piranha-gui's user open their sockets?). The view below is lvs.cf's; drain and weight need a running lvs."
+                }
+            }
+            @if !view.live.problems.is_empty() {
+                ul id="status-problems" {
+                    @for m in &view.live.problems { li { (m) } }
+                }
+            }
+            @if let Some(d) = d {
+                div id="director" {
+                    @for n in &d.notes { p.hint.note-daemon { (n) } }
+                    @if let Some(p) = &d.pulse {
+                        h3 { "pulse (pid " (p.pid) ")" }
+                        (pulse_part(p))
+                    }
+                    @match &d.lvs {
+                        Some(l) => {
+                            h3 { "CURRENT LVS ROUTING TABLE" }
+                            (lvs_part(c, l, d.taken_at, cfg, auto, rate))
+                        }
+                        None => p.hint id="no-lvs" { "lvs does not run on this director (a backup without hot standby, or it is stopped)." },
+                    }
+                }
+            }
+            @if d.and_then(|d| d.lvs.as_ref()).is_none() {
+                (config_view(&view.config))
             }
         },
     )
@@ -407,7 +696,7 @@ pub fn virtual_main(
                         @let n = vs.name.value.as_str();
                         tr {
                             td { input type="radio" name="vs" value=(n) checked[Some(n) == sel]; }
-                            td { @if vs.active() { span.up { "up" } } @else { span.down { "down" } } }
+                            td { @if vs.active() { span.up title="active = 1 in lvs.cf; health is on CONTROL/MONITORING" { "active" } } @else { span.down { "inactive" } } }
                             td { (n) }
                             td { (vs.vip()) }
                             td { (vs.vip_nmask()) }
@@ -497,7 +786,7 @@ pub fn real_list(
                         @let n = s.name.value.as_str();
                         tr {
                             td { input type="radio" name="rs" value=(n) checked[Some(n) == sel]; }
-                            td { @if s.active() { span.up { "up" } } @else { span.down { "down" } } }
+                            td { @if s.active() { span.up title="active = 1 in lvs.cf; health is on CONTROL/MONITORING" { "active" } } @else { span.down { "inactive" } } }
                             td { (n) }
                             td { (s.addr()) }
                             td { (s.weight()) }

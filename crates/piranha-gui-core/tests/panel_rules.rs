@@ -1,5 +1,5 @@
-//! The panels' finer rules, found in review: CONTROL/MONITORING's output
-//! and process list, the "reload pulse" note after a save, REDUNDANCY's
+//! The panels' finer rules, found in review: CONTROL/MONITORING's
+//! daemons found by pidfile, the "reload pulse" note after a save, REDUNDANCY's
 //! heartbeat defaults, a page older than the file, and the port fields
 //! judged by lvs.cf's own rules. Same harness as `panels.rs`.
 
@@ -11,59 +11,57 @@ use axum::http::StatusCode;
 use util::*;
 
 #[tokio::test]
-async fn control_panel_shows_stderr_and_the_exit_status() {
-    let h = H::with(SAMPLE, |s| {
-        s.ipvsadm = "/bin/sh".into();
-        s.pulse_status = vec![
-            "/bin/sh".into(),
-            "-c".into(),
-            "echo pulse is stopped; echo pulse: no lvs.cf >&2; exit 3".into(),
-        ];
-    });
-    let (c, _) = h.login().await;
-    let r = h.get("/control", Some(&c)).await;
-    assert!(
-        r.body.contains("pulse is stopped\npulse: no lvs.cf\n[/bin/sh -c 'echo pulse is stopped; echo pulse: no lvs.cf &gt;&amp;2; exit 3' exited with status 3]"),
-        "{}",
-        r.body
-    );
-    // `sh -L -n` fails with a message on stderr: it is shown.
-    let i = r.body.find("id=\"ipvsadm\"").unwrap();
-    let table = &r.body[i..i + r.body[i..].find("</pre>").unwrap()];
-    assert!(
-        table.contains("/bin/sh -L -n exited with status"),
-        "{table}"
-    );
-    assert!(
-        table.lines().count() >= 2,
-        "the stderr line is missing: {table}"
-    );
-}
-
-#[tokio::test]
-async fn control_panel_lists_processes_by_their_whole_command_line() {
+async fn control_panel_finds_the_daemons_by_pidfile_and_proc() {
     let h = H::new(SAMPLE);
     let (c, _) = h.login().await;
-    // `tail` is not an LVS program, but its command line mentions pulse:
-    // Piranha's `ps auxw | egrep "pulse|lvs|..."` listed it, so do we.
-    let log = h.dir.path().join("pulse-e2e.log");
-    std::fs::write(&log, "").unwrap();
-    let mut child = std::process::Command::new("tail")
-        .arg("-f")
-        .arg(&log)
+    // A process whose name is `pulse` (a copy of sleep), named by the
+    // pidfile: running. The lvs pidfile names a process of another name
+    // (a reused pid): not running.
+    let bin = h.dir.path().join("pulse");
+    std::fs::copy("/bin/sleep", &bin).unwrap();
+    let mut pulse = loop {
+        // Another test's fork may briefly hold the copy open for writing.
+        match std::process::Command::new(&bin).arg("30").spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            r => break r.unwrap(),
+        }
+    };
+    let mut other = std::process::Command::new("sleep")
+        .arg("30")
         .spawn()
         .unwrap();
-    let pid = child.id();
+    std::fs::write(h.dir.path().join("pulse.pid"), format!("{}\n", pulse.id())).unwrap();
+    std::fs::write(h.dir.path().join("lvs.pid"), format!("{}\n", other.id())).unwrap();
     std::thread::sleep(Duration::from_millis(100));
     let r = h.get("/control", Some(&c)).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    let row = format!(
-        "<td>{pid}</td><td><code>tail -f {}</code></td>",
-        log.display()
+    let (pp, op) = (pulse.id(), other.id());
+    let _ = pulse.kill();
+    let _ = pulse.wait();
+    let _ = other.kill();
+    let _ = other.wait();
+    let row = |name: &str| {
+        let i = r.body.find(&format!("<tr id=\"daemon-{name}\">")).unwrap();
+        r.body[i..i + r.body[i..].find("</tr>").unwrap()].to_string()
+    };
+    let p = row("pulse");
+    assert!(p.contains(&format!("<td>{pp}</td>")), "{p}");
+    assert!(p.contains("<span class=\"up\">running</span>"), "{p}");
+    let l = row("lvs");
+    assert!(
+        l.contains(&format!(
+            "not running (stale pidfile: process {op} is `sleep`)"
+        )),
+        "{l}"
     );
-    assert!(r.body.contains(&row), "{row} missing:\n{}", r.body);
-    assert!(r.body.contains("<th>USER</th>"));
+    // With the processes gone and no pidfiles: not running.
+    std::fs::remove_file(h.dir.path().join("lvs.pid")).unwrap();
+    let r = h.get("/control", Some(&c)).await;
+    assert!(r
+        .body
+        .contains(&format!("not running (stale pidfile: no process {pp})")));
+    assert!(r.body.contains("not running (no pidfile)"));
 }
 
 #[tokio::test]

@@ -31,17 +31,27 @@ async fn viewing_pages_never_writes() {
 }
 
 #[tokio::test]
-async fn control_panel_shows_status_table_and_auto_update() {
+async fn control_panel_without_daemons_shows_lvs_cf_and_auto_update() {
     let h = H::new(SAMPLE);
     let (cookie, _) = h.login().await;
     let r = h.get("/control", Some(&cookie)).await;
-    assert!(r.body.contains("pulse (pid 4242) is running..."));
-    assert!(r.body.contains("CURRENT LVS ROUTING TABLE"));
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("id=\"no-status\""), "{}", r.body);
+    assert!(r.body.contains("CONFIGURED IN LVS.CF"));
     assert!(
-        r.body.contains("-L -n"),
-        "ipvsadm runs with the fixed argv -L -n"
+        r.body
+            .contains("<td>web1</td><td>10.11.12.21</td><td>yes</td><td>10</td>"),
+        "{}",
+        r.body
     );
     assert!(!r.body.contains("http-equiv=\"refresh\""));
+    // The real server list says what lvs.cf configures, not "up".
+    let list = h.get("/virtual_edit_real?vs=www", Some(&cookie)).await;
+    assert!(
+        list.body.contains("\">active</span></td><td>web1</td>"),
+        "{}",
+        list.body
+    );
     let r = h.get("/control?auto=1&rate=15", Some(&cookie)).await;
     assert!(
         r.body

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::app::App;
-use super::control::{control, passwd_help};
+use super::control::{control, control_post, passwd_help};
 use super::gate::gate;
 use super::global::{global_get, global_post};
 use super::login::{login_page, login_post, logout};
@@ -26,7 +26,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get(|| async { Redirect::to("/control") }))
         .route("/login", get(login_page).post(login_post))
         .route("/logout", post(logout))
-        .route("/control", get(control))
+        .route("/control", get(control).post(control_post))
         .route("/passwd", get(passwd_help))
         .route("/global_settings", get(global_get).post(global_post))
         .route("/redundancy", get(redundancy_get).post(redundancy_post))

@@ -109,8 +109,12 @@ impl H {
         let mut s = Settings::new(cf.clone(), pw);
         s.login_delay = Duration::from_millis(50);
         s.login_delay_max = Duration::from_millis(400);
-        s.pulse_status = vec!["/bin/echo".into(), "pulse (pid 4242) is running...".into()];
-        s.ipvsadm = "/bin/echo".into();
+        // No daemon answers unless a test serves these sockets.
+        s.pulse_socket = dir.path().join("pulse.ctl");
+        s.lvs_socket = dir.path().join("lvs.ctl");
+        s.pulse_pidfile = dir.path().join("pulse.pid");
+        s.lvs_pidfile = dir.path().join("lvs.pid");
+        s.socket_timeout = Duration::from_secs(2);
         f(&mut s);
         H {
             dir,
@@ -337,3 +341,73 @@ pub const ROUTES: [&str; 13] = [
     "/logout",
     "/no/such/page",
 ];
+
+/// A daemon's control socket served from a thread: it stands for pulse
+/// or lvs (whose own side is tested against the kernel elsewhere). Every
+/// request line is recorded; `answer` says what to reply.
+pub struct FakeDaemon {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FakeDaemon {
+    pub fn serve(
+        path: &std::path::Path,
+        answer: impl Fn(&str) -> piranha_status::Answer + Send + 'static,
+    ) -> FakeDaemon {
+        let l = piranha_status::socket::Listener::bind(path).unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (st, sn) = (stop.clone(), seen.clone());
+        let thread = std::thread::spawn(move || {
+            while !st.load(std::sync::atomic::Ordering::Relaxed) {
+                match l.accept() {
+                    Some(inc) => {
+                        let line = inc.line.clone().unwrap_or_else(|e| format!("!{e}"));
+                        sn.lock().unwrap().push(line.clone());
+                        let a = answer(&line);
+                        inc.answer(&a);
+                    }
+                    None => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        FakeDaemon {
+            stop,
+            thread: Some(thread),
+            seen,
+        }
+    }
+
+    /// Every request line received so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// The requests other than `status json`.
+    pub fn changes(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|l| l != "status json")
+            .collect()
+    }
+}
+
+impl Drop for FakeDaemon {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The status answer of a daemon serving `d`.
+pub fn status_of(d: &piranha_status::Director, line: &str) -> piranha_status::Answer {
+    if line == "status json" {
+        piranha_status::Answer::ok(d.to_json())
+    } else {
+        piranha_status::Answer::error(format!("unexpected request `{line}`"))
+    }
+}
