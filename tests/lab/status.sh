@@ -269,11 +269,14 @@ kill -TERM "$LVSPID"; wait "$LVSPID"; LVSPID=
 # pulse runs the director: its status holds lvs's; metrics.
 ip addr del 10.0.1.100/32 dev sc0; ip addr del 10.0.1.101/32 dev sc0
 rm -f "$OVR"
-"$PULSE" -n -c "$CF" --lvsd "$LVS" --pidfile "$WORK/pulse.pid" --control "$WORK/pulse.ctl" \
-    --send-arp "$BIN/send_arp" --metrics 127.0.0.1:9539 >"$WORK/pulse.log" 2>&1 &
-PULSEPID=$!
+start_pulse() {
+    "$PULSE" -n -c "$CF" --lvsd "$LVS" --pidfile "$WORK/pulse.pid" --control "$WORK/pulse.ctl" \
+        --control-group nogroup --send-arp "$BIN/send_arp" --metrics 127.0.0.1:9539 >>"$WORK/pulse.log" 2>&1 &
+    PULSEPID=$!
+}
+start_pulse
 pstatus() { "$PULSE" --control "$WORK/pulse.ctl" --status "$@"; }
-if wait_until 40 "active" sh -c "$PULSE --control $WORK/pulse.ctl --status | grep -q 'role active' && $IPVSADM -S -n | grep -q 10.0.4.2:80"; then
+if wait_until 40 "active" sh -c "$PULSE --control $WORK/pulse.ctl --status 2>/dev/null | grep -q 'role active' && $IPVSADM -S -n | grep -q 10.0.4.2:80"; then
     pass "pulse --status: $(pstatus | head -1)"
 else fail "pulse not active"; cat "$WORK/pulse.log"; fi
 pstatus --json | python3 -c "
@@ -306,7 +309,23 @@ YML
     else fail "prometheus did not scrape"; tail -5 "$WORK/prom.log"; pq 'up'; fi
     pq 'up{job="piranha"}' | grep -q '"1"\]' && pass "Prometheus: up{job=\"piranha\"} = 1" || fail "prometheus up"
 else fail "prometheus missing (tests/install-deps installs it)"; fi
+[ "$(stat -c '%a %G' "$WORK/pulse.ctl")" = "660 nogroup" ] && pass "pulse --control-group: the socket is 0660 for that group" ||
+    fail "pulse socket: $(stat -c '%a %G' "$WORK/pulse.ctl")"
+# A change sent to pulse is passed on to lvs (what the GUI does), and a
+# restart of pulse (which restarts lvs) keeps it.
+out=$("$LVS" --control "$WORK/pulse.ctl" --drain web/rs2 2>&1) && wait_until 5 "w0" has "-r 10.0.3.2:80 -m -w 0" &&
+    grep -q 'control: uid 0 (pid [0-9]*) asked "drain web/rs2" (passed to lvs)' "$WORK/pulse.log" &&
+    pass "a drain asked of pulse reached lvs: $out" || { fail "drain through pulse: $out"; table; }
 kill -TERM "$PULSEPID"; wait "$PULSEPID"; PULSEPID=
+start_pulse
+if wait_until 40 "active again" sh -c "$IPVSADM -S -n | grep -q 10.0.4.2:80 && $IPVSADM -S -n | grep -q 10.0.2.2:80"; then
+    sleep 2
+    { hasnt "10.0.3.2:80" || has "-r 10.0.3.2:80 -m -w 0"; } && pstatus --json | grep -q '"state": "drained"' &&
+        pass "after a restart of pulse (and so of lvs) rs2 is still drained" || { fail "pulse restart lost the drain"; table; }
+else fail "pulse did not come back"; tail "$WORK/pulse.log"; fi
+"$LVS" --undrain web/rs2 >/dev/null && wait_until 10 "rs2 back" has "-r 10.0.3.2:80 -m -w 1" && pass "undrained through lvs's own socket" || fail "undrain rs2"
+kill -TERM "$PULSEPID"; wait "$PULSEPID"; PULSEPID=
+rm -f /var/lib/piranha/overrides
 
 echo "status: $FAILS failure(s)"
 [ "$FAILS" = 0 ]

@@ -69,6 +69,10 @@ struct Args {
     /// pulse's control socket (extension).
     #[arg(long = "control", value_name = "PATH", default_value = piranha_status::socket::PULSE_SOCKET)]
     control: PathBuf,
+    /// Let this group use the control socket too (mode 0660; the
+    /// configuration tool's user, e.g. piranha) (extension).
+    #[arg(long = "control-group", value_name = "GROUP")]
+    control_group: Option<String>,
     /// lvs's control socket, where pulse asks lvs for its status
     /// (extension).
     #[arg(long = "lvs-control", value_name = "PATH", default_value = piranha_status::socket::LVS_SOCKET)]
@@ -84,7 +88,7 @@ struct Args {
 
 /// The options in one line, as popt's `--usage` printed them; also the
 /// usage line of `-?`/`--help` and of usage errors.
-const USAGE_ARGS: &str = "pulse [-c|--configfile FILE] [-n|--nodaemon] [-t|--test-start|--norun] [-v|--verbose] [--forceactive] [--lvsd PATH] [--fos PATH] [--pidfile FILE] [--send-arp PATH] [--config-test] [--switchover] [--status [--json]] [--control PATH] [--lvs-control PATH] [--metrics [ADDRESS:]PORT] [--version] [-?|--help] [--usage]";
+const USAGE_ARGS: &str = "pulse [-c|--configfile FILE] [-n|--nodaemon] [-t|--test-start|--norun] [-v|--verbose] [--forceactive] [--lvsd PATH] [--fos PATH] [--pidfile FILE] [--send-arp PATH] [--config-test] [--switchover] [--status [--json]] [--control PATH] [--control-group GROUP] [--lvs-control PATH] [--metrics [ADDRESS:]PORT] [--version] [-?|--help] [--usage]";
 
 /// `--metrics`: `ADDRESS:PORT`, or a port on 127.0.0.1.
 fn metrics_addr(s: &str) -> Result<std::net::SocketAddr, String> {
@@ -166,6 +170,7 @@ fn main() -> ExitCode {
         pidfile: args.pidfile,
         send_arp: args.send_arp,
         control: Some(args.control),
+        control_group: args.control_group,
         lvs_control: args.lvs_control,
         metrics: args.metrics,
     };

@@ -243,7 +243,7 @@ pub fn change_request(
 
 /// Send `request` to lvs's control socket.
 pub fn send_change(lvs: &Path, request: &Request, timeout: Duration) -> Result<Answer, String> {
-    socket::ask(lvs, &request.line(), timeout).map_err(|e| format!("lvs: {e}"))
+    socket::ask(lvs, &request.line(), timeout).map_err(|e| e.to_string())
 }
 
 /// The answer to a change asked from the panel.

@@ -229,7 +229,16 @@ async fn drain_needs_the_sessions_csrf_token_and_sends_one_line() {
     let h = H::new(EXAMPLE_CF);
     let d = example();
     let d2 = d.clone();
-    let _pulse = FakeDaemon::serve(&h.app.settings.pulse_socket, move |l| status_of(&d, l));
+    // pulse passes a change on to lvs, as the real one does
+    let lvs_path = h.app.settings.lvs_socket.clone();
+    let pulse = FakeDaemon::serve(&h.app.settings.pulse_socket, move |l| {
+        if l == "status json" {
+            status_of(&d, l)
+        } else {
+            piranha_status::socket::ask(&lvs_path, l, std::time::Duration::from_secs(2))
+                .unwrap_or_else(|e| Answer::error(e.to_string()))
+        }
+    });
     let lvs = FakeDaemon::serve(&h.app.settings.lvs_socket, move |l| {
         if l == "status json" {
             Answer::ok(d2.to_json())
@@ -260,6 +269,8 @@ async fn drain_needs_the_sessions_csrf_token_and_sends_one_line() {
     let r = h.post("/control", Some(&c), form(Some(&csrf))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(lvs.changes(), vec!["drain web/web2"]);
+    // through pulse (whose socket may be open to the tool's group)
+    assert_eq!(pulse.changes(), vec!["drain web/web2"]);
     assert!(r.body.contains("class=\"answer ok\""), "{}", r.body);
     assert!(
         r.body

@@ -96,10 +96,7 @@ impl Overrides {
             }
             let w: Vec<&str> = line.split_whitespace().collect();
             let num = |s: &str, key: &str| s.strip_prefix(key).and_then(|v| v.parse::<u64>().ok());
-            let since = w
-                .iter()
-                .find_map(|x| num(x, "since="))
-                .unwrap_or_default();
+            let since = w.iter().find_map(|x| num(x, "since=")).unwrap_or_default();
             let ok = match w.as_slice() {
                 ["version", "1"] => true,
                 ["service", svc, "disabled", ..] => {
@@ -132,7 +129,11 @@ impl Overrides {
                 _ => false,
             };
             if !ok {
-                bad.push(format!("line {}: {:?}", n + 1, line.chars().take(80).collect::<String>()));
+                bad.push(format!(
+                    "line {}: {:?}",
+                    n + 1,
+                    line.chars().take(80).collect::<String>()
+                ));
             }
         }
         (o, bad)
@@ -223,9 +224,13 @@ impl Watched {
     /// The overrides as the file says now.
     pub fn get(&mut self) -> &Overrides {
         use std::os::unix::fs::MetadataExt;
-        let stamp = std::fs::metadata(&self.path)
-            .ok()
-            .map(|m| (m.modified().unwrap_or(std::time::UNIX_EPOCH), m.ino(), m.len()));
+        let stamp = std::fs::metadata(&self.path).ok().map(|m| {
+            (
+                m.modified().unwrap_or(std::time::UNIX_EPOCH),
+                m.ino(),
+                m.len(),
+            )
+        });
         if stamp != self.stamp {
             self.now = match stamp {
                 Some(_) => Overrides::load(&self.path),
@@ -266,7 +271,8 @@ mod tests {
         let (back, bad) = Overrides::parse(&text);
         assert_eq!(back, o);
         assert!(bad.is_empty());
-        let (partial, bad) = Overrides::parse(&format!("{text}server x y weight=99999999\ngarbage\n"));
+        let (partial, bad) =
+            Overrides::parse(&format!("{text}server x y weight=99999999\ngarbage\n"));
         assert_eq!(partial, o);
         assert_eq!(bad.len(), 2);
         assert_eq!(o.effect(&svc, "10.0.1.2:80", 3), Effect::Weight(0));
@@ -281,8 +287,15 @@ mod tests {
         let p = dir.path().join("o");
         let mut w = Watched::new(&p);
         assert!(w.get().servers.is_empty());
-        std::fs::write(&p, "version 1\nserver tcp:1.2.3.4:80 10.0.0.1:80 disabled since=1\n").unwrap();
-        assert_eq!(w.get().effect("tcp:1.2.3.4:80", "10.0.0.1:80", 1), Effect::Absent);
+        std::fs::write(
+            &p,
+            "version 1\nserver tcp:1.2.3.4:80 10.0.0.1:80 disabled since=1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            w.get().effect("tcp:1.2.3.4:80", "10.0.0.1:80", 1),
+            Effect::Absent
+        );
         std::fs::remove_file(&p).unwrap();
         assert!(w.get().servers.is_empty());
     }

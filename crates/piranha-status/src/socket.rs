@@ -43,6 +43,23 @@ pub struct Incoming {
 impl Listener {
     /// Listen at `path` (a stale socket file there is replaced), mode 0600.
     pub fn bind(path: &Path) -> std::io::Result<Self> {
+        Self::bind_for(path, None)
+    }
+
+    /// Listen at `path`, mode 0600, or 0660 with group `group` (the
+    /// configuration tool's user, say) when one is given.
+    pub fn bind_for(path: &Path, group: Option<&str>) -> std::io::Result<Self> {
+        let gid = match group {
+            None => None,
+            Some(g) => Some(
+                nix::unistd::Group::from_name(g)
+                    .map_err(std::io::Error::from)?
+                    .ok_or_else(|| {
+                        std::io::Error::new(std::io::ErrorKind::NotFound, format!("no group {g:?}"))
+                    })?
+                    .gid,
+            ),
+        };
         if let Ok(meta) = std::fs::symlink_metadata(path) {
             use std::os::unix::fs::FileTypeExt;
             if meta.file_type().is_socket() {
@@ -63,6 +80,10 @@ impl Listener {
         }
         let sock = UnixListener::bind(path)?;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        if let Some(gid) = gid {
+            nix::unistd::chown(path, None, Some(gid)).map_err(std::io::Error::from)?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+        }
         sock.set_nonblocking(true)?;
         Ok(Listener {
             sock,
@@ -162,4 +183,66 @@ pub fn ask(path: &Path, request: &str, timeout: Duration) -> Result<Answer, AskE
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).map_err(|e| AskError::Io(p, e))?;
     Ok(Answer::decode(&buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn socket_modes_and_a_live_daemon_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ctl");
+        let l = Listener::bind(&p).unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
+        // a second daemon does not steal a live socket
+        assert_eq!(
+            Listener::bind(&p).unwrap_err().kind(),
+            std::io::ErrorKind::AddrInUse
+        );
+        drop(l);
+        assert!(!p.exists());
+        // a stale socket file is replaced
+        let stale = std::os::unix::net::UnixListener::bind(&p).unwrap();
+        drop(stale);
+        let gid = nix::unistd::getgid();
+        let group = nix::unistd::Group::from_gid(gid).unwrap().unwrap().name;
+        let l = Listener::bind_for(&p, Some(&group)).unwrap();
+        let m = std::fs::metadata(&p).unwrap();
+        assert_eq!((m.mode() & 0o777, m.gid()), (0o660, gid.as_raw()));
+        drop(l);
+        assert!(Listener::bind_for(&p, Some("no-such-group-here")).is_err());
+        std::fs::write(&p, "x").unwrap();
+        assert_eq!(
+            Listener::bind(&p).unwrap_err().kind(),
+            std::io::ErrorKind::AlreadyExists
+        );
+    }
+
+    #[test]
+    fn one_request_one_answer_with_the_callers_uid() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ctl");
+        let l = Listener::bind(&p).unwrap();
+        let p2 = p.clone();
+        let client = std::thread::spawn(move || ask(&p2, "status json", Duration::from_secs(5)));
+        let inc = loop {
+            if let Some(i) = l.accept() {
+                break i;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert_eq!(inc.line.as_deref(), Ok("status json"));
+        assert_eq!(inc.uid, nix::unistd::getuid().as_raw());
+        inc.answer(&Answer::ok("{}"));
+        let a = client.join().unwrap().unwrap();
+        assert!(a.ok);
+        assert_eq!(a.text, "{}\n");
+        drop(l);
+        assert!(matches!(
+            ask(&p, "status", Duration::from_secs(1)),
+            Err(AskError::Connect(..))
+        ));
+    }
 }

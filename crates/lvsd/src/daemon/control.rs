@@ -124,7 +124,10 @@ impl Lvsd {
         };
         match Listener::bind(&path) {
             Ok(l) => self.control.listener = Some(l),
-            Err(e) => log::warn!("no control socket: cannot listen at {}: {e}", path.display()),
+            Err(e) => log::warn!(
+                "no control socket: cannot listen at {}: {e}",
+                path.display()
+            ),
         }
         let report = path.with_extension("nanny");
         match Inbox::bind(&report) {
@@ -181,7 +184,12 @@ impl Lvsd {
                 return;
             };
             let k = match self.control.by_pid.get(&pid) {
-                Some(k) if self.monitors.get(k).and_then(|m| m.pid) == Some(nix::unistd::Pid::from_raw(pid)) => *k,
+                Some(k)
+                    if self.monitors.get(k).and_then(|m| m.pid)
+                        == Some(nix::unistd::Pid::from_raw(pid)) =>
+                {
+                    *k
+                }
                 _ => {
                     self.control.by_pid = self
                         .monitors
@@ -271,7 +279,9 @@ impl Lvsd {
                     || service_word(&d.key) == name
                     || match d.key {
                         ServiceKey::Tcp(a, p) | ServiceKey::Udp(a, p) => format!("{a}:{p}") == name,
-                        ServiceKey::Fwmark(m) => format!("fwmark:{m}") == name || m.to_string() == name,
+                        ServiceKey::Fwmark(m) => {
+                            format!("fwmark:{m}") == name || m.to_string() == name
+                        }
                     }
             })
             .collect()
@@ -431,7 +441,10 @@ impl Lvsd {
         let present = self
             .table
             .read()
-            .map(|all| all.iter().any(|e| ServiceKey::of_kernel(&e.service) == Some(k)))
+            .map(|all| {
+                all.iter()
+                    .any(|e| ServiceKey::of_kernel(&e.service) == Some(k))
+            })
             .unwrap_or(true);
         if disabled && present {
             let op = d.del_op();
@@ -443,11 +456,7 @@ impl Lvsd {
         } else if !disabled && !present {
             let op = d.add_op();
             self.table.apply_one(&op);
-            let mons: Vec<MonKey> = d
-                .monitors
-                .keys()
-                .map(|(a, p)| (k, *a, *p))
-                .collect();
+            let mons: Vec<MonKey> = d.monitors.keys().map(|(a, p)| (k, *a, *p)).collect();
             self.enforce(&mons);
             self.check_sorry(k);
             self.quorum_eval(k, false);
@@ -500,10 +509,11 @@ impl Lvsd {
                 .map(|s| s == CheckState::Up)
                 // no report (yet): believe the kernel
                 .unwrap_or(have.is_some());
-            let effect =
-                self.control
-                    .overrides
-                    .effect(&service_word(&k.0), &format!("{}:{}", k.1, k.2), m.weight);
+            let effect = self.control.overrides.effect(
+                &service_word(&k.0),
+                &format!("{}:{}", k.1, k.2),
+                m.weight,
+            );
             let want = match effect {
                 Effect::Absent => None,
                 Effect::Weight(w) if up => Some(w),
@@ -604,9 +614,9 @@ impl Lvsd {
             let why = match (conns, deadline) {
                 (None, _) => Some("not in the table".to_string()),
                 (Some(0), _) => Some("no active connection left".to_string()),
-                (Some(n), Some(t)) if now >= t => Some(format!(
-                    "deadline passed with {n} active connection(s)"
-                )),
+                (Some(n), Some(t)) if now >= t => {
+                    Some(format!("deadline passed with {n} active connection(s)"))
+                }
                 _ => None,
             };
             if let Some(why) = why {
@@ -762,7 +772,9 @@ impl Lvsd {
                     have: self.live_weight(d.key) as u32,
                     up: self.quorums.get(&d.key).is_some_and(|s| s.up),
                 }),
-                stats: entry.filter(|_| counters).map(|e| stats_of(&e.service.stats, None)),
+                stats: entry
+                    .filter(|_| counters)
+                    .map(|e| stats_of(&e.service.stats, None)),
                 servers,
             });
         }

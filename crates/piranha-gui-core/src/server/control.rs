@@ -101,11 +101,20 @@ pub(super) async fn control_post(
         ),
         Ok(req) => {
             let line = req.line();
+            // pulse passes a change on to lvs (and its socket may be open
+            // to the tool's group: pulse --control-group); lvs's own socket
+            // when pulse cannot be asked
+            let pulse = app.settings.pulse_socket.clone();
             let path = app.settings.lvs_socket.clone();
             let t = app.settings.socket_timeout;
-            let sent = tokio::task::spawn_blocking(move || control::send_change(&path, &req, t))
-                .await
-                .unwrap_or_else(|e| Err(format!("asking lvs failed: {e}")));
+            let sent = tokio::task::spawn_blocking(move || {
+                control::send_change(&pulse, &req, t).or_else(|via_pulse| {
+                    control::send_change(&path, &req, t)
+                        .map_err(|via_lvs| format!("{via_pulse}; {via_lvs}"))
+                })
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("asking lvs failed: {e}")));
             let said = |text: &str| text.trim_end().escape_debug().to_string();
             match sent {
                 Ok(a) if a.ok => {

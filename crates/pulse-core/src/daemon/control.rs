@@ -41,7 +41,7 @@ impl Director {
     pub(super) fn open_control(&mut self) {
         self.control.lvs_socket = self.opts.lvs_control.clone();
         if let Some(p) = self.opts.control.clone() {
-            match Listener::bind(&p) {
+            match Listener::bind_for(&p, self.opts.control_group.as_deref()) {
                 Ok(l) => self.control.listener = Some(l),
                 Err(e) => log::warn!("no control socket: cannot listen at {}: {e}", p.display()),
             }
@@ -79,27 +79,27 @@ impl Director {
     /// pulse's side of the status.
     fn pulse_status(&self) -> model::Pulse {
         let now = self.now();
-        let partner = (!self.partner_ips.is_empty() && super::plan::effective_backup_active(&self.cfg)).then(|| {
-            model::Partner {
-                address: self
-                    .partner_ips
-                    .first()
-                    .map(|a| a.to_string())
-                    .unwrap_or_default(),
-                alive: self.machine.partner_alive(now),
-                channels: self
-                    .channels
-                    .iter()
-                    .map(|c| model::Channel {
-                        name: format!("{} udp {}:{}", c.name, c.partner, self.cfg.heartbeat_port()),
-                        last_heard: self
-                            .control
-                            .heard
-                            .get(c.name)
-                            .map(|t| t.elapsed().as_secs_f64()),
-                    })
-                    .collect(),
-            }
+        let partner = (!self.partner_ips.is_empty()
+            && super::plan::effective_backup_active(&self.cfg))
+        .then(|| model::Partner {
+            address: self
+                .partner_ips
+                .first()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            alive: self.machine.partner_alive(now),
+            channels: self
+                .channels
+                .iter()
+                .map(|c| model::Channel {
+                    name: format!("{} udp {}:{}", c.name, c.partner, self.cfg.heartbeat_port()),
+                    last_heard: self
+                        .control
+                        .heard
+                        .get(c.name)
+                        .map(|t| t.elapsed().as_secs_f64()),
+                })
+                .collect(),
         });
         model::Pulse {
             pid: std::process::id(),
@@ -158,10 +158,32 @@ impl Director {
                         piranha_status::text::render(&s)
                     })
                 }
-                Ok(Ok(_)) => Answer::error(format!(
-                    "pulse answers status only; ask lvs (lvs --control {}) to change a server",
-                    self.control.lvs_socket.display()
-                )),
+                // a change is lvs's: pass it on, and log who asked (lvs
+                // sees pulse, root)
+                Ok(Ok(req)) => {
+                    let a = if self.lvs.is_none() {
+                        Answer::error("lvs is not running on this director (backup)")
+                    } else {
+                        piranha_status::socket::ask(
+                            &self.control.lvs_socket,
+                            &req.line(),
+                            LVS_ANSWER,
+                        )
+                        .unwrap_or_else(|e| Answer::error(e.to_string()))
+                    };
+                    log::info!(
+                        "control: uid {} (pid {}) asked \"{}\" (passed to lvs): {}",
+                        inc.uid,
+                        inc.pid,
+                        req.line(),
+                        if a.ok {
+                            a.text.lines().next().unwrap_or("done").to_string()
+                        } else {
+                            format!("refused: {}", a.text.trim_end())
+                        }
+                    );
+                    a
+                }
             };
             inc.answer(&answer);
         }

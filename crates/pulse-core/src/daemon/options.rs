@@ -61,6 +61,8 @@ pub struct Options {
     pub send_arp: PathBuf,
     /// pulse's control socket (`None`: none).
     pub control: Option<PathBuf>,
+    /// Group that may use pulse's control socket too (mode 0660).
+    pub control_group: Option<String>,
     /// lvs's control socket (where pulse asks lvs for its status).
     pub lvs_control: PathBuf,
     /// The Prometheus endpoint, when asked for.
