@@ -64,11 +64,13 @@ struct Args {
     /// With --status: the versioned JSON form (docs/STATUS.md).
     #[arg(long = "json", requires = "status")]
     json: bool,
-    /// Drain a real server ([SERVICE/]SERVER): weight 0, connections kept;
-    /// out of the table when they are gone (or at --deadline).
+    /// Drain a real server ([SERVICE/]SERVER): weight 0, connections kept.
+    /// With --deadline it leaves the table when its active connections are
+    /// gone, or when the deadline passes.
     #[arg(long = "drain", value_name = "TARGET", group = "ask")]
     drain: Option<String>,
-    /// With --drain: out of the table after this many seconds anyway.
+    /// With --drain: leave the table when no active connection is left, or
+    /// after this many seconds anyway.
     #[arg(long = "deadline", value_name = "SECONDS", requires = "drain")]
     deadline: Option<u64>,
     /// Undo --drain, --set-weight or --disable of a real server.

@@ -33,8 +33,9 @@ pub const DEFAULT_PATH: &str = "/var/lib/piranha/overrides";
 /// What the administrator did to a real server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// Weight 0, connections kept; out of the table once its active
-    /// connections are gone, or at the deadline (seconds since the epoch).
+    /// Weight 0, connections kept; with a deadline (seconds since the
+    /// epoch), out of the table once its active connections are gone, or
+    /// at the deadline.
     Drain {
         /// Out at this time even with connections left.
         deadline: Option<u64>,

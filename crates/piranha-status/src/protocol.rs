@@ -46,8 +46,8 @@ pub enum Request {
     Drain {
         /// Whom.
         target: Target,
-        /// Take it out of the table after this many seconds even with
-        /// connections left.
+        /// Take it out of the table when no active connection is left, or
+        /// after this many seconds even with connections left.
         deadline: Option<u64>,
     },
     /// `undrain TARGET`: clears any override of the server (drain, weight

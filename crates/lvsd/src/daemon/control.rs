@@ -9,8 +9,9 @@
 //! - The report socket: each nanny lvs starts sends the result of every
 //!   check ([`piranha_status::report`]), so the status shows every real
 //!   server's check state, last result and latency.
-//! - Drains: a drained server keeps weight 0 while its active connections
-//!   last; it leaves the table when they are gone or at its deadline.
+//! - Drains: a drained server has weight 0, its connections kept; a drain
+//!   with a deadline ends (the server leaves the table) when its active
+//!   connections are gone, or at the deadline.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
@@ -26,7 +27,8 @@ use piranha_status::socket::Listener;
 use super::state::{Lvsd, MonKey};
 use crate::plan::{DesiredService, ServiceKey};
 
-/// How often lvs looks at a drained server's connections.
+/// How often lvs looks at the connections of a server drained with a
+/// deadline.
 pub(super) const DRAIN_TICK: Duration = Duration::from_secs(1);
 
 /// What lvs knows of one real server's checks (kept across nanny restarts).
@@ -132,7 +134,7 @@ impl Lvsd {
         let report = path.with_extension("nanny");
         match Inbox::bind(&report) {
             Ok(i) => {
-                // SAFETY: lvs is single-threaded here (before any nanny).
+                // lvs has one thread, and no nanny is started yet
                 std::env::set_var(piranha_status::report::ENV, &report);
                 self.control.inbox = Some(i);
             }
@@ -367,7 +369,7 @@ impl Lvsd {
             ));
         }
         self.enforce(&keys);
-        if matches!(kind, Some(Kind::Drain { .. })) {
+        if matches!(kind, Some(Kind::Drain { deadline: Some(_) })) {
             self.control.drain_at = Some(Instant::now());
         }
         let mut text = String::new();
@@ -567,17 +569,17 @@ impl Lvsd {
             .contains_key(&service_word(&key))
     }
 
-    /// Look at the drains: a drained server whose active connections are
-    /// gone, or whose deadline passed, leaves the table.
+    /// Look at the drains with a deadline: a server whose active
+    /// connections are gone, or whose deadline passed, leaves the table.
     pub(super) fn drain_tick(&mut self) {
         self.control.drain_at = None;
-        let draining: Vec<((String, String), Option<u64>)> = self
+        let draining: Vec<((String, String), u64)> = self
             .control
             .overrides
             .servers
             .iter()
             .filter_map(|(id, o)| match o.kind {
-                Kind::Drain { deadline } => Some((id.clone(), deadline)),
+                Kind::Drain { deadline: Some(t) } => Some((id.clone(), t)),
                 _ => None,
             })
             .collect();
@@ -611,10 +613,10 @@ impl Lvsd {
                         .find(|x| x.addr == dest.addr && x.port == dest.port)
                 })
                 .map(|x| x.active_conns);
-            let why = match (conns, deadline) {
-                (None, _) => Some("not in the table".to_string()),
-                (Some(0), _) => Some("no active connection left".to_string()),
-                (Some(n), Some(t)) if now >= t => {
+            let why = match conns {
+                None => Some("not in the table".to_string()),
+                Some(0) => Some("no active connection left".to_string()),
+                Some(n) if now >= deadline => {
                     Some(format!("deadline passed with {n} active connection(s)"))
                 }
                 _ => None,
@@ -644,7 +646,7 @@ impl Lvsd {
             .overrides
             .servers
             .values()
-            .any(|o| matches!(o.kind, Kind::Drain { .. }))
+            .any(|o| matches!(o.kind, Kind::Drain { deadline: Some(_) }))
         {
             self.control.drain_at = Some(Instant::now() + DRAIN_TICK);
         }
@@ -672,7 +674,7 @@ impl Lvsd {
             .overrides
             .servers
             .values()
-            .any(|o| matches!(o.kind, Kind::Drain { .. }))
+            .any(|o| matches!(o.kind, Kind::Drain { deadline: Some(_) }))
         {
             self.control.drain_at = Some(Instant::now());
         }
@@ -685,11 +687,13 @@ impl Lvsd {
             Vec::new()
         });
         let counters = self.table.in_process();
+        let by_key: std::collections::HashMap<ServiceKey, &ipvs::ServiceEntry> = table
+            .iter()
+            .filter_map(|e| ServiceKey::of_kernel(&e.service).map(|k| (k, e)))
+            .collect();
         let mut services = Vec::with_capacity(self.services.len());
         for d in &self.services {
-            let entry = table
-                .iter()
-                .find(|e| ServiceKey::of_kernel(&e.service) == Some(d.key));
+            let entry = by_key.get(&d.key).copied();
             let svc_word = service_word(&d.key);
             let mut servers = Vec::with_capacity(d.monitors.len());
             for m in d.monitors.values() {

@@ -90,7 +90,13 @@ impl Lvsd {
         let keys: Vec<MonKey> = self.monitors.keys().copied().collect();
         self.stop_monitors(&keys);
         self.scripts.terminate_all();
-        let ops: Vec<ipvs::Op> = self.services.iter().map(|d| d.del_op()).collect();
+        // (a service the administrator disabled is not in the table)
+        let ops: Vec<ipvs::Op> = self
+            .services
+            .iter()
+            .filter(|d| !self.service_disabled(d.key))
+            .map(|d| d.del_op())
+            .collect();
         self.table.apply(&ops);
         // Closing the request sockets ends the fork servers.
         let pids: Vec<Pid> = self.forks.servers.iter().map(|(_, s)| s.pid()).collect();

@@ -14,8 +14,10 @@ use piranha_status::socket::Listener;
 use super::director::Director;
 use crate::machine::Phase;
 
-/// How long pulse waits for lvs's answer.
-const LVS_ANSWER: Duration = Duration::from_secs(2);
+/// How long pulse waits for lvs's answer: the heartbeat loop waits with
+/// it (lvs answers a table of 1,000 services in tens of milliseconds; see
+/// docs/BENCHMARKS.md), so a stuck lvs must not hold it for long.
+const LVS_ANSWER: Duration = Duration::from_millis(500);
 
 /// The control side of pulse.
 #[derive(Default)]
