@@ -84,14 +84,19 @@ stats "lvs --status --json" "$BIN/lvs" --status --json 2>"$W/lvs_ms"
 stats "lvs --status (text)" "$BIN/lvs" --status 2>/dev/null
 stats "pulse --status --json" "$BIN/pulse" --status --json 2>"$W/pulse_ms"
 stats "curl /metrics" curl -s http://127.0.0.1:9539/metrics 2>"$W/metrics_ms"
+# The kernel's side of a status: one netlink dump of the services, and one
+# of the real servers per service (what ipvsadm -L does), or /proc.
+stats "ipvsadm -L -n --stats" "$IPVSADM" -L -n --stats 2>/dev/null
+stats "cat /proc/net/ip_vs" cat /proc/net/ip_vs 2>/dev/null
 echo "metrics: $(curl -s http://127.0.0.1:9539/metrics | grep -vc '^#') samples"
 
 # CPU over SECS seconds, idle, then with one scrape a second.
 l0=$(cpu "$LP"); p0=$(cpu "$PP"); sleep "$SECS"; l1=$(cpu "$LP"); p1=$(cpu "$PP")
+CURLS=()
 for ((i = 0; i < SECS; i++)); do
-    curl -s -o /dev/null http://127.0.0.1:9539/metrics & sleep 1
+    curl -s -o /dev/null --max-time 30 http://127.0.0.1:9539/metrics & CURLS+=($!); sleep 1
 done
-wait 2>/dev/null
+wait "${CURLS[@]}" 2>/dev/null
 l2=$(cpu "$LP"); p2=$(cpu "$PP")
 pct() { awk -v t="$1" -v s="$SECS" 'BEGIN {printf "%.2f", t / s}'; }   # ticks/s = % of one core
 echo "lvs CPU:   idle $(pct $((l1 - l0))) %, scraped every 1 s $(pct $((l2 - l1))) % of one core"

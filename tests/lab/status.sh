@@ -163,8 +163,9 @@ for _ in 1 2 3 4 5 6; do fetch 10.0.1.100 >/dev/null; done
 fetch 10.0.1.101 >/dev/null; fetch 10.0.1.101 >/dev/null
 sleep 0.5
 # The JSON's counters and weights against ipvsadm's, read back to back.
-json >"$WORK/s.json"; "$IPVSADM" -L -n --stats --exact >"$WORK/stats.txt"; "$IPVSADM" -S -n >"$WORK/save.txt"
-if python3 - "$WORK/s.json" "$WORK/stats.txt" "$WORK/save.txt" <<'PY'
+ask --status --json --full >"$WORK/s.json"; "$IPVSADM" -L -n --stats --exact >"$WORK/stats.txt"; "$IPVSADM" -S -n >"$WORK/save.txt"
+json >"$WORK/brief.json"
+if python3 - "$WORK/s.json" "$WORK/stats.txt" "$WORK/save.txt" "$WORK/brief.json" <<'PY'
 import json, sys, re
 d = json.load(open(sys.argv[1]))
 stats = {}
@@ -193,10 +194,20 @@ for s in d["lvs"]["services"]:
         if got != stats.get((vip, r["address"])): bad.append((vip, r["address"], got, stats.get((vip, r["address"]))))
         if r["kernel_weight"] != weights.get((vip, r["address"])): bad.append(("weight", r["address"]))
         n += 1
+# the brief status (what metrics use): the services' counters, and each
+# server's weight and connections from /proc/net/ip_vs, no server counters
+b = json.load(open(sys.argv[4]))
+for s, bs in zip(d["lvs"]["services"], b["lvs"]["services"]):
+    tot = lambda st: [st[k] for k in ("connections", "packets_in", "packets_out", "bytes_in", "bytes_out")]
+    if tot(bs["stats"]) != tot(s["stats"]): bad.append(("brief service stats", s["name"]))
+    for r, br in zip(s["servers"], bs["servers"]):
+        if br.get("stats") is not None: bad.append(("brief has server stats", r["address"]))
+        if (br["kernel_weight"], br["active_connections"]) != (r["kernel_weight"], r["active_connections"]):
+            bad.append(("brief weight/conns", r["address"]))
 if d["version"] != 1 or n != 5 or bad or sum(v[0] for k, v in stats.items() if k[1] is None) < 4:
     print(d["version"], n, bad, stats); sys.exit(1)
 PY
-then pass "status JSON (version 1): counters and weights of 2 services and 3 servers equal ipvsadm -L -n --stats --exact"
+then pass "status JSON (version 1, --full): counters and weights of 2 services and 3 servers equal ipvsadm -L -n --stats --exact; the brief status agrees"
 else fail "status JSON against ipvsadm"; cat "$WORK/stats.txt"; fi
 ask --status | grep -q "virtual web (tcp 10.0.1.100:80) scheduler rr" && pass "lvs --status prints the text form" || fail "text status"
 

@@ -64,6 +64,10 @@ struct Args {
     /// With --status: the versioned JSON form (docs/STATUS.md).
     #[arg(long = "json", requires = "status")]
     json: bool,
+    /// With --status: the real servers' traffic counters too (one kernel
+    /// dump per service: slower on a large table).
+    #[arg(long = "full", requires = "status")]
+    full: bool,
     /// Drain a real server ([SERVICE/]SERVER): weight 0, connections kept.
     /// With --deadline it leaves the table when its active connections are
     /// gone, or when the deadline passes.
@@ -97,7 +101,11 @@ struct Args {
 /// the running lvs something.
 fn request(a: &Args) -> Option<String> {
     if a.status {
-        return Some(if a.json { "status json" } else { "status" }.into());
+        let r = piranha_status::Request::Status {
+            json: a.json,
+            full: a.full,
+        };
+        return Some(r.line());
     }
     if let Some(t) = &a.drain {
         return Some(match a.deadline {

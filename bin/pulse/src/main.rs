@@ -66,6 +66,9 @@ struct Args {
     /// With --status: the versioned JSON form (docs/STATUS.md).
     #[arg(long = "json", requires = "status")]
     json: bool,
+    /// With --status: the real servers' traffic counters too (extension).
+    #[arg(long = "full", requires = "status")]
+    full: bool,
     /// pulse's control socket (extension).
     #[arg(long = "control", value_name = "PATH", default_value = piranha_status::socket::PULSE_SOCKET)]
     control: PathBuf,
@@ -88,7 +91,7 @@ struct Args {
 
 /// The options in one line, as popt's `--usage` printed them; also the
 /// usage line of `-?`/`--help` and of usage errors.
-const USAGE_ARGS: &str = "pulse [-c|--configfile FILE] [-n|--nodaemon] [-t|--test-start|--norun] [-v|--verbose] [--forceactive] [--lvsd PATH] [--fos PATH] [--pidfile FILE] [--send-arp PATH] [--config-test] [--switchover] [--status [--json]] [--control PATH] [--control-group GROUP] [--lvs-control PATH] [--metrics [ADDRESS:]PORT] [--version] [-?|--help] [--usage]";
+const USAGE_ARGS: &str = "pulse [-c|--configfile FILE] [-n|--nodaemon] [-t|--test-start|--norun] [-v|--verbose] [--forceactive] [--lvsd PATH] [--fos PATH] [--pidfile FILE] [--send-arp PATH] [--config-test] [--switchover] [--status [--json] [--full]] [--control PATH] [--control-group GROUP] [--lvs-control PATH] [--metrics [ADDRESS:]PORT] [--version] [-?|--help] [--usage]";
 
 /// `--metrics`: `ADDRESS:PORT`, or a port on 127.0.0.1.
 fn metrics_addr(s: &str) -> Result<std::net::SocketAddr, String> {
@@ -102,10 +105,14 @@ fn metrics_addr(s: &str) -> Result<std::net::SocketAddr, String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.status {
-        let line = if args.json { "status json" } else { "status" };
+        let line = piranha_status::Request::Status {
+            json: args.json,
+            full: args.full,
+        }
+        .line();
         return match piranha_status::socket::ask(
             &args.control,
-            line,
+            &line,
             std::time::Duration::from_secs(10),
         ) {
             Ok(a) if a.ok => {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod fake;
 pub mod model;
 pub mod netlink;
+pub mod procfs;
 pub mod sync;
 
 pub use error::{Error, OpKind};

@@ -76,6 +76,12 @@ impl std::fmt::Display for Refused {
 pub trait Kernel {
     /// Every service with its real servers.
     fn read(&mut self) -> Result<Vec<ServiceEntry>, TableError>;
+    /// Every service with its counters and its real servers with their
+    /// weights and connections, but not their traffic counters: cheaper
+    /// than [`Kernel::read`] on a large table (the status).
+    fn read_brief(&mut self) -> Result<Vec<ServiceEntry>, TableError> {
+        self.read()
+    }
     /// Make `ops` in order, as one batch (`ipvsadm -R` for a program). A
     /// refused change does not stop the rest; the refusals are returned.
     fn apply(&mut self, ops: &[Op]) -> Result<Vec<Refused>, TableError>;
@@ -113,6 +119,31 @@ fn refusals(results: Vec<Result<(), ipvs::Error>>) -> Vec<Refused> {
         .collect()
 }
 
+/// Give each service (from netlink) the real servers `/proc/net/ip_vs`
+/// lists for it (a firewall mark matches by mark alone: the file does not
+/// say its family).
+fn merge_proc(services: Vec<ipvs::Service>, proc: Vec<ServiceEntry>) -> Vec<ServiceEntry> {
+    type Id = (u16, u16, std::net::IpAddr, u16, u32);
+    let id = |s: &ipvs::Service| -> Id {
+        if s.fwmark != 0 {
+            (0, 0, ipvs::unspecified(ipvs::AF_INET), 0, s.fwmark)
+        } else {
+            (s.af, s.protocol, s.addr, s.port, 0)
+        }
+    };
+    let mut dests: std::collections::HashMap<Id, Vec<ipvs::Destination>> = proc
+        .into_iter()
+        .map(|e| (id(&e.service), e.dests))
+        .collect();
+    services
+        .into_iter()
+        .map(|service| {
+            let dests = dests.remove(&id(&service)).unwrap_or_default();
+            ServiceEntry { service, dests }
+        })
+        .collect()
+}
+
 /// The kernel over generic netlink. The socket opens on first use, with
 /// our ipvsadm's modprobe retry, and opens again after a socket error.
 #[derive(Default)]
@@ -147,6 +178,22 @@ impl Kernel for Netlink {
             failed,
             r.map_err(|e| TableError::Kernel(e.ipvsadm_message())),
         )
+    }
+
+    /// One netlink dump of the services (with their counters), and the
+    /// real servers from `/proc/net/ip_vs` in one read, instead of one
+    /// dump per service.
+    fn read_brief(&mut self) -> Result<Vec<ServiceEntry>, TableError> {
+        let Ok(proc) = ipvs::procfs::read() else {
+            return self.read();
+        };
+        let r = self.client()?.services();
+        let failed = matches!(r, Err(ipvs::Error::Socket { .. }));
+        let services = self.check(
+            failed,
+            r.map_err(|e| TableError::Kernel(e.ipvsadm_message())),
+        )?;
+        Ok(merge_proc(services, proc))
     }
 
     fn apply(&mut self, ops: &[Op]) -> Result<Vec<Refused>, TableError> {
@@ -222,6 +269,12 @@ impl Table {
     /// kernel carries its counters.
     pub fn in_process(&self) -> bool {
         self.kernel.in_process()
+    }
+
+    /// Every service with its real servers, without the real servers'
+    /// traffic counters ([`Kernel::read_brief`]).
+    pub fn read_brief(&mut self) -> Result<Vec<ServiceEntry>, TableError> {
+        self.kernel.read_brief()
     }
 
     /// Every service with its real servers.

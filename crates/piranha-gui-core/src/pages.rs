@@ -422,8 +422,8 @@ fn lvs_part(
                                     None => "none",
                                 }
                             }
-                            td { (n(s.stats.as_ref().and_then(|x| x.active))) }
-                            td { (n(s.stats.as_ref().and_then(|x| x.inactive))) }
+                            td { (n(s.active_connections)) }
+                            td { (n(s.inactive_connections)) }
                             td { (server_actions(c, &svc.name, s, auto, rate)) }
                         }
                     }

@@ -18,8 +18,10 @@
 //! | a head over [`MAX_HEAD`]     | 431                                      |
 //! | no whole head in time        | 408                                      |
 //!
-//! A query string is ignored (`/metrics?x=1` is `/metrics`).  Only an
-//! answer to `/metrics` takes the snapshot.  Nothing a client sends makes
+//! A query string is ignored (`/metrics?x=1` is `/metrics`), except
+//! `full=1`: the snapshot then carries the real servers' traffic counters
+//! (`/metrics?full=1`; one kernel dump per service, see docs/STATUS.md).
+//! Only an answer to `/metrics` takes the snapshot.  Nothing a client sends makes
 //! it panic; a client that does not take its answer within
 //! [`WRITE_TIMEOUT`] loses it.
 //!
@@ -66,7 +68,8 @@ impl MetricsListener {
     /// when the answer is the metrics.  Returns the status answered, or
     /// `None` when no connection waited (or its client sent nothing and
     /// closed, or accepting failed).
-    pub fn serve(&self, snapshot: impl FnOnce() -> Director) -> Option<u16> {
+    /// `snapshot` is given whether `full=1` was asked.
+    pub fn serve(&self, snapshot: impl FnOnce(bool) -> Director) -> Option<u16> {
         let (stream, _) = self.sock.accept().ok()?;
         serve_stream(stream, snapshot)
     }
@@ -81,7 +84,10 @@ impl AsFd for MetricsListener {
 /// What the head asks for.
 #[derive(Debug, PartialEq, Eq)]
 enum Route {
-    Metrics,
+    /// `full`: the query asked for `full=1`.
+    Metrics {
+        full: bool,
+    },
     Index,
     NotFound,
     BadMethod,
@@ -101,7 +107,7 @@ enum Head {
     Failed(Route),
 }
 
-fn serve_stream(mut stream: TcpStream, snapshot: impl FnOnce() -> Director) -> Option<u16> {
+fn serve_stream(mut stream: TcpStream, snapshot: impl FnOnce(bool) -> Director) -> Option<u16> {
     // Accepted sockets do not inherit O_NONBLOCK on Linux, but say so.
     stream.set_nonblocking(false).ok()?;
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
@@ -111,11 +117,11 @@ fn serve_stream(mut stream: TcpStream, snapshot: impl FnOnce() -> Director) -> O
         Head::Failed(route) => (route, false),
     };
     let (status, reason, content_type, body, extra) = match route {
-        Route::Metrics => (
+        Route::Metrics { full } => (
             200,
             "OK",
             crate::metrics::CONTENT_TYPE,
-            crate::metrics::render(&snapshot()),
+            crate::metrics::render(&snapshot(full)),
             "",
         ),
         Route::Index => (
@@ -219,9 +225,13 @@ fn route(method: &str, target: &str) -> Route {
     if method != "GET" && method != "HEAD" {
         return Route::BadMethod;
     }
-    let path = target.split_once('?').map_or(target, |(p, _)| p);
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
     match path {
-        "/metrics" => Route::Metrics,
+        "/metrics" => Route::Metrics {
+            full: query
+                .split('&')
+                .any(|kv| matches!(kv, "full=1" | "full=true")),
+        },
         "/" => Route::Index,
         _ => Route::NotFound,
     }
@@ -233,8 +243,15 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert_eq!(route("GET", "/metrics"), Route::Metrics);
-        assert_eq!(route("HEAD", "/metrics?name[]=x"), Route::Metrics);
+        assert_eq!(route("GET", "/metrics"), Route::Metrics { full: false });
+        assert_eq!(
+            route("HEAD", "/metrics?name[]=x"),
+            Route::Metrics { full: false }
+        );
+        assert_eq!(
+            route("GET", "/metrics?a=b&full=1"),
+            Route::Metrics { full: true }
+        );
         assert_eq!(route("GET", "/"), Route::Index);
         assert_eq!(route("GET", "/metrics/"), Route::NotFound);
         assert_eq!(route("POST", "/metrics"), Route::BadMethod);

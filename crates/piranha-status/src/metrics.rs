@@ -496,6 +496,26 @@ fn service(sink: &mut Sink, v: &Service) {
     for r in &v.servers {
         server(sink, &v.name, r);
     }
+    // the check durations of the service's real servers together (one
+    // histogram a service: per server it was most of a large scrape)
+    let mut all: Option<Histogram> = None;
+    for r in &v.servers {
+        let h = &r.check.latency;
+        match &mut all {
+            None => all = Some(h.clone()),
+            Some(a) if a.bounds == h.bounds => {
+                for (x, y) in a.counts.iter_mut().zip(&h.counts) {
+                    *x = x.saturating_add(*y);
+                }
+                a.sum += h.sum;
+                a.count = a.count.saturating_add(h.count);
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(h) = all {
+        sink.histograms.push((labels, Buckets::from(&h)));
+    }
 }
 
 fn server(sink: &mut Sink, service: &str, r: &Server) {
@@ -516,19 +536,22 @@ fn server(sink: &mut Sink, service: &str, r: &Server) {
             Value::Int(u64::from(w)),
         );
     }
-    sink.state_set(&SERVER_STATE, &labels, "state", &SERVER_STATES, &r.state);
+    // only the current state: 1 series a server, not one per state
+    let mut l = labels.clone();
+    l.push(("state", r.state.clone()));
+    sink.put(&SERVER_STATE, l, Value::Int(1));
     sink.put(
         &SERVER_CHECK_UP,
         labels.clone(),
         flag(r.check.state == "up"),
     );
+    if let Some(a) = r.active_connections {
+        sink.put(&SERVER_ACTIVE, labels.clone(), Value::Int(u64::from(a)));
+    }
+    if let Some(i) = r.inactive_connections {
+        sink.put(&SERVER_INACTIVE, labels.clone(), Value::Int(u64::from(i)));
+    }
     if let Some(st) = &r.stats {
-        if let Some(a) = st.active {
-            sink.put(&SERVER_ACTIVE, labels.clone(), Value::Int(u64::from(a)));
-        }
-        if let Some(i) = st.inactive {
-            sink.put(&SERVER_INACTIVE, labels.clone(), Value::Int(u64::from(i)));
-        }
         stats(sink, &SERVER_STATS, &labels, st);
     }
     if let Some(last) = &r.check.last {
@@ -540,8 +563,6 @@ fn server(sink: &mut Sink, service: &str, r: &Server) {
             Value::Float(last.took),
         );
     }
-    sink.histograms
-        .push((labels, Buckets::from(&r.check.latency)));
 }
 
 /// A family of fixed rows.

@@ -172,7 +172,14 @@ pub struct Server {
     /// The administrator's override, when one is in force.
     #[serde(default)]
     pub admin: Option<Admin>,
-    /// The kernel's counters for the real server.
+    /// Its active connections (the kernel's), when it is in the table.
+    #[serde(default)]
+    pub active_connections: Option<u32>,
+    /// Its inactive connections (the kernel's), when it is in the table.
+    #[serde(default)]
+    pub inactive_connections: Option<u32>,
+    /// The kernel's traffic counters for the real server: only in a full
+    /// status (`--full`), which reads them with one dump per service.
     #[serde(default)]
     pub stats: Option<Stats>,
 }
@@ -208,7 +215,9 @@ pub struct CheckResult {
 /// A cumulative histogram of durations in seconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Histogram {
-    /// Upper bounds, ascending (the last bucket, +Inf, is `count`).
+    /// Upper bounds, ascending (the last bucket, +Inf, is `count`); left
+    /// out of the JSON when they are [`LATENCY_BOUNDS`].
+    #[serde(default = "latency_bounds", skip_serializing_if = "is_latency_bounds")]
     pub bounds: Vec<f64>,
     /// Observations at most each bound (cumulative).
     pub counts: Vec<u64>,
@@ -220,6 +229,14 @@ pub struct Histogram {
 
 /// The buckets of check durations, in seconds.
 pub const LATENCY_BOUNDS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0];
+
+fn latency_bounds() -> Vec<f64> {
+    LATENCY_BOUNDS.to_vec()
+}
+
+fn is_latency_bounds(b: &[f64]) -> bool {
+    b == LATENCY_BOUNDS
+}
 
 impl Default for Histogram {
     fn default() -> Self {
@@ -261,8 +278,7 @@ pub struct Admin {
     pub since: f64,
 }
 
-/// The kernel's counters (`ipvsadm -L -n --stats --rate`), and the
-/// connections of a real server.
+/// The kernel's counters (`ipvsadm -L -n --stats --rate`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// Connections scheduled.
@@ -285,12 +301,6 @@ pub struct Stats {
     pub bps_in: u64,
     /// Bytes out per second.
     pub bps_out: u64,
-    /// Active connections (real servers only).
-    #[serde(default)]
-    pub active: Option<u32>,
-    /// Inactive connections (real servers only).
-    #[serde(default)]
-    pub inactive: Option<u32>,
 }
 
 impl Director {
@@ -306,6 +316,14 @@ impl Director {
     /// The JSON form (pretty, one key per line: stable to diff).
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into());
+        s.push('\n');
+        s
+    }
+
+    /// The JSON form on one line: what the daemons send (a third of the
+    /// pretty form's bytes; the same document).
+    pub fn to_json_compact(&self) -> String {
+        let mut s = serde_json::to_string(self).unwrap_or_else(|_| "{}".into());
         s.push('\n');
         s
     }
@@ -340,13 +358,6 @@ pub fn example() -> Director {
         pps_out: 18,
         bps_in: 2000,
         bps_out: 18000,
-        active: None,
-        inactive: None,
-    };
-    let rs_stats = |c: u64, a: u32, i: u32| Stats {
-        active: Some(a),
-        inactive: Some(i),
-        ..stats(c)
     };
     let mut lat = Histogram::default();
     for t in [0.0008, 0.002, 0.002, 0.03] {
@@ -415,7 +426,9 @@ pub fn example() -> Director {
                             state: "up".into(),
                             check: check("up", true, "HTTP 200"),
                             admin: None,
-                            stats: Some(rs_stats(200, 3, 12)),
+                            active_connections: Some(3),
+                            inactive_connections: Some(12),
+                            stats: Some(stats(200)),
                         },
                         Server {
                             name: "web2".into(),
@@ -430,7 +443,9 @@ pub fn example() -> Director {
                                 deadline: Some(1_796_559_000.0),
                                 since: 1_796_558_300.0,
                             }),
-                            stats: Some(rs_stats(100, 1, 4)),
+                            active_connections: Some(1),
+                            inactive_connections: Some(4),
+                            stats: Some(stats(100)),
                         },
                     ],
                 },
@@ -456,6 +471,8 @@ pub fn example() -> Director {
                         state: "down".into(),
                         check: check("down", false, "no answer in 5 s"),
                         admin: None,
+                        active_connections: None,
+                        inactive_connections: None,
                         stats: None,
                     }],
                 },

@@ -4,7 +4,7 @@
 //! A request is words separated by blanks:
 //!
 //! ```text
-//! status [json]
+//! status [json] [full]
 //! drain TARGET [DEADLINE-SECONDS]
 //! undrain TARGET
 //! weight TARGET WEIGHT
@@ -37,10 +37,13 @@ pub const MAX_DEADLINE: u64 = 7 * 24 * 3600;
 /// A parsed request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    /// `status [json]`
+    /// `status [json] [full]`
     Status {
         /// The JSON form.
         json: bool,
+        /// With the real servers' traffic counters (one kernel dump per
+        /// service: slow on a large table).
+        full: bool,
     },
     /// `drain TARGET [SECONDS]`
     Drain {
@@ -158,11 +161,16 @@ impl Request {
             }
         };
         match verb {
-            "status" => match rest {
-                [] => Ok(Request::Status { json: false }),
-                ["json"] => Ok(Request::Status { json: true }),
-                _ => Err(RequestError::Usage("status", "status [json]")),
-            },
+            "status" => {
+                let (json, full) = match rest {
+                    [] => (false, false),
+                    ["json"] => (true, false),
+                    ["full"] => (false, true),
+                    ["json", "full"] => (true, true),
+                    _ => return Err(RequestError::Usage("status", "status [json] [full]")),
+                };
+                Ok(Request::Status { json, full })
+            }
             "drain" => match rest {
                 [t] => Ok(Request::Drain {
                     target: Target::parse(t)?,
@@ -227,8 +235,11 @@ impl Request {
     /// The request line (what [`Request::parse`] reads back).
     pub fn line(&self) -> String {
         match self {
-            Request::Status { json: false } => "status".into(),
-            Request::Status { json: true } => "status json".into(),
+            Request::Status { json, full } => format!(
+                "status{}{}",
+                if *json { " json" } else { "" },
+                if *full { " full" } else { "" }
+            ),
             Request::Drain {
                 target,
                 deadline: None,
@@ -308,11 +319,17 @@ mod tests {
     fn parses_each_request() {
         assert_eq!(
             Request::parse("status\n"),
-            Ok(Request::Status { json: false })
+            Ok(Request::Status {
+                json: false,
+                full: false
+            })
         );
         assert_eq!(
             Request::parse("status json"),
-            Ok(Request::Status { json: true })
+            Ok(Request::Status {
+                json: true,
+                full: false
+            })
         );
         assert_eq!(
             Request::parse("drain web/server1 30"),

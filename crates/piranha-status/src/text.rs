@@ -165,17 +165,8 @@ fn server(s: &mut String, r: &Server) {
         .kernel_weight
         .map(|w| w.to_string())
         .unwrap_or_else(|| "-".into());
-    let (act, inact) = match &r.stats {
-        Some(st) => (
-            st.active
-                .map(|x| x.to_string())
-                .unwrap_or_else(|| "-".into()),
-            st.inactive
-                .map(|x| x.to_string())
-                .unwrap_or_else(|| "-".into()),
-        ),
-        None => ("-".into(), "-".into()),
-    };
+    let n = |x: Option<u32>| x.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
+    let (act, inact) = (n(r.active_connections), n(r.inactive_connections));
     let last = match &r.check.last {
         Some(c) => format!(
             "{} in {:.0} ms, {} ago: {}",

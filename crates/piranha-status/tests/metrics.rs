@@ -170,7 +170,6 @@ fn example_series_have_the_example_values() {
             format!(r#"piranha_server_state{{{web2},state="drained"}}"#),
             "1",
         ),
-        (format!(r#"piranha_server_state{{{web2},state="up"}}"#), "0"),
         (
             format!(r#"piranha_server_state{{{dns1},state="down"}}"#),
             "1",
@@ -193,28 +192,28 @@ fn example_series_have_the_example_values() {
             "0.002",
         ),
         (
-            format!(r#"piranha_check_duration_seconds_bucket{{{web2},le="0.001"}}"#),
-            "1",
+            format!(r#"piranha_check_duration_seconds_bucket{{{web},le="0.001"}}"#),
+            "2",
         ),
         (
-            format!(r#"piranha_check_duration_seconds_bucket{{{web2},le="0.0025"}}"#),
-            "3",
+            format!(r#"piranha_check_duration_seconds_bucket{{{web},le="0.0025"}}"#),
+            "6",
         ),
         (
-            format!(r#"piranha_check_duration_seconds_bucket{{{web2},le="0.05"}}"#),
-            "4",
+            format!(r#"piranha_check_duration_seconds_bucket{{{web},le="0.05"}}"#),
+            "8",
         ),
         (
-            format!(r#"piranha_check_duration_seconds_bucket{{{web2},le="+Inf"}}"#),
-            "4",
+            format!(r#"piranha_check_duration_seconds_bucket{{{web},le="+Inf"}}"#),
+            "8",
         ),
         (
-            format!("piranha_check_duration_seconds_count{{{web2}}}"),
-            "4",
+            format!("piranha_check_duration_seconds_count{{{web}}}"),
+            "8",
         ),
         (
-            format!("piranha_check_duration_seconds_sum{{{web2}}}"),
-            "0.0348",
+            format!("piranha_check_duration_seconds_sum{{{web}}}"),
+            "0.0696",
         ),
     ];
     for (series, value) in want {
@@ -227,6 +226,10 @@ fn example_series_have_the_example_values() {
     // Absent, not zero: dns1 is not in the kernel's table and has no
     // counters; web has no quorum; dns has no sorry server.
     for prefix in [
+        // one series a server: its current state only
+        format!(r#"piranha_server_state{{{web2},state="up"}}"#),
+        // check durations are per service, not per server
+        format!("piranha_check_duration_seconds_count{{{web2}"),
         format!("piranha_server_kernel_weight{{{dns1}}}"),
         format!("piranha_server_active_connections{{{dns1}}}"),
         format!("piranha_server_connections_total{{{dns1}}}"),
@@ -470,7 +473,7 @@ fn serve_n(n: usize) -> (SocketAddr, std::thread::JoinHandle<(Vec<u16>, usize)>)
         let give_up = Instant::now() + Duration::from_secs(60);
         while statuses.len() < n && Instant::now() < give_up {
             let counter = snapshots.clone();
-            match listener.serve(move || {
+            match listener.serve(move |_| {
                 counter.fetch_add(1, Ordering::SeqCst);
                 example()
             }) {
@@ -555,7 +558,7 @@ fn endpoint_serves_nothing_when_nobody_waits_nor_to_a_silent_client() {
     let listener = MetricsListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = listener.local_addr().unwrap();
     assert_eq!(
-        listener.serve(|| panic!("no snapshot without a request")),
+        listener.serve(|_| panic!("no snapshot without a request")),
         None
     );
     // A client that connects and closes without a word gets nothing, and
@@ -563,7 +566,7 @@ fn endpoint_serves_nothing_when_nobody_waits_nor_to_a_silent_client() {
     drop(TcpStream::connect(addr).unwrap());
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(
-        listener.serve(|| panic!("no snapshot without a request")),
+        listener.serve(|_| panic!("no snapshot without a request")),
         None
     );
     // The next one is served (from this thread: the request waits in the
@@ -571,7 +574,7 @@ fn endpoint_serves_nothing_when_nobody_waits_nor_to_a_silent_client() {
     let mut s = TcpStream::connect(addr).unwrap();
     s.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(listener.serve(|| panic!("no snapshot for /")), Some(200));
+    assert_eq!(listener.serve(|_| panic!("no snapshot for /")), Some(200));
     let mut got = String::new();
     s.read_to_string(&mut got).unwrap();
     assert!(got.starts_with("HTTP/1.1 200 OK\r\n"), "{got}");

@@ -91,7 +91,7 @@ fn key_text(key: &ServiceKey) -> String {
     }
 }
 
-fn stats_of(s: &ipvs::Stats, conns: Option<(u32, u32)>) -> model::Stats {
+fn stats_of(s: &ipvs::Stats) -> model::Stats {
     model::Stats {
         connections: s.conns,
         packets_in: s.inpkts,
@@ -103,8 +103,6 @@ fn stats_of(s: &ipvs::Stats, conns: Option<(u32, u32)>) -> model::Stats {
         pps_out: s.outpps,
         bps_in: s.inbps,
         bps_out: s.outbps,
-        active: conns.map(|c| c.0),
-        inactive: conns.map(|c| c.1),
     }
 }
 
@@ -245,13 +243,13 @@ impl Lvsd {
     /// Answer one request.
     fn request(&mut self, req: &Request) -> Answer {
         match req {
-            Request::Status { json } => {
+            Request::Status { json, full } => {
                 let d = model::Director {
-                    lvs: Some(self.snapshot()),
+                    lvs: Some(self.snapshot(*full)),
                     ..model::Director::now()
                 };
                 Answer::ok(if *json {
-                    d.to_json()
+                    d.to_json_compact()
                 } else {
                     piranha_status::text::render(&d)
                 })
@@ -680,9 +678,15 @@ impl Lvsd {
         }
     }
 
-    /// The status of lvs.
-    pub(super) fn snapshot(&mut self) -> model::Lvs {
-        let table = self.table.read().unwrap_or_else(|e| {
+    /// The status of lvs; `full`: with the real servers' traffic
+    /// counters (one kernel dump per service).
+    pub(super) fn snapshot(&mut self, full: bool) -> model::Lvs {
+        let read = if full {
+            self.table.read()
+        } else {
+            self.table.read_brief()
+        };
+        let table = read.unwrap_or_else(|e| {
             log::error!("cannot read the IPVS table: {e}");
             Vec::new()
         });
@@ -752,9 +756,9 @@ impl Lvsd {
                         latency: info.latency,
                     },
                     admin,
-                    stats: kd
-                        .filter(|_| counters)
-                        .map(|x| stats_of(&x.stats, Some((x.active_conns, x.inact_conns)))),
+                    active_connections: kd.map(|x| x.active_conns),
+                    inactive_connections: kd.map(|x| x.inact_conns),
+                    stats: kd.filter(|_| counters && full).map(|x| stats_of(&x.stats)),
                 });
             }
             services.push(model::Service {
@@ -778,7 +782,7 @@ impl Lvsd {
                 }),
                 stats: entry
                     .filter(|_| counters)
-                    .map(|e| stats_of(&e.service.stats, None)),
+                    .map(|e| stats_of(&e.service.stats)),
                 servers,
             });
         }

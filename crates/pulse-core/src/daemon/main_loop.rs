@@ -27,6 +27,7 @@ impl Director {
     pub(super) fn cleanup_exit(&mut self) {
         self.arp_gen.fetch_add(1, Ordering::SeqCst);
         self.remove_guard();
+        self.close_control();
         self.stop_lvs();
         if let Some(p) = self.pidfile.take() {
             p.remove();
@@ -143,7 +144,7 @@ impl Director {
             // renew (re-add) addresses that expired meanwhile.
             self.renew_addresses(false);
             self.tell_service_manager();
-            self.note_role();
+            self.publish();
             let now = self.now();
             let mut wait = self.machine.next_deadline().saturating_sub(now);
             if self.machine.serving() && !self.added.is_empty() {
@@ -169,14 +170,6 @@ impl Director {
             if let Some(p) = self.lvs.as_ref().and_then(|l| l.ready_pipe.as_ref()) {
                 fds.push(PollFd::new(p.as_fd(), PollFlags::POLLIN));
             }
-            // the control socket and the metrics: served after the poll
-            // (each answer is one accept; nothing is read unless waiting)
-            if let Some(l) = &self.control.listener {
-                fds.push(PollFd::new(l.as_fd(), PollFlags::POLLIN));
-            }
-            if let Some(m) = &self.control.metrics {
-                fds.push(PollFd::new(m.as_fd(), PollFlags::POLLIN));
-            }
             if let Err(e) = poll(&mut fds, poll_timeout(Duration::from_millis(wait))) {
                 if e != nix::errno::Errno::EINTR {
                     warn!("select() failed: {e}");
@@ -185,7 +178,6 @@ impl Director {
             }
             drop(fds);
             let _ = self.receive();
-            self.serve_control();
         }
     }
 
