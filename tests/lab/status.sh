@@ -339,7 +339,7 @@ kill -TERM "$PULSEPID"; wait "$PULSEPID"; PULSEPID=
 start_pulse
 if wait_until 40 "active again" sh -c "$IPVSADM -S -n | grep -q 10.0.4.2:80 && $IPVSADM -S -n | grep -q 10.0.2.2:80"; then
     sleep 2
-    wait_until 10 "rs2 at 0" has "-r 10.0.3.2:80 -m -w 0" && pstatus --json | grep -q '"state": "drained"' &&
+    wait_until 10 "rs2 at 0" has "-r 10.0.3.2:80 -m -w 0" && pstatus --json | grep -q '"state":"drained"' &&
         pass "after a restart of pulse (and so of lvs) rs2 is still drained" || { fail "pulse restart lost the drain"; table; }
 else fail "pulse did not come back"; tail "$WORK/pulse.log"; fi
 "$LVS" --undrain web/rs2 >/dev/null && wait_until 10 "rs2 back" has "-r 10.0.3.2:80 -m -w 1" && pass "undrained through lvs's own socket" || fail "undrain rs2"

@@ -222,21 +222,7 @@ fn accept(extra: Markup) -> Markup {
     }
 }
 
-/// A duration in seconds, for people.
-fn span(x: f64) -> String {
-    let x = x.max(0.0);
-    if x < 10.0 {
-        format!("{x:.1} s")
-    } else if x < 120.0 {
-        format!("{x:.0} s")
-    } else if x < 7200.0 {
-        format!("{:.0} min", x / 60.0)
-    } else if x < 172_800.0 {
-        format!("{:.0} h", x / 3600.0)
-    } else {
-        format!("{:.0} days", x / 86400.0)
-    }
-}
+use piranha_status::text::span;
 
 /// How long before `now` the moment `at` was (both seconds since the
 /// epoch), or how long after.

@@ -181,6 +181,14 @@ impl Overrides {
         s
     }
 
+    /// Some drain with a deadline is under way (lvs looks at it every
+    /// second).
+    pub fn timed_drain(&self) -> bool {
+        self.servers
+            .values()
+            .any(|o| matches!(o.kind, Kind::Drain { deadline: Some(_) }))
+    }
+
     /// Where real server `rs` (`RIP:PORT`) of service `svc` should be, with
     /// lvs.cf's weight `weight`, when it is up.
     pub fn effect(&self, svc: &str, rs: &str, weight: u32) -> Effect {

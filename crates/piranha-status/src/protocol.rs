@@ -289,6 +289,16 @@ impl Answer {
         }
     }
 
+    /// One line for a log: the answer's first line, or `refused: ` and
+    /// the reason.
+    pub fn summary(&self) -> String {
+        if self.ok {
+            self.text.lines().next().unwrap_or("done").to_string()
+        } else {
+            format!("refused: {}", self.text.trim_end())
+        }
+    }
+
     /// What goes on the wire.
     pub fn encode(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(self.text.len() + 8);

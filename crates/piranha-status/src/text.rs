@@ -22,7 +22,10 @@ pub fn render(d: &Director) -> String {
     s
 }
 
-fn secs(x: f64) -> String {
+/// A duration in seconds, for people: `0.4 s`, `42 s`, `3 min`, `5 h`,
+/// `3 days` (negative as 0).
+pub fn span(x: f64) -> String {
+    let x = x.max(0.0);
     if x < 10.0 {
         format!("{x:.1} s")
     } else if x < 120.0 {
@@ -42,7 +45,7 @@ fn pulse(s: &mut String, p: &Pulse) {
         "pulse: pid {}, role {} for {} ({}); {} takeover(s), {} handover(s)",
         p.pid,
         p.role,
-        secs(p.role_for),
+        span(p.role_for),
         p.phase,
         p.takeovers,
         p.handovers
@@ -61,7 +64,7 @@ fn pulse(s: &mut String, p: &Pulse) {
                     "  heartbeat {}: {}",
                     c.name,
                     match c.last_heard {
-                        Some(t) => format!("last heard {} ago", secs(t)),
+                        Some(t) => format!("last heard {} ago", span(t)),
                         None => "never heard".into(),
                     }
                 );
@@ -172,7 +175,7 @@ fn server(s: &mut String, r: &Server) {
             "{} in {:.0} ms, {} ago: {}",
             if c.ok { "pass" } else { "FAIL" },
             c.took * 1000.0,
-            secs((crate::model::unix_now() - c.at).max(0.0)),
+            span((crate::model::unix_now() - c.at).max(0.0)),
             c.reason
         ),
         None => "none yet".into(),
@@ -182,7 +185,7 @@ fn server(s: &mut String, r: &Server) {
         if let Some(d) = a.deadline {
             let left = d - crate::model::unix_now();
             if left > 0.0 && a.kind == "drain" {
-                state = format!("{state} ({} left)", secs(left));
+                state = format!("{state} ({} left)", span(left));
             }
         }
         if r.state != r.check.state && !matches!(r.check.state.as_str(), "up") {

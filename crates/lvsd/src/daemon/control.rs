@@ -162,11 +162,7 @@ impl Lvsd {
                                 inc.uid,
                                 inc.pid,
                                 req.line(),
-                                if a.ok {
-                                    a.text.lines().next().unwrap_or("done").to_string()
-                                } else {
-                                    format!("refused: {}", a.text.trim_end())
-                                }
+                                a.summary()
                             );
                         }
                         a
@@ -639,13 +635,7 @@ impl Lvsd {
             let keys: Vec<MonKey> = done.into_iter().map(|(_, k)| k).collect();
             self.enforce(&keys);
         }
-        if self
-            .control
-            .overrides
-            .servers
-            .values()
-            .any(|o| matches!(o.kind, Kind::Drain { deadline: Some(_) }))
-        {
+        if self.control.overrides.timed_drain() {
             self.control.drain_at = Some(Instant::now() + DRAIN_TICK);
         }
     }
@@ -667,13 +657,7 @@ impl Lvsd {
         if !mons.is_empty() {
             self.enforce(&mons);
         }
-        if self
-            .control
-            .overrides
-            .servers
-            .values()
-            .any(|o| matches!(o.kind, Kind::Drain { deadline: Some(_) }))
-        {
+        if self.control.overrides.timed_drain() {
             self.control.drain_at = Some(Instant::now());
         }
     }

@@ -323,11 +323,7 @@ impl Server {
                         inc.uid,
                         inc.pid,
                         req.line(),
-                        if a.ok {
-                            a.text.lines().next().unwrap_or("done").to_string()
-                        } else {
-                            format!("refused: {}", a.text.trim_end())
-                        }
+                        a.summary()
                     );
                     a
                 }
