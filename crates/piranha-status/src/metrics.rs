@@ -496,26 +496,8 @@ fn service(sink: &mut Sink, v: &Service) {
     for r in &v.servers {
         server(sink, &v.name, r);
     }
-    // the check durations of the service's real servers together (one
-    // histogram a service: per server it was most of a large scrape)
-    let mut all: Option<Histogram> = None;
-    for r in &v.servers {
-        let h = &r.check.latency;
-        match &mut all {
-            None => all = Some(h.clone()),
-            Some(a) if a.bounds == h.bounds => {
-                for (x, y) in a.counts.iter_mut().zip(&h.counts) {
-                    *x = x.saturating_add(*y);
-                }
-                a.sum += h.sum;
-                a.count = a.count.saturating_add(h.count);
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(h) = all {
-        sink.histograms.push((labels, Buckets::from(&h)));
-    }
+    sink.histograms
+        .push((labels, Buckets::from(&v.check_latency)));
 }
 
 fn server(sink: &mut Sink, service: &str, r: &Server) {
@@ -633,7 +615,7 @@ impl From<&Histogram> for Buckets {
     }
 }
 
-/// The latency histograms, one per real server.
+/// The latency histograms, one per virtual service.
 #[derive(Debug)]
 struct Histograms(Vec<(Labels, Buckets)>);
 

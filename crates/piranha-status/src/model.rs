@@ -22,10 +22,10 @@ pub struct Director {
     /// Seconds since the Unix epoch when this was taken.
     pub taken_at: f64,
     /// The heartbeat daemon's side.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pulse: Option<Pulse>,
     /// The table daemon's side.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lvs: Option<Lvs>,
     /// Why a part is missing (pulse could not ask lvs, say).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -49,7 +49,7 @@ pub struct Pulse {
     /// Times it gave the active role up since pulse started.
     pub handovers: u64,
     /// The partner director, when there is one (`backup_active = 1`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partner: Option<Partner>,
     /// The virtual addresses this director holds now.
     pub addresses: Vec<Address>,
@@ -98,6 +98,10 @@ pub struct Lvs {
     /// The kernel's counters were read (our ipvsadm talks netlink; a
     /// foreign ipvsadm gives none).
     pub counters: bool,
+    /// Seconds lvs took to take this status (the kernel's table read
+    /// included).
+    #[serde(default)]
+    pub took: f64,
     /// Every virtual service of lvs.cf that lvs runs.
     pub services: Vec<Service>,
 }
@@ -112,21 +116,24 @@ pub struct Service {
     /// Scheduler (`wlc`, `rr`, ...).
     pub scheduler: String,
     /// Persistence timeout in seconds, when persistent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persistent: Option<u32>,
     /// The service is in the kernel's table.
     pub in_kernel: bool,
     /// Disabled by the administrator (`lvs --disable-service`).
     pub disabled: bool,
     /// The sorry server, when lvs.cf names one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sorry_server: Option<SorryServer>,
     /// The quorum, when lvs.cf sets one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quorum: Option<Quorum>,
     /// The kernel's counters for the service.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<Stats>,
+    /// How long the checks of its real servers took (all of them).
+    #[serde(default)]
+    pub check_latency: Histogram,
     /// Its real servers.
     pub servers: Vec<Server>,
 }
@@ -161,7 +168,7 @@ pub struct Server {
     /// lvs.cf's weight.
     pub weight: u32,
     /// The weight in the kernel's table; absent when not in it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel_weight: Option<u32>,
     /// `up`, `down`, `rising` (passing, held out until reentry time),
     /// `drained`, `disabled` or `unknown` (no check has reported yet):
@@ -170,17 +177,17 @@ pub struct Server {
     /// What the checks say, apart from any override.
     pub check: Check,
     /// The administrator's override, when one is in force.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin: Option<Admin>,
     /// Its active connections (the kernel's), when it is in the table.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_connections: Option<u32>,
     /// Its inactive connections (the kernel's), when it is in the table.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inactive_connections: Option<u32>,
     /// The kernel's traffic counters for the real server: only in a full
     /// status (`--full`), which reads them with one dump per service.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<Stats>,
 }
 
@@ -190,13 +197,11 @@ pub struct Check {
     /// `up`, `down`, `rising` or `unknown`.
     pub state: String,
     /// The nanny's pid.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nanny: Option<u32>,
     /// The last check, when one has reported.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last: Option<CheckResult>,
-    /// Check durations since lvs started this nanny.
-    pub latency: Histogram,
 }
 
 /// One check's result.
@@ -250,6 +255,18 @@ impl Default for Histogram {
 }
 
 impl Histogram {
+    /// Add `other`'s observations (when its bounds are the same).
+    pub fn merge(&mut self, other: &Histogram) {
+        if self.bounds != other.bounds {
+            return;
+        }
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a = a.saturating_add(*b);
+        }
+        self.sum += other.sum;
+        self.count = self.count.saturating_add(other.count);
+    }
+
     /// Count one observation of `secs`.
     pub fn observe(&mut self, secs: f64) {
         for (b, c) in self.bounds.iter().zip(self.counts.iter_mut()) {
@@ -269,10 +286,10 @@ pub struct Admin {
     /// `disabled`.
     pub kind: String,
     /// The weight set by `lvs --weight`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
     /// A drain's deadline, seconds since the Unix epoch.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<f64>,
     /// When it was set, seconds since the Unix epoch.
     pub since: f64,
@@ -360,8 +377,11 @@ pub fn example() -> Director {
         bps_out: 18000,
     };
     let mut lat = Histogram::default();
+    let mut twice = Histogram::default();
     for t in [0.0008, 0.002, 0.002, 0.03] {
         lat.observe(t);
+        twice.observe(t);
+        twice.observe(t);
     }
     let check = |state: &str, ok: bool, reason: &str| Check {
         state: state.into(),
@@ -372,7 +392,6 @@ pub fn example() -> Director {
             at: 1_796_558_400.5,
             took: 0.002,
         }),
-        latency: lat.clone(),
     };
     Director {
         version: VERSION,
@@ -403,6 +422,7 @@ pub fn example() -> Director {
             config: "/etc/sysconfig/ha/lvs.cf".into(),
             overrides: "/var/lib/piranha/overrides".into(),
             counters: true,
+            took: 0.004,
             services: vec![
                 Service {
                     name: "web".into(),
@@ -417,6 +437,7 @@ pub fn example() -> Director {
                     }),
                     quorum: None,
                     stats: Some(stats(300)),
+                    check_latency: twice.clone(),
                     servers: vec![
                         Server {
                             name: "web1".into(),
@@ -463,6 +484,7 @@ pub fn example() -> Director {
                         up: false,
                     }),
                     stats: Some(stats(0)),
+                    check_latency: lat.clone(),
                     servers: vec![Server {
                         name: "dns1".into(),
                         address: "10.0.1.3:53".into(),

@@ -87,11 +87,12 @@ fn pulse(s: &mut String, p: &Pulse) {
 fn lvs(s: &mut String, l: &Lvs) {
     let _ = writeln!(
         s,
-        "lvs: pid {}, {}, {} virtual service(s) from {}{}",
+        "lvs: pid {}, {}, {} virtual service(s) from {} (status taken in {:.0} ms){}",
         l.pid,
         l.role,
         l.services.len(),
         l.config,
+        l.took * 1000.0,
         if l.counters {
             ""
         } else {

@@ -402,13 +402,13 @@ fn director_with(names: &[String], floats: &[f64], counts: &[u64]) -> Director {
                 last.at = *f.next().unwrap();
                 last.took = *f.next().unwrap();
             }
-            r.check.latency = Histogram {
-                bounds: floats.to_vec(),
-                counts: counts.to_vec(),
-                sum: *f.next().unwrap(),
-                count: counts.iter().copied().max().unwrap_or(0) / 2,
-            };
         }
+        v.check_latency = Histogram {
+            bounds: floats.to_vec(),
+            counts: counts.to_vec(),
+            sum: *f.next().unwrap(),
+            count: counts.iter().copied().max().unwrap_or(0) / 2,
+        };
     }
     d
 }

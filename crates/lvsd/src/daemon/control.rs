@@ -27,6 +27,13 @@ use piranha_status::socket::Listener;
 use super::state::{Lvsd, MonKey};
 use crate::plan::{DesiredService, ServiceKey};
 
+/// The nannies' reports are read at most this often: 4,000 nannies send
+/// hundreds a second, and each pass of the main loop walks every monitor.
+pub(super) const REPORT_BATCH: Duration = Duration::from_millis(250);
+
+/// Reports read in one go at most (the rest wait for the next pass).
+const REPORTS_AT_ONCE: usize = 20_000;
+
 /// How often lvs looks at the connections of a server drained with a
 /// deadline.
 pub(super) const DRAIN_TICK: Duration = Duration::from_secs(1);
@@ -55,6 +62,8 @@ pub(super) struct Control {
     pub(super) by_pid: std::collections::HashMap<i32, MonKey>,
     /// When to look at the drains again.
     pub(super) drain_at: Option<Instant>,
+    /// When the reports were last read.
+    pub(super) reports_read: Option<Instant>,
 }
 
 impl Control {
@@ -69,7 +78,21 @@ impl Control {
             checks: BTreeMap::new(),
             by_pid: std::collections::HashMap::new(),
             drain_at: None,
+            reports_read: None,
         }
+    }
+
+    /// May the reports be read now ([`REPORT_BATCH`])?
+    pub(super) fn reports_due(&self, now: Instant) -> bool {
+        self.reports_read.is_none_or(|t| now >= t + REPORT_BATCH)
+    }
+
+    /// When the loop must wake to read the reports it left waiting.
+    pub(super) fn reports_at(&self) -> Option<Instant> {
+        self.inbox.as_ref()?;
+        self.reports_read
+            .map(|t| t + REPORT_BATCH)
+            .filter(|t| *t > Instant::now())
     }
 }
 
@@ -175,7 +198,8 @@ impl Lvsd {
 
     /// Read the waiting check reports.
     pub(super) fn read_reports(&mut self) {
-        loop {
+        self.control.reports_read = Some(Instant::now());
+        for _ in 0..REPORTS_AT_ONCE {
             let Some((pid, r)) = self.control.inbox.as_ref().and_then(|i| i.recv()) else {
                 return;
             };
@@ -665,6 +689,7 @@ impl Lvsd {
     /// The status of lvs; `full`: with the real servers' traffic
     /// counters (one kernel dump per service).
     pub(super) fn snapshot(&mut self, full: bool) -> model::Lvs {
+        let t0 = Instant::now();
         let read = if full {
             self.table.read()
         } else {
@@ -684,6 +709,7 @@ impl Lvsd {
             let entry = by_key.get(&d.key).copied();
             let svc_word = service_word(&d.key);
             let mut servers = Vec::with_capacity(d.monitors.len());
+            let mut latency = Histogram::default();
             for m in d.monitors.values() {
                 let k = (d.key, m.rip, m.rport);
                 let addr = SocketAddrV4::new(m.rip, m.rport);
@@ -693,7 +719,9 @@ impl Lvsd {
                         .iter()
                         .find(|x| x.addr == dest.addr && x.port == dest.port)
                 });
-                let info = self.control.checks.get(&k).cloned().unwrap_or_default();
+                let none = CheckInfo::default();
+                let info = self.control.checks.get(&k).unwrap_or(&none);
+                latency.merge(&info.latency);
                 let check_state = info.state.map(|s| s.word()).unwrap_or("unknown");
                 let admin = self
                     .control
@@ -736,8 +764,7 @@ impl Lvsd {
                             .get(&k)
                             .and_then(|r| r.pid)
                             .map(|p| p.as_raw() as u32),
-                        last: info.last,
-                        latency: info.latency,
+                        last: info.last.clone(),
                     },
                     admin,
                     active_connections: kd.map(|x| x.active_conns),
@@ -767,6 +794,7 @@ impl Lvsd {
                 stats: entry
                     .filter(|_| counters)
                     .map(|e| stats_of(&e.service.stats)),
+                check_latency: latency,
                 servers,
             });
         }
@@ -777,6 +805,7 @@ impl Lvsd {
             overrides: self.control.path.display().to_string(),
             counters,
             services,
+            took: t0.elapsed().as_secs_f64(),
         }
     }
 }

@@ -168,6 +168,7 @@ impl Lvsd {
                 .chain(self.sorry_hold.values().copied())
                 .chain(self.ready_check_at)
                 .chain(self.control_deadline())
+                .chain(self.control.reports_at())
                 .min();
             let timeout = match next {
                 Some(t) => poll_timeout(t.saturating_duration_since(Instant::now())),
@@ -183,7 +184,13 @@ impl Lvsd {
                 let mut fds = vec![PollFd::new(sig_fd, PollFlags::POLLIN)];
                 let extra = [
                     self.control.listener.as_ref().map(|l| l.as_fd()),
-                    self.control.inbox.as_ref().map(|i| i.as_fd()),
+                    // the reports, at most every REPORT_BATCH (each pass
+                    // of this loop walks every monitor)
+                    self.control
+                        .inbox
+                        .as_ref()
+                        .filter(|_| self.control.reports_due(Instant::now()))
+                        .map(|i| i.as_fd()),
                 ];
                 for fd in extra.iter().flatten() {
                     fds.push(PollFd::new(*fd, PollFlags::POLLIN));
