@@ -24,7 +24,7 @@ use piranha_status::protocol::{Answer, Request, Target};
 use piranha_status::report::{CheckState, Inbox, Report};
 use piranha_status::socket::Listener;
 
-use super::state::{Lvsd, MonKey};
+use super::state::{CheckInfo, Control, Lvsd, MonKey};
 use crate::plan::{DesiredService, ServiceKey};
 
 /// The nannies' reports are read at most this often: 4,000 nannies send
@@ -37,34 +37,6 @@ const REPORTS_AT_ONCE: usize = 20_000;
 /// How often lvs looks at the connections of a server drained with a
 /// deadline.
 pub(super) const DRAIN_TICK: Duration = Duration::from_secs(1);
-
-/// What lvs knows of one real server's checks (kept across nanny restarts).
-#[derive(Clone, Debug, Default)]
-pub(super) struct CheckInfo {
-    /// The last report's state.
-    pub(super) state: Option<CheckState>,
-    /// The last report.
-    pub(super) last: Option<CheckResult>,
-    /// Check durations.
-    pub(super) latency: Histogram,
-}
-
-/// The sockets and the overrides.
-pub(super) struct Control {
-    pub(super) listener: Option<Listener>,
-    pub(super) inbox: Option<Inbox>,
-    /// The overrides file.
-    pub(super) path: PathBuf,
-    pub(super) overrides: Overrides,
-    /// Check state per real server.
-    pub(super) checks: BTreeMap<MonKey, CheckInfo>,
-    /// Nanny pid → its real server (rebuilt when a pid is not found).
-    pub(super) by_pid: std::collections::HashMap<i32, MonKey>,
-    /// When to look at the drains again.
-    pub(super) drain_at: Option<Instant>,
-    /// When the reports were last read.
-    pub(super) reports_read: Option<Instant>,
-}
 
 impl Control {
     /// No sockets; the overrides at `path`.

@@ -8,6 +8,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
+
+use piranha_status::model::{CheckResult, Histogram};
+use piranha_status::overrides::Overrides;
+use piranha_status::report::{CheckState, Inbox};
+use piranha_status::socket::Listener;
 use std::time::{Duration, Instant};
 
 use lvs_config::{Config, Diagnostic, Layout};
@@ -15,7 +20,6 @@ use nix::unistd::Pid;
 use piranha_runtime::ready::Notifier;
 use piranha_runtime::signals::SignalWaiter;
 
-use super::control::Control;
 use super::forks::Forks;
 use crate::kernel::Table;
 use crate::plan::{self, DesiredService, Monitor, RunMode, ServiceKey};
@@ -69,6 +73,34 @@ pub(super) struct Running {
     pub(super) live: bool,
     /// Quorum extension: the entry its nanny (`--lvs-table`) wants.
     pub(super) entry: Option<u32>,
+}
+
+/// What lvs knows of one real server's checks (kept across nanny restarts).
+#[derive(Clone, Debug, Default)]
+pub(super) struct CheckInfo {
+    /// The last report's state.
+    pub(super) state: Option<CheckState>,
+    /// The last report.
+    pub(super) last: Option<CheckResult>,
+    /// Check durations.
+    pub(super) latency: Histogram,
+}
+
+/// The sockets and the overrides.
+pub(super) struct Control {
+    pub(super) listener: Option<Listener>,
+    pub(super) inbox: Option<Inbox>,
+    /// The overrides file.
+    pub(super) path: PathBuf,
+    pub(super) overrides: Overrides,
+    /// Check state per real server.
+    pub(super) checks: BTreeMap<MonKey, CheckInfo>,
+    /// Nanny pid → its real server (rebuilt when a pid is not found).
+    pub(super) by_pid: std::collections::HashMap<i32, MonKey>,
+    /// When to look at the drains again.
+    pub(super) drain_at: Option<Instant>,
+    /// When the reports were last read.
+    pub(super) reports_read: Option<Instant>,
 }
 
 /// Why the daemon ended.

@@ -9,12 +9,10 @@
 //! for. The loop publishes what pulse knows ([`View`]) once per pass; the
 //! thread turns it into the status when asked.
 
-use std::collections::HashMap;
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -23,7 +21,7 @@ use piranha_status::model::{self, Director as Status};
 use piranha_status::protocol::{Answer, Request};
 use piranha_status::socket::Listener;
 
-use super::director::Director;
+use super::director::{Director, View};
 use crate::machine::Phase;
 
 /// How long the control thread waits for lvs's answer.
@@ -31,23 +29,6 @@ const LVS_ANSWER: Duration = Duration::from_secs(5);
 
 /// How often the control thread looks at its stop flag.
 const STOP_CHECK: Duration = Duration::from_millis(200);
-
-/// The partner as the loop saw it: its address, whether it is alive, and
-/// each channel with when it was last heard.
-type PartnerView = (String, bool, Vec<(String, Option<Instant>)>);
-
-/// What the heartbeat loop publishes for the control thread.
-#[derive(Clone, Debug, Default)]
-pub(super) struct View {
-    role: String,
-    phase: String,
-    role_since: Option<Instant>,
-    takeovers: u64,
-    handovers: u64,
-    partner: Option<PartnerView>,
-    addresses: Vec<model::Address>,
-    lvs_running: bool,
-}
 
 impl View {
     /// pulse's part of the status, ages taken now.
@@ -77,23 +58,6 @@ impl View {
             addresses: self.addresses.clone(),
         }
     }
-}
-
-/// The control side of pulse, as the heartbeat loop holds it.
-#[derive(Default)]
-pub(super) struct Control {
-    /// What the control thread answers from.
-    view: Arc<Mutex<View>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-    /// When the partner was last heard, per channel name.
-    pub(super) heard: HashMap<&'static str, Instant>,
-    /// The role shown, and since when.
-    role: (String, Option<Instant>),
-    /// Times this director took the active role.
-    pub(super) takeovers: u64,
-    /// Times it gave the active role up.
-    pub(super) handovers: u64,
 }
 
 /// The control thread's sockets.

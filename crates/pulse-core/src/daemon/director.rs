@@ -1,13 +1,15 @@
-//! What the running daemon owns: [`Director`], with its lvs child and its
-//! heartbeat channels.  Its methods live with their topic: the main loop
+//! What the running daemon owns: [`Director`], with its lvs child, its
+//! heartbeat channels and its control side ([`Control`], [`View`]).  Its methods live with their topic: the main loop
 //! and the actions, the heartbeat sockets, the child processes, the role
 //! change and the floating addresses.
 
 use piranha_runtime::notify::ServiceManager;
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, UdpSocket};
 use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use lvs_config::Config;
@@ -87,5 +89,39 @@ pub(super) struct Director {
     /// systemd's `Type=notify` socket (does nothing without one).
     pub(super) service_manager: ServiceManager,
     /// The control socket, the metrics, and what they report.
-    pub(super) control: super::control::Control,
+    pub(super) control: Control,
+}
+
+/// The partner as the loop saw it: its address, whether it is alive, and
+/// each channel with when it was last heard.
+type PartnerView = (String, bool, Vec<(String, Option<Instant>)>);
+
+/// What the heartbeat loop publishes for the control thread.
+#[derive(Clone, Debug, Default)]
+pub(super) struct View {
+    pub(super) role: String,
+    pub(super) phase: String,
+    pub(super) role_since: Option<Instant>,
+    pub(super) takeovers: u64,
+    pub(super) handovers: u64,
+    pub(super) partner: Option<PartnerView>,
+    pub(super) addresses: Vec<piranha_status::model::Address>,
+    pub(super) lvs_running: bool,
+}
+
+/// The control side of pulse, as the heartbeat loop holds it.
+#[derive(Default)]
+pub(super) struct Control {
+    /// What the control thread answers from.
+    pub(super) view: Arc<Mutex<View>>,
+    pub(super) stop: Arc<AtomicBool>,
+    pub(super) thread: Option<JoinHandle<()>>,
+    /// When the partner was last heard, per channel name.
+    pub(super) heard: HashMap<&'static str, Instant>,
+    /// The role shown, and since when.
+    pub(super) role: (String, Option<Instant>),
+    /// Times this director took the active role.
+    pub(super) takeovers: u64,
+    /// Times it gave the active role up.
+    pub(super) handovers: u64,
 }

@@ -153,7 +153,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         start,
         monitor_links,
         service_manager: ServiceManager::new(),
-        control: control::Control::default(),
+        control: director::Control::default(),
     };
     d.open_control();
     if d.cfg.hot_standby() && !d.lvs_ours && !d.opts.test_start {
