@@ -248,7 +248,7 @@ impl Lvsd {
                     libc::SIGUSR2 => self.set_role(true),
                     s => {
                         log::info!("shutting down due to signal {s}");
-                        if self.parent.is_some_and(|p| p != nix::unistd::getppid()) {
+                        if self.parent.is_some_and(parent_died) {
                             self.hold_while_addresses_remain();
                         }
                         self.shutdown();
@@ -261,5 +261,37 @@ impl Lvsd {
                 return exit;
             }
         }
+    }
+}
+
+/// How long lvs looks for its parent's death after a stop signal.
+const PARENT_DEATH_WINDOW: Duration = Duration::from_millis(100);
+
+/// Did the stop signal come because `parent` (pulse) died? pulse has
+/// threads: its death signal (PR_SET_PDEATHSIG) comes when the thread that
+/// started lvs ends, and until pulse's last thread has gone lvs's parent is
+/// still pulse. So the parent counts as dead when lvs was handed to another
+/// process, or when pulse's main thread is a zombie or gone, looked at for
+/// a short while; a live pulse that sent the signal costs that while.
+fn parent_died(parent: Pid) -> bool {
+    let until = Instant::now() + PARENT_DEATH_WINDOW;
+    loop {
+        if nix::unistd::getppid() != parent {
+            return true;
+        }
+        let state = std::fs::read_to_string(format!("/proc/{parent}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().next().map(str::to_string))
+            });
+        match state.as_deref() {
+            None | Some("Z") | Some("X") | Some("x") => return true,
+            _ => {}
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
