@@ -38,9 +38,6 @@ pub const ROLES: [&str; 6] = [
     "stopping",
 ];
 
-/// The states of a real server, each a series of `piranha_server_state`.
-pub const SERVER_STATES: [&str; 6] = ["up", "down", "rising", "drained", "disabled", "unknown"];
-
 /// The prefix of every metric name (without its `_`).
 pub const PREFIX: &str = "piranha";
 
