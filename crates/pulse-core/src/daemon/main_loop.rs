@@ -36,6 +36,11 @@ impl Director {
 
     /// Carry out actions; true when pulse must exit.
     pub(super) fn execute(&mut self, actions: Vec<Action>) -> bool {
+        if !actions.is_empty() {
+            // the state machine has moved: the role shown moves before the
+            // addresses come and go
+            self.publish();
+        }
         let mut exit = false;
         for a in actions {
             match a {
@@ -74,6 +79,9 @@ impl Director {
             self.sync_daemons(true);
         }
         self.exiting |= exit;
+        // and the addresses held, at once rather than at the end of this
+        // pass of the loop
+        self.publish();
         exit
     }
 
