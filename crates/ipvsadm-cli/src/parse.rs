@@ -313,6 +313,7 @@ pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Action, Diag> {
             Opt::Ipv6 => {
                 if ce.fwmark != 0 {
                     ce.svc.af = AF_INET6;
+                    ce.svc.addr = ipvs::model::unspecified(AF_INET6);
                     ce.svc.netmask = 128;
                 } else {
                     return fail("-6 used before -f\n");

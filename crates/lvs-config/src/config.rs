@@ -7,30 +7,45 @@
 //! one parsed back from its canonical text.
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use crate::checks::HealthCheck;
-pub use crate::value::{Opt, QString, Quote, Seconds, Spanned};
+pub use crate::value::{Family, Mask, Opt, QString, Quote, Seconds, Spanned};
 
 fn get<T: Clone>(o: &Opt<T>, default: T) -> T {
     o.as_ref().map(|s| s.value.clone()).unwrap_or(default)
 }
 
+/// lvs.cf's "unset" address, 0.0.0.0 (an IPv6 field unset is `::`, which
+/// [`IpAddr::is_unspecified`] reads the same way).
+fn unset() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+}
+
+fn host_or_unset(h: &Opt<Host>) -> IpAddr {
+    h.as_ref().map(|h| h.value.addr).unwrap_or_else(unset)
+}
+
+fn mask_or_unset(m: &Opt<Mask>) -> Option<Mask> {
+    m.as_ref().map(|m| m.value).filter(|m| !m.is_unset())
+}
+
 /// The largest IPVS timeout in seconds (31 days, ipvsadm's limit).
 pub const MAX_IPVS_TIMEOUT: u32 = 2_678_400;
-/// A host field: the text as written (address or host name) and the IPv4
+/// A host field: the text as written (address or host name) and the
 /// address it resolved to when parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Host {
     /// As written in the file.
     pub name: String,
     /// The address.
-    pub addr: Ipv4Addr,
+    pub addr: IpAddr,
 }
 
 impl Host {
     /// A host given by address.
-    pub fn from_addr(addr: Ipv4Addr) -> Self {
+    pub fn from_addr(addr: impl Into<IpAddr>) -> Self {
+        let addr = addr.into();
         Host {
             name: addr.to_string(),
             addr,
@@ -237,10 +252,11 @@ pub enum ConflictAction {
 /// How IPVS names a virtual service (see [`VirtualServer::service_id`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ServiceId {
-    /// `-f MARK`.
-    Mark(u32),
+    /// `-f MARK` (`-f MARK -6` for an IPv6 mark: the kernel keys a mark
+    /// service by family and mark).
+    Mark(Family, u32),
     /// `-t|-u VIP:PORT`.
-    Addr(Protocol, Ipv4Addr, u16),
+    Addr(Protocol, IpAddr, u16),
 }
 
 /// The whole file.
@@ -263,7 +279,7 @@ pub struct Config {
     pub deadtime: Opt<Seconds>,
     pub network: Opt<Network>,
     pub nat_router: Opt<IpDev>,
-    pub nat_nmask: Opt<Ipv4Addr>,
+    pub nat_nmask: Opt<Mask>,
     pub reservation_conflict_action: Opt<ConflictAction>,
     pub debug_level: Opt<String>,
     pub active_cmd: Opt<String>,
@@ -306,22 +322,16 @@ impl Config {
         get(&self.service, ServiceType::Lvs)
     }
     /// `primary` address (default 0.0.0.0: unset).
-    pub fn primary(&self) -> Ipv4Addr {
-        self.primary
-            .as_ref()
-            .map(|h| h.value.addr)
-            .unwrap_or(Ipv4Addr::UNSPECIFIED)
+    pub fn primary(&self) -> IpAddr {
+        host_or_unset(&self.primary)
     }
     /// `backup` address (default 0.0.0.0: unset).
-    pub fn backup(&self) -> Ipv4Addr {
-        self.backup
-            .as_ref()
-            .map(|h| h.value.addr)
-            .unwrap_or(Ipv4Addr::UNSPECIFIED)
+    pub fn backup(&self) -> IpAddr {
+        host_or_unset(&self.backup)
     }
     /// `primary_private`; when the file has no `primary_private`, Piranha
     /// uses `primary`.
-    pub fn primary_private(&self) -> Ipv4Addr {
+    pub fn primary_private(&self) -> IpAddr {
         match &self.primary_private {
             Some(h) => h.value.addr,
             None => self.primary(),
@@ -329,11 +339,11 @@ impl Config {
     }
     /// `backup_private`; when the file has no `primary_private`, Piranha
     /// uses `backup` (whatever `backup_private` says).
-    pub fn backup_private(&self) -> Ipv4Addr {
+    pub fn backup_private(&self) -> IpAddr {
         match (&self.primary_private, &self.backup_private) {
             (None, _) => self.backup(),
             (Some(_), Some(h)) => h.value.addr,
-            (Some(_), None) => Ipv4Addr::UNSPECIFIED,
+            (Some(_), None) => unset(),
         }
     }
     /// `backup_active` (default 0).
@@ -360,9 +370,9 @@ impl Config {
     pub fn network(&self) -> Network {
         get(&self.network, Network::Nat)
     }
-    /// `nat_nmask` (default 0.0.0.0: unset).
-    pub fn nat_nmask(&self) -> Ipv4Addr {
-        get(&self.nat_nmask, Ipv4Addr::UNSPECIFIED)
+    /// `nat_nmask` (`None`: unset, or 0.0.0.0).
+    pub fn nat_nmask(&self) -> Option<Mask> {
+        mask_or_unset(&self.nat_nmask)
     }
     /// `debug_level` (default NONE).
     pub fn debug_level(&self) -> String {
@@ -480,12 +490,12 @@ pub struct VirtualServer {
     pub name: Spanned<String>,
     pub active: Opt<bool>,
     pub address: Opt<IpDev>,
-    pub sorry_server: Opt<Ipv4Addr>,
-    pub vip_nmask: Opt<Ipv4Addr>,
+    pub sorry_server: Opt<IpAddr>,
+    pub vip_nmask: Opt<Mask>,
     pub fwmark: Opt<u32>,
     pub port: Opt<u16>,
     pub persistent: Opt<u32>,
-    pub pmask: Opt<Ipv4Addr>,
+    pub pmask: Opt<Mask>,
     pub send: Opt<QString>,
     pub expect: Opt<QString>,
     pub use_regex: Opt<bool>,
@@ -554,19 +564,38 @@ impl VirtualServer {
     pub fn service_id(&self) -> ServiceId {
         match self.fwmark() {
             0 => ServiceId::Addr(self.protocol(), self.vip(), self.port()),
-            m => ServiceId::Mark(m),
+            m => ServiceId::Mark(self.family(), m),
+        }
+    }
+    /// The address family of the service: its VIP's; for a firewall-mark
+    /// service without a VIP, its real servers' when they agree, else IPv4
+    /// (Piranha's only family).
+    pub fn family(&self) -> Family {
+        if let Some(a) = &self.address {
+            if !a.value.ip.addr.is_unspecified() {
+                return Family::of(&a.value.ip.addr);
+            }
+        }
+        let mut families = self
+            .servers
+            .iter()
+            .filter(|rs| !rs.addr().is_unspecified())
+            .map(|rs| Family::of(&rs.addr()));
+        match families.next() {
+            Some(f) if families.all(|g| g == f) => f,
+            _ => Family::Inet,
         }
     }
     /// The VIP (0.0.0.0 when unset).
-    pub fn vip(&self) -> Ipv4Addr {
+    pub fn vip(&self) -> IpAddr {
         self.address
             .as_ref()
             .map(|a| a.value.ip.addr)
-            .unwrap_or(Ipv4Addr::UNSPECIFIED)
+            .unwrap_or_else(unset)
     }
-    /// `vip_nmask` (0.0.0.0 = unset).
-    pub fn vip_nmask(&self) -> Ipv4Addr {
-        get(&self.vip_nmask, Ipv4Addr::UNSPECIFIED)
+    /// `vip_nmask` (`None`: unset, or 0.0.0.0).
+    pub fn vip_nmask(&self) -> Option<Mask> {
+        mask_or_unset(&self.vip_nmask)
     }
     /// `fwmark` (0 = not a firewall-mark service).
     pub fn fwmark(&self) -> u32 {
@@ -580,9 +609,9 @@ impl VirtualServer {
     pub fn persistent(&self) -> u32 {
         get(&self.persistent, 0)
     }
-    /// `pmask` (0.0.0.0 = unset).
-    pub fn pmask(&self) -> Ipv4Addr {
-        get(&self.pmask, Ipv4Addr::UNSPECIFIED)
+    /// `pmask` (`None`: unset, or 0.0.0.0).
+    pub fn pmask(&self) -> Option<Mask> {
+        mask_or_unset(&self.pmask)
     }
     /// `use_regex` (default 0).
     pub fn use_regex(&self) -> bool {
@@ -636,8 +665,8 @@ impl VirtualServer {
         get(&self.client_monitor, DEFAULT_NANNY.to_string())
     }
     /// `sorry_server` (0.0.0.0 = none).
-    pub fn sorry_server(&self) -> Ipv4Addr {
-        get(&self.sorry_server, Ipv4Addr::UNSPECIFIED)
+    pub fn sorry_server(&self) -> IpAddr {
+        get(&self.sorry_server, unset())
     }
     /// Extension: `quorum`, the sum of the lvs.cf weights of the live real
     /// servers the service needs. `None` (unset): Piranha's rule, the sorry
@@ -682,11 +711,8 @@ impl RealServer {
         }
     }
     /// Address (0.0.0.0 when unset).
-    pub fn addr(&self) -> Ipv4Addr {
-        self.address
-            .as_ref()
-            .map(|h| h.value.addr)
-            .unwrap_or(Ipv4Addr::UNSPECIFIED)
+    pub fn addr(&self) -> IpAddr {
+        host_or_unset(&self.address)
     }
     /// `active` (default 0).
     pub fn active(&self) -> bool {
@@ -723,7 +749,7 @@ pub struct FailoverService {
     pub name: Spanned<String>,
     pub active: Opt<bool>,
     pub address: Opt<IpDev>,
-    pub vip_nmask: Opt<Ipv4Addr>,
+    pub vip_nmask: Opt<Mask>,
     pub port: Opt<u16>,
     pub send: Opt<QString>,
     pub expect: Opt<QString>,

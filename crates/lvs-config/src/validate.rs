@@ -2,7 +2,7 @@
 //! director; warnings for what is merely suspicious.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::config::*;
 use crate::diag::{Severity, Span};
@@ -37,7 +37,7 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
         }
     }
     let mut names: HashMap<&str, Option<Span>> = HashMap::new();
-    let mut vip_dev: HashMap<Ipv4Addr, (&str, &str)> = HashMap::new();
+    let mut vip_dev: HashMap<IpAddr, (&str, &str)> = HashMap::new();
     let mut services: HashMap<ServiceId, &str> = HashMap::new();
     for vs in &cfg.virtual_servers {
         let name = vs.name.value.as_str();
@@ -86,9 +86,11 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
         }
         if let Some(other) = services.insert(vs.service_id(), name) {
             let what = match vs.service_id() {
-                ServiceId::Mark(m) => format!("fwmark {m}"),
+                ServiceId::Mark(Family::Inet, m) => format!("fwmark {m}"),
+                ServiceId::Mark(Family::Inet6, m) => format!("IPv6 fwmark {m}"),
                 ServiceId::Addr(p, a, port) => format!(
-                    "{} {a}:{port}",
+                    "{} {}",
+                    SocketAddr::new(a, port),
                     match p {
                         Protocol::Tcp => "tcp",
                         Protocol::Udp => "udp",
@@ -96,7 +98,7 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
                 ),
             };
             let span = match vs.service_id() {
-                ServiceId::Mark(_) => vs.fwmark.as_ref().and_then(|f| f.span),
+                ServiceId::Mark(..) => vs.fwmark.as_ref().and_then(|f| f.span),
                 ServiceId::Addr(..) => vs.address.as_ref().and_then(|a| a.span),
             };
             out(

@@ -4,7 +4,7 @@
 //! with its span, quoted strings, seconds).
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Mutex;
 
 use crate::diag::Span;
@@ -193,6 +193,97 @@ pub fn is_contiguous_mask(m: Ipv4Addr) -> bool {
     v.leading_ones() + v.trailing_zeros() == 32
 }
 
+/// An address family: what an address, a service or a mask belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Family {
+    /// IPv4 (Piranha's only family, and the default).
+    #[default]
+    Inet,
+    /// IPv6.
+    Inet6,
+}
+
+impl Family {
+    /// The family of `addr`.
+    pub fn of(addr: &IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(_) => Family::Inet,
+            IpAddr::V6(_) => Family::Inet6,
+        }
+    }
+    /// The unspecified address of the family (`0.0.0.0` or `::`): lvs.cf's
+    /// "unset".
+    pub fn unspecified(self) -> IpAddr {
+        match self {
+            Family::Inet => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            Family::Inet6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        }
+    }
+    /// The longest prefix of the family (32 or 128).
+    pub fn max_prefix(self) -> u8 {
+        match self {
+            Family::Inet => 32,
+            Family::Inet6 => 128,
+        }
+    }
+    /// `IPv4` or `IPv6`, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Inet => "IPv4",
+            Family::Inet6 => "IPv6",
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A netmask keyword's value (`vip_nmask`, `nat_nmask`, `pmask`): a dotted
+/// IPv4 mask as Piranha wrote it, or a prefix length `/N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mask {
+    /// `255.255.255.0` (any `inet_aton` form; `0.0.0.0` means unset).
+    Dotted(Ipv4Addr),
+    /// `/24`, `/64`.
+    Prefix(u8),
+}
+
+impl Mask {
+    /// `0.0.0.0`: the keyword's "unset".
+    pub fn is_unset(&self) -> bool {
+        matches!(self, Mask::Dotted(m) if m.is_unspecified())
+    }
+    /// The prefix length, when the mask is contiguous.
+    pub fn prefix_len(&self) -> Option<u8> {
+        match *self {
+            Mask::Prefix(n) => Some(n),
+            Mask::Dotted(m) => is_contiguous_mask(m).then(|| u32::from(m).leading_ones() as u8),
+        }
+    }
+    /// The dotted IPv4 form (a prefix up to 32 is converted; `None` above).
+    pub fn as_ipv4(&self) -> Option<Ipv4Addr> {
+        match *self {
+            Mask::Dotted(m) => Some(m),
+            Mask::Prefix(n) if n <= 32 => Some(Ipv4Addr::from(
+                u32::MAX.checked_shl(32 - u32::from(n)).unwrap_or(0),
+            )),
+            Mask::Prefix(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Mask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mask::Dotted(m) => write!(f, "{m}"),
+            Mask::Prefix(n) => write!(f, "/{n}"),
+        }
+    }
+}
+
 /// Parse a boolean as Piranha did: a C integer that is 0 or 1.
 pub fn parse_bool(tok: &str) -> Option<bool> {
     match parse_c_int(tok) {
@@ -248,6 +339,14 @@ impl<T> Spanned<T> {
         Spanned {
             value,
             span: Some(span),
+        }
+    }
+
+    /// The same span around `f(value)`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
+        Spanned {
+            value: f(self.value),
+            span: self.span,
         }
     }
 }

@@ -303,7 +303,7 @@ fn defaults_are_piranhas() {
     assert_eq!(c.keepalive(), Seconds::secs(2));
     assert_eq!(c.deadtime(), Seconds::secs(5));
     assert_eq!(c.network(), Network::Nat);
-    assert_eq!(c.nat_nmask(), Ipv4Addr::UNSPECIFIED);
+    assert_eq!(c.nat_nmask(), None);
     assert_eq!(c.debug_level(), "NONE");
     assert_eq!(c.rsh_command(), "rsh");
     assert_eq!(c.ipvsadm(), "/sbin/ipvsadm");
@@ -325,7 +325,7 @@ fn defaults_are_piranhas() {
     assert_eq!(v.scheduler(), Scheduler::Wlc);
     assert_eq!(v.protocol(), Protocol::Tcp);
     assert_eq!(v.persistent(), 0);
-    assert_eq!(v.pmask(), Ipv4Addr::UNSPECIFIED);
+    assert_eq!(v.pmask(), None);
     assert_eq!(v.timeout(), 10);
     assert_eq!(v.reentry(), 180);
     assert_eq!(v.load_monitor(), LoadMonitor::None);

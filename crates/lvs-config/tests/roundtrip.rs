@@ -1,7 +1,7 @@
 //! Property: parse(write(c)) == c for generated configurations, and the
 //! canonical text is a fixed point.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use lvs_config::*;
 use proptest::prelude::*;
@@ -38,16 +38,21 @@ impl Src<'_> {
             None
         }
     }
-    fn addr(&mut self) -> Ipv4Addr {
-        Ipv4Addr::new(10, self.u8(), self.u8(), self.range(1, 254) as u8)
+    fn addr(&mut self) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(
+            10,
+            self.u8(),
+            self.u8(),
+            self.range(1, 254) as u8,
+        ))
     }
-    fn mask(&mut self) -> Ipv4Addr {
+    fn mask(&mut self) -> Mask {
         let bits = self.range(0, 31);
-        Ipv4Addr::from(if bits == 0 {
+        Mask::Dotted(Ipv4Addr::from(if bits == 0 {
             0
         } else {
             u32::MAX << (32 - bits)
-        })
+        }))
     }
     fn word(&mut self) -> String {
         const A: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_-./";

@@ -2,56 +2,88 @@
 //! runtime and the scripts.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, SocketAddr};
 
-use lvs_config::{Protocol, VirtualServer};
+use lvs_config::{Family, Protocol, VirtualServer};
 
 /// How IPVS identifies a virtual service: a firewall mark, or protocol,
 /// address and port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ServiceKey {
-    /// `-f MARK`
+    /// `-f MARK` (IPv4)
     Fwmark(u32),
-    /// `-t VIP:PORT`
-    Tcp(Ipv4Addr, u16),
+    /// `-f MARK -6`: the kernel keys a mark service by family and mark, so
+    /// an IPv4 and an IPv6 mark 5 are two services.
+    Fwmark6(u32),
+    /// `-t VIP:PORT` (`-t [VIP]:PORT` for IPv6)
+    Tcp(IpAddr, u16),
     /// `-u VIP:PORT`
-    Udp(Ipv4Addr, u16),
+    Udp(IpAddr, u16),
 }
 
 impl ServiceKey {
     /// The key of an lvs.cf virtual server.
     pub fn of(vs: &VirtualServer) -> Self {
         match (vs.fwmark(), vs.protocol()) {
-            (m, _) if m != 0 => ServiceKey::Fwmark(m),
+            (m, _) if m != 0 => match vs.family() {
+                Family::Inet => ServiceKey::Fwmark(m),
+                Family::Inet6 => ServiceKey::Fwmark6(m),
+            },
             (_, Protocol::Tcp) => ServiceKey::Tcp(vs.vip(), vs.port()),
             (_, Protocol::Udp) => ServiceKey::Udp(vs.vip(), vs.port()),
         }
     }
 
     /// The ipvsadm words naming the service: `-t VIP:PORT`, `-u VIP:PORT`
-    /// or `-f MARK`.
-    pub fn args(&self) -> [String; 2] {
+    /// (`[VIP]:PORT` for IPv6), `-f MARK` or `-f MARK -6`.
+    pub fn args(&self) -> Vec<String> {
         match self {
-            ServiceKey::Fwmark(m) => ["-f".into(), m.to_string()],
-            ServiceKey::Tcp(a, p) => ["-t".into(), format!("{a}:{p}")],
-            ServiceKey::Udp(a, p) => ["-u".into(), format!("{a}:{p}")],
+            ServiceKey::Fwmark(m) => vec!["-f".into(), m.to_string()],
+            ServiceKey::Fwmark6(m) => vec!["-f".into(), m.to_string(), "-6".into()],
+            ServiceKey::Tcp(a, p) => vec!["-t".into(), SocketAddr::new(*a, *p).to_string()],
+            ServiceKey::Udp(a, p) => vec!["-u".into(), SocketAddr::new(*a, *p).to_string()],
+        }
+    }
+
+    /// The service's address family.
+    pub fn family(&self) -> Family {
+        match self {
+            ServiceKey::Fwmark(_) => Family::Inet,
+            ServiceKey::Fwmark6(_) => Family::Inet6,
+            ServiceKey::Tcp(a, _) | ServiceKey::Udp(a, _) => Family::of(a),
+        }
+    }
+
+    /// The firewall mark, 0 for an address service.
+    pub fn fwmark(&self) -> u32 {
+        match self {
+            ServiceKey::Fwmark(m) | ServiceKey::Fwmark6(m) => *m,
+            _ => 0,
         }
     }
 
     /// The kernel's identity of the service (what `-t`, `-u` or `-f` name:
     /// ipvsadm gives a firewall-mark service the TCP protocol number).
     pub fn service(&self) -> ipvs::Service {
+        let family = self.family();
         let (protocol, addr, port, fwmark) = match *self {
-            ServiceKey::Fwmark(m) => (ipvs::IPPROTO_TCP, Ipv4Addr::UNSPECIFIED, 0, m),
+            ServiceKey::Fwmark(m) | ServiceKey::Fwmark6(m) => {
+                (ipvs::IPPROTO_TCP, family.unspecified(), 0, m)
+            }
             ServiceKey::Tcp(a, p) => (ipvs::IPPROTO_TCP, a, p, 0),
             ServiceKey::Udp(a, p) => (ipvs::IPPROTO_UDP, a, p, 0),
         };
         ipvs::Service {
-            af: ipvs::AF_INET,
+            af: af(family),
             protocol,
-            addr: IpAddr::V4(addr),
+            addr,
             port,
             fwmark,
+            // ipvsadm's default persistence mask: all ones, or /128.
+            netmask: match family {
+                Family::Inet => u32::MAX,
+                Family::Inet6 => 128,
+            },
             ..ipvs::Service::default()
         }
     }
@@ -63,15 +95,17 @@ impl ServiceKey {
     /// `weight` is `None` for a removal (the kernel only needs the address).
     pub fn destination(
         &self,
-        addr: SocketAddrV4,
+        addr: SocketAddr,
         method: char,
         weight: Option<u32>,
     ) -> ipvs::Destination {
         let fwd = forward(method);
         let port = self.service().entry_port(fwd, addr.port());
+        // A destination has its own family: a tunnel may carry one
+        // family inside the other.
         let base = ipvs::Destination {
-            af: ipvs::AF_INET,
-            addr: IpAddr::V4(*addr.ip()),
+            af: af(Family::of(&addr.ip())),
+            addr: addr.ip(),
             port,
             ..ipvs::Destination::default()
         };
@@ -85,14 +119,16 @@ impl ServiceKey {
         }
     }
 
-    /// The key of a kernel service (IPv4 only; others are never ours).
+    /// The key of a kernel service (of either family).
     pub fn of_kernel(s: &ipvs::Service) -> Option<Self> {
         if s.fwmark != 0 {
-            return (s.af == ipvs::AF_INET).then_some(ServiceKey::Fwmark(s.fwmark));
+            return match s.af {
+                ipvs::AF_INET => Some(ServiceKey::Fwmark(s.fwmark)),
+                ipvs::AF_INET6 => Some(ServiceKey::Fwmark6(s.fwmark)),
+                _ => None,
+            };
         }
-        let std::net::IpAddr::V4(a) = s.addr else {
-            return None;
-        };
+        let a = s.addr;
         match s.protocol {
             p if p == libc::IPPROTO_TCP as u16 => Some(ServiceKey::Tcp(a, s.port)),
             p if p == libc::IPPROTO_UDP as u16 => Some(ServiceKey::Udp(a, s.port)),
@@ -111,9 +147,16 @@ pub fn forward(method: char) -> ipvs::Forward {
     }
 }
 
+/// The kernel's address family number of `family`.
+pub fn af(family: Family) -> u16 {
+    match family {
+        Family::Inet => ipvs::AF_INET,
+        Family::Inet6 => ipvs::AF_INET6,
+    }
+}
+
 impl fmt::Display for ServiceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let [a, b] = self.args();
-        write!(f, "{a} {b}")
+        f.write_str(&self.args().join(" "))
     }
 }

@@ -4,11 +4,13 @@
 //! and the argv of every nanny (Piranha's order, reference §3.2).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
 
-use lvs_config::{Config, LoadMonitor, Protocol, RealServer, Scheduler, VirtualServer};
+use lvs_config::{
+    Config, Family, LoadMonitor, Mask, Protocol, RealServer, Scheduler, VirtualServer,
+};
 
 use ipvs::Op;
 
@@ -21,8 +23,10 @@ pub struct ServiceAttrs {
     pub scheduler: Scheduler,
     /// Persistence timeout, 0 = off.
     pub persistent: u32,
-    /// Persistence netmask, 0.0.0.0 = none (`-M` not given).
-    pub pmask: Ipv4Addr,
+    /// Persistence netmask (`-M`), `None` = not given.
+    pub pmask: Option<Mask>,
+    /// The service's family: what the mask means to the kernel.
+    pub family: Family,
 }
 
 impl ServiceAttrs {
@@ -34,7 +38,22 @@ impl ServiceAttrs {
             pmask: if vs.persistent() > 0 {
                 vs.pmask()
             } else {
-                Ipv4Addr::UNSPECIFIED
+                None
+            },
+            family: vs.family(),
+        }
+    }
+
+    /// The kernel's persistence netmask: a dotted mask as a number for
+    /// IPv4, a prefix length for IPv6 (as `ipvsadm -M` sets them);
+    /// `None` when lvs.cf gives none the family can use.
+    fn netmask(&self) -> Option<u32> {
+        let m = self.pmask?;
+        match self.family {
+            Family::Inet => m.as_ipv4().map(u32::from),
+            Family::Inet6 => match m {
+                Mask::Prefix(n) => Some(u32::from(n)),
+                Mask::Dotted(_) => None,
             },
         }
     }
@@ -46,8 +65,8 @@ impl ServiceAttrs {
         if self.persistent > 0 {
             service.flags |= ipvs::SVC_F_PERSISTENT;
             service.timeout = self.persistent;
-            if !self.pmask.is_unspecified() {
-                service.netmask = u32::from(self.pmask);
+            if let Some(m) = self.netmask() {
+                service.netmask = m;
             }
         }
         service
@@ -56,11 +75,10 @@ impl ServiceAttrs {
     /// Do a kernel service's attributes already match?
     pub fn matches(&self, s: &ipvs::Service) -> bool {
         let persistent = s.is_persistent();
-        let want_mask = if self.pmask.is_unspecified() {
-            u32::MAX
-        } else {
-            u32::from(self.pmask)
-        };
+        let want_mask = self.netmask().unwrap_or(match self.family {
+            Family::Inet => u32::MAX,
+            Family::Inet6 => 128,
+        });
         s.sched_name == self.scheduler.as_str()
             && persistent == (self.persistent > 0)
             && (!persistent || (s.timeout == self.persistent && s.netmask == want_mask))
@@ -75,7 +93,7 @@ pub struct Monitor {
     /// Real server name.
     pub rs: String,
     /// Real server address and port.
-    pub rip: Ipv4Addr,
+    pub rip: IpAddr,
     /// The checked and forwarded port.
     pub rport: u16,
     /// The nanny argv, program first.
@@ -105,12 +123,12 @@ pub struct DesiredService {
     /// The virtual port (logged by "starting virtual service").
     pub port: u16,
     /// Sorry server, if any.
-    pub sorry: Option<Ipv4Addr>,
+    pub sorry: Option<IpAddr>,
     /// The forwarding method letter (`m`, `g`, `i`) of the whole director.
     pub method: char,
     /// One monitor per active real server, keyed by (address, port);
     /// shared with the previous plan when a reload leaves the block alone.
-    pub monitors: Rc<BTreeMap<(Ipv4Addr, u16), Monitor>>,
+    pub monitors: Rc<BTreeMap<(IpAddr, u16), Monitor>>,
     /// The quorum extension, when lvs.cf sets `quorum`.
     pub quorum: Option<QuorumSpec>,
     /// How long its nannies' first checks may take (the largest warm-up
@@ -168,7 +186,7 @@ impl DesiredService {
     /// Put the sorry server in (weight 1, the director's method) or take it
     /// out; `None` without a sorry server.
     pub fn sorry_op(&self, add: bool) -> Option<Op> {
-        let sorry = SocketAddrV4::new(self.sorry?, self.port);
+        let sorry = SocketAddr::new(self.sorry?, self.port);
         let id = self.key.service();
         Some(if add {
             Op::AddDest(id, self.key.destination(sorry, self.method, Some(1)))
@@ -234,7 +252,12 @@ pub fn nanny_options(
         ipvsadm: cfg.ipvsadm(),
         interval: vs.timeout().into(),
         weight: rs.weight().into(),
-        vip: Some(vs.vip().to_string()),
+        // `-V 0.0.0.0` for an IPv4 mark without an address, as Piranha
+        // passed it; `-V ::` for an IPv6 one, so nanny knows the family.
+        vip: Some(match vs.vip() {
+            v if v.is_unspecified() => vs.family().unspecified().to_string(),
+            v => v.to_string(),
+        }),
         method: cfg.network().method_letter().to_string(),
         // `-U` only when lvs.cf sets load_monitor (lvsd.c).
         loadcmd: vs.load_monitor.as_ref().map(|lm| match &lm.value {
@@ -466,7 +489,7 @@ pub struct Reload {
     /// Services to delete after their monitors stopped.
     pub delete: Vec<ServiceKey>,
     /// Monitors to stop: (service, rip, rport).
-    pub stop: Vec<(ServiceKey, Ipv4Addr, u16)>,
+    pub stop: Vec<(ServiceKey, IpAddr, u16)>,
     /// Monitors to start.
     pub start: Vec<(ServiceKey, Monitor)>,
 }

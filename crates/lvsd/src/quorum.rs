@@ -18,7 +18,7 @@
 //! changes don't touch the table" holds with one writer and no race.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 
 use crate::key::ServiceKey;
 
@@ -90,17 +90,13 @@ pub fn live_weight(servers: impl IntoIterator<Item = (bool, Option<u32>)>) -> u6
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Entries {
     /// Real servers in the table, with their weights.
-    pub real: BTreeMap<SocketAddrV4, u32>,
+    pub real: BTreeMap<SocketAddr, u32>,
     /// The sorry server, when it is in the table.
-    pub sorry: Option<SocketAddrV4>,
+    pub sorry: Option<SocketAddr>,
 }
 
 /// What the table should hold: see the module docs.
-pub fn target(
-    up: bool,
-    sorry: Option<SocketAddrV4>,
-    wanted: &BTreeMap<SocketAddrV4, u32>,
-) -> Entries {
+pub fn target(up: bool, sorry: Option<SocketAddr>, wanted: &BTreeMap<SocketAddr, u32>) -> Entries {
     match sorry {
         Some(s) if !up => Entries {
             real: BTreeMap::new(),
@@ -117,11 +113,11 @@ pub fn target(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
     /// `-d`
-    Delete(SocketAddrV4),
+    Delete(SocketAddr),
     /// `-a ... -w W`
-    Add(SocketAddrV4, u32),
+    Add(SocketAddr, u32),
     /// `-e ... -w W`
-    Edit(SocketAddrV4, u32),
+    Edit(SocketAddr, u32),
 }
 
 /// The changes that turn `have` into `want`: every removal first (real
@@ -177,17 +173,15 @@ pub fn change_op(key: &ServiceKey, method: char, c: Change) -> ipvs::Op {
 pub fn kernel_entries(
     dests: &[ipvs::Destination],
     method: char,
-    sorry: Option<SocketAddrV4>,
-    wanted: &BTreeMap<SocketAddrV4, u32>,
+    sorry: Option<SocketAddr>,
+    wanted: &BTreeMap<SocketAddr, u32>,
 ) -> Entries {
     let mut have = Entries::default();
     for dest in dests {
-        let std::net::IpAddr::V4(ip) = dest.addr else {
-            continue;
-        };
-        let mut a = SocketAddrV4::new(ip, dest.port);
+        let ip = dest.addr;
+        let mut a = SocketAddr::new(ip, dest.port);
         if matches!(method, 'g' | 'i') && Some(a) != sorry {
-            if let Some(w) = wanted.keys().find(|w| *w.ip() == ip) {
+            if let Some(w) = wanted.keys().find(|w| w.ip() == ip) {
                 a = *w;
             }
         }
@@ -211,7 +205,7 @@ pub enum Wanted {
 
 /// Read a `[lvs-table] RIP:PORT weight W|absent` line (with or without
 /// the `nanny: ` prefix); see nanny's `lvs_table` module.
-pub fn parse_line(line: &str) -> Option<(SocketAddrV4, Wanted)> {
+pub fn parse_line(line: &str) -> Option<(SocketAddr, Wanted)> {
     let rest = line.split_once("[lvs-table] ")?.1;
     let mut words = rest.split_whitespace();
     let addr = words.next()?.parse().ok()?;
@@ -227,7 +221,7 @@ pub fn parse_line(line: &str) -> Option<(SocketAddrV4, Wanted)> {
 mod tests {
     use super::*;
 
-    fn a(s: &str) -> SocketAddrV4 {
+    fn a(s: &str) -> SocketAddr {
         s.parse().unwrap()
     }
 
@@ -235,6 +229,19 @@ mod tests {
         quorum: 7,
         hysteresis: 2,
     };
+
+    #[test]
+    fn table_lines_of_ipv6_servers() {
+        assert_eq!(
+            parse_line("nanny: [lvs-table] [2001:db8::2]:80 weight 3"),
+            Some((a("[2001:db8::2]:80"), Wanted::Weight(3)))
+        );
+        assert_eq!(
+            parse_line("[lvs-table] [2001:db8::2]:80 absent"),
+            Some((a("[2001:db8::2]:80"), Wanted::Absent))
+        );
+        assert_eq!(parse_line("[lvs-table] 2001:db8::2:80 absent"), None);
+    }
 
     #[test]
     fn live_weight_sums_the_reported_weights_of_live_servers() {
@@ -534,8 +541,8 @@ mod tests {
             want in proptest::collection::btree_map(0u8..8, 0u32..4, 0..8),
             have_sorry in any::<bool>(), up in any::<bool>(), with_sorry in any::<bool>(),
         ) {
-            let addr = |i: u8| SocketAddrV4::new(std::net::Ipv4Addr::new(10, 0, 0, i + 1), 80);
-            let sorry = with_sorry.then(|| SocketAddrV4::new(std::net::Ipv4Addr::new(10, 9, 9, 9), 80));
+            let addr = |i: u8| SocketAddr::new(std::net::Ipv4Addr::new(10, 0, 0, i + 1).into(), 80);
+            let sorry = with_sorry.then(|| SocketAddr::new(std::net::Ipv4Addr::new(10, 9, 9, 9).into(), 80));
             let mut cur = Entries {
                 real: have.iter().map(|(k, v)| (addr(*k), *v)).collect(),
                 sorry: if have_sorry { sorry } else { None },

@@ -8,15 +8,15 @@
 //! count twice.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 
 /// A state change found in one nanny output line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     /// The real server was added.
-    Up(SocketAddrV4),
+    Up(SocketAddr),
     /// The real server was removed (or quiesced).
-    Down(SocketAddrV4),
+    Down(SocketAddr),
 }
 
 /// Read one nanny output line (with or without the `nanny: ` prefix).
@@ -35,7 +35,7 @@ pub fn parse_line(line: &str) -> Option<Event> {
 /// The live real servers of one virtual service.
 #[derive(Clone, Debug, Default)]
 pub struct Live {
-    up: BTreeSet<SocketAddrV4>,
+    up: BTreeSet<SocketAddr>,
 }
 
 impl Live {
@@ -53,7 +53,7 @@ impl Live {
     }
 
     /// Forget a real server (its nanny is gone and removed it).
-    pub fn forget(&mut self, a: SocketAddrV4) -> usize {
+    pub fn forget(&mut self, a: SocketAddr) -> usize {
         self.up.remove(&a);
         self.up.len()
     }
@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn lines() {
-        let a: SocketAddrV4 = "10.0.0.1:80".parse().unwrap();
+        let a: SocketAddr = "10.0.0.1:80".parse().unwrap();
         assert_eq!(
             parse_line("nanny: [ active ] making 10.0.0.1:80 available"),
             Some(Event::Up(a))
@@ -84,6 +84,15 @@ mod tests {
             Some(Event::Down(a))
         );
         assert_eq!(parse_line("nanny: READ to 10.0.0.1:80 timed out"), None);
+        let v6: SocketAddr = "[2001:db8::2]:80".parse().unwrap();
+        assert_eq!(
+            parse_line("nanny: [ active ] making [2001:db8::2]:80 available"),
+            Some(Event::Up(v6))
+        );
+        assert_eq!(
+            parse_line("[inactive] shutting down [2001:db8::2]:80 due to connection failure"),
+            Some(Event::Down(v6))
+        );
         assert_eq!(parse_line("[ active ] making garbage available"), None);
         // Extension (issue 9): the lines of the extended checks carry the
         // deciding check after the address; the weight line is no event.

@@ -83,9 +83,9 @@ pub fn protocol_word(p: Protocol) -> &'static str {
     }
 }
 
-fn mask_or_unused(m: &lvs_config::Opt<Ipv4Addr>) -> String {
+fn mask_or_unused(m: &lvs_config::Opt<lvs_config::Mask>) -> String {
     match m {
-        Some(s) if !s.value.is_unspecified() => s.value.to_string(),
+        Some(s) if !s.value.is_unset() => s.value.to_string(),
         _ => String::new(),
     }
 }

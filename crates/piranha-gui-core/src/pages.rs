@@ -685,7 +685,7 @@ pub fn virtual_main(
                             td { @if vs.active() { span.up title="active = 1 in lvs.cf; health is on CONTROL/MONITORING" { "active" } } @else { span.down { "inactive" } } }
                             td { (n) }
                             td { (vs.vip()) }
-                            td { (vs.vip_nmask()) }
+                            td { (vs.vip_nmask().map_or_else(|| "0.0.0.0".to_string(), |m| m.to_string())) }
                             td { (vs.port()) }
                             td { (crate::forms::protocol_word(vs.protocol())) }
                             td { (vs.address.as_ref().map(|a| a.value.dev.as_str()).unwrap_or("")) }

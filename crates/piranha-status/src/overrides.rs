@@ -16,7 +16,13 @@
 //! server fwmark:5 10.0.1.4:80 disabled since=1796558300
 //! server tcp:192.168.1.10:80 10.0.1.5:80 drained since=1796558300
 //! service udp:192.168.1.10:53 disabled since=1796558300
+//! server tcp:[2001:db8::100]:80 [2001:db8::2]:80 drain since=1796558300
+//! server fwmark6:5 [2001:db8::4]:80 disabled since=1796558300
 //! ```
+//!
+//! IPv4 words are as they always were; an IPv6 address is in brackets
+//! before a port, and an IPv6 firewall-mark service is `fwmark6:N` (the
+//! kernel keys a mark service by family and mark).
 //!
 //! A line that cannot be read is skipped (and named by [`Overrides::parse`]);
 //! a broken file never stops lvs or a nanny.
@@ -76,12 +82,15 @@ pub struct Overrides {
 }
 
 /// The service word of the file: `tcp:VIP:PORT`, `udp:VIP:PORT` or
-/// `fwmark:N`.
+/// `fwmark:N`; for IPv6 (a `vip` with a colon, `::` for a mark without
+/// one) `tcp:[VIP]:PORT` and `fwmark6:N`.
 pub fn service_word(protocol: &str, vip: &str, port: u16, fwmark: u32) -> String {
-    if fwmark != 0 {
-        format!("fwmark:{fwmark}")
-    } else {
-        format!("{protocol}:{vip}:{port}")
+    let v6 = vip.contains(':');
+    match (fwmark, v6) {
+        (0, false) => format!("{protocol}:{vip}:{port}"),
+        (0, true) => format!("{protocol}:[{vip}]:{port}"),
+        (m, false) => format!("fwmark:{m}"),
+        (m, true) => format!("fwmark6:{m}"),
     }
 }
 
@@ -254,6 +263,33 @@ impl Watched {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_words_round_trip() {
+        assert_eq!(service_word("tcp", "10.0.0.1", 80, 0), "tcp:10.0.0.1:80");
+        assert_eq!(service_word("tcp", "", 0, 5), "fwmark:5");
+        assert_eq!(
+            service_word("udp", "2001:db8::100", 53, 0),
+            "udp:[2001:db8::100]:53"
+        );
+        assert_eq!(service_word("tcp", "::", 0, 5), "fwmark6:5");
+        let mut o = Overrides::default();
+        let svc = service_word("tcp", "2001:db8::100", 80, 0);
+        o.servers.insert(
+            (svc.clone(), "[2001:db8::2]:80".into()),
+            Override {
+                kind: Kind::Drain { deadline: None },
+                since: 5,
+            },
+        );
+        o.services.insert("fwmark6:5".into(), 9);
+        let (back, bad) = Overrides::parse(&o.encode());
+        assert!(bad.is_empty(), "{bad:?}");
+        assert_eq!(back, o);
+        assert_eq!(o.effect(&svc, "[2001:db8::2]:80", 3), Effect::Weight(0));
+        assert_eq!(o.effect("fwmark6:5", "[2001:db8::4]:80", 3), Effect::Absent);
+        assert_eq!(o.effect("fwmark:5", "10.0.0.4:80", 3), Effect::Weight(3));
+    }
 
     #[test]
     fn file_round_trips_and_skips_bad_lines() {

@@ -1,6 +1,6 @@
 //! The keywords of each scope (global, virtual, failover, server, the health-check and quorum extensions) and the semantic checks after a clean parse.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::reader::*;
 use crate::checks::HealthCheck;
@@ -163,7 +163,10 @@ impl<'o> P<'o> {
             "active" => v.active = Some(self.boolean(kw, &a[0])?),
             "address" => v.address = Some(self.ipdev(kw, a)?),
             "sorry_server" => {
-                v.sorry_server = Some(self.dotted(kw, &a[0], ErrorKind::InvalidHost)?)
+                v.sorry_server = Some(
+                    self.dotted(kw, &a[0], ErrorKind::InvalidHost)?
+                        .map(IpAddr::V4),
+                )
             }
             "vip_nmask" => v.vip_nmask = Some(self.mask(kw, &a[0])?),
             "fwmark" => {

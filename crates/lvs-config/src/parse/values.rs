@@ -1,6 +1,6 @@
 //! Value conversions with Piranha's meaning: C integers, booleans, seconds, hosts, masks, ports, strings, choices.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::reader::*;
 use crate::config::*;
@@ -277,7 +277,7 @@ impl<'o> P<'o> {
         Ok(Spanned::at(
             Host {
                 name: t.text.to_string(),
-                addr,
+                addr: IpAddr::V4(addr),
             },
             t.span,
         ))
@@ -310,7 +310,7 @@ impl<'o> P<'o> {
         }
     }
 
-    pub(super) fn mask(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<Ipv4Addr>> {
+    pub(super) fn mask(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<Mask>> {
         let m = self.dotted(kw, t, ErrorKind::BadSubnetMask)?;
         if !value::is_contiguous_mask(m.value) {
             self.warn_at(
@@ -320,7 +320,7 @@ impl<'o> P<'o> {
                 None,
             );
         }
-        Ok(m)
+        Ok(m.map(Mask::Dotted))
     }
 
     /// A port (1-65535; `zero` lets 0 through: a virtual or real server's

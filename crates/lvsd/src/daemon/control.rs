@@ -14,7 +14,7 @@
 //!   connections are gone, or at the deadline.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -74,15 +74,18 @@ pub(super) fn service_word(key: &ServiceKey) -> String {
         ServiceKey::Tcp(a, p) => overrides::service_word("tcp", &a.to_string(), *p, 0),
         ServiceKey::Udp(a, p) => overrides::service_word("udp", &a.to_string(), *p, 0),
         ServiceKey::Fwmark(m) => overrides::service_word("tcp", "", 0, *m),
+        ServiceKey::Fwmark6(m) => overrides::service_word("tcp", "::", 0, *m),
     }
 }
 
-/// The status's name of `key`: `tcp VIP:PORT`, `udp VIP:PORT`, `fwmark N`.
+/// The status's name of `key`: `tcp VIP:PORT`, `udp VIP:PORT`, `fwmark N`
+/// (`tcp [VIP]:PORT` and `fwmark6 N` for IPv6).
 fn key_text(key: &ServiceKey) -> String {
     match key {
-        ServiceKey::Tcp(a, p) => format!("tcp {a}:{p}"),
-        ServiceKey::Udp(a, p) => format!("udp {a}:{p}"),
+        ServiceKey::Tcp(a, p) => format!("tcp {}", SocketAddr::new(*a, *p)),
+        ServiceKey::Udp(a, p) => format!("udp {}", SocketAddr::new(*a, *p)),
         ServiceKey::Fwmark(m) => format!("fwmark {m}"),
+        ServiceKey::Fwmark6(m) => format!("fwmark6 {m}"),
     }
 }
 
@@ -224,7 +227,7 @@ impl Lvsd {
                 .control
                 .overrides
                 .servers
-                .contains_key(&(svc, format!("{}:{}", k.1, k.2)))
+                .contains_key(&(svc, SocketAddr::new(k.1, k.2).to_string()))
     }
 
     /// The next time the loop must wake for the control side.
@@ -270,10 +273,13 @@ impl Lvsd {
                 d.name == name
                     || service_word(&d.key) == name
                     || match d.key {
-                        ServiceKey::Tcp(a, p) | ServiceKey::Udp(a, p) => format!("{a}:{p}") == name,
+                        ServiceKey::Tcp(a, p) | ServiceKey::Udp(a, p) => {
+                            SocketAddr::new(a, p).to_string() == name
+                        }
                         ServiceKey::Fwmark(m) => {
                             format!("fwmark:{m}") == name || m.to_string() == name
                         }
+                        ServiceKey::Fwmark6(m) => format!("fwmark6:{m}") == name,
                     }
             })
             .collect()
@@ -300,7 +306,7 @@ impl Lvsd {
             for m in d.monitors.values() {
                 if m.rs == t.server
                     || m.rip.to_string() == t.server
-                    || format!("{}:{}", m.rip, m.rport) == t.server
+                    || SocketAddr::new(m.rip, m.rport).to_string() == t.server
                 {
                     out.push((d.key, m.rip, m.rport));
                 }
@@ -324,7 +330,7 @@ impl Lvsd {
             .service(k.0)
             .and_then(|d| d.monitors.get(&(k.1, k.2)).map(|m| m.label()))
             .unwrap_or_default();
-        format!("{name} ({}:{})", k.1, k.2)
+        format!("{name} ({})", SocketAddr::new(k.1, k.2))
     }
 
     /// Set (or clear, with `None`) the override of the servers `t` names.
@@ -335,7 +341,7 @@ impl Lvsd {
         };
         let before = self.control.overrides.clone();
         for k in &keys {
-            let id = (service_word(&k.0), format!("{}:{}", k.1, k.2));
+            let id = (service_word(&k.0), SocketAddr::new(k.1, k.2).to_string());
             match kind {
                 Some(kind) => {
                     self.control.overrides.servers.insert(
@@ -480,7 +486,7 @@ impl Lvsd {
             let Some(m) = d.monitors.get(&(k.1, k.2)) else {
                 continue;
             };
-            let addr = SocketAddrV4::new(k.1, k.2);
+            let addr = SocketAddr::new(k.1, k.2);
             let dest = k.0.destination(addr, d.method, None);
             let Some(entry) = table
                 .iter()
@@ -503,7 +509,7 @@ impl Lvsd {
                 .unwrap_or(have.is_some());
             let effect = self.control.overrides.effect(
                 &service_word(&k.0),
-                &format!("{}:{}", k.1, k.2),
+                &SocketAddr::new(k.1, k.2).to_string(),
                 m.weight,
             );
             let want = match effect {
@@ -540,7 +546,7 @@ impl Lvsd {
 
     /// The weight lvs wants for a quorum service's real server `a` whose
     /// nanny wants `w` (the overrides applied); `None`: out.
-    pub(super) fn quorum_weight(&self, key: ServiceKey, a: SocketAddrV4, w: u32) -> Option<u32> {
+    pub(super) fn quorum_weight(&self, key: ServiceKey, a: SocketAddr, w: u32) -> Option<u32> {
         match self
             .control
             .overrides
@@ -590,7 +596,7 @@ impl Lvsd {
             let Some(d) = self.services.iter().find(|d| service_word(&d.key) == svc) else {
                 continue;
             };
-            let Ok(addr) = rs.parse::<SocketAddrV4>() else {
+            let Ok(addr) = rs.parse::<SocketAddr>() else {
                 continue;
             };
             let dest = d.key.destination(addr, d.method, None);
@@ -616,7 +622,7 @@ impl Lvsd {
                     "drain of {} ({rs}) finished: {why}; out of the table until undrained",
                     d.name
                 );
-                done.push(((svc, rs), (d.key, *addr.ip(), addr.port())));
+                done.push(((svc, rs), (d.key, addr.ip(), addr.port())));
             }
         }
         for (id, _) in &done {
@@ -684,7 +690,7 @@ impl Lvsd {
             let mut latency = Histogram::default();
             for m in d.monitors.values() {
                 let k = (d.key, m.rip, m.rport);
-                let addr = SocketAddrV4::new(m.rip, m.rport);
+                let addr = SocketAddr::new(m.rip, m.rport);
                 let dest = d.key.destination(addr, d.method, None);
                 let kd = entry.and_then(|e| {
                     e.dests
@@ -752,7 +758,7 @@ impl Lvsd {
                 in_kernel: entry.is_some(),
                 disabled: self.control.overrides.services.contains_key(&svc_word),
                 sorry_server: d.sorry.map(|s| model::SorryServer {
-                    address: SocketAddrV4::new(s, d.port).to_string(),
+                    address: SocketAddr::new(s, d.port).to_string(),
                     serving: match self.quorums.get(&d.key) {
                         Some(q) => q.have.sorry.is_some(),
                         None => self.sorry_on.get(&d.key).copied().unwrap_or(false),

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
 use std::os::fd::{AsFd, AsRawFd};
 use std::process::{Command, Stdio};
@@ -269,7 +269,7 @@ impl Lvsd {
                 );
             }
             let key = r.key;
-            let addr = SocketAddrV4::new(r.mon.rip, r.mon.rport);
+            let addr = SocketAddr::new(r.mon.rip, r.mon.rport);
             if was_live {
                 if let Some(l) = self.live.get_mut(&key) {
                     l.forget(addr);
@@ -289,7 +289,7 @@ impl Lvsd {
     pub(super) fn read_pipes(&mut self, ready: &[MonKey]) {
         let mut changed = Vec::new();
         let mut qchanged: Vec<(ServiceKey, Option<sorry::Event>)> = Vec::new();
-        let mut came_up: Vec<(ServiceKey, SocketAddrV4)> = Vec::new();
+        let mut came_up: Vec<(ServiceKey, SocketAddr)> = Vec::new();
         for k in ready {
             let Some(r) = self.monitors.get_mut(k) else {
                 continue;
@@ -319,7 +319,7 @@ impl Lvsd {
                     println!("{line}");
                 }
                 if let Some((addr, want)) = quorum::parse_line(&line) {
-                    if addr == SocketAddrV4::new(r.mon.rip, r.mon.rport) {
+                    if addr == SocketAddr::new(r.mon.rip, r.mon.rport) {
                         let prev = r.entry;
                         r.entry = match want {
                             quorum::Wanted::Weight(w) => Some(w),
@@ -409,7 +409,7 @@ impl Lvsd {
             if let Some(r) = self.monitors.remove(k) {
                 if r.live {
                     if let Some(l) = self.live.get_mut(&r.key) {
-                        l.forget(SocketAddrV4::new(r.mon.rip, r.mon.rport));
+                        l.forget(SocketAddr::new(r.mon.rip, r.mon.rport));
                     }
                 }
             }

@@ -3,7 +3,7 @@
 //! scripts, and keeps the table in line ([`crate::quorum`] decides).
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::state::{Lvsd, QState, Running};
@@ -25,7 +25,10 @@ impl Lvsd {
     /// The monitors of service `key` (a range of the ordered map).
     fn monitors_of(&self, key: ServiceKey) -> impl Iterator<Item = &Running> {
         self.monitors
-            .range((key, Ipv4Addr::UNSPECIFIED, 0)..=(key, Ipv4Addr::BROADCAST, u16::MAX))
+            .range(
+                (key, IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0)
+                    ..=(key, IpAddr::V6(Ipv6Addr::from(u128::MAX)), u16::MAX),
+            )
             .map(|(_, r)| r)
     }
 
@@ -146,16 +149,16 @@ impl Lvsd {
         let sorry = d
             .sorry
             .filter(|_| !held)
-            .map(|s| SocketAddrV4::new(s, d.port));
+            .map(|s| SocketAddr::new(s, d.port));
         let method = d.method;
         if self.service_disabled(key) {
             return;
         }
         // the administrator's overrides (drain, weight, disable) first
-        let wanted: BTreeMap<SocketAddrV4, u32> = self
+        let wanted: BTreeMap<SocketAddr, u32> = self
             .monitors_of(key)
             .filter_map(|r| {
-                let a = SocketAddrV4::new(r.mon.rip, r.mon.rport);
+                let a = SocketAddr::new(r.mon.rip, r.mon.rport);
                 r.entry
                     .and_then(|w| self.quorum_weight(key, a, w))
                     .map(|w| (a, w))
@@ -195,7 +198,7 @@ impl Lvsd {
     }
 
     /// A real server of `key` came up: say so when the quorum keeps it out.
-    pub(super) fn note_kept_out(&self, key: ServiceKey, a: SocketAddrV4) {
+    pub(super) fn note_kept_out(&self, key: ServiceKey, a: SocketAddr) {
         let (Some(st), Some(d)) = (self.quorums.get(&key), self.service(key)) else {
             return;
         };

@@ -2,7 +2,7 @@
 //! the active and standby roles (`hot_standby`), and, after pulse died,
 //! holding the table while its virtual addresses remain.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use super::state::Lvsd;
@@ -98,7 +98,7 @@ impl Lvsd {
     /// director's virtual addresses is local any more (or a bound passes),
     /// then tear down as usual.
     pub(super) fn hold_while_addresses_remain(&mut self) {
-        let mut ips: Vec<Ipv4Addr> = self
+        let mut ips: Vec<IpAddr> = self
             .cfg
             .active_virtual_servers()
             .filter_map(|v| v.address.as_ref().map(|a| a.value.ip.addr))
@@ -107,6 +107,14 @@ impl Lvsd {
         if self.cfg.network() == lvs_config::Network::Nat {
             ips.extend(self.cfg.nat_router.as_ref().map(|r| r.value.ip.addr));
         }
+        // piranha-runtime's address lookups are IPv4 for now (issue 21).
+        let ips: Vec<Ipv4Addr> = ips
+            .into_iter()
+            .filter_map(|ip| match ip {
+                IpAddr::V4(a) => Some(a),
+                IpAddr::V6(_) => None,
+            })
+            .collect();
         if piranha_runtime::net::count_local(&ips) == 0 {
             return;
         }

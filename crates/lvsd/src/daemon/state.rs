@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use piranha_status::model::{CheckResult, Histogram};
@@ -57,7 +57,7 @@ pub struct Options {
     pub overrides: PathBuf,
 }
 
-pub(super) type MonKey = (ServiceKey, Ipv4Addr, u16);
+pub(super) type MonKey = (ServiceKey, IpAddr, u16);
 
 pub(super) struct Running {
     pub(super) key: ServiceKey,

@@ -4,7 +4,7 @@
 //! leave the (fake) kernel as lvs.cf says.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 
 use ipvs::fake::FakeIpvs;
 use ipvs::Op;
@@ -28,7 +28,7 @@ fn parsed(words: &str) -> Op {
     }
 }
 
-fn a(s: &str) -> SocketAddrV4 {
+fn a(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
 
@@ -51,7 +51,7 @@ fn piranhas_changes() -> Vec<(Op, String)> {
             let attrs = match s.key {
                 ServiceKey::Tcp(..) => "-s wlc -p 300 -M 255.255.255.0",
                 ServiceKey::Udp(..) => "-s rr",
-                ServiceKey::Fwmark(_) => "-s sh -p 60",
+                ServiceKey::Fwmark(_) | ServiceKey::Fwmark6(_) => "-s sh -p 60",
             };
             v.push((s.add_op(), format!("-A {key} {attrs}")));
             v.push((s.edit_op(), format!("-E {key} {attrs}")));
@@ -64,13 +64,13 @@ fn piranhas_changes() -> Vec<(Op, String)> {
                 ));
             }
             for mon in s.monitors.values() {
-                let rs = SocketAddrV4::new(mon.rip, mon.rport);
+                let rs = SocketAddr::new(mon.rip, mon.rport);
                 let w = mon.weight;
                 // nanny's -a names the real server's port; -e and -d
                 // name the entry where the kernel keeps it.
                 let kept = match (s.key, m) {
                     (ServiceKey::Tcp(_, p) | ServiceKey::Udp(_, p), 'g' | 'i') => {
-                        SocketAddrV4::new(mon.rip, p)
+                        SocketAddr::new(mon.rip, p)
                     }
                     _ => rs,
                 };
@@ -112,10 +112,15 @@ fn a_foreign_program_is_given_words_that_read_back_to_the_change() {
 /// A service or real server change of the kinds lvs makes, with any
 /// address, port, scheduler, persistence, method and weight.
 fn any_change() -> impl Strategy<Value = Op> {
+    let v4 = |a: u32| std::net::IpAddr::V4(a.into());
+    let v6 = |a: u128| std::net::IpAddr::V6(a.into());
     let key = prop_oneof![
         (1u32..=u32::MAX).prop_map(ServiceKey::Fwmark),
-        (any::<u32>(), 1u16..).prop_map(|(a, p)| ServiceKey::Tcp(a.into(), p)),
-        (any::<u32>(), 1u16..).prop_map(|(a, p)| ServiceKey::Udp(a.into(), p)),
+        (1u32..=u32::MAX).prop_map(ServiceKey::Fwmark6),
+        (any::<u32>(), 1u16..).prop_map(move |(a, p)| ServiceKey::Tcp(v4(a), p)),
+        (any::<u32>(), 1u16..).prop_map(move |(a, p)| ServiceKey::Udp(v4(a), p)),
+        (any::<u128>(), 1u16..).prop_map(move |(a, p)| ServiceKey::Tcp(v6(a), p)),
+        (any::<u128>(), 1u16..).prop_map(move |(a, p)| ServiceKey::Udp(v6(a), p)),
     ];
     let sched = prop::sample::select(vec!["rr", "wrr", "lc", "wlc", "sh", "dh", "mh", "sed"]);
     (
@@ -123,23 +128,31 @@ fn any_change() -> impl Strategy<Value = Op> {
         sched,
         0u32..100_000,
         any::<u32>(),
-        (any::<u32>(), any::<u16>()),
+        (any::<u128>(), any::<u16>()),
         prop::sample::select(vec!['m', 'g', 'i']),
         0u32..=65535,
         0usize..6,
     )
         .prop_map(|(key, sched, persistent, mask, (ip, port), m, w, which)| {
+            let family = key.family();
             let attrs = plan::ServiceAttrs {
                 scheduler: lvs_config::Scheduler::from_name(sched).unwrap(),
                 persistent,
-                pmask: if persistent > 0 {
-                    mask.into()
-                } else {
-                    std::net::Ipv4Addr::UNSPECIFIED
-                },
+                pmask: (persistent > 0 && mask != 0).then(|| match family {
+                    lvs_config::Family::Inet => {
+                        lvs_config::Mask::Dotted(std::net::Ipv4Addr::from(mask))
+                    }
+                    lvs_config::Family::Inet6 => lvs_config::Mask::Prefix((mask % 128 + 1) as u8),
+                }),
+                family,
             };
             let svc = attrs.apply_to(key.service());
-            let rs = SocketAddrV4::new(ip.into(), port);
+            // A real server of the service's family.
+            let rip = match family {
+                lvs_config::Family::Inet => std::net::IpAddr::V4((ip as u32).into()),
+                lvs_config::Family::Inet6 => std::net::IpAddr::V6(ip.into()),
+            };
+            let rs = SocketAddr::new(rip, port);
             match which {
                 0 => Op::AddService(svc),
                 1 => Op::EditService(svc),
@@ -201,7 +214,8 @@ fn start_up_quorum_reload_and_shutdown_on_the_fake_kernel() {
     let rr = plan::ServiceAttrs {
         scheduler: lvs_config::Scheduler::Rr,
         persistent: 0,
-        pmask: std::net::Ipv4Addr::UNSPECIFIED,
+        pmask: None,
+        family: lvs_config::Family::Inet,
     };
     for op in [
         Op::AddService(rr.apply_to(foreign.service())),
@@ -245,9 +259,8 @@ fn start_up_quorum_reload_and_shutdown_on_the_fake_kernel() {
 
     // Quorum: lost with a sorry server, then gained.
     let d = &want[0];
-    let sorry = d.sorry.map(|s| SocketAddrV4::new(s, d.port));
-    let wanted: BTreeMap<SocketAddrV4, u32> =
-        [(a("10.0.0.1:80"), 1), (a("10.0.0.2:8080"), 2)].into();
+    let sorry = d.sorry.map(|s| SocketAddr::new(s, d.port));
+    let wanted: BTreeMap<SocketAddr, u32> = [(a("10.0.0.1:80"), 1), (a("10.0.0.2:8080"), 2)].into();
     let mut have = quorum::Entries::default();
     for up in [false, true] {
         let target = quorum::target(up, sorry, &wanted);
@@ -309,7 +322,8 @@ fn the_table_logs_refusals_and_says_whether_all_was_made() {
         plan::ServiceAttrs {
             scheduler: lvs_config::Scheduler::Rr,
             persistent: 0,
-            pmask: std::net::Ipv4Addr::UNSPECIFIED,
+            pmask: None,
+            family: lvs_config::Family::Inet,
         }
         .apply_to(key.service()),
     );

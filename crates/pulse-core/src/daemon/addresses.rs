@@ -2,7 +2,7 @@
 //! lifetime, [`crate::lease`]), taken down, swept after a crash, and the
 //! links under them watched (`monitor_links`).
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use log::{debug, info, warn};
 use piranha_runtime::error::chain;
@@ -108,7 +108,7 @@ impl Director {
             }
         };
         for a in present {
-            if Some(a.ip) == self.me_private || a.ip == self.me_public {
+            if Some(IpAddr::V4(a.ip)) == self.me_private || IpAddr::V4(a.ip) == self.me_public {
                 continue;
             }
             if floating.iter().any(|f| f.ip == a.ip) {
@@ -128,9 +128,9 @@ impl Director {
             return Vec::new();
         };
         let mut down = Vec::new();
-        let mut check = |ip: Ipv4Addr, nic: Nic| {
+        let mut check = |ip: IpAddr, nic: Nic| {
             // An address not found counts as up, as in Piranha.
-            if let Some(a) = addrs.iter().find(|a| a.ip == ip) {
+            if let Some(a) = addrs.iter().find(|a| IpAddr::V4(a.ip) == ip) {
                 if let Some(l) = links.iter().find(|l| l.index == a.index) {
                     if !l.running() {
                         down.push(nic);

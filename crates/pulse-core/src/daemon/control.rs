@@ -172,7 +172,11 @@ impl Director {
                     .iter()
                     .map(|c| {
                         (
-                            format!("{} udp {}:{}", c.name, c.partner, self.cfg.heartbeat_port()),
+                            format!(
+                                "{} udp {}",
+                                c.name,
+                                std::net::SocketAddr::new(c.partner, self.cfg.heartbeat_port())
+                            ),
                             self.control.heard.get(c.name).copied(),
                         )
                     })

@@ -5,7 +5,7 @@
 
 use piranha_runtime::notify::ServiceManager;
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, UdpSocket};
+use std::net::{IpAddr, UdpSocket};
 use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
@@ -26,7 +26,7 @@ use crate::net::{Addr, Netlink};
 pub(super) struct Channel {
     pub(super) name: &'static str,
     pub(super) sock: UdpSocket,
-    pub(super) partner: Ipv4Addr,
+    pub(super) partner: IpAddr,
 }
 
 /// The lvs child and what pulse knows of it.
@@ -49,9 +49,9 @@ pub(super) struct Director {
     pub(super) cfg: Config,
     pub(super) master: bool,
     pub(super) daemon: bool,
-    pub(super) me_public: Ipv4Addr,
-    pub(super) me_private: Option<Ipv4Addr>,
-    pub(super) partner_ips: Vec<Ipv4Addr>,
+    pub(super) me_public: IpAddr,
+    pub(super) me_private: Option<IpAddr>,
+    pub(super) partner_ips: Vec<IpAddr>,
     pub(super) channels: Vec<Channel>,
     pub(super) kernel: Netlink,
     pub(super) machine: Machine,

@@ -28,7 +28,7 @@ mod sockets;
 mod status;
 
 use std::collections::HashSet;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::time::Instant;
@@ -70,11 +70,11 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         ));
     }
     let mut kernel = Netlink::open().map_err(StartError::Net)?;
-    let local: HashSet<Ipv4Addr> = kernel
+    let local: HashSet<IpAddr> = kernel
         .addresses()
         .map_err(StartError::Net)?
         .into_iter()
-        .map(|a| a.ip)
+        .map(|a| IpAddr::V4(a.ip))
         .collect();
     let master = local.contains(&cfg.primary());
     let hb = heartbeat_setup(&cfg, master)?;

@@ -3,10 +3,10 @@
 //! change, and what decides the heartbeat sockets.  Nothing here has a
 //! side effect (but reading lvs.cf itself, [`load_config`]).
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
-use lvs_config::{Config, Network};
+use lvs_config::{Config, Mask, Network};
 
 use super::options::{StartError, LVS_START_MS};
 use crate::machine::Settings;
@@ -30,14 +30,19 @@ pub struct Floating {
 /// device, in file order.
 pub fn floating_addresses(cfg: &Config) -> Vec<Floating> {
     let mut out: Vec<Floating> = Vec::new();
-    let mut push = |ip: Ipv4Addr, mask: Ipv4Addr, label: &str, dev: &str| {
+    let mut push = |ip: IpAddr, mask: Option<Mask>, label: &str, dev: &str| {
+        // IPv6 floating addresses come with issue 21's pulse step; the
+        // parser refuses an IPv6 VIP until then.
+        let IpAddr::V4(ip) = ip else {
+            return;
+        };
         if ip.is_unspecified() || label.is_empty() {
             return;
         }
-        let prefix = if mask.is_unspecified() {
-            32
-        } else {
-            prefix_of(mask)
+        let prefix = match mask {
+            None => 32,
+            Some(Mask::Dotted(m)) => prefix_of(m),
+            Some(Mask::Prefix(n)) => n.min(32),
         };
         if out.iter().any(|f| f.ip == ip && f.dev == dev) {
             return;
@@ -175,7 +180,7 @@ pub(super) fn effective_backup_active(cfg: &Config) -> bool {
 }
 
 /// What decides the heartbeat sockets; a SIGHUP that changes it rebinds.
-pub(super) fn heartbeat_identity(cfg: &Config) -> (u16, [Ipv4Addr; 4], Option<String>) {
+pub(super) fn heartbeat_identity(cfg: &Config) -> (u16, [IpAddr; 4], Option<String>) {
     (
         cfg.heartbeat_port(),
         [

@@ -2,7 +2,7 @@
 //! announcement (addresses up, ARPs, sync master), deactivation, the
 //! takeover guard, and the push of connections to the partner.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -75,7 +75,11 @@ impl Director {
             .cfg
             .table_virtual_servers()
             .filter(|v| v.fwmark() == 0 && v.protocol() == lvs_config::Protocol::Tcp)
-            .filter_map(|v| v.address.as_ref().map(|a| (a.value.ip.addr, v.port())))
+            .filter_map(|v| match v.address.as_ref().map(|a| a.value.ip.addr) {
+                // The guard's IPv6 table comes with issue 21's pulse step.
+                Some(IpAddr::V4(a)) => Some((a, v.port())),
+                _ => None,
+            })
             .collect();
         if services.is_empty() {
             return;

@@ -3,7 +3,7 @@
 //! changes their settings.
 
 use std::io::ErrorKind;
-use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use log::{debug, info, warn};
@@ -26,9 +26,9 @@ fn now_unix_ms() -> u64 {
 /// The heartbeat side of a configuration: our addresses, the partner's,
 /// the bound sockets and the authenticator.
 pub(super) struct Heartbeat {
-    pub(super) me_public: Ipv4Addr,
-    pub(super) me_private: Option<Ipv4Addr>,
-    pub(super) partner_ips: Vec<Ipv4Addr>,
+    pub(super) me_public: IpAddr,
+    pub(super) me_private: Option<IpAddr>,
+    pub(super) partner_ips: Vec<IpAddr>,
     pub(super) channels: Vec<Channel>,
     pub(super) auth: Option<Authenticator>,
 }
@@ -54,10 +54,8 @@ pub(super) fn heartbeat_setup(cfg: &Config, master: bool) -> Result<Heartbeat, S
     let private_channel = cfg.primary() != cfg.primary_private();
     let mut channels = Vec::new();
     let port = cfg.heartbeat_port();
-    let bind = |ip: Ipv4Addr| -> Result<UdpSocket, StartError> {
-        let s = UdpSocket::bind(SocketAddrV4::new(ip, port)).map_err(StartError::Socket)?;
-        s.set_nonblocking(true).map_err(StartError::Socket)?;
-        Ok(s)
+    let bind = |ip: IpAddr| -> Result<UdpSocket, StartError> {
+        bind_heartbeat(SocketAddr::new(ip, port)).map_err(StartError::Socket)
     };
     channels.push(Channel {
         name: "public",
@@ -101,6 +99,33 @@ pub(super) fn heartbeat_setup(cfg: &Config, master: bool) -> Result<Heartbeat, S
     })
 }
 
+/// A non-blocking heartbeat socket bound to `addr`. An IPv6 address is
+/// bound with `IP_FREEBIND`: at boot our own address may still be
+/// tentative (duplicate address detection), and a plain bind then fails
+/// with "Cannot assign requested address"; heartbeats flow once it is
+/// not. An IPv4 bind stays Piranha's: it fails when the address is not
+/// ours.
+fn bind_heartbeat(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    use nix::sys::socket::{
+        bind, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn6,
+    };
+    let SocketAddr::V6(v6) = addr else {
+        let s = UdpSocket::bind(addr)?;
+        s.set_nonblocking(true)?;
+        return Ok(s);
+    };
+    let fd = socket(
+        AddressFamily::Inet6,
+        SockType::Datagram,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    setsockopt(&fd, sockopt::Ipv6V6Only, &true)?;
+    setsockopt(&fd, sockopt::IpFreebind, &true)?;
+    bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrIn6::from(v6))?;
+    Ok(UdpSocket::from(fd))
+}
+
 impl Director {
     pub(super) fn send(&mut self, m: Magic) {
         debug!("DEBUG -- Sending heartbeat...");
@@ -113,7 +138,7 @@ impl Director {
             if c.partner.is_unspecified() {
                 continue;
             }
-            if let Err(e) = c.sock.send_to(&payload, SocketAddrV4::new(c.partner, port)) {
+            if let Err(e) = c.sock.send_to(&payload, SocketAddr::new(c.partner, port)) {
                 warn!("Warning -- failed to send heartbeat ({} if): {e}", c.name);
             }
         }
@@ -139,10 +164,7 @@ impl Director {
         }
         let any = !got.is_empty();
         for (data, from, channel) in got {
-            let src = match from.ip() {
-                std::net::IpAddr::V4(a) => a,
-                std::net::IpAddr::V6(_) => continue,
-            };
+            let src = from.ip();
             if !self.partner_ips.contains(&src) {
                 debug!("Unexpected heartbeat from {src}");
                 continue;
