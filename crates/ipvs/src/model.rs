@@ -351,11 +351,34 @@ pub struct ServiceEntry {
     pub dests: Vec<Destination>,
 }
 
+/// The address family of an address: [`AF_INET`] or [`AF_INET6`].
+pub fn af_of(addr: &IpAddr) -> u16 {
+    match addr {
+        IpAddr::V4(_) => AF_INET,
+        IpAddr::V6(_) => AF_INET6,
+    }
+}
+
 /// Unspecified address of a family.
 pub fn unspecified(af: u16) -> IpAddr {
     if af == AF_INET6 {
         IpAddr::V6(Ipv6Addr::UNSPECIFIED)
     } else {
         IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_family_comes_from_the_address() {
+        assert_eq!(af_of(&"10.0.0.1".parse().unwrap()), AF_INET);
+        assert_eq!(af_of(&"2001:db8::1".parse().unwrap()), AF_INET6);
+        assert_eq!(af_of(&"::ffff:10.0.0.1".parse().unwrap()), AF_INET6);
+        for af in [AF_INET, AF_INET6] {
+            assert_eq!(af_of(&unspecified(af)), af);
+        }
     }
 }

@@ -21,7 +21,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::model::{Destination, Forward, Service, ServiceEntry, AF_INET, AF_INET6};
+use crate::model::{af_of, Destination, Forward, Service, ServiceEntry, AF_INET};
 
 /// Where the kernel keeps it (in the reader's network namespace).
 pub const PATH: &str = "/proc/net/ip_vs";
@@ -30,17 +30,20 @@ pub const PATH: &str = "/proc/net/ip_vs";
 const IPPROTO_SCTP: u16 = 132;
 
 fn addr_port(s: &str) -> Option<(u16, IpAddr, u16)> {
-    if let Some(rest) = s.strip_prefix('[') {
-        let (a, p) = rest.split_once("]:")?;
-        let a: Ipv6Addr = a.parse().ok()?;
-        return Some((AF_INET6, IpAddr::V6(a), u16::from_str_radix(p, 16).ok()?));
-    }
-    let (a, p) = s.split_once(':')?;
-    Some((
-        AF_INET,
-        IpAddr::V4(Ipv4Addr::from(u32::from_str_radix(a, 16).ok()?)),
-        u16::from_str_radix(p, 16).ok()?,
-    ))
+    let (addr, p) = match s.strip_prefix('[') {
+        Some(rest) => {
+            let (a, p) = rest.split_once("]:")?;
+            (IpAddr::V6(a.parse::<Ipv6Addr>().ok()?), p)
+        }
+        None => {
+            let (a, p) = s.split_once(':')?;
+            (
+                IpAddr::V4(Ipv4Addr::from(u32::from_str_radix(a, 16).ok()?)),
+                p,
+            )
+        }
+    };
+    Some((af_of(&addr), addr, u16::from_str_radix(p, 16).ok()?))
 }
 
 fn forward(s: &str) -> Option<Forward> {
@@ -154,6 +157,7 @@ pub fn read() -> std::io::Result<Vec<ServiceEntry>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::AF_INET6;
 
     #[test]
     fn reads_the_kernels_text() {
