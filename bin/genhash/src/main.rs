@@ -3,7 +3,7 @@
 //! expects. The options are keepalived's genhash's (see genhash(1)); the
 //! request and the digest rule are nanny's http check's, shared code.
 
-use std::net::{SocketAddrV4, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -53,14 +53,17 @@ struct Args {
     help: Option<bool>,
 }
 
-fn resolve(server: &str, port: u16) -> Option<SocketAddrV4> {
+/// `server` (an address of either family, or a name: its IPv4 address
+/// first, else its IPv6 one) at `port`.
+fn resolve(server: &str, port: u16) -> Option<SocketAddr> {
+    let server = server
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(server);
     (server, port)
         .to_socket_addrs()
         .ok()?
-        .find_map(|a| match a {
-            std::net::SocketAddr::V4(v4) => Some(v4),
-            _ => None,
-        })
+        .min_by_key(SocketAddr::is_ipv6)
 }
 
 fn hexdump(data: &[u8]) -> String {

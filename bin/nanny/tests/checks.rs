@@ -50,7 +50,11 @@ struct Server {
 
 impl Server {
     fn start(handler: impl Fn(std::net::TcpStream) + Send + Sync + 'static) -> Self {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on("127.0.0.1:0", handler)
+    }
+
+    fn start_on(addr: &str, handler: impl Fn(std::net::TcpStream) + Send + Sync + 'static) -> Self {
+        let l = TcpListener::bind(addr).unwrap();
         let port = l.local_addr().unwrap().port();
         l.set_nonblocking(true).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
@@ -848,4 +852,85 @@ fn warmup_delays_the_first_check() {
     assert!(ms <= 800, "{line}");
     assert!(n.wait_line("[ active ]", 5 * SEC));
     assert!(t.elapsed() >= Duration::from_millis(ms), "{line}");
+}
+
+/// IPv6 (issue 21): the checks against `[::1]` listeners, with the
+/// addresses as lvs passes them (`-h ::1 -V 2001:db8::100`), and the
+/// ipvsadm words nanny runs for an IPv6 service.
+#[test]
+fn ipv6_tcp_send_expect_http_and_misc() {
+    let lab = Lab::new();
+    let ipvsadm = lab.ipvsadm();
+    let nanny = |port: u16, extra: &[&str]| {
+        let mut a: Vec<String> = base(port);
+        a.extend(["-I".to_string(), ipvsadm.clone()]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        Nanny::start_as("::1", "2001:db8::100", &a)
+    };
+    // TCP connect.
+    let tcp = Server::start_on("[::1]:0", |_c| {});
+    let n = nanny(tcp.port, &["--check", "tcp", "--rise", "1"]);
+    let up = format!(
+        "[ active ] making [::1]:{} available (tcp check: connected)",
+        tcp.port
+    );
+    assert!(n.wait_line(&up, 5 * SEC), "{:?}", n.lines());
+    assert!(wait_for(3 * SEC, || !lab.argvs().is_empty()));
+    assert_eq!(
+        lab.argvs()[0],
+        format!("-a -t [2001:db8::100]:80 -r [::1]:{} -m -w 1", tcp.port)
+    );
+    drop(n);
+    // Piranha's send/expect.
+    let echo = Server::start_on("[::1]:0", |mut c| {
+        let mut b = [0u8; 64];
+        if let Ok(k) = c.read(&mut b) {
+            if &b[..k] == b"PING" {
+                let _ = c.write_all(b"PONG");
+            }
+        }
+    });
+    let n = nanny(echo.port, &["-s", "PING", "-x", "PONG"]);
+    let up = format!("[ active ] making [::1]:{} available", echo.port);
+    assert!(n.wait_line(&up, 5 * SEC), "{:?}", n.lines());
+    drop(n);
+    // HTTP: the Host header of an IPv6 literal is in brackets.
+    let last = Arc::new(Mutex::new(String::new()));
+    let l2 = last.clone();
+    let http = Server::start_on("[::1]:0", move |mut c| {
+        let req = read_until(&mut c, b"\r\n\r\n");
+        *l2.lock().unwrap() = String::from_utf8_lossy(&req).into();
+        let _ = c.write_all(&http_response("200 OK", b"ok"));
+    });
+    let n = nanny(http.port, &["--check", "http", "--rise", "1"]);
+    let up = format!(
+        "[ active ] making [::1]:{} available (http check: status 200)",
+        http.port
+    );
+    assert!(n.wait_line(&up, 5 * SEC), "{:?}", n.lines());
+    let req = last.lock().unwrap().clone();
+    assert!(
+        req.contains(&format!("\r\nHost: [::1]:{}\r\n", http.port)),
+        "{req}"
+    );
+    drop(n);
+    // misc: %h is the bare address, as a `-H %h` argument wants it.
+    let script = lab.script(
+        "check6.sh",
+        "#!/bin/sh\n[ \"$1\" = ::1 ] && [ \"$2\" = 8098 ] || exit 9\nexit 0\n",
+    );
+    let prog = format!("{} %h %p", script.display());
+    let n = nanny(
+        8098,
+        &["--check", "misc", "--misc-program", &prog, "--rise", "1"],
+    );
+    assert!(
+        n.wait_line(
+            "[ active ] making [::1]:8098 available (misc check: exit 0)",
+            5 * SEC
+        ),
+        "{:?}",
+        n.lines()
+    );
 }

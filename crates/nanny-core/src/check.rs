@@ -24,14 +24,14 @@
 //! for the answer; we do not (it needed root and changed nothing).
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpStream, UdpSocket};
+use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags};
 use nix::sys::socket::{
-    connect, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn,
+    connect, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrStorage,
 };
 use piranha_runtime::error::Chain;
 use piranha_runtime::quote::dump;
@@ -126,7 +126,7 @@ fn errtext(e: &std::io::Error) -> String {
 #[derive(Debug, Clone)]
 pub struct SocketCheck {
     /// Where to connect.
-    pub addr: SocketAddrV4,
+    pub addr: SocketAddr,
     /// UDP instead of TCP.
     pub udp: bool,
     /// Bytes to send once connected.
@@ -154,7 +154,7 @@ impl Conn {
 
 impl SocketCheck {
     fn name(&self) -> String {
-        format!("{}:{}", self.addr.ip(), self.addr.port())
+        self.addr.to_string()
     }
 
     fn connect(&self, deadline: Instant, intr: Option<&Interrupt<'_>>) -> Result<Conn, Outcome> {
@@ -169,7 +169,10 @@ impl SocketCheck {
             self.addr.port()
         );
         let fd: OwnedFd = socket(
-            AddressFamily::Inet,
+            match self.addr {
+                SocketAddr::V4(_) => AddressFamily::Inet,
+                SocketAddr::V6(_) => AddressFamily::Inet6,
+            },
             ty,
             SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
             None,
@@ -180,7 +183,7 @@ impl SocketCheck {
         })?;
         log::debug!("Connecting socket to remote address...");
         use std::os::fd::AsRawFd;
-        match connect(fd.as_raw_fd(), &SockaddrIn::from(self.addr)) {
+        match connect(fd.as_raw_fd(), &SockaddrStorage::from(self.addr)) {
             Ok(()) | Err(Errno::EINPROGRESS) => {}
             Err(e) => {
                 log::debug!("Failed to connect {name} ping socket: {}", e.desc());
@@ -376,7 +379,7 @@ impl Checker for SocketCheck {
 
 /// Split a send-program command line into argv: on spaces, no shell, empty
 /// tokens dropped, tokens exactly `%h` / `%p` replaced.
-pub fn program_argv(command: &str, rip: Ipv4Addr, rport: u16) -> Vec<String> {
+pub fn program_argv(command: &str, rip: IpAddr, rport: u16) -> Vec<String> {
     command
         .split(' ')
         .filter(|t| !t.is_empty())
@@ -470,7 +473,7 @@ mod tests {
 
     #[test]
     fn argv_substitutes_whole_tokens_only() {
-        let ip = Ipv4Addr::new(10, 0, 0, 2);
+        let ip = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
         assert_eq!(
             program_argv("/bin/chk  -H %h -p %p x%h %p; rm -rf /", ip, 8080),
             ["/bin/chk", "-H", "10.0.0.2", "-p", "8080", "x%h", "%p;", "rm", "-rf", "/"]

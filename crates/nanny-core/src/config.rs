@@ -6,7 +6,7 @@
 //! ours: a zero or negative interval is rejected (Piranha divided by it, B5),
 //! and numbers outside the range ipvsadm accepts are rejected up front.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use lvs_config::checks::{BadCheck, Check, CheckWords};
@@ -321,7 +321,7 @@ pub struct Config {
     /// `--lvs` or `--fos`.
     pub service_type: ServiceType,
     /// The real server.
-    pub rip: Ipv4Addr,
+    pub rip: IpAddr,
     /// The real server as typed (used in the start line).
     pub server_arg: String,
     /// The virtual address as typed (`-V`), if any.
@@ -453,6 +453,14 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
     (ok != 0).then(|| Ipv4Addr::from(u32::from_be(addr.s_addr)))
 }
 
+/// Parse `-h`: an IPv4 address in any `inet_aton` form (Piranha's), or an
+/// IPv6 literal without brackets (`2001:db8::2`); never a host name.
+pub fn parse_server(s: &str) -> Option<IpAddr> {
+    inet_aton(s)
+        .map(IpAddr::V4)
+        .or_else(|| s.parse::<Ipv6Addr>().ok().map(IpAddr::V6))
+}
+
 /// Piranha's `-M` rule: an optional leading `-`, then `i` or `g`; anything
 /// else means masquerading.
 pub fn forward_from_method(method: &str) -> Forward {
@@ -468,7 +476,7 @@ impl Options {
     /// Apply defaults and checks; see the module docs.
     pub fn validate(&self) -> Result<Config, ConfigError> {
         let server = self.server.clone().ok_or(ConfigError::NoAddress)?;
-        let rip = inet_aton(&server).ok_or_else(|| ConfigError::BadAddress(server.clone()))?;
+        let rip = parse_server(&server).ok_or_else(|| ConfigError::BadAddress(server.clone()))?;
         let service_type = if self.fos {
             ServiceType::Fos
         } else if self.lvs {
@@ -519,7 +527,12 @@ impl Options {
             };
         }
         let service = if fwmark != 0 {
-            Service::Fwmark(fwmark)
+            // The mark's family is `-V`'s: lvs passes `::` (or the IPv6
+            // VIP) for an IPv6 mark service.
+            match self.vip.as_deref().map(str::parse::<Ipv6Addr>) {
+                Some(Ok(_)) => Service::Fwmark6(fwmark),
+                _ => Service::Fwmark(fwmark),
+            }
         } else {
             let vip = match (&self.vip, service_type) {
                 (Some(v), _) => v.clone(),
@@ -621,10 +634,21 @@ impl Config {
     /// The line logged when monitoring starts.
     pub fn start_line(&self) -> String {
         let vip = self.vip.as_deref().unwrap_or("(null)");
+        // Piranha's `ADDR:PORT`; an IPv6 address in brackets.
+        let bracket = |a: &str| {
+            if a.contains(':') {
+                format!("[{a}]")
+            } else {
+                a.to_string()
+            }
+        };
+        let vip = bracket(vip);
         match self.service_type {
             ServiceType::Lvs => format!(
                 "starting LVS client monitor for {vip}:{} -> {}:{}",
-                self.port, self.server_arg, self.rport
+                self.port,
+                bracket(&self.server_arg),
+                self.rport
             ),
             ServiceType::Fos => format!("Failover service monitor for {vip}:{} started", self.port),
         }

@@ -7,7 +7,7 @@
 //! machine and the world: [`IpvsadmTable`] runs the real program (or only
 //! logs it with `--norun`), tests use a recording fake.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use piranha_runtime::error::Chain;
@@ -22,6 +22,20 @@ pub enum Service {
     Udp(String, u16),
     /// `-f MARK`.
     Fwmark(u32),
+    /// `-f MARK -6`: an IPv6 firewall-mark service (lvs passes an IPv6
+    /// `-V`, `::` when the block has no address).
+    Fwmark6(u32),
+}
+
+/// `ADDR:PORT` as ipvsadm reads it: `[ADDR]:PORT` for an IPv6 address (a
+/// bare IPv6 address would be read without its port). An IPv4 address or
+/// a host name is left as it is.
+fn host_port(addr: &str, port: u16) -> String {
+    if addr.contains(':') {
+        format!("[{addr}]:{port}")
+    } else {
+        format!("{addr}:{port}")
+    }
 }
 
 /// Forwarding method.
@@ -65,7 +79,7 @@ pub struct Dest {
     /// The virtual service.
     pub service: Service,
     /// The real server.
-    pub rip: Ipv4Addr,
+    pub rip: IpAddr,
     /// Its port.
     pub rport: u16,
     /// How packets reach it.
@@ -89,13 +103,18 @@ impl Dest {
                 v.push("-f".into());
                 v.push(m.to_string());
             }
+            Service::Fwmark6(m) => {
+                v.push("-f".into());
+                v.push(m.to_string());
+                v.push("-6".into());
+            }
             Service::Tcp(vip, port) => {
                 v.push("-t".into());
-                v.push(format!("{vip}:{port}"));
+                v.push(host_port(vip, *port));
             }
             Service::Udp(vip, port) => {
                 v.push("-u".into());
-                v.push(format!("{vip}:{port}"));
+                v.push(host_port(vip, *port));
             }
         }
         v.push("-r".into());
@@ -104,12 +123,14 @@ impl Dest {
         // whatever -a said, so -e and -d name it there.  Piranha named the
         // real server's port and failed to quiesce or remove such a server.
         let port = match (&self.service, self.forward, op) {
-            (_, _, Op::Add(_)) | (_, Forward::Masq, _) | (Service::Fwmark(_), _, _) => self.rport,
+            (_, _, Op::Add(_))
+            | (_, Forward::Masq, _)
+            | (Service::Fwmark(_) | Service::Fwmark6(_), _, _) => self.rport,
             (Service::Tcp(_, port) | Service::Udp(_, port), Forward::Gate | Forward::Tunnel, _) => {
                 *port
             }
         };
-        v.push(format!("{}:{}", self.rip, port));
+        v.push(SocketAddr::new(self.rip, port).to_string());
         if let Op::Add(w) | Op::Edit(w) = op {
             v.push(self.forward.flag().into());
             v.push("-w".into());
@@ -123,20 +144,26 @@ impl Dest {
     /// The typed kernel change for `op`: exactly what ipvsadm makes of
     /// [`Dest::argv`] (direct routing and tunnels keep a `-t`/`-u`
     /// service's port; a removal names only the address). `None` when the
-    /// virtual address is not an IPv4 literal (a host name: only the
+    /// virtual address is not an address literal (a host name: only the
     /// program resolves it).
     pub fn kernel_op(&self, op: Op) -> Option<ipvs::Op> {
+        let v4_any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let v6_any = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
         let (protocol, vip, vport, fwmark) = match &self.service {
-            Service::Fwmark(m) => (ipvs::IPPROTO_TCP, Ipv4Addr::UNSPECIFIED, 0, *m),
+            Service::Fwmark(m) => (ipvs::IPPROTO_TCP, v4_any, 0, *m),
+            Service::Fwmark6(m) => (ipvs::IPPROTO_TCP, v6_any, 0, *m),
             Service::Tcp(vip, p) => (ipvs::IPPROTO_TCP, vip.parse().ok()?, *p, 0),
             Service::Udp(vip, p) => (ipvs::IPPROTO_UDP, vip.parse().ok()?, *p, 0),
         };
+        let af = ipvs::model::af_of(&vip);
         let service = ipvs::Service {
-            af: ipvs::AF_INET,
+            af,
             protocol,
-            addr: IpAddr::V4(vip),
+            addr: vip,
             port: vport,
             fwmark,
+            // ipvsadm's default persistence mask of the family.
+            netmask: if af == ipvs::AF_INET6 { 128 } else { u32::MAX },
             ..ipvs::Service::default()
         };
         let fwd = match self.forward {
@@ -146,8 +173,8 @@ impl Dest {
         };
         let port = service.entry_port(fwd, self.rport);
         let entry = ipvs::Destination {
-            af: ipvs::AF_INET,
-            addr: IpAddr::V4(self.rip),
+            af: ipvs::model::af_of(&self.rip),
+            addr: self.rip,
             port,
             ..ipvs::Destination::default()
         };
@@ -317,7 +344,7 @@ mod tests {
         Dest {
             ipvsadm: "/sbin/ipvsadm".into(),
             service,
-            rip: Ipv4Addr::new(10, 0, 0, 2),
+            rip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
             rport: 8080,
             forward: Forward::Gate,
         }
@@ -366,17 +393,69 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_argv_has_the_forms_ipvsadm_reads() {
+        let v6 = |service| Dest {
+            rip: "2001:db8::2".parse().unwrap(),
+            ..dest(service)
+        };
+        let d = v6(Service::Tcp("2001:db8::100".into(), 80));
+        assert_eq!(
+            d.argv(Op::Add(1)).join(" "),
+            "/sbin/ipvsadm -a -t [2001:db8::100]:80 -r [2001:db8::2]:8080 -g -w 1"
+        );
+        assert_eq!(
+            d.argv(Op::Edit(0)).join(" "),
+            "/sbin/ipvsadm -e -t [2001:db8::100]:80 -r [2001:db8::2]:80 -g -w 0"
+        );
+        assert_eq!(
+            d.argv(Op::Delete).join(" "),
+            "/sbin/ipvsadm -d -t [2001:db8::100]:80 -r [2001:db8::2]:80"
+        );
+        let u = Dest {
+            forward: Forward::Masq,
+            ..v6(Service::Udp("2001:db8::100".into(), 53))
+        };
+        assert_eq!(
+            u.argv(Op::Add(2)).join(" "),
+            "/sbin/ipvsadm -a -u [2001:db8::100]:53 -r [2001:db8::2]:8080 -m -w 2"
+        );
+        assert_eq!(
+            v6(Service::Fwmark6(5)).argv(Op::Add(1)).join(" "),
+            "/sbin/ipvsadm -a -f 5 -6 -r [2001:db8::2]:8080 -g -w 1"
+        );
+        // An IPv6 service with an IPv4 real server, through a tunnel.
+        let t = Dest {
+            forward: Forward::Tunnel,
+            ..dest(Service::Tcp("2001:db8::100".into(), 80))
+        };
+        assert_eq!(
+            t.argv(Op::Add(1)).join(" "),
+            "/sbin/ipvsadm -a -t [2001:db8::100]:80 -r 10.0.0.2:8080 -i -w 1"
+        );
+    }
+
+    #[test]
     fn the_typed_change_is_what_ipvsadm_makes_of_the_argv() {
         let services = [
             Service::Tcp("192.168.1.10".into(), 80),
             Service::Udp("192.168.1.10".into(), 53),
             Service::Fwmark(80),
+            Service::Tcp("2001:db8::100".into(), 80),
+            Service::Udp("2001:db8::100".into(), 53),
+            Service::Fwmark6(80),
         ];
         for service in services {
+            let v6 = matches!(&service, Service::Fwmark6(_))
+                || matches!(&service, Service::Tcp(a, _) | Service::Udp(a, _) if a.contains(':'));
             for forward in [Forward::Gate, Forward::Masq, Forward::Tunnel] {
                 for op in [Op::Add(3), Op::Edit(0), Op::Delete] {
                     let d = Dest {
                         forward,
+                        rip: if v6 {
+                            "2001:db8::2".parse().unwrap()
+                        } else {
+                            "10.0.0.2".parse().unwrap()
+                        },
                         ..dest(service.clone())
                     };
                     let argv = d.argv(op);

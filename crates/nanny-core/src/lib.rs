@@ -30,7 +30,7 @@ pub mod overridden;
 pub mod run;
 pub mod translate;
 
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 
 use lvs_config::checks::Check;
 use piranha_runtime::daemon::{cloexec_inherited_fds, detach, DaemonError, Detached, Starter};
@@ -78,7 +78,7 @@ pub fn build_checker(config: &Config) -> Box<dyn Checker> {
     }
     match &config.probe {
         Probe::Socket { send, expect } => Box::new(SocketCheck {
-            addr: SocketAddrV4::new(config.rip, config.rport),
+            addr: SocketAddr::new(config.rip, config.rport),
             udp: config.udp,
             send: send.clone(),
             expect: expect.as_ref().map(matcher),
@@ -87,7 +87,7 @@ pub fn build_checker(config: &Config) -> Box<dyn Checker> {
         Probe::Program { command, expect } => Box::new(ProgramCheck {
             argv: program_argv(command, config.rip, config.rport),
             expect: expect.as_ref().map(matcher),
-            name: format!("{}:{}", config.rip, config.rport),
+            name: SocketAddr::new(config.rip, config.rport).to_string(),
             timeout: config.io_timeout,
         }),
     }
@@ -96,7 +96,7 @@ pub fn build_checker(config: &Config) -> Box<dyn Checker> {
 /// Extension (issue 9): the checker of `--check`.
 pub fn build_health_checker(config: &Config, check: &Check) -> HealthChecker {
     HealthChecker::new(
-        SocketAddrV4::new(config.rip, config.rport),
+        SocketAddr::new(config.rip, config.rport),
         check.clone(),
         config.io_timeout,
         config.weight,
@@ -126,7 +126,7 @@ pub fn build_policy(config: &Config) -> Policy {
 pub fn build_machine(config: &Config) -> Machine {
     Machine::new(Params {
         service_type: config.service_type,
-        name: format!("{}:{}", config.rip, config.rport),
+        name: SocketAddr::new(config.rip, config.rport).to_string(),
         weight: config.weight,
         interval_secs: config.interval.as_secs().max(1),
         count_thresh: config.count_thresh,
@@ -165,7 +165,7 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
     };
     let mut table: Box<dyn Table> = if config.lvs_table {
         Box::new(lvs_table::LvsTable {
-            name: format!("{}:{}", config.rip, config.rport),
+            name: SocketAddr::new(config.rip, config.rport).to_string(),
         })
     } else if !config.norun && ipvsadm_cli::is_ours(&config.ipvsadm) {
         Box::new(NetlinkTable::new(dest, config.verbose))
@@ -184,7 +184,7 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
                 table,
                 file,
                 &config.service,
-                format!("{}:{}", config.rip, config.rport),
+                SocketAddr::new(config.rip, config.rport).to_string(),
             ));
         }
     }

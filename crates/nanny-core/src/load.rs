@@ -11,10 +11,10 @@
 //! * the new weight is used only if it differs from the last by at least
 //!   `weight/4`.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 /// The argv of the load command for `rip`, or `None` for `none`.
-pub fn load_argv(cmd: &str, rip: Ipv4Addr) -> Option<Vec<String>> {
+pub fn load_argv(cmd: &str, rip: IpAddr) -> Option<Vec<String>> {
     if cmd == "none" {
         return None;
     }
@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn argv_forms() {
-        let ip = Ipv4Addr::new(10, 0, 0, 2);
+        let ip = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
         assert_eq!(load_argv("none", ip), None);
         assert_eq!(load_argv("rup", ip).unwrap(), ["rup", "10.0.0.2"]);
         assert_eq!(load_argv("ssh", ip).unwrap(), ["ssh", "10.0.0.2", "uptime"]);

@@ -29,6 +29,7 @@ impl<T: Table + ?Sized> Overridden<T> {
             Service::Tcp(v, p) => service_word("tcp", v, *p, 0),
             Service::Udp(v, p) => service_word("udp", v, *p, 0),
             Service::Fwmark(m) => service_word("tcp", "", 0, *m),
+            Service::Fwmark6(m) => service_word("tcp", "::", 0, *m),
         };
         Overridden {
             inner,

@@ -235,8 +235,13 @@ pub struct Nanny {
 
 impl Nanny {
     pub fn start(args: &[&str]) -> Self {
+        Self::start_as("127.0.0.1", "10.9.9.9", args)
+    }
+
+    /// A nanny checking `host` for the service on `vip`.
+    pub fn start_as(host: &str, vip: &str, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_nanny"))
-            .args(["-n", "-c", "--lvs", "-h", "127.0.0.1", "-V", "10.9.9.9"])
+            .args(["-n", "-c", "--lvs", "-h", host, "-V", vip])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

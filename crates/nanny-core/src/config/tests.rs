@@ -200,3 +200,54 @@ fn translation_unless_suppressed() {
     .unwrap();
     assert!(matches!(c.probe, Probe::Socket { send: Some(ref s), .. } if s == b"a\\r\\n"));
 }
+
+#[test]
+fn ipv6_server_and_service() {
+    let o = Options {
+        server: Some("2001:db8::2".into()),
+        vip: Some("2001:db8::100".into()),
+        ..lvs()
+    };
+    let c = o.validate().unwrap();
+    assert_eq!(c.rip, "2001:db8::2".parse::<IpAddr>().unwrap());
+    assert_eq!(c.service, Service::Tcp("2001:db8::100".into(), 80));
+    assert_eq!(
+        c.start_line(),
+        "starting LVS client monitor for [2001:db8::100]:80 -> [2001:db8::2]:80"
+    );
+    // The mark's family is -V's.
+    let mark = |vip: &str| {
+        Options {
+            fwmark: 5,
+            vip: Some(vip.into()),
+            ..lvs()
+        }
+        .validate()
+        .unwrap()
+        .service
+    };
+    assert_eq!(mark("::"), Service::Fwmark6(5));
+    assert_eq!(mark("2001:db8::100"), Service::Fwmark6(5));
+    assert_eq!(mark("0.0.0.0"), Service::Fwmark(5));
+    // Brackets, zones and names are not addresses here.
+    for bad in [
+        "[2001:db8::2]",
+        "fe80::1%eth0",
+        "web1",
+        "2001:db8::2:80:1:2:3:4",
+    ] {
+        let o = Options {
+            server: Some(bad.into()),
+            ..lvs()
+        };
+        assert_eq!(
+            o.validate().unwrap_err().to_string(),
+            format!("nanny: bad IP address -- {bad}")
+        );
+    }
+    // IPv4 as before.
+    assert_eq!(
+        lvs().validate().unwrap().start_line(),
+        "starting LVS client monitor for 192.168.1.10:80 -> 10.0.0.2:80"
+    );
+}

@@ -1,6 +1,6 @@
 //! The checker: one check kind, retries and its verdict.
 
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use lvs_config::checks::Check;
@@ -18,7 +18,7 @@ use super::smtp::*;
 #[derive(Debug, Clone)]
 pub struct HealthChecker {
     /// The real server.
-    pub addr: SocketAddrV4,
+    pub addr: SocketAddr,
     /// What to check.
     pub check: Check,
     /// Deadline of one check.
@@ -42,7 +42,7 @@ impl HealthChecker {
     }
 
     /// A checker of `addr` (a misc program gets its `%h` and `%p`).
-    pub fn new(addr: SocketAddrV4, check: Check, timeout: Duration, base_weight: i32) -> Self {
+    pub fn new(addr: SocketAddr, check: Check, timeout: Duration, base_weight: i32) -> Self {
         HealthChecker {
             addr,
             check,
@@ -103,7 +103,7 @@ impl HealthChecker {
                 // a failure (the server re-enters at the weight its status
                 // says, not through slow start).
                 let prev = self.last_code.take();
-                let argv = program_argv(command, *self.addr.ip(), self.addr.port());
+                let argv = program_argv(command, self.addr.ip(), self.addr.port());
                 let code = run_misc(&argv, self.timeout, intr)?;
                 let changed = prev != Some(code);
                 match misc_result(code, *dynamic) {

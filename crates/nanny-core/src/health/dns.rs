@@ -1,12 +1,12 @@
 //! The dns check: one query over UDP, the reply checked.
 
 use std::io;
-use std::net::{SocketAddrV4, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd};
 use std::time::{Duration, Instant};
 
 use nix::poll::PollFlags;
-use nix::sys::socket::{connect, SockType, SockaddrIn};
+use nix::sys::socket::{connect, SockType, SockaddrStorage};
 use piranha_runtime::spawn::Interrupt;
 
 use crate::check::{wait_fd, Wait};
@@ -79,7 +79,7 @@ pub fn check_dns_reply(buf: &[u8], id: u16) -> Result<(), Garbled> {
 
 /// The dns check: one query over UDP, the reply checked.
 pub fn dns_check(
-    addr: SocketAddrV4,
+    addr: SocketAddr,
     name: &str,
     qtype: &str,
     timeout: Duration,
@@ -90,8 +90,8 @@ pub fn dns_check(
     let _ = getrandom::fill(&mut idb);
     let id = u16::from_ne_bytes(idb);
     let q = dns_query(id, name, qtype).map_err(|e| Fail::Down(e.to_string()))?;
-    let fd = nonblocking_socket(SockType::Datagram)?;
-    connect(fd.as_raw_fd(), &SockaddrIn::from(addr))
+    let fd = nonblocking_socket(super::io::family_of(&addr), SockType::Datagram)?;
+    connect(fd.as_raw_fd(), &SockaddrStorage::from(addr))
         .or_else(|e| down(format!("connect to {addr}: {}", e.desc())))?;
     let sock = UdpSocket::from(fd);
     sock.send(&q).map_err(|e| io_fail("send query", &e))?;

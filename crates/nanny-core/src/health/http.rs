@@ -1,7 +1,7 @@
 //! The http and https checks: the response head, status codes, the MD5 of the body, TLS.
 
 use std::io::{Read, Write};
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -91,7 +91,7 @@ pub use lvs_config::checks::Tls;
 #[derive(Debug, Clone)]
 pub struct HttpGet {
     /// The real server.
-    pub addr: SocketAddrV4,
+    pub addr: SocketAddr,
     /// URL path.
     pub path: String,
     /// Host header (default `ADDR[:PORT]`).
@@ -125,7 +125,12 @@ impl HttpGet {
         let default_port = if self.tls.is_some() { 443 } else { 80 };
         let host = match &self.vhost {
             Some(h) => h.clone(),
-            None if self.addr.port() == default_port => self.addr.ip().to_string(),
+            // RFC 7230 §5.4: an IPv6 literal is in brackets, with or
+            // without a port.
+            None if self.addr.port() == default_port => match self.addr.ip() {
+                std::net::IpAddr::V6(a) => format!("[{a}]"),
+                a => a.to_string(),
+            },
             None => self.addr.to_string(),
         };
         format!(
@@ -145,9 +150,7 @@ impl HttpGet {
                 let name = match &t.sni {
                     Some(n) => rustls_pki_types::ServerName::try_from(n.clone())
                         .or_else(|e| down(format!("bad TLS server name {n}: {e}")))?,
-                    None => rustls_pki_types::ServerName::IpAddress(
-                        std::net::IpAddr::V4(*self.addr.ip()).into(),
-                    ),
+                    None => rustls_pki_types::ServerName::IpAddress(self.addr.ip().into()),
                 };
                 let conn = rustls::ClientConnection::new(cfg, name)
                     .or_else(|e| down(format!("TLS setup: {e}")))?;

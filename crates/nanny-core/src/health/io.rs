@@ -1,14 +1,14 @@
 //! The shared parts of the checks: the failure type, the bounded, interruptible stream, TCP connect with one deadline, and what a server may say that is not its protocol.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddrV4, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::poll::PollFlags;
 use nix::sys::socket::{
-    connect, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn,
+    connect, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrStorage,
 };
 use piranha_runtime::spawn::Interrupt;
 
@@ -107,9 +107,17 @@ pub(super) fn io_fail(what: &str, e: &io::Error) -> Fail {
     Fail::Down(format!("{what}: {e}"))
 }
 
-pub(super) fn nonblocking_socket(ty: SockType) -> Res<OwnedFd> {
+/// A socket of `addr`'s family.
+pub(super) fn family_of(addr: &SocketAddr) -> AddressFamily {
+    match addr {
+        SocketAddr::V4(_) => AddressFamily::Inet,
+        SocketAddr::V6(_) => AddressFamily::Inet6,
+    }
+}
+
+pub(super) fn nonblocking_socket(family: AddressFamily, ty: SockType) -> Res<OwnedFd> {
     socket(
-        AddressFamily::Inet,
+        family,
         ty,
         SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
         None,
@@ -119,12 +127,12 @@ pub(super) fn nonblocking_socket(ty: SockType) -> Res<OwnedFd> {
 
 /// Connect to `addr` by `deadline`.
 pub fn connect_tcp<'a>(
-    addr: SocketAddrV4,
+    addr: SocketAddr,
     deadline: Instant,
     intr: Option<&'a Interrupt<'a>>,
 ) -> Res<Bounded<'a>> {
-    let fd = nonblocking_socket(SockType::Stream)?;
-    match connect(fd.as_raw_fd(), &SockaddrIn::from(addr)) {
+    let fd = nonblocking_socket(family_of(&addr), SockType::Stream)?;
+    match connect(fd.as_raw_fd(), &SockaddrStorage::from(addr)) {
         Ok(()) | Err(Errno::EINPROGRESS) => {}
         Err(e) => return down(format!("connect to {addr}: {}", e.desc())),
     }

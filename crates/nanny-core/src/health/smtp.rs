@@ -1,7 +1,7 @@
 //! The smtp check: 220, HELO, 250, QUIT.
 
 use std::io::Write;
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use piranha_runtime::spawn::Interrupt;
@@ -56,7 +56,7 @@ fn smtp_read(s: &mut Bounded<'_>, what: &str) -> Res<u16> {
 
 /// The smtp check: banner 220, `HELO name` answered 250, `QUIT`.
 pub fn smtp_check(
-    addr: SocketAddrV4,
+    addr: SocketAddr,
     helo: &str,
     timeout: Duration,
     intr: Option<&Interrupt<'_>>,
