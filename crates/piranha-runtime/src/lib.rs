@@ -4,8 +4,9 @@
 //!
 //! * [`logger`]: a [`log::Log`] that writes to syslog (facility daemon, ident
 //!   with the pid) and, in the foreground, also `ident: message` lines on stdout.
-//! * [`arp`]: send_arp's arguments and the gratuitous ARP frame (pnet,
-//!   AF_PACKET), for send_arp and pulse's first announcement.
+//! * [`arp`]: send_arp's arguments, the gratuitous ARP frame and the IPv6
+//!   unsolicited neighbour advertisement (pnet, AF_PACKET), for send_arp
+//!   and pulse's first announcement.
 //! * [`daemon`]: detach from the terminal (double fork, `setsid`, stdio on
 //!   `/dev/null`), and mark inherited descriptors close-on-exec.
 //! * [`error`]: print an error with all its sources, `: `-separated.
