@@ -2,8 +2,9 @@
 //! a veth pair, `send_arp -i v0 VIP MAC ff02::1 333300000001` sends one
 //! unsolicited neighbour advertisement, captured on the peer `v1` through
 //! an AF_PACKET socket and decoded (target, flags, hop limit, option,
-//! checksum); the Router flag follows `v0`'s IPv6 forwarding.  Root only;
-//! prints why it skips otherwise.
+//! checksum); the Router flag follows `v0`'s IPv6 forwarding; the kernel
+//! behind `v1` takes it (its neighbour entry for the VIP moves to the new
+//! MAC).  Root only; prints why it skips otherwise.
 
 use std::net::Ipv6Addr;
 use std::os::fd::AsRawFd;
@@ -239,10 +240,51 @@ fn neighbour_advertisement_on_the_wire() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let mac = "02:00:00:5a:00:01";
+    // v1's kernel knows the VIP at an old MAC: the advertisement (Override)
+    // must move it to the new one
+    ip(&[
+        "-n",
+        n,
+        "-6",
+        "addr",
+        "add",
+        "2001:db8::1/64",
+        "dev",
+        "v1",
+        "nodad",
+    ])
+    .unwrap();
+    ip(&[
+        "-n",
+        n,
+        "-6",
+        "neigh",
+        "add",
+        VIP,
+        "lladdr",
+        "02:00:00:00:00:99",
+        "dev",
+        "v1",
+        "nud",
+        "stale",
+    ])
+    .unwrap();
 
     // not forwarding: Router clear
     let f = send_and_capture(&ns, &["-i", "v0", VIP, mac, "ff02::1", "333300000001"]);
     assert_eq!(check_na(&f) & NeighborAdvertFlags::Router, 0, "R clear");
+    let t0 = Instant::now();
+    loop {
+        let neigh = ip_out(&["-n", n, "-6", "neigh", "show", VIP, "dev", "v1"]);
+        if neigh.contains(&format!("lladdr {mac}")) {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(2),
+            "the receiver kept its entry: {neigh}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     // forwarding on v0: Router set
     let out = Command::new("ip")
