@@ -4,15 +4,17 @@
 //!
 //! * [`logger`]: a [`log::Log`] that writes to syslog (facility daemon, ident
 //!   with the pid) and, in the foreground, also `ident: message` lines on stdout.
-//! * [`arp`]: send_arp's arguments and the gratuitous ARP frame (pnet,
-//!   AF_PACKET), for send_arp and pulse's first announcement.
+//! * [`arp`]: send_arp's arguments, the gratuitous ARP frame and the IPv6
+//!   unsolicited neighbour advertisement (pnet, AF_PACKET), for send_arp
+//!   and pulse's first announcement.
 //! * [`daemon`]: detach from the terminal (double fork, `setsid`, stdio on
 //!   `/dev/null`), and mark inherited descriptors close-on-exec.
 //! * [`error`]: print an error with all its sources, `: `-separated.
 //! * [`forkserver`]: start many copies of one program (lvs's nannies) by
 //!   forking a pre-started copy instead of an `exec` each.
-//! * [`net`]: IPv4 addresses and link state over rtnetlink (pulse's
-//!   floating addresses; lvs asks whether a virtual IP is still here).
+//! * [`net`]: addresses (IPv4, and IPv6 alongside) and link state over
+//!   rtnetlink (pulse's floating addresses; lvs asks whether a virtual IP
+//!   is still here).
 //! * [`notify`]: the service manager's notification socket (systemd
 //!   `Type=notify`): ready, reloading, stopping and a status line.
 //! * [`pidfile`]: a daemon's pidfile, refusing a live copy, written

@@ -5,6 +5,19 @@
 //! one address with its prefix length, broadcast, label (`eth0:1`) and
 //! lifetime, and dump links for their flags.
 //!
+//! IPv6 goes alongside, with [`AnyAddr`] (an [`Addr`] whose address is an
+//! [`IpAddr`]): [`Netlink::addresses_any`] dumps both families, and
+//! [`Netlink::add_address_any`], [`Netlink::renew_address_any`] and
+//! [`Netlink::del_address_any`] take either.  Both families go through one
+//! message builder, [`address_message`]; an IPv4 message is the one
+//! [`Kernel::add_address`] sends.  An IPv6 address is added with
+//! `IFA_F_NODAD` (`ip -6 addr add ... nodad`), in the header and in
+//! `IFA_FLAGS` as iproute2 sends it: a floating address that waits for
+//! duplicate address detection is tentative for a second or more, cannot
+//! be bound, and the kernel would not announce it (send_arp's neighbour
+//! advertisements do).  IPv6 has no broadcast and no labels: neither is
+//! sent, and a dumped IPv6 address has an empty label.
+//!
 //! Floating addresses are added with a finite lifetime (`IFA_CACHEINFO`,
 //! `ip addr ... valid_lft N preferred_lft N`, Linux 3.9 and later) that the
 //! active pulse renews with `RTM_NEWADDR` and `NLM_F_CREATE | NLM_F_REPLACE`:
@@ -19,7 +32,9 @@ use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
     NLM_F_REPLACE, NLM_F_REQUEST,
 };
-use netlink_packet_route::address::{AddressAttribute, AddressMessage, CacheInfo};
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo,
+};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
@@ -61,6 +76,156 @@ pub struct Addr {
     /// Valid lifetime in seconds; `None` = forever (`valid_lft forever`).
     /// What to add or renew with; in a dump, what the kernel has left.
     pub lifetime: Option<u32>,
+}
+
+/// One address of either family on a device: an [`Addr`] whose address is
+/// an [`IpAddr`], with the same fields and meanings.  An IPv6 address has
+/// no label in the kernel: `label` is never sent for one, and is empty in
+/// a dump.  (When `Addr.ip` becomes an `IpAddr`, this becomes `Addr`.)
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AnyAddr {
+    /// The address.
+    pub ip: IpAddr,
+    /// Prefix length.
+    pub prefix: u8,
+    /// Device index.
+    pub index: u32,
+    /// Label (`eth0` or `eth0:1`; IPv4 only).
+    pub label: String,
+    /// Valid lifetime in seconds; `None` = forever (`valid_lft forever`).
+    /// What to add or renew with; in a dump, what the kernel has left.
+    pub lifetime: Option<u32>,
+}
+
+impl From<Addr> for AnyAddr {
+    fn from(a: Addr) -> AnyAddr {
+        AnyAddr {
+            ip: IpAddr::V4(a.ip),
+            prefix: a.prefix,
+            index: a.index,
+            label: a.label,
+            lifetime: a.lifetime,
+        }
+    }
+}
+
+impl From<&Addr> for AnyAddr {
+    fn from(a: &Addr) -> AnyAddr {
+        AnyAddr::from(a.clone())
+    }
+}
+
+impl TryFrom<AnyAddr> for Addr {
+    /// An IPv6 address, handed back.
+    type Error = AnyAddr;
+
+    fn try_from(a: AnyAddr) -> Result<Addr, AnyAddr> {
+        match a.ip {
+            IpAddr::V4(ip) => Ok(Addr {
+                ip,
+                prefix: a.prefix,
+                index: a.index,
+                label: a.label,
+                lifetime: a.lifetime,
+            }),
+            IpAddr::V6(_) => Err(a),
+        }
+    }
+}
+
+impl AnyAddr {
+    /// Where it is, for messages: the label, or the device index when it
+    /// has none (IPv6).
+    fn place(&self) -> String {
+        if self.label.is_empty() {
+            format!("device {}", self.index)
+        } else {
+            self.label.clone()
+        }
+    }
+}
+
+/// The `RTM_NEWADDR` payload that adds or renews `a`.  Both families:
+/// `IFA_LOCAL` and `IFA_ADDRESS` (equal), `IFA_CACHEINFO` with `a.lifetime`
+/// as valid and preferred lifetime when it has one.  IPv4 also:
+/// `IFA_BROADCAST` (`ip | !mask`) when the prefix is below 31, `IFA_LABEL`
+/// when `a.label` is set.  IPv6 instead: no broadcast, no label, and
+/// `IFA_F_NODAD` both in the header's flags and in `IFA_FLAGS`.
+pub fn address_message(a: &AnyAddr) -> AddressMessage {
+    let mut m = AddressMessage::default();
+    m.header.prefix_len = a.prefix;
+    m.header.index = a.index;
+    m.attributes.push(AddressAttribute::Local(a.ip));
+    m.attributes.push(AddressAttribute::Address(a.ip));
+    match a.ip {
+        IpAddr::V4(ip) => {
+            m.header.family = AddressFamily::Inet;
+            if a.prefix < 31 {
+                m.attributes
+                    .push(AddressAttribute::Broadcast(broadcast(ip, a.prefix)));
+            }
+            if !a.label.is_empty() {
+                m.attributes.push(AddressAttribute::Label(a.label.clone()));
+            }
+        }
+        IpAddr::V6(_) => {
+            m.header.family = AddressFamily::Inet6;
+            m.header.flags = AddressHeaderFlags::Nodad;
+            m.attributes
+                .push(AddressAttribute::Flags(AddressFlags::Nodad));
+        }
+    }
+    if let Some(secs) = a.lifetime {
+        let mut ci = CacheInfo::default();
+        ci.ifa_valid = secs;
+        ci.ifa_preferred = secs;
+        m.attributes.push(AddressAttribute::CacheInfo(ci));
+    }
+    m
+}
+
+/// The `RTM_DELADDR` payload that removes `a`: family, prefix length,
+/// device, `IFA_LOCAL` and `IFA_ADDRESS` (the kernel matches the address
+/// and its prefix length, so give the prefix it was added with).
+pub fn address_delete_message(a: &AnyAddr) -> AddressMessage {
+    let mut m = address_message(a);
+    m.header.flags = AddressHeaderFlags::empty();
+    m.attributes
+        .retain(|x| matches!(x, AddressAttribute::Local(_) | AddressAttribute::Address(_)));
+    m
+}
+
+/// An address of a dump reply (IPv4 or IPv6; `None` for another family or
+/// a reply without an address).  `IFA_LOCAL` is the address itself on a
+/// point-to-point link (`IFA_ADDRESS` is the peer's there), so it wins.
+fn dumped(a: &AddressMessage) -> Option<AnyAddr> {
+    let mut ip = None;
+    let mut local = None;
+    let mut label = String::new();
+    let mut lifetime = None;
+    for attr in &a.attributes {
+        match attr {
+            AddressAttribute::Address(x) => ip = Some(*x),
+            AddressAttribute::Local(x) => local = Some(*x),
+            AddressAttribute::Label(l) => label = l.clone(),
+            AddressAttribute::CacheInfo(c) if c.ifa_valid != FOREVER => {
+                lifetime = Some(c.ifa_valid)
+            }
+            _ => {}
+        }
+    }
+    let ip = local.or(ip)?;
+    let family_ok = match ip {
+        IpAddr::V4(_) => a.header.family == AddressFamily::Inet,
+        IpAddr::V6(_) => a.header.family == AddressFamily::Inet6,
+    };
+    family_ok.then_some(AnyAddr {
+        ip,
+        prefix: a.header.prefix_len,
+        index: a.header.index,
+        label,
+        lifetime,
+    })
 }
 
 /// The kernel's "forever" lifetime (`INFINITY_LIFE_TIME`).
@@ -190,73 +355,74 @@ impl Netlink {
         }
     }
 
+    /// The IPv4 message [`Kernel::add_address`] sends.
+    #[cfg(test)]
     fn addr_message(a: &Addr) -> AddressMessage {
-        let mut m = AddressMessage::default();
-        m.header.family = AddressFamily::Inet;
-        m.header.prefix_len = a.prefix;
-        m.header.index = a.index;
-        m.attributes.push(AddressAttribute::Local(IpAddr::V4(a.ip)));
-        m.attributes
-            .push(AddressAttribute::Address(IpAddr::V4(a.ip)));
-        if a.prefix < 31 {
-            m.attributes
-                .push(AddressAttribute::Broadcast(broadcast(a.ip, a.prefix)));
-        }
-        if !a.label.is_empty() {
-            m.attributes.push(AddressAttribute::Label(a.label.clone()));
-        }
-        if let Some(secs) = a.lifetime {
-            let mut ci = CacheInfo::default();
-            ci.ifa_valid = secs;
-            ci.ifa_preferred = secs;
-            m.attributes.push(AddressAttribute::CacheInfo(ci));
-        }
-        m
+        address_message(&a.into())
     }
-}
 
-impl Kernel for Netlink {
-    fn addresses(&mut self) -> Result<Vec<Addr>, NetError> {
+    fn dump(&mut self, family: AddressFamily) -> Result<Vec<AnyAddr>, NetError> {
         let mut m = AddressMessage::default();
-        m.header.family = AddressFamily::Inet;
+        m.header.family = family;
         let replies = self.request(
             RouteNetlinkMessage::GetAddress(m),
             NLM_F_REQUEST | NLM_F_DUMP,
             "list addresses",
         )?;
-        let mut out = Vec::new();
-        for r in replies {
-            if let RouteNetlinkMessage::NewAddress(a) = r {
-                if a.header.family != AddressFamily::Inet {
-                    continue;
-                }
-                let mut ip = None;
-                let mut local = None;
-                let mut label = String::new();
-                let mut lifetime = None;
-                for attr in &a.attributes {
-                    match attr {
-                        AddressAttribute::Address(IpAddr::V4(x)) => ip = Some(*x),
-                        AddressAttribute::Local(IpAddr::V4(x)) => local = Some(*x),
-                        AddressAttribute::Label(l) => label = l.clone(),
-                        AddressAttribute::CacheInfo(c) if c.ifa_valid != FOREVER => {
-                            lifetime = Some(c.ifa_valid)
-                        }
-                        _ => {}
-                    }
-                }
-                if let Some(ip) = local.or(ip) {
-                    out.push(Addr {
-                        ip,
-                        prefix: a.header.prefix_len,
-                        index: a.header.index,
-                        label,
-                        lifetime,
-                    });
-                }
-            }
-        }
-        Ok(out)
+        Ok(replies
+            .iter()
+            .filter_map(|r| match r {
+                RouteNetlinkMessage::NewAddress(a) => dumped(a),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every address of both families (one dump, `AF_UNSPEC`).
+    pub fn addresses_any(&mut self) -> Result<Vec<AnyAddr>, NetError> {
+        self.dump(AddressFamily::Unspec)
+    }
+
+    /// Add `a`, either family (see [`address_message`]); fails when it is
+    /// there already.
+    pub fn add_address_any(&mut self, a: &AnyAddr) -> Result<(), NetError> {
+        self.request(
+            RouteNetlinkMessage::NewAddress(address_message(a)),
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+            &format!("add address {}/{} on {}", a.ip, a.prefix, a.place()),
+        )
+        .map(|_| ())
+    }
+
+    /// Create or replace `a`, either family: reset its lifetime to
+    /// `a.lifetime` when it is there, add it when it is not (expired).
+    pub fn renew_address_any(&mut self, a: &AnyAddr) -> Result<(), NetError> {
+        self.request(
+            RouteNetlinkMessage::NewAddress(address_message(a)),
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
+            &format!("renew address {}/{} on {}", a.ip, a.prefix, a.place()),
+        )
+        .map(|_| ())
+    }
+
+    /// Delete `a`, either family (matched by address, prefix and device).
+    pub fn del_address_any(&mut self, a: &AnyAddr) -> Result<(), NetError> {
+        self.request(
+            RouteNetlinkMessage::DelAddress(address_delete_message(a)),
+            NLM_F_REQUEST | NLM_F_ACK,
+            &format!("remove address {}/{} from {}", a.ip, a.prefix, a.place()),
+        )
+        .map(|_| ())
+    }
+}
+
+impl Kernel for Netlink {
+    fn addresses(&mut self) -> Result<Vec<Addr>, NetError> {
+        Ok(self
+            .dump(AddressFamily::Inet)?
+            .into_iter()
+            .filter_map(|a| Addr::try_from(a).ok())
+            .collect())
     }
 
     fn links(&mut self) -> Result<Vec<Link>, NetError> {
@@ -294,33 +460,15 @@ impl Kernel for Netlink {
     }
 
     fn add_address(&mut self, a: &Addr) -> Result<(), NetError> {
-        self.request(
-            RouteNetlinkMessage::NewAddress(Self::addr_message(a)),
-            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-            &format!("add address {}/{} on {}", a.ip, a.prefix, a.label),
-        )
-        .map(|_| ())
+        self.add_address_any(&a.into())
     }
 
     fn renew_address(&mut self, a: &Addr) -> Result<(), NetError> {
-        self.request(
-            RouteNetlinkMessage::NewAddress(Self::addr_message(a)),
-            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
-            &format!("renew address {}/{} on {}", a.ip, a.prefix, a.label),
-        )
-        .map(|_| ())
+        self.renew_address_any(&a.into())
     }
 
     fn del_address(&mut self, a: &Addr) -> Result<(), NetError> {
-        let mut m = Self::addr_message(a);
-        m.attributes
-            .retain(|x| matches!(x, AddressAttribute::Local(_) | AddressAttribute::Address(_)));
-        self.request(
-            RouteNetlinkMessage::DelAddress(m),
-            NLM_F_REQUEST | NLM_F_ACK,
-            &format!("remove address {}/{} from {}", a.ip, a.prefix, a.label),
-        )
-        .map(|_| ())
+        self.del_address_any(&a.into())
     }
 }
 
@@ -348,6 +496,32 @@ pub fn wait_while_local(
 ) -> std::time::Duration {
     let t0 = std::time::Instant::now();
     while count_local(ips) > 0 && t0.elapsed() < bound {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        between();
+    }
+    t0.elapsed()
+}
+
+/// How many of `ips` (either family) are addresses of this host now (0
+/// when the kernel cannot be asked).
+pub fn count_local_any(ips: &[IpAddr]) -> usize {
+    match Netlink::open().and_then(|mut n| n.addresses_any()) {
+        Ok(a) => ips
+            .iter()
+            .filter(|ip| a.iter().any(|x| x.ip == **ip))
+            .count(),
+        Err(_) => 0,
+    }
+}
+
+/// [`wait_while_local`] for addresses of either family.
+pub fn wait_while_local_any(
+    ips: &[IpAddr],
+    bound: std::time::Duration,
+    mut between: impl FnMut(),
+) -> std::time::Duration {
+    let t0 = std::time::Instant::now();
+    while count_local_any(ips) > 0 && t0.elapsed() < bound {
         std::thread::sleep(std::time::Duration::from_millis(100));
         between();
     }
@@ -384,5 +558,204 @@ mod tests {
         assert!(addrs.iter().any(|a| a.ip == Ipv4Addr::LOCALHOST));
         let links = nl.links().unwrap();
         assert!(link_by_name(&links, "lo").is_some());
+        // both families in one dump; the IPv4 part is what addresses() lists
+        let any = nl.addresses_any().unwrap();
+        let v4: Vec<Addr> = any
+            .iter()
+            .cloned()
+            .filter_map(|a| Addr::try_from(a).ok())
+            .collect();
+        assert_eq!(v4, addrs);
+        // ::1 is on lo unless IPv6 is off (no /proc/net/if_inet6, or lo
+        // left out of it)
+        let lo6 = std::fs::read_to_string("/proc/net/if_inet6")
+            .map(|t| {
+                t.lines()
+                    .any(|l| l.starts_with("00000000000000000000000000000001"))
+            })
+            .unwrap_or(false);
+        if lo6 {
+            let one = any
+                .iter()
+                .find(|a| a.ip == IpAddr::V6(std::net::Ipv6Addr::LOCALHOST))
+                .expect("::1 listed");
+            assert_eq!(one.prefix, 128);
+            assert!(one.label.is_empty(), "{one:?}");
+            assert_eq!(count_local_any(&[one.ip, "127.0.0.1".parse().unwrap()]), 2);
+        } else {
+            eprintln!("skipped the ::1 check: no IPv6 on lo");
+        }
+        assert_eq!(count_local_any(&["2001:db8::dead".parse().unwrap()]), 0);
+    }
+
+    /// The attributes of an emitted address message, as (type, payload).
+    fn emitted(m: &AddressMessage) -> ([u8; 8], Vec<(u16, Vec<u8>)>) {
+        use netlink_packet_core::Emitable;
+        let mut buf = vec![0u8; m.buffer_len()];
+        m.emit(&mut buf);
+        let mut header = [0u8; 8];
+        header.copy_from_slice(&buf[..8]);
+        let mut nlas = Vec::new();
+        let mut off = 8;
+        while off + 4 <= buf.len() {
+            let len = usize::from(u16::from_ne_bytes([buf[off], buf[off + 1]]));
+            let kind = u16::from_ne_bytes([buf[off + 2], buf[off + 3]]);
+            assert!(len >= 4 && off + len <= buf.len(), "bad attribute at {off}");
+            nlas.push((kind, buf[off + 4..off + len].to_vec()));
+            off += (len + 3) & !3;
+        }
+        (header, nlas)
+    }
+
+    const IFA_ADDRESS: u16 = 1;
+    const IFA_LOCAL: u16 = 2;
+    const IFA_LABEL: u16 = 3;
+    const IFA_BROADCAST: u16 = 4;
+    const IFA_CACHEINFO: u16 = 6;
+    const IFA_FLAGS: u16 = 8;
+
+    fn kinds(nlas: &[(u16, Vec<u8>)]) -> Vec<u16> {
+        nlas.iter().map(|(k, _)| *k).collect()
+    }
+
+    #[test]
+    fn ipv4_message_as_before() {
+        let a = Addr {
+            ip: Ipv4Addr::new(10, 0, 0, 5),
+            prefix: 24,
+            index: 7,
+            label: "eth0:1".into(),
+            lifetime: Some(6),
+        };
+        let m = Netlink::addr_message(&a);
+        assert_eq!(m.header.family, AddressFamily::Inet);
+        assert_eq!(m.header.flags, AddressHeaderFlags::empty());
+        let (h, nlas) = emitted(&m);
+        // family AF_INET, /24, no flags, scope universe, index 7
+        assert_eq!(h[..4], [2, 24, 0, 0]);
+        assert_eq!(u32::from_ne_bytes([h[4], h[5], h[6], h[7]]), 7);
+        assert_eq!(
+            kinds(&nlas),
+            [
+                IFA_LOCAL,
+                IFA_ADDRESS,
+                IFA_BROADCAST,
+                IFA_LABEL,
+                IFA_CACHEINFO
+            ]
+        );
+        assert_eq!(nlas[0].1, [10, 0, 0, 5]);
+        assert_eq!(nlas[2].1, [10, 0, 0, 255]);
+        assert_eq!(nlas[3].1, b"eth0:1\0");
+        // ifa_prefered, ifa_valid, cstamp, tstamp
+        assert_eq!(nlas[4].1[..8], [6, 0, 0, 0, 6, 0, 0, 0]);
+        // /31 and /32: no broadcast
+        for prefix in [31, 32] {
+            let m = address_message(&AnyAddr::from(Addr {
+                prefix,
+                lifetime: None,
+                ..a.clone()
+            }));
+            assert_eq!(kinds(&emitted(&m).1), [IFA_LOCAL, IFA_ADDRESS, IFA_LABEL]);
+        }
+        let d = address_delete_message(&(&a).into());
+        assert_eq!(kinds(&emitted(&d).1), [IFA_LOCAL, IFA_ADDRESS]);
+    }
+
+    #[test]
+    fn ipv6_message_nodad_no_broadcast_no_label() {
+        let a = AnyAddr {
+            ip: "2001:db8::100".parse().unwrap(),
+            prefix: 64,
+            index: 3,
+            // pulse's own name for it: never sent for IPv6
+            label: "eth0:1".into(),
+            lifetime: Some(6),
+        };
+        let m = address_message(&a);
+        assert_eq!(m.header.family, AddressFamily::Inet6);
+        assert_eq!(m.header.flags, AddressHeaderFlags::Nodad);
+        assert!(m
+            .attributes
+            .contains(&AddressAttribute::Flags(AddressFlags::Nodad)));
+        let (h, nlas) = emitted(&m);
+        // family AF_INET6, /64, IFA_F_NODAD, scope universe, index 3
+        assert_eq!(h[..4], [10, 64, 0x02, 0]);
+        assert_eq!(u32::from_ne_bytes([h[4], h[5], h[6], h[7]]), 3);
+        assert_eq!(
+            kinds(&nlas),
+            [IFA_LOCAL, IFA_ADDRESS, IFA_FLAGS, IFA_CACHEINFO]
+        );
+        let v6 = [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0];
+        assert_eq!(nlas[0].1, v6);
+        assert_eq!(nlas[1].1, v6);
+        assert_eq!(nlas[2].1, 0x02u32.to_ne_bytes());
+        assert_eq!(nlas[3].1[..8], [6, 0, 0, 0, 6, 0, 0, 0]);
+        // forever: no cache info
+        let m = address_message(&AnyAddr {
+            lifetime: None,
+            prefix: 128,
+            ..a.clone()
+        });
+        let (h, nlas) = emitted(&m);
+        assert_eq!(h[1], 128);
+        assert_eq!(kinds(&nlas), [IFA_LOCAL, IFA_ADDRESS, IFA_FLAGS]);
+        // delete: the address and its prefix, nothing else
+        let d = address_delete_message(&a);
+        let (h, nlas) = emitted(&d);
+        assert_eq!(h[..4], [10, 64, 0, 0]);
+        assert_eq!(kinds(&nlas), [IFA_LOCAL, IFA_ADDRESS]);
+    }
+
+    #[test]
+    fn dump_replies_of_both_families() {
+        let v6: IpAddr = "2001:db8::100".parse().unwrap();
+        let mut m = AddressMessage::default();
+        m.header.family = AddressFamily::Inet6;
+        m.header.prefix_len = 64;
+        m.header.index = 3;
+        m.attributes.push(AddressAttribute::Address(v6));
+        m.attributes.push(AddressAttribute::Flags(
+            AddressFlags::Nodad | AddressFlags::Permanent,
+        ));
+        let mut ci = CacheInfo::default();
+        ci.ifa_valid = 5;
+        ci.ifa_preferred = 5;
+        m.attributes.push(AddressAttribute::CacheInfo(ci));
+        assert_eq!(
+            dumped(&m),
+            Some(AnyAddr {
+                ip: v6,
+                prefix: 64,
+                index: 3,
+                label: String::new(),
+                lifetime: Some(5),
+            })
+        );
+        // point to point: the local end is ours
+        let mut p = m.clone();
+        p.attributes
+            .push(AddressAttribute::Local("2001:db8::1".parse().unwrap()));
+        assert_eq!(dumped(&p).unwrap().ip.to_string(), "2001:db8::1");
+        // an IPv4 one, as addresses() lists it
+        let a = Addr {
+            ip: Ipv4Addr::new(10, 0, 0, 5),
+            prefix: 24,
+            index: 7,
+            label: "eth0:1".into(),
+            lifetime: None,
+        };
+        let got = dumped(&Netlink::addr_message(&a)).unwrap();
+        assert_eq!(Addr::try_from(got), Ok(a));
+        // another family, or no address
+        let mut o = AddressMessage::default();
+        o.header.family = AddressFamily::Packet;
+        o.attributes.push(AddressAttribute::Address(v6));
+        assert_eq!(dumped(&o), None);
+        let mut e = AddressMessage::default();
+        e.header.family = AddressFamily::Inet6;
+        assert_eq!(dumped(&e), None);
+        // an IPv6 address does not convert to the IPv4 type
+        assert!(Addr::try_from(dumped(&m).unwrap()).is_err());
     }
 }
