@@ -290,6 +290,11 @@ pub struct Config {
     pub syncdaemon: Opt<bool>,
     pub syncd_iface: Opt<String>,
     pub syncd_id: Opt<i64>,
+    /// Extension: the sync daemons' multicast group (IPv4 or IPv6;
+    /// default the kernel's 224.0.0.81).
+    pub syncd_group: Opt<IpAddr>,
+    /// Extension: the sync daemons' UDP port (default the kernel's 8848).
+    pub syncd_port: Opt<u16>,
     /// Extension: lvs runs on the passive director too, table programmed
     /// without the VIPs, so that a takeover only moves addresses.
     pub hot_standby: Opt<bool>,
@@ -405,6 +410,15 @@ impl Config {
     /// `syncd_id`, masked to 0..255 as Piranha did (default 0).
     pub fn syncd_id(&self) -> u8 {
         (get(&self.syncd_id, 0) & 0xff) as u8
+    }
+    /// `syncd_group` (extension): the multicast group, `None` for the
+    /// kernel's default (224.0.0.81).
+    pub fn syncd_group(&self) -> Option<IpAddr> {
+        self.syncd_group.as_ref().map(|g| g.value)
+    }
+    /// `syncd_port` (extension): `None` for the kernel's default (8848).
+    pub fn syncd_port(&self) -> Option<u16> {
+        self.syncd_port.as_ref().map(|p| p.value)
     }
     /// `hot_standby` (extension; default 0: lvs starts at takeover, as in
     /// Piranha).

@@ -358,6 +358,8 @@ fn shift_config(x: &mut Config, d: &Shift) {
         syncd_iface,
         syncd_id,
         hot_standby,
+        syncd_group,
+        syncd_port,
         tcp_timeout,
         tcpfin_timeout,
         udp_timeout,
@@ -394,6 +396,8 @@ fn shift_config(x: &mut Config, d: &Shift) {
     d.opt(syncd_iface);
     d.opt(syncd_id);
     d.opt(hot_standby);
+    d.opt(syncd_group);
+    d.opt(syncd_port);
     d.opt(tcp_timeout);
     d.opt(tcpfin_timeout);
     d.opt(udp_timeout);

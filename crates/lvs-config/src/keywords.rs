@@ -91,6 +91,8 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("syncd_iface", G, "interface", "eth0"),
     kw("syncd_id", G, "integer", "0"),
     kw("hot_standby", G, "boolean", "0"),
+    kw("syncd_group", G, "multicast address", "224.0.0.81"),
+    kw("syncd_port", G, "port", "8848"),
     kw("tcp_timeout", G, "seconds", "0"),
     kw("tcpfin_timeout", G, "seconds", "0"),
     kw("udp_timeout", G, "seconds", "0"),

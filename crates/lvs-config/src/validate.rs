@@ -36,6 +36,7 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
             );
         }
     }
+    check_global_families(cfg, out);
     let mut names: HashMap<&str, Option<Span>> = HashMap::new();
     let mut vip_dev: HashMap<IpAddr, (&str, &str)> = HashMap::new();
     let mut services: HashMap<ServiceId, &str> = HashMap::new();
@@ -59,6 +60,7 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
             continue;
         }
         check_address(vs, out);
+        check_families(cfg, vs, out);
         if let Some(a) = vs
             .address
             .as_ref()
@@ -209,6 +211,166 @@ fn check_address(vs: &VirtualServer, out: &mut Sink<'_>) {
     }
 }
 
+/// The two heartbeat channels are each of one family, and the NAT
+/// router's mask is of its address's family.
+fn check_global_families(cfg: &Config, out: &mut Sink<'_>) {
+    for (a, b, kw_a, kw_b) in [
+        (&cfg.primary, &cfg.backup, "primary", "backup"),
+        (
+            &cfg.primary_private,
+            &cfg.backup_private,
+            "primary_private",
+            "backup_private",
+        ),
+    ] {
+        let (Some(a), Some(b)) = (a, b) else {
+            continue;
+        };
+        let (fa, fb) = (Family::of(&a.value.addr), Family::of(&b.value.addr));
+        if fa != fb && !a.value.addr.is_unspecified() && !b.value.addr.is_unspecified() {
+            out(
+                Severity::Error,
+                b.span,
+                Some(kw_b),
+                format!("`{kw_b}` is an {fb} address but `{kw_a}` is {fa}: the heartbeats of one channel go between addresses of one family"),
+                Some(format!("give `{kw_a}` and `{kw_b}` addresses of the same family")),
+            );
+        }
+    }
+    if let (Some(r), Some(m)) = (&cfg.nat_router, &cfg.nat_nmask) {
+        mask_family(
+            Family::of(&r.value.ip.addr),
+            m,
+            "nat_nmask",
+            "the NAT router",
+            out,
+        );
+    }
+}
+
+/// A mask of the wrong family for the address it goes with: an error (a
+/// dotted mask on an IPv6 address, a prefix longer than 32 on IPv4).
+fn mask_family(family: Family, m: &Spanned<Mask>, kw: &str, what: &str, out: &mut Sink<'_>) {
+    let bad = match (family, m.value) {
+        (Family::Inet6, Mask::Dotted(d)) if !d.is_unspecified() => Some(format!(
+            "a dotted mask, but {what} is an IPv6 address; write a prefix length{}",
+            Mask::Dotted(d)
+                .prefix_len()
+                .map(|n| format!(" such as /{n}"))
+                .unwrap_or_default()
+        )),
+        (Family::Inet, Mask::Prefix(n)) if n > 32 => Some(format!(
+            "/{n} is longer than an IPv4 address ({what} is IPv4)"
+        )),
+        _ => None,
+    };
+    if let Some(detail) = bad {
+        out(
+            Severity::Error,
+            m.span,
+            Some(kw),
+            format!("`{}` is {detail}", m.value),
+            None,
+        );
+    }
+}
+
+/// The address-family rules of an active virtual server: masks of its
+/// family; real servers and the sorry server of its family, except
+/// through a tunnel, which the kernel refuses while a sync daemon runs; a
+/// firewall-mark service without an address needs real servers of one
+/// family.
+fn check_families(cfg: &Config, vs: &VirtualServer, out: &mut Sink<'_>) {
+    let name = vs.name.value.as_str();
+    let family = vs.family();
+    let has_vip = vs.address.is_some() && !vs.vip().is_unspecified();
+    if has_vip {
+        if let Some(m) = &vs.vip_nmask {
+            mask_family(family, m, "vip_nmask", "the virtual IP", out);
+        }
+    }
+    if let Some(m) = &vs.pmask {
+        match (family, m.value) {
+            (Family::Inet, Mask::Prefix(n)) if n <= 32 => out(
+                Severity::Warning,
+                m.span,
+                Some("pmask"),
+                format!("`/{n}` is not a netmask Piranha read and is ignored on the IPv4 service `{name}`, as Piranha did"),
+                m.value
+                    .as_ipv4()
+                    .map(|d| format!("write {d}")),
+            ),
+            _ => mask_family(family, m, "pmask", "the service", out),
+        }
+    }
+    if vs.fwmark() != 0 && !has_vip {
+        let mut fams = vs
+            .servers
+            .iter()
+            .filter(|rs| !rs.addr().is_unspecified())
+            .map(|rs| Family::of(&rs.addr()));
+        if let Some(f) = fams.next() {
+            if fams.any(|g| g != f) {
+                out(
+                    Severity::Error,
+                    vs.fwmark.as_ref().and_then(|s| s.span),
+                    Some("fwmark"),
+                    format!("firewall-mark service `{name}` has no `address` and real servers of both families: its family is unknown (IPVS keeps an IPv4 and an IPv6 mark apart)"),
+                    Some("set `address` to a virtual IP of the service's family".into()),
+                );
+                return;
+            }
+        }
+    }
+    // Without a VIP the family comes from the real servers: with none,
+    // there is nothing to agree with.
+    if !has_vip && vs.servers.iter().all(|rs| rs.addr().is_unspecified()) {
+        return;
+    }
+    let tunnel = cfg.network() == Network::Tunnel;
+    let mut other = |span: Option<Span>, kw: &str, what: String, addr: IpAddr| {
+        let f = Family::of(&addr);
+        if f == family || addr.is_unspecified() {
+            return;
+        }
+        if !tunnel {
+            out(
+                Severity::Error,
+                span,
+                Some(kw),
+                format!("{what} is {f} but virtual server `{name}` is {family}: the kernel forwards to another family only through a tunnel"),
+                Some(format!("give it an {family} address, or use `network = tunnel`")),
+            );
+        } else if cfg.syncdaemon() {
+            out(
+                Severity::Error,
+                span,
+                Some(kw),
+                format!("{what} is {f} but virtual server `{name}` is {family}: the kernel refuses a real server of another family while a sync daemon runs (`syncdaemon = 1`)"),
+                Some("give it an address of the service's family, or set `syncdaemon = 0`".into()),
+            );
+        }
+    };
+    for rs in &vs.servers {
+        if let Some(a) = &rs.address {
+            other(
+                a.span,
+                "address",
+                format!("real server `{}` ({})", rs.name.value, a.value.addr),
+                a.value.addr,
+            );
+        }
+    }
+    if let Some(s) = &vs.sorry_server {
+        other(
+            s.span,
+            "sorry_server",
+            format!("sorry server {}", s.value),
+            s.value,
+        );
+    }
+}
+
 /// An active port-0 service without `persistent` (and without a mark):
 /// left out, as ipvsadm refuses it.
 fn check_zero_port_service(vs: &VirtualServer, out: &mut Sink<'_>) {
@@ -282,6 +444,7 @@ pub(crate) fn clean_after_edit(cfg: &Config, k: usize) -> bool {
     check_block_head(vs, &mut sink);
     if vs.active() {
         check_address(vs, &mut sink);
+        check_families(cfg, vs, &mut sink);
         check_zero_port_service(vs, &mut sink);
     }
     if vs.in_table() {

@@ -145,6 +145,8 @@ fn write_globals(w: &mut W, c: &Config) {
     w.kv("syncd_iface", o(&c.syncd_iface, |v| s(v)));
     w.kv("syncd_id", o(&c.syncd_id, |v| v.to_string()));
     w.kv("hot_standby", o(&c.hot_standby, |v| b(*v).into()));
+    w.kv("syncd_group", o(&c.syncd_group, |v| v.to_string()));
+    w.kv("syncd_port", o(&c.syncd_port, |v| v.to_string()));
     w.kv("tcp_timeout", o(&c.tcp_timeout, |v| v.to_string()));
     w.kv("tcpfin_timeout", o(&c.tcpfin_timeout, |v| v.to_string()));
     w.kv("udp_timeout", o(&c.udp_timeout, |v| v.to_string()));

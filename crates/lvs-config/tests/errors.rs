@@ -1,13 +1,15 @@
 //! Table tests: accepted and rejected inputs with the exact line, column,
 //! category and keyword of the first error.
 
-use lvs_config::{parse_str, ErrorKind, ParseOptions, Resolver, Severity};
+use lvs_config::{parse_str, ErrorKind, Family, ParseOptions, Resolver, Severity};
 
 fn opts() -> ParseOptions {
     ParseOptions {
         file: "t.cf".into(),
-        resolver: Resolver::Custom(|name| match name {
-            "director1.example" => Some("192.0.2.10".parse().unwrap()),
+        resolver: Resolver::Custom(|name, want| match (name, want) {
+            ("director1.example", None | Some(Family::Inet)) => Some("192.0.2.10".parse().unwrap()),
+            ("director1.example", Some(Family::Inet6)) => Some("2001:db8::10".parse().unwrap()),
+            ("web6.example", _) => Some("2001:db8::21".parse().unwrap()),
             _ => None,
         }),
     }

@@ -13,8 +13,10 @@ fn opts() -> ParseOptions {
     }
 }
 
-/// Draws values from a byte string (proptest shrinks the bytes).
-struct Src<'a>(&'a [u8], usize);
+/// Draws values from a byte string (proptest shrinks the bytes); the flag
+/// makes every address and mask IPv6 (a file is of one family, so that the
+/// family rules hold).
+struct Src<'a>(&'a [u8], usize, bool);
 
 impl Src<'_> {
     fn u8(&mut self) -> u8 {
@@ -39,6 +41,10 @@ impl Src<'_> {
         }
     }
     fn addr(&mut self) -> IpAddr {
+        if self.2 {
+            let (a, b) = (self.u32() as u16, self.range(1, 65535) as u16);
+            return IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, a, 0, 0, 0, 0, b));
+        }
         IpAddr::V4(Ipv4Addr::new(
             10,
             self.u8(),
@@ -47,6 +53,12 @@ impl Src<'_> {
         ))
     }
     fn mask(&mut self) -> Mask {
+        if self.2 {
+            return Mask::Prefix(self.range(1, 128) as u8);
+        }
+        if self.u8() % 4 == 0 {
+            return Mask::Prefix(self.range(1, 32) as u8);
+        }
         let bits = self.range(0, 31);
         Mask::Dotted(Ipv4Addr::from(if bits == 0 {
             0
@@ -107,7 +119,8 @@ impl Src<'_> {
 }
 
 fn build(bytes: &[u8]) -> Config {
-    let mut s = Src(bytes, 0);
+    let mut s = Src(bytes, 0, false);
+    s.2 = s.flip();
     let mut c = Config {
         serial_no: s.opt(|s| s.u32() as i32 as i64),
         primary: s.opt(|s| Host::from_addr(s.addr())),
@@ -152,6 +165,14 @@ fn build(bytes: &[u8]) -> Config {
         syncd_iface: s.opt(|s| s.word()),
         syncd_id: s.opt(|s| s.range(0, 255) as i64),
         hot_standby: s.opt(|s| s.flip()),
+        syncd_group: s.opt(|s| {
+            if s.flip() {
+                "ff02::8:81".parse().unwrap()
+            } else {
+                "224.0.0.81".parse().unwrap()
+            }
+        }),
+        syncd_port: s.opt(|s| s.range(1, 65535) as u16),
         tcp_timeout: s.opt(|s| s.range(0, 2_678_400)),
         tcpfin_timeout: s.opt(|s| s.range(0, 2_678_400)),
         udp_timeout: s.opt(|s| s.range(0, 2_678_400)),
@@ -174,7 +195,20 @@ fn build(bytes: &[u8]) -> Config {
         // Active services get distinct addresses so validation passes.
         v.address = if active || s.flip() {
             Some(Spanned::new(IpDev {
-                ip: Host::from_addr(Ipv4Addr::new(192, 0, 2, i as u8 + 1)),
+                ip: Host::from_addr(if s.2 {
+                    IpAddr::V6(std::net::Ipv6Addr::new(
+                        0x2001,
+                        0xdb8,
+                        2,
+                        0,
+                        0,
+                        0,
+                        0,
+                        i as u16 + 1,
+                    ))
+                } else {
+                    IpAddr::V4(Ipv4Addr::new(192, 0, 2, i as u8 + 1))
+                }),
                 dev: format!("eth0:{i}"),
             }))
         } else {
@@ -223,12 +257,20 @@ fn build(bytes: &[u8]) -> Config {
         }
         for j in 0..s.range(0, 3) {
             let mut r = RealServer::named(format!("rs{j}"));
-            r.address = Some(Spanned::new(Host::from_addr(Ipv4Addr::new(
-                10,
-                9,
-                i as u8,
-                j as u8 + 1,
-            ))));
+            r.address = Some(Spanned::new(Host::from_addr(if s.2 {
+                IpAddr::V6(std::net::Ipv6Addr::new(
+                    0x2001,
+                    0xdb8,
+                    9,
+                    i as u16,
+                    0,
+                    0,
+                    0,
+                    j as u16 + 1,
+                ))
+            } else {
+                IpAddr::V4(Ipv4Addr::new(10, 9, i as u8, j as u8 + 1))
+            })));
             r.active = s.opt(|s| s.flip());
             r.port = s.opt(|s| s.range(1, 65535) as u16);
             r.weight = s.opt(|s| s.range(0, 65535));

@@ -1,6 +1,6 @@
 //! The keywords of each scope (global, virtual, failover, server, the health-check and quorum extensions) and the semantic checks after a clean parse.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 
 use super::reader::*;
 use crate::checks::HealthCheck;
@@ -38,8 +38,14 @@ impl<'o> P<'o> {
             }
             "rsh_command" => c.rsh_command = Some(self.string(&a[0])),
             "backup_active" => c.backup_active = Some(self.boolean(kw, &a[0])?),
-            "backup" => c.backup = Some(self.host(kw, &a[0], true)?),
-            "backup_private" => c.backup_private = Some(self.host(kw, &a[0], false)?),
+            "backup" => {
+                let want = host_family(&c.primary);
+                c.backup = Some(self.host_in(kw, &a[0], true, want)?)
+            }
+            "backup_private" => {
+                let want = host_family(&c.primary_private);
+                c.backup_private = Some(self.host_in(kw, &a[0], false, want)?)
+            }
             "backup_shared" => c.backup_shared = Some(self.string(&a[0])),
             "heartbeat" => c.heartbeat = Some(self.boolean(kw, &a[0])?),
             "heartbeat_port" => {
@@ -115,6 +121,8 @@ impl<'o> P<'o> {
             "syncdaemon" => c.syncdaemon = Some(self.boolean(kw, &a[0])?),
             "syncd_iface" => c.syncd_iface = Some(self.string(&a[0])),
             "hot_standby" => c.hot_standby = Some(self.boolean(kw, &a[0])?),
+            "syncd_group" => c.syncd_group = Some(self.group(kw, &a[0])?),
+            "syncd_port" => c.syncd_port = Some(self.port(kw, &a[0], false, false)?),
             "syncd_id" => {
                 let v = self.c_int(kw, &a[0])?;
                 if !(0..=255).contains(&v.value) {
@@ -162,12 +170,7 @@ impl<'o> P<'o> {
         match kw {
             "active" => v.active = Some(self.boolean(kw, &a[0])?),
             "address" => v.address = Some(self.ipdev(kw, a)?),
-            "sorry_server" => {
-                v.sorry_server = Some(
-                    self.dotted(kw, &a[0], ErrorKind::InvalidHost)?
-                        .map(IpAddr::V4),
-                )
-            }
+            "sorry_server" => v.sorry_server = Some(self.sorry(kw, &a[0])?),
             "vip_nmask" => v.vip_nmask = Some(self.mask(kw, &a[0])?),
             "fwmark" => {
                 let t = &self.numeric(kw, &a[0]);
@@ -211,6 +214,9 @@ impl<'o> P<'o> {
             "pmask" => {
                 let t = &a[0];
                 match value::inet_aton(t.text) {
+                    // Extension: a prefix length, for an IPv6 service (an
+                    // IPv4 one ignores it, as Piranha did: see validate).
+                    None if t.text.starts_with('/') => v.pmask = Some(self.mask(kw, t)?),
                     None => self.warn_at(
                         t.span,
                         Some(kw),
@@ -425,7 +431,18 @@ impl<'o> P<'o> {
         a: &[Tok<'_>],
     ) -> R<()> {
         match kw {
-            "address" => r.address = Some(self.host(kw, &a[0], true)?),
+            "address" => {
+                // A name resolves in the service's family, but through a
+                // tunnel (which may carry the other one).
+                let want = match (self.stack.last(), self.cfg.network()) {
+                    (_, Network::Tunnel) => None,
+                    (Some(Frame::Virtual { vs, .. }), _) => {
+                        vs.address.as_ref().map(|a| Family::of(&a.value.ip.addr))
+                    }
+                    _ => None,
+                };
+                r.address = Some(self.host_in(kw, &a[0], true, want)?)
+            }
             "active" => r.active = Some(self.boolean(kw, &a[0])?),
             "port" => r.port = Some(self.port(kw, &a[0], false, true)?),
             "weight" => {
@@ -626,4 +643,9 @@ impl<'o> P<'o> {
 /// A `seconds` value that is zero (`0`, `0.0`, `00`...).
 fn zero_seconds(tok: &str) -> bool {
     matches!(value::parse_seconds(tok), Ok((0, _)))
+}
+
+/// The family of a host field, when set.
+fn host_family(h: &Opt<Host>) -> Option<Family> {
+    h.as_ref().map(|h| Family::of(&h.value.addr))
 }

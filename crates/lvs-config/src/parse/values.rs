@@ -1,6 +1,6 @@
 //! Value conversions with Piranha's meaning: C integers, booleans, seconds, hosts, masks, ports, strings, choices.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::reader::*;
 use crate::config::*;
@@ -237,31 +237,41 @@ impl<'o> P<'o> {
     }
 
     pub(super) fn host(&mut self, kw: &str, t: &Tok<'_>, allow_zero: bool) -> R<Spanned<Host>> {
-        let addr = match value::inet_aton(t.text) {
-            Some((a, form)) => {
-                if form == AddrForm::Shorthand {
-                    self.warn_at(
-                        t.span,
-                        Some(kw),
-                        format!("`{}` is read as {a} (inet_aton shorthand)", t.text),
-                        Some(format!("write {a}")),
-                    );
+        self.host_in(kw, t, allow_zero, None)
+    }
+
+    /// A host field: an IPv4 address (any `inet_aton` form, as Piranha),
+    /// an IPv6 literal, or a host name resolved in family `want` when the
+    /// file fixes the field's family (IPv4 first otherwise).
+    pub(super) fn host_in(
+        &mut self,
+        kw: &str,
+        t: &Tok<'_>,
+        allow_zero: bool,
+        want: Option<Family>,
+    ) -> R<Spanned<Host>> {
+        let addr = match self.literal(kw, t)? {
+            Some(a) => a,
+            None => match self.opts.resolver.resolve(t.text, want) {
+                Some(a) => {
+                    self.usable(kw, t, a)?;
+                    a
                 }
-                a
-            }
-            None => match self.opts.resolver.resolve(t.text) {
-                Some(a) => a,
                 None => {
                     let mut d = self.err(
                         t,
                         ErrorKind::InvalidArgument,
                         kw,
                         format!(
-                            "`{}` is not an IPv4 address or a host name that resolves",
-                            t.text
+                            "`{}` is not an IPv4 or IPv6 address or a host name that resolves{}",
+                            t.text,
+                            match want {
+                                Some(f) => format!(" to an {f} address"),
+                                None => String::new(),
+                            }
                         ),
                     );
-                    d.hint = Some("write a dotted address such as 192.168.1.10".into());
+                    d.hint = Some("write an address such as 192.168.1.10 or 2001:db8::10".into());
                     return Err(d);
                 }
             },
@@ -271,16 +281,141 @@ impl<'o> P<'o> {
                 t,
                 ErrorKind::InvalidHost,
                 kw,
-                "0.0.0.0 is not a usable address".into(),
+                format!("{addr} is not a usable address"),
             ));
         }
         Ok(Spanned::at(
             Host {
                 name: t.text.to_string(),
-                addr: IpAddr::V4(addr),
+                addr,
             },
             t.span,
         ))
+    }
+
+    /// An address literal: IPv4 in any `inet_aton` form (shorthand warned
+    /// of), or IPv6 without brackets; `None` for anything else (a name).
+    pub(super) fn literal(&mut self, kw: &str, t: &Tok<'_>) -> R<Option<IpAddr>> {
+        if let Some((a, form)) = value::inet_aton(t.text) {
+            if form == AddrForm::Shorthand {
+                self.warn_at(
+                    t.span,
+                    Some(kw),
+                    format!("`{}` is read as {a} (inet_aton shorthand)", t.text),
+                    Some(format!("write {a}")),
+                );
+            }
+            return Ok(Some(IpAddr::V4(a)));
+        }
+        if let Ok(a) = t.text.parse::<Ipv6Addr>() {
+            let a = IpAddr::V6(a);
+            self.usable(kw, t, a)?;
+            return Ok(Some(a));
+        }
+        if t.text.starts_with('[') {
+            let inner = t.text.trim_start_matches('[');
+            let inner = inner.split(']').next().unwrap_or(inner);
+            let mut d = self.err(
+                t,
+                ErrorKind::InvalidArgument,
+                kw,
+                format!(
+                    "`{}`: lvs.cf takes an IPv6 address without brackets",
+                    t.text
+                ),
+            );
+            d.hint = Some(format!(
+                "write `{inner}`; a port goes in the `port` keyword"
+            ));
+            return Err(d);
+        }
+        if t.text.contains('%') && t.text.contains(':') {
+            let mut d = self.err(
+                t,
+                ErrorKind::InvalidHost,
+                kw,
+                format!("`{}`: an address with a zone is not supported", t.text),
+            );
+            d.hint = Some("use a global or unique-local IPv6 address".into());
+            return Err(d);
+        }
+        Ok(None)
+    }
+
+    /// The IPv6 addresses a director cannot use in an lvs.cf field.
+    fn usable(&mut self, kw: &str, t: &Tok<'_>, a: IpAddr) -> R<()> {
+        let IpAddr::V6(v6) = a else {
+            return Ok(());
+        };
+        let why = if v6.segments()[0] & 0xffc0 == 0xfe80 {
+            Some((
+                "is link-local: it needs a zone, which IPVS cannot take",
+                "use a global or unique-local (fd00::/8) address".to_string(),
+            ))
+        } else if let Some(v4) = v6.to_ipv4_mapped() {
+            Some((
+                "is an IPv4-mapped IPv6 address",
+                format!("write the IPv4 address {v4}"),
+            ))
+        } else if v6.is_multicast() {
+            Some((
+                "is a multicast address",
+                "write a unicast address".to_string(),
+            ))
+        } else {
+            None
+        };
+        match why {
+            None => Ok(()),
+            Some((what, hint)) => {
+                let mut d = self.err(
+                    t,
+                    ErrorKind::InvalidHost,
+                    kw,
+                    format!("`{}` {what}", t.text),
+                );
+                d.hint = Some(hint);
+                Err(d)
+            }
+        }
+    }
+
+    /// `syncd_group`: a multicast address literal of either family.
+    pub(super) fn group(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<IpAddr>> {
+        let a = match value::inet_aton(t.text) {
+            Some((a, _)) => Some(IpAddr::V4(a)),
+            None => t.text.parse::<Ipv6Addr>().ok().map(IpAddr::V6),
+        };
+        match a {
+            Some(a) if a.is_multicast() => Ok(Spanned::at(a, t.span)),
+            _ => {
+                let mut d = self.err(
+                    t,
+                    ErrorKind::InvalidArgument,
+                    kw,
+                    format!("`{}` is not a multicast address", t.text),
+                );
+                d.hint = Some("write e.g. 224.0.0.81 or ff02::8:81".into());
+                Err(d)
+            }
+        }
+    }
+
+    /// `sorry_server`: an address literal (Piranha took a dotted address
+    /// only: no name).
+    pub(super) fn sorry(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<IpAddr>> {
+        match self.literal(kw, t)? {
+            Some(a) => Ok(Spanned::at(a, t.span)),
+            None => Err(self.err(
+                t,
+                ErrorKind::InvalidHost,
+                kw,
+                format!(
+                    "`{}` is not an address such as 10.0.0.99 or 2001:db8::99",
+                    t.text
+                ),
+            )),
+        }
     }
 
     pub(super) fn dotted(
@@ -311,6 +446,21 @@ impl<'o> P<'o> {
     }
 
     pub(super) fn mask(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<Mask>> {
+        if let Some(n) = t.text.strip_prefix('/') {
+            return match n.parse::<u8>() {
+                Ok(n @ 1..=128) => Ok(Spanned::at(Mask::Prefix(n), t.span)),
+                _ => {
+                    let mut d = self.err(
+                        t,
+                        ErrorKind::BadSubnetMask,
+                        kw,
+                        format!("`{}` is not a prefix length from /1 to /128", t.text),
+                    );
+                    d.hint = Some("write e.g. /64 for IPv6, /24 or 255.255.255.0 for IPv4".into());
+                    Err(d)
+                }
+            };
+        }
         let m = self.dotted(kw, t, ErrorKind::BadSubnetMask)?;
         if !value::is_contiguous_mask(m.value) {
             self.warn_at(
