@@ -98,6 +98,27 @@ fn errors_name_the_place_and_exit_1() {
 }
 
 #[test]
+fn an_ipv6_service_with_ipv4_real_servers_needs_a_tunnel() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("lvs.cf");
+    let cf = |network: &str| {
+        format!("primary = 2001:db8:1::10\nnetwork = {network}\nvirtual www6 {{\n    active = 1\n    address = 2001:db8:100::80 eth0\n    server web1 {{\n        address = 192.0.2.21\n        active = 1\n    }}\n}}\n")
+    };
+    std::fs::write(&p, cf("direct")).unwrap();
+    let f = p.to_str().unwrap();
+    let (code, _, err) = lvs(&["-c", f, "--config-test"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("{f}:7:19: error: `address`: invalid configuration: real server `web1` (192.0.2.21) is IPv4 but virtual server `www6` is IPv6: the kernel forwards to another family only through a tunnel")),
+        "{err}"
+    );
+    std::fs::write(&p, cf("tunnel")).unwrap();
+    let (code, out, err) = lvs(&["-c", f, "--config-test"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("is valid"), "{out}");
+}
+
+#[test]
 fn a_missing_file_is_an_io_error() {
     let (code, _, err) = lvs(&["-c", "/nonexistent/lvs.cf", "--config-test"]);
     assert_eq!(code, 1);

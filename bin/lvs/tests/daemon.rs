@@ -391,6 +391,30 @@ fn test_start_logs_piranhas_argv_and_changes_nothing() {
     assert!(!dir.join("ipvsadm.log").exists());
 }
 
+#[test]
+fn test_start_of_the_ipv6_sample_has_ipvsadm_s_ipv6_words() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../etc/ipv6-web-farm.cf");
+    let lvs = Lvs::start(dir, Path::new(sample), &["-t"]);
+    lvs.wait_for("test-start lines", 10, |l| {
+        l.count_log("[test-start] create_monitor") == 4
+    });
+    let log = lvs.log();
+    for w in [
+        "lvs: [test-start] /sbin/ipvsadm -A -t '[2001:db8:100::80]:80' -s wlc -p 300 -M 64",
+        "lvs: [test-start] /sbin/ipvsadm -A -f 6 -6 -s rr -p 600",
+        "lvs: [test-start] create_monitor for www6/web2: /usr/sbin/nanny -c -h 2001:db8:1::22 -p 80 -r 80 -s 'GET / HTTP/1.0\\r\\n\\r\\n' -x HTTP -a 15 -I /sbin/ipvsadm -t 6 -w 1 -V 2001:db8:100::80 -M g --nodaemon --lvs",
+        "lvs: [test-start] create_monitor for web6-marked/web1: /usr/sbin/nanny -c -h 2001:db8:1::21 -p 80 -r 443 -f 6 -a 180 -I /sbin/ipvsadm -t 10 -w 1 -V 2001:db8:100::443 -M g --nodaemon --lvs",
+    ] {
+        assert!(
+            log.iter().any(|l| l == w),
+            "missing {w}\n{}",
+            log.join("\n")
+        );
+    }
+}
+
 fn quorum_cf(dir: &Path, web1: u16, web2: u16, quorum: Option<u32>) -> String {
     let q = match quorum {
         Some(q) => format!(
