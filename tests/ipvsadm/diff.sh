@@ -102,6 +102,13 @@ state() {
 
 if [ $# -gt 0 ]; then CASES=("$@"); else CASES=("$HERE"/cases/*.sh); fi
 PASS=0 FAIL=0 FAILED=()
+# A case named on the command line may be given as its name (05-edits).
+for i in "${!CASES[@]}"; do
+    c=${CASES[$i]}
+    [ -f "$c" ] || c="$HERE/cases/${c%.sh}.sh"
+    [ -f "$c" ] || { echo "FAIL: no such case: ${CASES[$i]}"; exit 1; }
+    CASES[$i]=$c
+done
 for c in "${CASES[@]}"; do
     name=$(basename "$c" .sh)
     for impl in ref ours; do

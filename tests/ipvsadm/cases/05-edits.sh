@@ -28,3 +28,18 @@ ipv -D -u 10.4.0.3:80
 ipv -C
 ipv -C -n
 ipv -L -n
+# IPv6 (issue 21): the -a/-e/-d forms nanny runs for an IPv6 service and
+# an IPv6 mark service (DR keeps the service's port for -e and -d).
+ipv -A -t [2001:db8::40]:80 -s rr -p 60 -M 64
+ipv -a -t [2001:db8::40]:80 -r [2001:db8::41]:8080 -g -w 1
+ipv -e -t [2001:db8::40]:80 -r [2001:db8::41]:80 -g -w 0
+ipv -L -n
+ipv -d -t [2001:db8::40]:80 -r [2001:db8::41]:80
+ipv -A -f 5 -6 -s rr
+ipv -a -f 5 -6 -r [2001:db8::41]:80 -m -w 1
+ipv -e -f 5 -6 -r [2001:db8::41]:80 -m -w 3
+ipv -L -n
+ipv -d -f 5 -6 -r [2001:db8::41]:80
+ipv -a -t [2001:db8::40]:80 -r 10.4.1.1:80 -i -w 1
+ipv -L -n
+ipv -C

@@ -32,3 +32,12 @@ ipv --stop-daemon master --mcast-interface eth0
 ipv --stop-daemon master --syncid 3
 ipv --start-daemon master -n
 ipv -L --daemon
+# A real server of the other family (tunnel) while a sync daemon runs: the
+# kernel refuses it (issue 21).
+ipv -A -t [2001:db8::80]:80
+ipv --start-daemon backup
+ipv -a -t [2001:db8::80]:80 -r 10.8.1.1:80 -i
+ipv --stop-daemon backup
+ipv -a -t [2001:db8::80]:80 -r 10.8.1.1:80 -i
+ipv -L -n
+ipv -C
