@@ -2,13 +2,22 @@
 """Failover bench: master director dies (its pulse killed -9 and its link
 cut at the switch); time until a client in its own namespace gets an ICMP
 echo reply from the VIP through the backup.  Same topology for keepalived
-VRRP.  Also counts false failovers with 5% of heartbeats dropped by
-nftables `numgen random`.  Prints a table."""
+VRRP.  The same series again over IPv6 (issue 21): heartbeats between IPv6
+addresses, an IPv6 VIP announced by neighbour advertisements, ICMPv6 echo;
+keepalived's IPv6 VRRP (version 3) as the peer.  Also counts false
+failovers with 5% of heartbeats dropped by nftables `numgen random`.
+Prints a table."""
 
 import os, signal, socket, statistics, struct, subprocess, sys, tempfile, time
 
 BIN = "target/release"
-VIP = "10.88.0.100"
+# The address family of the series being run (set by main()).
+V6 = False
+ADDR = {
+    False: {"d1": "10.88.0.1", "d2": "10.88.0.2", "cl": "10.88.0.10", "rs": "10.88.0.50", "vip": "10.88.0.100", "len": 24},
+    True: {"d1": "fd00:88::1", "d2": "fd00:88::2", "cl": "fd00:88::10", "rs": "fd00:88::50", "vip": "fd00:88::100", "len": 64},
+}
+VIP = ADDR[False]["vip"]
 ID = f"pb{os.getpid() % 100000}"
 NS = {k: f"{ID}-{k}" for k in ("sw", "d1", "d2", "cl")}
 
@@ -21,14 +30,20 @@ def setup():
     for n in NS.values():
         subprocess.run(["ip", "netns", "del", n], capture_output=True)
         ip("netns", "add", n)
+        # No duplicate address detection (before any address exists).
+        subprocess.run(["ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
+                        "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_ra=0",
+                        "net.ipv6.conf.default.accept_ra=0"], check=True)
         ip("-n", n, "link", "set", "lo", "up")
     ip("-n", NS["sw"], "link", "add", "br0", "type", "bridge")
     ip("-n", NS["sw"], "link", "set", "br0", "up")
-    for ns, port, addr in (("d1", "p1", "10.88.0.1/24"), ("d2", "p2", "10.88.0.2/24"), ("cl", "pc", "10.88.0.10/24")):
+    for ns, port in (("d1", "p1"), ("d2", "p2"), ("cl", "pc")):
         ip("link", "add", "eth0", "netns", NS[ns], "type", "veth", "peer", "name", port, "netns", NS["sw"])
         ip("-n", NS["sw"], "link", "set", port, "master", "br0")
         ip("-n", NS["sw"], "link", "set", port, "up")
-        ip("-n", NS[ns], "addr", "add", addr, "dev", "eth0")
+        for fam in (False, True):
+            a = ADDR[fam]
+            ip("-n", NS[ns], "addr", "add", f"{a[ns]}/{a['len']}", "dev", "eth0", *(("nodad",) if fam else ()))
         ip("-n", NS[ns], "link", "set", "eth0", "up")
 
 
@@ -41,12 +56,16 @@ def link(up):
     ip("-n", NS["sw"], "link", "set", "p1", "up" if up else "down")
 
 
+def fam():
+    return "-6" if V6 else "-4"
+
+
 def has_vip(ns):
-    return f"{VIP}/" in ip("-n", NS[ns], "-4", "addr")
+    return f"{VIP}/" in ip("-n", NS[ns], fam(), "addr")
 
 
 def clear_vip(ns):
-    for line in ip("-n", NS[ns], "-4", "-o", "addr").splitlines():
+    for line in ip("-n", NS[ns], fam(), "-o", "addr").splitlines():
         w = line.split()
         if w[3].startswith(VIP + "/"):
             ip("-n", NS[ns], "addr", "del", w[3], "dev", w[1], check=False)
@@ -64,7 +83,13 @@ def wait(pred, timeout):
 PROBE = r"""
 import socket, struct, sys, time
 vip = sys.argv[1]
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+v6 = ":" in vip
+if v6:
+    # ICMPv6: the kernel fills in the checksum of a raw ICMPv6 socket, and
+    # hands us the ICMPv6 message without the IPv6 header.
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 s.settimeout(0.01)
 ident = 0x4242
 def csum(b):
@@ -78,8 +103,9 @@ seq = 0
 sent = {}
 while True:
     seq = (seq + 1) & 0xffff
-    h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"x" * 16
-    h = h[:2] + struct.pack("!H", csum(h)) + h[4:]
+    h = struct.pack("!BBHHH", 128 if v6 else 8, 0, 0, ident, seq) + b"x" * 16
+    if not v6:
+        h = h[:2] + struct.pack("!H", csum(h)) + h[4:]
     sent[seq] = time.monotonic()
     try:
         s.sendto(h, (vip, 0))
@@ -91,8 +117,10 @@ while True:
             d, a = s.recvfrom(256)
         except socket.timeout:
             break
-        if a[0] == vip and len(d) >= 28 and d[20] == 0 and struct.unpack("!H", d[24:26])[0] == ident:
-            q = struct.unpack("!H", d[26:28])[0]
+        o = 0 if v6 else 20
+        reply = 129 if v6 else 0
+        if a[0] == vip and len(d) >= o + 8 and d[o] == reply and struct.unpack("!H", d[o + 4:o + 6])[0] == ident:
+            q = struct.unpack("!H", d[o + 6:o + 8])[0]
             if q in sent:
                 print("%.6f %.6f" % (sent.pop(q), time.monotonic()), flush=True)
     sent = {k: v for k, v in sent.items() if v > time.monotonic() - 2}
@@ -135,10 +163,12 @@ class Probe:
 
 
 def lvs_cf(path, keepalive, deadtime):
+    a = ADDR[V6]
+    dev, mask = ("eth0", "/64") if V6 else ("eth0:1", "255.255.255.0")
     with open(path, "w") as f:
         f.write(f"""serial_no = 1
-primary = 10.88.0.1
-backup = 10.88.0.2
+primary = {a['d1']}
+backup = {a['d2']}
 backup_active = 1
 heartbeat = 1
 heartbeat_port = 539
@@ -147,11 +177,11 @@ deadtime = {deadtime}
 network = direct
 virtual web {{
  active = 1
- address = {VIP} eth0:1
- vip_nmask = 255.255.255.0
+ address = {VIP} {dev}
+ vip_nmask = {mask}
  port = 80
  server r1 {{
-  address = 10.88.0.50
+  address = {a['rs']}
   active = 1
  }}
 }}
@@ -166,7 +196,9 @@ def start_pulse(ns, cfg, tmp):
 
 
 def kc_conf(path, ns, prio, advert, state):
-    v3 = "vrrp_version 3\n" if advert < 1 else ""
+    # IPv6 VRRP is version 3 only.
+    v3 = "vrrp_version 3\n" if advert < 1 or V6 else ""
+    vip = f"{VIP}/64 dev eth0" if V6 else f"{VIP}/24 dev eth0 label eth0:1"
     with open(path, "w") as f:
         f.write(f"""global_defs {{
  {v3} vrrp_garp_master_repeat 5
@@ -178,7 +210,7 @@ vrrp_instance VI {{
  priority {prio}
  advert_int {advert}
  virtual_ipaddress {{
-  {VIP}/24 dev eth0 label eth0:1
+  {vip}
  }}
 }}
 """)
@@ -263,13 +295,17 @@ def one_trial(kind, param, tmp):
         time.sleep(0.2)
 
 
+def family_name():
+    return "IPv6" if V6 else "IPv4"
+
+
 def series(kind, param, trials, tmp):
     out = []
     for i in range(trials):
         r = one_trial(kind, param, tmp)
         out.append(r)
         shown = "timeout" if r is None else r if isinstance(r, str) else "%.3f s" % r
-        print(f"  {kind} {param} trial {i + 1}: {shown}", file=sys.stderr, flush=True)
+        print(f"  {kind} {family_name()} {param} trial {i + 1}: {shown}", file=sys.stderr, flush=True)
     return out
 
 
@@ -315,6 +351,12 @@ def fmt(rs):
             f"{invalid} with the backup active before the kill)")
 
 
+def set_family(v6):
+    global V6, VIP
+    V6 = v6
+    VIP = ADDR[v6]["vip"]
+
+
 def main():
     global BIN
     args = sys.argv[1:]
@@ -327,16 +369,23 @@ def main():
     have_nft = subprocess.run(["sh", "-c", "command -v nft"], capture_output=True).returncode == 0
     rows = []
     only = os.environ.get("BENCH_ONLY", "")
+    # BENCH_FAMILIES="4 6" (default): the IPv4 series, then the IPv6 ones.
+    families = [f == "6" for f in os.environ.get("BENCH_FAMILIES", "4 6").split()]
     with tempfile.TemporaryDirectory() as tmp:
         setup()
         try:
-            for ka, dt in ((1, 3), (0.1, 0.3)) if only in ("", "pulse") else ():
-                rows.append((f"pulse (piranha-rs) keepalive {ka} / deadtime {dt}",) + fmt(series("pulse", (ka, dt), trials, tmp)))
-            if have_k and only in ("", "keepalived"):
-                for adv in (1, 0.1):
-                    rows.append((f"keepalived VRRP{'v3' if adv < 1 else 'v2'} advert_int {adv}",) + fmt(series("keepalived", adv, trials, tmp)))
-            elif not have_k:
-                rows.append(("keepalived", "not installed", ""))
+            for v6 in families:
+                set_family(v6)
+                tag = " IPv6" if v6 else ""
+                for ka, dt in ((1, 3), (0.1, 0.3)) if only in ("", "pulse") else ():
+                    rows.append((f"pulse (piranha-rs){tag} keepalive {ka} / deadtime {dt}",) + fmt(series("pulse", (ka, dt), trials, tmp)))
+                if have_k and only in ("", "keepalived"):
+                    for adv in (1, 0.1):
+                        name = "VRRPv3" if adv < 1 or v6 else "VRRPv2"
+                        rows.append((f"keepalived{tag} {name} advert_int {adv}",) + fmt(series("keepalived", adv, trials, tmp)))
+                elif not have_k:
+                    rows.append(("keepalived", "not installed", ""))
+            set_family(False)
             if have_nft and loss_seconds > 0:
                 n = loss_run(loss_seconds, tmp)
                 rows.append((f"false failovers, 5% heartbeat loss, {loss_seconds} s at 1/3", str(n), "goal 0"))
@@ -352,17 +401,20 @@ def main():
     med = {r[0]: r[1] for r in rows}
     kv = subprocess.run(["sh", "-c", "keepalived --version 2>&1 | head -1"], capture_output=True, text=True).stdout.split()
     kv = kv[1] if len(kv) > 1 else ""
-    for (ka, dt), (adv, name) in (((1, 3), (1, "VRRPv2")), ((0.1, 0.3), (0.1, "VRRPv3"))):
-        ours = med.get(f"pulse (piranha-rs) keepalive {ka} / deadtime {dt}")
-        peer = med.get(f"keepalived VRRP{'v3' if adv < 1 else 'v2'} advert_int {adv}")
-        if ours is None:
-            continue
-        try:
-            ratio = f"{float(ours) / float(peer):.2f}"
-        except (TypeError, ValueError):
-            ratio = "-"
-        print(f"SUMMARY|pulse|director failover, keepalive {ka} / deadtime {dt} (median)|{ours} s|"
-              f"keepalived {kv} {name} advert_int {adv}|{peer + ' s' if peer else '-'}|{ratio}")
+    for tag in ("", " IPv6"):
+        for (ka, dt), adv in (((1, 3), 1), ((0.1, 0.3), 0.1)):
+            name = "VRRPv3" if adv < 1 or tag else "VRRPv2"
+            ours = med.get(f"pulse (piranha-rs){tag} keepalive {ka} / deadtime {dt}")
+            peer = med.get(f"keepalived{tag} {name} advert_int {adv}")
+            if ours is None:
+                continue
+            try:
+                ratio = f"{float(ours) / float(peer):.2f}"
+            except (TypeError, ValueError):
+                ratio = "-"
+            over = "IPv6 heartbeats, " if tag else ""
+            print(f"SUMMARY|pulse|director failover, {over}keepalive {ka} / deadtime {dt} (median)|{ours} s|"
+                  f"keepalived {kv} {name}{tag} advert_int {adv}|{peer + ' s' if peer else '-'}|{ratio}")
 
 
 if __name__ == "__main__":
