@@ -3,6 +3,7 @@
 driven by tests/bench/detection.sh).
 
 Usage: detect.py NETNS SERVER_CMD... -- KIND TRIALS INTERVAL RIP:PORT
+(an IPv6 real server as [RIP]:PORT)
 
 For each trial: wait until RIP:PORT is a destination in /proc/net/ip_vs,
 wait a random fraction of the check interval, break the server (KIND
@@ -23,8 +24,14 @@ args = sys.argv[1:]
 sep = args.index("--")
 ns, server_cmd = args[0], args[1:sep]
 kind, trials, interval, dest = args[sep + 1], int(args[sep + 2]), float(args[sep + 3]), args[sep + 4]
-rip, rport = dest.split(":")
-hexdest = "".join(f"{int(o):02X}" for o in rip.split(".")) + f":{int(rport):04X}"
+rip, rport = dest.rsplit(":", 1)
+rip = rip.strip("[]")
+if ":" in rip:
+    # /proc/net/ip_vs prints an IPv6 destination in full: [fd00:0002:...]:1F90
+    import ipaddress
+    hexdest = f"[{ipaddress.ip_address(rip).exploded}]:{int(rport):04X}"
+else:
+    hexdest = "".join(f"{int(o):02X}" for o in rip.split(".")) + f":{int(rport):04X}"
 random.seed(int(os.environ.get("BENCH_SEED", "1")))
 
 
