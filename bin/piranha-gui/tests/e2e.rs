@@ -3,8 +3,11 @@
 //! throwaway lvs.cf. Logs in, drains a real server from CONTROL/MONITORING
 //! (a fake control socket serving `piranha_status::model::example()`
 //! stands for pulse and lvs), creates a virtual server with two real
-//! servers and a monitoring script, activates it, checks the file, and
-//! saves a PNG of every panel to target/gui-e2e/ (copied to docs/gui/).
+//! servers and a monitoring script, activates it, then an IPv6 virtual
+//! server whose real server is edited to an IPv6 address (a bracketed
+//! address and an IPv4 one refused on the panel with lvs.cf's reasons),
+//! checks the file, and saves a PNG of every panel to target/gui-e2e/
+//! (copied to docs/gui/).
 //!
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver (Debian packages
 //! chromium and chromium-driver; `make test` installs them), hence
@@ -351,6 +354,32 @@ async fn browser_creates_a_virtual_server() {
             (n, a.to_string(), w, true)
         );
     }
+    // The IPv6 virtual server, as written by the panels.
+    let v6 = cfg
+        .virtual_server("e2e_v6")
+        .expect("the IPv6 virtual server");
+    assert!(v6.active());
+    assert_eq!(v6.vip().to_string(), "2001:db8::90");
+    assert_eq!(v6.vip_nmask(), Some(lvs_config::Mask::Prefix(64)));
+    assert_eq!(v6.servers.len(), 1);
+    let rs6 = &v6.servers[0];
+    assert_eq!(
+        (
+            rs6.name.value.as_str(),
+            rs6.addr().to_string(),
+            rs6.active()
+        ),
+        ("rs6", "2001:db8::41".to_string(), true)
+    );
+    let block = &text[text.find("virtual e2e_v6 {").expect("its block")..];
+    let block = &block[..block.find("\n}\n").expect("its end") + 3];
+    for line in [
+        "    address = 2001:db8::90 eth0\n",
+        "    vip_nmask = /64\n",
+        "    server rs6 {\n        address = 2001:db8::41\n        active = 1\n",
+    ] {
+        assert!(block.contains(line), "no {line:?} in\n{block}");
+    }
     // The sample's own virtual server and comments are untouched.
     let www = &original[original.find("virtual www").unwrap()..];
     assert!(text.contains(www), "{text}");
@@ -465,6 +494,82 @@ async fn scenario(c: &Client, base: &str, shots: &Path) {
     assert!(table.contains("e2e_web"), "{table}");
     shot(c, shots, "virtual_servers").await;
 
+    ipv6_virtual_server(c, base, shots).await;
+
     click(c, "input[name=logout]").await;
     assert!(c.current_url().await.unwrap().path().ends_with("/login"));
+}
+
+/// An IPv6 virtual server (VIP 2001:db8::90/64) with one real server,
+/// edited to an IPv6 address. Brackets, and an IPv4 address in an IPv6
+/// service outside a tunnel, are refused next to the field.
+async fn ipv6_virtual_server(c: &Client, base: &str, shots: &Path) {
+    c.goto(&format!("{base}/virtual_main")).await.unwrap();
+    click(c, "#add").await;
+    assert_saved(c).await;
+    pick(c, "input[name=vs][value='[server_name]']").await;
+    click(c, "#edit").await;
+    fill(c, "name", "e2e v6").await;
+    fill(c, "vip", "2001:db8::90").await;
+    fill(c, "device", "eth0").await;
+    select(c, "vip_nmask", "/64").await;
+    click(c, "#accept").await;
+    assert_saved(c).await;
+
+    click(c, "#sub-real").await;
+    click(c, "#add").await;
+    assert_saved(c).await;
+    pick(c, "input[name=rs][value='[unnamed]']").await;
+    click(c, "#edit").await;
+    assert_eq!(
+        c.find(Locator::Id("address"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("::"),
+        "a new real server of an IPv6 service is at ::"
+    );
+    fill(c, "name", "rs6").await;
+    fill(c, "address", "[2001:db8::41]").await;
+    click(c, "#accept").await;
+    let e = text_of(c, "#err-address").await;
+    assert!(
+        e.contains("lvs.cf takes an IPv6 address without brackets")
+            && e.contains("write `2001:db8::41`"),
+        "{e}"
+    );
+    fill(c, "address", "2001:db8::41").await;
+    click(c, "#accept").await;
+    assert_saved(c).await;
+    click(c, "#sub-real").await;
+    pick(c, "input[name=rs][value='rs6']").await;
+    click(c, "#toggle").await;
+    assert_saved(c).await;
+    let list = text_of(c, "#real-servers").await;
+    assert!(list.contains("2001:db8::41"), "{list}");
+
+    c.goto(&format!("{base}/virtual_main")).await.unwrap();
+    pick(c, "input[name=vs][value='e2e_v6']").await;
+    click(c, "#toggle").await;
+    assert_saved(c).await;
+    let row = text_of(c, "#virtual-servers").await;
+    assert!(row.contains("e2e_v6 2001:db8::90 /64 80 tcp eth0"), "{row}");
+
+    // An IPv4 address in the active IPv6 service (network = nat): lvs.cf's
+    // family rule, on the REAL SERVER panel.
+    c.goto(&format!("{base}/virtual_edit_real_server?vs=e2e_v6&rs=rs6"))
+        .await
+        .unwrap();
+    fill(c, "address", "10.11.12.43").await;
+    click(c, "#accept").await;
+    let e = text_of(c, "#err-address").await;
+    assert!(
+        e.contains("is IPv4 but virtual server `e2e_v6` is IPv6")
+            && e.contains("only through a tunnel"),
+        "{e}"
+    );
+    shot(c, shots, "real_server_ipv6_refused").await;
 }

@@ -1,13 +1,14 @@
 //! Scalar value parsers with Piranha's meaning: C `strtol(.., 0)` integers
-//! (hex `0x..`, octal leading `0`), `inet_aton` addresses, dotted masks,
-//! service names for ports; and the typed values a keyword holds (a value
-//! with its span, quoted strings, seconds).
+//! (hex `0x..`, octal leading `0`), `inet_aton` addresses, the address
+//! literals lvs.cf takes (IPv6 too), dotted masks, service names for
+//! ports; and the typed values a keyword holds (a value with its span,
+//! quoted strings, seconds).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Mutex;
 
-use crate::diag::Span;
+use crate::diag::{ErrorKind, Span};
 
 /// How an integer was written, so a trap (octal) can be warned about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,6 +283,92 @@ impl fmt::Display for Mask {
             Mask::Prefix(n) => write!(f, "/{n}"),
         }
     }
+}
+
+/// Why lvs.cf refuses an address literal: Piranha's error category, what
+/// is wrong and what to write instead, as the parser reports it on an
+/// address field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// Piranha's category.
+    pub kind: ErrorKind,
+    /// What is wrong, in words.
+    pub detail: String,
+    /// What to write instead.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)?;
+        if let Some(h) = &self.hint {
+            write!(f, "; {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An address literal as lvs.cf's address fields read one (`primary`,
+/// `backup`, `address`, `nat_router`, `sorry_server`, ...): IPv4 in any
+/// `inet_aton` form, as Piranha read it, or IPv6 without brackets.
+/// Refused, with the parser's category, detail and hint: brackets (the
+/// port is a keyword of its own), a zone, and the IPv6 addresses a
+/// director cannot use (link-local, IPv4-mapped, multicast). `Ok(None)`
+/// for a token that is no literal at all (a host name, or garbage), which
+/// each field judges on its own. Whether the unspecified address (lvs.cf's
+/// "unset") is allowed, and the address-family rules, depend on the field
+/// and the rest of the file: the parser checks them.
+pub fn address_literal(tok: &str) -> Result<Option<IpAddr>, Refusal> {
+    if let Some((a, _)) = inet_aton(tok) {
+        return Ok(Some(IpAddr::V4(a)));
+    }
+    if let Ok(v6) = tok.parse::<Ipv6Addr>() {
+        let why = if v6.segments()[0] & 0xffc0 == 0xfe80 {
+            Some((
+                "is link-local: it needs a zone, which IPVS cannot take",
+                "use a global or unique-local (fd00::/8) address".to_string(),
+            ))
+        } else if let Some(v4) = v6.to_ipv4_mapped() {
+            Some((
+                "is an IPv4-mapped IPv6 address",
+                format!("write the IPv4 address {v4}"),
+            ))
+        } else if v6.is_multicast() {
+            Some((
+                "is a multicast address",
+                "write a unicast address".to_string(),
+            ))
+        } else {
+            None
+        };
+        return match why {
+            None => Ok(Some(IpAddr::V6(v6))),
+            Some((what, hint)) => Err(Refusal {
+                kind: ErrorKind::InvalidHost,
+                detail: format!("`{tok}` {what}"),
+                hint: Some(hint),
+            }),
+        };
+    }
+    if tok.starts_with('[') {
+        let inner = tok.trim_start_matches('[');
+        let inner = inner.split(']').next().unwrap_or(inner);
+        return Err(Refusal {
+            kind: ErrorKind::InvalidArgument,
+            detail: format!("`{tok}`: lvs.cf takes an IPv6 address without brackets"),
+            hint: Some(format!(
+                "write `{inner}`; a port goes in the `port` keyword"
+            )),
+        });
+    }
+    if tok.contains('%') && tok.contains(':') {
+        return Err(Refusal {
+            kind: ErrorKind::InvalidHost,
+            detail: format!("`{tok}`: an address with a zone is not supported"),
+            hint: Some("use a global or unique-local IPv6 address".into()),
+        });
+    }
+    Ok(None)
 }
 
 /// Parse a boolean as Piranha did: a C integer that is 0 or 1.

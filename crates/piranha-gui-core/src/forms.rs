@@ -8,8 +8,8 @@
 //! field touches that key's line (plus `serial_no`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::Ipv4Addr;
 
+use lvs_config::value::{address_literal, Family, Mask};
 use lvs_config::{Config, LoadMonitor, Network, Protocol, Scheduler, Target, VirtualServer};
 
 use crate::store::Edit;
@@ -19,7 +19,8 @@ pub type Vals = BTreeMap<String, String>;
 /// A submitted form.
 pub type Form = HashMap<String, String>;
 
-/// Netmasks offered by the netmask selects (Piranha's list, /16 to /32).
+/// Netmasks offered by the netmask selects for an IPv4 address (Piranha's
+/// list, /16 to /32).
 pub const MASKS: [&str; 17] = [
     "255.255.255.255",
     "255.255.255.254",
@@ -39,6 +40,10 @@ pub const MASKS: [&str; 17] = [
     "255.255.128.0",
     "255.255.0.0",
 ];
+
+/// Prefix lengths offered by the netmask selects next to [`MASKS`], for an
+/// IPv6 address (lvs.cf's `/N`; an IPv6 address takes no dotted mask).
+pub const PREFIXES: [&str; 8] = ["/48", "/56", "/64", "/80", "/96", "/112", "/120", "/128"];
 
 /// Scheduler names with the labels Piranha's select showed.
 pub const SCHEDULERS: [(&str, &str); 14] = [
@@ -144,12 +149,36 @@ fn checkbox_changed(form: &Form, cur: &Vals, k: &str) -> bool {
     v != cur.get(k).map(String::as_str).unwrap_or("0")
 }
 
+/// An address field takes one address literal, as lvs.cf reads it: IPv4
+/// (any `inet_aton` form, as Piranha) or IPv6 written bare; what lvs.cf
+/// refuses (brackets, a zone, link-local, IPv4-mapped, multicast) is
+/// refused with its message. No host name: the panel does not resolve
+/// names. Whether the address fits the rest of the file (its family, an
+/// unset address where one is needed) is for the editor's re-parse to
+/// say, with lvs.cf's message on the field the keyword belongs to.
 fn check_ip(e: &mut Edit<'_>, field: &str, v: &str) -> bool {
-    if v.parse::<Ipv4Addr>().is_ok() {
-        true
-    } else {
-        e.error(field, format!("`{v}` is not an IPv4 address (a.b.c.d)"));
-        false
+    match address_literal(v) {
+        Ok(Some(_)) => true,
+        Ok(None) => {
+            e.error(
+                field,
+                format!("`{v}` is not an IPv4 or IPv6 address (write an address such as 192.168.1.10 or 2001:db8::10)"),
+            );
+            false
+        }
+        Err(r) => {
+            e.error(field, crate::store::with_hint(&r.detail, r.hint.as_deref()));
+            false
+        }
+    }
+}
+
+/// The family of an address field's value, when it is an address lvs.cf
+/// takes and not its "unset" (`0.0.0.0`, `::`).
+fn family_of(v: &str) -> Option<Family> {
+    match address_literal(v) {
+        Ok(Some(a)) if !a.is_unspecified() => Some(Family::of(&a)),
+        _ => None,
     }
 }
 
@@ -206,12 +235,47 @@ fn check_device(e: &mut Edit<'_>, field: &str, v: &str) -> bool {
     ok
 }
 
+/// A netmask field takes one of the offered dotted masks, or a prefix
+/// length `/N`, whose range (1 to 128) and family (a prefix longer than
+/// /32 on an IPv4 address, a dotted mask on an IPv6 one) lvs.cf's
+/// re-parse judges, with its message.
 fn check_mask(e: &mut Edit<'_>, field: &str, v: &str) -> bool {
-    if MASKS.contains(&v) {
+    let prefix = v.strip_prefix('/').is_some_and(|n| {
+        !n.is_empty() && n.len() <= 8 && n.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
+    if MASKS.contains(&v) || prefix {
         true
     } else {
-        e.error(field, format!("`{v}` is not one of the offered netmasks"));
+        e.error(
+            field,
+            format!("`{v}` is not one of the offered netmasks or a prefix length such as /64"),
+        );
         false
+    }
+}
+
+/// Before an address changes family, the masks and addresses of the same
+/// panel that change with it and are set in the file are first set to
+/// `0.0.0.0`, "unset" in either family: otherwise neither the new address
+/// with the old mask nor the old address with the new mask would be valid
+/// on the way, and an ACCEPT that changes both would be refused.
+fn unset_for_family_change(
+    e: &mut Edit<'_>,
+    t: Target<'_>,
+    cur: &Vals,
+    form: &Form,
+    from: Option<Family>,
+    to: &str,
+    keys: &[&str],
+) {
+    let to = family_of(to);
+    if from.is_none() || to.is_none() || from == to {
+        return;
+    }
+    for k in keys {
+        if changed(form, cur, k) && !cur.get(*k).is_none_or(|v| v.is_empty()) {
+            e.set(t, k, "0.0.0.0", k);
+        }
     }
 }
 
@@ -308,6 +372,14 @@ pub fn apply_global(e: &mut Edit<'_>, cur: &Vals, form: &Form) {
         if ip.is_empty() && dev.is_empty() {
             e.remove(g, "nat_router", "nat_router_ip");
         } else {
+            let from = e
+                .config()
+                .nat_router
+                .as_ref()
+                .map(|r| r.value.ip.addr)
+                .filter(|a| !a.is_unspecified())
+                .map(|a| Family::of(&a));
+            unset_for_family_change(e, g, cur, form, from, ip, &["nat_nmask"]);
             let a = check_ip(e, "nat_router_ip", ip);
             let d = check_device(e, "nat_router_dev", dev);
             if a && d {
@@ -346,7 +418,9 @@ pub fn redundancy_values(c: &Config) -> Vals {
             .unwrap_or_else(|| d.to_string())
     };
     v.insert("backup_active".into(), b(c.backup_active()));
-    v.insert("backup".into(), host(&c.backup, "0.0.0.0"));
+    // Unset: the unspecified address of the public channel's family.
+    let unset = Family::of(&c.primary()).unspecified().to_string();
+    v.insert("backup".into(), host(&c.backup, &unset));
     v.insert("backup_private".into(), host(&c.backup_private, ""));
     v.insert("keepalive".into(), c.keepalive().to_string());
     v.insert("deadtime".into(), c.deadtime().to_string());
@@ -557,6 +631,16 @@ pub fn apply_virtual(e: &mut Edit<'_>, vs: &str, cur: &Vals, form: &Form) -> Str
     if changed(form, cur, "vip") || changed(form, cur, "device") {
         let ip = field(form, "vip");
         let dev = field(form, "device");
+        let from = e.config().virtual_server(vs).map(|v| v.family());
+        unset_for_family_change(
+            e,
+            t,
+            cur,
+            form,
+            from,
+            ip,
+            &["vip_nmask", "pmask", "sorry_server"],
+        );
         let a = check_ip(e, "vip", ip);
         let d = check_device(e, "device", dev);
         if a && d {
@@ -568,7 +652,7 @@ pub fn apply_virtual(e: &mut Edit<'_>, vs: &str, cur: &Vals, form: &Form) -> Str
             let v = field(form, k);
             if v.is_empty() {
                 e.remove(t, k, k);
-            } else if check_mask(e, k, v) {
+            } else if check_mask(e, k, v) && (k != "pmask" || pmask_is_read(e, vs, v)) {
                 e.set(t, k, v, k);
             }
         }
@@ -635,6 +719,31 @@ pub fn apply_virtual(e: &mut Edit<'_>, vs: &str, cur: &Vals, form: &Form) -> Str
         }
     }
     name
+}
+
+/// lvs.cf ignores a prefix length up to /32 as the persistence netmask
+/// of an IPv4 service, as Piranha ignored what `inet_aton` could not read
+/// (a warning): the panel refuses it and names the dotted mask to choose.
+fn pmask_is_read(e: &mut Edit<'_>, vs: &str, v: &str) -> bool {
+    let ipv4 = e
+        .config()
+        .virtual_server(vs)
+        .is_some_and(|s| s.family() == Family::Inet);
+    let dotted = v
+        .strip_prefix('/')
+        .and_then(|n| n.parse::<u8>().ok())
+        .filter(|n| (1..=32).contains(n))
+        .and_then(|n| Mask::Prefix(n).as_ipv4());
+    match dotted {
+        Some(d) if ipv4 => {
+            e.error(
+                "pmask",
+                format!("`{v}` is not a netmask Piranha read: lvs.cf ignores it on the IPv4 service `{vs}` (choose {d})"),
+            );
+            false
+        }
+        _ => true,
+    }
 }
 
 fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
@@ -736,7 +845,8 @@ pub fn apply_real(e: &mut Edit<'_>, vs: &str, rs: &str, cur: &Vals, form: &Form)
     name
 }
 
-/// REAL SERVER → ADD: `[unnamed]`, 0.0.0.0, inactive, weight 1.
+/// REAL SERVER → ADD: `[unnamed]`, inactive, weight 1, at 0.0.0.0 (`::`
+/// in an IPv6 virtual server: lvs.cf's "unset" of its family).
 pub fn add_real(e: &mut Edit<'_>, vs: &str) -> String {
     let cfg = e.config().clone();
     let Some(v) = cfg.virtual_server(vs) else {
@@ -744,9 +854,10 @@ pub fn add_real(e: &mut Edit<'_>, vs: &str) -> String {
         return String::new();
     };
     let name = unique("[unnamed]", |n| v.server(n).is_some());
+    let unset = v.family().unspecified().to_string();
     let t = Target::Server(vs, &name);
     if e.with("", t, "added", |ed| ed.add_server(vs, &name)) {
-        let _ = e.set(t, "address", "0.0.0.0", "")
+        let _ = e.set(t, "address", &unset, "")
             && e.set(t, "active", "0", "")
             && e.set(t, "weight", "1", "");
     }

@@ -4,7 +4,7 @@
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::control::View;
-use crate::forms::{Vals, MASKS, SCHEDULERS};
+use crate::forms::{Vals, MASKS, PREFIXES, SCHEDULERS};
 use crate::store::FieldError;
 use lvs_config::{Config, VirtualServer};
 
@@ -182,8 +182,13 @@ fn mask_row(label: &str, name: &str, vals: &Vals, errs: &[FieldError], unused: b
             td {
                 select name=(name) id=(name) {
                     @if unused { option value="" selected[cur.is_empty()] { "Unused" } }
-                    @if !cur.is_empty() && !MASKS.contains(&cur) { option value=(cur) selected { (cur) } }
-                    @for m in MASKS { option value=(m) selected[m == cur] { (m) } }
+                    @if !cur.is_empty() && !MASKS.contains(&cur) && !PREFIXES.contains(&cur) { option value=(cur) selected { (cur) } }
+                    optgroup label="IPv4" {
+                        @for m in MASKS { option value=(m) selected[m == cur] { (m) } }
+                    }
+                    optgroup label="IPv6" {
+                        @for m in PREFIXES { option value=(m) selected[m == cur] { (m) } }
+                    }
                 }
                 (err_for(errs, name))
             }
@@ -433,7 +438,7 @@ fn config_view(cfg: &Result<Config, String>) -> Markup {
                         @let head = html! {
                             td { (vs.name.value) }
                             td { @if vs.active() { "yes" } @else { "no" } }
-                            td { (crate::forms::protocol_word(vs.protocol())) " " (vs.vip()) ":" (vs.port()) }
+                            td { (crate::forms::protocol_word(vs.protocol())) " " (std::net::SocketAddr::new(vs.vip(), vs.port())) }
                             td { (vs.scheduler().as_str()) }
                         };
                         @if vs.servers.is_empty() {
@@ -659,6 +664,28 @@ pub fn urlenc(s: &str) -> String {
     o
 }
 
+/// The VIRTUAL SERVERS list's VIP: lvs.cf's "unset" of the service's
+/// family when it has none (0.0.0.0, as Piranha showed it, or `::`).
+fn vip_shown(vs: &VirtualServer) -> String {
+    let vip = vs.vip();
+    if vip.is_unspecified() {
+        vs.family().unspecified().to_string()
+    } else {
+        vip.to_string()
+    }
+}
+
+/// The VIRTUAL SERVERS list's NETMASK: the mask as lvs.cf holds it (dotted,
+/// or `/N`); unset, 0.0.0.0 for an IPv4 service as Piranha showed it and
+/// `unset` for an IPv6 one (which takes no dotted mask).
+fn nmask_shown(vs: &VirtualServer) -> String {
+    match (vs.vip_nmask(), vs.family()) {
+        (Some(m), _) => m.to_string(),
+        (None, lvs_config::value::Family::Inet) => "0.0.0.0".to_string(),
+        (None, lvs_config::value::Family::Inet6) => "unset".to_string(),
+    }
+}
+
 /// VIRTUAL SERVERS.
 pub fn virtual_main(
     c: &Chrome<'_>,
@@ -684,8 +711,8 @@ pub fn virtual_main(
                             td { input type="radio" name="vs" value=(n) checked[Some(n) == sel]; }
                             td { @if vs.active() { span.up title="active = 1 in lvs.cf; health is on CONTROL/MONITORING" { "active" } } @else { span.down { "inactive" } } }
                             td { (n) }
-                            td { (vs.vip()) }
-                            td { (vs.vip_nmask().map_or_else(|| "0.0.0.0".to_string(), |m| m.to_string())) }
+                            td { (vip_shown(vs)) }
+                            td { (nmask_shown(vs)) }
                             td { (vs.port()) }
                             td { (crate::forms::protocol_word(vs.protocol())) }
                             td { (vs.address.as_ref().map(|a| a.value.dev.as_str()).unwrap_or("")) }

@@ -69,9 +69,15 @@ fn refused_message(d: &lvs_config::Diagnostic) -> String {
     if let Some(i) = READING.iter().filter_map(|r| d.detail.find(r)).min() {
         return d.detail[..i].to_string();
     }
-    match &d.hint {
-        Some(h) => format!("{} ({h})", d.detail),
-        None => d.detail.clone(),
+    with_hint(&d.detail, d.hint.as_deref())
+}
+
+/// How a panel shows one of lvs.cf's messages: the detail, and the hint in
+/// parentheses.
+pub fn with_hint(detail: &str, hint: Option<&str>) -> String {
+    match hint {
+        Some(h) => format!("{detail} ({h})"),
+        None => detail.to_string(),
     }
 }
 

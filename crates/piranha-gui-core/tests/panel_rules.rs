@@ -1,7 +1,8 @@
 //! The panels' finer rules, found in review: CONTROL/MONITORING's
 //! daemons found by pidfile, the "reload pulse" note after a save, REDUNDANCY's
-//! heartbeat defaults, a page older than the file, and the port fields
-//! judged by lvs.cf's own rules. Same harness as `panels.rs`.
+//! heartbeat defaults, a page older than the file, and the port, address
+//! and netmask fields (IPv6 too) judged by lvs.cf's own rules. Same harness
+//! as `panels.rs`.
 
 mod util;
 
@@ -334,5 +335,214 @@ async fn port_fields_take_exactly_what_lvs_cf_takes() {
                 }
             }
         }
+    }
+}
+
+/// What a refused address or mask field must say.
+enum Says<'a> {
+    /// This message (one of the GUI's own, or lvs.cf's refusal of the
+    /// literal, which lvs-config's `address_literal` pins to the parser).
+    Exactly(&'a str),
+    /// What lvs.cf says of the file with the first string replaced by the
+    /// second: its first error, detail and hint.
+    LvsCf(&'a str, &'a str),
+}
+
+/// lvs.cf's first error about `text`, as a panel shows it.
+fn lvs_cf_says(text: &str) -> String {
+    let opts = lvs_config::ParseOptions {
+        file: "lvs.cf".into(),
+        resolver: lvs_config::Resolver::None,
+    };
+    let d = lvs_config::parse_str(text, &opts).expect_err("lvs.cf refuses it");
+    let e = d.first_error().unwrap();
+    piranha_gui_core::store::with_hint(&e.detail, e.hint.as_deref())
+}
+
+fn html_escaped(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The address fields take what lvs.cf takes (issue 21): IPv4 in
+/// Piranha's forms, IPv6 written bare, and the netmask fields a prefix
+/// length `/N` next to the dotted masks; a refused literal gets lvs.cf's
+/// reason, and a value that breaks an address-family rule of the file
+/// (heartbeat channel, mask, real server of another family) gets lvs.cf's
+/// message on the field the change was made in.
+#[tokio::test]
+async fn address_and_mask_fields_take_ipv6_as_lvs_cf_does() {
+    let enabled = SAMPLE.replace("backup_active = 0", "backup_active = 1");
+    type Change<'a> = &'a [(&'a str, &'a str)];
+    let vs = "/virtual_edit_virt?vs=www";
+    let rs = "/virtual_edit_real_server?vs=www&rs=web1";
+    let accepted: &[(&str, Change, &[&str])] = &[
+        (
+            "/global_settings",
+            &[("primary_private", "fd00::10")],
+            &["primary_private = fd00::10"],
+        ),
+        // The router and its mask change family in one ACCEPT.
+        (
+            "/global_settings",
+            &[("nat_router_ip", "2001:db8:2::1"), ("nat_nmask", "/64")],
+            &["nat_router = 2001:db8:2::1 eth1:1", "nat_nmask = /64"],
+        ),
+        // Piranha's inet_aton forms, written as typed.
+        (rs, &[("address", "10.200")], &["        address = 10.200"]),
+        (vs, &[("vip_nmask", "/24")], &["    vip_nmask = /24"]),
+        (
+            vs,
+            &[("sorry_server", "0.0.0.0")],
+            &["    sorry_server = 0.0.0.0"],
+        ),
+    ];
+    let refused: &[(&str, Change, &str, Says)] = &[
+        (
+            vs,
+            &[("vip", "[2001:db8::80]")],
+            "vip",
+            Says::Exactly("`[2001:db8::80]`: lvs.cf takes an IPv6 address without brackets (write `2001:db8::80`; a port goes in the `port` keyword)"),
+        ),
+        (
+            vs,
+            &[("vip", "fe80::80")],
+            "vip",
+            Says::Exactly("`fe80::80` is link-local: it needs a zone, which IPVS cannot take (use a global or unique-local (fd00::/8) address)"),
+        ),
+        (
+            vs,
+            &[("vip", "2001:db8::80%eth0")],
+            "vip",
+            Says::Exactly("`2001:db8::80%eth0`: an address with a zone is not supported (use a global or unique-local IPv6 address)"),
+        ),
+        (
+            vs,
+            &[("sorry_server", "::ffff:10.11.12.99")],
+            "sorry_server",
+            Says::Exactly("`::ffff:10.11.12.99` is an IPv4-mapped IPv6 address (write the IPv4 address 10.11.12.99)"),
+        ),
+        (
+            rs,
+            &[("address", "ff02::1")],
+            "address",
+            Says::Exactly("`ff02::1` is a multicast address (write a unicast address)"),
+        ),
+        (
+            rs,
+            &[("address", "web1.example.com")],
+            "address",
+            Says::Exactly("`web1.example.com` is not an IPv4 or IPv6 address (write an address such as 192.168.1.10 or 2001:db8::10)"),
+        ),
+        (
+            "/global_settings",
+            &[("primary", "::")],
+            "primary",
+            Says::LvsCf("primary = 192.0.2.10", "primary = ::"),
+        ),
+        // Family rules, judged on the whole file.
+        (
+            "/global_settings",
+            &[("primary", "2001:db8:1::10")],
+            "primary",
+            Says::LvsCf("primary = 192.0.2.10", "primary = 2001:db8:1::10"),
+        ),
+        (
+            "/redundancy",
+            &[("action", "accept"), ("backup", "2001:db8:1::11")],
+            "backup",
+            Says::LvsCf("backup = 192.0.2.11", "backup = 2001:db8:1::11"),
+        ),
+        (
+            "/global_settings",
+            &[("nat_router_ip", "2001:db8:2::1")],
+            "nat_nmask",
+            Says::LvsCf("nat_router = 10.11.12.1", "nat_router = 2001:db8:2::1"),
+        ),
+        (
+            vs,
+            &[("vip", "2001:db8::80")],
+            "vip",
+            Says::LvsCf("address = 192.0.2.80", "address = 2001:db8::80"),
+        ),
+        (
+            rs,
+            &[("address", "2001:db8::21")],
+            "address",
+            Says::LvsCf("address = 10.11.12.21", "address = 2001:db8::21"),
+        ),
+        (
+            vs,
+            &[("vip_nmask", "/64")],
+            "vip_nmask",
+            Says::LvsCf("    port = 80\n", "    port = 80\n    vip_nmask = /64\n"),
+        ),
+        (
+            vs,
+            &[("vip_nmask", "/129")],
+            "vip_nmask",
+            Says::LvsCf("    port = 80\n", "    port = 80\n    vip_nmask = /129\n"),
+        ),
+        (
+            vs,
+            &[("persistent", "60"), ("pmask", "/24")],
+            "pmask",
+            Says::Exactly("`/24` is not a netmask Piranha read: lvs.cf ignores it on the IPv4 service `www` (choose 255.255.255.0)"),
+        ),
+        (
+            "/global_settings",
+            &[("nat_nmask", "64")],
+            "nat_nmask",
+            Says::Exactly("`64` is not one of the offered netmasks or a prefix length such as /64"),
+        ),
+    ];
+    let h = H::new(&enabled);
+    let (c, _) = h.login().await;
+    for (path, changes, lines) in accepted {
+        std::fs::write(&h.cf, &enabled).unwrap();
+        let r = h.submit(&c, path, changes).await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "{path} {changes:?}: {}",
+            r.body
+        );
+        let text = h.file();
+        parse(&text);
+        for l in *lines {
+            assert!(
+                text.lines().any(|x| x == *l),
+                "{path} {changes:?}: no line `{l}` in\n{text}"
+            );
+        }
+    }
+    for (path, changes, field, says) in refused {
+        std::fs::write(&h.cf, &enabled).unwrap();
+        let r = h.submit(&c, path, changes).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {changes:?}: {}",
+            h.file()
+        );
+        let msg = match says {
+            Says::Exactly(m) => m.to_string(),
+            Says::LvsCf(from, to) => {
+                assert!(enabled.contains(from), "{from}");
+                lvs_cf_says(&enabled.replacen(from, to, 1))
+            }
+        };
+        let want = format!(
+            "<span class=\"err\" id=\"err-{field}\">{}</span>",
+            html_escaped(&msg)
+        );
+        assert!(
+            r.body.contains(&want),
+            "{path} {changes:?}: want {want} in {}",
+            &r.body[r.body.find("<main>").unwrap_or(0)..]
+        );
+        assert_eq!(h.file(), enabled, "{path} {changes:?}");
     }
 }

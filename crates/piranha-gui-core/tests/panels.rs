@@ -220,7 +220,7 @@ async fn invalid_input_is_reported_next_to_its_field_and_the_file_is_untouched()
     let h = H::new(SAMPLE);
     let (c, _) = h.login().await;
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
-    let cases: [Case; 9] = [
+    let cases: [Case; 12] = [
         ("/global_settings", &[("primary", "192.0.2.300")], "primary"),
         (
             "/global_settings",
@@ -242,8 +242,23 @@ async fn invalid_input_is_reported_next_to_its_field_and_the_file_is_untouched()
         ("/virtual_edit_virt?vs=www", &[("vip", "not.an.ip")], "vip"),
         (
             "/virtual_edit_real_server?vs=www&rs=web1",
-            &[("address", "10.0.0")],
+            &[("address", "10.0.0.256")],
             "address",
+        ),
+        (
+            "/virtual_edit_virt?vs=www",
+            &[("vip", "[2001:db8::80]")],
+            "vip",
+        ),
+        (
+            "/virtual_edit_real_server?vs=www&rs=web1",
+            &[("address", "fe80::21")],
+            "address",
+        ),
+        (
+            "/virtual_edit_virt?vs=www",
+            &[("vip_nmask", "/64")],
+            "vip_nmask",
         ),
         (
             "/virtual_edit_services?vs=www",
@@ -744,4 +759,333 @@ async fn sub_panel_accepts_change_exactly_their_lines() {
             before
         );
     }
+}
+
+// ------------------------------------------------------------------ IPv6
+
+/// An active IPv4 virtual server without real servers, with both masks
+/// and a sorry server: everything that changes family with its VIP.
+const V4_SERVICE: &str = "\
+serial_no = 1
+primary = 192.0.2.10
+network = direct
+virtual www {
+    active = 1
+    address = 192.0.2.80 eth0:1
+    vip_nmask = 255.255.255.0
+    port = 80
+    persistent = 60
+    pmask = 255.255.255.0
+    sorry_server = 192.0.2.99
+}
+";
+
+#[tokio::test]
+async fn a_virtual_server_moves_to_ipv6_in_one_accept_and_shows_it() {
+    let h = H::new(V4_SERVICE);
+    let (c, _) = h.login().await;
+    // The VIP, its masks and the sorry server change family together:
+    // each line is changed in place.
+    let r = h
+        .submit(
+            &c,
+            "/virtual_edit_virt?vs=www",
+            &[
+                ("vip", "2001:db8::80"),
+                ("device", "eth0"),
+                ("vip_nmask", "/64"),
+                ("pmask", "/56"),
+                ("sorry_server", "2001:db8::99"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let text = h.file();
+    assert_eq!(
+        changed_lines(V4_SERVICE, &text),
+        vec![
+            ("serial_no = 1".into(), "serial_no = 2".into()),
+            (
+                "    address = 192.0.2.80 eth0:1".into(),
+                "    address = 2001:db8::80 eth0".into()
+            ),
+            (
+                "    vip_nmask = 255.255.255.0".into(),
+                "    vip_nmask = /64".into()
+            ),
+            ("    pmask = 255.255.255.0".into(), "    pmask = /56".into()),
+            (
+                "    sorry_server = 192.0.2.99".into(),
+                "    sorry_server = 2001:db8::99".into()
+            ),
+        ]
+    );
+    let vs = parse(&text).virtual_server("www").unwrap().clone();
+    assert_eq!(vs.vip_nmask(), Some(lvs_config::Mask::Prefix(64)));
+    assert_eq!(vs.pmask(), Some(lvs_config::Mask::Prefix(56)));
+    // The panel shows them back: the masks selected in their selects.
+    let page = h.get("/virtual_edit_virt?vs=www", Some(&c)).await;
+    assert!(
+        page.body.contains("value=\"2001:db8::80\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"2001:db8::99\""));
+    for m in ["/64", "/56"] {
+        assert!(
+            page.body
+                .contains(&format!("<option value=\"{m}\" selected>{m}</option>")),
+            "{m}: {}",
+            page.body
+        );
+    }
+    assert!(page.body.contains("<optgroup label=\"IPv6\">"));
+    let fields = form_fields(&page.body);
+    assert_eq!(fields["vip_nmask"], "/64");
+    assert_eq!(fields["pmask"], "/56");
+    // VIRTUAL SERVERS lists the VIP and its prefix.
+    let list = h.get("/virtual_main", Some(&c)).await;
+    assert!(
+        list.body.contains(
+            "<td>www</td><td>2001:db8::80</td><td>/64</td><td>80</td><td>tcp</td><td>eth0</td>"
+        ),
+        "{}",
+        list.body
+    );
+    // ADD puts a real server at the family's "unset", then it is edited
+    // to an IPv6 address and activated.
+    let r = h
+        .submit(&c, "/virtual_edit_real?vs=www", &[("action", "add")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(h.file().contains("        address = ::\n"), "{}", h.file());
+    let r = h
+        .submit(
+            &c,
+            "/virtual_edit_real_server?vs=www&rs=%5Bunnamed%5D",
+            &[("name", "web6"), ("address", "2001:db8::21")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = h
+        .submit(
+            &c,
+            "/virtual_edit_real?vs=www",
+            &[("action", "toggle"), ("rs", "web6")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(h.file().contains("        address = 2001:db8::21\n"));
+    let list = h.get("/virtual_edit_real?vs=www", Some(&c)).await;
+    assert!(
+        list.body.contains("<td>web6</td><td>2001:db8::21</td>"),
+        "{}",
+        list.body
+    );
+    // CONTROL/MONITORING without daemons: the service as ipvsadm writes it.
+    let r = h.get("/control", Some(&c)).await;
+    assert!(r.body.contains("tcp [2001:db8::80]:80"), "{}", r.body);
+    // Without `vip_nmask`, an IPv6 service lists no dotted mask.
+    let r = h
+        .submit(&c, "/virtual_edit_virt?vs=www", &[("vip_nmask", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let list = h.get("/virtual_main", Some(&c)).await;
+    assert!(
+        list.body.contains("<td>2001:db8::80</td><td>unset</td>"),
+        "{}",
+        list.body
+    );
+    // Back to IPv4 while its real server is IPv6: refused on the VIP's
+    // field with lvs.cf's words, nothing is written.
+    let before = h.file();
+    let r = h
+        .submit(
+            &c,
+            "/virtual_edit_virt?vs=www",
+            &[("vip", "192.0.2.80"), ("sorry_server", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"err-vip\""), "{}", r.body);
+    assert!(r.body.contains("is IPv6 but virtual server `www` is IPv4"));
+    assert_eq!(h.file(), before);
+}
+
+#[tokio::test]
+async fn a_virtual_server_changing_family_alone_is_told_about_its_masks() {
+    let h = H::new(V4_SERVICE);
+    let (c, _) = h.login().await;
+    let r = h
+        .submit(
+            &c,
+            "/virtual_edit_virt?vs=www",
+            &[("vip", "2001:db8::80"), ("sorry_server", "2001:db8::99")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for f in ["vip_nmask", "pmask"] {
+        assert!(
+            r.body.contains(&format!("id=\"err-{f}\"")),
+            "{f}: {}",
+            r.body
+        );
+    }
+    assert!(
+        r.body
+            .contains("`255.255.255.0` is a dotted mask, but the virtual IP is an IPv6 address"),
+        "{}",
+        r.body
+    );
+    assert_eq!(h.file(), V4_SERVICE);
+}
+
+/// A tunnelled IPv4 service with an IPv6 real server, and an inactive
+/// IPv6 service with an IPv4 one.
+const MIXED: &str = "\
+serial_no = 1
+primary = 192.0.2.10
+backup_active = 1
+backup = 192.0.2.11
+network = tunnel
+virtual www {
+    active = 1
+    address = 192.0.2.80 eth0:1
+    port = 80
+    server web6 {
+        address = 2001:db8::21
+        active = 1
+    }
+}
+virtual v6 {
+    active = 0
+    address = 2001:db8::90 eth0
+    port = 80
+    server web4 {
+        address = 10.0.0.21
+        active = 1
+    }
+}
+";
+
+/// A change on one panel that breaks a family rule elsewhere in the file
+/// is refused with lvs.cf's message, shown on the panel where it was made.
+#[tokio::test]
+async fn a_family_rule_broken_from_another_panel_is_shown_there() {
+    let h = H::new(MIXED);
+    let (c, csrf) = h.login().await;
+    let says = |text: &str| {
+        let opts = lvs_config::ParseOptions {
+            file: "lvs.cf".into(),
+            resolver: lvs_config::Resolver::None,
+        };
+        let d = lvs_config::parse_str(text, &opts).expect_err("refused");
+        let e = d.first_error().unwrap();
+        piranha_gui_core::store::with_hint(&e.detail, e.hint.as_deref()).replace('"', "&quot;")
+    };
+    // GLOBAL SETTINGS: leaving the tunnel.
+    let r = h
+        .submit(&c, "/global_settings", &[("network", "direct")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let want = says(&MIXED.replace("network = tunnel", "network = direct"));
+    assert!(want.contains("only through a tunnel"), "{want}");
+    assert!(
+        r.body.contains(&format!(
+            "<span class=\"err\" id=\"err-network\">{want}</span>"
+        )),
+        "{}",
+        r.body
+    );
+    // REDUNDANCY: a sync daemon.
+    let r = h
+        .submit(
+            &c,
+            "/redundancy",
+            &[("action", "accept"), ("syncdaemon", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let want = says(&MIXED.replace("network = tunnel", "network = tunnel\nsyncdaemon = 1"));
+    assert!(want.contains("sync daemon"), "{want}");
+    assert!(
+        r.body.contains(&format!(
+            "<span class=\"err\" id=\"err-syncdaemon\">{want}</span>"
+        )),
+        "{}",
+        r.body
+    );
+    assert_eq!(h.file(), MIXED);
+    // In a tunnel, the inactive IPv6 service activates with its IPv4 real
+    // server; outside one, (DE)ACTIVATE is refused on the list's panel.
+    let direct = MIXED
+        .replace("network = tunnel", "network = direct")
+        .replace("address = 2001:db8::21", "address = 10.0.0.22");
+    std::fs::write(&h.cf, &direct).unwrap();
+    let r = h
+        .post(
+            "/virtual_main",
+            Some(&c),
+            enc(&[("csrf", &csrf), ("action", "toggle"), ("vs", "v6")]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let want = says(&direct.replace(
+        "    active = 0\n    address = 2001:db8::90",
+        "    active = 1\n    address = 2001:db8::90",
+    ));
+    assert!(
+        r.body
+            .contains(&format!("<p class=\"bad err\" id=\"err-panel\">{want}</p>")),
+        "{}",
+        r.body
+    );
+    assert_eq!(h.file(), direct);
+}
+
+#[tokio::test]
+async fn redundancy_shows_an_unset_partner_in_the_primarys_family() {
+    let text = "serial_no = 1\nprimary = 2001:db8:1::10\nbackup_active = 1\n";
+    let h = H::new(text);
+    let (c, _) = h.login().await;
+    let page = h.get("/redundancy", Some(&c)).await;
+    assert_eq!(form_fields(&page.body)["backup"], "::");
+    let r = h.submit(&c, "/redundancy", &[("action", "accept")]).await;
+    assert!(r.location().contains("unchanged=1"), "{}", r.body);
+    let r = h
+        .submit(
+            &c,
+            "/redundancy",
+            &[("action", "accept"), ("backup", "2001:db8:1::11")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(h.file().contains("\nbackup = 2001:db8:1::11\n"));
+}
+
+/// The way piranha-gui(8) gives to move a heartbeat channel to IPv6: the
+/// partner's address unset first, then the primary's, then the partner's.
+#[tokio::test]
+async fn a_heartbeat_channel_moves_to_ipv6_through_an_unset_partner() {
+    let enabled = SAMPLE.replace("backup_active = 0", "backup_active = 1");
+    let h = H::new(&enabled);
+    let (c, _) = h.login().await;
+    let steps: [(&str, &[(&str, &str)]); 3] = [
+        (
+            "/redundancy",
+            &[("action", "accept"), ("backup", "0.0.0.0")],
+        ),
+        ("/global_settings", &[("primary", "2001:db8:1::10")]),
+        (
+            "/redundancy",
+            &[("action", "accept"), ("backup", "2001:db8:1::11")],
+        ),
+    ];
+    for (path, changes) in steps {
+        let r = h.submit(&c, path, changes).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
+    }
+    let cfg = parse(&h.file());
+    assert_eq!(cfg.primary().to_string(), "2001:db8:1::10");
+    assert_eq!(cfg.backup().to_string(), "2001:db8:1::11");
 }
