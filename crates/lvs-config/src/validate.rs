@@ -252,16 +252,12 @@ fn check_global_families(cfg: &Config, out: &mut Sink<'_>) {
 /// dotted mask on an IPv6 address, a prefix longer than 32 on IPv4).
 fn mask_family(family: Family, m: &Spanned<Mask>, kw: &str, what: &str, out: &mut Sink<'_>) {
     let bad = match (family, m.value) {
-        (Family::Inet6, Mask::Dotted(d)) if !d.is_unspecified() => Some(format!(
-            "a dotted mask, but {what} is an IPv6 address; write a prefix length{}",
-            Mask::Dotted(d)
-                .prefix_len()
-                .map(|n| format!(" such as /{n}"))
-                .unwrap_or_default()
+        (Family::Inet6, Mask::Dotted(_)) if !m.value.is_unset() => Some(format!(
+            "a dotted mask, but {what} is an IPv6 address; write a prefix length such as /64"
         )),
-        (Family::Inet, Mask::Prefix(n)) if n > 32 => Some(format!(
-            "/{n} is longer than an IPv4 address ({what} is IPv4)"
-        )),
+        (Family::Inet, Mask::Prefix(n)) if n > 32 => {
+            Some(format!("longer than an IPv4 address ({what} is IPv4)"))
+        }
         _ => None,
     };
     if let Some(detail) = bad {

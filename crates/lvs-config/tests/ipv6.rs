@@ -231,7 +231,7 @@ fn rejected() -> Vec<(String, u32, u32, &'static str, &'static str)> {
             4,
             14,
             "vip_nmask",
-            "/24",
+            "write a prefix length such as /64",
         ),
         (
             "virtual a {\n active = 1\n address = 192.168.1.100 eth0\n vip_nmask = /64\n}\n".into(),

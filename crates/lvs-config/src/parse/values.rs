@@ -295,89 +295,37 @@ impl<'o> P<'o> {
 
     /// An address literal: IPv4 in any `inet_aton` form (shorthand warned
     /// of), or IPv6 without brackets; `None` for anything else (a name).
+    /// The rules are [`value::address_literal`]'s (the GUI's too).
     pub(super) fn literal(&mut self, kw: &str, t: &Tok<'_>) -> R<Option<IpAddr>> {
-        if let Some((a, form)) = value::inet_aton(t.text) {
-            if form == AddrForm::Shorthand {
-                self.warn_at(
-                    t.span,
-                    Some(kw),
-                    format!("`{}` is read as {a} (inet_aton shorthand)", t.text),
-                    Some(format!("write {a}")),
-                );
-            }
-            return Ok(Some(IpAddr::V4(a)));
-        }
-        if let Ok(a) = t.text.parse::<Ipv6Addr>() {
-            let a = IpAddr::V6(a);
-            self.usable(kw, t, a)?;
-            return Ok(Some(a));
-        }
-        if t.text.starts_with('[') {
-            let inner = t.text.trim_start_matches('[');
-            let inner = inner.split(']').next().unwrap_or(inner);
-            let mut d = self.err(
-                t,
-                ErrorKind::InvalidArgument,
-                kw,
-                format!(
-                    "`{}`: lvs.cf takes an IPv6 address without brackets",
-                    t.text
-                ),
+        if let Some((a, AddrForm::Shorthand)) = value::inet_aton(t.text) {
+            self.warn_at(
+                t.span,
+                Some(kw),
+                format!("`{}` is read as {a} (inet_aton shorthand)", t.text),
+                Some(format!("write {a}")),
             );
-            d.hint = Some(format!(
-                "write `{inner}`; a port goes in the `port` keyword"
-            ));
-            return Err(d);
         }
-        if t.text.contains('%') && t.text.contains(':') {
-            let mut d = self.err(
-                t,
-                ErrorKind::InvalidHost,
-                kw,
-                format!("`{}`: an address with a zone is not supported", t.text),
-            );
-            d.hint = Some("use a global or unique-local IPv6 address".into());
-            return Err(d);
-        }
-        Ok(None)
+        value::address_literal(t.text).map_err(|r| {
+            let mut d = self.err(t, r.kind, kw, r.detail);
+            d.hint = r.hint;
+            d
+        })
     }
 
-    /// The IPv6 addresses a director cannot use in an lvs.cf field.
+    /// A name's address must be one lvs.cf would take written out.
     fn usable(&mut self, kw: &str, t: &Tok<'_>, a: IpAddr) -> R<()> {
-        let IpAddr::V6(v6) = a else {
-            return Ok(());
-        };
-        let why = if v6.segments()[0] & 0xffc0 == 0xfe80 {
-            Some((
-                "is link-local: it needs a zone, which IPVS cannot take",
-                "use a global or unique-local (fd00::/8) address".to_string(),
-            ))
-        } else if let Some(v4) = v6.to_ipv4_mapped() {
-            Some((
-                "is an IPv4-mapped IPv6 address",
-                format!("write the IPv4 address {v4}"),
-            ))
-        } else if v6.is_multicast() {
-            Some((
-                "is a multicast address",
-                "write a unicast address".to_string(),
-            ))
-        } else {
-            None
-        };
-        match why {
-            None => Ok(()),
-            Some((what, hint)) => {
+        value::address_literal(&a.to_string())
+            .map(|_| ())
+            .map_err(|r| {
                 let mut d = self.err(
                     t,
-                    ErrorKind::InvalidHost,
+                    r.kind,
                     kw,
-                    format!("`{}` {what}", t.text),
+                    format!("`{}` resolves to {}", t.text, r.detail),
                 );
-                d.hint = Some(hint);
-                Err(d)
-            }
-        }
+                d.hint = r.hint;
+                d
+            })
     }
 
     /// `syncd_group`: a multicast address literal of either family.
