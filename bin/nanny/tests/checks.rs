@@ -933,4 +933,70 @@ fn ipv6_tcp_send_expect_http_and_misc() {
         "{:?}",
         n.lines()
     );
+    drop(n);
+    // SMTP: banner and HELO over IPv6.
+    let smtp = Server::start_on("[::1]:0", |mut c| {
+        let _ = c.write_all(b"220 ready\r\n");
+        let _ = read_until(&mut c, b"\r\n");
+        let _ = c.write_all(b"250 hello\r\n");
+        let _ = read_until(&mut c, b"\r\n");
+        let _ = c.write_all(b"221 bye\r\n");
+    });
+    let n = nanny(smtp.port, &["--check", "smtp", "--rise", "1"]);
+    let up = format!(
+        "[ active ] making [::1]:{} available (smtp check: 220/250)",
+        smtp.port
+    );
+    assert!(n.wait_line(&up, 5 * SEC), "{:?}", n.lines());
+}
+
+/// IPv6 (issue 21): UDP checks (Piranha's send/expect over UDP, and the
+/// dns check) against `[::1]` responders, and an IPv6 UDP service's words.
+#[test]
+fn ipv6_udp_and_dns() {
+    let lab = Lab::new();
+    let ipvsadm = lab.ipvsadm();
+    let nanny = |port: u16, extra: &[&str]| {
+        let mut a: Vec<String> = base(port);
+        a.extend(["-I".to_string(), ipvsadm.clone()]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        Nanny::start_as("::1", "2001:db8::100", &a)
+    };
+    let udp = util::UdpServer::start_on("[::1]:0", b"PONG".to_vec());
+    let n = nanny(udp.port, &["-u", "-s", "PING", "-x", "PONG"]);
+    let up = format!("[ active ] making [::1]:{} available", udp.port);
+    assert!(n.wait_line(&up, 5 * SEC), "{:?}", n.lines());
+    assert!(wait_for(3 * SEC, || !lab.argvs().is_empty()));
+    assert_eq!(
+        lab.argvs()[0],
+        format!("-a -u [2001:db8::100]:80 -r [::1]:{} -m -w 1", udp.port)
+    );
+    drop(n);
+    // dns: the query goes out over IPv6; the reply is the query with QR set.
+    let s = UdpSocket::bind("[::1]:0").unwrap();
+    let port = s.local_addr().unwrap().port();
+    s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let st = stop.clone();
+    let th = std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while !st.load(Ordering::SeqCst) {
+            if let Ok((k, from)) = s.recv_from(&mut buf) {
+                let mut r = buf[..k].to_vec();
+                r[2] |= 0x80;
+                let _ = s.send_to(&r, from);
+            }
+        }
+    });
+    let n = nanny(
+        port,
+        &["--check", "dns", "--dns-name", "example.com", "--rise", "1"],
+    );
+    let up =
+        format!("[ active ] making [::1]:{port} available (dns check: SOA example.com answered)");
+    assert!(n.wait_line(&up, 5 * SEC), "{:?}", n.lines());
+    drop(n);
+    stop.store(true, Ordering::SeqCst);
+    th.join().unwrap();
 }

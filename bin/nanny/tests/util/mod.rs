@@ -196,7 +196,12 @@ pub struct UdpServer {
 
 impl UdpServer {
     pub fn start(reply: Vec<u8>) -> Self {
-        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        Self::start_on("127.0.0.1:0", reply)
+    }
+
+    /// The same on `addr` (e.g. `[::1]:0`).
+    pub fn start_on(addr: &str, reply: Vec<u8>) -> Self {
+        let s = UdpSocket::bind(addr).unwrap();
         let port = s.local_addr().unwrap().port();
         s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
