@@ -16,7 +16,11 @@ const KEEPALIVED_GENHASH: &str = "/usr/bin/genhash";
 /// Serve `responses[i]` for a request whose path is `/i` (forever, one
 /// thread per connection); returns the port.
 fn serve(responses: Vec<Vec<u8>>) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    serve_on("127.0.0.1:0", responses)
+}
+
+fn serve_on(addr: &str, responses: Vec<Vec<u8>>) -> u16 {
+    let l = TcpListener::bind(addr).unwrap();
     let port = l.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for c in l.incoming() {
@@ -106,6 +110,16 @@ fn digest_is_md5_of_the_body() {
     }
     let (d, _) = genhash(OURS, &["-s", "127.0.0.1", "-p", &p, "-u", "/5"]);
     assert_eq!(d, md5_hex(b"no length here\n"));
+}
+
+#[test]
+fn an_ipv6_server() {
+    let p = serve_on("[::1]:0", responses()).to_string();
+    for server in ["::1", "[::1]"] {
+        let (d, code) = genhash(OURS, &["-s", server, "-p", &p, "-u", "/0"]);
+        assert_eq!(code, 0, "{server}");
+        assert_eq!(d, md5_hex(&bodies()[0]), "{server}");
+    }
 }
 
 #[test]
