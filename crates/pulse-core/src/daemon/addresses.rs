@@ -50,13 +50,13 @@ impl Director {
             };
             if present
                 .iter()
-                .any(|a| a.ip == f.ip && a.index == link.index)
+                .any(|a| a.ip == IpAddr::V4(f.ip) && a.index == link.index)
             {
                 debug!("{} already on {}, not ours to manage", f.ip, f.dev);
                 continue;
             }
             let a = Addr {
-                ip: f.ip,
+                ip: IpAddr::V4(f.ip),
                 prefix: f.prefix,
                 index: link.index,
                 label: f.label.clone(),
@@ -76,7 +76,10 @@ impl Director {
         let mut failed = Vec::new();
         let added = std::mem::take(&mut self.added);
         for a in added {
-            if keep.iter().any(|f| f.ip == a.ip && f.label == a.label) {
+            if keep
+                .iter()
+                .any(|f| IpAddr::V4(f.ip) == a.ip && f.label == a.label)
+            {
                 self.added.push(a);
                 continue;
             }
@@ -108,10 +111,10 @@ impl Director {
             }
         };
         for a in present {
-            if Some(IpAddr::V4(a.ip)) == self.me_private || IpAddr::V4(a.ip) == self.me_public {
+            if Some(a.ip) == self.me_private || a.ip == self.me_public {
                 continue;
             }
-            if floating.iter().any(|f| f.ip == a.ip) {
+            if floating.iter().any(|f| IpAddr::V4(f.ip) == a.ip) {
                 match self.kernel.del_address(&a) {
                     Ok(()) => info!(
                         "removed stale floating address {}/{} from {}",
@@ -130,7 +133,7 @@ impl Director {
         let mut down = Vec::new();
         let mut check = |ip: IpAddr, nic: Nic| {
             // An address not found counts as up, as in Piranha.
-            if let Some(a) = addrs.iter().find(|a| IpAddr::V4(a.ip) == ip) {
+            if let Some(a) = addrs.iter().find(|a| a.ip == ip) {
                 if let Some(l) = links.iter().find(|l| l.index == a.index) {
                     if !l.running() {
                         down.push(nic);

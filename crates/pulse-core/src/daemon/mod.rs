@@ -74,7 +74,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         .addresses()
         .map_err(StartError::Net)?
         .into_iter()
-        .map(|a| IpAddr::V4(a.ip))
+        .map(|a| a.ip)
         .collect();
     let master = local.contains(&cfg.primary());
     let hb = heartbeat_setup(&cfg, master)?;
