@@ -76,10 +76,7 @@ pub fn switchover(configfile: &Path, pidfile: &Path) -> Result<Duration, Switcho
     if !alive(pid) || comm.trim() != "pulse" {
         return Err(not_running());
     }
-    let floating: Vec<IpAddr> = floating_addresses(&cfg)
-        .iter()
-        .map(|f| IpAddr::V4(f.ip))
-        .collect();
+    let floating: Vec<IpAddr> = floating_addresses(&cfg).iter().map(|f| f.ip).collect();
     let mut kernel = Netlink::open().map_err(SwitchoverError::Net)?;
     if held(&mut kernel, &floating)? == 0 {
         return Err(SwitchoverError::NotActive);
