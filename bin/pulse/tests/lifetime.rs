@@ -7,14 +7,14 @@
 
 mod util;
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use pulse_core::lease::Lease;
 use pulse_core::net::{Addr, Kernel, Netlink};
 use util::*;
 
-const IP: Ipv4Addr = Ipv4Addr::new(10, 66, 0, 100);
+const IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 66, 0, 100));
 
 /// The address in the namespace, as the kernel lists it (with what is left
 /// of its lifetime).

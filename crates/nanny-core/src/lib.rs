@@ -198,7 +198,12 @@ pub fn start(config: &Config) -> Result<i32, StartError> {
     let mut m = build_machine(config);
     let mut env = RealEnv::new(waiter);
     if !config.lvs_table && !config.norun {
-        if let Some(vip) = config.vip.as_deref().and_then(|v| v.parse().ok()) {
+        // either family: `-V 10.0.0.100`, `-V 2001:db8::100`
+        if let Some(vip) = config
+            .vip
+            .as_deref()
+            .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+        {
             env = env.hold_when_orphaned(vip);
         }
     }

@@ -223,7 +223,7 @@ pub struct RealEnv {
     waiter: SignalWaiter,
     /// The parent (lvs) and the virtual address, when a stop that comes
     /// because the parent died must wait for the address to leave.
-    orphan_hold: Option<(nix::unistd::Pid, std::net::Ipv4Addr)>,
+    orphan_hold: Option<(nix::unistd::Pid, std::net::IpAddr)>,
     /// Where each check's result goes (lvs's report socket), when lvs
     /// asked for reports ([`piranha_status::report::ENV`]).
     reporter: Option<Reporter>,
@@ -258,7 +258,7 @@ impl RealEnv {
     /// until pulse has taken the address away (it does when it sees lvs
     /// die): emptying a service whose address still answers would refuse
     /// clients.  A stop sent by a live lvs or an administrator acts at once.
-    pub fn hold_when_orphaned(mut self, vip: std::net::Ipv4Addr) -> Self {
+    pub fn hold_when_orphaned(mut self, vip: std::net::IpAddr) -> Self {
         let parent = nix::unistd::getppid();
         let comm = std::fs::read_to_string(format!("/proc/{parent}/comm")).unwrap_or_default();
         // only under lvs (a nanny run by hand acts at once)

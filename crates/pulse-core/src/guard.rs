@@ -14,13 +14,16 @@
 //!
 //! The rule lives in an nftables table of its own, in the input hook at
 //! priority 150, after IPVS (98, 99), so that it sees only what IPVS passed
-//! to the local stack.  It is made with `nft -f -`.
+//! to the local stack: `table ip piranha_takeover` for the IPv4 services
+//! (`ip daddr . tcp dport`), and when there are IPv6 services a separate
+//! `table ip6 piranha_takeover` (`ip6 daddr . tcp dport`).  It is made
+//! with `nft -f -`.
 
 use std::io::Write;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::process::{Command, Stdio};
 
-/// The nftables table (family ip).
+/// The nftables table (in family ip, and ip6 for IPv6 services).
 pub const TABLE: &str = "piranha_takeover";
 
 /// How long the guard stays after a takeover (the sync daemon's worst
@@ -28,25 +31,54 @@ pub const TABLE: &str = "piranha_takeover";
 pub const GUARD_MS: u64 = 5000;
 
 /// The `nft -f` script installing the guard for these TCP virtual services
-/// (replacing any guard already there).
-pub fn script(services: &[(Ipv4Addr, u16)]) -> String {
-    let set = services
-        .iter()
-        .map(|(a, p)| format!("{a} . {p}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "table ip {TABLE}\ndelete table ip {TABLE}\ntable ip {TABLE} {{\n\
-         \tchain input {{\n\
-         \t\ttype filter hook input priority 150; policy accept;\n\
-         \t\tip daddr . tcp dport {{ {set} }} tcp flags & (syn | rst) == 0 counter drop\n\
-         \t}}\n}}\n"
-    )
+/// (replacing any guard already there): the `ip` table for the IPv4
+/// services, then the `ip6` table for the IPv6 ones, each only when its
+/// family has a service.
+pub fn script(services: &[(IpAddr, u16)]) -> String {
+    let mut out = String::new();
+    for (family, daddr) in [("ip", "ip"), ("ip6", "ip6")] {
+        let set = services
+            .iter()
+            .filter(|(a, _)| a.is_ipv4() == (family == "ip"))
+            .map(|(a, p)| format!("{a} . {p}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if set.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "table {family} {TABLE}\ndelete table {family} {TABLE}\ntable {family} {TABLE} {{\n\
+             \tchain input {{\n\
+             \t\ttype filter hook input priority 150; policy accept;\n\
+             \t\t{daddr} daddr . tcp dport {{ {set} }} tcp flags & (syn | rst) == 0 counter drop\n\
+             \t}}\n}}\n"
+        ));
+    }
+    out
 }
 
-/// The script removing the guard (whether there is one or not).
+/// The script removing the guard of both families (whether there is one
+/// or not).
 pub fn removal() -> String {
-    format!("table ip {TABLE}\ndelete table ip {TABLE}\n")
+    format!("{}{}", removal_of("ip"), removal_of("ip6"))
+}
+
+/// The script removing the guard's table of one family.
+fn removal_of(family: &str) -> String {
+    format!("table {family} {TABLE}\ndelete table {family} {TABLE}\n")
+}
+
+/// Remove the guard of both families ([`removal`]).  nft applies a script
+/// as one transaction: where the `ip6` family cannot be used (a kernel
+/// without IPv6 netfilter) the whole script fails, so each family is
+/// then removed on its own, and only the `ip` table's failure counts.
+pub fn remove() -> Result<(), NftError> {
+    if nft(&removal()).is_ok() {
+        return Ok(());
+    }
+    let v4 = nft(&removal_of("ip"));
+    let _ = nft(&removal_of("ip6"));
+    v4
 }
 
 /// Why `nft` did not apply a script.
@@ -89,16 +121,89 @@ pub fn nft(script: &str) -> Result<(), NftError> {
 mod tests {
     use super::*;
 
+    fn v4(a: [u8; 4], p: u16) -> (IpAddr, u16) {
+        (IpAddr::from(a), p)
+    }
+
+    /// The IPv4 script as it was before IPv6 services existed, byte for
+    /// byte.
+    const V4_SCRIPT: &str = "table ip piranha_takeover\ndelete table ip piranha_takeover\ntable ip piranha_takeover {\n\
+\tchain input {\n\
+\t\ttype filter hook input priority 150; policy accept;\n\
+\t\tip daddr . tcp dport { 10.9.0.100 . 80, 10.9.0.100 . 443 } tcp flags & (syn | rst) == 0 counter drop\n\
+\t}\n}\n";
+
     #[test]
     fn the_rule_matches_non_syn_segments_to_each_service_after_ipvs() {
-        let s = script(&[
-            (Ipv4Addr::new(10, 9, 0, 100), 80),
-            (Ipv4Addr::new(10, 9, 0, 100), 443),
-        ]);
+        let s = script(&[v4([10, 9, 0, 100], 80), v4([10, 9, 0, 100], 443)]);
+        assert_eq!(s, V4_SCRIPT);
         assert!(s.starts_with("table ip piranha_takeover\ndelete table ip piranha_takeover\n"));
         assert!(s.contains("type filter hook input priority 150; policy accept;"));
         assert!(s.contains(
             "ip daddr . tcp dport { 10.9.0.100 . 80, 10.9.0.100 . 443 } tcp flags & (syn | rst) == 0 counter drop"
         ));
+        assert!(!s.contains("ip6"), "no IPv6 table without IPv6 services");
+    }
+
+    #[test]
+    fn ipv6_services_get_a_table_of_their_own() {
+        let v6: IpAddr = "2001:db8::100".parse().unwrap();
+        let both = script(&[
+            v4([10, 9, 0, 100], 80),
+            (v6, 80),
+            v4([10, 9, 0, 100], 443),
+            (v6, 443),
+        ]);
+        let v6_script = "table ip6 piranha_takeover\ndelete table ip6 piranha_takeover\ntable ip6 piranha_takeover {\n\
+\tchain input {\n\
+\t\ttype filter hook input priority 150; policy accept;\n\
+\t\tip6 daddr . tcp dport { 2001:db8::100 . 80, 2001:db8::100 . 443 } tcp flags & (syn | rst) == 0 counter drop\n\
+\t}\n}\n";
+        // the IPv4 table unchanged, then the IPv6 one
+        assert_eq!(both, format!("{V4_SCRIPT}{v6_script}"));
+        assert_eq!(script(&[(v6, 80), (v6, 443)]), v6_script);
+        assert_eq!(script(&[]), "");
+    }
+
+    #[test]
+    fn removal_deletes_both_tables() {
+        assert_eq!(
+            removal(),
+            "table ip piranha_takeover\ndelete table ip piranha_takeover\n\
+             table ip6 piranha_takeover\ndelete table ip6 piranha_takeover\n"
+        );
+    }
+
+    /// The scripts as nft reads them (`nft -c`: checked, nothing applied),
+    /// where nft runs (root, nftables in the kernel); skipped otherwise.
+    #[test]
+    fn nft_accepts_the_scripts() {
+        let v6: IpAddr = "2001:db8::100".parse().unwrap();
+        let s = script(&[v4([10, 9, 0, 100], 80), (v6, 80)]);
+        let check = |text: &str| -> Option<Result<(), String>> {
+            let mut child = Command::new("nft")
+                .args(["-c", "-f", "-"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .ok()?;
+            child.stdin.take()?.write_all(text.as_bytes()).ok()?;
+            let out = child.wait_with_output().ok()?;
+            Some(if out.status.success() {
+                Ok(())
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).into_owned())
+            })
+        };
+        match check("table ip piranha_probe\ndelete table ip piranha_probe\n") {
+            Some(Ok(())) => {}
+            other => {
+                eprintln!("skipped: nft cannot check scripts here ({other:?})");
+                return;
+            }
+        }
+        assert_eq!(check(&s), Some(Ok(())), "{s}");
+        assert_eq!(check(&removal()), Some(Ok(())));
     }
 }

@@ -18,7 +18,7 @@
 //! once); the daemon calls it from its loop.
 
 use std::collections::HashSet;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use crate::net::{Addr, Kernel};
 
@@ -52,7 +52,7 @@ pub struct Lease {
     every_ms: u64,
     lifetime: u32,
     next_at: u64,
-    failing: HashSet<Ipv4Addr>,
+    failing: HashSet<IpAddr>,
 }
 
 impl Lease {
@@ -141,8 +141,8 @@ mod tests {
     /// A kernel that records renewals and fails those listed in `refuse`.
     #[derive(Default)]
     struct Fake {
-        renewed: Vec<(Ipv4Addr, Option<u32>, u64)>,
-        refuse: HashSet<Ipv4Addr>,
+        renewed: Vec<(IpAddr, Option<u32>, u64)>,
+        refuse: HashSet<IpAddr>,
         now: u64,
     }
 
@@ -173,7 +173,7 @@ mod tests {
 
     fn addr(last: u8) -> Addr {
         Addr {
-            ip: Ipv4Addr::new(10, 0, 0, last),
+            ip: IpAddr::from([10, 0, 0, last]),
             prefix: 24,
             index: 2,
             label: "eth0:1".to_string(),

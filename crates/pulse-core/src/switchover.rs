@@ -5,7 +5,7 @@
 //! director (the partner took them, make before break), or they did not.
 
 use std::collections::HashSet;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -50,8 +50,8 @@ pub enum SwitchoverError {
 /// The floating addresses of lvs.cf this host holds now and pulse added
 /// (pulse adds them with a finite lifetime; one already present, "forever",
 /// is not pulse's and never leaves).
-fn held(kernel: &mut Netlink, floating: &[Ipv4Addr]) -> Result<usize, SwitchoverError> {
-    let here: HashSet<Ipv4Addr> = kernel
+fn held(kernel: &mut Netlink, floating: &[IpAddr]) -> Result<usize, SwitchoverError> {
+    let here: HashSet<IpAddr> = kernel
         .addresses()
         .map_err(SwitchoverError::Net)?
         .into_iter()
@@ -76,7 +76,7 @@ pub fn switchover(configfile: &Path, pidfile: &Path) -> Result<Duration, Switcho
     if !alive(pid) || comm.trim() != "pulse" {
         return Err(not_running());
     }
-    let floating: Vec<Ipv4Addr> = floating_addresses(&cfg).iter().map(|f| f.ip).collect();
+    let floating: Vec<IpAddr> = floating_addresses(&cfg).iter().map(|f| f.ip).collect();
     let mut kernel = Netlink::open().map_err(SwitchoverError::Net)?;
     if held(&mut kernel, &floating)? == 0 {
         return Err(SwitchoverError::NotActive);

@@ -1,11 +1,12 @@
 //! Harness for pulse's network-namespace tests: namespaces removed on drop,
-//! a two-director lab on a bridge, pulse processes with their log lines,
-//! and an ARP capture in the client's namespace.
+//! a two-director lab on a bridge (IPv4, or IPv6 only), pulse processes
+//! with their log lines, and a capture of ARP or IPv6 frames in the
+//! client's namespace.
 
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -100,7 +101,8 @@ impl Drop for Netns {
 
 /// Two directors (d1 = primary 10.77.0.1, d2 = backup 10.77.0.2) and a
 /// client (10.77.0.10) on a bridge in a switch namespace; with `private`,
-/// a second bridge carries 10.78.0.1/2 on eth1.
+/// a second bridge carries 10.78.0.1/2 on eth1.  [`Lab::new6`] builds the
+/// same with IPv6 addresses only.
 pub struct Lab {
     pub sw: Netns,
     pub d1: Netns,
@@ -108,17 +110,77 @@ pub struct Lab {
     pub cl: Netns,
     pub dir: tempfile::TempDir,
     pub id: String,
+    /// IPv6 only ([`Lab::new6`]).
+    pub v6: bool,
 }
 
 pub const VIP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 100);
 
+/// The VIP of [`Lab::new6`].
+pub const VIP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x77, 0, 0, 0, 0, 0x100);
+
+/// `sysctl -w` each of `settings` in `ns`.
+pub fn sysctl(ns: &Netns, settings: &[&str]) {
+    let out = Command::new("ip")
+        .args(["netns", "exec", &ns.name, "sysctl", "-q", "-w"])
+        .args(settings)
+        .output()
+        .expect("run sysctl");
+    assert!(
+        out.status.success(),
+        "sysctl {settings:?} in {}: {}",
+        ns.name,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 impl Lab {
     pub fn new(private: bool) -> Lab {
+        Lab::build(private, false)
+    }
+
+    /// The lab with IPv6 addresses only (no IPv4 but lo's): directors
+    /// 2001:db8:77::1 and ::2, client ::10, /64; with `private`,
+    /// fd00:78::1/2 on eth1.  Every address is added with `nodad` and
+    /// router advertisements are ignored; the directors keep duplicate
+    /// address detection on (the kernel's default), so that an address
+    /// pulse adds without `nodad` would show up tentative.  The switch has
+    /// IPv6 off (its bridge ports send nothing of their own).
+    pub fn new6(private: bool) -> Lab {
+        Lab::build(private, true)
+    }
+
+    fn build(private: bool, v6: bool) -> Lab {
         let id = unique();
         let sw = Netns::new(format!("{id}-sw"));
         let d1 = Netns::new(format!("{id}-d1"));
         let d2 = Netns::new(format!("{id}-d2"));
         let cl = Netns::new(format!("{id}-cl"));
+        if v6 {
+            sysctl(
+                &sw,
+                &[
+                    "net.ipv6.conf.all.disable_ipv6=1",
+                    "net.ipv6.conf.default.disable_ipv6=1",
+                ],
+            );
+            for ns in [&d1, &d2, &cl] {
+                sysctl(
+                    ns,
+                    &[
+                        "net.ipv6.conf.all.accept_ra=0",
+                        "net.ipv6.conf.default.accept_ra=0",
+                    ],
+                );
+            }
+            sysctl(
+                &cl,
+                &[
+                    "net.ipv6.conf.all.accept_dad=0",
+                    "net.ipv6.conf.default.accept_dad=0",
+                ],
+            );
+        }
         ip(&["-n", &sw.name, "link", "add", "br0", "type", "bridge"]);
         ip(&["-n", &sw.name, "link", "set", "br0", "up"]);
         let plug = |ns: &Netns, dev: &str, port: &str, br: &str, addr: &str| {
@@ -128,17 +190,40 @@ impl Lab {
             ]);
             ip(&["-n", &sw.name, "link", "set", port, "master", br]);
             ip(&["-n", &sw.name, "link", "set", port, "up"]);
-            ip(&["-n", &ns.name, "addr", "add", addr, "dev", dev]);
+            if v6 {
+                ip(&[
+                    "-n", &ns.name, "-6", "addr", "add", addr, "dev", dev, "nodad",
+                ]);
+            } else {
+                ip(&["-n", &ns.name, "addr", "add", addr, "dev", dev]);
+            }
             ip(&["-n", &ns.name, "link", "set", dev, "up"]);
         };
-        plug(&d1, "eth0", "p1", "br0", "10.77.0.1/24");
-        plug(&d2, "eth0", "p2", "br0", "10.77.0.2/24");
-        plug(&cl, "eth0", "pc", "br0", "10.77.0.10/24");
+        let [a1, a2, ac, p1, p2] = if v6 {
+            [
+                "2001:db8:77::1/64",
+                "2001:db8:77::2/64",
+                "2001:db8:77::10/64",
+                "fd00:78::1/64",
+                "fd00:78::2/64",
+            ]
+        } else {
+            [
+                "10.77.0.1/24",
+                "10.77.0.2/24",
+                "10.77.0.10/24",
+                "10.78.0.1/24",
+                "10.78.0.2/24",
+            ]
+        };
+        plug(&d1, "eth0", "p1", "br0", a1);
+        plug(&d2, "eth0", "p2", "br0", a2);
+        plug(&cl, "eth0", "pc", "br0", ac);
         if private {
             ip(&["-n", &sw.name, "link", "add", "br1", "type", "bridge"]);
             ip(&["-n", &sw.name, "link", "set", "br1", "up"]);
-            plug(&d1, "eth1", "q1", "br1", "10.78.0.1/24");
-            plug(&d2, "eth1", "q2", "br1", "10.78.0.2/24");
+            plug(&d1, "eth1", "q1", "br1", p1);
+            plug(&d2, "eth1", "q2", "br1", p2);
         }
         // Carrier changes reach the qdisc through linkwatch (up to a second
         // later); frames sent before that are dropped.  Wait for every link
@@ -176,12 +261,25 @@ impl Lab {
             cl,
             dir: tempfile::tempdir().unwrap(),
             id,
+            v6,
         }
     }
 
-    /// Write lvs.cf with `extra` global lines; returns its path.
+    /// Write lvs.cf with `extra` global lines; returns its path.  The
+    /// IPv6 lab's: the same service on 2001:db8:77::100 /64.
     pub fn config(&self, name: &str, extra: &str) -> PathBuf {
         let p = self.dir.path().join(name);
+        if self.v6 {
+            std::fs::write(
+                &p,
+                format!(
+                    "serial_no = 1\nprimary = 2001:db8:77::1\nbackup = 2001:db8:77::2\nbackup_active = 1\nheartbeat = 1\nheartbeat_port = 539\nnetwork = direct\n{extra}\n\
+virtual web {{\n active = 1\n address = {VIP6} eth0:1\n vip_nmask = /64\n port = 80\n scheduler = wlc\n protocol = tcp\n server r1 {{\n  address = 2001:db8:77::50\n  active = 1\n }}\n}}\n"
+                ),
+            )
+            .unwrap();
+            return p;
+        }
         std::fs::write(
             &p,
             format!(
@@ -218,7 +316,20 @@ virtual web {{\n active = 1\n address = 10.77.0.100 eth0:1\n vip_nmask = 255.255
 
     /// Does `ns` hold the VIP?
     pub fn has_vip(&self, ns: &Netns) -> bool {
-        ip_out(&["-n", &ns.name, "-4", "addr", "show"]).contains(&format!("{VIP}/"))
+        self.vip_line(ns).is_some()
+    }
+
+    /// The `inet VIP/...` (`inet6`) line of `ip addr show` in `ns`.
+    pub fn vip_line(&self, ns: &Netns) -> Option<String> {
+        let (family, word) = if self.v6 {
+            ("-6", format!("inet6 {VIP6}/"))
+        } else {
+            ("-4", format!("inet {VIP}/"))
+        };
+        ip_out(&["-n", &ns.name, family, "addr", "show"])
+            .lines()
+            .find(|l| l.trim_start().starts_with(&word))
+            .map(str::to_string)
     }
 
     pub fn mac(&self, ns: &Netns, dev: &str) -> [u8; 6] {
@@ -381,14 +492,25 @@ impl Drop for Pulse {
 /// Frames with the time they were seen.
 pub type Frames = Arc<Mutex<Vec<(Instant, Vec<u8>)>>>;
 
-/// ARP frames seen in a namespace (AF_PACKET, ETH_P_ARP).
+/// ARP (or IPv6) frames seen in a namespace (AF_PACKET, ETH_P_ARP or
+/// ETH_P_IPV6).
 pub struct Capture {
     pub frames: Frames,
     stop: Arc<AtomicBool>,
 }
 
 impl Capture {
+    /// ARP frames.
     pub fn start(ns: &Netns) -> Capture {
+        Capture::start_type(ns, libc::ETH_P_ARP as u16)
+    }
+
+    /// IPv6 frames.
+    pub fn start6(ns: &Netns) -> Capture {
+        Capture::start_type(ns, libc::ETH_P_IPV6 as u16)
+    }
+
+    fn start_type(ns: &Netns, ethertype: u16) -> Capture {
         let path = format!("/var/run/netns/{}", ns.name);
         let frames: Frames = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -396,7 +518,7 @@ impl Capture {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             enter(&path);
-            let proto = (libc::ETH_P_ARP as u16).to_be() as i32;
+            let proto = ethertype.to_be() as i32;
             // SAFETY: plain socket(2) call.
             let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW, proto) };
             assert!(fd >= 0, "AF_PACKET socket");
@@ -441,6 +563,27 @@ impl Capture {
             .iter()
             .filter(|(_, f)| {
                 f.len() >= 42 && f[12..14] == [8, 6] && f[6..12] == mac && f[28..32] == ip.octets()
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+impl Capture {
+    /// Neighbour advertisements (ICMPv6 type 136) whose target is `ip`,
+    /// sent from `mac`: (time, frame).
+    pub fn advertisements(&self, ip: Ipv6Addr, mac: [u8; 6]) -> Vec<(Instant, Vec<u8>)> {
+        self.frames
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, f)| {
+                f.len() >= 78
+                    && f[12..14] == [0x86, 0xdd]
+                    && f[6..12] == mac
+                    && f[20] == 58
+                    && f[54] == 136
+                    && f[62..78] == ip.octets()
             })
             .cloned()
             .collect()

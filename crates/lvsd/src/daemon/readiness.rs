@@ -2,7 +2,7 @@
 //! the active and standby roles (`hot_standby`), and, after pulse died,
 //! holding the table while its virtual addresses remain.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use super::state::Lvsd;
@@ -61,15 +61,18 @@ impl Lvsd {
     }
 
     /// With `syncdaemon = 1`: send the partner's sync daemon every
-    /// connection of this director now ([`ipvs::sync`]).
+    /// connection of this director now ([`ipvs::sync`]), to lvs.cf's
+    /// `syncd_group`/`syncd_port` (the kernel's defaults when unset).
     fn push_connections(&self) {
         if !self.cfg.syncdaemon() || self.opts.test_start {
             return;
         }
-        match ipvs::sync::push_table(
+        match ipvs::sync::push_table_to(
             &self.cfg.syncd_iface(),
             self.cfg.syncd_id(),
             ipvs::sync::Forward::from_letter(self.cfg.network().method_letter()),
+            self.cfg.syncd_group(),
+            self.cfg.syncd_port(),
         ) {
             Ok(n) => log::info!("sent {n} connection(s) to the partner's sync daemon"),
             Err(e) => log::warn!("failed to send the connections to the partner: {e}"),
@@ -107,14 +110,6 @@ impl Lvsd {
         if self.cfg.network() == lvs_config::Network::Nat {
             ips.extend(self.cfg.nat_router.as_ref().map(|r| r.value.ip.addr));
         }
-        // piranha-runtime's address lookups are IPv4 for now (issue 21).
-        let ips: Vec<Ipv4Addr> = ips
-            .into_iter()
-            .filter_map(|ip| match ip {
-                IpAddr::V4(a) => Some(a),
-                IpAddr::V6(_) => None,
-            })
-            .collect();
         if piranha_runtime::net::count_local(&ips) == 0 {
             return;
         }

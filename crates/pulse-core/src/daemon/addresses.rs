@@ -1,8 +1,10 @@
 //! The floating addresses on this host: brought up, renewed (their
 //! lifetime, [`crate::lease`]), taken down, swept after a crash, and the
-//! links under them watched (`monitor_links`).
-
-use std::net::IpAddr;
+//! links under the heartbeat addresses watched (`monitor_links`).
+//!
+//! Both families go the same way through [`crate::net`]: an IPv6 address
+//! is added with `nodad` and without broadcast or label (pulse keeps the
+//! lvs.cf label as its own name for it, for the log).
 
 use log::{debug, info, warn};
 use piranha_runtime::error::chain;
@@ -11,7 +13,19 @@ use super::director::Director;
 use super::plan::{floating_addresses, Floating};
 use crate::lease::Event;
 use crate::machine::Nic;
-use crate::net::{Addr, Kernel, NetError};
+use crate::net::{link_by_index, Addr, Kernel, Link, NetError};
+
+/// Where an address is, for the log: its label (IPv4), else its device's
+/// name (IPv6 has no labels), else the device index.
+fn place(a: &Addr, links: &[Link]) -> String {
+    if !a.label.is_empty() {
+        return a.label.clone();
+    }
+    match link_by_index(links, a.index) {
+        Some(l) => l.name.clone(),
+        None => format!("device {}", a.index),
+    }
+}
 
 impl Director {
     /// Renew the lifetime of the floating addresses we hold (create or
@@ -107,15 +121,18 @@ impl Director {
                 return;
             }
         };
+        let links = self.kernel.links().unwrap_or_default();
         for a in present {
-            if Some(IpAddr::V4(a.ip)) == self.me_private || IpAddr::V4(a.ip) == self.me_public {
+            if Some(a.ip) == self.me_private || a.ip == self.me_public {
                 continue;
             }
             if floating.iter().any(|f| f.ip == a.ip) {
                 match self.kernel.del_address(&a) {
                     Ok(()) => info!(
                         "removed stale floating address {}/{} from {}",
-                        a.ip, a.prefix, a.label
+                        a.ip,
+                        a.prefix,
+                        place(&a, &links)
                     ),
                     Err(e) => warn!("{}", chain(&e)),
                 }
@@ -123,24 +140,63 @@ impl Director {
         }
     }
 
+    /// Remember the devices of our heartbeat addresses (start-up, reload),
+    /// for `monitor_links`: the kernel removes the IPv6 addresses of a
+    /// device that goes down (unless `keep_addr_on_down` is set), and the
+    /// device must still be found then.  An address not found now keeps
+    /// the device it was last seen on.
+    pub(super) fn remember_nics(&mut self) {
+        let addrs = match self.kernel.addresses() {
+            Ok(a) => a,
+            Err(e) => {
+                warn!("failed to list addresses: {e}");
+                Vec::new()
+            }
+        };
+        let mut nics = vec![(Nic::Primary, self.me_public)];
+        if let Some(p) = self.me_private {
+            nics.push((Nic::Private, p));
+        }
+        let old = std::mem::take(&mut self.nics);
+        self.nics = nics
+            .into_iter()
+            .map(|(nic, ip)| {
+                let index = addrs
+                    .iter()
+                    .find(|a| a.ip == ip)
+                    .map(|a| a.index)
+                    .or_else(|| {
+                        old.iter()
+                            .find(|(_, o, _)| *o == ip)
+                            .and_then(|(_, _, i)| *i)
+                    });
+                (nic, ip, index)
+            })
+            .collect();
+    }
+
+    /// The heartbeat NICs whose link is down (not up, or no carrier).  The
+    /// device of each is the one its address is on now, else the one it
+    /// was last seen on ([`Director::remember_nics`]); an address never
+    /// seen, or whose device is gone, counts as up, as in Piranha.
     pub(super) fn down_nics(&mut self) -> Vec<Nic> {
         let (Ok(addrs), Ok(links)) = (self.kernel.addresses(), self.kernel.links()) else {
             return Vec::new();
         };
         let mut down = Vec::new();
-        let mut check = |ip: IpAddr, nic: Nic| {
-            // An address not found counts as up, as in Piranha.
-            if let Some(a) = addrs.iter().find(|a| IpAddr::V4(a.ip) == ip) {
-                if let Some(l) = links.iter().find(|l| l.index == a.index) {
-                    if !l.running() {
-                        down.push(nic);
-                    }
-                }
+        for (nic, ip, index) in &mut self.nics {
+            if let Some(a) = addrs.iter().find(|a| a.ip == *ip) {
+                *index = Some(a.index);
             }
-        };
-        check(self.me_public, Nic::Primary);
-        if let Some(p) = self.me_private {
-            check(p, Nic::Private);
+            let Some(i) = *index else {
+                continue;
+            };
+            match link_by_index(&links, i) {
+                Some(l) if !l.running() => down.push(*nic),
+                Some(_) => {}
+                // the device is gone: found again through the address
+                None => *index = None,
+            }
         }
         down
     }

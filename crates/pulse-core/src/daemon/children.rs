@@ -1,6 +1,8 @@
 //! The child processes: lvs (started, told its role, stopped, reaped and
 //! restarted as the standby), the `active_cmd`/`inactive_cmd` helpers, the
-//! sync daemon commands, and the gratuitous ARPs (send_arp).
+//! sync daemon commands, and the gratuitous ARPs (send_arp), or for an
+//! IPv6 address the unsolicited neighbour advertisements (send_arp's IPv6
+//! mode).
 
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
@@ -16,8 +18,8 @@ use piranha_runtime::spawn::prepare_child;
 
 use super::director::{Director, Lvs};
 use super::options::{ARP_COUNT, LVS_PIDFILE, LVS_RESTART_FIRST, LVS_RESTART_MAX, LVS_STOP_GRACE};
-use super::plan::{lvs_argv, sync_daemon_argvs, Floating};
-use crate::net::{broadcast, Kernel};
+use super::plan::{announcement_args, lvs_argv, sync_daemon_argvs, Floating};
+use crate::net::Kernel;
 
 /// Run one sync daemon command and wait for it; whether it worked.  Our
 /// own ipvsadm (the `ipvsadm` beside pulse) runs in-process, without a fork
@@ -297,34 +299,29 @@ impl Director {
         let busy = Arc::clone(&self.arps_busy);
         busy.store(true, Ordering::SeqCst);
         let send_arp = self.opts.send_arp.clone();
-        let mut jobs = Vec::new();
-        for f in floating {
-            let mac = links
-                .iter()
-                .find(|l| l.name == f.dev)
-                .and_then(|l| l.mac)
-                .unwrap_or([0; 6]);
-            let mac: String = mac.iter().map(|b| format!("{b:02X}")).collect();
-            let bcast = broadcast(f.ip, f.prefix.min(24));
-            jobs.push(vec![
-                "-i".to_string(),
-                f.dev.clone(),
-                f.ip.to_string(),
-                mac,
-                bcast.to_string(),
-                "ffffffffffff".to_string(),
-            ]);
-        }
+        let jobs: Vec<Vec<String>> = floating
+            .iter()
+            .map(|f| {
+                let mac = links
+                    .iter()
+                    .find(|l| l.name == f.dev)
+                    .and_then(|l| l.mac)
+                    .unwrap_or([0; 6]);
+                announcement_args(f, mac)
+            })
+            .collect();
         // The first of the five frames of each address from pulse itself,
         // now: the RUNNING heartbeat that follows an announcement must not
         // overtake it.  send_arp sends the four others, one second apart.
         for args in &jobs {
-            if let Err(e) = crate::arp::parse_args(args).and_then(|r| crate::arp::send(&r)) {
-                warn!(
-                    "failed to send a gratuitous ARP for {}: {}",
-                    args[2],
-                    chain(&e)
-                );
+            let sent = crate::arp::parse_command(args).and_then(|a| crate::arp::announce(&a));
+            if let Err(e) = sent {
+                let what = if args[2].contains(':') {
+                    "an unsolicited neighbour advertisement"
+                } else {
+                    "a gratuitous ARP"
+                };
+                warn!("failed to send {what} for {}: {}", args[2], chain(&e));
             }
         }
         std::thread::spawn(move || {

@@ -18,7 +18,7 @@ use piranha_runtime::pidfile::Pidfile;
 use super::options::Options;
 use crate::heartbeat::Authenticator;
 use crate::lease::Lease;
-use crate::machine::Machine;
+use crate::machine::{Machine, Nic};
 use crate::net::{Addr, Netlink};
 
 /// A heartbeat channel: our socket and the partner's address on it.
@@ -86,6 +86,10 @@ pub(super) struct Director {
     pub(super) auth: Option<Authenticator>,
     pub(super) start: Instant,
     pub(super) monitor_links: bool,
+    /// The heartbeat NICs: our address on each and the index of the
+    /// device it was last seen on (`monitor_links` follows the device, not
+    /// the address: see `Director::remember_nics`).
+    pub(super) nics: Vec<(Nic, IpAddr, Option<u32>)>,
     /// systemd's `Type=notify` socket (does nothing without one).
     pub(super) service_manager: ServiceManager,
     /// The control socket, the metrics, and what they report.

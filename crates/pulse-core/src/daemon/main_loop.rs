@@ -204,8 +204,16 @@ impl Director {
             Ok(cfg) => {
                 info!("re-read {}", self.opts.configfile.display());
                 let old = floating_addresses(&self.cfg);
-                let sync_of =
-                    |c: &Config| (c.syncdaemon(), c.syncd_iface(), c.syncd_id(), c.ipvsadm());
+                let sync_of = |c: &Config| {
+                    (
+                        c.syncdaemon(),
+                        c.syncd_iface(),
+                        c.syncd_id(),
+                        c.ipvsadm(),
+                        c.syncd_group(),
+                        c.syncd_port(),
+                    )
+                };
                 let sync_changed = sync_of(&cfg) != sync_of(&self.cfg);
                 let cfg = self.rebind_if_changed(cfg);
                 let old_cfg = std::mem::replace(&mut self.cfg, cfg);
@@ -216,6 +224,7 @@ impl Director {
                     .reconfigure(settings.keepalive_ms, settings.deadtime_ms, now);
                 self.monitor_links =
                     self.cfg.monitor_links() != 0 && effective_backup_active(&self.cfg);
+                self.remember_nics();
                 // the guard of a passive director follows the services
                 // (and syncdaemon)
                 if self.guard_until.is_none() && self.guard_armed {

@@ -54,8 +54,8 @@ pub use options::{
     DEFAULT_SEND_ARP, EXIT_FAILURE, EXIT_OK, LVS_PIDFILE, LVS_START_MS, LVS_STOP_GRACE,
 };
 pub use plan::{
-    floating_addresses, handover_bound_ms, load_config, lvs_argv, ready_bound_ms,
-    sync_daemon_argvs, Floating, SyncCommands,
+    announcement_args, floating_addresses, floating_prefix, handover_bound_ms, load_config,
+    lvs_argv, ready_bound_ms, sync_daemon_argvs, Floating, SyncCommands,
 };
 
 /// Run pulse; returns the exit code.  Call while single-threaded.
@@ -74,7 +74,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         .addresses()
         .map_err(StartError::Net)?
         .into_iter()
-        .map(|a| IpAddr::V4(a.ip))
+        .map(|a| a.ip)
         .collect();
     let master = local.contains(&cfg.primary());
     let hb = heartbeat_setup(&cfg, master)?;
@@ -152,9 +152,11 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         auth: hb.auth,
         start,
         monitor_links,
+        nics: Vec::new(),
         service_manager: ServiceManager::new(),
         control: director::Control::default(),
     };
+    d.remember_nics();
     d.open_control();
     if d.cfg.hot_standby() && !d.lvs_ours && !d.opts.test_start {
         warn!(
@@ -166,7 +168,7 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
     d.stop_stale_lvs();
     if d.cfg.syncdaemon() {
         // a guard left by a killed pulse
-        let _ = crate::guard::nft(&crate::guard::removal());
+        let _ = crate::guard::remove();
     }
     if d.execute(actions) {
         d.cleanup_exit();

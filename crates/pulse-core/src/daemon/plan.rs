@@ -3,47 +3,54 @@
 //! change, and what decides the heartbeat sockets.  Nothing here has a
 //! side effect (but reading lvs.cf itself, [`load_config`]).
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::path::Path;
 
 use lvs_config::{Config, Mask, Network};
 
 use super::options::{StartError, LVS_START_MS};
 use crate::machine::Settings;
-use crate::net::prefix_of;
+use crate::net::{broadcast, prefix_of};
 
 /// A floating address from lvs.cf: a VIP or the NAT router address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Floating {
     /// The address.
-    pub ip: Ipv4Addr,
-    /// Prefix length (32 when lvs.cf gives no netmask).
+    pub ip: IpAddr,
+    /// Prefix length (32 for IPv4, 128 for IPv6 when lvs.cf gives no
+    /// netmask).
     pub prefix: u8,
-    /// Label as written (`eth0:1`).
+    /// Label as written (`eth0:1`; pulse's name for an IPv6 address too,
+    /// which the kernel does not label).
     pub label: String,
     /// The device (`eth0`).
     pub dev: String,
 }
 
+/// The prefix length a floating address gets from its lvs.cf mask: the
+/// mask's (a dotted IPv4 mask's leading ones, as Piranha counted them; a
+/// `/N` up to the family's length), or the whole address (32, 128) when
+/// there is none.  A dotted mask on an IPv6 address (lvs.cf refuses it)
+/// counts as none.
+pub fn floating_prefix(ip: &IpAddr, mask: Option<Mask>) -> u8 {
+    let full = if ip.is_ipv4() { 32 } else { 128 };
+    match (mask, ip) {
+        (Some(Mask::Dotted(m)), IpAddr::V4(_)) => prefix_of(m),
+        (Some(Mask::Prefix(n)), _) => n.min(full),
+        _ => full,
+    }
+}
+
 /// The floating addresses of `cfg`: every active virtual server's VIP and,
-/// with `network = nat`, the NAT router address; unique by address and
-/// device, in file order.
+/// with `network = nat`, the NAT router address, of either family; unique
+/// by address and device, in file order.
 pub fn floating_addresses(cfg: &Config) -> Vec<Floating> {
     let mut out: Vec<Floating> = Vec::new();
     let mut push = |ip: IpAddr, mask: Option<Mask>, label: &str, dev: &str| {
-        // IPv6 floating addresses come with issue 21's pulse step; the
-        // parser refuses an IPv6 VIP until then.
-        let IpAddr::V4(ip) = ip else {
-            return;
-        };
         if ip.is_unspecified() || label.is_empty() {
             return;
         }
-        let prefix = match mask {
-            None => 32,
-            Some(Mask::Dotted(m)) => prefix_of(m),
-            Some(Mask::Prefix(n)) => n.min(32),
-        };
+        let prefix = floating_prefix(&ip, mask);
         if out.iter().any(|f| f.ip == ip && f.dev == dev) {
             return;
         }
@@ -77,6 +84,37 @@ pub fn floating_addresses(cfg: &Config) -> Vec<Floating> {
     out
 }
 
+/// The send_arp arguments that announce `f` from the device's `mac`.
+/// IPv4: Piranha's gratuitous ARP, `-i DEV IP MAC BCAST ffffffffffff`
+/// (the broadcast of the address's network, or of its /24 when the prefix
+/// is longer).  IPv6: an unsolicited neighbour advertisement to all nodes,
+/// `-i DEV IP MAC ff02::1 333300000001`.  The MAC is 12 upper-case hex
+/// digits.
+pub fn announcement_args(f: &Floating, mac: [u8; 6]) -> Vec<String> {
+    let mac: String = mac.iter().map(|b| format!("{b:02X}")).collect();
+    let (to_ip, to_hw) = match f.ip {
+        IpAddr::V4(ip) => (
+            broadcast(ip, f.prefix.min(24)).to_string(),
+            "ffffffffffff".to_string(),
+        ),
+        IpAddr::V6(_) => (
+            crate::arp::ALL_NODES.to_string(),
+            crate::arp::ALL_NODES_MAC
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        ),
+    };
+    vec![
+        "-i".to_string(),
+        f.dev.clone(),
+        f.ip.to_string(),
+        mac,
+        to_ip,
+        to_hw,
+    ]
+}
+
 /// The argv pulse gives lvs (Piranha §2.5).
 pub fn lvs_argv(lvsd: &Path, daemon: bool, cfg: &Path, verbose: bool) -> Vec<String> {
     let mut v = vec![
@@ -106,7 +144,9 @@ pub struct SyncCommands {
 }
 
 /// The sync daemon commands of `cfg` (its `ipvsadm`, `syncd_iface`,
-/// `syncd_id`).
+/// `syncd_id`; and the extensions `syncd_group`, `syncd_port`, passed as
+/// `--mcast-group G` and `--mcast-port P` after Piranha's words only when
+/// lvs.cf sets them).
 pub fn sync_daemon_argvs(cfg: &Config) -> SyncCommands {
     let ipvsadm = cfg.ipvsadm();
     let s = |v: &[&str]| -> Vec<String> {
@@ -115,14 +155,21 @@ pub fn sync_daemon_argvs(cfg: &Config) -> SyncCommands {
             .collect()
     };
     let start = |role: &str| {
-        s(&[
+        let mut v = s(&[
             "--start-daemon",
             role,
             "--mcast-interface",
             &cfg.syncd_iface(),
             "--syncid",
             &cfg.syncd_id().to_string(),
-        ])
+        ]);
+        if let Some(g) = cfg.syncd_group() {
+            v.extend(["--mcast-group".to_string(), g.to_string()]);
+        }
+        if let Some(p) = cfg.syncd_port() {
+            v.extend(["--mcast-port".to_string(), p.to_string()]);
+        }
+        v
     };
     SyncCommands {
         stop_backup: s(&["--stop-daemon", "backup"]),
@@ -243,6 +290,108 @@ virtual d {\n active = 1\n address = 10.0.0.102 eth0:1\n port = 80\n}\n");
     }
 
     #[test]
+    fn ipv6_floating_addresses_default_to_128_and_take_their_prefix() {
+        let c = cfg("primary = 2001:db8:1::1\nbackup = 2001:db8:1::2\nbackup_active = 1\nnetwork = nat\nnat_router = 2001:db8:2::1 eth1\nnat_nmask = /64\n\
+virtual a {\n active = 1\n address = 2001:db8::100 eth0\n vip_nmask = /64\n port = 80\n server r {\n  address = 2001:db8:2::21\n  active = 1\n }\n}\n\
+virtual b {\n active = 1\n address = 2001:db8::101 eth0:1\n port = 80\n server r {\n  address = 2001:db8:2::21\n  active = 1\n }\n}\n\
+virtual c {\n active = 1\n address = 2001:db8::100 eth0\n port = 443\n server r {\n  address = 2001:db8:2::21\n  active = 1\n }\n}\n");
+        let f = floating_addresses(&c);
+        let got: Vec<(String, u8, &str, &str)> = f
+            .iter()
+            .map(|f| (f.ip.to_string(), f.prefix, f.label.as_str(), f.dev.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("2001:db8::100".to_string(), 64, "eth0", "eth0"),
+                ("2001:db8::101".to_string(), 128, "eth0:1", "eth0"),
+                ("2001:db8:2::1".to_string(), 64, "eth1", "eth1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn floating_prefix_by_family() {
+        let v4: IpAddr = "10.0.0.100".parse().unwrap();
+        let v6: IpAddr = "2001:db8::100".parse().unwrap();
+        let dotted = |s: &str| Some(Mask::Dotted(s.parse().unwrap()));
+        assert_eq!(floating_prefix(&v4, None), 32);
+        assert_eq!(floating_prefix(&v6, None), 128);
+        assert_eq!(floating_prefix(&v4, dotted("255.255.255.0")), 24);
+        // Piranha counted the leading ones of a mask with holes
+        assert_eq!(floating_prefix(&v4, dotted("255.0.255.0")), 8);
+        assert_eq!(floating_prefix(&v4, Some(Mask::Prefix(24))), 24);
+        assert_eq!(floating_prefix(&v4, Some(Mask::Prefix(64))), 32);
+        assert_eq!(floating_prefix(&v6, Some(Mask::Prefix(64))), 64);
+        assert_eq!(floating_prefix(&v6, Some(Mask::Prefix(200))), 128);
+        // lvs.cf refuses a dotted mask on an IPv6 address: as none here
+        assert_eq!(floating_prefix(&v6, dotted("255.255.255.0")), 128);
+    }
+
+    #[test]
+    fn announcements_are_arps_for_ipv4_and_neighbour_advertisements_for_ipv6() {
+        let mac = [0x02, 0xab, 0, 0x10, 0x20, 0xff];
+        let f = |ip: &str, prefix: u8, label: &str| Floating {
+            ip: ip.parse().unwrap(),
+            prefix,
+            label: label.to_string(),
+            dev: "eth0".to_string(),
+        };
+        // the send_arp argv as before: the broadcast of the address's
+        // network, or of its /24 when the prefix is longer
+        assert_eq!(
+            announcement_args(&f("10.0.0.100", 16, "eth0:1"), mac),
+            [
+                "-i",
+                "eth0",
+                "10.0.0.100",
+                "02AB001020FF",
+                "10.0.255.255",
+                "ffffffffffff"
+            ]
+        );
+        assert_eq!(
+            announcement_args(&f("10.0.0.100", 32, "eth0:1"), mac),
+            [
+                "-i",
+                "eth0",
+                "10.0.0.100",
+                "02AB001020FF",
+                "10.0.0.255",
+                "ffffffffffff"
+            ]
+        );
+        assert_eq!(
+            announcement_args(&f("2001:db8::100", 64, "eth0"), mac),
+            [
+                "-i",
+                "eth0",
+                "2001:db8::100",
+                "02AB001020FF",
+                "ff02::1",
+                "333300000001"
+            ]
+        );
+        // what send_arp (and pulse's own first frame) make of them
+        let v6 = announcement_args(&f("2001:db8::100", 64, "eth0:1"), mac);
+        match crate::arp::parse_command(&v6).unwrap() {
+            crate::arp::Announcement::Na(r) => {
+                assert_eq!(r.dev, "eth0");
+                assert_eq!(r.src_ip.to_string(), "2001:db8::100");
+                assert_eq!(r.src_hw, mac);
+                assert_eq!(r.targ_ip, crate::arp::ALL_NODES);
+                assert_eq!(r.tar_hw, crate::arp::ALL_NODES_MAC);
+            }
+            other => panic!("{other:?}"),
+        }
+        let v4 = announcement_args(&f("10.0.0.100", 24, "eth0:1"), mac);
+        assert!(matches!(
+            crate::arp::parse_command(&v4).unwrap(),
+            crate::arp::Announcement::Arp(_)
+        ));
+    }
+
+    #[test]
     fn sync_daemon_commands() {
         let c = cfg("primary = 10.0.0.1\nsyncdaemon = 1\nsyncd_iface = eth1\nsyncd_id = 7\n");
         let v = sync_daemon_argvs(&c);
@@ -260,6 +409,65 @@ virtual d {\n active = 1\n address = 10.0.0.102 eth0:1\n port = 80\n}\n");
                     "7"
                 ]
             );
+        }
+    }
+
+    #[test]
+    fn sync_daemon_commands_with_a_group_and_port() {
+        let base = "primary = 2001:db8:1::1\nbackup = 2001:db8:1::2\nsyncdaemon = 1\nsyncd_iface = eth1\nsyncd_id = 7\n";
+        let piranha = |role: &str| {
+            vec![
+                "/sbin/ipvsadm".to_string(),
+                "--start-daemon".to_string(),
+                role.to_string(),
+                "--mcast-interface".to_string(),
+                "eth1".to_string(),
+                "--syncid".to_string(),
+                "7".to_string(),
+            ]
+        };
+        let words = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // without the extensions: Piranha's argv, nothing added
+        let v = sync_daemon_argvs(&cfg(base));
+        assert_eq!(v.start_master, piranha("master"));
+        assert_eq!(v.start_backup, piranha("backup"));
+        let v = sync_daemon_argvs(&cfg(&format!(
+            "{base}syncd_group = ff02::8:81\nsyncd_port = 8849\n"
+        )));
+        for (argv, role) in [(&v.start_master, "master"), (&v.start_backup, "backup")] {
+            let mut want = piranha(role);
+            want.extend(words(&[
+                "--mcast-group",
+                "ff02::8:81",
+                "--mcast-port",
+                "8849",
+            ]));
+            assert_eq!(*argv, want);
+        }
+        assert_eq!(
+            v.stop_backup,
+            words(&["/sbin/ipvsadm", "--stop-daemon", "backup"])
+        );
+        let v = sync_daemon_argvs(&cfg(&format!("{base}syncd_group = ff02::8:81\n")));
+        let mut want = piranha("master");
+        want.extend(words(&["--mcast-group", "ff02::8:81"]));
+        assert_eq!(v.start_master, want);
+        let v = sync_daemon_argvs(&cfg(&format!("{base}syncd_port = 8849\n")));
+        let mut want = piranha("master");
+        want.extend(words(&["--mcast-port", "8849"]));
+        assert_eq!(v.start_master, want);
+        // our ipvsadm reads them as a daemon with that group and port
+        let v = sync_daemon_argvs(&cfg(&format!(
+            "{base}syncd_group = ff02::8:81\nsyncd_port = 8849\n"
+        )));
+        match ipvsadm_cli::parse(&v.start_master, false) {
+            Ok(ipvsadm_cli::Action::Apply(ipvs::Op::StartDaemon(d))) => {
+                assert_eq!(d.mcast_group, Some("ff02::8:81".parse().unwrap()));
+                assert_eq!(d.mcast_port, 8849);
+                assert_eq!(d.mcast_ifn, "eth1");
+                assert_eq!(d.syncid, 7);
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! announcement (addresses up, ARPs, sync master), deactivation, the
 //! takeover guard, and the push of connections to the partner.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -71,15 +71,11 @@ impl Director {
         if !self.cfg.syncdaemon() || self.guard_armed {
             return;
         }
-        let services: Vec<(Ipv4Addr, u16)> = self
+        let services: Vec<(IpAddr, u16)> = self
             .cfg
             .table_virtual_servers()
             .filter(|v| v.fwmark() == 0 && v.protocol() == lvs_config::Protocol::Tcp)
-            .filter_map(|v| match v.address.as_ref().map(|a| a.value.ip.addr) {
-                // The guard's IPv6 table comes with issue 21's pulse step.
-                Some(IpAddr::V4(a)) => Some((a, v.port())),
-                _ => None,
-            })
+            .filter_map(|v| v.address.as_ref().map(|a| (a.value.ip.addr, v.port())))
             .collect();
         if services.is_empty() {
             return;
@@ -103,7 +99,7 @@ impl Director {
     pub(super) fn remove_guard(&mut self) {
         self.guard_until = None;
         if std::mem::take(&mut self.guard_armed) {
-            if let Err(e) = crate::guard::nft(&crate::guard::removal()) {
+            if let Err(e) = crate::guard::remove() {
                 warn!("failed to remove the takeover guard: {}", chain(&e));
             }
         }
@@ -115,10 +111,12 @@ impl Director {
         if !self.cfg.syncdaemon() {
             return;
         }
-        match ipvs::sync::push_table(
+        match ipvs::sync::push_table_to(
             &self.cfg.syncd_iface(),
             self.cfg.syncd_id(),
             ipvs::sync::Forward::from_letter(self.cfg.network().method_letter()),
+            self.cfg.syncd_group(),
+            self.cfg.syncd_port(),
         ) {
             Ok(n) => info!("sent {n} connection(s) to the partner's sync daemon"),
             Err(e) => warn!("failed to send the connections to the partner: {e}"),
