@@ -12,7 +12,7 @@
 //! * [`error`]: print an error with all its sources, `: `-separated.
 //! * [`forkserver`]: start many copies of one program (lvs's nannies) by
 //!   forking a pre-started copy instead of an `exec` each.
-//! * [`net`]: addresses (IPv4, and IPv6 alongside) and link state over
+//! * [`net`]: addresses of both families and link state over
 //!   rtnetlink (pulse's floating addresses; lvs asks whether a virtual IP
 //!   is still here).
 //! * [`notify`]: the service manager's notification socket (systemd

@@ -120,11 +120,25 @@ pub fn address_message(a: &Addr) -> AddressMessage {
                 .push(AddressAttribute::Flags(AddressFlags::Nodad));
         }
     }
-    if let Some(secs) = a.lifetime {
-        let mut ci = CacheInfo::default();
-        ci.ifa_valid = secs;
-        ci.ifa_preferred = secs;
-        m.attributes.push(AddressAttribute::CacheInfo(ci));
+    match (a.ip, a.lifetime) {
+        // An IPv6 floating address is deprecated from the start (preferred
+        // lifetime 0): it takes every packet sent to it, but source
+        // address selection never picks it for the director's own
+        // connections (health checks, heartbeats), whose answers a real
+        // server holding the VIP on lo would keep for itself.
+        (IpAddr::V6(_), lifetime) => {
+            let mut ci = CacheInfo::default();
+            ci.ifa_valid = lifetime.unwrap_or(FOREVER);
+            ci.ifa_preferred = 0;
+            m.attributes.push(AddressAttribute::CacheInfo(ci));
+        }
+        (IpAddr::V4(_), Some(secs)) => {
+            let mut ci = CacheInfo::default();
+            ci.ifa_valid = secs;
+            ci.ifa_preferred = secs;
+            m.attributes.push(AddressAttribute::CacheInfo(ci));
+        }
+        (IpAddr::V4(_), None) => {}
     }
     m
 }
@@ -583,8 +597,9 @@ mod tests {
         assert_eq!(nlas[0].1, v6);
         assert_eq!(nlas[1].1, v6);
         assert_eq!(nlas[2].1, 0x02u32.to_ne_bytes());
-        assert_eq!(nlas[3].1[..8], [6, 0, 0, 0, 6, 0, 0, 0]);
-        // forever: no cache info
+        // preferred 0 (deprecated: never a source address), valid 6 s
+        assert_eq!(nlas[3].1[..8], [0, 0, 0, 0, 6, 0, 0, 0]);
+        // forever: still deprecated
         let m = address_message(&Addr {
             lifetime: None,
             prefix: 128,
@@ -592,7 +607,11 @@ mod tests {
         });
         let (h, nlas) = emitted(&m);
         assert_eq!(h[1], 128);
-        assert_eq!(kinds(&nlas), [IFA_LOCAL, IFA_ADDRESS, IFA_FLAGS]);
+        assert_eq!(
+            kinds(&nlas),
+            [IFA_LOCAL, IFA_ADDRESS, IFA_FLAGS, IFA_CACHEINFO]
+        );
+        assert_eq!(nlas[3].1[..8], [0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
         // delete: the address and its prefix, nothing else
         let d = address_delete_message(&a);
         let (h, nlas) = emitted(&d);

@@ -52,10 +52,16 @@ fn pulse(s: &mut String, p: &Pulse) {
     );
     match &p.partner {
         Some(partner) => {
+            // An IPv6 address in brackets, so that the colon before the
+            // state reads as one.
+            let address = if partner.address.contains(':') {
+                format!("[{}]", partner.address)
+            } else {
+                partner.address.clone()
+            };
             let _ = writeln!(
                 s,
-                "partner {}: {}",
-                partner.address,
+                "partner {address}: {}",
                 if partner.alive { "alive" } else { "not heard" }
             );
             for c in &partner.channels {
