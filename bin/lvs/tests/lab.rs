@@ -38,7 +38,9 @@ fn lvs_in_the_kernel_lab() {
     }
     // With ours, the same boot also runs the status, drain and metrics
     // scenario (issue 20; `tests/lab/status.sh`): the kernel's counters
-    // come over netlink only.
+    // come over netlink only; and IPv6 (issue 21; `tests/lab/ipv6.sh`):
+    // dual-stack direct routing, an IPv6 service over IPv4 tunnels, an
+    // IPv6 director pair failing over with its neighbour advertisements.
     let both = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/lab/lvs-and-status.sh");
     for ipvsadm in runs {
         let mut args = vec![bin.to_str().unwrap().to_string()];
@@ -47,7 +49,7 @@ fn lvs_in_the_kernel_lab() {
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (script, secs) = match ipvsadm {
-            Some(_) => (&both, 900),
+            Some(_) => (&both, 1200),
             None => (&script, 500),
         };
         let out = lab::run_script(script, &args, Duration::from_secs(secs)).unwrap();
@@ -58,11 +60,13 @@ fn lvs_in_the_kernel_lab() {
             out.output
         );
         if ipvsadm.is_some() {
-            assert!(
-                out.output.lines().any(|l| l == "status: 0 failure(s)"),
-                "{}",
-                out.output
-            );
+            for done in ["status: 0 failure(s)", "ipv6: 0 failure(s)"] {
+                assert!(
+                    out.output.lines().any(|l| l == done),
+                    "{done}\n{}",
+                    out.output
+                );
+            }
         }
     }
 }
