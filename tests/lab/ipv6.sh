@@ -18,7 +18,9 @@
 #         over, its neighbour advertisements captured on the client and
 #         decoded (count, target, override flag, hop limit, checksum), the
 #         client's neighbour entry for the VIP moves to director 2's MAC, and
-#         traffic flows again.
+#         traffic flows again. The sync daemons run on the IPv6 group
+#         ff02::8:81 (syncd_group): a connection held through director 1 is
+#         known to director 2 before the failover.
 set -u
 [ "${KERNEL_LAB:-}" = 1 ] || { echo "ipv6.sh: run me through tests/kernel-lab/run" >&2; exit 2; }
 REPO=${KERNEL_LAB_REPO:-$(pwd)}
@@ -263,6 +265,9 @@ deadtime = 3
 network = nat
 nat_router = fd00:8::1 eth1
 nat_nmask = /64
+syncdaemon = 1
+syncd_iface = eth1
+syncd_group = ff02::8:81
 ipvsadm = $BIN/ipvsadm
 virtual web {
     active = 1
@@ -302,6 +307,27 @@ CF
     ip -n d1 -6 addr show dev eth1 | grep -q "fd00:8::1/64" && pass "director 1 holds the NAT router address" || fail "NAT router address not on director 1"
     ip -n d2 -6 addr show dev eth0 | grep -q "fd00:9::100" && fail "director 2 holds the VIP too" || pass "director 2 is passive"
     ip netns exec d1 "$BIN/ipvsadm" -L -n
+    say "pair: the sync daemons over the IPv6 group ff02::8:81"
+    ip netns exec d1 "$BIN/ipvsadm" -L --daemon
+    ip netns exec d2 "$BIN/ipvsadm" -L --daemon | grep -q "backup sync daemon.*mcast=eth1.*ff02::8:81\|ff02::8:81.*backup\|backup.*ff02::8:81" &&
+        pass "director 2's backup sync daemon listens on eth1, group ff02::8:81" || fail "director 2's sync daemon: $(ip netns exec d2 "$BIN/ipvsadm" -L --daemon | tr '\n' ' ')"
+    # A connection held open through director 1 (the request left
+    # unfinished): its entry reaches director 2 through the kernel's sync
+    # protocol over IPv6 multicast.
+    ip netns exec c python3 -c '
+import socket, time
+s = socket.create_connection(("fd00:9::100", 80), timeout=5)
+s.sendall(b"GET / HTTP/1.0\r\n")
+time.sleep(60)' 2>/dev/null &
+    PIDS+=($!)
+    synced() { ip netns exec d2 "$BIN/ipvsadm" -L -n -c 2>/dev/null | grep -q "\[fd00:9::2\]"; }
+    if wait_for 15 synced; then
+        pass "director 2 learned the client's connection from director 1 over IPv6 sync"
+        ip netns exec d2 "$BIN/ipvsadm" -L -n -c | head -4
+    else
+        fail "no synced connection on director 2"
+        ip netns exec d1 "$BIN/ipvsadm" -L -n -c | head -4
+    fi
     local mac2
     mac2=$(ip -n d2 link show eth0 | awk '/link\/ether/ {print $2}')
     say "pair: director 1 dies (pulse killed with -9, links cut); neighbour advertisements captured on the client"

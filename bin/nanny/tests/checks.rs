@@ -457,7 +457,41 @@ fn https_digest_sni_and_verification() {
             "-v",
         ],
     );
+    // The same server over IPv6 (s_server listens on both families),
+    // verified against the CA with the name.
+    let lab6 = Lab::new();
+    let n6 = {
+        let mut a: Vec<String> = base(port);
+        a.extend(["-I".to_string(), lab6.ipvsadm()]);
+        for w in [
+            "--check",
+            "https",
+            "--http-path",
+            "/page.html",
+            "--http-digest",
+            &digest,
+            "--tls-verify",
+            "--tls-ca",
+            &ca,
+            "--tls-sni",
+            "www.test",
+            "--rise",
+            "1",
+        ] {
+            a.push(w.to_string());
+        }
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        Nanny::start_as("::1", "2001:db8::100", &a)
+    };
     let up = format!("[ active ] making 127.0.0.1:{port} available (https check: status 200)");
+    assert!(
+        n6.wait_line(
+            &format!("[ active ] making [::1]:{port} available (https check: status 200)"),
+            10 * SEC
+        ),
+        "{:?}",
+        n6.lines()
+    );
     assert!(n1.wait_line(&up, 10 * SEC), "{:?}", n1.lines());
     assert!(n2.wait_line(&up, 10 * SEC), "{:?}", n2.lines());
     assert!(
