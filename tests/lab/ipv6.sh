@@ -320,9 +320,9 @@ s = socket.create_connection(("fd00:9::100", 80), timeout=5)
 s.sendall(b"GET / HTTP/1.0\r\n")
 time.sleep(60)' 2>/dev/null &
     PIDS+=($!)
-    synced() { ip netns exec d2 "$BIN/ipvsadm" -L -n -c 2>/dev/null | grep -q "\[fd00:9::2\]"; }
+    synced() { ip netns exec d2 "$BIN/ipvsadm" -L -n -c 2>/dev/null | grep -q "ESTABLISHED *\[fd00:9::2\]"; }
     if wait_for 15 synced; then
-        pass "director 2 learned the client's connection from director 1 over IPv6 sync"
+        pass "director 2 learned the held (established) connection from director 1 over IPv6 sync"
         ip netns exec d2 "$BIN/ipvsadm" -L -n -c | head -4
     else
         fail "no synced connection on director 2"
