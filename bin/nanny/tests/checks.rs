@@ -460,10 +460,10 @@ fn https_digest_sni_and_verification() {
     // The same server over IPv6 (s_server listens on both families),
     // verified against the CA with the name.
     let lab6 = Lab::new();
-    let n6 = {
-        let mut a: Vec<String> = base(port);
-        a.extend(["-I".to_string(), lab6.ipvsadm()]);
-        for w in [
+    let n6 = start6(
+        &lab6,
+        port,
+        &[
             "--check",
             "https",
             "--http-path",
@@ -477,12 +477,8 @@ fn https_digest_sni_and_verification() {
             "www.test",
             "--rise",
             "1",
-        ] {
-            a.push(w.to_string());
-        }
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        Nanny::start_as("::1", "2001:db8::100", &a)
-    };
+        ],
+    );
     let up = format!("[ active ] making 127.0.0.1:{port} available (https check: status 200)");
     assert!(
         n6.wait_line(
@@ -888,20 +884,23 @@ fn warmup_delays_the_first_check() {
     assert!(t.elapsed() >= Duration::from_millis(ms), "{line}");
 }
 
+/// `start`'s IPv6 twin: a nanny of `[::1]:PORT` for the service
+/// `[2001:db8::100]:80`, as lvs passes IPv6 addresses.
+fn start6(lab: &Lab, port: u16, extra: &[&str]) -> Nanny {
+    let mut args = base(port);
+    args.extend(["-I".to_string(), lab.ipvsadm()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    Nanny::start_as("::1", "2001:db8::100", &a)
+}
+
 /// IPv6 (issue 21): the checks against `[::1]` listeners, with the
 /// addresses as lvs passes them (`-h ::1 -V 2001:db8::100`), and the
 /// ipvsadm words nanny runs for an IPv6 service.
 #[test]
 fn ipv6_tcp_send_expect_http_and_misc() {
     let lab = Lab::new();
-    let ipvsadm = lab.ipvsadm();
-    let nanny = |port: u16, extra: &[&str]| {
-        let mut a: Vec<String> = base(port);
-        a.extend(["-I".to_string(), ipvsadm.clone()]);
-        a.extend(extra.iter().map(|s| s.to_string()));
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        Nanny::start_as("::1", "2001:db8::100", &a)
-    };
+    let nanny = |port: u16, extra: &[&str]| start6(&lab, port, extra);
     // TCP connect.
     let tcp = Server::start_on("[::1]:0", |_c| {});
     let n = nanny(tcp.port, &["--check", "tcp", "--rise", "1"]);
@@ -989,14 +988,7 @@ fn ipv6_tcp_send_expect_http_and_misc() {
 #[test]
 fn ipv6_udp_and_dns() {
     let lab = Lab::new();
-    let ipvsadm = lab.ipvsadm();
-    let nanny = |port: u16, extra: &[&str]| {
-        let mut a: Vec<String> = base(port);
-        a.extend(["-I".to_string(), ipvsadm.clone()]);
-        a.extend(extra.iter().map(|s| s.to_string()));
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        Nanny::start_as("::1", "2001:db8::100", &a)
-    };
+    let nanny = |port: u16, extra: &[&str]| start6(&lab, port, extra);
     let udp = util::UdpServer::start_on("[::1]:0", b"PONG".to_vec());
     let n = nanny(udp.port, &["-u", "-s", "PING", "-x", "PONG"]);
     let up = format!("[ active ] making [::1]:{} available", udp.port);
