@@ -156,6 +156,30 @@ virtual www6 {
         active = 1
     }
 }
+# One mark, two families: two services (-f 5 and -f 5 -6), each with its
+# own real server; the status must not mix them up.
+virtual mark4 {
+    active = 1
+    fwmark = 5
+    scheduler = rr
+    client_monitor = $BIN/nanny
+    timeout = 1
+    server rs1 {
+        address = 10.7.0.21
+        active = 1
+    }
+}
+virtual mark6 {
+    active = 1
+    fwmark = 5
+    scheduler = rr
+    client_monitor = $BIN/nanny
+    timeout = 1
+    server rs2 {
+        address = fd00:7::22
+        active = 1
+    }
+}
 CF
     "$BIN/lvs" --config-test -c "$W/dr.cf" && pass "dual-stack lvs.cf is valid" || fail "dual-stack config test"
     lvs_start "$W/dr.cf"
@@ -165,6 +189,19 @@ CF
     table | grep -q "TCP  \[fd00:7::100\]:80 rr" && pass "IPv6 service [fd00:7::100]:80 rr" || fail "IPv6 service line"
     table | grep -q "TCP  10.7.0.100:80 rr" && pass "IPv4 service 10.7.0.100:80 rr beside it" || fail "IPv4 service line"
     table | grep -q -- "-> \[fd00:7::21\]:80 *Route" && pass "IPv6 real server forwarded by direct routing" || fail "IPv6 Route entry"
+    table | grep -q "^FWM  5 rr" && table | grep -q "^FWM  5 IPv6 rr" && pass "fwmark 5 twice: -f 5 and -f 5 -6" || fail "the two mark services"
+    marks() {
+        "$BIN/lvs" --status --json 2>/dev/null | python3 -c '
+import json, sys
+s = {x["name"]: x for x in json.load(sys.stdin)["lvs"]["services"]}
+m4, m6 = s["mark4"], s["mark6"]
+ok = (m4["key"], m6["key"]) == ("fwmark 5", "fwmark6 5") and \
+    [(r["address"], r.get("kernel_weight")) for r in m4["servers"]] == [("10.7.0.21:80", 1)] and \
+    [(r["address"], r.get("kernel_weight")) for r in m6["servers"]] == [("[fd00:7::22]:80", 1)]
+sys.exit(0 if ok else 1)'
+    }
+    if wait_for 20 marks; then pass "lvs --status: each mark service with its own real server and kernel weight"; else
+        fail "lvs --status of the two mark services"; "$BIN/lvs" --status 2>&1 | head -30; fi
     spread c2 "http://[fd00:7::100]/" "IPv6 VIP"
     spread c2 "http://10.7.0.100/" "IPv4 VIP"
     say "dr: the IPv6 real server rs1 dies and comes back"
@@ -175,6 +212,13 @@ CF
     serve s1 rs1
     if wait_for 20 rs_in fd00:7::21; then pass "rs1 is back in the IPv6 service"; else fail "rs1 did not come back"; fi
     grep -q "making \[fd00:7::21\]:80 available" "$W/lvs.log" && pass "nanny logged 'making [fd00:7::21]:80 available'" || fail "no making-available line"
+    say "dr: drain an IPv6 real server through lvs's control socket"
+    "$BIN/lvs" --drain 'tcp:[FD00:7:0::100]:80/[fd00:7:0::22]:80' && pass "lvs --drain names an IPv6 server in any written form" || fail "drain of [fd00:7::22]:80"
+    table | grep -A3 "TCP  \[fd00:7::100\]:80" | grep -q -- "-> \[fd00:7::22\]:80 *Route *0 " && pass "[fd00:7::22]:80 drained to weight 0 in www6" || fail "weight after the drain"
+    table | grep -A2 "FWM  5 IPv6" | grep -q -- "-> \[fd00:7::22\]:80 *Route *1 " && pass "the same server in mark6 untouched" || fail "the drain leaked into mark6"
+    grep -q "server tcp:\[fd00:7::100\]:80 \[fd00:7::22\]:80 drain" /var/lib/piranha/overrides && pass "overrides file: server tcp:[fd00:7::100]:80 [fd00:7::22]:80 drain" || fail "overrides word: $(cat /var/lib/piranha/overrides 2>&1)"
+    "$BIN/lvs" --undrain www6/fd00:7::22 && pass "undrained by lvs.cf's service name and the bare address" || fail "undrain"
+    table | grep -A3 "TCP  \[fd00:7::100\]:80" | grep -q -- "-> \[fd00:7::22\]:80 *Route *1 " && pass "weight 1 again" || fail "weight after the undrain"
     grep -E "nanny" "$W/lvs.log" | head -20
     lvs_stop
     say "dr: a mix outside a tunnel is refused at its place"

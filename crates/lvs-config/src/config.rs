@@ -581,13 +581,15 @@ impl VirtualServer {
             m => ServiceId::Mark(self.family(), m),
         }
     }
-    /// The address family of the service: its VIP's; for a firewall-mark
-    /// service without a VIP, its real servers' when they agree, else IPv4
-    /// (Piranha's only family).
+    /// The address family of the service: its VIP's (`address = :: DEV`
+    /// says IPv6 without a VIP; 0.0.0.0 is Piranha's "unset"); for a
+    /// firewall-mark service without a VIP, its real servers' when they
+    /// agree, else its sorry server's, else IPv4 (Piranha's only family).
     pub fn family(&self) -> Family {
         if let Some(a) = &self.address {
-            if !a.value.ip.addr.is_unspecified() {
-                return Family::of(&a.value.ip.addr);
+            let ip = a.value.ip.addr;
+            if ip.is_ipv6() || !ip.is_unspecified() {
+                return Family::of(&ip);
             }
         }
         let mut families = self
@@ -597,7 +599,11 @@ impl VirtualServer {
             .map(|rs| Family::of(&rs.addr()));
         match families.next() {
             Some(f) if families.all(|g| g == f) => f,
-            _ => Family::Inet,
+            Some(_) => Family::Inet,
+            None => match self.sorry_server() {
+                s if !s.is_unspecified() => Family::of(&s),
+                _ => Family::Inet,
+            },
         }
     }
     /// The VIP (0.0.0.0 when unset).

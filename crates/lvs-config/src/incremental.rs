@@ -243,7 +243,9 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
 /// Whether any host field was written as a name rather than an address
 /// (every `Host` and `IpDev` field of the configuration).
 fn uses_host_names(c: &Config) -> bool {
-    let name = |h: &Host| !h.name.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    // Anything but an address literal (IPv4 in any inet_aton form, or
+    // IPv6) was resolved.
+    let name = |h: &Host| !matches!(crate::value::address_literal(&h.name), Ok(Some(_)));
     let host = |o: &Opt<Host>| o.as_ref().is_some_and(|h| name(&h.value));
     let ipdev = |o: &Opt<IpDev>| o.as_ref().is_some_and(|h| name(&h.value.ip));
     host(&c.primary)

@@ -92,11 +92,11 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
                 ServiceId::Mark(Family::Inet6, m) => format!("IPv6 fwmark {m}"),
                 ServiceId::Addr(p, a, port) => format!(
                     "{} {}",
-                    SocketAddr::new(a, port),
                     match p {
                         Protocol::Tcp => "tcp",
                         Protocol::Udp => "udp",
-                    }
+                    },
+                    SocketAddr::new(a, port)
                 ),
             };
             let span = match vs.service_id() {
@@ -133,6 +133,28 @@ fn check_block_head(vs: &VirtualServer, out: &mut Sink<'_>) {
             None,
         );
     }
+    if let (
+        Family::Inet,
+        Some(
+            m @ Spanned {
+                value: Mask::Prefix(n),
+                ..
+            },
+        ),
+    ) = (vs.family(), &vs.pmask)
+    {
+        // lvs programs no `-M` for it (see lvsd's plan).
+        out(
+            Warning,
+            m.span,
+            Some("pmask"),
+            format!("`/{n}` is not a netmask and is ignored on the IPv4 service `{name}`, as Piranha did"),
+            Some(match m.value.as_ipv4() {
+                Some(d) => format!("write {d}; a prefix length is for an IPv6 service"),
+                None => "a prefix length is for an IPv6 service".into(),
+            }),
+        );
+    }
     if vs.send_program.is_some() && vs.send.is_some() {
         out(
             Warning,
@@ -165,10 +187,13 @@ fn check_block_head(vs: &VirtualServer, out: &mut Sink<'_>) {
                     rs.address.as_ref().and_then(|a| a.span),
                     Some("address"),
                     format!(
-                        "servers `{other}` and `{rname}` of `{name}` are the same real server {}:{}",
-                        key.0, key.1
+                        "servers `{other}` and `{rname}` of `{name}` are the same real server {}",
+                        SocketAddr::new(key.0, key.1)
                     ),
-                    Some("IPVS holds one entry per real server; the second nanny fights the first".into()),
+                    Some(
+                        "IPVS holds one entry per real server; the second nanny fights the first"
+                            .into(),
+                    ),
                 );
             }
         }
@@ -285,21 +310,27 @@ fn check_families(cfg: &Config, vs: &VirtualServer, out: &mut Sink<'_>) {
             mask_family(family, m, "vip_nmask", "the virtual IP", out);
         }
     }
-    if let Some(m) = &vs.pmask {
-        match (family, m.value) {
-            (Family::Inet, Mask::Prefix(n)) if n <= 32 => out(
-                Severity::Warning,
-                m.span,
-                Some("pmask"),
-                format!("`/{n}` is not a netmask Piranha read and is ignored on the IPv4 service `{name}`, as Piranha did"),
-                m.value
-                    .as_ipv4()
-                    .map(|d| format!("write {d}")),
-            ),
-            _ => mask_family(family, m, "pmask", "the service", out),
+    if let (Family::Inet6, Some(m)) = (family, &vs.pmask) {
+        mask_family(family, m, "pmask", "the service", out);
+    }
+    if let (Network::Nat, Some(r)) = (cfg.network(), &cfg.nat_router) {
+        let rf = Family::of(&r.value.ip.addr);
+        // The family is the file's own only with a VIP, `::` or servers.
+        let known = has_vip
+            || vs.vip().is_ipv6()
+            || vs.servers.iter().any(|rs| !rs.addr().is_unspecified())
+            || !vs.sorry_server().is_unspecified();
+        if known && rf != family && !r.value.ip.addr.is_unspecified() {
+            out(
+                Severity::Error,
+                vs.address.as_ref().and_then(|a| a.span).or(vs.name.span),
+                Some("address"),
+                format!("virtual server `{name}` is {family} but the NAT router (`nat_router`) is {rf}: with `network = nat` the real servers answer through the NAT router, and lvs.cf has one, of one family"),
+                Some("serve the other family with `network = direct` or `tunnel`, or from a director pair of its own".into()),
+            );
         }
     }
-    if vs.fwmark() != 0 && !has_vip {
+    if vs.fwmark() != 0 && !has_vip && !vs.vip().is_ipv6() {
         let mut fams = vs
             .servers
             .iter()
@@ -317,11 +348,6 @@ fn check_families(cfg: &Config, vs: &VirtualServer, out: &mut Sink<'_>) {
                 return;
             }
         }
-    }
-    // Without a VIP the family comes from the real servers: with none,
-    // there is nothing to agree with.
-    if !has_vip && vs.servers.iter().all(|rs| rs.addr().is_unspecified()) {
-        return;
     }
     let tunnel = cfg.network() == Network::Tunnel;
     let mut other = |span: Option<Span>, kw: &str, what: String, addr: IpAddr| {

@@ -120,18 +120,60 @@ fn ipv4_files_mean_what_they_meant() {
             .collect::<Vec<_>>(),
         ["    vip_nmask = 255.255.255.0", "    pmask = 255.255.0.0"]
     );
-    // A prefix on an IPv4 service's pmask was ignored by Piranha: still so.
+    // A prefix on an IPv4 service's pmask was ignored by Piranha (inet_aton
+    // could not read it): still so, active or not, and any `/...` word.
+    for (pmask, active) in [("/16", 1), ("/16", 0), ("/40", 1), ("/0", 1), ("/abc", 1)] {
+        let p = parse_str(
+            &format!("virtual www {{\n active = {active}\n address = 192.168.1.100 eth0:1\n persistent = 60\n pmask = {pmask}\n}}\n"),
+            &opts(),
+        )
+        .unwrap_or_else(|e| panic!("pmask = {pmask}: {e}"));
+        assert!(
+            p.warnings
+                .iter()
+                .any(|d| d.severity == Severity::Warning && d.to_string().contains("is ignored")),
+            "pmask = {pmask}: {:?}",
+            p.warnings
+        );
+    }
+    // The duplicate-service warning keeps its IPv4 words.
     let p = parse_str(
-        "virtual www {\n active = 1\n address = 192.168.1.100 eth0:1\n persistent = 60\n pmask = /16\n}\n",
+        "virtual a {\n active = 1\n address = 10.0.0.1 eth0:1\n}\nvirtual b {\n active = 1\n address = 10.0.0.1 eth0:1\n}\n",
         &opts(),
     )
     .unwrap();
     assert!(
         p.warnings
             .iter()
-            .any(|d| d.severity == Severity::Warning && d.to_string().contains("ignored")),
+            .any(|d| d.to_string().contains("are both tcp 10.0.0.1:80:")),
         "{:?}",
         p.warnings
+    );
+}
+
+#[test]
+fn a_mark_service_s_family_without_a_vip() {
+    let mark = |body: &str| {
+        parse_str(
+            &format!("network = direct\nvirtual m {{\n active = 1\n fwmark = 5\n{body}}}\n"),
+            &opts(),
+        )
+        .map(|p| p.config.virtual_servers[0].family())
+    };
+    assert_eq!(mark("").unwrap(), Family::Inet, "Piranha's");
+    assert_eq!(
+        mark(" sorry_server = 2001:db8::99\n").unwrap(),
+        Family::Inet6
+    );
+    assert_eq!(mark(" address = :: eth0\n").unwrap(), Family::Inet6);
+    assert_eq!(mark(" address = 0.0.0.0 eth0\n").unwrap(), Family::Inet);
+    assert_eq!(
+        mark(" server a {\n  address = 2001:db8::1\n  active = 1\n }\n").unwrap(),
+        Family::Inet6
+    );
+    // `::` fixes the family: an IPv4 real server is then a mix.
+    assert!(
+        mark(" address = :: eth0\n server a {\n  address = 10.0.0.1\n  active = 1\n }\n").is_err()
     );
 }
 
@@ -287,6 +329,14 @@ fn rejected() -> Vec<(String, u32, u32, &'static str, &'static str)> {
             11,
             "fwmark",
             "both families",
+        ),
+        // NAT: one NAT router, of one family.
+        (
+            farm("2001:db8::100", "2001:db8::1", "2001:db8::2", "nat", "nat_router = 10.0.0.254 eth1:1\n"),
+            8,
+            12,
+            "address",
+            "NAT router",
         ),
         // A name with no address of the family the field needs.
         (

@@ -193,6 +193,16 @@ impl Kernel for Netlink {
             failed,
             r.map_err(|e| TableError::Kernel(e.ipvsadm_message())),
         )?;
+        // /proc/net/ip_vs names a mark service by its mark alone: with an
+        // IPv4 and an IPv6 service of one mark, only netlink tells their
+        // real servers apart.
+        let mut marks = std::collections::HashSet::new();
+        if services
+            .iter()
+            .any(|s| s.fwmark != 0 && !marks.insert(s.fwmark))
+        {
+            return self.read();
+        }
         Ok(merge_proc(services, proc))
     }
 

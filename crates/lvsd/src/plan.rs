@@ -50,7 +50,12 @@ impl ServiceAttrs {
     fn netmask(&self) -> Option<u32> {
         let m = self.pmask?;
         match self.family {
-            Family::Inet => m.as_ipv4().map(u32::from),
+            // A prefix on an IPv4 service is ignored, as Piranha ignored a
+            // pmask inet_aton could not read (lvs.cf warns).
+            Family::Inet => match m {
+                Mask::Dotted(d) => Some(u32::from(d)),
+                Mask::Prefix(_) => None,
+            },
             Family::Inet6 => match m {
                 Mask::Prefix(n) => Some(u32::from(n)),
                 Mask::Dotted(_) => None,

@@ -216,7 +216,13 @@ impl<'o> P<'o> {
                 match value::inet_aton(t.text) {
                     // Extension: a prefix length, for an IPv6 service (an
                     // IPv4 one ignores it, as Piranha did: see validate).
-                    None if t.text.starts_with('/') => v.pmask = Some(self.mask(kw, t)?),
+                    None if matches!(
+                        t.text.strip_prefix('/').map(str::parse::<u8>),
+                        Some(Ok(1..=128))
+                    ) =>
+                    {
+                        v.pmask = Some(self.mask(kw, t)?)
+                    }
                     None => self.warn_at(
                         t.span,
                         Some(kw),

@@ -14,7 +14,7 @@
 //!   connections are gone, or at the deadline.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -267,6 +267,13 @@ impl Lvsd {
     /// The services `name` matches: lvs.cf's name, `VIP:PORT`, `fwmark:N`,
     /// or the file's word.
     fn services_named(&self, name: &str) -> Vec<&DesiredService> {
+        // An address is compared as an address: `[2001:DB8::100]:80` and
+        // `[2001:db8:0::100]:80` name the same service.
+        let (proto, rest) = match name.split_once(':') {
+            Some((p @ ("tcp" | "udp"), rest)) => (Some(p), rest),
+            _ => (None, name),
+        };
+        let at = rest.parse::<SocketAddr>().ok();
         self.services
             .iter()
             .filter(|d| {
@@ -274,7 +281,12 @@ impl Lvsd {
                     || service_word(&d.key) == name
                     || match d.key {
                         ServiceKey::Tcp(a, p) | ServiceKey::Udp(a, p) => {
-                            SocketAddr::new(a, p).to_string() == name
+                            let word = if matches!(d.key, ServiceKey::Tcp(..)) {
+                                "tcp"
+                            } else {
+                                "udp"
+                            };
+                            at == Some(SocketAddr::new(a, p)) && proto.is_none_or(|x| x == word)
                         }
                         ServiceKey::Fwmark(m) => {
                             format!("fwmark:{m}") == name || m.to_string() == name
@@ -303,10 +315,12 @@ impl Lvsd {
         };
         let mut out = Vec::new();
         for d in services {
+            let ip = t.server.parse::<IpAddr>().ok();
+            let at = t.server.parse::<SocketAddr>().ok();
             for m in d.monitors.values() {
                 if m.rs == t.server
-                    || m.rip.to_string() == t.server
-                    || SocketAddr::new(m.rip, m.rport).to_string() == t.server
+                    || ip == Some(m.rip)
+                    || at == Some(SocketAddr::new(m.rip, m.rport))
                 {
                     out.push((d.key, m.rip, m.rport));
                 }

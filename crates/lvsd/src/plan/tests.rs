@@ -530,3 +530,10 @@ fn an_ipv6_table_on_the_fake_kernel_is_adopted_not_made_again() {
     keys.sort();
     assert_eq!(keys, [Some(foreign), Some(want[0].key)]);
 }
+
+#[test]
+fn a_prefix_pmask_on_an_ipv4_service_is_ignored_as_piranha_did() {
+    let c = cfg("virtual www {\n active = 1\n address = 192.168.1.100 eth0:1\n persistent = 60\n pmask = /24\n}\n");
+    let d = desired(&c, RunMode::default());
+    assert_eq!(words(&d[0].add_op()), "-A -t 192.168.1.100:80 -s wlc -p 60");
+}
