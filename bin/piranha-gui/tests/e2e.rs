@@ -504,6 +504,13 @@ async fn scenario(c: &Client, base: &str, shots: &Path) {
 /// edited to an IPv6 address. Brackets, and an IPv4 address in an IPv6
 /// service outside a tunnel, are refused next to the field.
 async fn ipv6_virtual_server(c: &Client, base: &str, shots: &Path) {
+    // The sample is a NAT director with an IPv4 NAT router: its one router
+    // cannot serve IPv6 real servers (lvs.cf refuses the mix), so the
+    // director goes to direct routing first.
+    c.goto(&format!("{base}/global_settings")).await.unwrap();
+    pick(c, "#network-direct").await;
+    click(c, "#accept").await;
+    assert_saved(c).await;
     c.goto(&format!("{base}/virtual_main")).await.unwrap();
     click(c, "#add").await;
     assert_saved(c).await;
@@ -558,7 +565,7 @@ async fn ipv6_virtual_server(c: &Client, base: &str, shots: &Path) {
     let row = text_of(c, "#virtual-servers").await;
     assert!(row.contains("e2e_v6 2001:db8::90 /64 80 tcp eth0"), "{row}");
 
-    // An IPv4 address in the active IPv6 service (network = nat): lvs.cf's
+    // An IPv4 address in the active IPv6 service (network = direct): lvs.cf's
     // family rule, on the REAL SERVER panel.
     c.goto(&format!("{base}/virtual_edit_real_server?vs=e2e_v6&rs=rs6"))
         .await

@@ -157,6 +157,16 @@ fn checkbox_changed(form: &Form, cur: &Vals, k: &str) -> bool {
 /// unset address where one is needed) is for the editor's re-parse to
 /// say, with lvs.cf's message on the field the keyword belongs to.
 fn check_ip(e: &mut Edit<'_>, field: &str, v: &str) -> bool {
+    // inet_aton's shorthand (`10.200`, `192.168.1.010`: octal) is read by
+    // lvs.cf with a warning the panel would not show: the form asks for
+    // the address written out, as Piranha's panel did.
+    if let Some((a, lvs_config::value::AddrForm::Shorthand)) = lvs_config::value::inet_aton(v) {
+        e.error(
+            field,
+            format!("`{v}` is inet_aton shorthand, read as {a}: write {a}"),
+        );
+        return false;
+    }
     match address_literal(v) {
         Ok(Some(_)) => true,
         Ok(None) => {

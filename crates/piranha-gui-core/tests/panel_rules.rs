@@ -384,14 +384,6 @@ async fn address_and_mask_fields_take_ipv6_as_lvs_cf_does() {
             &[("primary_private", "fd00::10")],
             &["primary_private = fd00::10"],
         ),
-        // The router and its mask change family in one ACCEPT.
-        (
-            "/global_settings",
-            &[("nat_router_ip", "2001:db8:2::1"), ("nat_nmask", "/64")],
-            &["nat_router = 2001:db8:2::1 eth1:1", "nat_nmask = /64"],
-        ),
-        // Piranha's inet_aton forms, written as typed.
-        (rs, &[("address", "10.200")], &["        address = 10.200"]),
         (vs, &[("vip_nmask", "/24")], &["    vip_nmask = /24"]),
         (
             vs,
@@ -400,6 +392,25 @@ async fn address_and_mask_fields_take_ipv6_as_lvs_cf_does() {
         ),
     ];
     let refused: &[(&str, Change, &str, Says)] = &[
+        // The router and its mask change family in one ACCEPT, but the NAT
+        // services are IPv4: lvs.cf's one-NAT-router rule.
+        (
+            "/global_settings",
+            &[("nat_router_ip", "2001:db8:2::1"), ("nat_nmask", "/64")],
+            "nat_router_ip",
+            Says::LvsCf(
+                "nat_router = 10.11.12.1 eth1:1\nnat_nmask = 255.255.255.0",
+                "nat_router = 2001:db8:2::1 eth1:1\nnat_nmask = /64",
+            ),
+        ),
+        // inet_aton's shorthand, which lvs.cf reads with a warning the
+        // panel would not show: the address written out is asked for.
+        (
+            rs,
+            &[("address", "10.200")],
+            "address",
+            Says::Exactly("`10.200` is inet_aton shorthand, read as 10.0.0.200: write 10.0.0.200"),
+        ),
         (
             vs,
             &[("vip", "[2001:db8::80]")],

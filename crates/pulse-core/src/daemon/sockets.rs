@@ -103,8 +103,11 @@ pub(super) fn heartbeat_setup(cfg: &Config, master: bool) -> Result<Heartbeat, S
 /// bound with `IP_FREEBIND`: at boot our own address may still be
 /// tentative (duplicate address detection), and a plain bind then fails
 /// with "Cannot assign requested address"; heartbeats flow once it is
-/// not. An IPv4 bind stays Piranha's: it fails when the address is not
-/// ours.
+/// not. The address must still be one of this host's (tentative ones are
+/// listed): FREEBIND would otherwise bind the partner's address, and a
+/// director that hears nothing goes active beside its partner. So an
+/// IPv6 bind fails as an IPv4 one does, Piranha's way, when the address
+/// is not ours.
 fn bind_heartbeat(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     use nix::sys::socket::{
         bind, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn6,
@@ -114,6 +117,9 @@ fn bind_heartbeat(addr: SocketAddr) -> std::io::Result<UdpSocket> {
         s.set_nonblocking(true)?;
         return Ok(s);
     };
+    if piranha_runtime::net::count_local(&[addr.ip()]) == 0 {
+        return Err(std::io::Error::from(std::io::ErrorKind::AddrNotAvailable));
+    }
     let fd = socket(
         AddressFamily::Inet6,
         SockType::Datagram,
@@ -251,5 +257,23 @@ impl Director {
             }
         }
         cfg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bind_heartbeat;
+
+    #[test]
+    fn an_ipv6_heartbeat_address_must_be_ours() {
+        // FREEBIND would bind anything: an address this host does not have
+        // is refused as an IPv4 bind refuses it.
+        let e = bind_heartbeat("[2001:db8:dead::1]:0".parse().unwrap()).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AddrNotAvailable, "{e}");
+        let e = bind_heartbeat("192.0.2.254:0".parse().unwrap()).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AddrNotAvailable, "{e}");
+        if std::net::UdpSocket::bind("[::1]:0").is_ok() {
+            bind_heartbeat("[::1]:0".parse().unwrap()).unwrap();
+        }
     }
 }
