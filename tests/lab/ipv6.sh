@@ -11,7 +11,8 @@
 #         after its restart; `lvs --config-test` of a non-tunnel mix names
 #         the rule at file:line:col.
 #   tun   an IPv6 service with IPv4 real servers through IPv4 tunnels (sit
-#         decapsulates on the real servers): traffic through the VIP.
+#         decapsulates on the real servers), and one with IPv6 real servers
+#         through IPv6 tunnels (ip6tnl0): traffic through both VIPs.
 #   pair  an IPv6-only NAT director pair (pulse on each, heartbeats over
 #         IPv6): traffic through the IPv6 VIP spread over two real servers;
 #         the VIP not tentative (nodad); director 1 dies: director 2 takes
@@ -232,18 +233,22 @@ sys.exit(0 if ok else 1)'
 # ------------------------------------------------------------------ tun
 part_tun() {
     say "tun: an IPv6 service with IPv4 real servers through tunnels"
-    modprobe sit 2>/dev/null
+    modprobe sit 2>/dev/null; modprobe ip6_tunnel 2>/dev/null
     bridge tn6
     ip addr add fd00:6::1/64 dev tn6 nodad && ip addr add 10.6.0.1/24 dev tn6
     ip addr add fd00:6::200/64 dev tn6 nodad preferred_lft 0
+    ip addr add fd00:6::201/64 dev tn6 nodad preferred_lft 0
     newns c3 && port c3 eth0 tn6 && addr c3 fd00:6::2/64 eth0
     local i
     for i in 1 2; do
         newns "t$i" && port "t$i" eth0 tn6
         addr "t$i" "10.6.0.2$i/24" eth0 && addr "t$i" "fd00:6::2$i/64" eth0
-        # IPv6 in IPv4 (protocol 41) lands on sit0; the VIP is on lo.
+        # IPv6 in IPv4 (protocol 41) lands on sit0, IPv6 in IPv6 on
+        # ip6tnl0; the VIPs are on lo.
         ip -n "t$i" link set sit0 up
+        ip -n "t$i" link set ip6tnl0 up
         addr "t$i" fd00:6::200/128 lo
+        addr "t$i" fd00:6::201/128 lo
         ip netns exec "t$i" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
             net.ipv4.conf.sit0.rp_filter=0 2>/dev/null
         serve "t$i" "rs$i"
@@ -270,6 +275,23 @@ virtual www6 {
         active = 1
     }
 }
+virtual www6in6 {
+    active = 1
+    address = fd00:6::201 tn6
+    port = 80
+    scheduler = rr
+    client_monitor = $BIN/nanny
+    timeout = 1
+    reentry = 2
+    server rs1 {
+        address = fd00:6::21
+        active = 1
+    }
+    server rs2 {
+        address = fd00:6::22
+        active = 1
+    }
+}
 CF
     "$BIN/lvs" --config-test -c "$W/tun.cf" && pass "IPv6 service with IPv4 tunnelled real servers is valid" || fail "tunnel config test"
     lvs_start "$W/tun.cf"
@@ -277,6 +299,9 @@ CF
     if wait_for 30 in4 1 && wait_for 10 in4 2; then pass "IPv4 real servers of the IPv6 service, forwarded by tunnel"; else fail "tunnelled real servers not in the table"; fi
     table
     spread c3 "http://[fd00:6::200]/" "IPv6 VIP over IPv4 tunnels"
+    in6() { table | grep -q -- "-> \[fd00:6::2$1\]:80 *Tunnel"; }
+    if wait_for 20 in6 1 && wait_for 10 in6 2; then pass "IPv6 real servers of an IPv6 service, forwarded by tunnel"; else fail "IPv6-in-IPv6 real servers not in the table"; fi
+    spread c3 "http://[fd00:6::201]/" "IPv6 VIP over IPv6 tunnels"
     lvs_stop
 }
 
