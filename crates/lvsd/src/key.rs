@@ -79,11 +79,7 @@ impl ServiceKey {
             addr,
             port,
             fwmark,
-            // ipvsadm's default persistence mask: all ones, or /128.
-            netmask: match family {
-                Family::Inet => u32::MAX,
-                Family::Inet6 => 128,
-            },
+            netmask: default_netmask(family),
             ..ipvs::Service::default()
         }
     }
@@ -144,6 +140,14 @@ pub fn forward(method: char) -> ipvs::Forward {
         'm' => ipvs::Forward::Masq,
         'i' => ipvs::Forward::Tunnel,
         _ => ipvs::Forward::Route,
+    }
+}
+
+/// ipvsadm's persistence mask when `-M` is not given: all ones, or /128.
+pub fn default_netmask(family: Family) -> u32 {
+    match family {
+        Family::Inet => u32::MAX,
+        Family::Inet6 => 128,
     }
 }
 

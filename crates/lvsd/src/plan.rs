@@ -80,10 +80,9 @@ impl ServiceAttrs {
     /// Do a kernel service's attributes already match?
     pub fn matches(&self, s: &ipvs::Service) -> bool {
         let persistent = s.is_persistent();
-        let want_mask = self.netmask().unwrap_or(match self.family {
-            Family::Inet => u32::MAX,
-            Family::Inet6 => 128,
-        });
+        let want_mask = self
+            .netmask()
+            .unwrap_or(crate::key::default_netmask(self.family));
         s.sched_name == self.scheduler.as_str()
             && persistent == (self.persistent > 0)
             && (!persistent || (s.timeout == self.persistent && s.netmask == want_mask))

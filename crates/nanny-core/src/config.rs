@@ -634,23 +634,18 @@ impl Config {
     /// The line logged when monitoring starts.
     pub fn start_line(&self) -> String {
         let vip = self.vip.as_deref().unwrap_or("(null)");
-        // Piranha's `ADDR:PORT`; an IPv6 address in brackets.
-        let bracket = |a: &str| {
-            if a.contains(':') {
-                format!("[{a}]")
-            } else {
-                a.to_string()
-            }
-        };
-        let vip = bracket(vip);
+        // Piranha's `ADDR:PORT`; an IPv6 address in brackets, as ipvsadm's.
+        let at = crate::ipvsadm::host_port;
         match self.service_type {
             ServiceType::Lvs => format!(
-                "starting LVS client monitor for {vip}:{} -> {}:{}",
-                self.port,
-                bracket(&self.server_arg),
-                self.rport
+                "starting LVS client monitor for {} -> {}",
+                at(vip, self.port),
+                at(&self.server_arg, self.rport)
             ),
-            ServiceType::Fos => format!("Failover service monitor for {vip}:{} started", self.port),
+            ServiceType::Fos => format!(
+                "Failover service monitor for {} started",
+                at(vip, self.port)
+            ),
         }
     }
 }

@@ -30,7 +30,7 @@ pub enum Service {
 /// `ADDR:PORT` as ipvsadm reads it: `[ADDR]:PORT` for an IPv6 address (a
 /// bare IPv6 address would be read without its port). An IPv4 address or
 /// a host name is left as it is.
-fn host_port(addr: &str, port: u16) -> String {
+pub(crate) fn host_port(addr: &str, port: u16) -> String {
     if addr.contains(':') {
         format!("[{addr}]:{port}")
     } else {
