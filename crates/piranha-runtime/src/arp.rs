@@ -1,17 +1,15 @@
 //! `send_arp`: Piranha's gratuitous-ARP sender, and its IPv6 mode, the
 //! unsolicited neighbour advertisement.
 //!
-//! [`parse_args`] applies Piranha's argument rules (`[-i dev]` plus exactly
-//! four addresses); [`build_frame`] makes the 60-byte frame with pnet (ARP
+//! [`parse_command`] applies Piranha's argument rules (`[-i dev]` plus
+//! exactly four addresses). With an IPv4 `src_ip_addr` it asks for
+//! Piranha's ARP: [`build_frame`] makes the 60-byte frame with pnet (ARP
 //! reply, sender and target both the announced address and MAC, as Piranha
-//! did); [`send`] puts it on the wire through an AF_PACKET socket.  The
-//! `targ_ip_addr` argument is parsed and ignored, as in Piranha.
-//!
-//! [`parse_command`] reads the same command line in both families: an IPv6
+//! did); [`send`] puts it on the wire through an AF_PACKET socket. The
+//! `targ_ip_addr` argument is parsed and ignored, as in Piranha. An IPv6
 //! literal as `src_ip_addr` asks for a neighbour advertisement
-//! (`send_arp [-i dev] VIP MAC ff02::1 333300000001`), anything else is
-//! Piranha's IPv4 form, read exactly as [`parse_args`] reads it.  Both
-//! addresses must be of one family, or it is a usage error.
+//! (`send_arp [-i dev] VIP MAC ff02::1 333300000001`). Both addresses must
+//! be of one family, or it is a usage error.
 //! [`build_na_frame`] makes the 86-byte frame the kernel sends for an
 //! address that appears (`ndisc_send_unsol_na`): from the address itself,
 //! hop limit 255, Override set, Solicited clear, Router set when the device
