@@ -102,6 +102,104 @@ impl Network {
     }
 }
 
+/// `director_mode =` (extension, issue 22): how the directors share the
+/// virtual addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DirectorMode {
+    /// Piranha's pair: one active director, one passive, a heartbeat.
+    #[default]
+    Pair,
+    /// Active-active: every director of `directors` announces the virtual
+    /// addresses to the routers over BGP (through BIRD), the routers
+    /// spread flows over them (ECMP), and every director programs the same
+    /// table.
+    Bgp,
+}
+
+impl DirectorMode {
+    /// The word lvs.cf uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectorMode::Pair => "pair",
+            DirectorMode::Bgp => "bgp",
+        }
+    }
+}
+
+/// One scheduler flag of `sched_flags =` (extension, issue 22): ipvsadm's
+/// `-b` words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SchedFlag {
+    /// `flag-1`, `flag-2`, `flag-3`: the raw bits, for any scheduler.
+    Raw(u8),
+    /// `sh-fallback`: sh skips an unavailable server.
+    ShFallback,
+    /// `sh-port`: sh hashes the source port too.
+    ShPort,
+    /// `mh-fallback`: mh skips an unavailable server.
+    MhFallback,
+    /// `mh-port`: mh hashes the source port too.
+    MhPort,
+}
+
+impl SchedFlag {
+    /// Every word, as ipvsadm spells it.
+    pub const WORDS: [&'static str; 7] = [
+        "flag-1",
+        "flag-2",
+        "flag-3",
+        "sh-fallback",
+        "sh-port",
+        "mh-fallback",
+        "mh-port",
+    ];
+
+    /// The flag ipvsadm's word names.
+    pub fn from_word(w: &str) -> Option<Self> {
+        Some(match w {
+            "flag-1" => SchedFlag::Raw(1),
+            "flag-2" => SchedFlag::Raw(2),
+            "flag-3" => SchedFlag::Raw(3),
+            "sh-fallback" => SchedFlag::ShFallback,
+            "sh-port" => SchedFlag::ShPort,
+            "mh-fallback" => SchedFlag::MhFallback,
+            "mh-port" => SchedFlag::MhPort,
+            _ => return None,
+        })
+    }
+
+    /// ipvsadm's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchedFlag::Raw(1) => "flag-1",
+            SchedFlag::Raw(2) => "flag-2",
+            SchedFlag::Raw(_) => "flag-3",
+            SchedFlag::ShFallback => "sh-fallback",
+            SchedFlag::ShPort => "sh-port",
+            SchedFlag::MhFallback => "mh-fallback",
+            SchedFlag::MhPort => "mh-port",
+        }
+    }
+
+    /// The scheduler the flag belongs to, `None` for the raw bits.
+    pub fn scheduler(self) -> Option<Scheduler> {
+        match self {
+            SchedFlag::Raw(_) => None,
+            SchedFlag::ShFallback | SchedFlag::ShPort => Some(Scheduler::Sh),
+            SchedFlag::MhFallback | SchedFlag::MhPort => Some(Scheduler::Mh),
+        }
+    }
+
+    /// The kernel's bit (IP_VS_SVC_F_SCHED1, 2, 3: 0x08, 0x10, 0x20).
+    pub fn bit(self) -> u32 {
+        match self {
+            SchedFlag::Raw(1) | SchedFlag::ShFallback | SchedFlag::MhFallback => 0x08,
+            SchedFlag::Raw(2) | SchedFlag::ShPort | SchedFlag::MhPort => 0x10,
+            SchedFlag::Raw(_) => 0x20,
+        }
+    }
+}
+
 /// `protocol =`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Protocol {
@@ -304,6 +402,18 @@ pub struct Config {
     pub hard_shutdown: Opt<bool>,
     pub ipvsadm: Opt<String>,
     pub sync: Opt<bool>,
+    /// Extension (issue 22): pair (Piranha's) or bgp (active-active).
+    pub director_mode: Opt<DirectorMode>,
+    /// Extension (issue 22): every director's address, in bgp mode; this
+    /// director is the one whose address is local.
+    pub directors: Opt<Vec<IpAddr>>,
+    /// Extension (issue 22): BIRD's control socket.
+    pub bird_socket: Opt<String>,
+    /// Extension (issue 22): the file of routes lvs writes for BIRD.
+    pub bird_routes: Opt<String>,
+    /// Extension (issue 22): how long a stopping director waits, after
+    /// withdrawing its routes, before it stops forwarding.
+    pub withdraw_delay: Opt<Seconds>,
     /// `failover NAME { }` blocks, in file order.
     pub failover_services: Vec<FailoverService>,
     /// `virtual NAME { }` blocks, in file order.
@@ -316,6 +426,10 @@ pub const DEFAULT_IPVSADM: &str = "/sbin/ipvsadm";
 pub const DEFAULT_NANNY: &str = "/usr/sbin/nanny";
 /// Default configuration file.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/sysconfig/ha/lvs.cf";
+/// Default `bird_socket`: Debian's bird2.
+pub const DEFAULT_BIRD_SOCKET: &str = "/run/bird/bird.ctl";
+/// Default `bird_routes`.
+pub const DEFAULT_BIRD_ROUTES: &str = "/run/piranha/bird/routes.conf";
 
 impl Config {
     /// `serial_no` (default 0).
@@ -401,7 +515,9 @@ impl Config {
     }
     /// `syncdaemon` (default 0).
     pub fn syncdaemon(&self) -> bool {
-        get(&self.syncdaemon, false)
+        // bgp mode: every director is active; a flow that moves is
+        // forwarded by the next director's `mh` (sloppy_tcp), not synced
+        get(&self.syncdaemon, false) && !self.bgp()
     }
     /// `syncd_iface` (default eth0).
     pub fn syncd_iface(&self) -> String {
@@ -421,9 +537,42 @@ impl Config {
         self.syncd_port.as_ref().map(|p| p.value)
     }
     /// `hot_standby` (extension; default 0: lvs starts at takeover, as in
-    /// Piranha).
+    /// Piranha). Never in bgp mode, where every director is active.
     pub fn hot_standby(&self) -> bool {
-        get(&self.hot_standby, false)
+        get(&self.hot_standby, false) && !self.bgp()
+    }
+    /// `director_mode` (extension; default pair).
+    pub fn director_mode(&self) -> DirectorMode {
+        get(&self.director_mode, DirectorMode::Pair)
+    }
+    /// Active-active over BGP (`director_mode = bgp`)?
+    pub fn bgp(&self) -> bool {
+        self.director_mode() == DirectorMode::Bgp
+    }
+    /// `directors` (extension): the directors of a bgp cluster.
+    pub fn directors(&self) -> &[IpAddr] {
+        self.directors
+            .as_ref()
+            .map(|d| d.value.as_slice())
+            .unwrap_or_default()
+    }
+    /// `bird_socket` (extension; default BIRD's, /run/bird/bird.ctl).
+    pub fn bird_socket(&self) -> String {
+        self.bird_socket
+            .as_ref()
+            .map(|s| s.value.clone())
+            .unwrap_or_else(|| DEFAULT_BIRD_SOCKET.to_string())
+    }
+    /// `bird_routes` (extension; default /run/piranha/bird/routes.conf).
+    pub fn bird_routes(&self) -> String {
+        self.bird_routes
+            .as_ref()
+            .map(|s| s.value.clone())
+            .unwrap_or_else(|| DEFAULT_BIRD_ROUTES.to_string())
+    }
+    /// `withdraw_delay` (extension; default 2 s).
+    pub fn withdraw_delay(&self) -> Seconds {
+        get(&self.withdraw_delay, Seconds::secs(2))
     }
     /// The three protocol timeouts lvs sets with `ipvsadm --set`, or `None`
     /// when lvs.cf sets none (B6 fixed) or one is out of the kernel's range
@@ -516,6 +665,8 @@ pub struct VirtualServer {
     pub send_program: Opt<QString>,
     pub load_monitor: Opt<LoadMonitor>,
     pub scheduler: Opt<Scheduler>,
+    /// Extension (issue 22): `sched_flags`, ipvsadm's `-b` words.
+    pub sched_flags: Opt<Vec<SchedFlag>>,
     pub protocol: Opt<Protocol>,
     pub timeout: Opt<u32>,
     pub reentry: Opt<u32>,
@@ -644,6 +795,13 @@ impl VirtualServer {
     /// `scheduler` (default wlc).
     pub fn scheduler(&self) -> Scheduler {
         get(&self.scheduler, Scheduler::Wlc)
+    }
+    /// Extension: `sched_flags` as the kernel's bits (0 when unset).
+    pub fn sched_flag_bits(&self) -> u32 {
+        self.sched_flags
+            .as_ref()
+            .map(|f| f.value.iter().fold(0, |b, f| b | f.bit()))
+            .unwrap_or(0)
     }
     /// `protocol` (default tcp).
     pub fn protocol(&self) -> Protocol {

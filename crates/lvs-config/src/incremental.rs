@@ -368,6 +368,11 @@ fn shift_config(x: &mut Config, d: &Shift) {
         hard_shutdown,
         ipvsadm,
         sync,
+        director_mode,
+        directors,
+        bird_socket,
+        bird_routes,
+        withdraw_delay,
         failover_services,
         virtual_servers,
     } = x;
@@ -406,6 +411,11 @@ fn shift_config(x: &mut Config, d: &Shift) {
     d.opt(hard_shutdown);
     d.opt(ipvsadm);
     d.opt(sync);
+    d.opt(director_mode);
+    d.opt(directors);
+    d.opt(bird_socket);
+    d.opt(bird_routes);
+    d.opt(withdraw_delay);
     // A block that starts before the edit ends before it too (top-level
     // blocks do not nest): only the ones after it move.
     let after = |name: &Spanned<String>| name.span.is_none_or(|s| s.start >= d.from);
@@ -436,6 +446,7 @@ fn shift_virtual(x: &mut VirtualServer, d: &Shift) {
         send_program,
         load_monitor,
         scheduler,
+        sched_flags,
         protocol,
         timeout,
         reentry,
@@ -468,6 +479,7 @@ fn shift_virtual(x: &mut VirtualServer, d: &Shift) {
     d.opt(send_program);
     d.opt(load_monitor);
     d.opt(scheduler);
+    d.opt(sched_flags);
     d.opt(protocol);
     d.opt(timeout);
     d.opt(reentry);

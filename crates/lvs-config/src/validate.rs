@@ -37,6 +37,7 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
         }
     }
     check_global_families(cfg, out);
+    check_bgp(cfg, out);
     let mut names: HashMap<&str, Option<Span>> = HashMap::new();
     let mut vip_dev: HashMap<IpAddr, (&str, &str)> = HashMap::new();
     let mut services: HashMap<ServiceId, &str> = HashMap::new();
@@ -61,6 +62,7 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
         }
         check_address(vs, out);
         check_families(cfg, vs, out);
+        check_sched_flags(cfg, vs, out);
         if let Some(a) = vs
             .address
             .as_ref()
@@ -114,6 +116,98 @@ pub(crate) fn check(cfg: &Config, out: &mut Sink<'_>) {
         }
         check_server_addresses(vs, out);
         check_zero_ports(vs, out);
+    }
+}
+
+/// Active-active over BGP (issue 22): what the mode needs, and the
+/// keywords that mean nothing without it.
+fn check_bgp(cfg: &Config, out: &mut Sink<'_>) {
+    let span = |o: Option<Span>| o.or(cfg.director_mode.as_ref().and_then(|m| m.span));
+    if !cfg.bgp() {
+        for (kw, set) in [
+            ("directors", cfg.directors.as_ref().and_then(|s| s.span)),
+            ("bird_socket", cfg.bird_socket.as_ref().and_then(|s| s.span)),
+            ("bird_routes", cfg.bird_routes.as_ref().and_then(|s| s.span)),
+            (
+                "withdraw_delay",
+                cfg.withdraw_delay.as_ref().and_then(|s| s.span),
+            ),
+        ] {
+            if let Some(sp) = set {
+                out(
+                    Severity::Warning,
+                    Some(sp),
+                    Some(kw),
+                    format!("`{kw}` is ignored: it belongs to `director_mode = bgp`"),
+                    Some("set `director_mode = bgp`, or remove the line".into()),
+                );
+            }
+        }
+        return;
+    }
+    if cfg.network() == Network::Nat {
+        out(
+            Severity::Error,
+            span(cfg.network.as_ref().and_then(|n| n.span)),
+            Some(if cfg.network.is_some() { "network" } else { "director_mode" }),
+            "NAT cannot work active-active: a real server answers through its gateway, one director, not through the director the router chose for the flow, so that director never sees the replies it must rewrite".into(),
+            Some("use `network = direct` (or `tunnel`) with `director_mode = bgp`, or keep `director_mode = pair` for NAT".into()),
+        );
+    }
+    if cfg.directors().is_empty() {
+        out(
+            Severity::Error,
+            span(None),
+            Some("director_mode"),
+            "`director_mode = bgp` needs `directors`: the address of every director, so each knows which one it is".into(),
+            Some("add e.g. `directors = [ 10.0.0.11 10.0.0.12 10.0.0.13 ]`, the same line on every director".into()),
+        );
+    }
+    for vs in cfg.table_virtual_servers() {
+        if vs.vip().is_unspecified() {
+            out(
+                Severity::Error,
+                vs.fwmark.as_ref().and_then(|f| f.span).or(vs.name.span),
+                Some("address"),
+                format!("virtual server `{}` has no address to announce: in bgp mode the routers send a director the traffic of the addresses it announces", vs.name.value),
+                Some("give it `address = VIP DEVICE` (the address goes on lo; the device is not used)".into()),
+            );
+        } else if !matches!(vs.scheduler(), Scheduler::Mh | Scheduler::Sh) {
+            out(
+                Severity::Warning,
+                vs.scheduler.as_ref().and_then(|s| s.span).or(vs.name.span),
+                Some("scheduler"),
+                format!("virtual server `{}` uses {}: when the routers move a flow to another director, that director may pick another real server and the connection breaks", vs.name.value, vs.scheduler().as_str()),
+                Some("use `scheduler = mh` (with `sched_flags = mh-port`), which picks the same real server on every director".into()),
+            );
+        }
+    }
+}
+
+/// `sched_flags` words that name another scheduler than the block's.
+fn check_sched_flags(_cfg: &Config, vs: &VirtualServer, out: &mut Sink<'_>) {
+    let Some(flags) = &vs.sched_flags else {
+        return;
+    };
+    let sched = vs.scheduler();
+    for f in &flags.value {
+        if let Some(s) = f.scheduler().filter(|s| *s != sched) {
+            out(
+                Severity::Error,
+                flags.span,
+                Some("sched_flags"),
+                format!(
+                    "`{}` is a flag of the {} scheduler, but this virtual server uses {}",
+                    f.as_str(),
+                    s.as_str(),
+                    sched.as_str()
+                ),
+                Some(format!(
+                    "set `scheduler = {}`, or remove the flag",
+                    s.as_str()
+                )),
+            );
+        }
     }
 }
 

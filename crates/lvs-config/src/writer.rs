@@ -153,6 +153,17 @@ fn write_globals(w: &mut W, c: &Config) {
     w.kv("hard_shutdown", o(&c.hard_shutdown, |v| b(*v).into()));
     w.kv("ipvsadm", o(&c.ipvsadm, |v| s(v)));
     w.kv("sync", o(&c.sync, |v| b(*v).into()));
+    w.kv("director_mode", o(&c.director_mode, |v| v.as_str().into()));
+    w.kv(
+        "directors",
+        o(&c.directors, |v| {
+            let words: Vec<String> = v.iter().map(|a| a.to_string()).collect();
+            format!("[ {} ]", words.join(" "))
+        }),
+    );
+    w.kv("bird_socket", o(&c.bird_socket, |v| s(v)));
+    w.kv("bird_routes", o(&c.bird_routes, |v| s(v)));
+    w.kv("withdraw_delay", o(&c.withdraw_delay, |v| v.to_string()));
 }
 
 /// [`write_config`] with the blocks in the order of `blocks` (a parse's
@@ -227,6 +238,12 @@ fn write_virtual(w: &mut W, v: &VirtualServer) {
     w.kv("send_program", o(&v.send_program, q));
     w.kv("load_monitor", o(&v.load_monitor, |x| s(x.as_str())));
     w.kv("scheduler", o(&v.scheduler, |x| x.as_str().into()));
+    w.kv(
+        "sched_flags",
+        o(&v.sched_flags, |x| {
+            x.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")
+        }),
+    );
     w.kv(
         "protocol",
         o(&v.protocol, |x| match x {

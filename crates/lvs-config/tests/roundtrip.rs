@@ -179,9 +179,34 @@ fn build(bytes: &[u8]) -> Config {
         hard_shutdown: s.opt(|s| s.flip()),
         ipvsadm: s.opt(|s| s.word()),
         sync: s.opt(|s| s.flip()),
+        director_mode: None,
+        directors: s.opt(|s| {
+            (0..s.range(1, 3))
+                .map(|_| s.addr())
+                .fold(Vec::new(), |mut v, a| {
+                    if !v.contains(&a) {
+                        v.push(a);
+                    }
+                    v
+                })
+        }),
+        bird_socket: s.opt(|s| format!("/run/{}", s.word())),
+        bird_routes: s.opt(|s| format!("/run/{}.conf", s.word())),
+        withdraw_delay: s.opt(|s| s.seconds()),
         failover_services: Vec::new(),
         virtual_servers: Vec::new(),
     };
+    // bgp mode needs direct routing or a tunnel, and `directors`
+    if s.flip() {
+        c.director_mode = Some(Spanned::new(
+            if c.directors.is_some() && c.network.as_ref().is_some_and(|n| n.value != Network::Nat)
+            {
+                DirectorMode::Bgp
+            } else {
+                DirectorMode::Pair
+            },
+        ));
+    }
     let nvs = s.range(0, 4);
     for i in 0..nvs {
         let active = s.flip();
@@ -232,6 +257,17 @@ fn build(bytes: &[u8]) -> Config {
             _ => LoadMonitor::Command(format!("/usr/local/bin/{}", s.word())),
         });
         v.scheduler = s.opt(|s| Scheduler::ALL[s.range(0, 13) as usize]);
+        // flags of the block's scheduler, or the raw ones
+        v.sched_flags = s.opt(|s| {
+            let words: &[&str] = match v.scheduler.as_ref().map(|x| x.value) {
+                Some(Scheduler::Mh) => &["mh-port", "mh-fallback", "flag-3"],
+                Some(Scheduler::Sh) => &["sh-fallback", "sh-port"],
+                _ => &["flag-1", "flag-2", "flag-3"],
+            };
+            (0..s.range(1, 2))
+                .map(|k| SchedFlag::from_word(words[k as usize % words.len()]).unwrap())
+                .collect()
+        });
         v.protocol = s.opt(|s| {
             if s.flip() {
                 Protocol::Tcp

@@ -11,6 +11,7 @@
 //! * [`scripts`]: the `quorum_up` / `quorum_down` scripts, bounded.
 //! * [`daemon`]: the process: supervision, signals, reload, shutdown.
 
+pub mod bird;
 pub mod daemon;
 pub mod kernel;
 pub mod key;

@@ -27,6 +27,8 @@ pub struct ServiceAttrs {
     pub pmask: Option<Mask>,
     /// The service's family: what the mask means to the kernel.
     pub family: Family,
+    /// `sched_flags` (extension): the kernel's scheduler flag bits.
+    pub sched_flags: u32,
 }
 
 impl ServiceAttrs {
@@ -41,6 +43,7 @@ impl ServiceAttrs {
                 None
             },
             family: vs.family(),
+            sched_flags: vs.sched_flag_bits(),
         }
     }
 
@@ -67,6 +70,7 @@ impl ServiceAttrs {
     /// (Piranha's lvsd's words) would set them.
     pub fn apply_to(&self, mut service: ipvs::Service) -> ipvs::Service {
         service.sched_name = self.scheduler.as_str().to_string();
+        service.flags = (service.flags & !ipvs::SVC_F_SCHED_MASK) | self.sched_flags;
         if self.persistent > 0 {
             service.flags |= ipvs::SVC_F_PERSISTENT;
             service.timeout = self.persistent;
@@ -84,6 +88,7 @@ impl ServiceAttrs {
             .netmask()
             .unwrap_or(crate::key::default_netmask(self.family));
         s.sched_name == self.scheduler.as_str()
+            && s.flags & ipvs::SVC_F_SCHED_MASK == self.sched_flags
             && persistent == (self.persistent > 0)
             && (!persistent || (s.timeout == self.persistent && s.netmask == want_mask))
     }
@@ -133,8 +138,14 @@ pub struct DesiredService {
     /// One monitor per active real server, keyed by (address, port);
     /// shared with the previous plan when a reload leaves the block alone.
     pub monitors: Rc<BTreeMap<(IpAddr, u16), Monitor>>,
-    /// The quorum extension, when lvs.cf sets `quorum`.
+    /// The quorum extension, when lvs.cf sets `quorum` (and in bgp mode,
+    /// where lvs owns every table entry: a quorum of 1 without `quorum`).
     pub quorum: Option<QuorumSpec>,
+    /// bgp mode (issue 22): the address lvs announces while the service
+    /// has its quorum; its real servers stay in the table in one order on
+    /// every director, a server that is down at weight 0, so that `mh`
+    /// builds the same lookup table everywhere.
+    pub announce: Option<IpAddr>,
     /// How long its nannies' first checks may take (the largest warm-up
     /// plus I/O timeout, plus a second): lvs does not call the service empty
     /// (and bring in the sorry server) before that.
@@ -153,11 +164,17 @@ pub struct QuorumSpec {
 }
 
 impl QuorumSpec {
-    /// The quorum settings of `vs`, if it has `quorum`.
-    pub fn of(vs: &VirtualServer) -> Option<Self> {
+    /// The quorum settings of `vs`, if it has `quorum`; in bgp mode
+    /// always (at least one live real server without `quorum`).
+    pub fn of(vs: &VirtualServer, bgp: bool) -> Option<Self> {
+        let quorum = match vs.quorum() {
+            Some(q) => q,
+            None if bgp => 1,
+            None => return None,
+        };
         Some(QuorumSpec {
             params: crate::quorum::Params {
-                quorum: vs.quorum()?,
+                quorum,
                 hysteresis: vs.hysteresis(),
             },
             up: vs.quorum_up.as_ref().map(|c| c.value.clone()),
@@ -268,8 +285,8 @@ pub fn nanny_options(
             LoadMonitor::Uptime => cfg.rsh_command(),
             other => other.as_str().to_string(),
         }),
-        nodaemon: piped(vs, mode),
-        lvs_table: vs.quorum().is_some(),
+        nodaemon: piped(cfg, vs, mode),
+        lvs_table: owns_entries(cfg, vs),
         lvs: true,
         io_timeout: g(&h.check_timeout).map(i64::from),
         ext: health_options(&h),
@@ -315,9 +332,15 @@ fn health_options(h: &lvs_config::HealthCheck) -> nanny_core::config::ExtOptions
 
 /// Piranha gave a nanny `--nodaemon` (and read its stdout) when lvs was
 /// not a daemon or the virtual server has a sorry server; so do we, and
-/// when it has a quorum (the extension).
-fn piped(vs: &VirtualServer, mode: RunMode) -> bool {
-    !mode.daemon || !vs.sorry_server().is_unspecified() || vs.quorum().is_some()
+/// when lvs owns the entries (the extensions).
+fn piped(cfg: &Config, vs: &VirtualServer, mode: RunMode) -> bool {
+    !mode.daemon || !vs.sorry_server().is_unspecified() || owns_entries(cfg, vs)
+}
+
+/// lvs, not nanny, changes the real servers' entries of `vs`: with a
+/// quorum, and in bgp mode (issue 22).
+fn owns_entries(cfg: &Config, vs: &VirtualServer) -> bool {
+    vs.quorum().is_some() || cfg.bgp()
 }
 
 /// Every service and monitor lvs.cf asks for, in file order.
@@ -329,11 +352,12 @@ pub fn desired(cfg: &Config, mode: RunMode) -> Vec<DesiredService> {
 
 /// The globals [`desired`] reads (besides each virtual block): when they
 /// are unchanged, an unchanged block plans to the same service.
-fn inputs(cfg: &Config) -> (String, char, String) {
+fn inputs(cfg: &Config) -> (String, char, String, bool) {
     (
         cfg.ipvsadm(),
         cfg.network().method_letter(),
         cfg.rsh_command(),
+        cfg.bgp(),
     )
 }
 
@@ -424,7 +448,7 @@ fn desired_one(cfg: &Config, vs: &VirtualServer, mode: RunMode) -> DesiredServic
                         rip: rs.addr(),
                         rport: rs.port_in(vs),
                         argv: nanny_argv(cfg, vs, rs, mode),
-                        piped: piped(vs, mode),
+                        piped: piped(cfg, vs, mode),
                         weight: rs.weight(),
                     };
                     ((m.rip, m.rport), m)
@@ -438,7 +462,8 @@ fn desired_one(cfg: &Config, vs: &VirtualServer, mode: RunMode) -> DesiredServic
                 sorry: (!vs.sorry_server().is_unspecified()).then(|| vs.sorry_server()),
                 method,
                 monitors: Rc::new(monitors),
-                quorum: QuorumSpec::of(vs),
+                quorum: QuorumSpec::of(vs, cfg.bgp()),
+                announce: (cfg.bgp() && !vs.vip().is_unspecified()).then(|| vs.vip()),
                 first_verdict: vs.first_verdict(),
             }
         }

@@ -95,11 +95,23 @@ pub struct Entries {
     pub sorry: Option<SocketAddr>,
 }
 
-/// What the table should hold: see the module docs.
-pub fn target(up: bool, sorry: Option<SocketAddr>, wanted: &BTreeMap<SocketAddr, u32>) -> Entries {
+/// What the table should hold: see the module docs. `pinned` (bgp mode):
+/// the real servers never leave the table, a lost quorum sets them to
+/// weight 0 (a destination deleted and added again would move to the end
+/// of the service's list, and `mh` builds its lookup table in list order).
+pub fn target(
+    up: bool,
+    sorry: Option<SocketAddr>,
+    wanted: &BTreeMap<SocketAddr, u32>,
+    pinned: bool,
+) -> Entries {
     match sorry {
         Some(s) if !up => Entries {
-            real: BTreeMap::new(),
+            real: if pinned {
+                wanted.keys().map(|a| (*a, 0)).collect()
+            } else {
+                BTreeMap::new()
+            },
             sorry: Some(s),
         },
         _ => Entries {
@@ -306,7 +318,7 @@ mod tests {
         // Quorum up, no sorry server wanted: only the unwanted entries go,
         // real servers first; 10.0.0.1 is left alone (keyed by the kernel's
         // port it would have been deleted and re-added).
-        let want = target(true, None, &wanted);
+        let want = target(true, None, &wanted, false);
         assert_eq!(
             changes(&have, &want),
             vec![
@@ -383,17 +395,42 @@ mod tests {
     }
 
     #[test]
+    fn pinned_servers_stay_at_weight_zero() {
+        let sorry = Some(a("10.0.5.2:80"));
+        let wanted: BTreeMap<_, _> = [(a("10.0.0.1:80"), 0), (a("10.0.0.2:80"), 3)].into();
+        let up = target(true, sorry, &wanted, true);
+        assert_eq!(up.real, wanted);
+        let down = target(false, sorry, &wanted, true);
+        assert_eq!(down.sorry, sorry);
+        assert!(down.real.values().all(|w| *w == 0));
+        assert_eq!(down.real.len(), 2);
+        // losing the quorum edits, never deletes, a real server
+        assert!(changes(&up, &down).iter().all(
+            |c| !matches!(c, Change::Delete(x) if x.port() == 80 && x.ip() != sorry.unwrap().ip())
+        ));
+        // additions come in address order, the same on every director
+        let adds: Vec<SocketAddr> = changes(&Entries::default(), &up)
+            .iter()
+            .filter_map(|c| match c {
+                Change::Add(x, _) => Some(*x),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(adds, [a("10.0.0.1:80"), a("10.0.0.2:80")]);
+    }
+
+    #[test]
     fn target_and_changes() {
         let sorry = Some(a("10.0.5.2:80"));
         let wanted: BTreeMap<_, _> = [(a("10.0.0.1:80"), 1), (a("10.0.0.2:80"), 3)].into();
-        let up = target(true, sorry, &wanted);
-        let down = target(false, sorry, &wanted);
+        let up = target(true, sorry, &wanted, false);
+        let down = target(false, sorry, &wanted, false);
         assert_eq!(up.sorry, None);
         assert_eq!(up.real, wanted);
         assert_eq!(down.real.len(), 0);
         assert_eq!(down.sorry, sorry);
         // No sorry server: the quorum never empties the table.
-        assert_eq!(target(false, None, &wanted).real, wanted);
+        assert_eq!(target(false, None, &wanted, false).real, wanted);
         // Lost: real servers out first, then the sorry server in.
         assert_eq!(
             changes(&up, &down),
@@ -416,15 +453,15 @@ mod tests {
         let mut w2 = wanted.clone();
         w2.insert(a("10.0.0.2:80"), 0);
         assert_eq!(
-            changes(&up, &target(true, sorry, &w2)),
+            changes(&up, &target(true, sorry, &w2, false)),
             [Change::Edit(a("10.0.0.2:80"), 0)]
         );
         assert!(changes(&up, &up).is_empty());
         // While down, nanny changes change nothing.
-        assert!(changes(&down, &target(false, sorry, &w2)).is_empty());
+        assert!(changes(&down, &target(false, sorry, &w2, false)).is_empty());
         // A sorry server that duplicates a real server: deleted as a real
         // server before it is added as the sorry server.
-        let dup = target(false, Some(a("10.0.0.1:80")), &wanted);
+        let dup = target(false, Some(a("10.0.0.1:80")), &wanted, false);
         assert_eq!(
             changes(&up, &dup),
             [
@@ -548,7 +585,7 @@ mod tests {
                 sorry: if have_sorry { sorry } else { None },
             };
             let wanted = want.iter().map(|(k, v)| (addr(*k), *v)).collect();
-            let t = target(up, sorry, &wanted);
+            let t = target(up, sorry, &wanted, false);
             for c in changes(&cur, &t) {
                 match c {
                     Change::Delete(a) if Some(a) == cur.sorry => cur.sorry = None,

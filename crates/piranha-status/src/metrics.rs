@@ -181,6 +181,10 @@ const SORRY_SERVING: Spec = gauge(
     "service_sorry_server_serving",
     "1 when the sorry server is in the table (absent without a sorry server)",
 );
+const ANNOUNCED: Spec = gauge(
+    "service_announced",
+    "1 when this director announces the service's address to BIRD (bgp mode; absent otherwise)",
+);
 const QUORUM_UP: Spec = gauge(
     "service_quorum_up",
     "1 when the quorum holds (absent without a quorum)",
@@ -329,6 +333,7 @@ const ALL: &[&Spec] = &[
     &SERVICE_DISABLED,
     &SERVICE_PERSISTENCE,
     &SORRY_SERVING,
+    &ANNOUNCED,
     &QUORUM_UP,
     &QUORUM_HAVE,
     &QUORUM_NEED,
@@ -481,6 +486,11 @@ fn service(sink: &mut Sink, v: &Service) {
         let mut l = labels.clone();
         l.push(("address", sorry.address.clone()));
         sink.put(&SORRY_SERVING, l, flag(sorry.serving));
+    }
+    if let Some(a) = &v.announcement {
+        let mut l = labels.clone();
+        l.push(("address", a.address.clone()));
+        sink.put(&ANNOUNCED, l, flag(a.announced));
     }
     if let Some(q) = &v.quorum {
         sink.put(&QUORUM_UP, labels.clone(), flag(q.up));

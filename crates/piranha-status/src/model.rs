@@ -128,6 +128,9 @@ pub struct Service {
     /// The quorum, when lvs.cf sets one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quorum: Option<Quorum>,
+    /// bgp mode (`director_mode = bgp`): the announcement of its address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announcement: Option<Announcement>,
     /// The kernel's counters for the service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<Stats>,
@@ -145,6 +148,19 @@ pub struct SorryServer {
     pub address: String,
     /// It is in the table (no real server is up, or the quorum is lost).
     pub serving: bool,
+}
+
+/// bgp mode: a virtual address and whether this director announces it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Announcement {
+    /// The virtual address.
+    pub address: String,
+    /// BIRD was told to announce it (and took it).
+    pub announced: bool,
+    /// Why not, when it is not: `no quorum`, `not on lo yet`, `BIRD
+    /// unreachable`, `stopping`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
 }
 
 /// A quorum.
@@ -436,6 +452,7 @@ pub fn example() -> Director {
                         serving: false,
                     }),
                     quorum: None,
+                    announcement: None,
                     stats: Some(stats(300)),
                     check_latency: twice.clone(),
                     servers: vec![
@@ -482,6 +499,11 @@ pub fn example() -> Director {
                         need: 2,
                         have: 1,
                         up: false,
+                    }),
+                    announcement: Some(Announcement {
+                        address: "192.168.1.11".into(),
+                        announced: false,
+                        why_not: Some("no quorum".into()),
                     }),
                     stats: Some(stats(0)),
                     check_latency: lat.clone(),

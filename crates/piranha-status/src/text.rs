@@ -147,6 +147,18 @@ fn service(s: &mut String, v: &Service) {
             }
         );
     }
+    if let Some(a) = &v.announcement {
+        let _ = writeln!(
+            s,
+            "  route {}: {}",
+            a.address,
+            match (a.announced, &a.why_not) {
+                (true, _) => "ANNOUNCED".to_string(),
+                (false, Some(w)) => format!("withdrawn ({w})"),
+                (false, None) => "withdrawn".to_string(),
+            }
+        );
+    }
     if let Some(q) = &v.quorum {
         let _ = writeln!(
             s,

@@ -145,6 +145,17 @@ impl<'o> P<'o> {
             "hard_shutdown" => c.hard_shutdown = Some(self.boolean(kw, &a[0])?),
             "ipvsadm" => c.ipvsadm = Some(self.string(&a[0])),
             "sync" => c.sync = Some(self.boolean(kw, &a[0])?),
+            "director_mode" => {
+                c.director_mode = Some(self.choice(
+                    kw,
+                    &a[0],
+                    &[("pair", DirectorMode::Pair), ("bgp", DirectorMode::Bgp)],
+                )?)
+            }
+            "directors" => c.directors = Some(self.directors(kw, a)?),
+            "bird_socket" => c.bird_socket = Some(self.string(&a[0])),
+            "bird_routes" => c.bird_routes = Some(self.string(&a[0])),
+            "withdraw_delay" => c.withdraw_delay = Some(self.seconds(kw, &a[0])?),
             _ => unreachable!("global keyword {kw} in table but not parsed"),
         }
         Ok(())
@@ -286,6 +297,7 @@ impl<'o> P<'o> {
                 )?)
             }
             "quiesce_server" => v.quiesce_server = Some(self.boolean(kw, &a[0])?),
+            "sched_flags" => v.sched_flags = Some(self.sched_flags(kw, &a[0])?),
             "client_monitor" => v.client_monitor = Some(self.string(&a[0])),
             "start_cmd" => v.start_cmd = Some(self.qstring(kw, &a[0])),
             "stop_cmd" => v.stop_cmd = Some(self.qstring(kw, &a[0])),

@@ -640,7 +640,7 @@ impl<'o> P<'o> {
         let args = &toks[2..];
         self.eq_span = toks[1].span;
         let want = match name {
-            "dirs" => 0,
+            "dirs" | "directors" => 0,
             "address" if scope != Scope::Server => 2,
             "nat_router" => 2,
             _ => 1,

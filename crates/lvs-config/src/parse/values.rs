@@ -518,6 +518,69 @@ impl<'o> P<'o> {
         ))
     }
 
+    /// `directors = [ ADDRESS ... ]` (extension, issue 22): addresses or
+    /// host names, each once.
+    pub(super) fn directors(&mut self, kw: &str, a: &[Tok<'_>]) -> R<Spanned<Vec<IpAddr>>> {
+        let list = self.list(kw, self.eq_span, a)?;
+        let mut out: Vec<IpAddr> = Vec::new();
+        for t in a.iter().skip(1).take(list.value.len()) {
+            let h = self.host(kw, t, false)?;
+            if out.contains(&h.value.addr) {
+                let mut d = self.err(
+                    t,
+                    ErrorKind::InvalidArgument,
+                    kw,
+                    format!("{} is listed twice", h.value.addr),
+                );
+                d.hint = Some("list each director once".into());
+                return Err(d);
+            }
+            out.push(h.value.addr);
+        }
+        if out.is_empty() {
+            let mut d = self.err(
+                &a[0],
+                ErrorKind::InvalidArgument,
+                kw,
+                "the list is empty".into(),
+            );
+            d.hint = Some(
+                "list every director's address, e.g. `directors = [ 10.0.0.11 10.0.0.12 ]`".into(),
+            );
+            return Err(d);
+        }
+        Ok(Spanned {
+            value: out,
+            span: list.span,
+        })
+    }
+
+    /// `sched_flags = WORD[,WORD...]` (extension, issue 22): ipvsadm's
+    /// `-b` words; which scheduler they need is checked with the block.
+    pub(super) fn sched_flags(&mut self, kw: &str, t: &Tok<'_>) -> R<Spanned<Vec<SchedFlag>>> {
+        let mut out = Vec::new();
+        for w in t.text.split(',').filter(|w| !w.is_empty()) {
+            match SchedFlag::from_word(w) {
+                Some(f) if !out.contains(&f) => out.push(f),
+                Some(_) => {}
+                None => {
+                    let mut d = self.err(
+                        t,
+                        ErrorKind::InvalidArgument,
+                        kw,
+                        format!("`{w}` is not a scheduler flag"),
+                    );
+                    d.hint = Some(format!(
+                        "flags are separated by commas, without blanks: {}",
+                        SchedFlag::WORDS.join(", ")
+                    ));
+                    return Err(d);
+                }
+            }
+        }
+        Ok(Spanned::at(out, t.span))
+    }
+
     pub(super) fn choice<T: Copy>(
         &self,
         kw: &str,

@@ -697,6 +697,7 @@ impl Lvsd {
             .filter_map(|e| ServiceKey::of_kernel(&e.service).map(|k| (k, e)))
             .collect();
         let mut services = Vec::with_capacity(self.services.len());
+        let wishes = self.announcement_wishes();
         for d in &self.services {
             let entry = by_key.get(&d.key).copied();
             let svc_word = service_word(&d.key);
@@ -777,6 +778,21 @@ impl Lvsd {
                         Some(q) => q.have.sorry.is_some(),
                         None => self.sorry_on.get(&d.key).copied().unwrap_or(false),
                     },
+                }),
+                announcement: d.announce.map(|vip| model::Announcement {
+                    address: vip.to_string(),
+                    announced: self.announcer.as_ref().is_some_and(|a| a.announced(vip)),
+                    why_not: wishes
+                        .get(&vip)
+                        .copied()
+                        .flatten()
+                        .map(str::to_string)
+                        .or_else(|| {
+                            self.announcer
+                                .as_ref()
+                                .filter(|a| a.down && !a.announced(vip))
+                                .map(|_| "BIRD unreachable".to_string())
+                        }),
                 }),
                 quorum: d.quorum.as_ref().map(|q| model::Quorum {
                     need: q.params.quorum,

@@ -54,6 +54,7 @@ impl Lvsd {
             .collect();
         ops.extend(plan::startup_ops(&current, &enabled));
         self.table.apply(&ops);
+        self.set_sloppy();
         let list: Vec<(ServiceKey, Monitor)> = self
             .services
             .iter()
@@ -159,6 +160,9 @@ impl Lvsd {
             if self.control_deadline().is_some_and(|t| t <= now) {
                 self.drain_tick();
             }
+            if self.announce_deadline().is_some_and(|t| t <= now) {
+                self.announce_tick();
+            }
             let next = self
                 .monitors
                 .values()
@@ -169,6 +173,7 @@ impl Lvsd {
                 .chain(self.ready_check_at)
                 .chain(self.control_deadline())
                 .chain(self.control.reports_at())
+                .chain(self.announce_deadline())
                 .min();
             let timeout = match next {
                 Some(t) => poll_timeout(t.saturating_duration_since(Instant::now())),
@@ -248,6 +253,9 @@ impl Lvsd {
                     libc::SIGUSR2 => self.set_role(true),
                     s => {
                         log::info!("shutting down due to signal {s}");
+                        // bgp mode: the routes go first, the table after
+                        // the routers moved the flows
+                        self.withdraw_for_stop();
                         if self.parent.is_some_and(parent_died) {
                             self.hold_while_addresses_remain();
                         }
@@ -257,6 +265,7 @@ impl Lvsd {
                 }
             }
             if let Some(exit) = self.reap() {
+                self.withdraw_for_stop();
                 self.shutdown();
                 return exit;
             }

@@ -10,6 +10,7 @@
 //! `control` (the control socket, the nannies' check reports, drains and
 //! the other overrides).
 
+mod announce;
 mod control;
 mod forks;
 mod main_loop;

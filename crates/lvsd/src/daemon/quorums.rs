@@ -136,6 +136,7 @@ impl Lvsd {
             }
         }
         self.quorum_reconcile(key);
+        self.announce_update();
     }
 
     /// Make the table hold what the quorum state says ([`quorum::target`]).
@@ -151,6 +152,8 @@ impl Lvsd {
             .filter(|_| !held)
             .map(|s| SocketAddr::new(s, d.port));
         let method = d.method;
+        // bgp mode: every real server stays in, at weight 0 when out
+        let pinned = d.announce.is_some();
         if self.service_disabled(key) {
             return;
         }
@@ -159,16 +162,19 @@ impl Lvsd {
             .monitors_of(key)
             .filter_map(|r| {
                 let a = SocketAddr::new(r.mon.rip, r.mon.rport);
-                r.entry
-                    .and_then(|w| self.quorum_weight(key, a, w))
-                    .map(|w| (a, w))
+                let w = r.entry.and_then(|w| self.quorum_weight(key, a, w));
+                match (w, pinned) {
+                    (Some(w), _) => Some((a, w)),
+                    (None, true) => Some((a, 0)),
+                    (None, false) => None,
+                }
             })
             .collect();
         let Some(st) = self.quorums.get_mut(&key) else {
             return;
         };
         st.retry_at = None;
-        let want = quorum::target(st.up, sorry, &wanted);
+        let want = quorum::target(st.up, sorry, &wanted, pinned);
         let changes = quorum::changes(&st.have, &want);
         if changes.is_empty() {
             return;

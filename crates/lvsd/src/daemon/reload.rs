@@ -213,6 +213,11 @@ impl Lvsd {
         }
         // the administrator's overrides outlive a reload
         self.enforce_all();
+        // bgp mode: a deleted service's address may go, a new one come
+        if let Some(a) = self.announcer.as_mut() {
+            a.reconfigure(&self.cfg);
+        }
+        self.announce_update();
         log::info!(
             "reload took {} ms: file read and checked {} ms{how}, planned {} ms, nannies stopped {} ms, table and nannies {} ms",
             t0.elapsed().as_millis(),

@@ -161,6 +161,8 @@ pub struct Lvsd {
     pub(super) parent: Option<Pid>,
     /// The control and report sockets, the checks' state, the overrides.
     pub(super) control: Control,
+    /// bgp mode (issue 22): what BIRD announces for this director.
+    pub(super) announcer: Option<super::announce::Announcer>,
 }
 
 /// Quorum extension: what lvs knows of one service with `quorum`.
@@ -186,7 +188,9 @@ impl Lvsd {
         let table = Table::open(cfg.ipvsadm(), opts.test_start);
         let services = plan::desired(&cfg, mode);
         let control = Control::new(opts.overrides.clone());
+        let announcer = super::announce::Announcer::of(&cfg);
         let mut d = Lvsd {
+            announcer,
             control,
             services: Vec::new(),
             by_key: HashMap::new(),

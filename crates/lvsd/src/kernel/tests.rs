@@ -145,6 +145,7 @@ fn any_change() -> impl Strategy<Value = Op> {
                     lvs_config::Family::Inet6 => lvs_config::Mask::Prefix((mask % 128 + 1) as u8),
                 }),
                 family,
+                sched_flags: 0,
             };
             let svc = attrs.apply_to(key.service());
             // A real server of the service's family.
@@ -216,6 +217,7 @@ fn start_up_quorum_reload_and_shutdown_on_the_fake_kernel() {
         persistent: 0,
         pmask: None,
         family: lvs_config::Family::Inet,
+        sched_flags: 0,
     };
     for op in [
         Op::AddService(rr.apply_to(foreign.service())),
@@ -263,7 +265,7 @@ fn start_up_quorum_reload_and_shutdown_on_the_fake_kernel() {
     let wanted: BTreeMap<SocketAddr, u32> = [(a("10.0.0.1:80"), 1), (a("10.0.0.2:8080"), 2)].into();
     let mut have = quorum::Entries::default();
     for up in [false, true] {
-        let target = quorum::target(up, sorry, &wanted);
+        let target = quorum::target(up, sorry, &wanted, false);
         let ops: Vec<Op> = quorum::changes(&have, &target)
             .into_iter()
             .map(|c| quorum::change_op(&d.key, d.method, c))
@@ -324,6 +326,7 @@ fn the_table_logs_refusals_and_says_whether_all_was_made() {
             persistent: 0,
             pmask: None,
             family: lvs_config::Family::Inet,
+            sched_flags: 0,
         }
         .apply_to(key.service()),
     );

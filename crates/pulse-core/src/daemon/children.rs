@@ -234,7 +234,13 @@ impl Director {
         };
         let pid = nix::unistd::Pid::from_raw(child.id() as i32);
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let deadline = Instant::now() + LVS_STOP_GRACE;
+        // bgp mode: lvs first withdraws its routes and waits
+        let withdraw = if self.cfg.bgp() {
+            self.cfg.withdraw_delay().as_duration()
+        } else {
+            Duration::ZERO
+        };
+        let deadline = Instant::now() + LVS_STOP_GRACE + withdraw;
         loop {
             match child.try_wait() {
                 Ok(Some(_)) | Err(_) => return,

@@ -47,7 +47,7 @@ use crate::net::{Kernel, Netlink};
 use director::Director;
 use options::LVS_RESTART_FIRST;
 use plan::{effective_backup_active, settings_of};
-use sockets::heartbeat_setup;
+use sockets::{heartbeat_setup, Heartbeat};
 
 pub use options::{
     switchover_signal, Options, StartError, ARP_COUNT, DEFAULT_LVSD, DEFAULT_PIDFILE,
@@ -76,8 +76,31 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
         .into_iter()
         .map(|a| a.ip)
         .collect();
-    let master = local.contains(&cfg.primary());
-    let hb = heartbeat_setup(&cfg, master)?;
+    // bgp mode (issue 22): this director is the one of `directors` whose
+    // address is here; no heartbeat, every director is active.
+    let bgp_me = if cfg.bgp() {
+        match cfg.directors().iter().find(|a| local.contains(a)) {
+            Some(a) => Some(*a),
+            None => {
+                return Err(StartError::NotADirector {
+                    config: opts.configfile.display().to_string(),
+                    list: cfg
+                        .directors()
+                        .iter()
+                        .map(|a| a.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                })
+            }
+        }
+    } else {
+        None
+    };
+    let master = bgp_me.is_some() || local.contains(&cfg.primary());
+    let hb = match bgp_me {
+        Some(me) => Heartbeat::none(me),
+        None => heartbeat_setup(&cfg, master)?,
+    };
     let daemon = !opts.nodaemon;
     Pidfile::check(&opts.pidfile, &["pulse"]).map_err(StartError::Pidfile)?;
     // Readiness handshake: the starting process returns only once the
@@ -120,7 +143,10 @@ pub fn run(opts: Options) -> Result<u8, StartError> {
     let monitor_links = cfg.monitor_links() != 0 && effective_backup_active(&cfg);
     let settings = settings_of(&cfg, master);
     let start = Instant::now();
-    let (machine, actions) = Machine::start(settings, 0, opts.forceactive);
+    if let Some(me) = bgp_me {
+        info!("director_mode = bgp: director {me}, active beside the others; the routes go through BIRD");
+    }
+    let (machine, actions) = Machine::start(settings, 0, opts.forceactive || bgp_me.is_some());
     let opts_lvsd = opts.lvsd.clone();
     let mut d = Director {
         opts,

@@ -81,6 +81,15 @@ pub enum StartError {
     /// No active virtual server.
     #[error("no active lvs services defined in {0}")]
     NoServices(String),
+
+    /// bgp mode: none of `directors` is an address of this host.
+    #[error("director_mode = bgp, but none of the directors listed in {config} ({list}) is an address of this host; add this director's address to `directors`")]
+    NotADirector {
+        /// lvs.cf.
+        config: String,
+        /// `directors`, as words.
+        list: String,
+    },
     /// Binding the heartbeat socket failed.
     #[error("cannot create heartbeat socket. running as root?")]
     Socket(#[source] std::io::Error),

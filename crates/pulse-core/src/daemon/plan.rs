@@ -61,6 +61,23 @@ pub fn floating_addresses(cfg: &Config) -> Vec<Floating> {
             dev: dev.to_string(),
         });
     };
+    if cfg.bgp() {
+        // bgp mode (issue 22): each VIP on lo, a host address; the routers
+        // route it to this director, nobody ARPs for it
+        for vs in cfg.active_virtual_servers() {
+            let ip = vs.vip();
+            if ip.is_unspecified() || out.iter().any(|f| f.ip == ip) {
+                continue;
+            }
+            out.push(Floating {
+                ip,
+                prefix: if ip.is_ipv4() { 32 } else { 128 },
+                label: "lo".to_string(),
+                dev: "lo".to_string(),
+            });
+        }
+        return out;
+    }
     for vs in cfg.active_virtual_servers() {
         if let Some(a) = &vs.address {
             push(
@@ -223,7 +240,7 @@ pub(super) fn settings_of(cfg: &Config, master: bool) -> Settings {
 }
 
 pub(super) fn effective_backup_active(cfg: &Config) -> bool {
-    cfg.backup_active() && !cfg.backup().is_unspecified()
+    cfg.backup_active() && !cfg.backup().is_unspecified() && !cfg.bgp()
 }
 
 /// What decides the heartbeat sockets; a SIGHUP that changes it rebinds.

@@ -57,7 +57,10 @@ impl Director {
         }
         let floating = floating_addresses(&self.cfg);
         self.bring_up(&floating);
-        self.send_arps(floating);
+        // bgp mode: the addresses are on lo and routed here by BGP
+        if !self.cfg.bgp() {
+            self.send_arps(floating);
+        }
         // after the RUNNING heartbeat that follows (execute's end): a
         // foreign ipvsadm is a fork and exec
         self.sync_master_due = true;
@@ -128,6 +131,15 @@ impl Director {
             "inactive_cmd",
             self.cfg.inactive_cmd.clone().map(|s| s.value),
         );
+        if was_active && self.cfg.bgp() {
+            // bgp mode: lvs withdraws the routes and forwards for
+            // `withdraw_delay` more while the routers move the flows;
+            // the addresses go after it.
+            self.stop_lvs();
+            self.arp_gen.fetch_add(1, Ordering::SeqCst);
+            self.take_down(&[]);
+            return;
+        }
         if was_active {
             // The addresses go first, before anything is run: lvs may take
             // up to LVS_STOP_GRACE to stop (its nannies remove their

@@ -33,6 +33,19 @@ pub(super) struct Heartbeat {
     pub(super) auth: Option<Authenticator>,
 }
 
+impl Heartbeat {
+    /// bgp mode: no heartbeat at all.
+    pub(super) fn none(me: IpAddr) -> Self {
+        Heartbeat {
+            me_public: me,
+            me_private: None,
+            partner_ips: Vec::new(),
+            channels: Vec::new(),
+            auth: None,
+        }
+    }
+}
+
 /// Bind the heartbeat sockets (public, and private when the configuration
 /// has a separate private channel) and load the heartbeat key.
 pub(super) fn heartbeat_setup(cfg: &Config, master: bool) -> Result<Heartbeat, StartError> {
