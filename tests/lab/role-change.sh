@@ -281,7 +281,9 @@ start_client() {
     CLIENT_N=$((CLIENT_N + 1))
     CLOG=$W/client-$CLIENT_N.log CPCAP=$W/client-$CLIENT_N.pcap
     : >"$CLOG"
-    nsx c tcpdump -i eth0 -U -n -s 128 -w "$CPCAP" 'arp or icmp or (tcp[tcpflags] & tcp-rst != 0)' 2>"$W/tcpdump.err" &
+    local filter='arp or icmp or (tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0)'
+    [ "${RC_FULLCAP:-0}" = 1 ] && filter='arp or icmp or tcp'
+    nsx c tcpdump -i eth0 -U -n -s 128 -w "$CPCAP" "$filter" 2>"$W/tcpdump.err" &
     TCPDUMP=$!
     nsx c python3 "$PY" client "$VIP" "$CLOG" --streams "$STREAMS" &
     CLIENT=$!
@@ -339,10 +341,21 @@ row() {  # mode who scenario t0 t1 new-director: after the settle that follows t
         for d in d1 d2; do
             awk -v t0="$4" -v t1="$5" -v d="$d" '$1 >= t0 - 500 && $1 <= t1 { $1 = sprintf("%6d %s", $1 - t0, d); print "     " $0 }' "$W/$d.log" | head -n 25
         done
-        nsx "$6" nft list table ip piranha_takeover 2>&1 | grep -E "counter|Error" | sed "s/^/      $6's guard: /"
+        cat "$W/guards" 2>/dev/null
+        grep -h "guard" "$W/d1.log" "$W/d2.log" | tail -n 4 | sed 's/^/      /'
         echo "   RST / ICMP seen by the client (time, source MAC, frame):"
         tcpdump -r "$CPCAP" -tt -n -e 2>/dev/null | awk -v t0="$4" -v t1="$5" '$1 * 1000 >= t0 && $1 * 1000 <= t1 && (/Flags \[R/ || /unreachable/) { printf "      %.3f %s\n", $1 - t0 / 1000, substr($0, index($0, $2)) }' | head -n 8
     fi
+    # a failed probe: its client port, what the client saw on it and what
+    # either director holds for it
+    local fp
+    for fp in $(awk -v t0="$4" -v t1="$5" '$2 == "probe" && $3 == "fail" && $1 >= t0 - 1000 && $1 <= t1 && $6 ~ /^[0-9]+$/ { print $6 }' "$CLOG" | head -n 3); do
+        echo "   failed probe from client port $fp (time, source MAC, frame) and the directors' entries for it:"
+        tcpdump -r "$CPCAP" -tt -n -e "tcp port $fp" 2>/dev/null | awk -v t0="$4" '{ printf "      %.3f %s\n", $1 - t0 / 1000, substr($0, index($0, $2)) }' | head -n 24
+        for d in d1 d2; do
+            nsx "$d" "$BIN/ipvsadm" -L -n -c 2>/dev/null | grep ":$fp " | sed "s/^/      $d: /"
+        done
+    done
     case $r in *"kept="*" streams="*)
         local k s
         k=$(sed -E 's/.* kept=([0-9]+).*/\1/' <<<"$r"); s=$(sed -E 's/.* streams=([0-9]+).*/\1/' <<<"$r")
@@ -396,6 +409,10 @@ scenario() {  # mode who letter A
         d) ip link set "${a}eth0" down; ip link set "${a}eth1" down ;;
     esac
     wait_for 20 has_vip "$b" || fail "$mode $who $s: $b did not take the VIP"
+    # the takeover guards as the VIP moves (printed with a failed row)
+    for d in d1 d2; do
+        nsx "$d" nft list ruleset 2>&1 | grep -E "counter|Error" | sed "s/^/      $d's guard at the takeover: /"
+    done >"$W/guards"
     if [ "$s" != d ]; then wait_for 20 no_vip "$a" || fail "$mode $who $s: $a kept the VIP"; fi
     zz 3
     t1=$(ms)

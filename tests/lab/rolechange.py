@@ -8,9 +8,9 @@
         echoed line by line for as long as the client stays (the long-lived
         connections).
 
-    rolechange.py client VIP LOG [--port P] [--streams N] [--every S]
+    rolechange.py client VIP LOG [--port P] [--streams N] [--every S] [--echo S]
         The client: N long-lived connections through VIP:P, each exchanging
-        a line every 100 ms and expecting it back; and a new connection
+        a line every S seconds (--echo, 0.1) and expecting it back; and a new connection
         every S seconds (0.05) that fetches "GET /".  A long-lived
         connection that breaks (reset, closed, no echo for 15 s) is logged
         lost and replaced after a second, so that every scenario starts
@@ -112,10 +112,12 @@ def reason_of(e):
 async def probe(vip, port, log):
     t0 = time.monotonic()
     writer = None
+    sport = ["-"]  # the client port, once connected (for the report)
     try:
         async def once():
             nonlocal writer
             reader, writer = await asyncio.open_connection(vip, port)
+            sport[0] = writer.get_extra_info("sockname")[1]
             writer.write(b"GET / HTTP/1.0\r\n\r\n")
             await writer.drain()
             data = await reader.read()
@@ -126,9 +128,9 @@ async def probe(vip, port, log):
             server = data.rsplit(b"\r\n\r\n", 1)[-1].strip().decode(errors="replace") or "?"
             log("probe", "ok", ms, server)
         else:
-            log("probe", "fail", "short-answer", ms)
+            log("probe", "fail", "short-answer", ms, sport[0])
     except Exception as e:  # noqa: BLE001 - every failure is a result here
-        log("probe", "fail", reason_of(e), int((time.monotonic() - t0) * 1000))
+        log("probe", "fail", reason_of(e), int((time.monotonic() - t0) * 1000), sport[0])
     finally:
         if writer is not None:
             try:
@@ -285,11 +287,12 @@ def main(argv):
         asyncio.run(server_main(page, port))
         return 0
     if len(argv) >= 3 and argv[0] == "client":
-        opts = {"--port": "80", "--streams": "50", "--every": "0.05"}
+        opts = {"--port": "80", "--streams": "50", "--every": "0.05", "--echo": "0.1"}
         rest = argv[3:]
         while rest:
             k = rest.pop(0)
             opts[k] = rest.pop(0)
+        globals()["ECHO_EVERY"] = float(opts["--echo"])
         asyncio.run(client_main(argv[1], argv[2], int(opts["--port"]), int(opts["--streams"]), float(opts["--every"])))
         return 0
     if len(argv) >= 4 and argv[0] == "report":

@@ -12,7 +12,18 @@
 //! `syncdaemon = 1`: without connection state, holding a client's segments
 //! only delays the end of its connection.
 //!
-//! The rule lives in an nftables table of its own, in the input hook at
+//! With NAT (`network = nat`) a second rule drops, in the forward hook
+//! after IPVS, a segment from a real server's service port that IPVS did
+//! not translate and that no routed connection of the director's own
+//! expects (conntrack: new or invalid). Such a segment answers a
+//! connection this director has no entry for yet (the real server's
+//! gateway moved here first, or the client's packets still reach the
+//! other director); forwarded untranslated, it reached the client from the
+//! real server's address, and the client's RST aborted the connection on
+//! the real server. Dropped, the real server sends it again once the
+//! entry is here. A director arms the guard for a handover it leaves too.
+//!
+//! The rules live in an nftables table of its own, in the input hook at
 //! priority 150, after IPVS (98, 99), so that it sees only what IPVS passed
 //! to the local stack: `table ip piranha_takeover` for the IPv4 services
 //! (`ip daddr . tcp dport`), and when there are IPv6 services a separate
@@ -31,28 +42,49 @@ pub const TABLE: &str = "piranha_takeover";
 pub const GUARD_MS: u64 = 5000;
 
 /// The `nft -f` script installing the guard for these TCP virtual services
-/// (replacing any guard already there): the `ip` table for the IPv4
-/// services, then the `ip6` table for the IPv6 ones, each only when its
-/// family has a service.
-pub fn script(services: &[(IpAddr, u16)]) -> String {
+/// and, with NAT, the real servers (address and port) whose untranslated
+/// answers are dropped (replacing any guard already there): the `ip`
+/// table for IPv4, then the `ip6` table for IPv6, each only when its
+/// family has a service or a real server.
+pub fn script(services: &[(IpAddr, u16)], nat_servers: &[(IpAddr, u16)]) -> String {
+    let set_of = |list: &[(IpAddr, u16)], v4: bool| {
+        // each element once (nft refuses a set with one twice), in order
+        let mut words: Vec<String> = Vec::new();
+        for (a, p) in list.iter().filter(|(a, _)| a.is_ipv4() == v4) {
+            let w = format!("{a} . {p}");
+            if !words.contains(&w) {
+                words.push(w);
+            }
+        }
+        words.join(", ")
+    };
     let mut out = String::new();
-    for (family, daddr) in [("ip", "ip"), ("ip6", "ip6")] {
-        let set = services
-            .iter()
-            .filter(|(a, _)| a.is_ipv4() == (family == "ip"))
-            .map(|(a, p)| format!("{a} . {p}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        if set.is_empty() {
+    for (family, v4) in [("ip", true), ("ip6", false)] {
+        let set = set_of(services, v4);
+        let servers = set_of(nat_servers, v4);
+        if set.is_empty() && servers.is_empty() {
             continue;
         }
         out.push_str(&format!(
-            "table {family} {TABLE}\ndelete table {family} {TABLE}\ntable {family} {TABLE} {{\n\
-             \tchain input {{\n\
-             \t\ttype filter hook input priority 150; policy accept;\n\
-             \t\t{daddr} daddr . tcp dport {{ {set} }} tcp flags & (syn | rst) == 0 counter drop\n\
-             \t}}\n}}\n"
+            "table {family} {TABLE}\ndelete table {family} {TABLE}\ntable {family} {TABLE} {{\n"
         ));
+        if !set.is_empty() {
+            out.push_str(&format!(
+                "\tchain input {{\n\
+                 \t\ttype filter hook input priority 150; policy accept;\n\
+                 \t\t{family} daddr . tcp dport {{ {set} }} tcp flags & (syn | rst) == 0 counter drop\n\
+                 \t}}\n"
+            ));
+        }
+        if !servers.is_empty() {
+            out.push_str(&format!(
+                "\tchain forward {{\n\
+                 \t\ttype filter hook forward priority 150; policy accept;\n\
+                 \t\t{family} saddr . tcp sport {{ {servers} }} ct state new,invalid counter drop\n\
+                 \t}}\n"
+            ));
+        }
+        out.push_str("}\n");
     }
     out
 }
@@ -135,7 +167,7 @@ mod tests {
 
     #[test]
     fn the_rule_matches_non_syn_segments_to_each_service_after_ipvs() {
-        let s = script(&[v4([10, 9, 0, 100], 80), v4([10, 9, 0, 100], 443)]);
+        let s = script(&[v4([10, 9, 0, 100], 80), v4([10, 9, 0, 100], 443)], &[]);
         assert_eq!(s, V4_SCRIPT);
         assert!(s.starts_with("table ip piranha_takeover\ndelete table ip piranha_takeover\n"));
         assert!(s.contains("type filter hook input priority 150; policy accept;"));
@@ -148,12 +180,15 @@ mod tests {
     #[test]
     fn ipv6_services_get_a_table_of_their_own() {
         let v6: IpAddr = "2001:db8::100".parse().unwrap();
-        let both = script(&[
-            v4([10, 9, 0, 100], 80),
-            (v6, 80),
-            v4([10, 9, 0, 100], 443),
-            (v6, 443),
-        ]);
+        let both = script(
+            &[
+                v4([10, 9, 0, 100], 80),
+                (v6, 80),
+                v4([10, 9, 0, 100], 443),
+                (v6, 443),
+            ],
+            &[],
+        );
         let v6_script = "table ip6 piranha_takeover\ndelete table ip6 piranha_takeover\ntable ip6 piranha_takeover {\n\
 \tchain input {\n\
 \t\ttype filter hook input priority 150; policy accept;\n\
@@ -161,8 +196,35 @@ mod tests {
 \t}\n}\n";
         // the IPv4 table unchanged, then the IPv6 one
         assert_eq!(both, format!("{V4_SCRIPT}{v6_script}"));
-        assert_eq!(script(&[(v6, 80), (v6, 443)]), v6_script);
-        assert_eq!(script(&[]), "");
+        assert_eq!(script(&[(v6, 80), (v6, 443)], &[]), v6_script);
+        assert_eq!(script(&[], &[]), "");
+    }
+
+    #[test]
+    fn with_nat_untranslated_answers_of_real_servers_are_dropped() {
+        let s = script(
+            &[v4([10, 9, 0, 100], 80)],
+            &[
+                v4([10, 8, 0, 21], 80),
+                v4([10, 8, 0, 22], 80),
+                v4([10, 8, 0, 21], 80),
+            ],
+        );
+        assert_eq!(
+            s,
+            "table ip piranha_takeover\ndelete table ip piranha_takeover\ntable ip piranha_takeover {\n\
+\tchain input {\n\
+\t\ttype filter hook input priority 150; policy accept;\n\
+\t\tip daddr . tcp dport { 10.9.0.100 . 80 } tcp flags & (syn | rst) == 0 counter drop\n\
+\t}\n\
+\tchain forward {\n\
+\t\ttype filter hook forward priority 150; policy accept;\n\
+\t\tip saddr . tcp sport { 10.8.0.21 . 80, 10.8.0.22 . 80 } ct state new,invalid counter drop\n\
+\t}\n}\n"
+        );
+        // a mark service without an address: the forward rule alone
+        let only = script(&[], &[v4([10, 8, 0, 21], 80)]);
+        assert!(only.contains("chain forward") && !only.contains("chain input"));
     }
 
     #[test]
@@ -179,7 +241,13 @@ mod tests {
     #[test]
     fn nft_accepts_the_scripts() {
         let v6: IpAddr = "2001:db8::100".parse().unwrap();
-        let s = script(&[v4([10, 9, 0, 100], 80), (v6, 80)]);
+        let s = script(
+            &[v4([10, 9, 0, 100], 80), (v6, 80)],
+            &[
+                v4([10, 8, 0, 21], 80),
+                ("2001:db8:8::21".parse().unwrap(), 80),
+            ],
+        );
         let check = |text: &str| -> Option<Result<(), String>> {
             let mut child = Command::new("nft")
                 .args(["-c", "-f", "-"])

@@ -80,10 +80,26 @@ impl Director {
             .filter(|v| v.fwmark() == 0 && v.protocol() == lvs_config::Protocol::Tcp)
             .filter_map(|v| v.address.as_ref().map(|a| (a.value.ip.addr, v.port())))
             .collect();
-        if services.is_empty() {
+        // NAT: the real servers' answers pass through the director
+        let nat_servers: Vec<(IpAddr, u16)> = if self.cfg.network() == lvs_config::Network::Nat {
+            self.cfg
+                .table_virtual_servers()
+                .filter(|v| v.protocol() == lvs_config::Protocol::Tcp)
+                .flat_map(|v| {
+                    v.servers
+                        .iter()
+                        .filter(|rs| rs.active())
+                        .map(move |rs| (rs.addr(), rs.port_in(v)))
+                })
+                .filter(|(a, p)| !a.is_unspecified() && *p != 0)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if services.is_empty() && nat_servers.is_empty() {
             return;
         }
-        match crate::guard::nft(&crate::guard::script(&services)) {
+        match crate::guard::nft(&crate::guard::script(&services, &nat_servers)) {
             Ok(()) => {
                 debug!("takeover guard armed");
                 self.guard_armed = true;
@@ -113,6 +129,17 @@ impl Director {
     pub(super) fn push_connections(&mut self) {
         if !self.cfg.syncdaemon() {
             return;
+        }
+        // A director handing over guards too: the partner's connections
+        // reach it for a moment yet ([`crate::guard`]).
+        if self.machine.serving() {
+            if !self.guard_armed {
+                self.arm_guard();
+            }
+            if self.guard_armed {
+                self.guard_until =
+                    Some(Instant::now() + Duration::from_millis(crate::guard::GUARD_MS));
+            }
         }
         match ipvs::sync::push_table_to(
             &self.cfg.syncd_iface(),
