@@ -9,6 +9,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= /lib/systemd/system
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 RELEASE    := target/release
 BINARIES   := lvs pulse nanny send_arp ipvsadm piranha-passwd piranha-gui genhash
 FUZZ_SECONDS ?= 60
@@ -45,7 +46,7 @@ test: deps
 	$(CARGO) test -p piranha-gui --test e2e -- --ignored
 	tests/kernel-lab/run --timeout 300 tests/kernel-lab/smoke.sh
 	$(CARGO) build --release $(FAULT_PACKAGES)
-	tests/kernel-lab/run --timeout 1500 --env RC_ASSERT=1 --env RC_SLACK_MS=$${RC_SLACK_MS:-400} tests/lab/role-change.sh $(abspath $(RELEASE))
+	tests/kernel-lab/run --timeout 2100 --env RC_ASSERT=1 --env RC_SLACK_MS=$${RC_SLACK_MS:-400} --env SO_ASSERT=1 --env SO_SLACK_MS=$${SO_SLACK_MS:-400} tests/lab/role-change-and-scale-out.sh $(abspath $(RELEASE))
 	FAULT_SEED=$${FAULT_SEED:-2026} FAULT_COUNT=$${FAULT_COUNT:-100} ./tests/faults/run $(RELEASE)
 
 # The fault suite alone (tests/faults/README.md): one kernel-lab boot, the
@@ -110,6 +111,8 @@ install:
 	install -m 0644 init/pulse.service $(DESTDIR)$(SYSTEMDDIR)/pulse.service
 	install -m 0755 init/piranha-gui $(DESTDIR)$(SYSCONFDIR)/init.d/piranha-gui
 	install -m 0644 init/piranha-gui.service $(DESTDIR)$(SYSTEMDDIR)/piranha-gui.service
+	install -d $(DESTDIR)$(TMPFILESDIR)
+	install -m 0644 init/piranha.tmpfiles $(DESTDIR)$(TMPFILESDIR)/piranha.conf
 	@if [ -d $(DESTDIR)$(SYSCONFDIR)/rc.d/init.d ]; then for s in pulse piranha-gui; do ln -sf ../../init.d/$$s $(DESTDIR)$(SYSCONFDIR)/rc.d/init.d/$$s; done; fi
 
 clean:

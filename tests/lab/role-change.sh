@@ -41,6 +41,7 @@
 #               the client's next answer take 0.1-0.4 s), no RST or ICMP
 #               from a director after the first ARP, 98 % of the streams kept.
 # RC_OUT        a file for the table rows (tab-separated).
+# RC_STREAMS    long-lived connections (50); RC_EVERY: a new one every (0.05 s)
 set -u
 [ "${KERNEL_LAB:-}" = 1 ] || { echo "role-change.sh: run me through tests/kernel-lab/run" >&2; exit 2; }
 REPO=${KERNEL_LAB_REPO:-$(pwd)}
@@ -52,6 +53,7 @@ COLD_SCENARIOS=${RC_COLD_SCENARIOS:-a c}
 PEER=${RC_PEER:-}
 ASSERT=${RC_ASSERT:-0}
 STREAMS=${RC_STREAMS:-50}
+EVERY=${RC_EVERY:-0.05}
 SLACK_MS=${RC_SLACK_MS:-0}
 OUTFILE=${RC_OUT:-}
 PY=$REPO/tests/lab/rolechange.py
@@ -285,7 +287,7 @@ start_client() {
     [ "${RC_FULLCAP:-0}" = 1 ] && filter='arp or icmp or tcp'
     nsx c tcpdump -i eth0 -U -n -s 128 -w "$CPCAP" "$filter" 2>"$W/tcpdump.err" &
     TCPDUMP=$!
-    nsx c python3 "$PY" client "$VIP" "$CLOG" --streams "$STREAMS" &
+    nsx c python3 "$PY" client "$VIP" "$CLOG" --streams "$STREAMS" --every "$EVERY" &
     CLIENT=$!
     wait_for 60 streams_open "$STREAMS" || fail "the client opened only $(streams_now) of $STREAMS connections"
 }

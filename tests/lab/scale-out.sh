@@ -87,7 +87,7 @@ build() {
         port "d$i" eth0 sofab "10.21.0.1$i/24"
         ip -n "so-d$i" route add default via 10.21.0.1
         nsx "d$i" sysctl -qw net.ipv4.ip_forward=1
-        mkdir -p "$W/d$i/run/bird"
+        mkdir -p "$W/d$i/run/bird" "$W/d$i/run/piranha/bird"   # the include pattern needs its directory
     done
     for i in 1 2 3; do
         port "r$i" eth0 sofab "10.21.0.2$i/24"
@@ -240,12 +240,12 @@ weights_all() {  # rs-address weight: on every running director
     local d
     for d in d1 d2 d3; do
         [ -n "${PULSE[$d]:-}" ] || continue
-        [ "$(weight_of "$d" "$2")" = "$3" ] || return 1
+        [ "$(weight_of "$d" "$1")" = "$2" ] || return 1
     done
     return 0
 }
 conns_of() {  # d: connections web has had on it (the kernel's counter)
-    nsx "$1" "$BIN/ipvsadm" -L -n --stats -t "$VIP:80" 2>/dev/null | awk 'NR > 3 && $1 == "TCP" { print $3 }'
+    nsx "$1" "$BIN/ipvsadm" -L -n --stats 2>/dev/null | awk -v s="$VIP:80" '$1 == "TCP" && $2 == s { print $3 + 0; n++ } END { if (!n) print 0 }'
 }
 order_of() {  # d: web's real servers, in the kernel's order
     nsx "$1" "$BIN/ipvsadm" -L -n -t "$VIP:80" 2>/dev/null | awk '$1 == "->" && $2 ~ /^10/ { printf "%s ", $2 }'
@@ -255,7 +255,7 @@ order_of() {  # d: web's real servers, in the kernel's order
 start_client() {
     CLOG=$W/client.log
     : >"$CLOG"
-    nsx c python3 "$PY" client "$VIP" "$CLOG" --streams "$STREAMS" --every "$EVERY" --echo 0.5 &
+    nsx c python3 "$PY" client "$VIP" "$CLOG" --streams "$STREAMS" --every "$EVERY" --echo 0.25 &
     CLIENT=$!
     wait_for 120 streams_open "$STREAMS" || fail "the client opened only $(streams_now) of $STREAMS connections"
 }
@@ -265,6 +265,8 @@ streams_open() { [ "$(streams_now)" -ge "$1" ]; }
 ROWS=()
 row() {  # event t0 t1 convergence_ms extra
     local r line
+    # a stream logs "alive" every 10th echo (2.5 s): kept ones say so after t1
+    zz 3
     r=$(python3 "$PY" report "$CLOG" "$2" "$3" --settle 2)
     line=$(printf '%s\t%s convergence_ms=%s%s' "$1" "$r" "$4" "${5:+ $5}")
     ROWS+=("$line")
@@ -275,6 +277,17 @@ row() {  # event t0 t1 convergence_ms extra
 field() { sed -E "s/.* $1=([0-9]+).*/\\1/" <<<" $LAST"; }
 settle() { wait_for 60 streams_open "$STREAMS" || fail "only $(streams_now) of $STREAMS connections before the next event"; zz 4; }
 dlog() { sed "s/^/      /" "$W/$1.log" | tail -n "${2:-8}"; }
+birds() {  # what BIRD and lvs say, on a failure
+    local d
+    for d in rt d1 d2 d3; do
+        echo "   --- $d: BIRD"
+        tail -n 6 "$W/$d/bird.log" "$W/$d/bird.out" 2>/dev/null | sed 's/^/      /'
+        ip netns exec "so-$d" birdc -s "$W/$d/run/bird/bird.ctl" show protocols 2>&1 | sed 's/^/      /'
+        [ "$d" = rt ] && continue
+        cat "$W/$d/run/piranha/bird/routes.conf" 2>&1 | grep -v "^#" | sed 's/^/      routes: /'
+        grep -E "BIRD|announc|withdr" "$W/$d.log" | tail -n 5 | sed 's/^/      /'
+    done
+}
 
 # ------------------------------------------------------------ run
 say "building the topology"
@@ -286,7 +299,7 @@ write_cf "$W/lvs.cf"
 "$BIN/lvs" --config-test -c "$W/lvs.cf" >"$W/config-test.out" 2>&1 || { fail "lvs.cf does not pass --config-test"; cat "$W/config-test.out"; }
 for i in 1 2 3; do write_director_bird "$i"; start_bird "d$i"; start_pulse "d$i"; done
 say "waiting for three next hops for each address"
-wait_for 60 has_nexthops "$VIP" 3 || { fail "the router has $(nexthops "$VIP") next hops for $VIP, not 3"; ip -n so-rt route; for d in d1 d2 d3; do dlog "$d" 20; done; }
+wait_for 60 has_nexthops "$VIP" 3 || { fail "the router has $(nexthops "$VIP") next hops for $VIP, not 3"; ip -n so-rt route; birds; }
 wait_for 30 has_nexthops "$VIP2" 3 || fail "the router has $(nexthops "$VIP2") next hops for $VIP2, not 3"
 echo "   the router's route: $(ip -n so-rt route show "$VIP" | tr '\n' ' ' | tr -s ' \t' ' ')"
 for d in d1 d2 d3; do
@@ -298,6 +311,7 @@ for d in d2 d3; do [ "$(order_of "$d")" = "$o1" ] || fail "$d lists web's real s
 echo "   web's real servers, the same order on every director: $o1"
 
 start_client
+settle
 say "spread: $STREAMS connections and a new one every $EVERY s"
 declare -A C0=()
 for d in d1 d2 d3; do C0[$d]=$(conns_of "$d"); done

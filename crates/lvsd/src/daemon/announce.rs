@@ -142,6 +142,12 @@ impl Lvsd {
                 if a.down {
                     log::info!("BIRD answers again on {}", a.socket.display());
                     a.down = false;
+                } else if before.is_none() && want.is_empty() {
+                    log::info!(
+                        "BIRD answers on {}: nothing announced yet ({})",
+                        a.socket.display(),
+                        a.routes.display()
+                    );
                 }
                 let before = before.unwrap_or_default();
                 for v in want.difference(&before) {
