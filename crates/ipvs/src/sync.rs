@@ -99,6 +99,8 @@ pub struct Conn {
     pub dport: u16,
     /// The protocol's state number (`IP_VS_TCP_S_*`; 0 for UDP).
     pub state: u16,
+    /// Seconds until the entry expires (`Expires`; 0 when not known).
+    pub expires: u32,
 }
 
 impl Conn {
@@ -182,6 +184,7 @@ pub fn parse_conns(text: &str) -> Vec<Conn> {
                 daddr: proc_addr(w[5])?,
                 dport: hex_port(w[6])?,
                 state,
+                expires: w.get(8).and_then(|e| e.parse().ok()).unwrap_or(0),
             })
         })
         .filter(|c| c.af().is_some())
@@ -192,8 +195,12 @@ pub fn parse_conns(text: &str) -> Vec<Conn> {
 /// connection each, at most 255) carrying `conns` for the backup daemons
 /// with `syncid` (0: every backup accepts them), in the order given, IPv4
 /// and IPv6 entries side by side.  A connection whose addresses are not of
-/// one family ([`Conn::af`]) is left out.  Timeouts are sent as 0: the
-/// partner gives each entry its own timeout for the state.
+/// one family ([`Conn::af`]) is left out.  Each entry's timeout is the
+/// time it has left here, so that the partner's copy ends with this one:
+/// sent as 0 (the partner's timeout for the state, a full 2 minutes for
+/// TIME_WAIT) every push would give a finished connection 2 more minutes
+/// there, and a client reusing its port after it ended here would be sent
+/// to its old real server by the new director.
 pub fn encode(conns: &[Conn], syncid: u8, fwd: Forward, max: usize) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut m: Vec<u8> = Vec::new();
@@ -227,7 +234,8 @@ pub fn encode(conns: &[Conn], syncid: u8, fwd: Forward, max: usize) -> Vec<Vec<u
         m.extend_from_slice(&c.vport.to_be_bytes());
         m.extend_from_slice(&c.dport.to_be_bytes());
         m.extend_from_slice(&0u32.to_be_bytes()); // fwmark
-        m.extend_from_slice(&0u32.to_be_bytes()); // timeout
+                                                  // seconds left (0 would mean "your own timeout for the state")
+        m.extend_from_slice(&c.expires.max(1).to_be_bytes()); // timeout
         for a in [c.caddr, c.vaddr, c.daddr] {
             match a {
                 IpAddr::V4(a) => m.extend_from_slice(&a.octets()),
@@ -459,9 +467,11 @@ SCTP 0A090002 C353 0A090064 0050 0A080015 0050 ESTABLISHED     899
                 daddr: Ipv4Addr::new(10, 8, 0, 21).into(),
                 dport: 80,
                 state: 1,
+                expires: 899,
             }
         );
         assert_eq!(c[1].state, 3, "SYN_RECV");
+        assert_eq!(c[1].expires, 59);
         assert_eq!((c[2].protocol, c[2].state, c[2].dport), (17, 0, 53));
     }
 
@@ -482,7 +492,8 @@ SCTP 0A090002 C353 0A090064 0050 0A080015 0050 ESTABLISHED     899
         assert_eq!(&e[4..8], &3u32.to_be_bytes(), "DROUTE, established");
         assert_eq!(&e[8..10], &1u16.to_be_bytes(), "ESTABLISHED");
         assert_eq!(&e[10..16], &[0xc3, 0x50, 0, 80, 0, 80], "ports");
-        assert_eq!(&e[16..24], &[0; 8], "fwmark, timeout");
+        assert_eq!(&e[16..20], &[0; 4], "fwmark");
+        assert_eq!(&e[20..24], &899u32.to_be_bytes(), "timeout: the time left");
         assert_eq!(&e[24..36], &[10, 9, 0, 2, 10, 9, 0, 100, 10, 8, 0, 21]);
         let e2 = &m[44..80];
         assert_eq!(
@@ -542,6 +553,7 @@ TCP 2001:db8::3 C356 2001:db8::100 0050 2001:db8::21 0050 ESTABLISHED     899
                 daddr: v6("2001:db8::21"),
                 dport: 80,
                 state: 1,
+                expires: 899,
             }
         );
         assert_eq!((c[1].cport, c[1].state), (0xc353, 4), "FIN_WAIT");
@@ -595,7 +607,7 @@ TCP 2001:db8::3 C356 2001:db8::100 0050 2001:db8::21 0050 ESTABLISHED     899
             0, 1, // ESTABLISHED
             0xc3, 0x52, 0, 80, 0, 80, // cport, vport, dport
             0, 0, 0, 0, // fwmark
-            0, 0, 0, 0, // timeout
+            0, 0, 0x03, 0x83, // timeout: 899 s left
             0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, // caddr
             0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00, // vaddr
             0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x21, // daddr

@@ -12,16 +12,28 @@
 //! `syncdaemon = 1`: without connection state, holding a client's segments
 //! only delays the end of its connection.
 //!
-//! With NAT (`network = nat`) a second rule drops, in the forward hook
-//! after IPVS, a segment from a real server's service port that IPVS did
-//! not translate and that no routed connection of the director's own
-//! expects (conntrack: new or invalid). Such a segment answers a
-//! connection this director has no entry for yet (the real server's
-//! gateway moved here first, or the client's packets still reach the
-//! other director); forwarded untranslated, it reached the client from the
-//! real server's address, and the client's RST aborted the connection on
-//! the real server. Dropped, the real server sends it again once the
-//! entry is here. A director arms the guard for a handover it leaves too.
+//! With NAT (`network = nat`) two more rules, in the forward hook after
+//! IPVS, cover the real servers' answers, which pass through the director:
+//!
+//! * a segment from a real server's service port that IPVS did not
+//!   translate and that no routed connection of the director's own expects
+//!   (conntrack: new or invalid) is dropped. It answers a connection this
+//!   director has no entry for yet (the real servers' gateway moved here
+//!   first); forwarded untranslated it reached the client from the real
+//!   server's own address, and the client's RST aborted the connection on
+//!   the real server. Dropped, the real server sends it again once the
+//!   entry is here;
+//! * a RST from a real server to a client (translated: from a VIP and
+//!   port) is dropped. It comes from a real server that a stale entry
+//!   sent a segment of another connection: a client reusing its port
+//!   while the taking-over director still holds the finished connection
+//!   of that port (TIME_WAIT, two minutes) reaches that connection's real
+//!   server until the partner's connections arrive. Dropped, the client
+//!   sends the segment again, and by then the entry points to the right
+//!   real server. A real server's genuine RST is late by the client's
+//!   retransmission, during the guard only.
+//!
+//! A director arms the guard for a handover it leaves too.
 //!
 //! The rules live in an nftables table of its own, in the input hook at
 //! priority 150, after IPVS (98, 99), so that it sees only what IPVS passed
@@ -80,9 +92,14 @@ pub fn script(services: &[(IpAddr, u16)], nat_servers: &[(IpAddr, u16)]) -> Stri
             out.push_str(&format!(
                 "\tchain forward {{\n\
                  \t\ttype filter hook forward priority 150; policy accept;\n\
-                 \t\t{family} saddr . tcp sport {{ {servers} }} ct state new,invalid counter drop\n\
-                 \t}}\n"
+                 \t\t{family} saddr . tcp sport {{ {servers} }} ct state new,invalid counter drop\n"
             ));
+            if !set.is_empty() {
+                out.push_str(&format!(
+                    "\t\t{family} saddr . tcp sport {{ {set} }} tcp flags & rst == rst counter drop\n"
+                ));
+            }
+            out.push_str("\t}\n");
         }
         out.push_str("}\n");
     }
@@ -220,11 +237,13 @@ mod tests {
 \tchain forward {\n\
 \t\ttype filter hook forward priority 150; policy accept;\n\
 \t\tip saddr . tcp sport { 10.8.0.21 . 80, 10.8.0.22 . 80 } ct state new,invalid counter drop\n\
+\t\tip saddr . tcp sport { 10.9.0.100 . 80 } tcp flags & rst == rst counter drop\n\
 \t}\n}\n"
         );
         // a mark service without an address: the forward rule alone
         let only = script(&[], &[v4([10, 8, 0, 21], 80)]);
         assert!(only.contains("chain forward") && !only.contains("chain input"));
+        assert!(!only.contains("rst == rst"), "no service, no RST rule");
     }
 
     #[test]
