@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 60
 # start in the loaded TCG guest, which the VIP's 8 s bound does not cover).
 FAULT_PACKAGES := -p pulse -p lvs -p nanny -p send_arp -p ipvsadm
 
-.PHONY: all build check test deps validate bench fuzz install demo lab faults clean
+.PHONY: all build check test deps validate bench fuzz install demo demo-scale lab faults clean
 
 all:
 	$(CARGO) build --release --workspace --bins
@@ -85,6 +85,15 @@ demo:
 	@./tests/install-deps demo
 	$(CARGO) build --release --workspace --bins
 	@./tests/demo/run
+
+# The active-active act (docs/SCALE-OUT.md): a router running BIRD with ECMP
+# and BFD, three directors announcing the VIPs over BGP, three real servers
+# and a client, in the lab; each event narrated, the router's routes and the
+# connections shown before and after.
+demo-scale:
+	@./tests/install-deps
+	$(CARGO) build --release --workspace --bins
+	tests/kernel-lab/run --timeout 1200 --env SO_DEMO=1 tests/lab/scale-out.sh $(abspath $(RELEASE))
 
 # Installs what `make all` built, without building (root often has no cargo).
 install:

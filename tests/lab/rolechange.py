@@ -16,7 +16,7 @@
         lost and replaced after a second, so that every scenario starts
         with N.  Every event goes to LOG, one line each, times in epoch ms:
             T probe ok LATENCY_MS SERVER      T probe fail REASON LATENCY_MS
-            T open ID CLIENT_PORT             T lost ID REASON
+            T open ID CLIENT_PORT SERVER      T lost ID REASON
             T alive ID N (every 10th echo; with 2 streams or fewer every
             echo: T echo ID N)
         The client runs until SIGTERM.
@@ -67,7 +67,11 @@ async def serve_conn(page, reader, writer):
             writer.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
             await writer.drain()
             return
-        line = first
+        # the first line of a long-lived connection comes back with the
+        # server's name in front (the client logs which server it reached)
+        writer.write(page.encode() + b" " + first)
+        await writer.drain()
+        line = await reader.readline()
         while line:
             writer.write(line)
             await writer.drain()
@@ -150,12 +154,13 @@ async def stream(vip, port, log, ident, verbose=False):
     try:
         writer.write(b"hello %d\n" % ident)
         await writer.drain()
-        await asyncio.wait_for(reader.readline(), STALL)
+        hello = await asyncio.wait_for(reader.readline(), STALL)
     except Exception as e:  # noqa: BLE001
         log("lost", ident, "hello-" + reason_of(e))
         writer.close()
         return
-    log("open", ident, writer.get_extra_info("sockname")[1])
+    server = hello.split(b" ", 1)[0].decode(errors="replace") if b" " in hello.strip() else "?"
+    log("open", ident, writer.get_extra_info("sockname")[1], server)
     n = 0
     try:
         while True:

@@ -100,8 +100,8 @@ build() {
     done
     start_rs 1 81; start_rs 2 81
 }
-start_rs() {  # i port
-    nsx "r$1" python3 "$PY" server "rs$1" "$2" >/dev/null 2>&1 &
+start_rs() {  # i port (ip netns exec execs python: $! is the server's pid)
+    ip netns exec "so-r$1" python3 "$PY" server "rs$1" "$2" >/dev/null 2>&1 &
     RS[$1:$2]=$!
 }
 stop_rs() { kill "${RS[$1:$2]}" 2>/dev/null; gone "${RS[$1:$2]}" 5; RS[$1:$2]=; }
@@ -259,7 +259,9 @@ start_client() {
     CLIENT=$!
     wait_for 120 streams_open "$STREAMS" || fail "the client opened only $(streams_now) of $STREAMS connections"
 }
-streams_now() { awk '$2 == "open" { o++ } $2 == "lost" { l++ } END { print o - l }' "$CLOG"; }
+# open now: opened and not lost since (a reconnection that fails is lost
+# without having opened)
+streams_now() { awk '$2 == "open" { o[$3] = 1; n++ } $2 == "lost" && ($3 in o) { l++ } END { print n - l }' "$CLOG"; }
 streams_open() { [ "$(streams_now)" -ge "$1" ]; }
 
 ROWS=()
@@ -277,6 +279,15 @@ row() {  # event t0 t1 convergence_ms extra
 field() { sed -E "s/.* $1=([0-9]+).*/\\1/" <<<" $LAST"; }
 settle() { wait_for 60 streams_open "$STREAMS" || fail "only $(streams_now) of $STREAMS connections before the next event"; zz 4; }
 dlog() { sed "s/^/      /" "$W/$1.log" | tail -n "${2:-8}"; }
+# make demo-scale (SO_DEMO=1): what each step shows, in words
+DEMO=${SO_DEMO:-0}
+demo() { [ "$DEMO" = 1 ] || return 0; local l; for l in "$@"; do echo "   » $l"; done; }
+est_of() { nsx "$1" "$BIN/ipvsadm" -L -n -c 2>/dev/null | grep -c ESTABLISHED; }
+show_flows() {  # the router's next hops and each director's established connections
+    [ "$DEMO" = 1 ] || return 0
+    echo "   » router: $(ip -n so-rt route show "$VIP" | tr '\n' ' ' | tr -s ' \t' ' ')"
+    echo "   » established connections per director: d1 $(est_of d1), d2 $(est_of d2), d3 $(est_of d3)"
+}
 birds() {  # what BIRD and lvs say, on a failure
     local d
     for d in rt d1 d2 d3; do
@@ -290,6 +301,11 @@ birds() {  # what BIRD and lvs say, on a failure
 }
 
 # ------------------------------------------------------------ run
+demo "A client (10.20.0.2) reaches two virtual addresses through a router running BIRD 2." \
+     "Three directors (10.21.0.11-13) each run BIRD, pulse, lvs and one nanny per real server," \
+     "with director_mode = bgp: every one is active and announces the VIPs to the router over BGP (with BFD)." \
+     "The router spreads flows over them (ECMP); each director schedules with mh, so a flow reaches" \
+     "the same real server whichever director carries it. Real servers answer the client directly (DR)."
 say "building the topology"
 build
 mkdir -p "$W/rt/run/bird"
@@ -310,18 +326,21 @@ o1=$(order_of d1)
 for d in d2 d3; do [ "$(order_of "$d")" = "$o1" ] || fail "$d lists web's real servers as '$(order_of "$d")', d1 as '$o1'"; done
 echo "   web's real servers, the same order on every director: $o1"
 
+demo "The router's route to $VIP has one next hop per director: that is ECMP."
 start_client
 settle
+show_flows
 say "spread: $STREAMS connections and a new one every $EVERY s"
 declare -A C0=()
 for d in d1 d2 d3; do C0[$d]=$(conns_of "$d"); done
 t0=$(ms); zz 10; t1=$(ms)
 total=0; spread=
-for d in d1 d2 d3; do n=$(( $(conns_of "$d") - C0[$d] )); total=$((total + n)); spread="$spread $d=$n"; done
+declare -A N=()
+for d in d1 d2 d3; do N[$d]=$(( $(conns_of "$d") - C0[$d] )); total=$((total + N[$d])); spread="$spread $d=${N[$d]}"; done
 row spread "$t0" "$t1" 0 "conns:$spread"
 worst=0
 for d in d1 d2 d3; do
-    n=$(( $(conns_of "$d") - C0[$d] ))
+    n=${N[$d]}
     [ "$n" -gt 0 ] || fail "spread: $d carried no connection"
     dev=$(( (n * 300 / (total > 0 ? total : 1)) - 100 )); dev=${dev#-}
     [ "$dev" -gt "$worst" ] && worst=$dev
@@ -329,19 +348,28 @@ done
 echo "   the largest deviation from an even share: $worst %"
 
 # --- a real server fails: every director sets it to weight 0
+demo "A real server fails: each director's own nanny sees it; each sets it to weight 0 (never removes it," \
+     "so every director's mh table stays the same). Its connections end; the others are untouched."
 say "rs-down: r2's web server stops"
 t0=$(ms)
 stop_rs 2 80
 wait_for 15 weights_all 10.21.0.22 0 || fail "rs-down: not every director set r2 to weight 0: $(for d in d1 d2 d3; do echo -n "$d=$(weight_of $d 10.21.0.22) "; done)"
 conv=$(( $(ms) - t0 )); zz 3; t1=$(ms)
 row rs-down "$t0" "$t1" "$conv"
-lost=$(awk -v t0="$t0" '$2 == "lost" && $1 >= t0' "$CLOG" | wc -l)
-echo "   streams lost: $lost (those on r2 go with it)"
+# the streams lost since: on r2 they go with it, on r1 and r3 none may
+read -r on2 others <<<"$(awk -v t0="$t0" '$2 == "open" { srv[$3] = $5 } $2 == "lost" && $1 >= t0 && ($3 in srv) { if (srv[$3] == "rs2") a++; else b++ } END { print a + 0, b + 0 }' "$CLOG")"
+echo "   streams lost: $on2 on r2, $others elsewhere; every director set r2 to weight 0 after $conv ms"
+if [ "$ASSERT" = 1 ]; then
+    [ "$others" = 0 ] || fail "rs-down: $others streams on other real servers were lost"
+    [ "$conv" -le $((3000 + SLACK_MS)) ] || fail "rs-down: $conv ms to take r2 out everywhere (> interval + timeout + 1 s)"
+fi
 start_rs 2 80
 wait_for 20 weights_all 10.21.0.22 1 || fail "rs-down: r2 did not come back on every director"
 settle
 
 # --- every server of api down: every director withdraws 10.30.0.101
+demo "Every server of $VIP2 fails: its quorum is lost on every director, and each withdraws $VIP2 from BIRD." \
+     "The router drops the route; $VIP stays announced."
 say "api-down: every api server stops"
 t0=$(ms)
 stop_rs 1 81; stop_rs 2 81
@@ -356,6 +384,9 @@ wait_for 30 has_nexthops "$VIP2" 3 || fail "api-down: $VIP2 not announced again"
 settle
 
 # --- planned stop of d2
+demo "service pulse stop on d2: lvs withdraws d2's routes first, forwards for withdraw_delay while the router" \
+     "moves d2's flows to d1 and d3 (whose mh picks the same real server), then stops."
+show_flows
 say "stop: SIGTERM to d2's pulse"
 t0=$(ms)
 kill "${PULSE[d2]}"
@@ -373,6 +404,8 @@ fi
 settle
 
 # --- d2 back: the ECMP rehash
+show_flows
+demo "d2 starts again: BIRD announces its routes, the router rehashes flows over three next hops again."
 say "back: d2 started again"
 t0=$(ms)
 start_pulse d2
@@ -387,6 +420,9 @@ fi
 settle
 
 # --- d3 lost: links cut (BFD)
+show_flows
+demo "d3's link is cut (the director is lost): BFD tells the router within 0.3 s; d3's flows move to d1 and d2," \
+     "which have no entry for them: sloppy_tcp lets IPVS take them mid-stream, mh sends them to the same server."
 say "lost: d3's link cut"
 t0=$(ms)
 ip link set sod3eth0 down
@@ -398,12 +434,15 @@ if [ "$ASSERT" = 1 ]; then
     [ $(( $(field kept) * 100 )) -ge $(( $(field streams) * 99 )) ] || fail "lost: kept $(field kept) of $(field streams) connections (< 99 %)"
     [ "$(field outage_ms)" -le $((500 + SLACK_MS)) ] || fail "lost: outage $(field outage_ms) ms > 0.5 s"
 fi
+show_flows
 ip link set sod3eth0 up
 ip -n so-d3 route replace default via 10.21.0.1
 wait_for 60 has_nexthops "$VIP" 3 || fail "lost: d3 did not come back"
 settle
 
 # --- BIRD down on d1
+demo "BIRD dies on d1: the BGP session ends, the router drops d1's routes; lvs on d1 says so in its log," \
+     "and tells BIRD its routes again when it is back."
 say "bird-down: d1's BIRD killed"
 t0=$(ms)
 kill -9 "${BIRD[d1]}"
@@ -415,7 +454,7 @@ row bird-down "$t0" "$t1" "$conv"
 grep -h "BIRD" "$W/d1.log" | tail -n 2 | sed 's/^/      /'
 start_bird d1
 wait_for 60 has_nexthops "$VIP" 3 || fail "bird-down: d1's route did not come back with BIRD"
-grep -q "BIRD answers again" "$W/d1.log" || fail "bird-down: d1's lvs did not say BIRD is back"
+wait_for 5 grep -q "BIRD answers again" "$W/d1.log" || fail "bird-down: d1's lvs did not say BIRD is back"
 
 kill "$CLIENT" 2>/dev/null; gone "$CLIENT" 5; CLIENT=
 echo
