@@ -138,9 +138,8 @@ pub fn read_reply(r: &mut impl BufRead) -> std::io::Result<Reply> {
     }
 }
 
-/// Send `command` on BIRD's control socket `path` and read the reply (the
-/// greeting first).
-pub fn command(path: &Path, command: &str) -> Result<Reply, BirdError> {
+/// A connection to BIRD's control socket `path`, its greeting read.
+fn connect(path: &Path) -> Result<(UnixStream, BufReader<UnixStream>), BirdError> {
     let shown = path.display().to_string();
     let stream = UnixStream::connect(path).map_err(|source| BirdError::Unreachable {
         path: shown.clone(),
@@ -160,6 +159,17 @@ pub fn command(path: &Path, command: &str) -> Result<Reply, BirdError> {
             reply: hello.text(),
         });
     }
+    Ok((stream, r))
+}
+
+/// Send `command` on BIRD's control socket `path` and read the reply (the
+/// greeting first).
+pub fn command(path: &Path, command: &str) -> Result<Reply, BirdError> {
+    let (stream, mut r) = connect(path)?;
+    let io = |source| BirdError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     (&stream)
         .write_all(format!("{command}\n").as_bytes())
         .map_err(io)?;
@@ -176,26 +186,7 @@ pub fn command(path: &Path, command: &str) -> Result<Reply, BirdError> {
 
 /// Is BIRD answering on `path`? (The greeting only.)
 pub fn alive(path: &Path) -> Result<(), BirdError> {
-    let shown = path.display().to_string();
-    let stream = UnixStream::connect(path).map_err(|source| BirdError::Unreachable {
-        path: shown.clone(),
-        source,
-    })?;
-    let io = |source| BirdError::Io {
-        path: shown.clone(),
-        source,
-    };
-    stream.set_read_timeout(Some(TIMEOUT)).map_err(io)?;
-    let mut r = BufReader::new(stream);
-    let hello = read_reply(&mut r).map_err(io)?;
-    if hello.ok() {
-        Ok(())
-    } else {
-        Err(BirdError::Refused {
-            command: "(greeting)".into(),
-            reply: hello.text(),
-        })
-    }
+    connect(path).map(|_| ())
 }
 
 /// Write the routes file for `vips` (atomically, mode 0644: BIRD may run
