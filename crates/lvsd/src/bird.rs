@@ -22,8 +22,10 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::IpAddr;
 use std::os::unix::net::UnixStream;
-use std::path::Path;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use lvs_config::Config;
 
 /// How long lvs waits for BIRD to answer (a reconfiguration of a large
 /// configuration takes a while; lvs's loop waits meanwhile).
@@ -33,6 +35,57 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 pub const PROTO4: &str = "piranha4";
 /// The static protocol of the IPv6 routes.
 pub const PROTO6: &str = "piranha6";
+
+/// How often lvs looks at BIRD (and at its virtual addresses).
+pub const PROBE: Duration = Duration::from_secs(1);
+
+/// The announcer's state (bgp mode only).
+#[derive(Debug)]
+pub struct Announcer {
+    pub(crate) socket: PathBuf,
+    pub(crate) routes: PathBuf,
+    pub(crate) delay: Duration,
+    /// What BIRD last took; `None`: not told yet, or it did not answer.
+    pub(crate) told: Option<BTreeSet<IpAddr>>,
+    /// BIRD did not answer (said once in the log).
+    pub(crate) down: bool,
+    /// lvs is stopping: nothing is announced.
+    pub(crate) stopping: bool,
+    /// When to look again.
+    pub(crate) next_at: Instant,
+}
+
+impl Announcer {
+    /// The announcer of `cfg`, in bgp mode.
+    pub fn of(cfg: &Config) -> Option<Self> {
+        cfg.bgp().then(|| Announcer {
+            socket: cfg.bird_socket().into(),
+            routes: cfg.bird_routes().into(),
+            delay: cfg.withdraw_delay().as_duration(),
+            told: None,
+            down: false,
+            stopping: false,
+            next_at: Instant::now(),
+        })
+    }
+
+    /// A reload: the paths and the delay may have changed.
+    pub fn reconfigure(&mut self, cfg: &Config) {
+        let socket: PathBuf = cfg.bird_socket().into();
+        let routes: PathBuf = cfg.bird_routes().into();
+        if socket != self.socket || routes != self.routes {
+            self.told = None;
+        }
+        self.socket = socket;
+        self.routes = routes;
+        self.delay = cfg.withdraw_delay().as_duration();
+    }
+
+    /// Is `vip` announced?
+    pub fn announced(&self, vip: IpAddr) -> bool {
+        self.told.as_ref().is_some_and(|t| t.contains(&vip))
+    }
+}
 
 /// The text of the routes file announcing `vips`: both protocols always
 /// (an empty static protocol is valid and announces nothing), so the

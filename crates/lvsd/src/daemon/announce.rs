@@ -11,64 +11,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
-use lvs_config::Config;
+use std::time::Instant;
 
 use super::state::Lvsd;
-use crate::bird;
-
-/// How often lvs looks at BIRD (and at its virtual addresses).
-const PROBE: Duration = Duration::from_secs(1);
-
-/// The announcer's state (bgp mode only).
-#[derive(Debug)]
-pub(crate) struct Announcer {
-    socket: PathBuf,
-    routes: PathBuf,
-    delay: Duration,
-    /// What BIRD last took; `None`: not told yet, or it did not answer.
-    told: Option<BTreeSet<IpAddr>>,
-    /// BIRD did not answer (said once in the log).
-    pub(super) down: bool,
-    /// lvs is stopping: nothing is announced.
-    stopping: bool,
-    /// When to look again.
-    pub(super) next_at: Instant,
-}
-
-impl Announcer {
-    /// The announcer of `cfg`, in bgp mode.
-    pub(crate) fn of(cfg: &Config) -> Option<Self> {
-        cfg.bgp().then(|| Announcer {
-            socket: cfg.bird_socket().into(),
-            routes: cfg.bird_routes().into(),
-            delay: cfg.withdraw_delay().as_duration(),
-            told: None,
-            down: false,
-            stopping: false,
-            next_at: Instant::now(),
-        })
-    }
-
-    /// A reload: the paths and the delay may have changed.
-    pub(crate) fn reconfigure(&mut self, cfg: &Config) {
-        let socket: PathBuf = cfg.bird_socket().into();
-        let routes: PathBuf = cfg.bird_routes().into();
-        if socket != self.socket || routes != self.routes {
-            self.told = None;
-        }
-        self.socket = socket;
-        self.routes = routes;
-        self.delay = cfg.withdraw_delay().as_duration();
-    }
-
-    /// Is `vip` announced?
-    pub(crate) fn announced(&self, vip: IpAddr) -> bool {
-        self.told.as_ref().is_some_and(|t| t.contains(&vip))
-    }
-}
+use crate::bird::{self, PROBE};
 
 /// The addresses of this host.
 fn local_addresses() -> BTreeSet<IpAddr> {

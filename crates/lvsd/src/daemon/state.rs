@@ -162,7 +162,7 @@ pub struct Lvsd {
     /// The control and report sockets, the checks' state, the overrides.
     pub(super) control: Control,
     /// bgp mode (issue 22): what BIRD announces for this director.
-    pub(super) announcer: Option<super::announce::Announcer>,
+    pub(super) announcer: Option<crate::bird::Announcer>,
 }
 
 /// Quorum extension: what lvs knows of one service with `quorum`.
@@ -188,7 +188,7 @@ impl Lvsd {
         let table = Table::open(cfg.ipvsadm(), opts.test_start);
         let services = plan::desired(&cfg, mode);
         let control = Control::new(opts.overrides.clone());
-        let announcer = super::announce::Announcer::of(&cfg);
+        let announcer = crate::bird::Announcer::of(&cfg);
         let mut d = Lvsd {
             announcer,
             control,
