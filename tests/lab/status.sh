@@ -161,7 +161,9 @@ else fail "check states"; json; fi
 
 for _ in 1 2 3 4 5 6; do fetch 10.0.1.100 >/dev/null; done
 fetch 10.0.1.101 >/dev/null; fetch 10.0.1.101 >/dev/null
-sleep 0.5
+# The kernel hands out the counters its estimator last summed (every 2 s):
+# two reads a moment apart may straddle a summing; after one, both agree.
+sleep 2.5
 # The JSON's counters and weights against ipvsadm's, read back to back.
 ask --status --json --full >"$WORK/s.json"; "$IPVSADM" -L -n --stats --exact >"$WORK/stats.txt"; "$IPVSADM" -S -n >"$WORK/save.txt"
 json >"$WORK/brief.json"
