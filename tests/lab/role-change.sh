@@ -42,6 +42,8 @@
 #               from a director after the first ARP, 98 % of the streams kept.
 # RC_OUT        a file for the table rows (tab-separated).
 # RC_STREAMS    long-lived connections (50); RC_EVERY: a new one every (0.05 s)
+# RC_FULLCAP    1: the client's capture keeps every TCP segment, not only
+#               SYN/FIN/RST (a failed probe's whole exchange is printed)
 set -u
 [ "${KERNEL_LAB:-}" = 1 ] || { echo "role-change.sh: run me through tests/kernel-lab/run" >&2; exit 2; }
 REPO=${KERNEL_LAB_REPO:-$(pwd)}

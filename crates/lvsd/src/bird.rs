@@ -242,8 +242,8 @@ pub fn alive(path: &Path) -> Result<(), BirdError> {
     connect(path).map(|_| ())
 }
 
-/// Write the routes file for `vips` (atomically, mode 0644: BIRD may run
-/// as its own user) and ask BIRD to read its configuration again.
+/// Write the routes file for `vips` (atomically, mode 0644 when new: BIRD
+/// may run as its own user) and ask BIRD to read its configuration again.
 pub fn announce(
     socket: &Path,
     routes: &Path,
@@ -255,10 +255,14 @@ pub fn announce(
             source,
         })?;
     }
-    write_file(routes, routes_file(vips).as_bytes()).map_err(|source| AnnounceError::Write {
-        path: routes.display().to_string(),
-        source,
-    })?;
+    // lvs.cf's atomic writer: a temporary file (not matching `*.conf`)
+    // renamed over the old one, 0644 when new, the directory synced
+    lvs_config::editor::write_atomic(routes, routes_file(vips).as_bytes(), false).map_err(
+        |source| AnnounceError::Write {
+            path: routes.display().to_string(),
+            source,
+        },
+    )?;
     command(socket, "configure").map_err(AnnounceError::Bird)
 }
 
@@ -276,18 +280,6 @@ pub enum AnnounceError {
     /// BIRD did not take it.
     #[error(transparent)]
     Bird(#[from] BirdError),
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

@@ -136,7 +136,11 @@ impl Lvsd {
             }
         }
         self.quorum_reconcile(key);
-        self.announce_update();
+        // bgp mode: a quorum gained or lost may change what is announced
+        // (the one-second tick covers the rest, e.g. the VIPs reaching lo)
+        if run.is_some() {
+            self.announce_update();
+        }
     }
 
     /// Make the table hold what the quorum state says ([`quorum::target`]).
